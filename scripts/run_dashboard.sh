@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Install everything (first run only) and start the dashboard on the shipped models.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+exec .venv/bin/streamlit run dashboard.py "$@"

@@ -1,0 +1,53 @@
+"""Shared fixtures: the real data root (tests that need it skip without it, unless
+VAE_REQUIRE_DATA=1 as in CI, where a missing data directory is a failure) and tiny models."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from vae.config import VAEConfig  # noqa: E402
+from vae.data import data_root  # noqa: E402
+from vae.model import VAE  # noqa: E402
+
+MODELS_DIR = REPO / "models"
+
+
+def _need(path: Path, what: str) -> None:
+    if not path.exists():
+        if os.environ.get("VAE_REQUIRE_DATA") == "1":
+            pytest.fail(f"{what} not found at {path} (VAE_REQUIRE_DATA=1)")
+        pytest.skip(f"{what} not found at {path}; set VAE_DATA_DIR")
+
+
+@pytest.fixture(scope="session")
+def real_root() -> Path:
+    root = data_root()
+    _need(root / "mnist" / "t10k-images-idx3-ubyte.gz", "MNIST")
+    return root
+
+
+@pytest.fixture(scope="session")
+def celeba_root() -> Path:
+    root = data_root()
+    _need(root / "celeba" / "list_attr_celeba.txt", "CelebA")
+    return root
+
+
+@pytest.fixture
+def tiny_mnist() -> VAE:
+    torch.manual_seed(0)
+    return VAE(VAEConfig(dataset="mnist", latent_dim=3, channels=[4, 8])).eval()
+
+
+@pytest.fixture
+def tiny_celeba() -> VAE:
+    torch.manual_seed(0)
+    return VAE(VAEConfig(dataset="celeba", latent_dim=5, channels=[4, 8, 8], likelihood="gaussian")).eval()

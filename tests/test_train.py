@@ -1,0 +1,92 @@
+"""Training smoke runs on tiny configs over a slice of real MNIST: checkpoint, card, resume, errors."""
+
+import json
+import os
+import stat
+
+import pytest
+
+from vae import load_model
+from vae.train import TrainingError, build_parser, main, resume_dir, train
+
+TINY = ["--dataset", "mnist", "--latent-dim", "2", "--channels", "4", "8", "--batch-size", "64", "--train-limit", "512",
+        "--test-limit", "128", "--iw-samples", "8", "--iw-images", "4", "--threads", "2"]  # fmt: skip
+
+CARD_KEYS = {"dataset", "latent_dim", "beta", "epochs", "device", "training_seconds", "parameter_count", "test", "kl_per_dim_nats", "active_units", "history"}
+TEST_KEYS = {"recon_nats", "kl_nats", "neg_elbo_nats", "mse_per_pixel", "psnr_db", "iw_bound_nats"}
+
+
+def test_training_writes_loadable_checkpoint_with_card(real_root, tmp_path):
+    out = tmp_path / "models" / "tiny"
+    assert main([*TINY, "--epochs", "2", "--out", str(out)]) == 0
+    model = load_model(out)
+    assert model.config.latent_dim == 2 and model.config.channels == [4, 8]
+    card = json.loads((out / "card.json").read_text())
+    assert CARD_KEYS <= set(card) and TEST_KEYS <= set(card["test"])
+    assert [row["epoch"] for row in card["history"]] == [1, 2]
+    assert {"train_recon_nats", "train_kl_nats", "test_recon_nats", "test_kl_nats"} <= set(card["history"][0])
+    assert card["test"]["neg_elbo_nats"] == pytest.approx(card["test"]["recon_nats"] + card["test"]["kl_nats"])
+    assert len(card["kl_per_dim_nats"]) == 2
+    # it learned something: better than the first epoch's test bound
+    assert card["history"][-1]["test_neg_elbo_nats"] < card["history"][0]["test_neg_elbo_nats"] + 1
+    assert not resume_dir(out).exists()
+    assert sorted(p.name for p in out.parent.iterdir()) == ["tiny"]  # no temporary leftovers
+
+
+def test_resume_continues_from_last_complete_epoch(real_root, tmp_path, monkeypatch):
+    out = tmp_path / "tiny"
+    args = build_parser().parse_args([*TINY, "--epochs", "3", "--out", str(out)])
+    # Interrupt after epoch 2 by failing the 3rd epoch
+    import vae.train as vt
+
+    real_run_epoch = vt.run_epoch
+
+    def interrupted(model, optimizer, x_train, epoch, *rest):
+        if epoch == 2:
+            raise KeyboardInterrupt
+        return real_run_epoch(model, optimizer, x_train, epoch, *rest)
+
+    monkeypatch.setattr(vt, "run_epoch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train(args)
+    assert not out.exists()  # no half-written model folder
+    state = json.loads((resume_dir(out) / "state.json").read_text())
+    assert state["epoch"] == 2
+    monkeypatch.setattr(vt, "run_epoch", real_run_epoch)
+    assert main([*TINY, "--epochs", "3", "--out", str(out), "--resume"]) == 0
+    card = json.loads((out / "card.json").read_text())
+    assert [r["epoch"] for r in card["history"]] == [1, 2, 3]
+    assert card["history"][:2] == state["history"]
+
+
+def test_resume_without_state_is_a_clear_error(real_root, tmp_path, capsys):
+    assert main([*TINY, "--epochs", "1", "--out", str(tmp_path / "x"), "--resume"]) == 1
+    assert "no resume state" in capsys.readouterr().err
+
+
+def test_nan_loss_stops_with_clear_message(real_root, tmp_path, monkeypatch, capsys):
+    import torch
+
+    from vae.model import VAE
+
+    monkeypatch.setattr(VAE, "recon_nats", lambda self, x, logits: torch.full((len(x),), float("nan")))
+    assert main([*TINY, "--epochs", "1", "--out", str(tmp_path / "nan")]) == 1
+    err = capsys.readouterr().err
+    assert "loss became nan" in err and "--lr" in err
+    assert not (tmp_path / "nan").exists()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_unwritable_output_fails_before_training(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    with pytest.raises(TrainingError, match="cannot write"):
+        train(build_parser().parse_args([*TINY, "--epochs", "1", "--out", str(locked / "m")]))
+
+
+def test_output_under_a_file_fails_before_training(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main([*TINY, "--epochs", "1", "--out", str(blocker / "m")]) == 1
+    assert "cannot write" in capsys.readouterr().err

@@ -1,0 +1,16 @@
+"""VAE Latent Explorer's model package: VAEs, data, training, atlases. Never imports streamlit."""
+
+from vae.checkpoint import CheckpointError, load_card, load_model, save_model
+from vae.config import ConfigError, VAEConfig
+from vae.model import VAE, DiagonalGaussian
+
+__all__ = [
+    "VAE",
+    "CheckpointError",
+    "ConfigError",
+    "DiagonalGaussian",
+    "VAEConfig",
+    "load_card",
+    "load_model",
+    "save_model",
+]

@@ -1,0 +1,89 @@
+"""Model configuration: one dataclass, stored as config.json beside the weights.
+
+Loading is strict: unknown or missing keys are refused with a message naming them,
+so a typo in a hand-edited config never silently changes the architecture.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DATASET_SHAPES: dict[str, tuple[int, int, int]] = {
+    "mnist": (1, 28, 28),
+    "celeba": (3, 64, 64),
+}
+LIKELIHOODS = ("bernoulli", "gaussian")
+
+
+class ConfigError(ValueError):
+    """A config.json that cannot describe a model (unknown/missing keys, bad values)."""
+
+
+@dataclass
+class VAEConfig:
+    """Everything needed to rebuild a VAE: data shape, latent size, β and architecture."""
+
+    dataset: str = "mnist"
+    latent_dim: int = 16
+    beta: float = 1.0
+    # Output channels of each stride-2 conv of the encoder; the decoder mirrors them.
+    channels: list[int] = field(default_factory=lambda: [32, 64, 128])
+    # "bernoulli": BCE on grey levels in [0, 1] (MNIST);
+    # "gaussian": N(x; decoder mean, σ²) with one learned σ shared by all pixels (CelebA).
+    likelihood: str = "bernoulli"
+
+    def __post_init__(self) -> None:
+        if self.dataset not in DATASET_SHAPES:
+            raise ConfigError(f"dataset must be one of {sorted(DATASET_SHAPES)}, got {self.dataset!r}")
+        if not isinstance(self.latent_dim, int) or not 1 <= self.latent_dim <= 1024:
+            raise ConfigError(f"latent_dim must be an integer in [1, 1024], got {self.latent_dim!r}")
+        if not isinstance(self.beta, (int, float)) or not 0 <= float(self.beta) <= 1000:
+            raise ConfigError(f"beta must be a number in [0, 1000], got {self.beta!r}")
+        self.beta = float(self.beta)
+        if (
+            not isinstance(self.channels, (list, tuple))
+            or not 1 <= len(self.channels) <= 6
+            or not all(isinstance(c, int) and 1 <= c <= 1024 for c in self.channels)
+        ):
+            raise ConfigError(f"channels must be 1-6 integers in [1, 1024], got {self.channels!r}")
+        self.channels = list(self.channels)
+        if self.likelihood not in LIKELIHOODS:
+            raise ConfigError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(C, H, W) of the images this model reads and writes."""
+        return DATASET_SHAPES[self.dataset]
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "config") -> VAEConfig:
+        if not isinstance(data, dict):
+            raise ConfigError(f"{source}: expected a JSON object, got {type(data).__name__}")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        missing = sorted(known - set(data))
+        if unknown:
+            raise ConfigError(f"{source}: unknown config key(s) {unknown}; expected exactly {sorted(known)}")
+        if missing:
+            raise ConfigError(f"{source}: missing config key(s) {missing}; expected exactly {sorted(known)}")
+        try:
+            return cls(**data)
+        except ConfigError as err:
+            raise ConfigError(f"{source}: {err}") from None
+
+    @classmethod
+    def load(cls, path: str | Path) -> VAEConfig:
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: config.json is missing") from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise ConfigError(f"{path}: not valid JSON ({err})") from None
+        return cls.from_dict(data, source=str(path))

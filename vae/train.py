@@ -1,0 +1,272 @@
+"""Train a VAE and write a model folder (config.json, model.safetensors, card.json).
+
+    python -m vae.train --dataset mnist --latent-dim 16 --beta 1 --epochs 20 --out models/mnist-z16
+
+Each epoch ends with test metrics and a resume state in a hidden sibling folder
+(`.<name>.resume/`); `--resume` continues from the last complete epoch. The model folder itself
+is written once, atomically, at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from tqdm import tqdm
+
+from vae.checkpoint import atomic_folder, save_model, write_json
+from vae.config import VAEConfig
+from vae.data import load_split, to_tensor
+from vae.evaluate import evaluate
+from vae.model import VAE
+
+DEFAULT_CHANNELS = {"mnist": [32, 64, 128], "celeba": [32, 64, 128, 256]}
+DEFAULT_LIKELIHOOD = {"mnist": "bernoulli", "celeba": "gaussian"}
+
+
+class TrainingError(RuntimeError):
+    """Training cannot start or go on (unwritable output, NaN loss, bad resume state)."""
+
+
+def resume_dir(out: Path) -> Path:
+    return out.parent / f".{out.name}.resume"
+
+
+def lr_at(step: int, total_steps: int, base_lr: float, warmup: int = 200) -> float:
+    """Linear warm-up, then cosine decay to 5 % of the base learning rate."""
+    if step < warmup:
+        return base_lr * (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total_steps - warmup))
+    return base_lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def check_output_writable(out: Path, needed_bytes: int) -> None:
+    """Fail before training if the output folder cannot be written or the disk is nearly full."""
+    parent = out.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        probe = parent / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"x")
+        probe.unlink()
+    except OSError as err:
+        raise TrainingError(f"cannot write to {parent}: {err.strerror or err}") from None
+    free = shutil.disk_usage(parent).free
+    if free < needed_bytes:
+        raise TrainingError(f"not enough disk space in {parent}: {free / 1e6:.1f} MB free, about {needed_bytes / 1e6:.1f} MB needed")
+
+
+def save_resume_state(folder: Path, model: VAE, optimizer: torch.optim.Optimizer, state: dict) -> None:
+    """Model + Adam state as safetensors and the loop state as JSON, replaced atomically."""
+    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    for i, group_state in enumerate(optimizer.state_dict()["state"].values()):
+        for name, value in group_state.items():
+            tensors[f"optim.{i}.{name}"] = torch.as_tensor(value).detach().cpu().contiguous().float()
+    with atomic_folder(folder) as tmp:
+        save_file(tensors, str(tmp / "state.safetensors"))
+        write_json(tmp / "state.json", state)
+
+
+def load_resume_state(folder: Path, model: VAE, optimizer: torch.optim.Optimizer) -> dict:
+    try:
+        state = json.loads((folder / "state.json").read_text())
+        tensors = load_file(str(folder / "state.safetensors"))
+    except (OSError, ValueError) as err:
+        raise TrainingError(f"resume state in {folder} is unreadable ({err}); delete it to start over") from None
+    model.load_state_dict({k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")})
+    opt_state = optimizer.state_dict()
+    for i, pid in enumerate(opt_state["param_groups"][0]["params"]):
+        entry = {n: tensors[f"optim.{i}.{n}"] for n in ("step", "exp_avg", "exp_avg_sq") if f"optim.{i}.{n}" in tensors}
+        if entry:
+            opt_state["state"][pid] = entry
+    optimizer.load_state_dict(opt_state)
+    return state
+
+
+def run_epoch(model, optimizer, x_train, epoch, args, total_steps, device, bar) -> dict:
+    model.train()
+    gen = torch.Generator().manual_seed(args.seed * 100_003 + epoch)
+    order = torch.randperm(len(x_train), generator=gen)
+    steps_per_epoch = len(x_train) // args.batch_size
+    sums = {"recon_nats": 0.0, "kl_nats": 0.0, "n": 0}
+    for step in range(steps_per_epoch):
+        global_step = epoch * steps_per_epoch + step
+        for group in optimizer.param_groups:
+            group["lr"] = lr_at(global_step, total_steps, args.lr)
+        xb = x_train[order[step * args.batch_size : (step + 1) * args.batch_size]]
+        xb = to_tensor(xb).to(device)
+        if args.dataset == "celeba":  # random horizontal flips: faces are left-right symmetric
+            flip = torch.rand(len(xb), generator=gen) < 0.5
+            xb[flip.to(device)] = xb[flip.to(device)].flip(-1)
+        out = model(xb, generator=None)
+        loss = out["loss"].mean()
+        if not torch.isfinite(loss):
+            raise TrainingError(
+                f"loss became {loss.item()} at epoch {epoch + 1}, step {step + 1}; "
+                f"lower the learning rate (--lr, now {args.lr}) or β and start again"
+            )
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1000.0)
+        optimizer.step()
+        sums["recon_nats"] += out["recon_nats"].sum().item()
+        sums["kl_nats"] += out["kl_nats"].sum().item()
+        sums["n"] += len(xb)
+        bar.set_postfix(
+            loss=f"{loss.item():.1f}",
+            recon=f"{out['recon_nats'].mean().item():.1f}",
+            kl=f"{out['kl_nats'].mean().item():.1f}",
+            refresh=False,
+        )
+        bar.update(1)
+    return {"train_recon_nats": sums["recon_nats"] / sums["n"], "train_kl_nats": sums["kl_nats"] / sums["n"]}
+
+
+def train(args: argparse.Namespace) -> Path:
+    out = Path(args.out)
+    torch.manual_seed(args.seed)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(
+        "cuda" if args.device == "auto" and torch.cuda.is_available() else ("cpu" if args.device == "auto" else args.device)
+    )
+    config = VAEConfig(
+        dataset=args.dataset,
+        latent_dim=args.latent_dim,
+        beta=args.beta,
+        channels=args.channels or DEFAULT_CHANNELS[args.dataset],
+        likelihood=args.likelihood or DEFAULT_LIKELIHOOD[args.dataset],
+    )
+    model = VAE(config).to(device)
+    check_output_writable(out, needed_bytes=20 * model.num_parameters() + 50_000_000)
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+
+    x_train, _ = load_split(args.dataset, "train")
+    x_test, _ = load_split(args.dataset, "test")
+    if args.train_limit:
+        x_train = x_train[: args.train_limit]
+    if args.test_limit:
+        x_test = x_test[: args.test_limit]
+    x_test_t = to_tensor(x_test)
+
+    state = {"epoch": 0, "history": [], "training_seconds": 0.0, "config": config.to_dict()}
+    rdir = resume_dir(out)
+    if args.resume:
+        if not (rdir / "state.json").exists():
+            raise TrainingError(f"--resume: no resume state at {rdir}; start without --resume")
+        state = load_resume_state(rdir, model, optimizer)
+        if state["config"] != config.to_dict():
+            raise TrainingError(f"--resume: the saved run has config {state['config']}, this command asks for {config.to_dict()}")
+        print(f"resuming after epoch {state['epoch']} of {args.epochs}")
+    elif rdir.exists():
+        shutil.rmtree(rdir)
+
+    steps_per_epoch = len(x_train) // args.batch_size
+    if steps_per_epoch == 0:
+        raise TrainingError(f"batch size {args.batch_size} is larger than the training set ({len(x_train)} images)")
+    total_steps = steps_per_epoch * args.epochs
+    bar = tqdm(
+        total=total_steps, initial=state["epoch"] * steps_per_epoch, unit="batch", dynamic_ncols=True, file=sys.stderr, mininterval=2.0
+    )
+    for epoch in range(state["epoch"], args.epochs):
+        t0 = time.time()
+        row = {"epoch": epoch + 1, **run_epoch(model, optimizer, x_train, epoch, args, total_steps, device, bar)}
+        model.eval()
+        test = evaluate(model, x_test_t)
+        row.update(
+            test_recon_nats=test["recon_nats"],
+            test_kl_nats=test["kl_nats"],
+            test_neg_elbo_nats=test["neg_elbo_nats"],
+            seconds=round(time.time() - t0, 1),
+        )
+        state["history"].append(row)
+        state["epoch"] = epoch + 1
+        state["training_seconds"] += time.time() - t0
+        bar.write(
+            f"epoch {epoch + 1}/{args.epochs}: train recon {row['train_recon_nats']:.2f} kl {row['train_kl_nats']:.2f} | "
+            f"test recon {test['recon_nats']:.2f} kl {test['kl_nats']:.2f} −ELBO {test['neg_elbo_nats']:.2f} nats, "
+            f"PSNR {test['psnr_db']:.2f} dB ({row['seconds']:.0f} s)"
+        )
+        save_resume_state(rdir, model, optimizer, state)
+    bar.close()
+
+    model.eval()
+    model_cpu = model.to("cpu")
+    # The folder stores float16 weights: evaluate exactly what ships, so the card matches a reload.
+    model_cpu.load_state_dict({k: v.half().float() for k, v in model_cpu.state_dict().items()})
+    iw = args.iw_samples if args.dataset == "mnist" else 0
+    metrics = evaluate(model_cpu, x_test_t, iw_samples=iw, iw_images=args.iw_images)
+    card = {
+        "name": out.name,
+        "dataset": args.dataset,
+        "latent_dim": config.latent_dim,
+        "beta": config.beta,
+        "likelihood": config.likelihood,
+        "epochs": state["epoch"],
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "seed": args.seed,
+        "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
+        "host": platform.machine(),
+        "torch": torch.__version__,
+        "training_seconds": round(state["training_seconds"], 1),
+        "parameter_count": model_cpu.num_parameters(),
+        "train_images": len(x_train),
+        "test": {k: v for k, v in metrics.items() if k not in ("kl_per_dim_nats", "active_units")},
+        "kl_per_dim_nats": metrics["kl_per_dim_nats"],
+        "active_units": metrics["active_units"],
+        "history": state["history"],
+    }
+    if model_cpu.log_sigma is not None:
+        card["likelihood_sigma"] = float(model_cpu.log_sigma.exp())
+    save_model(model_cpu, out, card)
+    shutil.rmtree(rdir, ignore_errors=True)
+    print(json.dumps({"out": str(out), **card["test"]}, indent=None))
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m vae.train", description="Train a convolutional VAE on MNIST or CelebA 64×64.")
+    p.add_argument("--dataset", choices=["mnist", "celeba"], required=True)
+    p.add_argument("--latent-dim", type=int, default=16)
+    p.add_argument("--beta", type=float, default=1.0)
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--out", required=True, help="model folder to write, e.g. models/mnist-z16")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", help="auto (GPU when present), cpu, cuda, cuda:1, ...")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (0: PyTorch's default)")
+    p.add_argument("--channels", type=int, nargs="+", default=None, help="encoder channels per stride-2 conv")
+    p.add_argument("--likelihood", choices=["bernoulli", "gaussian"], default=None)
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last complete epoch")
+    p.add_argument("--iw-samples", type=int, default=500, help="importance samples per image for the IW bound (MNIST)")
+    p.add_argument("--iw-images", type=int, default=1000, help="test images for the IW bound")
+    p.add_argument("--train-limit", type=int, default=0, help="use only the first N training images (smoke tests)")
+    p.add_argument("--test-limit", type=int, default=0, help="use only the first N test images (smoke tests)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.epochs < 1 or args.batch_size < 1 or not args.lr > 0:
+        print("error: --epochs, --batch-size and --lr must be positive", file=sys.stderr)
+        return 2
+    try:
+        train(args)
+    except (TrainingError, ValueError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""The shipped models: discover model folders and print their metrics as a table.
+
+python -m vae.zoo             # plain table
+python -m vae.zoo --markdown  # the README's model table
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vae.checkpoint import CONFIG_FILE, CheckpointError, load_card
+from vae.config import ConfigError, VAEConfig
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+DEFAULT_MODEL = {"mnist": "mnist-z2", "celeba": "celeba-z64"}
+
+
+@dataclass
+class ZooEntry:
+    """One model folder: its config and card when readable, else the reason it is unavailable."""
+
+    name: str
+    path: Path
+    config: VAEConfig | None = None
+    card: dict = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def available(self) -> bool:
+        return self.error is None
+
+    @property
+    def dataset(self) -> str | None:
+        return self.config.dataset if self.config else None
+
+
+def scan(models_dir: str | Path = MODELS_DIR) -> list[ZooEntry]:
+    """Every visible sub-folder of models_dir, sorted by dataset, β, latent_dim; broken ones flagged.
+
+    Only config and card are read here (cheap); weights are checked when a model is loaded.
+    """
+    entries = []
+    models_dir = Path(models_dir)
+    if not models_dir.is_dir():
+        return entries
+    for path in sorted(p for p in models_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        entry = ZooEntry(path.name, path)
+        try:
+            entry.config = VAEConfig.load(path / CONFIG_FILE)
+            entry.card = load_card(path)
+            if not (path / "model.safetensors").exists():
+                entry.error = "model.safetensors is missing"
+        except (ConfigError, CheckpointError) as err:
+            entry.error = str(err)
+        entries.append(entry)
+
+    def key(e: ZooEntry):
+        if e.config is None:
+            return ("~", 0.0, 0, e.name)
+        return (e.config.dataset, e.config.beta != 1.0, e.config.beta, e.config.latent_dim, e.name)
+
+    return sorted(entries, key=key)
+
+
+COLUMNS = [
+    ("model", lambda e: e.name),
+    ("dataset", lambda e: e.card.get("dataset", "")),
+    ("latent_dim", lambda e: e.card.get("latent_dim", "")),
+    ("β", lambda e: f"{e.card.get('beta', 0):g}"),
+    ("epochs", lambda e: e.card.get("epochs", "")),
+    ("params", lambda e: f"{e.card.get('parameter_count', 0) / 1e6:.2f} M"),
+    ("recon (nats)", lambda e: _fmt(e.card.get("test", {}).get("recon_nats"))),
+    ("KL (nats)", lambda e: _fmt(e.card.get("test", {}).get("kl_nats"))),
+    ("−ELBO (nats)", lambda e: _fmt(e.card.get("test", {}).get("neg_elbo_nats"))),
+    ("IW bound k=500 (nats)", lambda e: _fmt(e.card.get("test", {}).get("iw_bound_nats"))),
+    ("PSNR (dB)", lambda e: _fmt(e.card.get("test", {}).get("psnr_db"), 2)),
+    ("active units", lambda e: f"{e.card.get('active_units', '')}/{e.card.get('latent_dim', '')}"),
+    ("train time", lambda e: f"{e.card.get('training_seconds', 0) / 60:.0f} min on {e.card.get('device', '?')}"),
+]
+
+
+def _fmt(value, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:,.{digits}f}"
+
+
+def table(entries: list[ZooEntry], markdown: bool = False) -> str:
+    rows = [[name for name, _ in COLUMNS]]
+    for e in entries:
+        if e.available:
+            rows.append([str(fn(e)) for _, fn in COLUMNS])
+        else:
+            rows.append([e.name, "unavailable: " + (e.error or "")] + [""] * (len(COLUMNS) - 2))
+    if markdown:
+        lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
+        lines += ["| " + " | ".join(r) + " |" for r in rows[1:]]
+        return "\n".join(lines)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m vae.zoo", description="List the shipped models and their test metrics.")
+    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR)
+    parser.add_argument("--markdown", action="store_true")
+    args = parser.parse_args(argv)
+    print(table(scan(args.models_dir), markdown=args.markdown))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
