@@ -1,0 +1,112 @@
+"""The app shell: page list, navigation, the shared sidebar (language, dataset, model picker).
+
+dashboard.py calls main(). Every page script starts with `ensure_entry()`: on the first request
+after a server start, Streamlit runs a deep-linked script from pages/ directly, without the entry
+point (streamlit#9624); ensure_entry() then runs the whole app (navigation included), which
+renders the requested page with its sidebar, and stops the direct run.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import streamlit as st
+
+from ui import state
+from ui.i18n import LANGUAGES, browser_language, t
+from ui.resources import Loaded, loaded, zoo
+from vae.zoo import DEFAULT_MODEL
+
+ROOT = Path(__file__).resolve().parent.parent
+# (file in pages/, title key, icon); url path = file stem, so a cold deep link finds the file.
+PAGES = [
+    ("home.py", "nav.home", ":material/home:"),
+    ("latent_map.py", "nav.map", ":material/scatter_plot:"),
+    ("latent_sliders.py", "nav.sliders", ":material/tune:"),
+    ("interpolation.py", "nav.interpolation", ":material/linear_scale:"),
+    ("generate.py", "nav.generate", ":material/auto_awesome:"),
+    ("kl_vs_recon.py", "nav.kl_recon", ":material/show_chart:"),
+    ("compare_models.py", "nav.compare", ":material/compare:"),
+]
+DATASETS = {"mnist": "MNIST", "celeba": "CelebA"}
+
+_entry = threading.local()  # set while the entry point runs a page, per script thread
+
+
+def ensure_entry() -> None:
+    """Call first in every page script: run through the app shell if Streamlit ran us directly."""
+    if not getattr(_entry, "active", False):
+        main()
+        st.stop()
+
+
+def main() -> None:
+    st.set_page_config(page_title="VAE Latent Explorer", page_icon=":material/blur_on:", layout="wide")
+    state.from_query("lang", browser_language(), state.parse_choice(LANGUAGES))
+    pages = [
+        st.Page(str(ROOT / "pages" / file), title=t(title), icon=icon, url_path=Path(file).stem, default=i == 0)
+        for i, (file, title, icon) in enumerate(PAGES)
+        if (ROOT / "pages" / file).exists()  # tests check that every listed page exists
+    ]
+    navigation = st.navigation(pages)
+    sidebar()
+    _entry.active = True
+    try:
+        navigation.run()
+    finally:
+        _entry.active = False
+
+
+def sidebar() -> None:
+    entries = zoo()
+    with st.sidebar:
+        st.selectbox("🌐", list(LANGUAGES), format_func=LANGUAGES.get, key="lang", label_visibility="collapsed")
+        available = {ds: [e.name for e in entries if e.available and e.dataset == ds] for ds in DATASETS}
+        datasets = [ds for ds in DATASETS if available[ds]] or list(DATASETS)
+        state.from_query("dataset", datasets[0], state.parse_choice(datasets))
+        st.radio(t("sidebar.dataset"), datasets, format_func=DATASETS.get, key="dataset", horizontal=True, on_change=_dataset_changed)
+        names = available.get(st.session_state["dataset"], [])
+        default = DEFAULT_MODEL.get(st.session_state["dataset"])
+        default = default if default in names else (names[0] if names else None)
+        state.from_query("model", default, state.parse_choice(names))
+        if st.session_state.get("model") not in names:
+            st.session_state["model"] = default
+        if names:
+            st.selectbox(t("sidebar.model"), names, key="model", format_func=_model_label)
+        else:
+            st.warning(t("sidebar.no_models"))
+        broken = [e for e in entries if not e.available]
+        if broken:
+            with st.expander(t("sidebar.unavailable", n=len(broken))):
+                for e in broken:
+                    st.caption(f"**{e.name}** — {e.error}")
+        state.to_query("lang", "dataset", "model")
+        notices = state.pop_notices()
+        if notices:
+            st.toast(t("sidebar.bad_params", params=", ".join(notices)), icon=":material/link_off:")
+
+
+def _dataset_changed() -> None:
+    st.session_state.pop("model", None)
+
+
+def _model_label(name: str) -> str:
+    entry = next((e for e in zoo() if e.name == name), None)
+    if entry is None or entry.config is None:
+        return name
+    c = entry.config
+    return f"{name}  (z={c.latent_dim}, β={c.beta:g})"
+
+
+def current() -> Loaded:
+    """The model picked in the sidebar, loaded; stops the page with a message if it cannot be used."""
+    name = st.session_state.get("model")
+    if not name:
+        st.info(t("common.no_model"))
+        st.stop()
+    result = loaded(name)
+    if result.model is None or result.atlas is None:
+        st.error(t("common.model_unavailable", name=name, error=result.error))
+        st.stop()
+    return result

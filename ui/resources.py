@@ -1,0 +1,97 @@
+"""Everything heavy, loaded once per process and shared read-only by all sessions.
+
+st.cache_resource returns the same object to every caller (no per-rerun copy, unlike
+st.cache_data, which unpickles a fresh copy on every hit). Callers must not mutate what they get.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from vae import VAE, CheckpointError, load_model
+from vae.atlas import Atlas, load_atlas
+from vae.data import DataError, data_root, load_celeba, load_mnist
+from vae.zoo import MODELS_DIR, ZooEntry, scan
+
+
+def models_dir() -> Path:
+    import os
+
+    return Path(os.environ.get("VAE_MODELS_DIR", MODELS_DIR))
+
+
+@st.cache_resource(show_spinner=False)
+def zoo_entries(models_path: str) -> list[ZooEntry]:
+    return scan(models_path)
+
+
+def zoo() -> list[ZooEntry]:
+    return zoo_entries(str(models_dir()))
+
+
+@dataclass
+class Loaded:
+    """A loaded model and its atlas, or the reason they could not be loaded."""
+
+    name: str
+    model: VAE | None
+    atlas: Atlas | None
+    error: str | None
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def load(models_path: str, name: str) -> Loaded:
+    path = Path(models_path) / name
+    try:
+        model = load_model(path)
+    except CheckpointError as err:
+        return Loaded(name, None, None, str(err))
+    try:
+        atlas = load_atlas(path)
+    except CheckpointError as err:
+        return Loaded(name, model, None, str(err))
+    for arr in (atlas.mean, atlas.logvar, atlas.recon_nats, atlas.kl_nats, atlas.pca_coords, atlas.tsne_coords):
+        arr.setflags(write=False)  # shared across sessions: read-only
+    return Loaded(name, model, atlas, None)
+
+
+def loaded(name: str) -> Loaded:
+    return load(str(models_dir()), name)
+
+
+@dataclass
+class TestSet:
+    """The dataset's test split, joined at run time from the data directory (never shipped)."""
+
+    images: np.ndarray  # uint8 (N, H, W) or (N, H, W, 3)
+    labels: np.ndarray | None  # MNIST digits
+    attributes: np.ndarray | None  # CelebA (N, 40) 0/1
+    attribute_names: list[str]
+    image_ids: list[str]
+
+
+@st.cache_resource(show_spinner=False)
+def _test_set(dataset: str, root: str) -> TestSet | str:
+    try:
+        if dataset == "mnist":
+            images, labels = load_mnist("test", Path(root))
+            return TestSet(images, labels, None, [], [])
+        images, index, rows = load_celeba("test", Path(root))
+        return TestSet(images, None, index.attributes[rows], index.attribute_names, [index.image_ids[r] for r in rows])
+    except DataError as err:
+        return str(err)
+
+
+def test_set(dataset: str) -> TestSet | None:
+    """The test split, or None when the data directory does not have it."""
+    result = _test_set(dataset, str(data_root()))
+    return result if isinstance(result, TestSet) else None
+
+
+def test_set_error(dataset: str) -> str | None:
+    result = _test_set(dataset, str(data_root()))
+    return result if isinstance(result, str) else None

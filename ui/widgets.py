@@ -1,0 +1,82 @@
+"""Small display helpers shared by pages: enlarged images, image rows, labels, cached exports."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+from PIL import Image
+
+from ui.resources import TestSet, loaded, test_set
+from vae.images import grid
+
+BIG = 280  # px: the decoded image shown large
+
+
+def enlarge(image: np.ndarray, size: int = BIG) -> np.ndarray:
+    """Nearest-neighbour upscale so pixels stay crisp on a projector."""
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[..., 0]
+    factor = max(1, size // image.shape[0])
+    return np.kron(image, np.ones((factor, factor) + (1,) * (image.ndim - 2), dtype=np.uint8))
+
+
+def tile(images: np.ndarray, ncols: int, pad: int = 2, scale: int = 2) -> np.ndarray:
+    out = grid(images, ncols, pad)
+    out = out[..., 0] if out.shape[2] == 1 else out
+    return np.kron(out, np.ones((scale, scale) + (1,) * (out.ndim - 2), dtype=np.uint8)) if scale > 1 else out
+
+
+def image_row(images: list[np.ndarray], captions: list[str], width: int = 84) -> None:
+    cols = st.columns(len(images)) if images else []
+    for col, image, caption in zip(cols, images, captions):
+        col.image(enlarge(image, width), caption=caption, width="stretch")
+
+
+def label_of(data: TestSet | None, test_index: int) -> str:
+    if data is None:
+        return "?"
+    if data.labels is not None:
+        return str(int(data.labels[test_index]))
+    return data.image_ids[test_index] if data.image_ids else str(test_index)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def typical_spacing(model_name: str) -> float:
+    """Median distance from a test code to its nearest other test code (2,000-point sample)."""
+    codes = loaded(model_name).atlas.mean
+    rng = np.random.default_rng(0)
+    sample = codes[rng.choice(len(codes), min(2000, len(codes)), replace=False)]
+    d2 = (sample**2).sum(1)[:, None] - 2 * sample @ codes.T + (codes**2).sum(1)[None]
+    d2.sort(axis=1)
+    return float(np.median(np.sqrt(np.maximum(d2[:, 1], 0))))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def atlas_csv(model_name: str) -> bytes:
+    """The encoded test set as CSV: index, label (when the data is present), scores, map coordinates, μ."""
+    result = loaded(model_name)
+    atlas = result.atlas
+    frame = pd.DataFrame({"test_index": atlas.test_index})
+    data = test_set(result.model.config.dataset)
+    if data is not None and data.labels is not None:
+        frame["label"] = data.labels[atlas.test_index]
+    if data is not None and data.image_ids:
+        frame["image_id"] = [data.image_ids[i] for i in atlas.test_index]
+    frame["recon_nats"] = atlas.recon_nats
+    frame["kl_nats"] = atlas.kl_nats
+    frame["neg_elbo_nats"] = atlas.recon_nats + atlas.kl_nats
+    frame[["pca_1", "pca_2"]] = atlas.pca_coords
+    frame[["tsne_1", "tsne_2"]] = atlas.tsne_coords
+    for d in range(atlas.mean.shape[1]):
+        frame[f"mu_{d}"] = atlas.mean[:, d]
+    return frame.to_csv(index=False, float_format="%.5g").encode()
+
+
+def png(image: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(image[..., 0] if image.ndim == 3 and image.shape[2] == 1 else image).save(buf, format="PNG")
+    return buf.getvalue()
