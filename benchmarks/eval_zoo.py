@@ -1,0 +1,96 @@
+"""Re-evaluate every shipped model from scratch on its test split and check the quality bars.
+
+    python benchmarks/eval_zoo.py             # full: includes the IW bound (k = 500, 1,000 images)
+    python benchmarks/eval_zoo.py --iw-samples 0   # quick: ELBO terms, MSE, PSNR only
+
+Bars (issue "model core"): MNIST −ELBO ≤ 140 nats at latent_dim 2 and ≤ 95 nats at latent_dim ≥ 16
+(β = 1); CelebA z=64 PSNR ≥ 23 dB as the target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from vae import load_card, load_model  # noqa: E402
+from vae.data import load_split, to_tensor  # noqa: E402
+from vae.evaluate import evaluate  # noqa: E402
+from vae.zoo import MODELS_DIR, scan  # noqa: E402
+
+
+def bar_for(config) -> tuple[str, float, str] | None:
+    """(metric, limit, direction) of the quality bar that applies to a model, if any."""
+    if config.dataset == "mnist" and config.beta == 1.0:
+        if config.latent_dim == 2:
+            return ("neg_elbo_nats", 140.0, "≤")
+        if config.latent_dim >= 16:
+            return ("neg_elbo_nats", 95.0, "≤")
+    if config.dataset == "celeba" and config.latent_dim == 64:
+        return ("psnr_db", 23.0, "≥")
+    return None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR)
+    parser.add_argument("--iw-samples", type=int, default=500)
+    parser.add_argument("--iw-images", type=int, default=1000)
+    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    args = parser.parse_args()
+    data = {}
+    rows = []
+    for entry in scan(args.models_dir):
+        if not entry.available:
+            rows.append({"model": entry.name, "error": entry.error})
+            continue
+        model = load_model(entry.path)
+        ds = model.config.dataset
+        if ds not in data:
+            data[ds] = to_tensor(load_split(ds, "test")[0])
+        t0 = time.time()
+        m = evaluate(model, data[ds], iw_samples=args.iw_samples if ds == "mnist" else 0, iw_images=args.iw_images)
+        card = load_card(entry.path)["test"]
+        bar = bar_for(model.config)
+        verdict = ""
+        if bar:
+            metric, limit, direction = bar
+            ok = m[metric] <= limit if direction == "≤" else m[metric] >= limit
+            verdict = f"{'PASS' if ok else 'MISS'} ({metric} {direction} {limit:g})"
+        rows.append(
+            {
+                "model": entry.name,
+                "latent_dim": model.config.latent_dim,
+                "beta": model.config.beta,
+                "recon_nats": m["recon_nats"],
+                "kl_nats": m["kl_nats"],
+                "neg_elbo_nats": m["neg_elbo_nats"],
+                "card_neg_elbo_nats": card["neg_elbo_nats"],
+                "iw_bound_nats": m.get("iw_bound_nats"),
+                "psnr_db": m["psnr_db"],
+                "active_units": m["active_units"],
+                "seconds": round(time.time() - t0, 1),
+                "bar": verdict,
+            }
+        )
+        r = rows[-1]
+        iw = f"{r['iw_bound_nats']:8.2f}" if r["iw_bound_nats"] is not None else "       —"
+        print(
+            f"{r['model']:20s} z={r['latent_dim']:<4d} β={r['beta']:<4g} recon {r['recon_nats']:10.2f}  KL {r['kl_nats']:7.2f}  "
+            f"−ELBO {r['neg_elbo_nats']:10.2f} (card {r['card_neg_elbo_nats']:10.2f})  IW {iw}  PSNR {r['psnr_db']:6.2f} dB  "
+            f"AU {r['active_units']:3d}  {r['bar']}",
+            flush=True,
+        )
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+    misses = [r for r in rows if r.get("bar", "").startswith("MISS")]
+    print(f"\n{len(rows)} models evaluated; bars missed: {', '.join(r['model'] for r in misses) or 'none'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

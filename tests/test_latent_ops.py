@@ -1,0 +1,112 @@
+"""Latent-space operations, projections and image export, on small arrays and a real model."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from vae.atlas import Atlas, code_at
+from vae.images import gif_bytes, grid, png_bytes
+from vae.latent import blend_nearest, lerp, manifold_grid, nearest_codes, prior_samples, slerp, traversal_codes
+from vae.projection import LatentPCA, TSNEMap
+
+
+def test_lerp_and_slerp_hit_both_endpoints():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=8), rng.normal(size=8)
+    for path in (lerp(a, b, 7), slerp(a, b, 7)):
+        assert path.shape == (7, 8)
+        np.testing.assert_allclose(path[0], a, atol=1e-6)
+        np.testing.assert_allclose(path[-1], b, atol=1e-6)
+    # slerp between equal-norm codes keeps the norm; lerp shrinks it in the middle
+    b = b / np.linalg.norm(b) * np.linalg.norm(a)
+    s, l_ = slerp(a, b, 9), lerp(a, b, 9)
+    np.testing.assert_allclose(np.linalg.norm(s, axis=1), np.linalg.norm(a), rtol=1e-5)
+    assert np.linalg.norm(l_[4]) < np.linalg.norm(a)
+    # degenerate cases fall back to lerp
+    np.testing.assert_allclose(slerp(np.zeros(3), np.ones(3), 3), lerp(np.zeros(3), np.ones(3), 3))
+
+
+def test_prior_samples_seeded_and_scaled():
+    a = prior_samples(16, 500, seed=3)
+    assert np.array_equal(a, prior_samples(16, 500, seed=3))
+    assert not np.array_equal(a, prior_samples(16, 500, seed=4))
+    hot = prior_samples(16, 500, seed=3, temperature=0.5)
+    np.testing.assert_allclose(hot, 0.5 * a, rtol=1e-6)
+    assert abs(a.std() - 1) < 0.05
+
+
+def test_traversal_and_manifold_grid():
+    codes = traversal_codes(np.zeros(4), [2, 0], np.array([-1.0, 0.0, 1.0]))
+    assert codes.shape == (6, 4)
+    assert codes[:3, 2].tolist() == [-1, 0, 1] and codes[3:, 0].tolist() == [-1, 0, 1]
+    assert codes[:3, [0, 1, 3]].sum() == 0
+    g = manifold_grid((-2, 2), (-1, 1), 5)
+    assert g.shape == (25, 2) and g[0].tolist() == [-2, 1] and g[-1].tolist() == [2, -1]
+
+
+def test_nearest_and_blend():
+    codes = np.array([[0, 0], [1, 0], [0, 2], [5, 5]], np.float32)
+    idx, dist = nearest_codes(codes, np.array([0.9, 0.1]), 2)
+    assert idx.tolist() == [1, 0] and dist[0] == pytest.approx(np.hypot(0.1, 0.1), rel=1e-5)
+    code, used, _ = blend_nearest(codes, codes, np.array([1.0, 0.0]), 1)
+    np.testing.assert_allclose(code, [1, 0])
+
+
+def test_pca_inverse_is_exact_on_the_plane():
+    rng = np.random.default_rng(1)
+    codes = rng.normal(size=(300, 6)) @ rng.normal(size=(6, 6))
+    pca = LatentPCA(2).fit(codes)
+    xy = rng.normal(size=(10, 2))
+    np.testing.assert_allclose(pca.transform(pca.inverse_transform(xy)), xy, atol=1e-9)
+    from sklearn.decomposition import PCA
+
+    ref = PCA(2).fit(codes)
+    np.testing.assert_allclose(np.abs(pca.components_), np.abs(ref.components_), atol=1e-8)
+    np.testing.assert_allclose(pca.explained_variance_ratio_, ref.explained_variance_ratio_, atol=1e-8)
+
+
+def test_tsne_map_places_new_points_near_their_neighbours():
+    rng = np.random.default_rng(2)
+    centres = np.array([[0.0] * 5, [10.0] * 5])
+    codes = np.concatenate([c + rng.normal(size=(150, 5)) for c in centres])
+    tsne = TSNEMap(perplexity=20, n_jobs=1)
+    emb = tsne.fit_transform(codes)
+    cluster_a, cluster_b = emb[:150].mean(0), emb[150:].mean(0)
+    new = centres[1] + rng.normal(size=(3, 5)) * 0.1
+    for placed in (tsne.place(new), tsne.transform(new)):
+        for p in placed:
+            assert np.linalg.norm(p - cluster_b) < np.linalg.norm(p - cluster_a)
+
+
+def _atlas(codes, coords):
+    pca = LatentPCA(2).fit(codes)
+    n = len(codes)
+    z = np.zeros(n, np.float32)
+    return Atlas(np.arange(n), codes, codes * 0, z, z, pca.transform(codes).astype(np.float32), coords, pca, "")
+
+
+def test_code_at_each_projection():
+    rng = np.random.default_rng(3)
+    codes2 = rng.normal(size=(50, 2)).astype(np.float32)
+    atlas2 = _atlas(codes2, codes2 * 3)
+    loc = code_at(atlas2, "raw", (0.25, -1.5))
+    assert loc.method == "exact" and loc.code.tolist() == [0.25, -1.5]
+    assert loc.nearest_code_distance == pytest.approx(np.min(np.linalg.norm(codes2 - [0.25, -1.5], axis=1)), rel=1e-5)
+    loc = code_at(atlas2, "tsne", tuple(codes2[7] * 3))
+    assert loc.method == "tsne_nearest" and np.allclose(loc.code, codes2[7]) and loc.nearest_code_distance < 1e-6
+    assert code_at(atlas2, "tsne", (0, 0), tsne_k=5).method == "tsne_blend"
+    codes8 = rng.normal(size=(50, 8)).astype(np.float32)
+    with pytest.raises(ValueError, match="latent_dim = 2"):
+        code_at(_atlas(codes8, codes8[:, :2]), "raw", (0, 0))
+
+
+def test_grid_png_and_gif():
+    frames = np.stack([np.full((6, 5, 1), v, np.uint8) for v in (0, 100, 200)])
+    g = grid(frames, 2, pad=1)
+    assert g.shape == (13, 11, 1)
+    img = Image.open(io.BytesIO(png_bytes(g, scale=2)))
+    assert img.size == (22, 26)
+    gif = Image.open(io.BytesIO(gif_bytes(frames, scale=2)))
+    assert gif.format == "GIF" and gif.n_frames == 4  # forward then back (bounce)
