@@ -27,7 +27,7 @@ def free_port() -> int:
 def streamlit_server(env: dict | None = None, timeout: float = 60.0):
     """Start `streamlit run dashboard.py` on 127.0.0.1:<free port>; yield (base url, process)."""
     port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard.py"), "--server.port", str(port), "--server.address", "127.0.0.1",
+    cmd = [sys.executable, "-m", "ui.serve", "--server.port", str(port), "--server.address", "127.0.0.1",
            "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

@@ -65,6 +65,40 @@ class Atlas:
         raise ValueError(f"unknown projection {projection!r}")
 
 
+@dataclass
+class MapLocation:
+    """What a click on a 2-D map decodes to."""
+
+    code: np.ndarray  # (D,) latent code to decode
+    method: str  # "exact" (raw), "pca_inverse", "tsne_nearest", "tsne_blend"
+    neighbours: np.ndarray  # indices of the test points used or nearest to `code`, nearest first
+    nearest_code_distance: float  # Euclidean distance in latent space from `code` to the nearest test code
+
+
+def code_at(atlas: Atlas, projection: str, xy: tuple[float, float], tsne_k: int = 1) -> MapLocation:
+    """Latent code for a map location. Raw: the point itself; PCA: the exact inverse transform;
+    t-SNE (no inverse): the nearest test point's code (tsne_k = 1) or an inverse-distance blend of
+    the tsne_k nearest on the map."""
+    from vae.latent import blend_nearest, nearest_codes
+
+    point = np.asarray(xy, dtype=np.float64).reshape(2)
+    if projection == "raw":
+        if atlas.mean.shape[1] != 2:
+            raise ValueError("the raw projection needs latent_dim = 2")
+        code, method = point.astype(np.float32), "exact"
+    elif projection == "pca":
+        code, method = atlas.pca.inverse_transform(point[None])[0].astype(np.float32), "pca_inverse"
+    elif projection == "tsne":
+        code, idx, _ = blend_nearest(atlas.mean, atlas.tsne_coords, point, max(1, tsne_k))
+        method = "tsne_nearest" if tsne_k <= 1 else "tsne_blend"
+        _, dist = nearest_codes(atlas.mean, code, 1)
+        return MapLocation(code, method, idx, float(dist[0]))
+    else:
+        raise ValueError(f"unknown projection {projection!r}")
+    idx, dist = nearest_codes(atlas.mean, code, 8)
+    return MapLocation(code, method, idx, float(dist[0]))
+
+
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 

@@ -189,16 +189,17 @@ def _crop_many(paths: list[Path]) -> np.ndarray:
 def load_celeba(split: str = "train", root: Path | None = None, workers: int = 2) -> tuple[np.ndarray, CelebAIndex, np.ndarray]:
     """(images uint8 (N, 64, 64, 3), index, rows) for one partition; rows index into `index`.
 
-    All images are decoded once and cached as a .npy in cache_dir() (derived data, outside the repo).
+    The split's images are decoded once and cached as a .npy in cache_dir() (derived data, outside the repo).
     """
     index = load_celeba_index(root)
     rows = index.split(split) if split != "all" else np.arange(len(index.image_ids))
-    key = hashlib.sha1("\n".join(index.image_ids).encode()).hexdigest()[:12]
-    cache = cache_dir() / f"celeba64_{key}.npy"
+    ids = [index.image_ids[r] for r in rows]
+    key = hashlib.sha1("\n".join(ids).encode()).hexdigest()[:12]
+    cache = cache_dir() / f"celeba64_{split}_{key}.npy"
     if cache.exists():
         images = np.load(cache, mmap_mode="r")
     else:
-        paths = [celeba_image_path(i, root) for i in index.image_ids]
+        paths = [celeba_image_path(i, root) for i in ids]
         chunks = [paths[i : i + 1000] for i in range(0, len(paths), 1000)]
         if workers > 1:
             with ProcessPoolExecutor(workers) as pool:
@@ -208,7 +209,9 @@ def load_celeba(split: str = "train", root: Path | None = None, workers: int = 2
         tmp = cache.with_suffix(".tmp.npy")
         np.save(tmp, images)
         os.replace(tmp, cache)
-    return np.asarray(images[rows]), index, rows
+    if images.shape[1:] != (64, 64, 3) or len(images) != len(rows):
+        raise DataError(f"cached CelebA array {cache} does not match the data; delete it")
+    return np.asarray(images), index, rows
 
 
 # ---- tensors -------------------------------------------------------------------------------
