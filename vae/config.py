@@ -34,6 +34,10 @@ class VAEConfig:
     # "bernoulli": BCE on grey levels in [0, 1] (MNIST);
     # "gaussian": N(x; decoder mean, σ²) with one learned σ shared by all pixels (CelebA).
     likelihood: str = "bernoulli"
+    # Width of one hidden fully connected layer between the conv stack and the latent code, in
+    # both encoder and decoder (0: a single linear map). A nonlinear map from a low-dimensional
+    # code to the first feature map matters most when latent_dim is small.
+    hidden: int = 0
 
     def __post_init__(self) -> None:
         if self.dataset not in DATASET_SHAPES:
@@ -50,6 +54,8 @@ class VAEConfig:
         ):
             raise ConfigError(f"channels must be 1-6 integers in [1, 1024], got {self.channels!r}")
         self.channels = list(self.channels)
+        if not isinstance(self.hidden, int) or not 0 <= self.hidden <= 8192:
+            raise ConfigError(f"hidden must be an integer in [0, 8192], got {self.hidden!r}")
         if self.likelihood not in LIKELIHOODS:
             raise ConfigError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
 

@@ -79,8 +79,13 @@ class VAE(nn.Module):
             prev = ch
         self.encoder = nn.Sequential(*enc, nn.Flatten())
         flat = chans[-1] * self.sizes[-1] ** 2
-        self.to_posterior = nn.Linear(flat, 2 * config.latent_dim)
-        self.from_latent = nn.Linear(config.latent_dim, flat)
+        d, h = config.latent_dim, config.hidden
+        if h:
+            self.to_posterior = nn.Sequential(nn.Linear(flat, h), nn.SiLU(), nn.Linear(h, 2 * d))
+            self.from_latent = nn.Sequential(nn.Linear(d, h), nn.SiLU(), nn.Linear(h, flat))
+        else:
+            self.to_posterior = nn.Linear(flat, 2 * d)
+            self.from_latent = nn.Linear(d, flat)
         dec: list[nn.Module] = [nn.SiLU()]
         rev = list(reversed(chans))
         for i, ch in enumerate(rev):

@@ -144,6 +144,7 @@ def train(args: argparse.Namespace) -> Path:
         beta=args.beta,
         channels=args.channels or DEFAULT_CHANNELS[args.dataset],
         likelihood=args.likelihood or DEFAULT_LIKELIHOOD[args.dataset],
+        hidden=args.hidden,
     )
     model = VAE(config).to(device)
     check_output_writable(out, needed_bytes=20 * model.num_parameters() + 50_000_000)
@@ -246,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto (GPU when present), cpu, cuda, cuda:1, ...")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: PyTorch's default)")
     p.add_argument("--channels", type=int, nargs="+", default=None, help="encoder channels per stride-2 conv")
+    p.add_argument("--hidden", type=int, default=0, help="width of a hidden dense layer around the code (0: none)")
     p.add_argument("--likelihood", choices=["bernoulli", "gaussian"], default=None)
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last complete epoch")
     p.add_argument("--iw-samples", type=int, default=500, help="importance samples per image for the IW bound (MNIST)")
