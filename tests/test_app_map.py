@@ -80,3 +80,58 @@ def test_every_listed_page_exists_and_has_the_entry_guard():
     for file, _, _ in PAGES:
         text = (REPO / "pages" / file).read_text()
         assert "ensure_entry()" in text.split("\n\n", 3)[1] + text, file
+
+
+@needs("mnist-z16")
+def test_map_without_data_directory_still_works(monkeypatch, tmp_path):
+    monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path / "no-data-here"))
+    at = app("latent_map.py", dataset="mnist", model="mnist-z16")
+    assert any("data" in i.value for i in at.info)  # the note on how to get the data
+    assert at.selectbox(key="colour").value == "none"
+    at.session_state["map_click"] = {"model": "mnist-z16", "projection": "pca", "x": 0.0, "y": 0.0, "index": 3}
+    at.run()
+    assert not at.exception
+    # no original without data: reconstruction + 8 decoded neighbours
+    assert len(at.get("image")) == 9
+
+
+@needs("mnist-z16")
+def test_broken_model_folders_are_flagged_and_others_keep_working(monkeypatch, tmp_path):
+    import json
+    import pickle
+    import shutil
+
+    models = tmp_path / "models"
+    shutil.copytree(MODELS_DIR / "mnist-z16", models / "mnist-z16")
+    bad_config = models / "mnist-typo"
+    shutil.copytree(MODELS_DIR / "mnist-z16", bad_config)
+    cfg = json.loads((bad_config / "config.json").read_text())
+    cfg["latentdim"] = 3
+    (bad_config / "config.json").write_text(json.dumps(cfg))
+    pickled = models / "mnist-pickle"
+    shutil.copytree(MODELS_DIR / "mnist-z16", pickled)
+    (pickled / "model.safetensors").write_bytes(pickle.dumps({"evil": 1}))
+    (models / "empty").mkdir()
+    monkeypatch.setenv("VAE_MODELS_DIR", str(models))
+
+    at = app("latent_map.py", dataset="mnist", model="mnist-z16")
+    assert [o.split()[0] for o in at.selectbox(key="model").options] == ["mnist-pickle", "mnist-z16"]
+    expander_text = " ".join(c.value for c in at.sidebar.caption)
+    assert "mnist-typo" in expander_text and "latentdim" in expander_text and "empty" in expander_text
+    at.selectbox(key="model").set_value("mnist-pickle").run()
+    assert not at.exception
+    assert any("not a valid safetensors file" in e.value for e in at.error)
+    at.selectbox(key="model").set_value("mnist-z16").run()
+    assert not at.exception and not at.error
+    assert at.title[0].value == "Latent map"
+
+
+def test_deep_link_garbage_falls_back_with_notice():
+    at = AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=60)
+    at.query_params["dataset"] = "cifar"
+    at.query_params["model"] = "x" * 500
+    at.query_params["lang"] = "de"
+    at.run()
+    assert not at.exception
+    assert at.radio(key="dataset").value == "mnist" and at.session_state["lang"] == "en"
+    assert any("dataset" in t.value and "lang" in t.value for t in at.toast)

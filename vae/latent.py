@@ -1,0 +1,104 @@
+"""Operations in latent space: prior samples, interpolation, traversals, decoded grids, neighbours.
+
+All functions take and return plain tensors/arrays; decoding runs under torch.inference_mode so
+models can be shared read-only between threads (the dashboard serves many sessions at once).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from vae.model import VAE
+
+
+@torch.inference_mode()
+def decode(model: VAE, z: np.ndarray | torch.Tensor) -> np.ndarray:
+    """(N, D) latent codes → uint8 images (N, H, W, C) for display."""
+    z = torch.tensor(np.asarray(z, dtype=np.float32))  # a copy: atlas arrays are read-only
+    if z.ndim == 1:
+        z = z[None]
+    x = model.decode(z)  # (N, C, H, W) in [0, 1]
+    return to_uint8(x)
+
+
+def to_uint8(x: torch.Tensor) -> np.ndarray:
+    """(N, C, H, W) floats in [0, 1] → uint8 (N, H, W, C)."""
+    return (x.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+
+
+@torch.inference_mode()
+def encode(model: VAE, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 images (N, H, W[, C]) → (μ, log σ²), each (N, D) float32."""
+    from vae.data import to_tensor
+
+    posterior = model.encode(to_tensor(images))
+    return posterior.mean.numpy(), posterior.logvar.numpy()
+
+
+def prior_samples(latent_dim: int, n: int, seed: int = 0, temperature: float = 1.0) -> np.ndarray:
+    """n codes z ~ N(0, temperature² I), reproducible from the seed; (n, latent_dim) float32."""
+    gen = torch.Generator().manual_seed(int(seed))
+    return (torch.randn((n, latent_dim), generator=gen) * float(temperature)).numpy()
+
+
+def lerp(z0: np.ndarray, z1: np.ndarray, steps: int) -> np.ndarray:
+    """Straight line from z0 to z1, `steps` points including both ends; (steps, D)."""
+    t = np.linspace(0.0, 1.0, steps, dtype=np.float64)[:, None]
+    return ((1 - t) * np.asarray(z0, np.float64) + t * np.asarray(z1, np.float64)).astype(np.float32)
+
+
+def slerp(z0: np.ndarray, z1: np.ndarray, steps: int) -> np.ndarray:
+    """Spherical interpolation (White, 2016): keeps the norm typical of the Gaussian prior's shell.
+
+    Falls back to lerp when the two codes are (anti)parallel or one is zero."""
+    a, b = np.asarray(z0, np.float64), np.asarray(z1, np.float64)
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if na < 1e-8 or nb < 1e-8:
+        return lerp(a, b, steps)
+    cos = np.clip(a @ b / (na * nb), -1.0, 1.0)
+    omega = np.arccos(cos)
+    if np.sin(omega) < 1e-6:
+        return lerp(a, b, steps)
+    t = np.linspace(0.0, 1.0, steps)[:, None]
+    out = (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
+    out[0], out[-1] = a, b
+    return out.astype(np.float32)
+
+
+def traversal_codes(base: np.ndarray, dims: list[int], values: np.ndarray) -> np.ndarray:
+    """For each dim in dims and each value, `base` with that coordinate set to the value; (len(dims)·len(values), D)."""
+    base = np.asarray(base, np.float32)
+    codes = np.repeat(base[None], len(dims) * len(values), axis=0)
+    for r, d in enumerate(dims):
+        codes[r * len(values) : (r + 1) * len(values), d] = values
+    return codes
+
+
+def manifold_grid(x_range: tuple[float, float], y_range: tuple[float, float], n: int) -> np.ndarray:
+    """Codes of an n×n grid over a 2-D latent region, rows from top (high y) to bottom; (n·n, 2).
+
+    The classic figure of Kingma & Welling / the Keras VAE example."""
+    xs = np.linspace(x_range[0], x_range[1], n)
+    ys = np.linspace(y_range[1], y_range[0], n)
+    gx, gy = np.meshgrid(xs, ys)
+    return np.stack([gx.ravel(), gy.ravel()], 1).astype(np.float32)
+
+
+def nearest_codes(codes: np.ndarray, query: np.ndarray, k: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """k nearest rows of `codes` to `query` (Euclidean): (indices (k,), distances (k,)), nearest first."""
+    q = np.asarray(query, np.float32).reshape(1, -1)
+    d2 = ((codes - q) ** 2).sum(1)
+    k = min(k, len(codes))
+    idx = np.argpartition(d2, k - 1)[:k]
+    idx = idx[np.argsort(d2[idx])]
+    return idx, np.sqrt(d2[idx])
+
+
+def blend_nearest(codes: np.ndarray, coords: np.ndarray, point: np.ndarray, k: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Latent code for a location of a map with no inverse (t-SNE): inverse-distance-weighted blend
+    of the codes of the k points nearest to `point` on the map. Returns (code, indices, map distances)."""
+    idx, dist = nearest_codes(coords, point, k)
+    w = 1.0 / (dist + 1e-6)
+    w /= w.sum()
+    return (codes[idx] * w[:, None]).sum(0).astype(np.float32), idx, dist
