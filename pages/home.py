@@ -26,5 +26,10 @@ for e in zoo():
         }
     )
 st.subheader(t("home.zoo"))
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={t("compare.col.neg_elbo"): st.column_config.NumberColumn(format="%.1f")})
+st.dataframe(
+    pd.DataFrame(rows),
+    hide_index=True,
+    width="stretch",
+    column_config={t("compare.col.neg_elbo"): st.column_config.NumberColumn(format="%.1f")},
+)
 st.caption(t("home.pages_hint"))

@@ -36,7 +36,9 @@ state.from_query("tsne_k", 1, state.parse_int(1, 20))
 
 c1, c2, c3 = st.columns([2, 2, 1])
 c1.segmented_control(t("map.projection"), projections, format_func=lambda p: t(f"map.proj.{p}"), key="projection", required=True)
-c2.selectbox(t("map.colour"), colour_options, format_func=lambda c: t(f"map.colour.{c}") if ":" not in c else c[5:].replace("_", " "), key="colour")
+c2.selectbox(
+    t("map.colour"), colour_options, format_func=lambda c: t(f"map.colour.{c}") if ":" not in c else c[5:].replace("_", " "), key="colour"
+)
 if st.session_state["projection"] == "tsne":
     c3.number_input(t("map.tsne_k"), 1, 20, key="tsne_k", help=t("map.tsne_k_help"))
 if data is None:
@@ -49,10 +51,14 @@ def map_and_details() -> None:
     projection, colour = st.session_state["projection"], st.session_state["colour"]
     coords = atlas.coords(projection)
     axis = t(f"map.axis.{projection}")
-    fig, trace_rows = map_figure(name, projection, colour, (f"{axis} 1", f"{axis} 2", t("map.legend.points"), t("map.legend.has"), t("map.legend.lacks")))
+    fig, trace_rows = map_figure(
+        name, projection, colour, (f"{axis} 1", f"{axis} 2", t("map.legend.points"), t("map.legend.has"), t("map.legend.lacks"))
+    )
     left, right = st.columns([3, 2], gap="medium")
     with left:
-        event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=f"map_chart_{name}_{projection}_{colour}", width="stretch")
+        event = st.plotly_chart(
+            fig, on_select="rerun", selection_mode="points", key=f"map_chart_{name}_{projection}_{colour}", width="stretch"
+        )
     click = _read_click(event, coords, projection, trace_rows)
     with right:
         if click is None:
