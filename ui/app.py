@@ -22,12 +22,17 @@ ROOT = Path(__file__).resolve().parent.parent
 # (file in pages/, title key, icon); url path = file stem, so a cold deep link finds the file.
 PAGES = [
     ("home.py", "nav.home", ":material/home:"),
+    ("lesson.py", "nav.lesson", ":material/school:"),
     ("latent_map.py", "nav.map", ":material/scatter_plot:"),
     ("latent_sliders.py", "nav.sliders", ":material/tune:"),
     ("interpolation.py", "nav.interpolation", ":material/linear_scale:"),
     ("generate.py", "nav.generate", ":material/auto_awesome:"),
+    ("your_input.py", "nav.your_input", ":material/draw:"),
     ("kl_vs_recon.py", "nav.kl_recon", ":material/show_chart:"),
     ("compare_models.py", "nav.compare", ":material/compare:"),
+    ("face_editor.py", "nav.face_editor", ":material/face_retouching_natural:"),
+    ("composer.py", "nav.composer", ":material/group:"),
+    ("anomalies.py", "nav.anomalies", ":material/report:"),
 ]
 DATASETS = {"mnist": "MNIST", "celeba": "CelebA"}
 
