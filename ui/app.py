@@ -46,9 +46,31 @@ def ensure_entry() -> None:
         st.stop()
 
 
+PRESENTER_CSS = """
+<style>
+  html, body, [data-testid="stAppViewContainer"] { font-size: 21px; }
+  [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li,
+  [data-testid="stCaptionContainer"], label, [data-testid="stWidgetLabel"] p { font-size: 1.2rem !important; }
+  h1 { font-size: 3rem !important; } h2 { font-size: 2.3rem !important; } h3 { font-size: 1.8rem !important; }
+  [data-testid="stMetricValue"] { font-size: 2.6rem !important; }
+  header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"], footer { display: none !important; }
+  [data-testid="stMainBlockContainer"], .block-container { padding-top: 1.2rem !important; max-width: 100% !important; }
+</style>
+"""
+
+
 def main() -> None:
-    st.set_page_config(page_title="VAE Latent Explorer", page_icon=":material/blur_on:", layout="wide")
+    presenter = _presenter_from_url()
+    st.set_page_config(
+        page_title="VAE Latent Explorer",
+        page_icon=":material/blur_on:",
+        layout="wide",
+        initial_sidebar_state="collapsed" if presenter else "auto",
+    )
     state.from_query("lang", browser_language(), state.parse_choice(LANGUAGES))
+    state.from_query("presenter", False, state.parse_bool)
+    if st.session_state["presenter"]:
+        st.html(PRESENTER_CSS)
     pages = [
         st.Page(str(ROOT / "pages" / file), title=t(title), icon=icon, url_path=Path(file).stem, default=i == 0)
         for i, (file, title, icon) in enumerate(PAGES)
@@ -63,10 +85,21 @@ def main() -> None:
         _entry.active = False
 
 
+def _presenter_from_url() -> bool:
+    if "presenter" in st.session_state:
+        return bool(st.session_state["presenter"])
+    try:
+        return state.parse_bool(st.query_params.get("presenter", "0"))
+    except ValueError:
+        return False
+
+
 def sidebar() -> None:
     entries = zoo()
     with st.sidebar:
-        st.selectbox("🌐", list(LANGUAGES), format_func=LANGUAGES.get, key="lang", label_visibility="collapsed")
+        lang_col, presenter_col = st.columns([3, 2], vertical_alignment="center")
+        lang_col.selectbox("🌐", list(LANGUAGES), format_func=LANGUAGES.get, key="lang", label_visibility="collapsed")
+        presenter_col.toggle(t("sidebar.presenter"), key="presenter", help=t("sidebar.presenter_help"))
         available = {ds: [e.name for e in entries if e.available and e.dataset == ds] for ds in DATASETS}
         datasets = [ds for ds in DATASETS if available[ds]] or list(DATASETS)
         state.from_query("dataset", datasets[0], state.parse_choice(datasets))
@@ -87,6 +120,7 @@ def sidebar() -> None:
                 for e in broken:
                     st.caption(f"**{e.name}** — {e.error}")
         state.to_query("lang", "dataset", "model")
+        state.to_query(presenter=True if st.session_state["presenter"] else None)
         notices = state.pop_notices()
         if notices:
             st.toast(t("sidebar.bad_params", params=", ".join(notices)), icon=":material/link_off:")
