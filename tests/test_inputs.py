@@ -27,7 +27,7 @@ def digit_image(size=(120, 160)) -> Image.Image:
 BAD = {
     "empty": (b"", "empty"),
     "not an image": (b"%PDF-1.4 this is a pdf", "not an image"),
-    "text": ("hello, world".encode(), "not an image"),
+    "text": (b"hello, world", "not an image"),
     "gif": (encode(Image.new("P", (32, 32)), "GIF"), "GIF files are not accepted"),
     "tiny 1x1": (encode(Image.new("L", (1, 1), 0)), "only 1×1 pixels"),
     "oversized file": (b"\x89PNG" + b"0" * (MAX_UPLOAD_BYTES + 1), "limit is 5 MB"),

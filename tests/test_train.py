@@ -90,3 +90,34 @@ def test_output_under_a_file_fails_before_training(tmp_path, capsys):
     blocker.write_text("x")
     assert main([*TINY, "--epochs", "1", "--out", str(blocker / "m")]) == 1
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_sigkill_mid_epoch_then_resume(real_root, tmp_path):
+    """A training process killed with SIGKILL mid-epoch leaves no model folder; --resume continues
+    from the last complete epoch and finishes with a loadable model."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    out = tmp_path / "killed"
+    args = [sys.executable, "-m", "vae.train", *TINY, "--train-limit", "3072", "--epochs", "4", "--out", str(out)]
+    proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state_file = resume_dir(out) / "state.json"
+    deadline = time.time() + 120
+    while not state_file.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert state_file.exists(), "no resume state written after the first epoch"
+    time.sleep(0.3)  # into the second epoch
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    assert not out.exists()  # never a half-written model folder
+    done = json.loads(state_file.read_text())["epoch"]
+    assert 1 <= done < 4
+    assert main([*TINY, "--train-limit", "3072", "--epochs", "4", "--out", str(out), "--resume"]) == 0
+    card = json.loads((out / "card.json").read_text())
+    assert [r["epoch"] for r in card["history"]] == [1, 2, 3, 4]
+    assert load_model(out).config.latent_dim == 2
+    assert card["history"][-1]["test_neg_elbo_nats"] < card["history"][0]["test_neg_elbo_nats"]
