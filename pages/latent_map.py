@@ -113,7 +113,7 @@ def _click_from_query(projection: str) -> None:
                 raise ValueError
             st.session_state["map_click"] = {"model": name, "projection": projection, "x": x, "y": y, "index": None}
     except (ValueError, KeyError):
-        st.toast(t("sidebar.bad_params", params="x, y, point"))
+        st.session_state.setdefault(state.NOTICES, []).append("x, y, point")
 
 
 def _show_click(click: dict, projection: str) -> None:

@@ -83,6 +83,9 @@ def main() -> None:
         navigation.run()
     finally:
         _entry.active = False
+        notices = state.pop_notices()  # link parameters the shell or the page could not use
+        if notices:
+            st.toast(t("sidebar.bad_params", params=", ".join(dict.fromkeys(notices))), icon=":material/link_off:")
 
 
 def _presenter_from_url() -> bool:
@@ -121,9 +124,6 @@ def sidebar() -> None:
                     st.caption(f"**{e.name}** — {e.error}")
         state.to_query("lang", "dataset", "model")
         state.to_query(presenter=True if st.session_state["presenter"] else None)
-        notices = state.pop_notices()
-        if notices:
-            st.toast(t("sidebar.bad_params", params=", ".join(notices)), icon=":material/link_off:")
 
 
 def _dataset_changed() -> None:
