@@ -114,13 +114,22 @@ def test_broken_model_folders_are_flagged_and_others_keep_working(monkeypatch, t
     (models / "empty").mkdir()
     monkeypatch.setenv("VAE_MODELS_DIR", str(models))
 
+    nan_weights = models / "mnist-nan"  # a valid file whose tensors hold NaN: only loading finds it
+    shutil.copytree(MODELS_DIR / "mnist-z16", nan_weights)
+    from safetensors.torch import load_file, save_file
+
+    tensors = load_file(str(nan_weights / "model.safetensors"))
+    tensors["decoder.1.weight"][0] = float("nan")
+    save_file(tensors, str(nan_weights / "model.safetensors"))
+
     at = app("latent_map.py", dataset="mnist", model="mnist-z16")
-    assert [o.split()[0] for o in at.selectbox(key="model").options] == ["mnist-pickle", "mnist-z16"]
+    assert [o.split()[0] for o in at.selectbox(key="model").options] == ["mnist-nan", "mnist-z16"]
     expander_text = " ".join(c.value for c in at.sidebar.caption)
-    assert "mnist-typo" in expander_text and "latentdim" in expander_text and "empty" in expander_text
-    at.selectbox(key="model").set_value("mnist-pickle").run()
+    for name, reason in (("mnist-typo", "latentdim"), ("mnist-pickle", "not a valid safetensors file"), ("empty", "config.json is missing")):
+        assert name in expander_text and reason in expander_text
+    at.selectbox(key="model").set_value("mnist-nan").run()
     assert not at.exception
-    assert any("not a valid safetensors file" in e.value for e in at.error)
+    assert any("NaN" in e.value for e in at.error)
     at.selectbox(key="model").set_value("mnist-z16").run()
     assert not at.exception and not at.error
     assert at.title[0].value == "Latent map"

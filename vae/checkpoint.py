@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from vae.config import ConfigError, VAEConfig
@@ -65,6 +65,25 @@ def load_model(path: str | Path) -> VAE:
     for p in model.parameters():
         p.requires_grad_(False)
     return model
+
+
+def check_weights(path: str | Path, config: VAEConfig) -> None:
+    """Cheap validation of a weights file without reading the tensors: a readable safetensors
+    header whose tensor names and shapes match the config. Raises CheckpointError."""
+    weights = Path(path) / WEIGHTS_FILE
+    if not weights.exists():
+        raise CheckpointError(f"{weights}: weights file is missing")
+    try:
+        with safe_open(str(weights), framework="pt") as f:
+            shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+    except (SafetensorError, OSError, ValueError, RuntimeError) as err:
+        raise CheckpointError(f"{weights}: not a valid safetensors file ({err})") from None
+    expected = {k: tuple(v.shape) for k, v in VAE(config).state_dict().items()}
+    if set(shapes) != set(expected):
+        raise CheckpointError(f"{weights}: tensors do not match the config")
+    for k, shape in shapes.items():
+        if shape != expected[k]:
+            raise CheckpointError(f"{weights}: tensor {k} has shape {shape}, the config needs {expected[k]}")
 
 
 def load_card(path: str | Path) -> dict:

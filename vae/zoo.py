@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vae.checkpoint import CONFIG_FILE, CheckpointError, load_card
+from vae.checkpoint import CONFIG_FILE, CheckpointError, check_weights, load_card
 from vae.config import ConfigError, VAEConfig
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
@@ -40,7 +40,8 @@ class ZooEntry:
 def scan(models_dir: str | Path = MODELS_DIR) -> list[ZooEntry]:
     """Every visible sub-folder of models_dir, sorted by dataset, β, latent_dim; broken ones flagged.
 
-    Only config and card are read here (cheap); weights are checked when a model is loaded.
+    Config, card and the weights' header are checked here (cheap: no tensor is read); a model whose
+    tensors are damaged beyond the header is refused when it is loaded.
     """
     entries = []
     models_dir = Path(models_dir)
@@ -51,8 +52,7 @@ def scan(models_dir: str | Path = MODELS_DIR) -> list[ZooEntry]:
         try:
             entry.config = VAEConfig.load(path / CONFIG_FILE)
             entry.card = load_card(path)
-            if not (path / "model.safetensors").exists():
-                entry.error = "model.safetensors is missing"
+            check_weights(path, entry.config)
         except (ConfigError, CheckpointError) as err:
             entry.error = str(err)
         entries.append(entry)

@@ -1,0 +1,61 @@
+"""Generate: decode fresh samples from the prior, z ~ N(0, T² I), reproducible from a seed."""
+
+from ui.app import ensure_entry
+
+ensure_entry()
+
+import math  # noqa: E402
+
+import streamlit as st  # noqa: E402
+
+from ui import state  # noqa: E402
+from ui.app import current  # noqa: E402
+from ui.i18n import t  # noqa: E402
+from vae.explore_ops import display_scale  # noqa: E402
+from vae.images import grid, png_bytes  # noqa: E402
+from vae.latent import decode, prior_samples  # noqa: E402
+
+SEED_MAX = 2**31 - 1
+
+sel = current()
+model, name = sel.model, sel.name
+latent_dim = model.config.latent_dim
+
+st.title(t("gen.title"))
+st.caption(t("gen.intro", d=latent_dim))
+
+
+def next_seed() -> None:
+    st.session_state["gen_seed"] = (int(st.session_state["gen_seed"]) + 1) % (SEED_MAX + 1)
+
+
+@st.fragment
+def samples() -> None:
+    """Controls and grid; an interaction reruns only this."""
+    state.from_query("gen_n", 16, state.parse_int(1, 64))
+    state.from_query("gen_seed", 0, state.parse_int(0, SEED_MAX))
+    state.from_query("gen_temp", 1.0, lambda raw: round(state.parse_float(0.1, 2.0)(raw), 2))
+
+    c1, c2, c3, c4 = st.columns([2, 2, 1, 3], vertical_alignment="bottom")
+    n = c1.number_input(t("gen.n"), 1, 64, key="gen_n")
+    seed = c2.number_input(t("gen.seed"), 0, SEED_MAX, key="gen_seed")
+    c3.button(t("gen.next_seed"), key="gen_next", on_click=next_seed, icon=":material/casino:", help=t("gen.next_seed_help"))
+    temperature = c4.slider(t("gen.temperature"), 0.1, 2.0, step=0.05, key="gen_temp", help=t("gen.temperature_help"))
+    state.to_query("gen_n", "gen_seed", "gen_temp")
+
+    images = decode(model, prior_samples(latent_dim, n, seed, temperature))  # (n, H, W, C)
+    ncols = math.ceil(math.sqrt(n))
+    picture = png_bytes(grid(images, ncols), display_scale(images.shape[1], ncols, target=96, max_width=900))
+    st.image(picture, caption=t("gen.caption", n=n, seed=seed, temperature=temperature), output_format="PNG")
+    st.download_button(
+        t("gen.download_png"),
+        picture,
+        file_name=f"{name}-samples-n{n}-seed{seed}-T{temperature:g}.png",
+        mime="image/png",
+        key="gen_png",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+samples()

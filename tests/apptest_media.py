@@ -1,0 +1,85 @@
+"""Helpers for AppTest page tests that look at the pictures a page shows.
+
+AppTest keeps media in a throw-away in-memory store per run; `record_media` (a fixture) swaps in
+one that also keeps every file's bytes, so a test can read an st.image back as pixels.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+import streamlit.testing.v1.app_test as app_test_module
+from PIL import Image
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import MODELS_DIR, REPO
+
+MEDIA: dict[str, bytes] = {}
+
+
+class RecordingStorage(MemoryMediaFileStorage):
+    def load_and_get_id(self, path_or_data, mimetype, kind, filename=None):
+        file_id = super().load_and_get_id(path_or_data, mimetype, kind, filename)
+        MEDIA[file_id] = self._files_by_id[file_id].content
+        return file_id
+
+
+@pytest.fixture
+def record_media(monkeypatch):
+    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", RecordingStorage)
+    yield MEDIA
+    MEDIA.clear()
+
+
+def needs(*names: str):
+    missing = [n for n in names if not (MODELS_DIR / n / "atlas.safetensors").exists()]
+    return pytest.mark.skipif(bool(missing), reason=f"models not built yet: {missing}")
+
+
+def open_page(page: str, model: str, dataset: str = "mnist", query: dict | None = None) -> AppTest:
+    """The app on pages/<page> with `model` picked; `query` are URL parameters of the first request."""
+    at = AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=60)
+    at.session_state["dataset"] = dataset
+    at.session_state["model"] = model
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    at.switch_page(f"pages/{page}")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def image_urls(at: AppTest) -> list[str]:
+    return [url for element in at.get("image") for url in element.value]
+
+
+def media_bytes(url: str) -> bytes:
+    return MEDIA[Path(url).stem]
+
+
+def pixels(url: str) -> np.ndarray:
+    """The image at a media URL as a uint8 array (H, W) or (H, W, C)."""
+    return np.asarray(Image.open(io.BytesIO(media_bytes(url))))
+
+
+def image_with_caption(at: AppTest, caption: str) -> str:
+    for element in at.get("image"):
+        for url, text in zip(element.value, element.captions):
+            if text == caption:
+                return url
+    raise AssertionError(f"no image captioned {caption!r}")
+
+
+def grid_cells(image: np.ndarray, n: int, ncols: int, side: int, scale: int, pad: int = 2) -> np.ndarray:
+    """Cut the n cells back out of vae.images.grid(·, ncols, pad) enlarged `scale`×; (n, side, side[, C])."""
+    cells = []
+    for i in range(n):
+        r, c = divmod(i, ncols)
+        y, x = r * (side + pad) * scale, c * (side + pad) * scale
+        cells.append(image[y : y + side * scale : scale, x : x + side * scale : scale])
+    return np.stack(cells)

@@ -1,0 +1,156 @@
+"""AppTest: the interpolation page on the real shipped models."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.apptest_media import grid_cells, media_bytes, needs, open_page, pixels, record_media  # noqa: F401
+from tests.conftest import MODELS_DIR
+from vae import load_model
+from vae.atlas import load_atlas
+from vae.explore_ops import display_scale
+from vae.latent import decode, lerp, prior_samples, slerp
+
+pytestmark = pytest.mark.usefixtures("record_media")
+NAME = "mnist-z16"
+
+
+def strip_url(at) -> str:
+    return next(u for e in at.get("image") for u, c in zip(e.value, e.captions) if c.startswith("Latent path") and c.endswith("every step"))
+
+
+def strip_frames(at, steps: int, side: int = 28) -> np.ndarray:
+    """The decoded latent strip cut back into frames."""
+    url = strip_url(at)
+    ncols = min(steps, 16)
+    cells = grid_cells(pixels(url), steps, ncols, side, display_scale(side, ncols))
+    return cells if cells.ndim == 4 else cells[..., None]
+
+
+@needs(NAME)
+def test_widgets_and_strip_endpoints_are_the_endpoint_decodes():
+    model, atlas = load_model(MODELS_DIR / NAME), load_atlas(MODELS_DIR / NAME)
+    at = open_page("interpolation.py", NAME)
+    for key in ("ip_a_src", "ip_b_src", "ip_method"):
+        assert at.segmented_control(key=key)
+    assert at.slider(key="ip_steps").value == 10
+    at.number_input(key="ip_a_index").set_value(3)
+    at.segmented_control(key="ip_b_src").set_value("random").run()
+    at.number_input(key="ip_b_seed").set_value(7)
+    at.slider(key="ip_steps").set_value(6).run()
+    assert not at.exception
+    z_a, z_b = atlas.mean[3], prior_samples(16, 1, 7)[0]
+    frames = strip_frames(at, 6)
+    assert len(frames) == 6
+    assert np.array_equal(frames[0], decode(model, z_a)[0])
+    assert np.array_equal(frames[-1], decode(model, z_b)[0])
+    assert np.array_equal(frames, decode(model, slerp(z_a, z_b, 6)))
+    assert {d.key for d in at.get("download_button")} == {"ip_gif", "ip_png"}
+    gifs = [u for e in at.get("image") for u in e.value if u.endswith(".gif")]
+    assert len(gifs) == 2  # latent path and pixel cross-fade
+    assert Image.open(io.BytesIO(media_bytes(gifs[0]))).n_frames == 2 * 6 - 2  # forward then back
+
+
+@needs(NAME)
+def test_lerp_and_slerp_share_endpoints_but_differ_in_the_middle():
+    model, atlas = load_model(MODELS_DIR / NAME), load_atlas(MODELS_DIR / NAME)
+    at = open_page("interpolation.py", NAME, query={"ip_a_index": "0", "ip_b_index": "1", "ip_steps": "7"})
+    at.segmented_control(key="ip_method").set_value("lerp").run()
+    linear = strip_frames(at, 7)
+    at.segmented_control(key="ip_method").set_value("slerp").run()
+    spherical = strip_frames(at, 7)
+    assert np.array_equal(linear[0], spherical[0]) and np.array_equal(linear[-1], spherical[-1])
+    assert not np.array_equal(linear[3], spherical[3])
+    assert np.array_equal(linear, decode(model, lerp(atlas.mean[0], atlas.mean[1], 7)))
+
+
+@needs(NAME)
+def test_steps_setting_changes_the_strip_length():
+    at = open_page("interpolation.py", NAME)
+    widths = {}
+    for steps in (2, 5, 12):
+        at.slider(key="ip_steps").set_value(steps).run()
+        widths[steps] = pixels(strip_url(at)).shape[1]
+    scale = display_scale(28, 12)
+    assert widths[12] == (12 * 30 - 2) * scale
+    assert widths[2] < widths[5] < widths[12]
+
+
+@needs(NAME)
+def test_map_endpoint_only_for_the_same_model():
+    model = load_model(MODELS_DIR / NAME)
+    at = open_page("interpolation.py", NAME)
+    at.segmented_control(key="ip_a_src").set_value("map").run()
+    assert at.warning and "latent map" in at.warning[0].value  # nothing clicked yet
+    at.session_state["last_code"] = {"model": "mnist-z2", "code": [0.5, 0.5], "index": None}
+    at.run()
+    assert "mnist-z2" in at.warning[0].value and not [u for e in at.get("image") for u in e.value if u.endswith(".gif")]
+    code = np.linspace(-1, 1, 16).astype(np.float32)
+    at.session_state["last_code"] = {"model": NAME, "code": code.tolist()}
+    at.run()
+    assert not at.exception and not at.warning
+    assert np.array_equal(strip_frames(at, 10)[0], decode(model, code)[0])
+
+
+@needs(NAME)
+def test_deep_link_seeds_widgets_and_garbage_falls_back():
+    at = open_page(
+        "interpolation.py",
+        NAME,
+        query={"ip_a_src": "random", "ip_a_seed": "11", "ip_b_index": "42", "ip_steps": "5", "ip_method": "lerp"},
+    )
+    assert at.segmented_control(key="ip_a_src").value == "random" and at.number_input(key="ip_a_seed").value == 11
+    assert at.number_input(key="ip_b_index").value == 42
+    assert at.slider(key="ip_steps").value == 5 and at.segmented_control(key="ip_method").value == "lerp"
+    at = open_page(
+        "interpolation.py",
+        NAME,
+        query={"ip_a_src": "nope", "ip_b_index": "99999999", "ip_steps": "1", "ip_method": "cubic", "ip_fade": "?"},
+    )
+    assert at.segmented_control(key="ip_a_src").value == "test" and at.number_input(key="ip_b_index").value == 1
+    assert at.slider(key="ip_steps").value == 10 and at.segmented_control(key="ip_method").value == "slerp"
+    assert all(w.value == "decoded" for w in at.get("segmented_control") if w.key == "ip_fade")  # shown only with the data
+    assert "between the decoded endpoints" in " ".join(c for e in at.get("image") for c in e.captions)
+
+
+@needs("celeba-z64")
+def test_colour_model_and_original_cross_fade():
+    model, atlas = load_model(MODELS_DIR / "celeba-z64"), load_atlas(MODELS_DIR / "celeba-z64")
+    at = open_page("interpolation.py", "celeba-z64", dataset="celeba", query={"ip_steps": "4"})
+    frames = strip_frames(at, 4, side=64)
+    assert frames.shape == (4, 64, 64, 3)
+    assert np.array_equal(frames[0], decode(model, atlas.mean[0])[0])
+    if any(w.key == "ip_fade" for w in at.get("segmented_control")):  # only with the data directory
+        at.segmented_control(key="ip_fade").set_value("original").run()
+        assert not at.exception
+
+
+@needs(NAME)
+def test_pixel_cross_fade_between_originals():
+    at = open_page("interpolation.py", NAME, query={"ip_steps": "5"})
+    fades = [u for e in at.get("image") for u, c in zip(e.value, e.captions) if c.startswith("Pixel cross-fade between")]
+    if not any(w.key == "ip_fade" for w in at.get("segmented_control")):
+        pytest.skip("the MNIST test images are not in the data directory")
+    from vae.data import data_root, load_mnist
+
+    images, _ = load_mnist("test", data_root())
+    at.segmented_control(key="ip_fade").set_value("original").run()
+    fade_url = next(u for e in at.get("image") for u, c in zip(e.value, e.captions) if c.startswith("Pixel cross-fade between"))
+    assert fade_url != fades[0]
+    cells = grid_cells(pixels(fade_url), 5, 5, 28, display_scale(28, 5))
+    assert np.array_equal(cells[0], images[0]) and np.array_equal(cells[-1], images[1])
+    middle = (images[0].astype(float) + images[1]) / 2
+    assert np.abs(cells[2] - middle).max() <= 1
+
+
+@needs(NAME)
+def test_without_the_data_directory_endpoints_are_decoded_codes(monkeypatch, tmp_path):
+    monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path))
+    model, atlas = load_model(MODELS_DIR / NAME), load_atlas(MODELS_DIR / NAME)
+    at = open_page("interpolation.py", NAME, query={"ip_steps": "3"})
+    assert any("data directory" in i.value for i in at.info)
+    assert not any(w.key == "ip_fade" for w in at.get("segmented_control"))  # no originals to cross-fade
+    assert "Original" not in [c for e in at.get("image") for c in e.captions]
+    assert np.array_equal(strip_frames(at, 3), decode(model, slerp(atlas.mean[0], atlas.mean[1], 3)))
