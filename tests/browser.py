@@ -1,20 +1,33 @@
-"""Helpers for end-to-end tests and benchmarks: a `streamlit run` server on a free loopback port,
-and headless Debian Chromium driven by Playwright."""
+"""Helpers for end-to-end tests and benchmarks: a Streamlit server on a free loopback port,
+and headless Debian Chromium driven by Playwright, plus the in-page probes they share
+(wait for a script run to finish, click the latent map, time a new image)."""
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+IMAGE = '[data-testid="stMain"] [data-testid="stImage"] img'
+MAP_DRAG = ".js-plotly-plot .nsewdrag"
+EXCEPTION = '[data-testid="stException"]'
 
 
 def free_port() -> int:
@@ -23,42 +36,270 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@contextlib.contextmanager
-def streamlit_server(env: dict | None = None, timeout: float = 60.0):
-    """Start `streamlit run dashboard.py` on 127.0.0.1:<free port>; yield (base url, process)."""
+def _start(env: dict | None, warm_up: bool) -> tuple[str, subprocess.Popen]:
     port = free_port()
-    cmd = [sys.executable, "-m", "ui.serve", "--server.port", str(port), "--server.address", "127.0.0.1",
+    entry = ["-m", "ui.serve"] if warm_up else ["-m", "streamlit", "run", str(REPO / "dashboard.py")]
+    cmd = [sys.executable, *entry, "--server.port", str(port), "--server.address", "127.0.0.1",
            "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(f"streamlit did not start: {proc.stdout.read().decode()[-2000:]}") from None
-                time.sleep(0.2)
-        yield url, proc
-    finally:
+    tail: collections.deque[str] = collections.deque(maxlen=200)
+    lock = threading.Lock()
+
+    def drain() -> None:  # a full pipe would block the server
+        for line in proc.stdout:
+            with lock:
+                tail.append(line.decode(errors="replace"))
+
+    def output_tail() -> str:
+        with lock:
+            return "".join(tail)[-4000:]
+
+    proc.drain = threading.Thread(target=drain, daemon=True)
+    proc.drain.start()
+    proc.output_tail = output_tail
+    return f"http://127.0.0.1:{port}", proc
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, deadline: float) -> None:
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                proc.drain.join(1)
+                raise RuntimeError(f"streamlit did not start: {proc.output_tail()}") from None
+            time.sleep(0.2)
+
+
+def _stop(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:  # all at once: each takes about a second to shut down
         proc.terminate()
+    for proc in procs:
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait(5)
 
 
-def launch_chromium(playwright):
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+@contextlib.contextmanager
+def streamlit_servers(n: int, env: dict | None = None, timeout: float = 60.0, warm_up: bool = True):
+    """Start n dashboard servers at once, each on 127.0.0.1:<free port>; yield [(base url, process)].
+
+    warm_up=True runs them as the launcher does (`python -m ui.serve`: loads the zoo in the background);
+    False runs plain `streamlit run dashboard.py`. Each server's output is drained by a thread and its
+    tail kept for error messages: `process.output_tail()`."""
+    servers = []
+    try:
+        for _ in range(n):
+            servers.append(_start(env, warm_up))
+        deadline = time.time() + timeout
+        for url, proc in servers:
+            _wait_healthy(url, proc, deadline)
+        yield servers
+    finally:
+        _stop([proc for _, proc in servers])
+
+
+@contextlib.contextmanager
+def streamlit_server(env: dict | None = None, timeout: float = 60.0, warm_up: bool = True):
+    """Start the dashboard on 127.0.0.1:<free port>; yield (base url, process). See streamlit_servers."""
+    with streamlit_servers(1, env, timeout, warm_up) as servers:
+        yield servers[0]
+
+
+# Chromium flag: resolve no host name but the loopback, so a run never waits on (or reaches) the network.
+LOOPBACK_ONLY = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"
+
+
+def launch_chromium(playwright, extra_args: tuple[str, ...] = ()):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args], headless=True)
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory (VmRSS, KiB) of a process and all its descendants, from /proc."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        with contextlib.suppress(OSError):
+            status = Path(f"/proc/{p}/status").read_text()
+            total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+    return total
 
 
 def wait_for_app(page, timeout_ms: int = 60_000) -> None:
-    """Wait until the script run finished (no 'running' status widget) and the main block exists."""
+    """Wait until the script run finished and the main block exists.
+
+    Streamlit marks the app root with data-test-script-state ('initial', 'running', 'notRunning', ...);
+    widgets whose code is still loading show as skeletons for a moment after the run."""
     page.wait_for_selector('[data-testid="stMain"]', timeout=timeout_ms)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && document.querySelector('[data-testid=\"stAppViewBlockContainer\"]')",
+        """() => document.querySelector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+                 && document.querySelector('[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"]')
+                 && !document.querySelector('[data-testid="stMain"] [data-testid="stSkeleton"]')""",
         timeout=timeout_ms,
     )
+
+
+# ---- in-page probes ---------------------------------------------------------------------------------
+# Installed before any page script (context.add_init_script): window.__vaeInput is the
+# performance.now() of the last mousedown/keydown (capture phase, so before any widget sees it).
+INPUT_CLOCK = """
+window.__vaeInput = null;
+addEventListener('mousedown', () => { window.__vaeInput = performance.now(); }, true);
+addEventListener('keydown', () => { window.__vaeInput = performance.now(); }, true);
+"""
+
+# Arms a watcher: window.__vaeDone becomes {t, src} at the first moment the first element matching
+# `selector` is an image with a src other than `before` that has finished loading.
+_WATCH_NEW_IMAGE = """([selector, before]) => {
+  if (window.__vaeWatch) window.__vaeWatch();
+  window.__vaeDone = null;
+  const check = () => {
+    if (window.__vaeDone) return;
+    const img = document.querySelector(selector);
+    if (img && img.src && img.src !== before && img.complete && img.naturalWidth > 0) {
+      window.__vaeDone = {t: performance.now(), src: img.src};
+      window.__vaeWatch();
+    }
+  };
+  const observer = new MutationObserver(check);
+  observer.observe(document.body, {subtree: true, childList: true, attributes: true, attributeFilter: ['src']});
+  document.addEventListener('load', check, true);
+  const timer = setInterval(check, 10);
+  window.__vaeWatch = () => { observer.disconnect(); document.removeEventListener('load', check, true); clearInterval(timer); window.__vaeWatch = null; };
+  check();
+}"""
+
+
+def first_src(page, selector: str = IMAGE) -> str | None:
+    return page.evaluate("s => { const i = document.querySelector(s); return i ? i.src : null }", selector)
+
+
+def arm_new_image(page, selector: str = IMAGE) -> str | None:
+    """Start watching for a new, loaded first image under `selector`; returns the current src."""
+    before = first_src(page, selector)
+    page.evaluate(_WATCH_NEW_IMAGE, [selector, before])
+    return before
+
+
+def wait_new_image(page, timeout_ms: int = 30_000) -> tuple[float, str]:
+    """After arm_new_image and an input: (ms from the last mousedown/keydown to the new image loaded, its src)."""
+    page.wait_for_function("() => window.__vaeDone !== null", timeout=timeout_ms, polling=20)
+    done = page.evaluate("() => ({t: window.__vaeDone.t, input: window.__vaeInput, src: window.__vaeDone.src})")
+    return done["t"] - done["input"], done["src"]
+
+
+def new_page(browser, width: int = 1400, height: int = 1000):
+    """A page in a fresh English context with the input clock installed."""
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="en-US")
+    context.add_init_script(INPUT_CLOCK)
+    return context.new_page()
+
+
+def map_box(page, timeout_ms: int = 60_000) -> dict:
+    """Bounding box (page pixels) of the latent map's plotting area, once its points are drawn."""
+    page.wait_for_selector(".js-plotly-plot canvas", timeout=timeout_ms)
+    drag = page.locator(MAP_DRAG).first
+    drag.wait_for(timeout=timeout_ms)
+    return drag.bounding_box()
+
+
+def map_isolated_point(page) -> tuple[float, float, str]:
+    """Page pixels and trace name (the digit when coloured by label) of a test point with no other
+    point within 12 px, found in the browser, so that a click lands on that point and no other."""
+    box = map_box(page)
+    x, y, name = page.evaluate(
+        """() => {
+          const gd = document.querySelector('.js-plotly-plot');
+          const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, pts = [];
+          for (let c = 1; c < gd._fullData.length; c++) {
+            const d = gd._fullData[c];
+            for (let i = 0; i < d.x.length; i++) pts.push([xa.d2p(d.x[i]), ya.d2p(d.y[i]), d.name]);
+          }
+          const w = xa._length, h = ya._length, r = gd.querySelector('.nsewdrag').getBoundingClientRect();
+          const clickable = (px, py) => document.elementFromPoint(r.left + px, r.top + py)?.classList.contains('nsewdrag');
+          let best = null, bestGap = -1;
+          for (const [px, py, name] of pts) {
+            if (px < 20 || py < 20 || px > w - 20 || py > h - 20 || !clickable(px, py)) continue;
+            let gap = Infinity;
+            for (const [qx, qy] of pts) {
+              if (qx === px && qy === py) continue;
+              gap = Math.min(gap, Math.hypot(qx - px, qy - py));
+            }
+            if (gap > bestGap) { bestGap = gap; best = [px, py, name]; }
+            if (bestGap > 12) break;
+          }
+          return best;
+        }"""
+    )
+    return box["x"] + x, box["y"] + y, name
+
+
+def map_data_coords(page, x: float, y: float) -> tuple[float, float]:
+    """Page pixels -> data coordinates of the map's axes."""
+    box = map_box(page)
+    return tuple(
+        page.evaluate(
+            """([px, py]) => { const l = document.querySelector('.js-plotly-plot')._fullLayout;
+                               return [l.xaxis.p2d(px), l.yaxis.p2d(py)] }""",
+            [x - box["x"], y - box["y"]],
+        )
+    )
+
+
+def hover_then_click(page, x: float, y: float, hover_ms: int = 300) -> None:
+    """Plotly only reports a click on a data point it hovered first."""
+    page.mouse.move(x - 3, y - 3)
+    page.mouse.move(x, y, steps=3)
+    page.wait_for_timeout(hover_ms)
+    page.mouse.click(x, y)
+
+
+def map_spot(page, fx: float, fy: float) -> tuple[float, float] | None:
+    """Page pixels of the spot at fractions (fx, fy) of the plotting area (0, 0 = top left), or None
+    when something (the legend) covers it there."""
+    box = map_box(page)
+    x, y = box["x"] + fx * box["width"], box["y"] + fy * box["height"]
+    hit = page.evaluate("([x, y]) => { const e = document.elementFromPoint(x, y); return !!e && e.classList.contains('nsewdrag') }", [x, y])
+    return (x, y) if hit else None
+
+
+def map_empty_spot(page, rng, min_gap_px: float = 15.0, tries: int = 200) -> tuple[float, float]:
+    """A random clickable spot of the map with no test point within min_gap_px pixels."""
+    box = map_box(page)
+    gaps = page.evaluate(
+        """() => {
+          const gd = document.querySelector('.js-plotly-plot'), xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, pts = [];
+          for (let c = 1; c < gd._fullData.length; c++) {
+            const d = gd._fullData[c];
+            for (let i = 0; i < d.x.length; i++) pts.push([xa.d2p(d.x[i]), ya.d2p(d.y[i])]);
+          }
+          return pts;
+        }"""
+    )
+    for _ in range(tries):
+        fx, fy = rng.uniform(0.03, 0.97), rng.uniform(0.03, 0.97)
+        px, py = fx * box["width"], fy * box["height"]
+        if min((qx - px) ** 2 + (qy - py) ** 2 for qx, qy in gaps) < min_gap_px**2:
+            continue
+        spot = map_spot(page, fx, fy)
+        if spot is not None:
+            return spot
+    raise RuntimeError("no empty spot found on the map")
+
+
+def images_loaded(page, selector: str = IMAGE, timeout_ms: int = 30_000) -> list[dict]:
+    """Every image under `selector` once all have loaded (each is scrolled into view first, since
+    images below the fold may load lazily): [{src, width (natural px)}]."""
+    images = page.locator(selector)
+    for i in range(images.count()):
+        images.nth(i).scroll_into_view_if_needed()
+    page.wait_for_function(
+        "s => [...document.querySelectorAll(s)].every(i => i.complete && i.naturalWidth > 0)", arg=selector, timeout=timeout_ms
+    )
+    return images.evaluate_all("l => l.map(i => ({src: i.src, width: i.naturalWidth}))")

@@ -6,6 +6,7 @@ st.cache_data, which unpickles a fresh copy on every hit). Callers must not muta
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,18 +20,38 @@ from vae.zoo import MODELS_DIR, ZooEntry, scan
 
 
 def models_dir() -> Path:
-    import os
-
     return Path(os.environ.get("VAE_MODELS_DIR", MODELS_DIR))
 
 
-@st.cache_resource(show_spinner=False)
-def zoo_entries(models_path: str) -> list[ZooEntry]:
+def _signature(folder: Path) -> tuple:
+    """(name, size, mtime) of the files that define the models: a cache key that changes when a
+    model is added, retrained, its atlas built or a file damaged — a few stat calls per rerun."""
+    out = []
+    try:
+        for d in sorted(os.scandir(folder), key=lambda e: e.name):
+            if d.is_dir() and not d.name.startswith("."):
+                for f in ("config.json", "model.safetensors", "card.json", "atlas.safetensors"):
+                    try:
+                        st_ = os.stat(os.path.join(d.path, f))
+                        out.append((d.name, f, st_.st_size, st_.st_mtime_ns))
+                    except OSError:
+                        out.append((d.name, f, None, None))
+    except OSError:
+        pass
+    return tuple(out)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def zoo_entries(models_path: str, signature: tuple) -> list[ZooEntry]:
     return scan(models_path)
 
 
+def zoo_at(models_path: str) -> list[ZooEntry]:
+    return zoo_entries(models_path, _signature(Path(models_path)))
+
+
 def zoo() -> list[ZooEntry]:
-    return zoo_entries(str(models_dir()))
+    return zoo_at(str(models_dir()))
 
 
 @dataclass
@@ -44,7 +65,7 @@ class Loaded:
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def load(models_path: str, name: str) -> Loaded:
+def load(models_path: str, name: str, signature: tuple = ()) -> Loaded:
     path = Path(models_path) / name
     try:
         model = load_model(path)
@@ -59,8 +80,14 @@ def load(models_path: str, name: str) -> Loaded:
     return Loaded(name, model, atlas, None)
 
 
+def loaded_at(models_path: str, name: str) -> Loaded:
+    """The model and atlas of a zoo entry, loaded once (again only if its files change)."""
+    signature = tuple(s for s in _signature(Path(models_path)) if s[0] == name)
+    return load(models_path, name, signature)
+
+
 def loaded(name: str) -> Loaded:
-    return load(str(models_dir()), name)
+    return loaded_at(str(models_dir()), name)
 
 
 @dataclass

@@ -16,7 +16,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from ui.figures import DIGIT_COLOURS
-from ui.resources import load, test_set, zoo_entries
+from ui.resources import loaded_at, test_set, zoo_at
 from vae.compare import (
     COMPARE_IMAGES,
     fixed_test_indices,
@@ -52,7 +52,7 @@ def sample_scatter(models_path: str, data_root: str, name: str, colour_by: str, 
     """KL against reconstruction for every encoded test image (WebGL), with the test-set mean.
 
     colour_by: "label" (MNIST digits), "attr:<name>" (CelebA attribute) or "none"."""
-    result = load(models_path, name)
+    result = loaded_at(models_path, name)
     atlas = result.atlas
     x_title, y_title, points_label, mean_label, has_label, lacks_label = labels
     data = test_set(result.model.config.dataset)
@@ -99,7 +99,7 @@ def rate_distortion_figure(models_path: str, dataset: str, current: str | None, 
     """One point per available model of the dataset (customdata[0] = model name), one trace per β,
     dashed lines of equal −ELBO, the current model ringed."""
     x_title, y_title, current_label, iso_label = labels
-    points = rate_distortion(zoo_entries(models_path), dataset)
+    points = rate_distortion(zoo_at(models_path), dataset)
     fig = go.Figure()
     for i, beta in enumerate(sorted({p.beta for p in points})):
         group = sorted((p for p in points if p.beta == beta), key=lambda p: p.latent_dim)
@@ -166,7 +166,7 @@ def pick_model(chart_key: str, models: list[str], state: MutableMapping | None =
 def history_figure(models_path: str, name: str, labels: tuple[str, ...]) -> go.Figure | None:
     """Per-epoch train and test reconstruction (left) and KL (right) from the card's history."""
     recon_title, kl_title, epoch_title, train_label, test_label = labels
-    entry = next((e for e in zoo_entries(models_path) if e.name == name), None)
+    entry = next((e for e in zoo_at(models_path) if e.name == name), None)
     series = history_series(entry.card) if entry is not None else {}
     if "epoch" not in series:
         return None
@@ -200,11 +200,11 @@ def history_figure(models_path: str, name: str, labels: tuple[str, ...]) -> go.F
 def kl_dims_figure(models_path: str, name: str, sort: bool, labels: tuple[str, ...]) -> go.Figure | None:
     """Mean KL of each latent dimension (card), bars coloured by activity Cov_x(E[z_d]) > 0.01 (atlas)."""
     x_title, y_title, active_label, inactive_label = labels
-    entry = next((e for e in zoo_entries(models_path) if e.name == name), None)
+    entry = next((e for e in zoo_at(models_path) if e.name == name), None)
     dims, values = kl_per_dim(entry.card if entry else {}, sort)
     if len(values) == 0:
         return None
-    atlas = load(models_path, name).atlas
+    atlas = loaded_at(models_path, name).atlas
     activity = unit_activity(atlas.mean)[dims] if atlas is not None else np.full(len(dims), np.nan)
     active = activity > 0.01
     fig = go.Figure()
@@ -228,7 +228,7 @@ def kl_dims_figure(models_path: str, name: str, sort: bool, labels: tuple[str, .
 @st.cache_resource(show_spinner=False, max_entries=256)
 def reconstructions(models_path: str, data_root: str, name: str, dataset: str, seed: int) -> np.ndarray | str:
     """uint8 (8, H, W, C) reconstructions of the fixed test images by one model, or why not."""
-    result = load(models_path, name)
+    result = loaded_at(models_path, name)
     if result.model is None:
         return result.error or "?"
     data = test_set(dataset)
@@ -243,7 +243,7 @@ def reconstructions(models_path: str, data_root: str, name: str, dataset: str, s
 @st.cache_resource(show_spinner=False, max_entries=256)
 def prior_images(models_path: str, name: str, seed: int) -> np.ndarray | str:
     """uint8 (8, H, W, C) decodings of z ~ N(0, I) drawn from `seed`, or why not."""
-    result = load(models_path, name)
+    result = loaded_at(models_path, name)
     if result.model is None:
         return result.error or "?"
     images = decode(result.model, prior_samples(result.model.config.latent_dim, COMPARE_IMAGES, seed))

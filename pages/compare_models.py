@@ -1,0 +1,112 @@
+"""Compare models: every model of the current dataset side by side — test metrics from the cards,
+the same eight test images reconstructed by each, and prior samples from the same seed."""
+
+from ui.app import ensure_entry
+
+ensure_entry()
+
+import pandas as pd  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from ui import state, widgets  # noqa: E402
+from ui.app import DATASETS  # noqa: E402
+from ui.i18n import t  # noqa: E402
+from ui.resources import models_dir, test_set, test_set_error, zoo  # noqa: E402
+from ui.zoo_figures import prior_images, reconstructions  # noqa: E402
+from vae.compare import COMPARE_IMAGES, dataset_entries, fixed_test_indices, metrics_row  # noqa: E402
+from vae.data import data_root  # noqa: E402
+
+MAX_SEED = 9999
+
+dataset = st.session_state.get("dataset", "mnist")
+models_path = str(models_dir())
+entries = dataset_entries(zoo(), dataset)
+data = test_set(dataset)
+
+st.title(t("compare.title"))
+st.caption(t("compare.intro", dataset=DATASETS.get(dataset, dataset)))
+if not entries:
+    st.info(t("compare.no_models"))
+    st.stop()
+
+# ---- metrics table ------------------------------------------------------------------------------
+COLUMNS = {
+    "model": t("compare.col.model"),
+    "latent_dim": "latent_dim",
+    "beta": "β",
+    "recon_nats": t("compare.col.recon"),
+    "kl_nats": t("compare.col.kl"),
+    "neg_elbo_nats": t("compare.col.neg_elbo"),
+    "iw_bound_nats": t("compare.col.iw"),
+    "psnr_db": t("compare.col.psnr"),
+    "active_units": t("compare.col.active"),
+    "parameter_count": t("compare.col.params"),
+    "epochs": t("compare.col.epochs"),
+    "training_minutes": t("compare.col.minutes"),
+    "status": t("compare.col.status"),
+}
+if dataset != "mnist":  # the importance-weighted bound is computed for MNIST only
+    COLUMNS.pop("iw_bound_nats")
+rows = []
+for e in entries:
+    row = metrics_row(e)
+    row["status"] = t("compare.status.ready") if row.pop("error") is None else t("compare.status.unavailable", error=e.error)
+    rows.append({label: row[key] for key, label in COLUMNS.items()})
+number = st.column_config.NumberColumn
+formats = {"beta": "%g", "recon_nats": "%.1f", "kl_nats": "%.1f", "neg_elbo_nats": "%.1f", "iw_bound_nats": "%.1f", "psnr_db": "%.2f"}
+formats |= {"parameter_count": "localized", "training_minutes": "%.1f"}
+helps = {"iw_bound_nats": t("compare.col.iw_help"), "active_units": t("compare.col.active_help")}
+config = {label: number(format=formats.get(key), help=helps.get(key)) for key, label in COLUMNS.items() if key in formats or key in helps}
+config[COLUMNS["model"]] = st.column_config.TextColumn(pinned=True)  # stays in view while the wide table scrolls
+table = pd.DataFrame(rows, columns=list(COLUMNS.values()))
+for key, label in COLUMNS.items():
+    if key not in ("model", "status"):  # numbers, with gaps where a card lacks them, sort as numbers
+        table[label] = pd.to_numeric(table[label])
+st.subheader(t("compare.table.title"))
+st.dataframe(table, hide_index=True, width="stretch", key="cmp_table", column_config=config)
+st.caption(t("compare.table.help"))
+
+state.from_query("cmp_seed", 0, state.parse_int(0, MAX_SEED))
+
+
+@st.fragment
+def images() -> None:
+    st.columns([1, 3])[0].number_input(t("compare.seed"), 0, MAX_SEED, step=1, key="cmp_seed", help=t("compare.seed_help"))
+    state.to_query("cmp_seed")
+    seed = int(st.session_state["cmp_seed"])
+    scale = 2 if dataset == "mnist" else 1
+
+    st.subheader(t("compare.recon.title"))
+    if data is None:
+        st.info(t("compare.recon.no_data", error=test_set_error(dataset) or ""))
+    else:
+        index = fixed_test_indices(data.labels, len(data.images), COMPARE_IMAGES, seed)
+        # digit labels are short; CelebA file names would widen the caption, and the image with it
+        names = " · ".join(widgets.label_of(data, i) for i in index) if data.labels is not None else " ".join(f"#{i}" for i in index)
+        st.image(
+            widgets.tile(data.images[index], COMPARE_IMAGES, scale=scale),
+            caption=t("compare.recon.originals", images=names),
+            output_format="PNG",
+        )
+        for e in entries:
+            _row(e.name, e, reconstructions(models_path, str(data_root()), e.name, dataset, seed) if e.available else e.error, scale)
+        st.caption(t("compare.recon.help"))
+
+    st.subheader(t("compare.samples.title"))
+    for e in entries:
+        _row(e.name, e, prior_images(models_path, e.name, seed) if e.available else e.error, scale)
+    st.caption(t("compare.samples.help", n=COMPARE_IMAGES, seed=seed))
+
+
+def _row(name: str, entry, images, scale: int) -> None:
+    """One model's strip of images, or why it has none."""
+    if isinstance(images, str) or images is None:
+        st.warning(t("compare.unavailable_row", name=name, error=images or "?"), icon=":material/error:")
+        return
+    c = entry.config
+    st.image(
+        widgets.tile(images, COMPARE_IMAGES, scale=scale), caption=f"{name} · z = {c.latent_dim} · β = {c.beta:g}", output_format="PNG"
+    )
+
+
+images()

@@ -1,0 +1,104 @@
+"""KL vs reconstruction: the two terms of the ELBO per test image, per model (rate–distortion
+plane of the zoo; click a model to switch to it), per epoch, and per latent dimension."""
+
+from ui.app import ensure_entry
+
+ensure_entry()
+
+import streamlit as st  # noqa: E402
+
+from ui import state  # noqa: E402
+from ui.app import current  # noqa: E402
+from ui.i18n import t  # noqa: E402
+from ui.resources import models_dir, test_set, test_set_error, zoo  # noqa: E402
+from ui.zoo_figures import history_figure, kl_dims_figure, pick_model, rate_distortion_figure, sample_scatter  # noqa: E402
+from vae.data import data_root  # noqa: E402
+
+RD_CHART = "kr_rd_chart"
+
+sel = current()
+atlas, model, name = sel.atlas, sel.model, sel.name
+dataset, latent_dim = model.config.dataset, model.config.latent_dim
+models_path = str(models_dir())
+card = next((e.card for e in zoo() if e.name == name), {})
+data = test_set(dataset)
+nats = t("kr.nats")
+
+st.title(t("kr.title"))
+st.caption(t("kr.intro"))
+
+m = st.columns(4)
+m[0].metric(t("kr.metric.recon"), f"{atlas.recon_nats.mean():.1f} {nats}", help=t("kr.metric.recon_help"))
+m[1].metric(t("kr.metric.kl"), f"{atlas.kl_nats.mean():.1f} {nats}", help=t("kr.metric.kl_help"))
+m[2].metric(t("kr.metric.elbo"), f"{atlas.neg_elbo_nats.mean():.1f} {nats}")
+if card.get("active_units") is not None:
+    m[3].metric(t("kr.metric.active"), f"{card['active_units']} / {latent_dim}", help=t("kr.metric.active_help"))
+
+# ---- the zoo on the rate–distortion plane (outside any fragment: a click changes the sidebar) ----
+st.subheader(t("kr.rd.title"))
+st.caption(t("kr.rd.help"))
+names = [e.name for e in zoo() if e.available and e.dataset == dataset]
+rd = rate_distortion_figure(models_path, dataset, name, (t("kr.axis.rate"), t("kr.axis.distortion"), t("kr.rd.current"), t("kr.rd.iso")))
+st.plotly_chart(rd, on_select=lambda: pick_model(RD_CHART, names), selection_mode="points", key=RD_CHART, width="stretch")
+
+# ---- per test image -----------------------------------------------------------------------------
+st.subheader(t("kr.samples.title"))
+colours = ["none"]
+if data is not None:
+    colours = ["label", "none"] if dataset == "mnist" else ["none"] + [f"attr:{a}" for a in data.attribute_names]
+state.from_query("kr_colour", colours[0], str)
+if st.session_state["kr_colour"] not in colours:
+    st.session_state["kr_colour"] = colours[0]
+state.from_query("kr_sorted", True, state.parse_bool)
+
+
+@st.fragment
+def samples() -> None:
+    if data is None:
+        st.info(t("common.no_data", error=test_set_error(dataset) or ""))
+    else:
+        st.selectbox(t("kr.colour"), colours, format_func=_colour_name, key="kr_colour")
+    state.to_query("kr_colour")
+    labels = (t("kr.axis.kl"), t("kr.axis.recon"), t("kr.samples.points"), t("kr.samples.mean"), t("kr.samples.has"), t("kr.samples.lacks"))
+    fig = sample_scatter(models_path, str(data_root()), name, st.session_state["kr_colour"], labels)
+    st.plotly_chart(fig, key="kr_samples_chart", width="stretch")
+    st.caption(t("kr.samples.help", n=len(atlas.kl_nats)))
+
+
+def _colour_name(option: str) -> str:
+    return option[5:].replace("_", " ") if option.startswith("attr:") else t(f"kr.colour.{option}")
+
+
+samples()
+
+# ---- per epoch and per latent dimension ------------------------------------------------------------
+left, right = st.columns(2, gap="medium")
+with left:
+    st.subheader(t("kr.history.title"))
+    fig = history_figure(
+        models_path, name, (t("kr.axis.recon"), t("kr.axis.kl"), t("kr.axis.epoch"), t("kr.history.train"), t("kr.history.test"))
+    )
+    if fig is None:
+        st.info(t("kr.history.missing"))
+    else:
+        st.plotly_chart(fig, key="kr_history_chart", width="stretch")
+        st.caption(t("kr.history.help"))
+
+
+@st.fragment
+def dims() -> None:
+    st.subheader(t("kr.dims.title"))
+    st.toggle(t("kr.dims.sort"), key="kr_sorted")
+    state.to_query("kr_sorted")
+    labels = (t("kr.axis.dim"), t("kr.axis.kl_dim"), t("kr.dims.active"), t("kr.dims.inactive"))
+    fig = kl_dims_figure(models_path, name, st.session_state["kr_sorted"], labels)
+    if fig is None:
+        st.info(t("kr.dims.missing"))
+        return
+    st.plotly_chart(fig, key="kr_dims_chart", width="stretch")
+    active = card.get("active_units")
+    st.caption(t("kr.dims.help", active="?" if active is None else active, d=latent_dim))
+
+
+with right:
+    dims()

@@ -1,0 +1,160 @@
+"""AppTest: the model comparison page on the real shipped models — metrics table from the cards,
+the same test images reconstructed by every model, prior samples from one seed; a broken model
+folder, a missing data directory, and the seed deep link."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import MODELS_DIR, REPO
+from ui.resources import zoo_at
+from ui.zoo_figures import reconstructions
+from vae.checkpoint import load_model
+from vae.compare import dataset_entries, fixed_test_indices, reconstruct
+from vae.data import data_root, load_mnist
+
+PAGE = "pages/compare_models.py"
+
+
+def needs(*names):
+    missing = [n for n in names if not (MODELS_DIR / n / "atlas.safetensors").exists()]
+    return pytest.mark.skipif(bool(missing), reason=f"models not built yet (no atlas): {missing}")
+
+
+@pytest.fixture
+def fresh_caches():
+    """For tests that point the app at other folders: nothing cached from the real ones, before or after."""
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def app(query: dict | None = None, **state) -> AppTest:
+    at = AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=90)
+    at.query_params.update(query or {})
+    for k, v in state.items():
+        at.session_state[k] = v
+    at.run()
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def image_rows(at: AppTest) -> list[tuple[str, str]]:
+    """(caption, media url) of every image on the page, top to bottom."""
+    return [(img.caption, img.url) for element in at.get("image") for img in element.proto.imgs]
+
+
+def sections(at: AppTest, names: list[str]) -> tuple[list, list, list]:
+    """Split the page's images into (originals, reconstruction rows, prior sample rows) by caption."""
+    rows = image_rows(at)
+    originals = [r for r in rows if r[0].startswith("Originals")]
+    model_rows = [r for r in rows if r[0].split(" · ")[0] in names]
+    half = len(originals) and len(model_rows) // 2
+    return originals, model_rows[:half], model_rows[half:]
+
+
+def card_table(entries) -> dict[str, dict]:
+    return {e.name: e.card for e in entries}
+
+
+@needs("mnist-z16")
+def test_mnist_table_reconstructions_and_samples_one_row_per_model(real_root):
+    at = app(dataset="mnist", model="mnist-z16")
+    entries = dataset_entries(zoo_at(str(MODELS_DIR)), "mnist")
+    available = [e.name for e in entries if e.available]
+    table = at.dataframe[0].value
+    assert table["Model"].tolist() == [e.name for e in entries]
+    cards = card_table(entries)
+    for _, row in table.iterrows():
+        card = cards[row["Model"]]
+        if not card:
+            continue
+        test = card["test"]
+        assert row["Reconstruction (nats)"] == test["recon_nats"] and row["KL (nats)"] == test["kl_nats"]
+        assert row["−ELBO (nats)"] == test["neg_elbo_nats"] and row["IW bound k=500 (nats)"] == test["iw_bound_nats"]
+        assert row["PSNR (dB)"] == test["psnr_db"] and row["Active units"] == card["active_units"]
+        assert row["Parameters"] == card["parameter_count"] and row["Epochs"] == card["epochs"]
+        assert row["Training (min)"] == pytest.approx(card["training_seconds"] / 60)
+        assert row["latent_dim"] == card["latent_dim"] and row["β"] == card["beta"]
+    originals, recon, samples = sections(at, available)
+    assert len(originals) == 1 and originals[0][0] == "Originals · 0 · 1 · 2 · 3 · 4 · 5 · 6 · 7"
+    assert [c.split(" · ")[0] for c, _ in recon] == available
+    assert [c.split(" · ")[0] for c, _ in samples] == available
+    configs = {e.name: e.config for e in entries}
+    assert [c for c, _ in recon] == [f"{n} · z = {configs[n].latent_dim} · β = {configs[n].beta:g}" for n in available]
+    # what a row shows is the model's reconstruction of the digits 0–7 (first of each in the test split)
+    images, labels = load_mnist("test", real_root)
+    index = fixed_test_indices(labels, len(images))
+    shown = reconstructions(str(MODELS_DIR), str(data_root()), "mnist-z16", "mnist", 0)
+    assert np.array_equal(shown, reconstruct(load_model(MODELS_DIR / "mnist-z16"), images[index]))
+    assert at.query_params["cmp_seed"] == "0"
+
+
+@needs("mnist-z16")
+def test_seed_changes_the_images_and_goes_in_the_url(real_root):
+    at = app(dataset="mnist", model="mnist-z16")
+    names = [e.name for e in zoo_at(str(MODELS_DIR)) if e.available]
+    before = sections(at, names)
+    at.number_input(key="cmp_seed").set_value(3).run()
+    assert not at.exception
+    after = sections(at, names)
+    assert at.query_params["cmp_seed"] == "3"
+    assert after[0][0][1] != before[0][0][1] and after[0][0][0] != before[0][0][0]  # other originals, other labels
+    assert [u for _, u in after[1]] != [u for _, u in before[1]]
+    assert [u for _, u in after[2]] != [u for _, u in before[2]]
+    # the deep link reopens the same seed; garbage falls back to 0
+    assert app({"cmp_seed": "3"}, dataset="mnist").number_input(key="cmp_seed").value == 3
+    assert app({"cmp_seed": "abc"}, dataset="mnist").number_input(key="cmp_seed").value == 0
+
+
+@needs("mnist-z16")
+def test_broken_model_folder_is_an_unavailable_row_and_the_others_work(tmp_path, monkeypatch, fresh_caches, real_root):
+    copies = [n for n in ("mnist-z16", "mnist-z2") if (MODELS_DIR / n / "atlas.safetensors").exists()]
+    for name in copies:
+        shutil.copytree(MODELS_DIR / name, tmp_path / name)
+    (tmp_path / "mnist-broken").mkdir()
+    config = {"dataset": "mnist", "latent_dim": 4, "beta": 1.0, "channels": [8], "likelihood": "bernoulli", "colour": "red"}
+    (tmp_path / "mnist-broken" / "config.json").write_text(json.dumps(config))
+    monkeypatch.setenv("VAE_MODELS_DIR", str(tmp_path))
+    at = app(dataset="mnist", model="mnist-z16")
+    table = at.dataframe[0].value.set_index("Model")
+    assert sorted(table.index) == sorted(copies + ["mnist-broken"])
+    assert table.loc["mnist-broken", "Status"].startswith("unavailable") and "colour" in table.loc["mnist-broken", "Status"]
+    assert all(table.loc[n, "Status"] == "ready" for n in copies)
+    originals, recon, samples = sections(at, copies)
+    assert len(originals) == 1 and [c.split(" · ")[0] for c, _ in recon] == copies == [c.split(" · ")[0] for c, _ in samples]
+    warnings = [w.value for w in at.warning if "mnist-broken" in w.value]
+    assert len(warnings) == 2 and all("colour" in w for w in warnings)  # reconstructions and samples
+
+
+@needs("mnist-z16")
+def test_without_the_data_directory_reconstructions_are_skipped_with_a_note(tmp_path, monkeypatch, fresh_caches):
+    monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path / "nodata"))
+    at = app(dataset="mnist", model="mnist-z16", lang="fr")
+    assert at.title[0].value == "Comparer les modèles"
+    assert any("VAE_DATA_DIR" in i.value for i in at.info)
+    names = [e.name for e in zoo_at(str(MODELS_DIR)) if e.available and e.dataset == "mnist"]
+    captions = [c for c, _ in image_rows(at)]
+    assert not any(c.startswith("Originaux") for c in captions)
+    assert [c.split(" · ")[0] for c in captions] == names  # only the prior samples, one row per model
+    assert len(at.dataframe[0].value) == len(dataset_entries(zoo_at(str(MODELS_DIR)), "mnist"))
+
+
+@needs("celeba-z64")
+def test_celeba_page(celeba_root):
+    at = app(dataset="celeba", model="celeba-z64")
+    entries = dataset_entries(zoo_at(str(MODELS_DIR)), "celeba")
+    table = at.dataframe[0].value
+    assert table["Model"].tolist() == [e.name for e in entries]
+    assert "IW bound k=500 (nats)" not in table.columns
+    available = [e.name for e in entries if e.available]
+    originals, recon, samples = sections(at, available)
+    assert len(originals) == 1 and len(recon) == len(samples) == len(available)

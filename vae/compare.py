@@ -1,0 +1,162 @@
+"""Comparing the models of the zoo: metric rows and the rate–distortion plane read from model
+cards, the fixed test images every model reconstructs, and a few plotting helpers.
+
+Rate = KL(q(z|x) ‖ p(z)), distortion = −log p(x|z), both test-set means in nats per image; their
+sum is the −ELBO, so models of equal ELBO lie on the line rate + distortion = const
+(Alemi et al., 2018, "Fixing a Broken ELBO").
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from vae.latent import decode, encode
+from vae.model import VAE
+from vae.zoo import ZooEntry
+
+COMPARE_IMAGES = 8  # test images every model reconstructs, and prior samples per model
+
+
+@dataclass(frozen=True)
+class RatePoint:
+    """One model on the rate–distortion plane (test-set means, nats per image)."""
+
+    name: str
+    latent_dim: int
+    beta: float
+    rate_nats: float  # KL
+    distortion_nats: float  # reconstruction
+
+
+def dataset_entries(entries: Iterable[ZooEntry], dataset: str) -> list[ZooEntry]:
+    """The zoo entries to compare for one dataset: its models, plus broken folders whose config
+    could not be read (their dataset is unknown, so they are listed wherever models are compared)."""
+    return [e for e in entries if e.dataset == dataset or e.config is None]
+
+
+def rate_distortion(entries: Iterable[ZooEntry], dataset: str) -> list[RatePoint]:
+    """One point per available model of `dataset` whose card has test KL and reconstruction."""
+    points = []
+    for e in entries:
+        test = e.card.get("test", {})
+        if not e.available or e.dataset != dataset or test.get("kl_nats") is None or test.get("recon_nats") is None:
+            continue
+        points.append(RatePoint(e.name, e.config.latent_dim, e.config.beta, float(test["kl_nats"]), float(test["recon_nats"])))
+    return points
+
+
+def metrics_row(entry: ZooEntry) -> dict:
+    """The comparison table's row of one model, from its card (None where the card lacks a value).
+
+    Keys: model, latent_dim, beta, recon_nats, kl_nats, neg_elbo_nats, iw_bound_nats, psnr_db,
+    active_units, parameter_count, epochs, training_minutes, error (None when available)."""
+    card, test = entry.card, entry.card.get("test", {})
+    seconds = card.get("training_seconds")
+    return {
+        "model": entry.name,
+        "latent_dim": entry.config.latent_dim if entry.config else None,
+        "beta": entry.config.beta if entry.config else None,
+        "recon_nats": test.get("recon_nats"),
+        "kl_nats": test.get("kl_nats"),
+        "neg_elbo_nats": test.get("neg_elbo_nats"),
+        "iw_bound_nats": test.get("iw_bound_nats"),
+        "psnr_db": test.get("psnr_db"),
+        "active_units": card.get("active_units"),
+        "parameter_count": card.get("parameter_count"),
+        "epochs": card.get("epochs"),
+        "training_minutes": None if seconds is None else seconds / 60.0,
+        "error": entry.error,
+    }
+
+
+def fixed_test_indices(labels: np.ndarray | None, num_images: int, count: int = COMPARE_IMAGES, seed: int = 0) -> np.ndarray:
+    """Rows of the test split that every model reconstructs.
+
+    seed 0: the first image of each digit 0 … count−1 when labels are given (MNIST), else the
+    first `count` images; any other seed: `count` distinct rows drawn from that seed, sorted."""
+    count = min(count, num_images)
+    if seed == 0:
+        if labels is not None and count <= 10:
+            return np.array([int(np.flatnonzero(labels == digit)[0]) for digit in range(count)], dtype=np.int64)
+        return np.arange(count, dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(num_images, count, replace=False)).astype(np.int64)
+
+
+def reconstruct(model: VAE, images: np.ndarray) -> np.ndarray:
+    """uint8 images (N, H, W[, C]) → their reconstructions decoded from the posterior mean μ,
+    uint8 (N, H, W, C)."""
+    mean, _ = encode(model, images)
+    return decode(model, mean)
+
+
+def history_series(card: dict) -> dict[str, np.ndarray]:
+    """The card's per-epoch history as arrays: epoch and every numeric field present in all epochs."""
+    history = card.get("history") or []
+    if not history:
+        return {}
+    keys = [k for k in history[0] if all(isinstance(h.get(k), (int, float)) for h in history)]
+    return {k: np.array([h[k] for h in history], dtype=np.float64) for k in keys}
+
+
+def kl_per_dim(card: dict, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(latent dimension indices, mean KL per dimension in nats), largest first when `sort`."""
+    values = np.asarray(card.get("kl_per_dim_nats") or [], dtype=np.float64)
+    dims = np.arange(len(values))
+    if sort:
+        order = np.argsort(-values, kind="stable")
+        dims, values = dims[order], values[order]
+    return dims, values
+
+
+def unit_activity(mean: np.ndarray) -> np.ndarray:
+    """Cov_x(E_q[z_d]) per dimension from posterior means μ (N, D): a unit is active above 0.01
+    (Burda et al., 2016), the criterion behind the card's active_units."""
+    return np.asarray(mean, dtype=np.float64).var(0)
+
+
+def plot_box(points: list[RatePoint], pad: float = 0.12, min_span: float = 4.0) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Axis ranges (rate, distortion) that hold every point with some margin; never below zero."""
+    xs = np.array([p.rate_nats for p in points] or [0.0])
+    ys = np.array([p.distortion_nats for p in points] or [0.0])
+
+    def extent(v: np.ndarray) -> tuple[float, float]:
+        lo, hi = float(v.min()), float(v.max())
+        span = max(hi - lo, min_span, 0.1 * abs(hi))  # a lone model still gets a readable neighbourhood
+        margin = (span - (hi - lo)) / 2 + pad * span
+        return max(0.0, lo - margin), hi + margin
+
+    return extent(xs), extent(ys)
+
+
+def iso_elbo_levels(xlim: tuple[float, float], ylim: tuple[float, float], count: int = 5) -> list[float]:
+    """Round values c of rate + distortion whose lines cross the box, about `count` of them."""
+    lo, hi = xlim[0] + ylim[0], xlim[1] + ylim[1]
+    raw = (hi - lo) / max(count, 1)
+    if not raw > 0:
+        return []
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = min((m * magnitude for m in (1, 2, 5, 10)), key=lambda s: abs(math.log(s / raw)))  # the nearest round step
+    first = math.floor(lo / step) * step + step
+    levels = []
+    c = first
+    while c < hi:
+        if segment_in_box(c, xlim, ylim) is not None:
+            levels.append(round(c, 10))
+        c += step
+    return levels
+
+
+def segment_in_box(
+    level: float, xlim: tuple[float, float], ylim: tuple[float, float]
+) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """The part of the line x + y = level inside the box, as ((x0, y0), (x1, y1)) with x0 < x1, or None."""
+    x0 = max(xlim[0], level - ylim[1])
+    x1 = min(xlim[1], level - ylim[0])
+    if x1 <= x0:
+        return None
+    return (x0, level - x0), (x1, level - x1)
