@@ -63,7 +63,7 @@ def main() -> None:
     presenter = _presenter_from_url()
     st.set_page_config(
         page_title="VAE Latent Explorer",
-        page_icon=":material/blur_on:",
+        page_icon="🌀",
         layout="wide",
         initial_sidebar_state="collapsed" if presenter else "auto",
     )
