@@ -75,7 +75,8 @@ def load(models_path: str, name: str, signature: tuple = ()) -> Loaded:
         atlas = load_atlas(path)
     except CheckpointError as err:
         return Loaded(name, model, None, str(err))
-    for arr in (atlas.mean, atlas.logvar, atlas.recon_nats, atlas.kl_nats, atlas.pca_coords, atlas.tsne_coords):
+    pca_arrays = [v for v in vars(atlas.pca).values() if isinstance(v, np.ndarray)]
+    for arr in (atlas.test_index, atlas.mean, atlas.logvar, atlas.recon_nats, atlas.kl_nats, atlas.pca_coords, atlas.tsne_coords, *pca_arrays):
         arr.setflags(write=False)  # shared across sessions: read-only
     return Loaded(name, model, atlas, None)
 
@@ -106,11 +107,16 @@ def _test_set(dataset: str, root: str) -> TestSet | str:
     try:
         if dataset == "mnist":
             images, labels = load_mnist("test", Path(root))
-            return TestSet(images, labels, None, [], [])
-        images, index, rows = load_celeba("test", Path(root))
-        return TestSet(images, None, index.attributes[rows], index.attribute_names, [index.image_ids[r] for r in rows])
+            result = TestSet(images, labels, None, [], [])
+        else:
+            images, index, rows = load_celeba("test", Path(root))
+            result = TestSet(images, None, index.attributes[rows], index.attribute_names, [index.image_ids[r] for r in rows])
     except DataError as err:
         return str(err)
+    for arr in (result.images, result.labels, result.attributes):
+        if arr is not None:
+            arr.setflags(write=False)  # shared across sessions: read-only
+    return result
 
 
 def test_set(dataset: str) -> TestSet | None:
