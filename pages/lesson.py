@@ -46,7 +46,14 @@ step_col.selectbox(
 )
 step = int(st.session_state["lesson_step"])
 prev_col.button(
-    t("lesson.prev"), key="lesson_prev", on_click=_move, args=(-1,), disabled=step == 1, icon=":material/arrow_back:", width="stretch"
+    t("lesson.prev"),
+    key="lesson_prev",
+    on_click=_move,
+    args=(-1,),
+    disabled=step == 1,
+    icon=":material/arrow_back:",
+    width="stretch",
+    shortcut="PageUp",  # presentation clickers send PageUp / PageDown
 )
 next_col.button(
     t("lesson.next"),
@@ -56,6 +63,7 @@ next_col.button(
     disabled=step == N_STEPS,
     icon=":material/arrow_forward:",
     width="stretch",
+    shortcut="PageDown",
 )
 model_col.selectbox(t("lesson.model"), list(mnist), key="ls_model", help=t("lesson.model_help", main=MAIN_MODEL))
 state.to_query("ls_model", step=step)
