@@ -1,0 +1,148 @@
+"""End to end in headless Chromium: draw a digit on the "Your own input" page's canvas with the mouse and
+see it encoded — the prepared input and its reconstruction appear, and the digit lands on the latent map
+as a star (PCA, then t-SNE, then refined by openTSNE).
+
+Skipped when Chromium or Playwright is missing, unless VAE_REQUIRE_BROWSER=1 (then that is a failure).
+VAE_SCREENSHOT_DIR=<folder> keeps a screenshot of the page after the drawing.
+Run: .venv/bin/python -m pytest -q -m browser tests/test_browser_input.py
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.browser import CHROMIUM, EXCEPTION, REPO
+
+pytestmark = pytest.mark.browser
+
+
+def _missing() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return f"Chromium not found at {CHROMIUM} (set CHROMIUM=...)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright (python) is not installed"
+    return None
+
+
+if _missing():
+    if os.environ.get("VAE_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{_missing()} (VAE_REQUIRE_BROWSER=1)", pytrace=False)
+    pytest.skip(_missing(), allow_module_level=True)
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+from tests.browser import launch_chromium, new_page, streamlit_server, wait_for_app  # noqa: E402
+
+MODEL = "mnist-z16"
+if not (REPO / "models" / MODEL / "atlas.safetensors").exists():
+    pytest.skip(f"model not built yet: {MODEL}", allow_module_level=True)
+EN = {}
+for _path in sorted((REPO / "assets" / "i18n" / "en").glob("*.json")):
+    EN |= json.loads(_path.read_text())
+TIMEOUT_MS = 60_000
+CANVAS = ".st-key-yi_canvas canvas.upper-canvas"  # Fabric.js draws on the upper of its two canvases
+# The map's traces as plotly holds them in the page: [name, marker symbol, x, y] per trace.
+MAP_TRACES = """() => [...document.querySelectorAll('[class*="st-key-yi_map_"] .js-plotly-plot')].flatMap(
+    g => (g._fullData || []).map(d => [d.name, d.marker && d.marker.symbol, Array.from(d.x || []).slice(0, 1), Array.from(d.y || []).slice(0, 1)]))"""
+
+
+@pytest.fixture(scope="module")
+def server():
+    with streamlit_server() as (url, _):
+        yield url
+
+
+@pytest.fixture
+def tab():
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = new_page(browser, 1400, 1000)
+            page.set_default_timeout(TIMEOUT_MS)
+            yield page
+        finally:
+            browser.close()
+
+
+def image_by_caption(page, caption: str) -> np.ndarray:
+    """The pixels of the st.image captioned `caption`, fetched from the server as the browser would."""
+    figure = page.locator('[data-testid="stImage"]').filter(has_text=caption)
+    expect(figure).to_have_count(1)
+    src = figure.locator("img").get_attribute("src")
+    return np.asarray(Image.open(io.BytesIO(page.request.get(src).body())))
+
+
+def star(page) -> tuple[float, float] | None:
+    for name, symbol, x, y in page.evaluate(MAP_TRACES):
+        if symbol == "star" and name == EN["yi.map.you.mnist"]:
+            return x[0], y[0]
+    return None
+
+
+def test_a_digit_drawn_with_the_mouse_lands_on_the_map(server, tab):
+    tab.goto(f"{server}/your_input?dataset=mnist&model={MODEL}")
+    wait_for_app(tab, 120_000)
+    assert tab.locator(EXCEPTION).count() == 0
+    expect(tab.locator('[data-testid="stAlertContentInfo"]').filter(has_text=EN["yi.hint.draw"])).to_be_visible()
+    canvas = tab.locator(CANVAS)
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert round(box["width"]) == round(box["height"]) == 280
+
+    # a "7": a bar across the top, then a stroke down to the bottom left
+    x0, y0 = box["x"], box["y"]
+    tab.mouse.move(x0 + 80, y0 + 60)
+    tab.mouse.down()
+    for px, py in [*[(80 + 8 * i, 60) for i in range(1, 16)], *[(200 - 5 * i, 60 + 9 * i) for i in range(1, 19)]]:
+        tab.mouse.move(x0 + px, y0 + py, steps=2)
+    tab.mouse.up()
+
+    caption = tab.locator('[data-testid="stCaptionContainer"]').filter(has_text="★")
+    expect(caption).to_contain_text(EN["yi.placed.pca"].split("(")[0].strip(), timeout=TIMEOUT_MS)  # "★ Your point at"
+    wait_for_app(tab)
+    assert tab.locator(EXCEPTION).count() == 0
+    neighbours = [c for c in tab.locator('[data-testid="stImageCaption"]').all_inner_texts() if " · " in c]
+    assert len(neighbours) == 8
+    if all(c[0].isdigit() for c in neighbours):  # labelled (the data directory is there): among other 7s
+        assert sum(c.startswith("7 · ") for c in neighbours) >= 5, neighbours
+    if os.environ.get("VAE_SCREENSHOT_DIR"):
+        tab.locator('[data-testid="stMain"]').screenshot(path=str(Path(os.environ["VAE_SCREENSHOT_DIR"]) / "your_input_drawn.png"))
+    seen = image_by_caption(tab, EN["yi.prepared"])
+    recon = image_by_caption(tab, EN["yi.reconstruction"])
+    assert seen.shape[:2] == recon.shape[:2] == (224, 224)
+    seen, recon = seen[::8, ::8].astype(float), recon[::8, ::8].astype(float)  # back to 28×28
+    ink_width = (seen > 128).sum(1)  # per row
+    assert ink_width[:10].max() > 2 * ink_width[18:].max()  # a 7: the long bar on top, the thin stroke below
+    assert np.corrcoef(seen.ravel(), recon.ravel())[0, 1] > 0.5  # and the reconstruction looks like it
+    tab.wait_for_function(f"() => ({MAP_TRACES})().some(t => t[1] === 'star')")
+    xy = star(tab)
+    assert xy is not None
+    assert caption.inner_text().startswith(f"★ Your point at ({xy[0]:.2f}, {xy[1]:.2f})")
+    metrics = tab.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    assert len(metrics) == 2 and metrics[0].endswith("nats") and metrics[1].endswith("%")
+
+    # t-SNE: placed at once among its neighbours, then refined by openTSNE
+    tab.locator(".st-key-yi_proj button").filter(has_text=EN["map.proj.tsne"]).click()
+    expect(caption).to_contain_text("nearest test codes", timeout=TIMEOUT_MS)
+    wait_for_app(tab)
+    fast = star(tab)
+    assert fast is not None and fast != xy
+    tab.get_by_role("button", name=EN["yi.refine"]).click()
+    expect(caption).to_contain_text("openTSNE's out-of-sample optimisation", timeout=TIMEOUT_MS)
+    wait_for_app(tab)
+    refined = star(tab)
+    assert refined is not None and refined != fast
+    assert "yi_proj=tsne" in tab.url
+    if os.environ.get("VAE_SCREENSHOT_DIR"):
+        tab.locator('[class*="st-key-yi_map_"]').screenshot(
+            path=str(Path(os.environ["VAE_SCREENSHOT_DIR"]) / "your_input_tsne_refined.png")
+        )
