@@ -84,6 +84,8 @@ def endpoint_controls(side: str, default_index: int, default_seed: int) -> Endpo
     if code.shape != (latent_dim,):
         return Endpoint(None, None, "", t("interp.map_none"))
     index = last.get("index")
+    if last.get("source") == "your_input":
+        return Endpoint(code, None, t("interp.caption_your_input"))
     if index is None:
         return Endpoint(code, None, t("interp.caption_map"))
     test_index = int(atlas.test_index[index])
