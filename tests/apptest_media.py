@@ -16,7 +16,7 @@ from PIL import Image
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import MODELS_DIR, REPO
+from tests.conftest import REPO
 
 MEDIA: dict[str, bytes] = {}
 
@@ -33,11 +33,6 @@ def record_media(monkeypatch):
     monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", RecordingStorage)
     yield MEDIA
     MEDIA.clear()
-
-
-def needs(*names: str):
-    missing = [n for n in names if not (MODELS_DIR / n / "atlas.safetensors").exists()]
-    return pytest.mark.skipif(bool(missing), reason=f"models not built yet: {missing}")
 
 
 def open_page(page: str, model: str, dataset: str = "mnist", query: dict | None = None) -> AppTest:

@@ -3,15 +3,9 @@
 import subprocess
 import sys
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import MODELS_DIR, REPO
-
-
-def needs(*names):
-    missing = [n for n in names if not (MODELS_DIR / n / "atlas.safetensors").exists()]
-    return pytest.mark.skipif(bool(missing), reason=f"models not built yet: {missing}")
+from tests.conftest import MODELS_DIR, REPO, needs
 
 
 def app(page: str | None = None, **state) -> AppTest:
@@ -125,7 +119,11 @@ def test_broken_model_folders_are_flagged_and_others_keep_working(monkeypatch, t
     at = app("latent_map.py", dataset="mnist", model="mnist-z16")
     assert [o.split()[0] for o in at.selectbox(key="model").options] == ["mnist-nan", "mnist-z16"]
     expander_text = " ".join(c.value for c in at.sidebar.caption)
-    for name, reason in (("mnist-typo", "latentdim"), ("mnist-pickle", "not a valid safetensors file"), ("empty", "config.json is missing")):
+    for name, reason in (
+        ("mnist-typo", "latentdim"),
+        ("mnist-pickle", "not a valid safetensors file"),
+        ("empty", "config.json is missing"),
+    ):
         assert name in expander_text and reason in expander_text
     at.selectbox(key="model").set_value("mnist-nan").run()
     assert not at.exception

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.apptest_media import image_with_caption, media_bytes, needs, open_page, pixels, record_media  # noqa: F401
-from tests.conftest import MODELS_DIR
+from tests.apptest_media import image_with_caption, media_bytes, open_page, pixels, record_media  # noqa: F401
+from tests.conftest import MODELS_DIR, needs
 from vae import load_model
 from vae.anomaly import error_map, image_scores, percentile, rank, reconstruction_errors
 from vae.atlas import load_atlas

@@ -10,7 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import MODELS_DIR, REPO
+from tests.conftest import MODELS_DIR, REPO, needs
 from ui.resources import zoo_at
 from ui.zoo_figures import reconstructions
 from vae.checkpoint import load_model
@@ -18,11 +18,6 @@ from vae.compare import dataset_entries, fixed_test_indices, reconstruct
 from vae.data import data_root, load_mnist
 
 PAGE = "pages/compare_models.py"
-
-
-def needs(*names):
-    missing = [n for n in names if not (MODELS_DIR / n / "atlas.safetensors").exists()]
-    return pytest.mark.skipif(bool(missing), reason=f"models not built yet (no atlas): {missing}")
 
 
 @pytest.fixture

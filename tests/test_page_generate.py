@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from tests.apptest_media import grid_cells, needs, open_page, pixels, record_media  # noqa: F401
-from tests.conftest import MODELS_DIR
+from tests.apptest_media import grid_cells, open_page, pixels, record_media  # noqa: F401
+from tests.conftest import MODELS_DIR, needs
 from vae import load_model
 from vae.explore_ops import display_scale
 from vae.latent import decode, prior_samples

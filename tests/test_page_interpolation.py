@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.apptest_media import grid_cells, media_bytes, needs, open_page, pixels, record_media  # noqa: F401
-from tests.conftest import MODELS_DIR
+from tests.apptest_media import grid_cells, media_bytes, open_page, pixels, record_media  # noqa: F401
+from tests.conftest import MODELS_DIR, needs
 from vae import load_model
 from vae.atlas import load_atlas
 from vae.explore_ops import display_scale

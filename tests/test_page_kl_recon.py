@@ -11,7 +11,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import MODELS_DIR, REPO
+from tests.conftest import MODELS_DIR, REPO, needs
 from ui.resources import zoo_at
 from ui.zoo_figures import pick_model
 from vae.atlas import load_atlas
@@ -19,11 +19,6 @@ from vae.checkpoint import load_card
 from vae.compare import rate_distortion
 
 PAGE = "pages/kl_vs_recon.py"
-
-
-def needs(*names):
-    missing = [n for n in names if not (MODELS_DIR / n / "atlas.safetensors").exists()]
-    return pytest.mark.skipif(bool(missing), reason=f"models not built yet (no atlas): {missing}")
 
 
 @pytest.fixture

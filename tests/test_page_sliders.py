@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from tests.apptest_media import image_with_caption, needs, open_page, pixels, record_media  # noqa: F401
-from tests.conftest import MODELS_DIR
+from tests.apptest_media import image_with_caption, open_page, pixels, record_media  # noqa: F401
+from tests.conftest import MODELS_DIR, needs
 from vae import load_card, load_model
 from vae.atlas import load_atlas
 from vae.explore_ops import INACTIVE_NATS, display_scale, format_code, labelled_grid, snap_code, traversal_values

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.apptest_media import image_with_caption, media_bytes, needs, open_page, pixels, record_media  # noqa: F401
-from tests.conftest import MODELS_DIR
+from tests.apptest_media import image_with_caption, media_bytes, open_page, pixels, record_media  # noqa: F401
+from tests.conftest import MODELS_DIR, needs
 from ui.input_widgets import CANVAS_HOOK
 from vae import load_model
 from vae.atlas import load_atlas
