@@ -128,6 +128,7 @@ def sidebar() -> None:
 
 def _dataset_changed() -> None:
     st.session_state.pop("model", None)
+    st.query_params.pop("model", None)  # the old dataset's model is not a bad link parameter
 
 
 def _model_label(name: str) -> str:

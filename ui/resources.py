@@ -12,11 +12,16 @@ from pathlib import Path
 
 import numpy as np
 import streamlit as st
+import torch
 
 from vae import VAE, CheckpointError, load_model
 from vae.atlas import Atlas, load_atlas
 from vae.data import DataError, data_root, load_celeba, load_mnist
 from vae.zoo import MODELS_DIR, ZooEntry, scan
+
+# One thread per decode: the server runs many small decodes from many sessions at once, and
+# intra-op threads then wait on each other (10–25× slower decodes on a busy 2-core machine).
+torch.set_num_threads(1)
 
 
 def models_dir() -> Path:

@@ -1,0 +1,132 @@
+"""The face composer's breeding engine: convergence, diversity, undo, replay, constraints."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.conftest import MODELS_DIR
+from vae.attributes import DIRECTIONS_FILE, load_directions
+from vae.composer import MIN_STEP, Composer, mean_pairwise_distance
+
+
+def test_first_generation_is_seeded_prior_samples():
+    a, b = Composer(64, 16, seed=3), Composer(64, 16, seed=3)
+    assert a.current.shape == (16, 64) and a.current.dtype == np.float32 and a.generation == 0
+    np.testing.assert_array_equal(a.current, b.current)
+    assert not np.array_equal(a.current, Composer(64, 16, seed=4).current)
+    assert 0.6 < a.current.std() < 1.0  # temperature 0.8
+    with pytest.raises(ValueError):
+        a.current[0, 0] = 1.0  # read-only: history cannot be altered behind the engine's back
+    with pytest.raises(ValueError):
+        Composer(8, population=1)
+
+
+def test_breeding_moves_toward_the_picks_and_keeps_diversity():
+    c = Composer(64, 16, seed=0)
+    old = c.current.copy()
+    picks = [2, 7]
+    target = old[picks].mean(0)
+    new = c.breed(picks)
+    assert c.generation == 1 and new.shape == old.shape
+    np.testing.assert_allclose(new[0], target, atol=1e-6)  # the elite is the picks' mean
+    assert np.linalg.norm(new.mean(0) - target) < 0.5 * np.linalg.norm(old.mean(0) - target)
+    assert np.linalg.norm(new - target, axis=1).mean() < np.linalg.norm(old - target, axis=1).mean()
+    assert mean_pairwise_distance(new) > 0.5
+    assert mean_pairwise_distance(new) < mean_pairwise_distance(old)  # converging
+    # children take each coordinate from one of the picks, then mutate by a small step
+    residual = np.minimum(np.abs(new[1:] - old[2]), np.abs(new[1:] - old[7]))
+    assert np.median(residual) < 2 * c.step_size(0)
+
+
+def test_steps_shrink_as_the_session_converges():
+    c = Composer(32, 9, seed=1)
+    steps, spreads = [], []
+    for _ in range(12):
+        steps.append(c.step_size())
+        c.breed([0, 1])
+        spreads.append(mean_pairwise_distance(c.current))
+    assert all(a >= b for a, b in zip(steps, steps[1:])) and steps[-1] >= MIN_STEP
+    assert spreads[-1] < spreads[0] and spreads[-1] > 0
+
+
+def test_single_pick_breeds_mutations_of_it():
+    c = Composer(16, 12, seed=5)
+    picked = c.current[4].copy()
+    new = c.breed([4])
+    np.testing.assert_array_equal(new[0], picked)
+    assert (new[1:] - picked).std() == pytest.approx(c.step_size(0), rel=0.2)
+
+
+def test_undo_restores_the_previous_generation_exactly():
+    c = Composer(64, 16, seed=9)
+    first = c.current.copy()
+    second = c.breed([0, 3]).copy()
+    c.breed([1, 2, 5])
+    assert c.undo() and np.array_equal(c.current, second) and c.generation == 1
+    assert c.undo() and np.array_equal(c.current, first) and c.generation == 0
+    assert not c.undo() and np.array_equal(c.current, first)
+    assert np.array_equal(c.breed([0, 3]), second)  # the same picks breed the same generation again
+
+
+def test_seed_and_picks_replay_a_session_exactly():
+    picks = [[0, 5], [3], [1, 2, 8], [0, 15]]
+    a = Composer(64, 16, seed=42)
+    for p in picks:
+        a.breed(p)
+    b = Composer(64, 16, seed=42)
+    for p in picks:
+        b.breed(p)
+    for ga, gb in zip(a.history, b.history):
+        assert np.array_equal(ga.codes, gb.codes) and ga.parents == gb.parents
+    log = json.loads(json.dumps(a.log()))  # survives a JSON export
+    replayed = Composer.replay(log)
+    assert all(np.array_equal(x.codes, y.codes) for x, y in zip(a.history, replayed.history))
+    assert len(a.picks()) == 4 and np.array_equal(a.picks()[0], a.history[0].codes[[0, 5]])
+    other = Composer(64, 16, seed=43)
+    for p in picks:
+        other.breed(p)
+    assert not np.array_equal(other.current, a.current)
+
+
+def test_restart_and_start_from_a_code():
+    c = Composer(64, 16, seed=1)
+    c.breed([0, 1])
+    code = np.linspace(-1, 1, 64).astype(np.float32)
+    c.restart(seed=2, start=code)
+    assert c.generation == 0 and c.seed == 2
+    np.testing.assert_array_equal(c.current[0], code)
+    offsets = c.current[1:] - code
+    assert 0 < np.abs(offsets).mean() < 1.0 and mean_pairwise_distance(c.current) > 0
+    replayed = Composer.replay(json.loads(json.dumps(c.log())))
+    np.testing.assert_array_equal(replayed.current, c.current)
+    c.restart(seed=2)
+    np.testing.assert_array_equal(c.current, Composer(64, 16, seed=2).current)
+
+
+def test_bad_picks_are_refused():
+    c = Composer(8, 9, seed=0)
+    with pytest.raises(ValueError):
+        c.breed([])
+    with pytest.raises(IndexError):
+        c.breed([9])
+    with pytest.raises(ValueError, match="directions"):
+        c.breed([0], {"Male": 1.0})
+    assert c.generation == 0
+
+
+@pytest.mark.skipif(not (MODELS_DIR / "celeba-z64" / DIRECTIONS_FILE).exists(), reason="celeba-z64 directions not built yet")
+@pytest.mark.parametrize("attribute", ["Male", "Eyeglasses", "Blond_Hair"])
+def test_constraints_move_scores_the_asked_way(attribute):
+    directions = load_directions(MODELS_DIR / "celeba-z64")
+    scores = {}
+    for level in (-1.0, 0.0, 1.0):
+        c = Composer(64, 16, seed=7)
+        c.breed([0, 1, 2], {attribute: level} if level else None, directions)
+        scores[level] = directions.score(c.current, attribute)
+    assert scores[1.0].mean() > scores[0.0].mean() + 0.1 and scores[-1.0].mean() < scores[0.0].mean() - 0.1
+    assert (scores[1.0] > 0.5).mean() > 0.8 and (scores[-1.0] < 0.5).mean() > 0.8
+    c = Composer(64, 16, seed=7)
+    c.breed([0, 1], {attribute: 1.0}, directions)
+    c.breed([3, 4], {attribute: 1.0}, directions)
+    assert Composer.replay(json.loads(json.dumps(c.log())), directions).current.tobytes() == c.current.tobytes()
