@@ -112,7 +112,7 @@ def test_seed_changes_the_images_and_goes_in_the_url(real_root):
 
 @needs("mnist-z16")
 def test_broken_model_folder_is_an_unavailable_row_and_the_others_work(tmp_path, monkeypatch, fresh_caches, real_root):
-    copies = [n for n in ("mnist-z16", "mnist-z2") if (MODELS_DIR / n / "atlas.safetensors").exists()]
+    copies = [n for n in ("mnist-z2", "mnist-z16") if (MODELS_DIR / n / "atlas.safetensors").exists()]  # zoo order
     for name in copies:
         shutil.copytree(MODELS_DIR / name, tmp_path / name)
     (tmp_path / "mnist-broken").mkdir()

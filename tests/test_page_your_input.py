@@ -287,7 +287,7 @@ def test_the_code_is_an_endpoint_for_the_interpolation_page(mnist):
     at.switch_page("pages/interpolation.py")
     at.run()
     assert not at.exception
-    assert "The location last clicked on the latent map" in [c.value for c in at.caption]
+    assert "Your own drawing or upload (page “Your own input”)" in [c.value for c in at.caption]
     endpoint_a = pixels(image_with_caption(at, "Decoded"))  # the first "Decoded" picture: endpoint A, our μ decoded
     scale = endpoint_a.shape[0] // 28
     assert np.array_equal(endpoint_a[::scale, ::scale], user.reconstruction[..., 0])
