@@ -4,6 +4,8 @@ from ui.app import ensure_entry
 
 ensure_entry()
 
+import functools  # noqa: E402
+
 import numpy as np  # noqa: E402
 import streamlit as st  # noqa: E402
 
@@ -46,14 +48,17 @@ if data is None:
 state.to_query("projection", "colour", "tsne_k")
 
 
+def map_labels() -> tuple[str, ...]:
+    """Translated axis and legend texts of the map figure (part of its cache key)."""
+    axis = t(f"map.axis.{st.session_state['projection']}")
+    return (f"{axis} 1", f"{axis} 2", t("map.legend.points"), t("map.legend.has"), t("map.legend.lacks"))
+
+
 @st.fragment
 def map_and_details() -> None:
     projection, colour = st.session_state["projection"], st.session_state["colour"]
     coords = atlas.coords(projection)
-    axis = t(f"map.axis.{projection}")
-    fig, trace_rows = map_figure(
-        name, projection, colour, (f"{axis} 1", f"{axis} 2", t("map.legend.points"), t("map.legend.has"), t("map.legend.lacks"))
-    )
+    fig, trace_rows = map_figure(name, projection, colour, map_labels())
     left, right = st.columns([3, 2], gap="medium")
     with left:
         event = st.plotly_chart(
@@ -170,4 +175,21 @@ if model.config.latent_dim == 2:
         images = decode(model, manifold_grid((-r, r), (-r, r), n))
         st.image(widgets.tile(images, n, pad=0), width=min(720, 48 * n), caption=t("map.manifold_caption", r=r))
 
-st.download_button(t("map.download_csv"), widgets.atlas_csv(name), file_name=f"{name}-latent-test-set.csv", mime="text/csv", key="map_csv")
+csv_col, html_col = st.columns(2)
+csv_col.download_button(
+    t("map.download_csv"),
+    functools.partial(widgets.atlas_csv, name),  # built on click: no media file held per rerun
+    file_name=f"{name}-latent-test-set.csv",
+    mime="text/csv",
+    key="map_csv",
+    on_click="ignore",
+)
+html_col.download_button(
+    t("map.download_html"),
+    functools.partial(widgets.map_html, name, st.session_state["projection"], st.session_state["colour"], map_labels()),  # built on click
+    file_name=f"{name}-latent-map-{st.session_state['projection']}.html",
+    mime="text/html",
+    key="map_html",
+    on_click="ignore",
+)
+st.caption(t("map.png_hint"))

@@ -23,7 +23,7 @@ from vae.explore_ops import (  # noqa: E402
     snap_code,
     traversal_values,
 )
-from vae.images import png_bytes  # noqa: E402
+from vae.images import gif_bytes, grid, png_bytes  # noqa: E402
 from vae.latent import decode, prior_samples, traversal_codes  # noqa: E402
 
 TOP = 16  # sliders shown before the "other dimensions" expander
@@ -201,6 +201,16 @@ def _traversal(code: np.ndarray) -> None:
         key="sl_png",
         on_click="ignore",
         icon=":material/download:",
+    )
+    # the same traversal as an animation: every top dimension swept together, one frame per value
+    st.download_button(
+        t("sliders.download_gif"),
+        lambda: gif_bytes(np.stack([grid(images[j::ncols], 1) for j in range(ncols)]), scale=display_scale(side, 4)),
+        file_name=f"{name}-traversal.gif",
+        mime="image/gif",
+        key="sl_gif",
+        on_click="ignore",
+        icon=":material/animation:",
     )
 
 

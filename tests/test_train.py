@@ -121,3 +121,14 @@ def test_sigkill_mid_epoch_then_resume(real_root, tmp_path):
     assert [r["epoch"] for r in card["history"]] == [1, 2, 3, 4]
     assert load_model(out).config.latent_dim == 2
     assert card["history"][-1]["test_neg_elbo_nats"] < card["history"][0]["test_neg_elbo_nats"]
+
+
+def test_full_disk_fails_before_training(tmp_path, monkeypatch):
+    import shutil as shutil_module
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil_module, "disk_usage", lambda path: usage(10**9, 10**9 - 1000, 1000))
+    with pytest.raises(TrainingError, match="not enough disk space"):
+        train(build_parser().parse_args([*TINY, "--epochs", "1", "--out", str(tmp_path / "m")]))
+    assert not (tmp_path / "m").exists()

@@ -80,3 +80,12 @@ def png(image: np.ndarray) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(image[..., 0] if image.ndim == 3 and image.shape[2] == 1 else image).save(buf, format="PNG")
     return buf.getvalue()
+
+
+def map_html(model_name: str, projection: str, colour: str, labels: tuple[str, ...]) -> bytes:
+    """The latent map as a self-contained interactive HTML page (plotly.js inlined: works offline)."""
+    from ui.figures import map_figure
+
+    fig, _ = map_figure(model_name, projection, colour, labels)
+    html = fig.to_html(include_plotlyjs=True, full_html=True, config={"displaylogo": False})
+    return html.encode()
