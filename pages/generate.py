@@ -49,7 +49,7 @@ def samples() -> None:
     st.image(picture, caption=t("gen.caption", n=n, seed=seed, temperature=temperature), output_format="PNG")
     st.download_button(
         t("gen.download_png"),
-        picture,
+        lambda: picture,  # deferred: no media file per rerun (a fast rerun could delete it mid-download)
         file_name=f"{name}-samples-n{n}-seed{seed}-T{temperature:g}.png",
         mime="image/png",
         key="gen_png",

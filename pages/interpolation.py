@@ -171,7 +171,7 @@ def interpolation() -> None:
     d1, d2, _ = st.columns(3)
     d1.download_button(
         t("interp.download_gif"),
-        latent_gif,
+        lambda: latent_gif,  # deferred: no media file per rerun (a fast rerun could delete it mid-download)
         file_name=f"{name}-{method}-{steps}.gif",
         mime="image/gif",
         key="ip_gif",
@@ -180,7 +180,7 @@ def interpolation() -> None:
     )
     d2.download_button(
         t("interp.download_png"),
-        png_bytes(grid(frames, steps), display_scale(side, 1)),
+        lambda: png_bytes(grid(frames, steps), display_scale(side, 1)),
         file_name=f"{name}-{method}-{steps}.png",
         mime="image/png",
         key="ip_png",

@@ -195,7 +195,7 @@ def _traversal(code: np.ndarray) -> None:
     st.image(figure_png, output_format="PNG")
     st.download_button(
         t("sliders.download_png"),
-        figure_png,
+        lambda: figure_png,  # deferred: no media file per rerun (a fast rerun could delete it mid-download)
         file_name=f"{name}-traversal.png",
         mime="image/png",
         key="sl_png",
