@@ -30,6 +30,28 @@ MAP_DRAG = ".js-plotly-plot .nsewdrag"
 EXCEPTION = '[data-testid="stException"]'
 
 
+def browser_missing() -> str | None:
+    """Why end-to-end tests cannot run here (no Chromium, no Playwright), or None."""
+    if not Path(CHROMIUM).exists():
+        return f"Chromium not found at {CHROMIUM} (set CHROMIUM=...)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright (python) is not installed"
+    return None
+
+
+def require_browser() -> None:
+    """At module level of a browser test file: skip it without a browser, or fail with VAE_REQUIRE_BROWSER=1."""
+    import pytest
+
+    reason = browser_missing()
+    if reason:
+        if os.environ.get("VAE_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{reason} (VAE_REQUIRE_BROWSER=1)", pytrace=False)
+        pytest.skip(reason, allow_module_level=True)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -12,32 +12,18 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import random
 import re
 from pathlib import Path
 
 import pytest
 
-from tests.browser import CHROMIUM, EXCEPTION, IMAGE, REPO
+from tests.browser import EXCEPTION, IMAGE, REPO, require_browser
 
 pytestmark = pytest.mark.browser
 
 
-def _missing() -> str | None:
-    if not Path(CHROMIUM).exists():
-        return f"Chromium not found at {CHROMIUM} (set CHROMIUM=...)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright (python) is not installed"
-    return None
-
-
-if _missing():
-    if os.environ.get("VAE_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{_missing()} (VAE_REQUIRE_BROWSER=1)", pytrace=False)
-    pytest.skip(_missing(), allow_module_level=True)
+require_browser()
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
