@@ -49,6 +49,18 @@ def celeba_root() -> Path:
 
 
 @pytest.fixture
+def fresh_caches():
+    """For tests that point the app at other folders: nothing cached from the real ones, before or after."""
+    import streamlit as st
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture
 def tiny_mnist() -> VAE:
     torch.manual_seed(0)
     return VAE(VAEConfig(dataset="mnist", latent_dim=3, channels=[4, 8])).eval()

@@ -7,7 +7,6 @@ import shutil
 
 import numpy as np
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import MODELS_DIR, REPO, needs
@@ -18,16 +17,6 @@ from vae.compare import dataset_entries, fixed_test_indices, reconstruct
 from vae.data import data_root, load_mnist
 
 PAGE = "pages/compare_models.py"
-
-
-@pytest.fixture
-def fresh_caches():
-    """For tests that point the app at other folders: nothing cached from the real ones, before or after."""
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
 
 
 def app(query: dict | None = None, **state) -> AppTest:

@@ -7,8 +7,6 @@ import json
 import shutil
 
 import numpy as np
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import MODELS_DIR, REPO, needs
@@ -19,16 +17,6 @@ from vae.checkpoint import load_card
 from vae.compare import rate_distortion
 
 PAGE = "pages/kl_vs_recon.py"
-
-
-@pytest.fixture
-def fresh_caches():
-    """For tests that point the app at other folders: nothing cached from the real ones, before or after."""
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
 
 
 def app(**state) -> AppTest:
