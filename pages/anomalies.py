@@ -113,7 +113,7 @@ def show_grid(rows: np.ndarray, positions: list[int]) -> None:
         cols = st.columns(PER_ROW)
         for col, row, pos, image in zip(cols, rows[start : start + PER_ROW], positions[start:], images[start:]):
             caption = t("an.cell", pos=pos, image=describe(row), score=fmt(scores[row], ranking))
-            col.image(widgets.enlarge(image, size), caption=caption, width="stretch", output_format="PNG")
+            col.image(widgets.inline(widgets.enlarge(image, size)), caption=caption, width="stretch")
 
 
 def error_figure(err: np.ndarray) -> go.Figure:
@@ -158,12 +158,12 @@ def detail(top: np.ndarray, bottom: np.ndarray) -> None:
     cols = st.columns([1, 1, 1.4])
     if data is not None:
         original = data.images[atlas.test_index[row]]
-        cols[0].image(widgets.enlarge(original, 224), caption=t("an.original"), width="stretch", output_format="PNG")
-        cols[1].image(widgets.enlarge(recon, 224), caption=t("an.reconstruction"), width="stretch", output_format="PNG")
+        cols[0].image(widgets.inline(widgets.enlarge(original, 224)), caption=t("an.original"), width="stretch")
+        cols[1].image(widgets.inline(widgets.enlarge(recon, 224)), caption=t("an.reconstruction"), width="stretch")
         with cols[2]:
             st.plotly_chart(error_figure(error_map(original, recon)), key=f"an_err_{name}_{row}", width="stretch")
     else:
-        cols[0].image(widgets.enlarge(recon, 224), caption=t("an.reconstruction"), width="stretch", output_format="PNG")
+        cols[0].image(widgets.inline(widgets.enlarge(recon, 224)), caption=t("an.reconstruction"), width="stretch")
         cols[1].caption(t("an.no_error_map"))
     m = st.columns(5)
     m[0].metric(t("an.metric.score", ranking=t(f"an.rank.{ranking}")), fmt(scores[row], ranking))
@@ -239,8 +239,8 @@ def upload() -> None:
     elbo, recon, kl = (float(terms[k][0]) for k in ("neg_elbo_nats", "recon_nats", "kl_nats"))
     reconstruction = decode(model, encode(model, image[None])[0])[0]
     cols = st.columns([1, 1, 1.4])
-    cols[0].image(widgets.enlarge(image, 224), caption=t("an.upload.prepared"), width="stretch", output_format="PNG")
-    cols[1].image(widgets.enlarge(reconstruction, 224), caption=t("an.reconstruction"), width="stretch", output_format="PNG")
+    cols[0].image(widgets.inline(widgets.enlarge(image, 224)), caption=t("an.upload.prepared"), width="stretch")
+    cols[1].image(widgets.inline(widgets.enlarge(reconstruction, 224)), caption=t("an.reconstruction"), width="stretch")
     with cols[2]:
         st.plotly_chart(error_figure(error_map(image, reconstruction)), key="an_upload_err", width="stretch")
     pct = percentile(elbo, atlas.neg_elbo_nats)

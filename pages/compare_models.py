@@ -84,9 +84,8 @@ def images() -> None:
         # digit labels are short; CelebA file names would widen the caption, and the image with it
         names = " · ".join(widgets.label_of(data, i) for i in index) if data.labels is not None else " ".join(f"#{i}" for i in index)
         st.image(
-            widgets.tile(data.images[index], COMPARE_IMAGES, scale=scale),
+            widgets.inline(widgets.tile(data.images[index], COMPARE_IMAGES, scale=scale)),
             caption=t("compare.recon.originals", images=names),
-            output_format="PNG",
         )
         for e in entries:
             _row(e.name, e, reconstructions(models_path, str(data_root()), e.name, dataset, seed) if e.available else e.error, scale)
@@ -104,9 +103,7 @@ def _row(name: str, entry, images, scale: int) -> None:
         st.warning(t("compare.unavailable_row", name=name, error=images or "?"), icon=":material/error:")
         return
     c = entry.config
-    st.image(
-        widgets.tile(images, COMPARE_IMAGES, scale=scale), caption=f"{name} · z = {c.latent_dim} · β = {c.beta:g}", output_format="PNG"
-    )
+    st.image(widgets.inline(widgets.tile(images, COMPARE_IMAGES, scale=scale)), caption=f"{name} · z = {c.latent_dim} · β = {c.beta:g}")
 
 
 images()

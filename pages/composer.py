@@ -106,7 +106,7 @@ with st.expander(t("co.settings"), expanded=False, icon=":material/tune:"):
     uploaded = faces.uploaded_face(model, "co_upload")
     if uploaded is not None:
         p1, p2 = st.columns([1, 3], vertical_alignment="center")
-        p1.image(widgets.enlarge(uploaded[0], 96), width=96, output_format="PNG")
+        p1.image(widgets.inline(widgets.enlarge(uploaded[0], 96)), width=96)
         p2.button(t("co.from_photo"), key="co_from_photo", on_click=on_photo, args=(uploaded[1],), icon=":material/photo_camera:")
 state.to_query("co_seed", "co_pop")
 handoff = st.session_state.pop("composer_start", None)  # an edited face sent by the face editor
@@ -156,7 +156,7 @@ def composer() -> None:
         for start in range(0, comp.population, ncols):
             cols = st.columns(ncols)
             for col, i in zip(cols, range(start, min(start + ncols, comp.population))):
-                col.image(images[i], width="stretch", output_format="PNG")  # 64 px, scaled smoothly by the browser
+                col.image(widgets.inline(images[i]), width="stretch")  # 64 px, scaled smoothly by the browser
                 label = t("co.face_elite", i=i + 1) if i == 0 and comp.generation > 0 else t("co.face", i=i + 1)
                 col.checkbox(label, key=f"cmp_sel_{i}")
     with right:
@@ -170,7 +170,7 @@ def _chosen_face(comp: Composer, images: np.ndarray, chosen: list[int]) -> None:
     code = comp.current[best]
     st.session_state["composer_current_code"] = np.array(code, np.float32)
     st.session_state["composer_current_model"] = name
-    st.image(widgets.enlarge(images[best], 192), caption=t("co.chosen", i=best + 1), width="stretch", output_format="PNG")
+    st.image(widgets.inline(widgets.enlarge(images[best], 192)), caption=t("co.chosen", i=best + 1), width="stretch")
     st.download_button(
         t("co.download_png"),
         faces.face_png(images[best]),
@@ -214,7 +214,7 @@ def _history(comp: Composer) -> None:
             offset += len(p)
             c1, c2 = st.columns([1, 5], vertical_alignment="center")
             c1.caption(t("co.history_row", g=g + 1, k=len(p)))
-            c2.image(grid(row, len(row)), width=min(64 * len(row), 640), output_format="PNG")
+            c2.image(widgets.inline(grid(row, len(row))), width=min(64 * len(row), 640))
 
 
 composer()

@@ -152,11 +152,11 @@ def editor(base: np.ndarray, photo: np.ndarray | None) -> None:
     edited = dirs.apply(base, amounts)
     images = decode(model, np.stack([edited, base]))  # one batch: edited, plain decode
     with right:
-        st.image(widgets.enlarge(images[0]), caption=t("fe.edited"), width=widgets.BIG, output_format="PNG")
+        st.image(widgets.inline(widgets.enlarge(images[0])), caption=t("fe.edited"), width=widgets.BIG)
         cols = st.columns(2 if photo is not None else 1)
-        cols[0].image(widgets.enlarge(images[1], 140), caption=t("fe.before"), width=140, output_format="PNG")
+        cols[0].image(widgets.inline(widgets.enlarge(images[1], 140)), caption=t("fe.before"), width=140)
         if photo is not None:
-            cols[1].image(widgets.enlarge(photo, 140), caption=t("fe.photo"), width=140, output_format="PNG")
+            cols[1].image(widgets.inline(widgets.enlarge(photo, 140)), caption=t("fe.photo"), width=140)
         d1, d2 = st.columns(2)
         d1.download_button(
             t("fe.download_png"),

@@ -8,7 +8,7 @@ import math  # noqa: E402
 
 import streamlit as st  # noqa: E402
 
-from ui import state  # noqa: E402
+from ui import state, widgets  # noqa: E402
 from ui.app import current  # noqa: E402
 from ui.i18n import t  # noqa: E402
 from vae.explore_ops import display_scale  # noqa: E402
@@ -46,7 +46,7 @@ def samples() -> None:
     images = decode(model, prior_samples(latent_dim, n, seed, temperature))  # (n, H, W, C)
     ncols = math.ceil(math.sqrt(n))
     picture = png_bytes(grid(images, ncols), display_scale(images.shape[1], ncols, target=96, max_width=900))
-    st.image(picture, caption=t("gen.caption", n=n, seed=seed, temperature=temperature), output_format="PNG")
+    st.image(widgets.inline(picture), caption=t("gen.caption", n=n, seed=seed, temperature=temperature))
     st.download_button(
         t("gen.download_png"),
         lambda: picture,  # deferred: no media file per rerun (a fast rerun could delete it mid-download)

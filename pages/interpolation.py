@@ -125,17 +125,15 @@ def interpolation() -> None:
         with column:
             st.caption(endpoint.caption)
             left, right = st.columns(2)
-            left.image(png_bytes(widgets.enlarge(image, THUMB)), caption=t("interp.decoded"), width=THUMB, output_format="PNG")
+            left.image(widgets.inline(widgets.enlarge(image, THUMB)), caption=t("interp.decoded"), width=THUMB)
             if endpoint.original is not None:
-                right.image(
-                    png_bytes(widgets.enlarge(endpoint.original, THUMB)), caption=t("interp.original"), width=THUMB, output_format="PNG"
-                )
+                right.image(widgets.inline(widgets.enlarge(endpoint.original, THUMB)), caption=t("interp.original"), width=THUMB)
 
     method_name = t(f"interp.method.{method}")
     st.subheader(t("interp.strip", method=method_name, n=steps))
     ncols = min(steps, STRIP_COLUMNS)
     strip_scale = display_scale(side, ncols)
-    st.image(png_bytes(grid(frames, ncols), strip_scale), caption=t("interp.strip_caption", method=method_name), output_format="PNG")
+    st.image(widgets.inline(png_bytes(grid(frames, ncols), strip_scale)), caption=t("interp.strip_caption", method=method_name))
 
     originals_usable = a.original is not None and b.original is not None  # both test images, data present
     if originals_usable:
@@ -147,17 +145,16 @@ def interpolation() -> None:
     ends = (a.original, b.original) if fade_source == "original" else (frames[0], frames[-1])
     fade = crossfade(as_hwc(ends[0]), as_hwc(ends[1]), steps)
     st.image(
-        png_bytes(grid(fade, ncols), strip_scale),
+        widgets.inline(png_bytes(grid(fade, ncols), strip_scale)),
         caption=t("interp.fade_strip", source=t(f"interp.fade.{fade_source}")),
-        output_format="PNG",
     )
     st.caption(t("interp.contrast"))
 
     gif_scale = display_scale(side, 1, target=192)
     latent_gif = gif_bytes(frames, scale=gif_scale)
     left, right = st.columns(2, gap="large")
-    left.image(latent_gif, caption=t("interp.latent_animation", method=method_name))
-    right.image(gif_bytes(fade, scale=gif_scale), caption=t("interp.pixel_animation"))
+    left.image(widgets.inline(latent_gif), caption=t("interp.latent_animation", method=method_name))
+    right.image(widgets.inline(gif_bytes(fade, scale=gif_scale)), caption=t("interp.pixel_animation"))
 
     with st.expander(t("interp.norms")):
         st.caption(t("interp.norms_help", d=latent_dim, typical=np.sqrt(latent_dim)))

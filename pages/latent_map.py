@@ -126,7 +126,7 @@ def _show_click(click: dict, projection: str) -> None:
     index = click["index"]
     if index is None:
         image = decode(model, location.code)[0]
-        st.image(widgets.enlarge(image), caption=t("map.decoded_at", x=click["x"], y=click["y"]), width=widgets.BIG)
+        st.image(widgets.inline(widgets.enlarge(image)), caption=t("map.decoded_at", x=click["x"], y=click["y"]), width=widgets.BIG)
         st.markdown(t(f"map.method.{location.method}", k=st.session_state.get("tsne_k", 1)))
         spacing = widgets.typical_spacing(name)
         st.metric(t("map.nearest_distance"), f"{location.nearest_code_distance:.2f}", help=t("map.nearest_distance_help", spacing=spacing))
@@ -139,8 +139,8 @@ def _show_click(click: dict, projection: str) -> None:
     recon = decode(model, code)[0]
     cols = st.columns(2)
     if data is not None:
-        cols[0].image(widgets.enlarge(data.images[atlas.test_index[index]]), caption=t("map.original"), width="stretch")
-    cols[1 if data is not None else 0].image(widgets.enlarge(recon), caption=t("map.reconstruction"), width="stretch")
+        cols[0].image(widgets.inline(widgets.enlarge(data.images[atlas.test_index[index]])), caption=t("map.original"), width="stretch")
+    cols[1 if data is not None else 0].image(widgets.inline(widgets.enlarge(recon)), caption=t("map.reconstruction"), width="stretch")
     label = widgets.label_of(data, atlas.test_index[index])
     st.markdown(
         t(
@@ -173,7 +173,7 @@ if model.config.latent_dim == 2:
         r = m2.slider(t("map.manifold_range"), 0.5, 6.0, step=0.5, key="manifold_r")
         state.to_query("manifold_n", "manifold_r")
         images = decode(model, manifold_grid((-r, r), (-r, r), n))
-        st.image(widgets.tile(images, n, pad=0), width=min(720, 48 * n), caption=t("map.manifold_caption", r=r))
+        st.image(widgets.inline(widgets.tile(images, n, pad=0)), width=min(720, 48 * n), caption=t("map.manifold_caption", r=r))
 
 csv_col, html_col = st.columns(2)
 csv_col.download_button(

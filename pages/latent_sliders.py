@@ -146,7 +146,7 @@ def explorer() -> None:
     state.to_query(sl_z=format_code(code))
     with right:
         image = decode(model, code)[0]
-        st.image(png_bytes(widgets.enlarge(image)), caption=t("sliders.decoded"), width=widgets.BIG, output_format="PNG")
+        st.image(widgets.inline(widgets.enlarge(image)), caption=t("sliders.decoded"), width=widgets.BIG)
         _origin_note()
     _traversal(code)
 
@@ -166,7 +166,7 @@ def _origin_note() -> None:
     index = int(atlas.test_index[row])
     st.caption(t("sliders.from_test_note", index=index, who=who(index)))
     if data is not None:
-        st.image(png_bytes(widgets.enlarge(data.images[index], 112)), caption=t("sliders.original"), width=112, output_format="PNG")
+        st.image(widgets.inline(widgets.enlarge(data.images[index], 112)), caption=t("sliders.original"), width=112)
 
 
 def _traversal(code: np.ndarray) -> None:
@@ -192,7 +192,7 @@ def _traversal(code: np.ndarray) -> None:
         scale=display_scale(side, ncols + 2),
     )
     figure_png = png_bytes(figure)
-    st.image(figure_png, output_format="PNG")
+    st.image(widgets.inline(figure_png))
     st.download_button(
         t("sliders.download_png"),
         lambda: figure_png,  # deferred: no media file per rerun (a fast rerun could delete it mid-download)

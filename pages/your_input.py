@@ -133,8 +133,8 @@ def results(image: np.ndarray) -> None:
     pct = neg_elbo_percentile(user.neg_elbo_nats, atlas)
     with right:
         c1, c2 = st.columns(2)
-        c1.image(widgets.enlarge(image, 224), caption=t("yi.prepared"), width="stretch", output_format="PNG")
-        c2.image(widgets.enlarge(user.reconstruction, 224), caption=t("yi.reconstruction"), width="stretch", output_format="PNG")
+        c1.image(widgets.inline(widgets.enlarge(image, 224)), caption=t("yi.prepared"), width="stretch")
+        c2.image(widgets.inline(widgets.enlarge(user.reconstruction, 224)), caption=t("yi.reconstruction"), width="stretch")
         m = st.columns(2)
         m[0].metric(t("yi.metric.elbo"), t("yi.nats", v=number(user.neg_elbo_nats)), help=t("yi.elbo_help"))
         m[1].metric(t("yi.metric.percentile"), f"{math.floor(pct * 10) / 10:.1f} %", help=t("yi.percentile_help"))

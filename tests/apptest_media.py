@@ -6,6 +6,7 @@ one that also keeps every file's bytes, so a test can read an st.image back as p
 
 from __future__ import annotations
 
+import base64
 import io
 from pathlib import Path
 
@@ -54,11 +55,16 @@ def image_urls(at: AppTest) -> list[str]:
 
 
 def media_bytes(url: str) -> bytes:
+    """The bytes behind an st.image URL: a data: URL (ui.widgets.inline) or a recorded media file."""
+    if url.startswith("data:"):
+        header, _, payload = url.partition(",")
+        assert header.endswith(";base64"), header
+        return base64.b64decode(payload)
     return MEDIA[Path(url).stem]
 
 
 def pixels(url: str) -> np.ndarray:
-    """The image at a media URL as a uint8 array (H, W) or (H, W, C)."""
+    """The image at a data: or media URL as a uint8 array (H, W) or (H, W, C)."""
     return np.asarray(Image.open(io.BytesIO(media_bytes(url))))
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.apptest_media import media_bytes
 from tests.browser import EXCEPTION, REPO, require_browser
 
 pytestmark = pytest.mark.browser
@@ -61,11 +62,13 @@ def tab():
 
 
 def image_by_caption(page, caption: str) -> np.ndarray:
-    """The pixels of the st.image captioned `caption`, fetched from the server as the browser would."""
+    """The pixels of the st.image captioned `caption`: its data: URL (ui.widgets.inline) decoded, or its
+    media file fetched from the server as the browser would."""
     figure = page.locator('[data-testid="stImage"]').filter(has_text=caption)
     expect(figure).to_have_count(1)
     src = figure.locator("img").get_attribute("src")
-    return np.asarray(Image.open(io.BytesIO(page.request.get(src).body())))
+    data = media_bytes(src) if src.startswith("data:") else page.request.get(src).body()
+    return np.asarray(Image.open(io.BytesIO(data)))
 
 
 def star(page) -> tuple[float, float] | None:

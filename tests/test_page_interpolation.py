@@ -48,7 +48,7 @@ def test_widgets_and_strip_endpoints_are_the_endpoint_decodes():
     assert np.array_equal(frames[-1], decode(model, z_b)[0])
     assert np.array_equal(frames, decode(model, slerp(z_a, z_b, 6)))
     assert {d.key for d in at.get("download_button")} == {"ip_gif", "ip_png"}
-    gifs = [u for e in at.get("image") for u in e.value if u.endswith(".gif")]
+    gifs = [u for e in at.get("image") for u in e.value if u.startswith("data:image/gif")]
     assert len(gifs) == 2  # latent path and pixel cross-fade
     assert Image.open(io.BytesIO(media_bytes(gifs[0]))).n_frames == 2 * 6 - 2  # forward then back
 

@@ -12,7 +12,19 @@ from vae.train import TrainingError, build_parser, main, resume_dir, train
 TINY = ["--dataset", "mnist", "--latent-dim", "2", "--channels", "4", "8", "--batch-size", "64", "--train-limit", "512",
         "--test-limit", "128", "--iw-samples", "8", "--iw-images", "4", "--threads", "2"]  # fmt: skip
 
-CARD_KEYS = {"dataset", "latent_dim", "beta", "epochs", "device", "training_seconds", "parameter_count", "test", "kl_per_dim_nats", "active_units", "history"}
+CARD_KEYS = {
+    "dataset",
+    "latent_dim",
+    "beta",
+    "epochs",
+    "device",
+    "training_seconds",
+    "parameter_count",
+    "test",
+    "kl_per_dim_nats",
+    "active_units",
+    "history",
+}
 TEST_KEYS = {"recon_nats", "kl_nats", "neg_elbo_nats", "mse_per_pixel", "psnr_db", "iw_bound_nats"}
 
 

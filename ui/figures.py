@@ -75,7 +75,14 @@ def map_figure(model_name: str, projection: str, colour_by: str, labels: tuple[s
     elif colour_by in ("kl", "recon"):
         values = atlas.kl_nats if colour_by == "kl" else atlas.recon_nats
         traces.append(
-            points(np.ones(len(coords), bool), none_label, values, colorscale="Viridis", showscale=True, colorbar=dict(title="nats", thickness=12))
+            points(
+                np.ones(len(coords), bool),
+                none_label,
+                values,
+                colorscale="Viridis",
+                showscale=True,
+                colorbar=dict(title="nats", thickness=12),
+            )
         )
     else:
         traces.append(points(np.ones(len(coords), bool), none_label, "#3b6ea8"))

@@ -224,14 +224,12 @@ def step_autoencoder(lesson: Lesson) -> None:
         cols = st.columns(2)
         image = original(lesson, row)
         if image is not None:
-            cols[0].image(widgets.enlarge(image, 140), width=140, caption=t("lesson.input", who=who(lesson, row)), output_format="PNG")
-        cols[1].image(widgets.enlarge(images[0], 140), width=140, caption=t("lesson.s1.decoded_mu"), output_format="PNG")
+            cols[0].image(widgets.inline(widgets.enlarge(image, 140)), width=140, caption=t("lesson.input", who=who(lesson, row)))
+        cols[1].image(widgets.inline(widgets.enlarge(images[0], 140)), width=140, caption=t("lesson.s1.decoded_mu"))
         st.caption(t("lesson.s1.ae_caption"))
     with right:
         st.subheader(t("lesson.s1.vae"))
-        st.image(
-            strip(images[1:], target=100), caption=t("lesson.s1.samples_caption", n=N_POSTERIOR_SAMPLES, seed=seed), output_format="PNG"
-        )
+        st.image(widgets.inline(strip(images[1:], target=100)), caption=t("lesson.s1.samples_caption", n=N_POSTERIOR_SAMPLES, seed=seed))
         st.caption(t("lesson.s1.vae_caption"))
     no_data_note(lesson)
     st.markdown(t("lesson.s1.numbers_plane" if lesson.latent_dim == 2 else "lesson.s1.numbers"))
@@ -250,9 +248,8 @@ def step_uses(lesson: Lesson) -> None:
         st.subheader(t("lesson.s2.generation"))
         seed = seed_input(st.columns(3)[0])
         st.image(
-            strip(decode(model, prior_samples(lesson.latent_dim, 8, seed))),
+            widgets.inline(strip(decode(model, prior_samples(lesson.latent_dim, 8, seed)))),
             caption=t("lesson.s2.generation_caption", seed=seed),
-            output_format="PNG",
         )
     with st.container(border=True):
         st.subheader(t("lesson.s2.interpolation"))
@@ -264,7 +261,7 @@ def step_uses(lesson: Lesson) -> None:
         state.to_query("ls_index2")
         row2 = int(st.session_state["ls_index2"])
         path = decode(model, lerp(posterior_of(lesson, row).mean[0].numpy(), posterior_of(lesson, row2).mean[0].numpy(), 8))
-        st.image(strip(path), caption=t("lesson.s2.interpolation_caption", a=who(lesson, row), b=who(lesson, row2)), output_format="PNG")
+        st.image(widgets.inline(strip(path)), caption=t("lesson.s2.interpolation_caption", a=who(lesson, row), b=who(lesson, row2)))
     with st.container(border=True):
         st.subheader(t("lesson.s2.anomaly"))
         worst, typical = anomaly_pair(atlas.neg_elbo_nats)
@@ -272,7 +269,7 @@ def step_uses(lesson: Lesson) -> None:
         for col, r, key in ((cols[0], typical, "lesson.s2.typical"), (cols[1], worst, "lesson.s2.worst")):
             image = original(lesson, r)
             image = image if image is not None else decode(model, atlas.mean[r])[0]
-            col.image(widgets.enlarge(image, 140), width=140, caption=t(key, who=who(lesson, r)), output_format="PNG")
+            col.image(widgets.inline(widgets.enlarge(image, 140)), width=140, caption=t(key, who=who(lesson, r)))
             col.metric(t("lesson.s2.score"), f"{atlas.neg_elbo_nats[r]:.1f} nats")
         cols[2].markdown(t("lesson.s2.anomaly_caption", n=count(len(atlas.mean))))
         no_data_note(lesson)
@@ -288,10 +285,9 @@ def step_latent_space(lesson: Lesson) -> None:
         row = index_input(lesson)
         mu = posterior_of(lesson, row).mean[0].numpy()
         st.image(
-            widgets.enlarge(decode(lesson.model, mu)[0], 200),
+            widgets.inline(widgets.enlarge(decode(lesson.model, mu)[0], 200)),
             width=200,
             caption=t("lesson.s3.decoded", who=who(lesson, row)),
-            output_format="PNG",
         )
         st.markdown(t("lesson.s3.vector", d=lesson.latent_dim))
         if lesson.latent_dim <= 8:
@@ -383,7 +379,7 @@ def step_kl(lesson: Lesson) -> None:
         image = original(lesson, row)
         posterior = posterior_of(lesson, row)
         shown = image if image is not None else decode(lesson.model, posterior.mean)[0]
-        st.image(widgets.enlarge(shown, 140), width=140, caption=who(lesson, row), output_format="PNG")
+        st.image(widgets.inline(widgets.enlarge(shown, 140)), width=140, caption=who(lesson, row))
         no_data_note(lesson)
     per_dim = posterior.kl_per_dim()[0].numpy()
     total = float(posterior.kl()[0])
@@ -414,9 +410,9 @@ def step_reparameterization(lesson: Lesson) -> None:
     left.dataframe(table.style.format("{:.3f}"), width="stretch")
     images = decode(lesson.model, np.stack([r["mu"], r["z"]]))
     cols = right.columns(3)
-    cols[0].image(widgets.enlarge(x, 112), width=112, caption=t("lesson.input", who=who(lesson, row)), output_format="PNG")
-    cols[1].image(widgets.enlarge(images[0], 112), width=112, caption=t("lesson.s6.decoded_mu"), output_format="PNG")
-    cols[2].image(widgets.enlarge(images[1], 112), width=112, caption=t("lesson.s6.decoded_z"), output_format="PNG")
+    cols[0].image(widgets.inline(widgets.enlarge(x, 112)), width=112, caption=t("lesson.input", who=who(lesson, row)))
+    cols[1].image(widgets.inline(widgets.enlarge(images[0], 112)), width=112, caption=t("lesson.s6.decoded_mu"))
+    cols[2].image(widgets.inline(widgets.enlarge(images[1], 112)), width=112, caption=t("lesson.s6.decoded_z"))
     right.caption(t("lesson.s6.decoded_caption"))
     no_data_note(lesson)
 
@@ -455,7 +451,7 @@ def step_generate(lesson: Lesson) -> None:
     state.to_query("ls_n")
     codes = prior_samples(lesson.latent_dim, n, seed)
     ncols = int(np.ceil(np.sqrt(n)))
-    st.image(strip(decode(lesson.model, codes), ncols, target=84), caption=t("lesson.s7.caption", n=n, seed=seed), output_format="PNG")
+    st.image(widgets.inline(strip(decode(lesson.model, codes), ncols, target=84)), caption=t("lesson.s7.caption", n=n, seed=seed))
     st.code("z = torch.randn(n, latent_dim, generator=torch.Generator().manual_seed(seed))  # z ~ N(0, I)\n"
             "images = model.decode(z)  # (n, 1, 28, 28), pixel means in [0, 1]", language="python")  # fmt: skip
 
@@ -543,7 +539,7 @@ def step_how_built(lesson: Lesson, z2: Lesson | None) -> None:
         for col, label, value in zip(st.columns(3), labels[start : start + 3], values[start : start + 3]):
             col.metric(label, value)
     st.subheader(t("lesson.s8.generation"))
-    st.image(strip(decode(model, prior_samples(config.latent_dim, 10, 0))), caption=t("lesson.s8.generation_caption"), output_format="PNG")
+    st.image(widgets.inline(strip(decode(model, prior_samples(config.latent_dim, 10, 0)))), caption=t("lesson.s8.generation_caption"))
     st.subheader(t("lesson.s8.display"))
     if config.latent_dim == 2:
         left, right = st.columns(2, gap="large")
@@ -552,6 +548,6 @@ def step_how_built(lesson: Lesson, z2: Lesson | None) -> None:
             key="ls8_map",
             width="stretch",
         )
-        right.image(manifold_png(target.name, target.atlas.weights_sha256), caption=t("lesson.s8.manifold_caption"), output_format="PNG")
+        right.image(widgets.inline(manifold_png(target.name, target.atlas.weights_sha256)), caption=t("lesson.s8.manifold_caption"))
     else:
         st.markdown(t("lesson.s8.display_pca"))

@@ -81,7 +81,16 @@ def load(models_path: str, name: str, signature: tuple = ()) -> Loaded:
     except CheckpointError as err:
         return Loaded(name, model, None, str(err))
     pca_arrays = [v for v in vars(atlas.pca).values() if isinstance(v, np.ndarray)]
-    for arr in (atlas.test_index, atlas.mean, atlas.logvar, atlas.recon_nats, atlas.kl_nats, atlas.pca_coords, atlas.tsne_coords, *pca_arrays):
+    for arr in (
+        atlas.test_index,
+        atlas.mean,
+        atlas.logvar,
+        atlas.recon_nats,
+        atlas.kl_nats,
+        atlas.pca_coords,
+        atlas.tsne_coords,
+        *pca_arrays,
+    ):
         arr.setflags(write=False)  # shared across sessions: read-only
     return Loaded(name, model, atlas, None)
 

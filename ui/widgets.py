@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 
 import numpy as np
@@ -13,6 +14,7 @@ from ui.resources import TestSet, loaded, test_set
 from vae.images import grid
 
 BIG = 280  # px: the decoded image shown large
+INLINE_MAX_BYTES = 4 << 20  # pictures up to this size travel inside the page's message (see inline)
 
 
 def enlarge(image: np.ndarray, size: int = BIG) -> np.ndarray:
@@ -30,10 +32,25 @@ def tile(images: np.ndarray, ncols: int, pad: int = 2, scale: int = 2) -> np.nda
     return np.kron(out, np.ones((scale, scale) + (1,) * (out.ndim - 2), dtype=np.uint8)) if scale > 1 else out
 
 
+def inline(picture: np.ndarray | bytes) -> str | bytes:
+    """A picture for st.image as a data: URL (PNG, or the bytes' own GIF/PNG/JPEG type).
+
+    A data URL travels inside the same websocket message as the rest of the rerun, so the browser
+    shows it without a second HTTP request; and there is no media file that a faster rerun could
+    delete before the browser fetched it (the 404s the 20-session load test saw). Pictures over
+    INLINE_MAX_BYTES go through Streamlit's media files as before.
+    """
+    data = png(np.asarray(picture)) if isinstance(picture, np.ndarray) else bytes(picture)
+    if len(data) > INLINE_MAX_BYTES:
+        return data
+    mime = "image/gif" if data[:4] == b"GIF8" else "image/jpeg" if data[:3] == b"\xff\xd8\xff" else "image/png"
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
 def image_row(images: list[np.ndarray], captions: list[str], width: int = 84) -> None:
     cols = st.columns(len(images)) if images else []
     for col, image, caption in zip(cols, images, captions):
-        col.image(enlarge(image, width), caption=caption, width="stretch")
+        col.image(inline(enlarge(image, width)), caption=caption, width="stretch")
 
 
 def label_of(data: TestSet | None, test_index: int) -> str:
