@@ -176,6 +176,7 @@ def test_composer_breed_undo_and_exports(real):
     reference = Composer(64, 16, seed=11)
     first = grid(at, 16)
     np.testing.assert_array_equal(first, decode(model, reference.current))  # one batch, the seeded population
+    assert all(url.startswith("data:image/png;base64,") for url in image_urls(at))  # inline: no media fetches, no 404 race
     assert generation_label(at).startswith("**Generation 1**")
     assert at.button(key="composer_breed").disabled and at.button(key="composer_undo").disabled
     assert {d.key for d in at.get("download_button")} == {"co_png", "co_json"}
