@@ -5,6 +5,7 @@ from ui.app import ensure_entry
 
 ensure_entry()
 
+import functools  # noqa: E402
 import math  # noqa: E402
 import threading  # noqa: E402
 
@@ -256,7 +257,7 @@ def download_csv() -> None:
     errors = recon_errors(compute=False)
     st.download_button(
         t("an.download_csv"),
-        ranking_table(str(models_dir()), str(data_root()), name, ranking, errors is not None),
+        functools.partial(ranking_table, str(models_dir()), str(data_root()), name, ranking, errors is not None),  # built on click
         file_name=f"{name}-anomalies-{ranking}.csv",
         mime="text/csv",
         key="an_csv",

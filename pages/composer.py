@@ -5,6 +5,8 @@ from ui.app import ensure_entry
 
 ensure_entry()
 
+import functools  # noqa: E402
+
 import numpy as np  # noqa: E402
 import streamlit as st  # noqa: E402
 
@@ -173,7 +175,7 @@ def _chosen_face(comp: Composer, images: np.ndarray, chosen: list[int]) -> None:
     st.image(widgets.inline(widgets.enlarge(images[best], 192)), caption=t("co.chosen", i=best + 1), width="stretch")
     st.download_button(
         t("co.download_png"),
-        faces.face_png(images[best]),
+        functools.partial(faces.face_png, images[best].copy()),  # built on click (no media file per tick)
         file_name=f"{name}-composed-face.png",
         mime="image/png",
         key="co_png",
@@ -183,7 +185,7 @@ def _chosen_face(comp: Composer, images: np.ndarray, chosen: list[int]) -> None:
     )
     st.download_button(
         t("co.download_json"),
-        faces.code_json(name, code, session=comp.log()),
+        functools.partial(faces.code_json, name, np.array(code), session=comp.log()),  # this generation, built on click
         file_name=f"{name}-composed-face.json",
         mime="application/json",
         key="co_json",

@@ -5,6 +5,8 @@ from ui.app import ensure_entry
 
 ensure_entry()
 
+import functools  # noqa: E402
+
 import numpy as np  # noqa: E402
 import streamlit as st  # noqa: E402
 
@@ -160,7 +162,7 @@ def editor(base: np.ndarray, photo: np.ndarray | None) -> None:
         d1, d2 = st.columns(2)
         d1.download_button(
             t("fe.download_png"),
-            faces.face_png(images[0]),
+            functools.partial(faces.face_png, images[0].copy()),  # built on click (no media file per slider move)
             file_name=f"{name}-edited-face.png",
             mime="image/png",
             key="fe_png",
@@ -169,7 +171,7 @@ def editor(base: np.ndarray, photo: np.ndarray | None) -> None:
         )
         d2.download_button(
             t("fe.download_json"),
-            faces.code_json(name, edited, edits=amounts),
+            functools.partial(faces.code_json, name, np.array(edited), edits=dict(amounts)),
             file_name=f"{name}-edited-face.json",
             mime="application/json",
             key="fe_json",

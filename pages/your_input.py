@@ -5,6 +5,7 @@ from ui.app import ensure_entry
 
 ensure_entry()
 
+import functools  # noqa: E402
 import hashlib  # noqa: E402
 import math  # noqa: E402
 
@@ -99,7 +100,7 @@ def downloads(image: np.ndarray, user: UserCode, pct: float) -> None:
     d = st.columns(3)
     d[0].download_button(
         t("yi.download.input"),
-        png_bytes(image),
+        functools.partial(png_bytes, image),  # built on click: no media file per rerun
         f"{name}-input.png",
         "image/png",
         key="yi_dl_input",
@@ -108,7 +109,7 @@ def downloads(image: np.ndarray, user: UserCode, pct: float) -> None:
     )
     d[1].download_button(
         t("yi.download.recon"),
-        png_bytes(user.reconstruction),
+        functools.partial(png_bytes, user.reconstruction),
         f"{name}-reconstruction.png",
         "image/png",
         key="yi_dl_recon",
@@ -117,7 +118,7 @@ def downloads(image: np.ndarray, user: UserCode, pct: float) -> None:
     )
     d[2].download_button(
         t("yi.download.code"),
-        code_json(name, user, pct),
+        functools.partial(code_json, name, user, pct),
         f"{name}-code.json",
         "application/json",
         key="yi_dl_code",

@@ -14,12 +14,14 @@ import numpy as np
 import pytest
 import streamlit.testing.v1.app_test as app_test_module
 from PIL import Image
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO
 
 MEDIA: dict[str, bytes] = {}
+DEFERRED: dict[str, object] = {}  # file id -> the data callable of a download button (built on click)
 
 
 class RecordingStorage(MemoryMediaFileStorage):
@@ -31,9 +33,18 @@ class RecordingStorage(MemoryMediaFileStorage):
 
 @pytest.fixture
 def record_media(monkeypatch):
+    add_deferred = MediaFileManager.add_deferred
+
+    def recording_add_deferred(self, data_callable, *args, **kwargs):
+        file_id = add_deferred(self, data_callable, *args, **kwargs)
+        DEFERRED[file_id] = data_callable
+        return file_id
+
     monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", RecordingStorage)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", recording_add_deferred)
     yield MEDIA
     MEDIA.clear()
+    DEFERRED.clear()
 
 
 def open_page(page: str, model: str, dataset: str = "mnist", query: dict | None = None) -> AppTest:
@@ -61,6 +72,15 @@ def media_bytes(url: str) -> bytes:
         assert header.endswith(";base64"), header
         return base64.b64decode(payload)
     return MEDIA[Path(url).stem]
+
+
+def download_bytes(button) -> bytes:
+    """What a download button gives the user: its data built on click (a callable), else its media file."""
+    proto = button.proto
+    if proto.HasField("deferred_file_id"):
+        data = DEFERRED[proto.deferred_file_id]()
+        return data.encode() if isinstance(data, str) else bytes(data)
+    return media_bytes(proto.url)
 
 
 def pixels(url: str) -> np.ndarray:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.apptest_media import image_with_caption, media_bytes, open_page, pixels, record_media  # noqa: F401
+from tests.apptest_media import download_bytes, image_with_caption, media_bytes, open_page, pixels, record_media  # noqa: F401
 from tests.conftest import MODELS_DIR, needs
 from vae import load_model
 from vae.anomaly import error_map, image_scores, percentile, rank, reconstruction_errors
@@ -50,7 +50,7 @@ def metric(at, label: str) -> str:
 def csv_rows(at) -> list[dict]:
     button = at.get("download_button")[0]
     assert button.key == "an_csv"
-    return list(csv.DictReader(io.StringIO(media_bytes(button.proto.url).decode())))
+    return list(csv.DictReader(io.StringIO(download_bytes(button).decode())))
 
 
 def png(image: np.ndarray) -> bytes:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.apptest_media import image_urls, image_with_caption, media_bytes, open_page, pixels, record_media  # noqa: F401
+from tests.apptest_media import download_bytes, image_urls, image_with_caption, media_bytes, open_page, pixels, record_media  # noqa: F401
 from tests.conftest import MODELS_DIR
 from vae import load_model
 from vae.atlas import load_atlas
@@ -77,9 +77,9 @@ def test_editor_sliders_move_the_face_along_the_directions(real):
     assert at.query_params["fe_amt"] == "Smiling:1.5,Eyeglasses:-0.5"
     assert any(f"Smiling: {dirs.score(base, 'Smiling'):.0%} → {dirs.score(edited, 'Smiling'):.0%}" in m.value for m in at.markdown)
     assert dirs.score(edited, "Smiling", probability=False) > dirs.score(base, "Smiling", probability=False) + 1
-    exported = np.asarray(Image.open(io.BytesIO(media_bytes(at.get("download_button")[0].proto.url))))
+    exported = np.asarray(Image.open(io.BytesIO(download_bytes(at.get("download_button")[0]))))
     np.testing.assert_array_equal(exported[::4, ::4], after)  # the PNG is the edited face, 256 px
-    code = json.loads(media_bytes(at.get("download_button")[1].proto.url))
+    code = json.loads(download_bytes(at.get("download_button")[1]))
     np.testing.assert_allclose(code["code"], edited, atol=1e-5)
     assert code["edits"] == {"Smiling": 1.5, "Eyeglasses": -0.5}
 
@@ -194,10 +194,10 @@ def test_composer_breed_undo_and_exports(real):
     assert generation_label(at).startswith("**Generation 2**")
     assert not any(c.value for c in at.checkbox)  # picks cleared for the next round
     np.testing.assert_array_equal(at.session_state["composer_current_code"], expected[0])  # the elite: the picks' mean
-    saved = json.loads(media_bytes(next(d for d in at.get("download_button") if d.key == "co_json").proto.url))
+    saved = json.loads(download_bytes(next(d for d in at.get("download_button") if d.key == "co_json")))
     assert saved["session"]["breeds"] == [{"picks": [3, 8], "constraints": {}}] and saved["session"]["seed"] == 11
     np.testing.assert_array_equal(Composer.replay(saved["session"]).current, expected)
-    exported = np.asarray(Image.open(io.BytesIO(media_bytes(next(d for d in at.get("download_button") if d.key == "co_png").proto.url))))
+    exported = np.asarray(Image.open(io.BytesIO(download_bytes(next(d for d in at.get("download_button") if d.key == "co_png")))))
     np.testing.assert_array_equal(exported[::4, ::4], decode(model, expected[:1])[0])
 
     at.button(key="composer_undo").click().run()

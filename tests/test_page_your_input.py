@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.apptest_media import image_with_caption, media_bytes, open_page, pixels, record_media  # noqa: F401
+from tests.apptest_media import download_bytes, image_with_caption, media_bytes, open_page, pixels, record_media  # noqa: F401
 from tests.conftest import MODELS_DIR, needs
 from ui.input_widgets import CANVAS_HOOK
 from vae import load_model
@@ -73,7 +73,7 @@ def upload(at, name: str, data: bytes, mime: str = "image/png", key: str = "yi_u
 
 
 def downloads(at) -> dict[str, bytes]:
-    return {b.key: media_bytes(b.proto.url) for b in at.get("download_button")}
+    return {b.key: download_bytes(b) for b in at.get("download_button")}
 
 
 @pytest.fixture(scope="module")

@@ -44,7 +44,10 @@ def warm_up() -> None:
         resources.loaded(e.name)
     gc.collect()  # garbage first: frozen objects are never collected
     gc.freeze()
-    print(f"  Warm-up: {len(entries)} models, atlases and test sets loaded in {time.perf_counter() - t0:.1f} s; {gc.get_freeze_count():,} objects frozen", flush=True)
+    print(
+        f"  Warm-up: {len(entries)} models, atlases and test sets loaded in {time.perf_counter() - t0:.1f} s; {gc.get_freeze_count():,} objects frozen",
+        flush=True,
+    )
 
 
 def main() -> None:
