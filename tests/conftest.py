@@ -12,6 +12,7 @@ import torch
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+os.environ.setdefault("VAE_WARM_UP", "0")  # AppTest runs load only what they use (ui.warm); servers started by tests inherit it
 
 from vae.config import VAEConfig  # noqa: E402
 from vae.data import data_root  # noqa: E402

@@ -1,4 +1,4 @@
-"""ui.widgets.inline (pictures sent as data: URLs) and the launcher's heap freeze (ui.serve.warm_up)."""
+"""ui.widgets.inline (pictures sent as data: URLs) and the launcher's heap freeze (ui.warm)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -53,7 +54,7 @@ def test_warm_up_leaves_little_for_the_collector_to_walk():
     """After the launcher's warm-up, the objects it loaded are frozen: Streamlit's post-run gc.collect(2)
     walks only what was made since (it walked ~280,000 objects, ~110 ms, before the freeze)."""
     script = (
-        "import gc, json, time; from ui import serve; serve.warm_up(); "
+        "import gc, json, time; from ui import warm; warm.warm_up(); "
         "t = time.perf_counter(); gc.collect(2); ms = 1000 * (time.perf_counter() - t); "
         "print(json.dumps({'frozen': gc.get_freeze_count(), 'tracked': len(gc.get_objects()), 'ms': ms}))"
     )
@@ -61,3 +62,22 @@ def test_warm_up_leaves_little_for_the_collector_to_walk():
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["frozen"] > 100_000, result
     assert result["tracked"] < result["frozen"] / 20, result
+
+
+def test_warm_up_starts_once_per_process(monkeypatch):
+    """The launcher starts it before Streamlit; the app shell's call is then a no-op. Under a plain
+    `streamlit run dashboard.py` the shell's first call starts it, unless VAE_WARM_UP=0."""
+    from ui import warm
+
+    ran = threading.Event()
+    monkeypatch.setattr(warm, "warm_up", ran.set)
+    monkeypatch.setattr(warm, "_started", False)
+    monkeypatch.setenv("VAE_WARM_UP", "0")
+    assert not warm.start_once() and not warm._started  # the shell, switched off
+    assert warm.start_once(launcher=True) and ran.wait(10)  # the launcher ignores the switch
+    monkeypatch.setenv("VAE_WARM_UP", "1")
+    assert not warm.start_once()  # already started in this process
+    monkeypatch.setattr(warm, "_started", False)
+    ran.clear()
+    assert warm.start_once() and ran.wait(10)  # plain `streamlit run`: the shell starts it
+    assert not warm.start_once() and not warm.start_once(launcher=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import state
+from ui import state, warm
 from ui.i18n import LANGUAGES, browser_language, t
 from ui.resources import Loaded, loaded, zoo
 from vae.zoo import DEFAULT_MODEL
@@ -60,6 +60,7 @@ PRESENTER_CSS = """
 
 
 def main() -> None:
+    warm.start_once()  # a no-op under `python -m ui.serve`, which started it before Streamlit
     presenter = _presenter_from_url()
     st.set_page_config(
         page_title="VAE Latent Explorer",

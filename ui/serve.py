@@ -1,58 +1,19 @@
-"""Launcher: `python -m ui.serve [streamlit options]` = `streamlit run dashboard.py` plus a warm-up.
-
-While the browser is still loading, a background thread imports torch, loads every zoo model and
-atlas, the test sets and the default map figure into the same process-wide caches the pages use,
-so the first page a presenter opens renders at once. Then it moves everything loaded so far (torch,
-plotly, the models: about 280,000 Python objects) into the garbage collector's permanent generation
-(gc.freeze): Streamlit runs a full collection after every script run (runner.postScriptGC), and
-walking those objects took about 110 ms here, holding the GIL while a click's answer waited to be
-sent; frozen, that collection takes a few milliseconds.
-"""
+"""Launcher: `python -m ui.serve [streamlit options]` = `streamlit run dashboard.py` with the warm-up
+(ui.warm) started before Streamlit, so the zoo loads while the browser is still connecting."""
 
 from __future__ import annotations
 
-import gc
-import logging
 import sys
-import threading
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-log = logging.getLogger("vae-explorer")
-
-
-def warm_up() -> None:
-    t0 = time.perf_counter()
-    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
-    logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
-    from ui import figures, resources, widgets
-    from vae.zoo import DEFAULT_MODEL
-
-    entries = [e for e in resources.zoo() if e.available]
-    for dataset in ("mnist", "celeba"):
-        name = DEFAULT_MODEL[dataset]
-        if any(e.name == name for e in entries):
-            result = resources.loaded(name)
-            if result.atlas is not None:
-                projection = "raw" if result.model.config.latent_dim == 2 else "pca"
-                colour = "label" if dataset == "mnist" and resources.test_set(dataset) is not None else "none"
-                figures.map_figure(name, projection, colour, ("z 1", "z 2", "test images", "has attribute", "lacks attribute"))
-                widgets.typical_spacing(name)
-        resources.test_set(dataset)
-    for e in entries:
-        resources.loaded(e.name)
-    gc.collect()  # garbage first: frozen objects are never collected
-    gc.freeze()
-    print(
-        f"  Warm-up: {len(entries)} models, atlases and test sets loaded in {time.perf_counter() - t0:.1f} s; {gc.get_freeze_count():,} objects frozen",
-        flush=True,
-    )
 
 
 def main() -> None:
     sys.path.insert(0, str(ROOT))
-    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
+    from ui import warm
+
+    warm.start_once(launcher=True)
     from streamlit.web import cli
 
     sys.argv = ["streamlit", "run", str(ROOT / "dashboard.py"), *sys.argv[1:]]

@@ -1,0 +1,68 @@
+"""Warm-up: load the zoo into the process-wide caches in the background, then freeze the heap.
+
+Started once per server process: by the launcher (`python -m ui.serve`) before Streamlit starts,
+or by the app shell on the first script run under a plain `streamlit run dashboard.py`
+(`VAE_WARM_UP=0` turns the second off; the tests set it, so AppTest runs load only what they use).
+
+The warm-up imports torch, loads every zoo model and atlas, the test sets and the default map
+figures into the same st.cache_resource caches the pages use, so the first page a presenter opens
+renders at once. Then it moves everything loaded so far (torch, plotly, the models: about 280,000
+Python objects) into the garbage collector's permanent generation (gc.freeze): Streamlit runs a
+full collection after every script run (runner.postScriptGC), and walking those objects took about
+110 ms here, holding the GIL while a click's answer waited to be sent; frozen, that collection
+takes a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import threading
+import time
+
+_lock = threading.Lock()
+_started = False
+
+
+def warm_up() -> None:
+    t0 = time.perf_counter()
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
+    logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
+    from ui import figures, resources, widgets
+    from vae.zoo import DEFAULT_MODEL
+
+    entries = [e for e in resources.zoo() if e.available]
+    for dataset in ("mnist", "celeba"):
+        name = DEFAULT_MODEL[dataset]
+        if any(e.name == name for e in entries):
+            result = resources.loaded(name)
+            if result.atlas is not None:
+                projection = "raw" if result.model.config.latent_dim == 2 else "pca"
+                colour = "label" if dataset == "mnist" and resources.test_set(dataset) is not None else "none"
+                figures.map_figure(name, projection, colour, ("z 1", "z 2", "test images", "has attribute", "lacks attribute"))
+                widgets.typical_spacing(name)
+        resources.test_set(dataset)
+    for e in entries:
+        resources.loaded(e.name)
+    gc.collect()  # garbage first: frozen objects are never collected
+    gc.freeze()
+    print(
+        f"  Warm-up: {len(entries)} models, atlases and test sets loaded in {time.perf_counter() - t0:.1f} s; "
+        f"{gc.get_freeze_count():,} objects frozen",
+        flush=True,
+    )
+
+
+def start_once(*, launcher: bool = False) -> bool:
+    """Start the warm-up thread unless it has started in this process (or, from the app shell,
+    VAE_WARM_UP=0). True when this call started it."""
+    global _started
+    if not launcher and os.environ.get("VAE_WARM_UP", "1") == "0":
+        return False
+    with _lock:
+        if _started:
+            return False
+        _started = True
+    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
+    return True
