@@ -45,7 +45,18 @@ from urllib.parse import urlparse
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, EXCEPTION, INPUT_CLOCK, LOOPBACK_ONLY, MAP_DRAG, rss_kib, streamlit_server  # noqa: E402
+from tests.browser import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    EXCEPTION,
+    INPUT_CLOCK,
+    LOOPBACK_ONLY,
+    MAP_DRAG,
+    MAP_HIT,
+    MAP_POINTS,
+    rss_kib,
+    streamlit_server,
+)
 
 MODEL, DATASET = "mnist-z16", "mnist"
 QUERY = f"?dataset={DATASET}&model={MODEL}"
@@ -89,16 +100,6 @@ WATCH_ANY_NEW_IMAGE = """(selector) => {
   const timer = setInterval(check, 10);
   window.__ltWatch = () => { observer.disconnect(); document.removeEventListener('load', check, true); clearInterval(timer); window.__ltWatch = null; };
 }"""
-# Test points of the map in plotting-area pixels (trace 0 is the clickable grid).
-MAP_POINTS = """() => {
-  const gd = document.querySelector('.js-plotly-plot'), xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, pts = [];
-  for (let c = 1; c < gd._fullData.length; c++) {
-    const d = gd._fullData[c];
-    for (let i = 0; i < d.x.length; i++) pts.push([xa.d2p(d.x[i]), ya.d2p(d.y[i])]);
-  }
-  return pts;
-}"""
-HIT = "([x, y]) => { const e = document.elementFromPoint(x, y); return !!e && e.classList.contains('nsewdrag') }"
 
 
 class Stop(Exception):
@@ -218,7 +219,7 @@ async def click_map(page, rng: random.Random, memo: dict) -> None:
         x, y = box["x"] + px, box["y"] + py
         if (x - last[0]) ** 2 + (y - last[1]) ** 2 < 60**2 or any((qx - px) ** 2 + (qy - py) ** 2 < 15**2 for qx, qy in points):
             continue
-        if await page.evaluate(HIT, [x, y]):  # not under the legend
+        if await page.evaluate(MAP_HIT, [x, y]):  # not under the legend
             break
     else:
         raise RuntimeError("no empty spot found on the map")

@@ -175,7 +175,7 @@ def _chosen_face(comp: Composer, images: np.ndarray, chosen: list[int]) -> None:
     st.image(widgets.inline(widgets.enlarge(images[best], 192)), caption=t("co.chosen", i=best + 1), width="stretch")
     st.download_button(
         t("co.download_png"),
-        functools.partial(faces.face_png, images[best].copy()),  # built on click (no media file per tick)
+        functools.partial(faces.face_png, images[best]),  # built on click (no media file per tick)
         file_name=f"{name}-composed-face.png",
         mime="image/png",
         key="co_png",
@@ -185,7 +185,7 @@ def _chosen_face(comp: Composer, images: np.ndarray, chosen: list[int]) -> None:
     )
     st.download_button(
         t("co.download_json"),
-        functools.partial(faces.code_json, name, np.array(code), session=comp.log()),  # this generation, built on click
+        functools.partial(faces.code_json, name, code, session=comp.log()),  # this generation, built on click
         file_name=f"{name}-composed-face.json",
         mime="application/json",
         key="co_json",

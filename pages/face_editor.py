@@ -162,7 +162,7 @@ def editor(base: np.ndarray, photo: np.ndarray | None) -> None:
         d1, d2 = st.columns(2)
         d1.download_button(
             t("fe.download_png"),
-            functools.partial(faces.face_png, images[0].copy()),  # built on click (no media file per slider move)
+            functools.partial(faces.face_png, images[0]),  # built on click (no media file per slider move)
             file_name=f"{name}-edited-face.png",
             mime="image/png",
             key="fe_png",
@@ -171,7 +171,7 @@ def editor(base: np.ndarray, photo: np.ndarray | None) -> None:
         )
         d2.download_button(
             t("fe.download_json"),
-            functools.partial(faces.code_json, name, np.array(edited), edits=dict(amounts)),
+            functools.partial(faces.code_json, name, edited, edits=amounts),
             file_name=f"{name}-edited-face.json",
             mime="application/json",
             key="fe_json",

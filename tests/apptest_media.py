@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -86,6 +87,21 @@ def download_bytes(button) -> bytes:
 def pixels(url: str) -> np.ndarray:
     """The image at a data: or media URL as a uint8 array (H, W) or (H, W, C)."""
     return np.asarray(Image.open(io.BytesIO(media_bytes(url))))
+
+
+def chart(at: AppTest, key: str) -> dict:
+    """The plotly spec of the page's one chart whose element id ends with `key`."""
+    found = [c for c in at.get("plotly_chart") if c.proto.id.endswith(key)]
+    assert len(found) == 1, [c.proto.id for c in at.get("plotly_chart")]
+    return json.loads(found[0].proto.spec)
+
+
+def arr(value) -> np.ndarray:
+    """A plotly data array: a plain list, or a typed array {"dtype", "bdata"[, "shape"]}."""
+    if isinstance(value, dict) and "bdata" in value:
+        out = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        return out.reshape([int(s) for s in str(value["shape"]).split(",")]) if "shape" in value else out
+    return np.asarray(value)
 
 
 def image_with_caption(at: AppTest, caption: str) -> str:

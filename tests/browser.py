@@ -223,6 +223,20 @@ def new_page(browser, width: int = 1400, height: int = 1000):
     return context.new_page()
 
 
+# Page scripts shared with benchmarks/load_test.py (async Playwright).
+# The test points of the map in plotting-area pixels (trace 0 is the invisible click grid).
+MAP_POINTS = """() => {
+  const gd = document.querySelector('.js-plotly-plot'), xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, pts = [];
+  for (let c = 1; c < gd._fullData.length; c++) {
+    const d = gd._fullData[c];
+    for (let i = 0; i < d.x.length; i++) pts.push([xa.d2p(d.x[i]), ya.d2p(d.y[i])]);
+  }
+  return pts;
+}"""
+# Whether page pixel [x, y] is on the map's plotting area itself (not under the legend).
+MAP_HIT = "([x, y]) => { const e = document.elementFromPoint(x, y); return !!e && e.classList.contains('nsewdrag') }"
+
+
 def map_box(page, timeout_ms: int = 60_000) -> dict:
     """Bounding box (page pixels) of the latent map's plotting area, once its points are drawn."""
     page.wait_for_selector(".js-plotly-plot canvas", timeout=timeout_ms)
@@ -287,23 +301,14 @@ def map_spot(page, fx: float, fy: float) -> tuple[float, float] | None:
     when something (the legend) covers it there."""
     box = map_box(page)
     x, y = box["x"] + fx * box["width"], box["y"] + fy * box["height"]
-    hit = page.evaluate("([x, y]) => { const e = document.elementFromPoint(x, y); return !!e && e.classList.contains('nsewdrag') }", [x, y])
+    hit = page.evaluate(MAP_HIT, [x, y])
     return (x, y) if hit else None
 
 
 def map_empty_spot(page, rng, min_gap_px: float = 15.0, tries: int = 200) -> tuple[float, float]:
     """A random clickable spot of the map with no test point within min_gap_px pixels."""
     box = map_box(page)
-    gaps = page.evaluate(
-        """() => {
-          const gd = document.querySelector('.js-plotly-plot'), xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, pts = [];
-          for (let c = 1; c < gd._fullData.length; c++) {
-            const d = gd._fullData[c];
-            for (let i = 0; i < d.x.length; i++) pts.push([xa.d2p(d.x[i]), ya.d2p(d.y[i])]);
-          }
-          return pts;
-        }"""
-    )
+    gaps = page.evaluate(MAP_POINTS)
     for _ in range(tries):
         fx, fy = rng.uniform(0.03, 0.97), rng.uniform(0.03, 0.97)
         px, py = fx * box["width"], fy * box["height"]

@@ -3,16 +3,14 @@ the outliers on the latent map, the CSV, uploads (good and bad) and a missing da
 
 Uploads go through AppTest's own `at.file_uploader(key="an_upload").set_value((name, bytes, mime))`."""
 
-import base64
 import csv
 import io
-import json
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.apptest_media import download_bytes, image_with_caption, media_bytes, open_page, pixels, record_media  # noqa: F401
+from tests.apptest_media import arr, chart, download_bytes, image_with_caption, media_bytes, open_page, pixels, record_media  # noqa: F401
 from tests.conftest import MODELS_DIR, needs
 from vae import load_model
 from vae.anomaly import error_map, image_scores, percentile, rank, reconstruction_errors
@@ -26,19 +24,6 @@ MNIST, CELEBA = "mnist-z16", "celeba-z64"
 
 def captions(at) -> list[str]:
     return [c for element in at.get("image") for c in element.captions]
-
-
-def chart(at, key: str) -> dict:
-    found = [c for c in at.get("plotly_chart") if c.proto.id.endswith(key)]
-    assert len(found) == 1, [c.proto.id for c in at.get("plotly_chart")]
-    return json.loads(found[0].proto.spec)
-
-
-def arr(value) -> np.ndarray:
-    if isinstance(value, dict) and "bdata" in value:
-        out = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-        return out.reshape([int(s) for s in str(value["shape"]).split(",")]) if "shape" in value else out
-    return np.asarray(value)
 
 
 def metric(at, label: str) -> str:

@@ -2,13 +2,13 @@
 rate–distortion plane of the zoo (a click selects the model), training curves, KL per dimension;
 a broken model folder and a missing data directory."""
 
-import base64
 import json
 import shutil
 
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest_media import arr, chart
 from tests.conftest import MODELS_DIR, REPO, needs
 from ui.resources import zoo_at
 from ui.zoo_figures import pick_model
@@ -28,21 +28,6 @@ def app(**state) -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
-
-
-def chart(at: AppTest, key: str) -> dict:
-    """The plotly spec of the chart with this key."""
-    found = [c for c in at.get("plotly_chart") if c.proto.id.endswith(key)]
-    assert len(found) == 1, [c.proto.id for c in at.get("plotly_chart")]
-    return json.loads(found[0].proto.spec)
-
-
-def arr(value) -> np.ndarray:
-    """A plotly data array: a plain list, or a typed array {"dtype", "bdata"[, "shape"]}."""
-    if isinstance(value, dict) and "bdata" in value:
-        out = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-        return out.reshape([int(s) for s in str(value["shape"]).split(",")]) if "shape" in value else out
-    return np.asarray(value)
 
 
 def rd_points(spec: dict) -> dict[str, tuple[float, float]]:

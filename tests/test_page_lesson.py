@@ -2,15 +2,13 @@
 model computes (decoded samples, KL, gradients, training command), the KL sliders, the step deep
 link and its garbage fallback, and the lesson's own model choice."""
 
-import base64
-import json
 import math
 
 import numpy as np
 import pytest
 import torch
 
-from tests.apptest_media import grid_cells, image_with_caption, open_page, pixels, record_media  # noqa: F401
+from tests.apptest_media import arr, chart, grid_cells, image_with_caption, open_page, pixels, record_media  # noqa: F401
 from ui.resources import models_dir
 from vae import load_card, load_model
 from vae.data import load_mnist, to_tensor
@@ -55,18 +53,6 @@ def posterior(model, index: int):
     images, _ = load_mnist("test")
     with torch.inference_mode():
         return model.encode(to_tensor(images[index : index + 1]))
-
-
-def chart(at, key: str) -> dict:
-    found = [c for c in at.get("plotly_chart") if c.proto.id.endswith(key)]
-    assert len(found) == 1, [c.proto.id for c in at.get("plotly_chart")]
-    return json.loads(found[0].proto.spec)
-
-
-def arr(value) -> np.ndarray:
-    if isinstance(value, dict) and "bdata" in value:
-        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-    return np.asarray(value, dtype=np.float64)
 
 
 @needs_a_model

@@ -6,7 +6,6 @@ takes uploads only.
 Uploads go through AppTest's own `at.file_uploader(key=...).set_value((name, bytes, mime))`; the canvas
 cannot be drawn on in AppTest, so a drawn RGBA array goes in `st.session_state[CANVAS_HOOK]`."""
 
-import base64
 import io
 import json
 import math
@@ -15,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.apptest_media import download_bytes, image_with_caption, media_bytes, open_page, pixels, record_media  # noqa: F401
+from tests.apptest_media import arr, chart, download_bytes, image_with_caption, media_bytes, open_page, pixels, record_media  # noqa: F401
 from tests.conftest import MODELS_DIR, needs
 from ui.input_widgets import CANVAS_HOOK
 from vae import load_model
@@ -38,18 +37,6 @@ def jpeg(image: Image.Image) -> bytes:
     buf = io.BytesIO()
     image.save(buf, format="JPEG", quality=95)
     return buf.getvalue()
-
-
-def arr(value) -> np.ndarray:
-    if isinstance(value, dict) and "bdata" in value:
-        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-    return np.asarray(value)
-
-
-def chart(at, key: str) -> dict:
-    found = [c for c in at.get("plotly_chart") if c.proto.id.endswith(key)]
-    assert len(found) == 1, [c.proto.id for c in at.get("plotly_chart")]
-    return json.loads(found[0].proto.spec)
 
 
 def star(at, name: str, projection: str) -> tuple[np.ndarray, list[dict]]:

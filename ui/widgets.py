@@ -40,7 +40,7 @@ def inline(picture: np.ndarray | bytes) -> str | bytes:
     delete before the browser fetched it (the 404s the 20-session load test saw). Pictures over
     INLINE_MAX_BYTES go through Streamlit's media files as before.
     """
-    data = png(np.asarray(picture)) if isinstance(picture, np.ndarray) else bytes(picture)
+    data = png(picture) if isinstance(picture, np.ndarray) else bytes(picture)
     if len(data) > INLINE_MAX_BYTES:
         return data
     mime = "image/gif" if data[:4] == b"GIF8" else "image/jpeg" if data[:3] == b"\xff\xd8\xff" else "image/png"
