@@ -37,6 +37,8 @@ COLUMNS = {
     "recon_nats": t("compare.col.recon"),
     "kl_nats": t("compare.col.kl"),
     "neg_elbo_nats": t("compare.col.neg_elbo"),
+    "neg_elbo_bits_per_dim": t("compare.col.bits"),
+    "iw_images_neg_elbo_nats": t("compare.col.iw_elbo"),
     "iw_bound_nats": t("compare.col.iw"),
     "psnr_db": t("compare.col.psnr"),
     "active_units": t("compare.col.active"),
@@ -47,6 +49,9 @@ COLUMNS = {
 }
 if dataset != "mnist":  # the importance-weighted bound is computed for MNIST only
     COLUMNS.pop("iw_bound_nats")
+    COLUMNS.pop("iw_images_neg_elbo_nats")
+else:  # Bernoulli on grey levels is not a normalised likelihood: no bits/dim (see the convention note)
+    COLUMNS.pop("neg_elbo_bits_per_dim")
 rows = []
 for e in entries:
     row = metrics_row(e)
@@ -54,8 +59,10 @@ for e in entries:
     rows.append({label: row[key] for key, label in COLUMNS.items()})
 number = st.column_config.NumberColumn
 formats = {"beta": "%g", "recon_nats": "%.1f", "kl_nats": "%.1f", "neg_elbo_nats": "%.1f", "iw_bound_nats": "%.1f", "psnr_db": "%.2f"}
+formats |= {"neg_elbo_bits_per_dim": "%.3f", "iw_images_neg_elbo_nats": "%.1f"}
 formats |= {"parameter_count": "localized", "training_minutes": "%.1f"}
 helps = {"iw_bound_nats": t("compare.col.iw_help"), "active_units": t("compare.col.active_help")}
+helps |= {"neg_elbo_bits_per_dim": t("compare.col.bits_help"), "iw_images_neg_elbo_nats": t("compare.col.iw_elbo_help")}
 config = {label: number(format=formats.get(key), help=helps.get(key)) for key, label in COLUMNS.items() if key in formats or key in helps}
 config[COLUMNS["model"]] = st.column_config.TextColumn(pinned=True)  # stays in view while the wide table scrolls
 table = pd.DataFrame(rows, columns=list(COLUMNS.values()))
@@ -65,6 +72,7 @@ for key, label in COLUMNS.items():
 st.subheader(t("compare.table.title"))
 st.dataframe(table, hide_index=True, width="stretch", key="cmp_table", column_config=config)
 st.caption(t("compare.table.help"))
+st.caption(t(f"likelihood.{dataset}"))
 
 state.from_query("cmp_seed", 0, state.parse_int(0, MAX_SEED))
 

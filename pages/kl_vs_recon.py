@@ -5,14 +5,16 @@ from ui.app import ensure_entry
 
 ensure_entry()
 
+import numpy as np  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from ui import state  # noqa: E402
+from ui import state, widgets  # noqa: E402
 from ui.app import current  # noqa: E402
 from ui.i18n import t  # noqa: E402
 from ui.resources import models_dir, test_set, test_set_error, zoo  # noqa: E402
 from ui.zoo_figures import history_figure, kl_dims_figure, pick_model, rate_distortion_figure, sample_scatter  # noqa: E402
 from vae.data import data_root  # noqa: E402
+from vae.model import bits_per_dim  # noqa: E402
 
 RD_CHART = "kr_rd_chart"
 
@@ -30,9 +32,14 @@ st.caption(t("kr.intro"))
 m = st.columns(4)
 m[0].metric(t("kr.metric.recon"), f"{atlas.recon_nats.mean():.1f} {nats}", help=t("kr.metric.recon_help"))
 m[1].metric(t("kr.metric.kl"), f"{atlas.kl_nats.mean():.1f} {nats}", help=t("kr.metric.kl_help"))
-m[2].metric(t("kr.metric.elbo"), f"{atlas.neg_elbo_nats.mean():.1f} {nats}")
-if card.get("active_units") is not None:
-    m[3].metric(t("kr.metric.active"), f"{card['active_units']} / {latent_dim}", help=t("kr.metric.active_help"))
+elbo_nats = float(atlas.neg_elbo_nats.mean())
+if model.config.likelihood == "gaussian":  # a normalised likelihood of the 8-bit image: also in bits/dim
+    bits = bits_per_dim(elbo_nats, int(np.prod(model.config.image_shape)))
+    m[2].metric(t("kr.metric.elbo"), f"{elbo_nats:.1f} {nats}", delta=f"{bits:.3f} bits/dim", delta_color="off", delta_arrow="off")
+else:
+    m[2].metric(t("kr.metric.elbo"), f"{elbo_nats:.1f} {nats}")
+st.caption(t(f"likelihood.{dataset}"))
+m[3].metric(t("kr.metric.active"), f"{int(widgets.dimension_usage(name).active.sum())} / {latent_dim}", help=t("kr.metric.active_help"))
 
 # ---- the zoo on the rate–distortion plane (outside any fragment: a click changes the sidebar) ----
 st.subheader(t("kr.rd.title"))
@@ -96,8 +103,10 @@ def dims() -> None:
         st.info(t("kr.dims.missing"))
         return
     st.plotly_chart(fig, key="kr_dims_chart", width="stretch")
-    active = card.get("active_units")
-    st.caption(t("kr.dims.help", active="?" if active is None else active, d=latent_dim))
+    usage = widgets.dimension_usage(name)  # the one definition of "active": vae.latent.active_mask
+    st.caption(t("kr.dims.help", active=int(usage.active.sum()), d=latent_dim))
+    if not usage.active.all():
+        st.caption(t("kr.dims.inactive_effect", n=int((~usage.active).sum()), pixels=int(usage.effect_pixels.max())))
 
 
 with right:

@@ -128,10 +128,7 @@ def _show_click(click: dict, projection: str) -> None:
         image = decode(model, location.code)[0]
         st.image(widgets.inline(widgets.enlarge(image)), caption=t("map.decoded_at", x=click["x"], y=click["y"]), width=widgets.BIG)
         st.markdown(t(f"map.method.{location.method}", k=st.session_state.get("tsne_k", 1)))
-        spacing = widgets.typical_spacing(name)
-        st.metric(t("map.nearest_distance"), f"{location.nearest_code_distance:.2f}", help=t("map.nearest_distance_help", spacing=spacing))
-        if location.nearest_code_distance > 2 * spacing:
-            st.warning(t("map.far_from_data"))
+        widgets.distance_cue(location)
         st.session_state["last_code"] = {"model": name, "code": location.code.tolist()}
         return
     code = atlas.mean[index]

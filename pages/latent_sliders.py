@@ -12,7 +12,6 @@ from ui.app import current  # noqa: E402
 from ui.i18n import t  # noqa: E402
 from ui.resources import test_set, test_set_error, zoo  # noqa: E402
 from vae.explore_ops import (  # noqa: E402
-    INACTIVE_NATS,
     SLIDER_LIMIT,
     dims_by_kl,
     display_scale,
@@ -37,6 +36,7 @@ data = test_set(dataset)
 entry = next((e for e in zoo() if e.name == name), None)
 kl = kl_per_dim(entry.card if entry else {}, atlas.mean, atlas.logvar)  # (D,) nats
 order = dims_by_kl(kl)
+usage = widgets.dimension_usage(name)  # active = Var_x(μ_d) > 0.01, the card's definition
 n_test = len(atlas.mean)
 
 
@@ -53,9 +53,15 @@ def slider_key(d: int) -> str:
 
 
 def dim_label(d: int) -> str:
-    if kl[d] < INACTIVE_NATS:
+    if not usage.active[d]:
         return t("sliders.dim_inactive", d=d + 1, kl=kl[d])
     return t("sliders.dim_label", d=d + 1, kl=kl[d])
+
+
+def dim_help(d: int) -> str | None:
+    if usage.active[d]:
+        return None
+    return t("sliders.dim_inactive_help", activity=usage.activity[d], pixels=int(usage.effect_pixels[d]))
 
 
 def start_code(origin: tuple) -> np.ndarray:
@@ -155,7 +161,8 @@ def _sliders(dims: np.ndarray) -> None:
     cols = st.columns(2)
     half = (len(dims) + 1) // 2  # column-major: read down the left column, then the right one
     for i, d in enumerate(dims):
-        cols[i // half].slider(dim_label(int(d)), -SLIDER_LIMIT, SLIDER_LIMIT, step=0.01, key=slider_key(int(d)), format="%.2f")
+        d = int(d)
+        cols[i // half].slider(dim_label(d), -SLIDER_LIMIT, SLIDER_LIMIT, step=0.01, key=slider_key(d), format="%.2f", help=dim_help(d))
 
 
 def _origin_note() -> None:

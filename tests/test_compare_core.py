@@ -19,17 +19,16 @@ from vae.compare import (
     rate_distortion,
     reconstruct,
     segment_in_box,
-    unit_activity,
 )
 from vae.config import VAEConfig
-from vae.latent import decode
+from vae.latent import decode, unit_activity
 from vae.zoo import ZooEntry, scan
 
 
 def entry(name, dataset="mnist", latent_dim=4, beta=1.0, kl=10.0, recon=90.0, error=None, config=True):
     cfg = VAEConfig(dataset=dataset, latent_dim=latent_dim, beta=beta) if config else None
     card = {
-        "test": {"kl_nats": kl, "recon_nats": recon, "neg_elbo_nats": kl + recon, "psnr_db": 20.0, "iw_bound_nats": kl + recon - 3},
+        "test": {"kl_nats": kl, "recon_nats": recon, "neg_elbo_nats": kl + recon, "psnr_db": 20.0, "iw_bound_nats": kl + recon - 3, "iw_images_neg_elbo_nats": kl + recon + 1},
         "active_units": latent_dim - 1,
         "parameter_count": 1234,
         "epochs": 3,
@@ -70,6 +69,8 @@ def test_metrics_row_equals_the_card_and_carries_the_error():
         "recon_nats": 90,
         "kl_nats": 10,
         "neg_elbo_nats": 100,
+        "neg_elbo_bits_per_dim": None,
+        "iw_images_neg_elbo_nats": 101,
         "iw_bound_nats": 97,
         "psnr_db": 20.0,
         "active_units": 3,

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.conftest import MODELS_DIR, needs
 from vae.atlas import Atlas, code_at
 from vae.images import gif_bytes, grid, png_bytes
-from vae.latent import blend_nearest, lerp, manifold_grid, nearest_codes, prior_samples, slerp, traversal_codes
+from vae.latent import blend_nearest, decode, lerp, manifold_grid, nearest_codes, prior_samples, slerp, traversal_codes
 from vae.projection import LatentPCA, TSNEMap
 
 
@@ -93,9 +94,11 @@ def test_code_at_each_projection():
     atlas2 = _atlas(codes2, codes2 * 3)
     loc = code_at(atlas2, "raw", (0.25, -1.5))
     assert loc.method == "exact" and loc.code.tolist() == [0.25, -1.5]
-    assert loc.nearest_code_distance == pytest.approx(np.min(np.linalg.norm(codes2 - [0.25, -1.5], axis=1)), rel=1e-5)
+    assert loc.latent_distance == pytest.approx(np.min(np.linalg.norm(codes2 - [0.25, -1.5], axis=1)), rel=1e-5)
+    assert loc.map_distance == pytest.approx(loc.latent_distance, rel=1e-5)  # raw: the map is the latent space
     loc = code_at(atlas2, "tsne", tuple(codes2[7] * 3))
-    assert loc.method == "tsne_nearest" and np.allclose(loc.code, codes2[7]) and loc.nearest_code_distance < 1e-6
+    assert loc.method == "tsne_nearest" and np.allclose(loc.code, codes2[7])
+    assert loc.map_distance < 1e-6 and loc.latent_distance is None and not loc.far_from_data
     assert code_at(atlas2, "tsne", (0, 0), tsne_k=5).method == "tsne_blend"
     codes8 = rng.normal(size=(50, 8)).astype(np.float32)
     with pytest.raises(ValueError, match="latent_dim = 2"):
@@ -110,3 +113,24 @@ def test_grid_png_and_gif():
     assert img.size == (22, 26)
     gif = Image.open(io.BytesIO(gif_bytes(frames, scale=2)))
     assert gif.format == "GIF" and gif.n_frames == 4  # forward then back (bounce)
+
+
+@needs("mnist-z16-beta8", "mnist-z64")
+def test_one_definition_of_inactive_and_what_an_inactive_unit_still_does():
+    """Cards, sliders and the KL page share vae.latent.active_mask (Var_x μ_d > 0.01); mnist-z64 used to
+    show 26 active on the sliders (KL < 0.01 nats) and 27 on the card."""
+    from vae import load_card, load_model
+    from vae.atlas import load_atlas
+    from vae.explore_ops import unit_usage
+    from vae.latent import EFFECT_GREY_LEVELS, active_mask, dimension_effect, traversal_codes, unit_activity
+
+    for name in ("mnist-z64", "mnist-z16-beta8"):
+        card, model, atlas = load_card(MODELS_DIR / name), load_model(MODELS_DIR / name), load_atlas(MODELS_DIR / name)
+        usage = unit_usage(model, card, atlas.mean)
+        assert int(usage.active.sum()) == card["active_units"] == int(active_mask(unit_activity(atlas.mean)).sum())
+        assert (usage.effect_pixels[usage.active] == -1).all() and (usage.effect_pixels[~usage.active] >= 0).all()
+    # β = 8 has inactive units that still move the picture: count the pixels by hand for one of them
+    d = int(np.flatnonzero(~usage.active)[np.argmax(usage.effect_pixels[~usage.active])])
+    sweep = decode(model, traversal_codes(np.zeros(16, np.float32), [d], np.linspace(-3, 3, 9, dtype=np.float32))).astype(int)
+    by_hand = int(((sweep.max(0) - sweep.min(0)) > EFFECT_GREY_LEVELS).sum())
+    assert usage.effect_pixels[d] == by_hand == dimension_effect(model, np.zeros(16), [d])[0] and by_hand > 20

@@ -7,7 +7,7 @@ import torch
 from torch.distributions import Bernoulli, Normal, kl_divergence
 
 from vae.evaluate import iw_bound
-from vae.model import DiagonalGaussian
+from vae.model import DiagonalGaussian, bernoulli_floor_nats, bits_per_dim, discretized_gaussian_nats
 
 
 def test_kl_matches_torch_distributions():
@@ -66,12 +66,59 @@ def test_bernoulli_recon_is_bce_summed_over_pixels(tiny_mnist):
     torch.testing.assert_close(tiny_mnist.recon_nats(x, logits), expected)
 
 
-def test_gaussian_recon_is_per_8bit_value_density(tiny_celeba):
-    x = torch.rand(2, 3, 64, 64)
+@pytest.mark.parametrize(
+    "k, mean, sigma",
+    [(0, 0.02, 0.05), (0, 0.6, 0.08), (255, 0.97, 0.05), (255, 0.3, 0.1), (128, 0.5, 0.085), (37, 0.9, 0.01), (200, 0.784, 0.0025)],
+)
+def test_discretized_gaussian_equals_numerical_integration(k, mean, sigma):
+    """−log P(pixel = k) against a direct numerical integration of the Gaussian density over the
+    pixel's bin, edge bins (k = 0, 255) open to ∓∞, in 40-digit arithmetic so far tails count too
+    (issue #10, item 3)."""
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 40
+    x = mpmath.mpf(k) / 255
+    lo = -mpmath.inf if k == 0 else x - mpmath.mpf(1) / 510
+    hi = mpmath.inf if k == 255 else x + mpmath.mpf(1) / 510
+    mu, s = mpmath.mpf(mean), mpmath.mpf(sigma)
+    density = lambda v: mpmath.exp(-((v - mu) / s) ** 2 / 2) / (s * mpmath.sqrt(2 * mpmath.pi))  # noqa: E731
+    points = [lo] + [p for p in (mu - 8 * s, mu, mu + 8 * s) if lo < p < hi] + [hi]  # split where the peak is
+    expected = float(-mpmath.log(mpmath.quad(density, points)))
+    as64 = {"dtype": torch.float64}
+    got = discretized_gaussian_nats(torch.tensor(k / 255, **as64), torch.tensor(mean, **as64), torch.tensor(math.log(sigma), **as64))
+    assert float(got) == pytest.approx(expected, rel=1e-8, abs=1e-9)  # torch's log_ndtr: ~5e-9 relative in far tails
+    got32 = discretized_gaussian_nats(torch.tensor(k / 255), torch.tensor(mean), torch.tensor(math.log(sigma)))
+    assert float(got32) == pytest.approx(expected, rel=1e-4, abs=1e-4)
+
+
+def test_discretized_gaussian_is_a_normalised_distribution_over_256_values():
+    values = torch.arange(256, dtype=torch.float64) / 255
+    for mean, sigma in ((0.5, 0.1), (0.0, 0.05), (1.0, 0.3), (0.31, 0.0025)):
+        nats = discretized_gaussian_nats(values, torch.tensor(mean, dtype=torch.float64), torch.tensor(math.log(sigma), dtype=torch.float64))
+        assert float(torch.exp(-nats).sum()) == pytest.approx(1.0, abs=1e-9)
+
+
+def test_gaussian_recon_is_the_discretized_likelihood_summed_over_pixels(tiny_celeba):
+    x = torch.randint(0, 256, (2, 3, 64, 64)).float() / 255
+    x[0, 0, :4] = 0.0  # edge values take the open edge bins
+    x[1, 2, -4:] = 1.0
     logits = torch.randn(2, 3, 64, 64)
-    sigma = tiny_celeba.log_sigma.exp()
-    nll_unit = -Normal(torch.sigmoid(logits), sigma).log_prob(x).flatten(1).sum(1)
-    torch.testing.assert_close(tiny_celeba.recon_nats(x, logits), nll_unit + 3 * 64 * 64 * math.log(255), rtol=1e-5, atol=1e-2)
+    log_sigma = tiny_celeba.log_sigma
+    expected = discretized_gaussian_nats(x, torch.sigmoid(logits), log_sigma).flatten(1).sum(1)
+    torch.testing.assert_close(tiny_celeba.recon_nats(x, logits), expected)
+    # an edge bin holds more mass than the density at its centre × 1/255 (the old convention)
+    edge = discretized_gaussian_nats(torch.tensor(0.0), torch.tensor(0.03), torch.tensor(math.log(0.05)))
+    centre_density = -Normal(0.03, 0.05).log_prob(torch.tensor(0.0)) + math.log(255)
+    assert float(edge) < float(centre_density) - 0.5
+
+
+def test_bits_per_dim_and_bernoulli_floor():
+    assert bits_per_dim(12288 * math.log(2) * 6.5, 12288) == pytest.approx(6.5)
+    x = torch.tensor([[0.0, 1.0, 0.5, 0.25]])
+    floor = bernoulli_floor_nats(x)
+    assert float(floor) == pytest.approx(math.log(2) - 0.25 * math.log(0.25) - 0.75 * math.log(0.75))
+    logits = torch.logit(x.clamp(1e-7, 1 - 1e-7))  # a perfect decoder still pays the floor
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="sum")
+    assert float(bce) == pytest.approx(float(floor), abs=1e-5)
 
 
 def test_loss_is_recon_plus_beta_kl(tiny_mnist):

@@ -63,7 +63,10 @@ def test_mnist_table_reconstructions_and_samples_one_row_per_model(real_root):
             continue
         test = card["test"]
         assert row["Reconstruction (nats)"] == test["recon_nats"] and row["KL (nats)"] == test["kl_nats"]
-        assert row["−ELBO (nats)"] == test["neg_elbo_nats"] and row["IW bound k=500 (nats)"] == test["iw_bound_nats"]
+        assert row["−ELBO (nats)"] == test["neg_elbo_nats"] and row["IW bound k=500, first 1,000 (nats)"] == test["iw_bound_nats"]
+        # the bound and the −ELBO it is compared with are taken on the same images (issue #10, item 4)
+        assert test["iw_images"] == 1000 and row["−ELBO, first 1,000 (nats)"] == test["iw_images_neg_elbo_nats"]
+        assert test["iw_bound_nats"] < test["iw_images_neg_elbo_nats"]
         assert row["PSNR (dB)"] == test["psnr_db"] and row["Active units"] == card["active_units"]
         assert row["Parameters"] == card["parameter_count"] and row["Epochs"] == card["epochs"]
         assert row["Training (min)"] == pytest.approx(card["training_seconds"] / 60)
@@ -138,7 +141,8 @@ def test_celeba_page(celeba_root):
     entries = dataset_entries(zoo_at(str(MODELS_DIR)), "celeba")
     table = at.dataframe[0].value
     assert table["Model"].tolist() == [e.name for e in entries]
-    assert "IW bound k=500 (nats)" not in table.columns
+    assert "IW bound k=500, first 1,000 (nats)" not in table.columns
+    assert (table["−ELBO (bits/dim)"] > 0).all()
     available = [e.name for e in entries if e.available]
     originals, recon, samples = sections(at, available)
     assert len(originals) == 1 and len(recon) == len(samples) == len(available)

@@ -1,5 +1,7 @@
 """AppTest: the latent sliders page on the real shipped models."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -7,8 +9,8 @@ from tests.apptest_media import image_with_caption, open_page, pixels, record_me
 from tests.conftest import MODELS_DIR, needs
 from vae import load_card, load_model
 from vae.atlas import load_atlas
-from vae.explore_ops import INACTIVE_NATS, display_scale, format_code, labelled_grid, snap_code, traversal_values
-from vae.latent import decode, prior_samples, traversal_codes
+from vae.explore_ops import display_scale, format_code, labelled_grid, snap_code, traversal_values
+from vae.latent import active_mask, decode, prior_samples, traversal_codes, unit_activity
 
 pytestmark = pytest.mark.usefixtures("record_media")
 NAME = "mnist-z16"
@@ -140,7 +142,7 @@ def _built(predicate) -> str | None:
 @pytest.mark.parametrize("kind", ["inactive", "large"])
 def test_every_dimension_is_reachable_and_inactive_ones_are_marked(kind):
     if kind == "inactive":
-        name = _built(lambda card: min(card.get("kl_per_dim_nats") or [1.0]) < INACTIVE_NATS)
+        name = _built(lambda card: card.get("active_units", 0) < card.get("latent_dim", 0))
     else:
         name = _built(lambda card: card.get("latent_dim", 0) > 16)
     if name is None:
@@ -150,8 +152,15 @@ def test_every_dimension_is_reachable_and_inactive_ones_are_marked(kind):
     at = open_page("latent_sliders.py", name, dataset=card["dataset"])
     shown = [s.key for s in at.slider if s.key.startswith("sl_z_")]
     assert sorted(shown) == sorted(f"sl_z_{name}_{d}" for d in range(latent_dim))
+    # one definition of "inactive" (issue #10, item 6): the card's active_units criterion, Var_x(μ_d) ≤ 0.01
+    active = active_mask(card["unit_activity"])
+    assert int(active.sum()) == card["active_units"]
+    assert active.tolist() == active_mask(unit_activity(load_atlas(MODELS_DIR / name).mean)).tolist()
     for d in range(latent_dim):
-        assert ("inactive" in at.slider(key=f"sl_z_{name}_{d}").label) == (kl[d] < INACTIVE_NATS)
+        slider = at.slider(key=f"sl_z_{name}_{d}")
+        assert ("inactive" in slider.label) == (not active[d])
+        if not active[d]:  # says how much an inactive dimension still moves the image
+            assert "10 grey levels" in slider.help and re.search(r"changes \d+ pixel values", slider.help)
     if latent_dim > 16:  # the 16 most informative up front, the rest in an expander
         assert len(at.expander) == 1 and len(at.expander[0].slider) == latent_dim - 16
         hidden = int(np.argsort(-np.asarray(kl), kind="stable")[-1])

@@ -144,3 +144,83 @@ def test_full_disk_fails_before_training(tmp_path, monkeypatch):
     with pytest.raises(TrainingError, match="not enough disk space"):
         train(build_parser().parse_args([*TINY, "--epochs", "1", "--out", str(tmp_path / "m")]))
     assert not (tmp_path / "m").exists()
+
+
+def test_ctrl_c_in_a_subprocess_prints_the_resume_hint_and_exits_130(real_root, tmp_path):
+    """SIGINT after the first epoch's resume state is written: exit status 130, no traceback, and a
+    message naming the saved epoch and the exact command line that continues the run."""
+    import shlex
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    out = tmp_path / "run dir" / "ctrl-c"  # a space, so the printed command must quote it
+    argv = [*TINY, "--train-limit", "1024", "--epochs", "20", "--out", str(out)]
+    state_file = resume_dir(out) / "state.json"
+    with open(tmp_path / "stderr.txt", "w") as err_file:  # a file, not a pipe: a full pipe would block the child
+        proc = subprocess.Popen([sys.executable, "-m", "vae.train", *argv], cwd=REPO, stdout=subprocess.DEVNULL, stderr=err_file)
+        deadline = time.time() + 120
+        while not state_file.exists() and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        assert state_file.exists(), "no resume state written after the first epoch"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(60) == 130
+    err = (tmp_path / "stderr.txt").read_text()
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    saved = json.loads(state_file.read_text())["epoch"]
+    assert 1 <= saved < 20 and not out.exists()
+    message = err[err.index("interrupted") :].splitlines()
+    assert message[0].startswith(f"interrupted during epoch {saved + 1} of 20; epoch {saved} (the last complete one) is saved in")
+    assert str(resume_dir(out)) in message[0]
+    prefix = "continue with: "
+    assert message[1].startswith(prefix) and len(message) == 2
+    command = shlex.split(message[1][len(prefix) :])
+    assert os.path.normpath(os.path.join(REPO, command[0])) == os.path.normpath(sys.executable)
+    assert command[1:] == ["-m", "vae.train", *argv, "--resume"]
+
+
+def test_ctrl_c_before_the_first_epoch_finished_says_nothing_was_saved(real_root, tmp_path, monkeypatch, capsys):
+    import vae.train as vt
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(vt, "run_epoch", interrupted)
+    out = tmp_path / "early"
+    assert main([*TINY, "--epochs", "2", "--out", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted before the first epoch finished: nothing was saved" in err and "--resume" not in err
+    assert not out.exists() and not resume_dir(out).exists()
+
+
+def test_ctrl_c_during_the_final_evaluation_resumes_straight_to_the_evaluation(real_root, tmp_path, monkeypatch, capsys):
+    import vae.train as vt
+
+    real_evaluate = vt.evaluate
+
+    def interrupted_final(model, x, iw_samples=0, **kwargs):
+        if iw_samples:  # only the final evaluation computes the IW bound
+            raise KeyboardInterrupt
+        return real_evaluate(model, x, iw_samples=iw_samples, **kwargs)
+
+    monkeypatch.setattr(vt, "evaluate", interrupted_final)
+    out = tmp_path / "final"
+    argv = [*TINY, "--epochs", "2", "--out", str(out)]
+    assert main(argv) == 130
+    err = capsys.readouterr().err
+    assert f"interrupted during the final evaluation; all 2 epochs are saved in {resume_dir(out)}" in err
+    assert "rerun with --resume to skip straight to the evaluation: " in err
+    assert err.rstrip().endswith(" --resume") and not out.exists()
+
+    def no_training(*args):
+        raise AssertionError("--resume after the last epoch must not train again")
+
+    monkeypatch.setattr(vt, "evaluate", real_evaluate)
+    monkeypatch.setattr(vt, "run_epoch", no_training)
+    assert main([*argv, "--resume"]) == 0
+    err = capsys.readouterr().err
+    assert "IW bound, k=8" in err and "4/4" in err  # the final IW evaluation shows its progress
+    assert [r["epoch"] for r in json.loads((out / "card.json").read_text())["history"]] == [1, 2]

@@ -29,7 +29,7 @@ def warm_up() -> None:
     t0 = time.perf_counter()
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
     logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
-    from ui import figures, resources, widgets
+    from ui import figures, resources
     from vae.zoo import DEFAULT_MODEL
 
     entries = [e for e in resources.zoo() if e.available]
@@ -41,7 +41,8 @@ def warm_up() -> None:
                 projection = "raw" if result.model.config.latent_dim == 2 else "pca"
                 colour = "label" if dataset == "mnist" and resources.test_set(dataset) is not None else "none"
                 figures.map_figure(name, projection, colour, ("z 1", "z 2", "test images", "has attribute", "lacks attribute"))
-                widgets.typical_spacing(name)
+                result.atlas.map_spacing(projection)
+                result.atlas.latent_spacing()
         resources.test_set(dataset)
     for e in entries:
         resources.loaded(e.name)

@@ -10,7 +10,10 @@ import pandas as pd
 import streamlit as st
 from PIL import Image
 
-from ui.resources import TestSet, loaded, test_set
+from ui.i18n import t
+from ui.resources import TestSet, loaded, test_set, zoo
+from vae.atlas import FAR_SPACINGS, MapLocation
+from vae.explore_ops import UnitUsage, unit_usage
 from vae.images import grid
 
 BIG = 280  # px: the decoded image shown large
@@ -62,14 +65,35 @@ def label_of(data: TestSet | None, test_index: int) -> str:
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def typical_spacing(model_name: str) -> float:
-    """Median distance from a test code to its nearest other test code (2,000-point sample)."""
-    codes = loaded(model_name).atlas.mean
-    rng = np.random.default_rng(0)
-    sample = codes[rng.choice(len(codes), min(2000, len(codes)), replace=False)]
-    d2 = (sample**2).sum(1)[:, None] - 2 * sample @ codes.T + (codes**2).sum(1)[None]
-    d2.sort(axis=1)
-    return float(np.median(np.sqrt(np.maximum(d2[:, 1], 0))))
+def _unit_usage(model_name: str, weights_sha256: str) -> UnitUsage:
+    result = loaded(model_name)
+    card = next((e.card for e in zoo() if e.name == model_name), {})
+    return unit_usage(result.model, card, result.atlas.mean)
+
+
+def dimension_usage(model_name: str) -> UnitUsage:
+    """Active/inactive latent dimensions of a loaded model (one definition: vae.latent.active_mask),
+    computed once per set of weights."""
+    return _unit_usage(model_name, loaded(model_name).atlas.weights_sha256)
+
+
+def distance_cue(location: MapLocation) -> None:
+    """The honesty cue under a decoded map location: how far it is from the data on the map (and in
+    latent space where the map makes a new code), and a warning where the picture is made up."""
+    cols = st.columns(2 if location.latent_distance is not None else 1)
+    cols[0].metric(
+        t("map.map_distance"),
+        t("map.spacings", n=location.map_spacings),
+        help=t("map.map_distance_help", d=location.map_distance, spacing=location.map_spacing, far=FAR_SPACINGS),
+    )
+    if location.latent_distance is not None:
+        cols[1].metric(
+            t("map.nearest_distance"),
+            t("map.spacings", n=location.latent_spacings),
+            help=t("map.nearest_distance_help", d=location.latent_distance, spacing=location.latent_spacing, far=FAR_SPACINGS),
+        )
+    if location.far_from_data:
+        st.warning(t("map.far_from_data"))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

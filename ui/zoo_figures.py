@@ -27,9 +27,9 @@ from vae.compare import (
     rate_distortion,
     reconstruct,
     segment_in_box,
-    unit_activity,
 )
-from vae.latent import decode, prior_samples
+from vae.explore_ops import card_activity
+from vae.latent import active_mask, decode, prior_samples
 
 BETA_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
 ACTIVE_COLOUR, INACTIVE_COLOUR = "#3b6ea8", "#c3c9d0"
@@ -198,15 +198,16 @@ def history_figure(models_path: str, name: str, labels: tuple[str, ...]) -> go.F
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def kl_dims_figure(models_path: str, name: str, sort: bool, labels: tuple[str, ...]) -> go.Figure | None:
-    """Mean KL of each latent dimension (card), bars coloured by activity Cov_x(E[z_d]) > 0.01 (atlas)."""
+    """Mean KL of each latent dimension (card), bars coloured by activity Cov_x(E[z_d]) > 0.01
+    (vae.latent.active_mask over the card's unit_activity, or the atlas's when the card lacks it)."""
     x_title, y_title, active_label, inactive_label = labels
     entry = next((e for e in zoo_at(models_path) if e.name == name), None)
     dims, values = kl_per_dim(entry.card if entry else {}, sort)
     if len(values) == 0:
         return None
     atlas = loaded_at(models_path, name).atlas
-    activity = unit_activity(atlas.mean)[dims] if atlas is not None else np.full(len(dims), np.nan)
-    active = activity > 0.01
+    activity = card_activity(entry.card if entry else {}, atlas.mean)[dims] if atlas is not None else np.full(len(dims), np.nan)
+    active = active_mask(activity)
     fig = go.Figure()
     for mask, label, colour in ((active, active_label, ACTIVE_COLOUR), (~active, inactive_label, INACTIVE_COLOUR)):
         if mask.any():

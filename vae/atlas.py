@@ -11,19 +11,26 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
+from scipy.spatial import cKDTree
+from tqdm import tqdm
 
-from vae.checkpoint import WEIGHTS_FILE, CheckpointError, load_model
+from vae.checkpoint import CONFIG_FILE, WEIGHTS_FILE, CheckpointError, load_model
+from vae.config import ConfigError, VAEConfig
 from vae.data import load_split, to_tensor
 from vae.evaluate import per_sample_terms
+from vae.model import LEGACY_RECON_CONVENTION, RECON_CONVENTIONS, VAE
 from vae.projection import LatentPCA, TSNEMap
 
 ATLAS_FILE = "atlas.safetensors"
@@ -44,10 +51,39 @@ class Atlas:
     tsne_coords: np.ndarray  # (N, 2)
     pca: LatentPCA
     weights_sha256: str
+    _derived: dict = field(default_factory=dict, repr=False, compare=False)  # lazily built search trees and spacings
 
     @property
     def neg_elbo_nats(self) -> np.ndarray:
         return self.recon_nats + self.kl_nats
+
+    def map_tree(self, projection: str) -> cKDTree:
+        """A k-d tree over the (N, 2) map coordinates of a projection, built once."""
+        key = ("tree", projection)
+        if key not in self._derived:
+            self._derived[key] = cKDTree(np.asarray(self.coords(projection), np.float64))
+        return self._derived[key]
+
+    def map_spacing(self, projection: str) -> float:
+        """Typical spacing between neighbours on a map: the median distance, in map units, from a
+        test point to its nearest other test point."""
+        key = ("spacing", projection)
+        if key not in self._derived:
+            dist, _ = self.map_tree(projection).query(self.map_tree(projection).data, k=2)
+            self._derived[key] = float(np.median(dist[:, 1]))
+        return self._derived[key]
+
+    def latent_spacing(self, sample: int = 2000) -> float:
+        """Typical spacing between neighbouring codes: the median latent distance from a test code to
+        its nearest other test code (over a fixed sample of `sample` codes)."""
+        if "latent_spacing" not in self._derived:
+            codes = np.asarray(self.mean, np.float64)
+            rng = np.random.default_rng(0)
+            rows = rng.choice(len(codes), min(sample, len(codes)), replace=False)
+            d2 = (codes[rows] ** 2).sum(1)[:, None] - 2 * codes[rows] @ codes.T + (codes**2).sum(1)[None]
+            d2[np.arange(len(rows)), rows] = np.inf  # not the code itself
+            self._derived["latent_spacing"] = float(np.median(np.sqrt(np.maximum(d2.min(1), 0))))
+        return self._derived["latent_spacing"]
 
     def tsne(self) -> TSNEMap:
         return TSNEMap.from_arrays(self.mean, self.tsne_coords, TSNE_PERPLEXITY, TSNE_SEED)
@@ -65,54 +101,104 @@ class Atlas:
         raise ValueError(f"unknown projection {projection!r}")
 
 
+# A map location farther than this many typical neighbour spacings from every test point (on the
+# map, or in latent space for the codes raw/PCA decode) is "far from the data": its picture is made up.
+FAR_SPACINGS = 3.0
+
+
 @dataclass
 class MapLocation:
-    """What a click on a 2-D map decodes to."""
+    """What a click on a 2-D map decodes to, and how far it is from the data (the honesty cue)."""
 
     code: np.ndarray  # (D,) latent code to decode
     method: str  # "exact" (raw), "pca_inverse", "tsne_nearest", "tsne_blend"
     neighbours: np.ndarray  # indices of the test points used or nearest to `code`, nearest first
-    nearest_code_distance: float  # Euclidean distance in latent space from `code` to the nearest test code
+    map_distance: float  # map units from the clicked location to the nearest test point on this map
+    map_spacing: float  # typical neighbour spacing on this map (Atlas.map_spacing)
+    # Latent distance from `code` to the nearest test code, for the codes a map makes up (raw, PCA);
+    # None for t-SNE, whose codes are test codes or blends of them (their distance says nothing).
+    latent_distance: float | None
+    latent_spacing: float  # typical neighbour spacing in latent space (Atlas.latent_spacing)
+
+    @property
+    def map_spacings(self) -> float:
+        """map_distance in typical neighbour spacings."""
+        return self.map_distance / self.map_spacing if self.map_spacing > 0 else float("inf")
+
+    @property
+    def latent_spacings(self) -> float | None:
+        """latent_distance in typical neighbour spacings (None for t-SNE)."""
+        if self.latent_distance is None:
+            return None
+        return self.latent_distance / self.latent_spacing if self.latent_spacing > 0 else float("inf")
+
+    @property
+    def far_from_data(self) -> bool:
+        """True where the decoded picture is made up: far from every test point on the map, or (raw, PCA)
+        a code far from every test code."""
+        return self.map_spacings > FAR_SPACINGS or (self.latent_spacings or 0.0) > FAR_SPACINGS
 
 
 def code_at(atlas: Atlas, projection: str, xy: tuple[float, float], tsne_k: int = 1) -> MapLocation:
     """Latent code for a map location. Raw: the point itself; PCA: the exact inverse transform;
     t-SNE (no inverse): the nearest test point's code (tsne_k = 1) or an inverse-distance blend of
-    the tsne_k nearest on the map."""
+    the tsne_k nearest on the map. Also how far the location is from the data (MapLocation)."""
     from vae.latent import blend_nearest, nearest_codes
 
     point = np.asarray(xy, dtype=np.float64).reshape(2)
+    map_distance = float(atlas.map_tree(projection).query(point)[0])
+    spacings = {"map_spacing": atlas.map_spacing(projection), "latent_spacing": atlas.latent_spacing()}
     if projection == "raw":
         if atlas.mean.shape[1] != 2:
             raise ValueError("the raw projection needs latent_dim = 2")
         code, method = point.astype(np.float32), "exact"
     elif projection == "pca":
         code, method = atlas.pca.inverse_transform(point[None])[0].astype(np.float32), "pca_inverse"
-    elif projection == "tsne":
+    else:  # t-SNE (coords() has refused unknown projections)
         code, idx, _ = blend_nearest(atlas.mean, atlas.tsne_coords, point, max(1, tsne_k))
         method = "tsne_nearest" if tsne_k <= 1 else "tsne_blend"
-        _, dist = nearest_codes(atlas.mean, code, 1)
-        return MapLocation(code, method, idx, float(dist[0]))
-    else:
-        raise ValueError(f"unknown projection {projection!r}")
+        return MapLocation(code, method, idx, map_distance, latent_distance=None, **spacings)
     idx, dist = nearest_codes(atlas.mean, code, 8)
-    return MapLocation(code, method, idx, float(dist[0]))
+    return MapLocation(code, method, idx, map_distance, latent_distance=float(dist[0]), **spacings)
 
 
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+@contextmanager
+def encoding_progress(model: VAE, total: int, enabled: bool = True) -> Iterator[None]:
+    """A progress bar (stderr) over the images that pass through `model`'s encoder inside the block."""
+    if not enabled:
+        yield
+        return
+    with tqdm(total=total, desc="encoding test split", unit="image", dynamic_ncols=True) as bar:
+        # per_sample_terms has no progress argument: count the images as the encoder sees them.
+        def count(module: torch.nn.Module, inputs: tuple, output: torch.Tensor) -> None:  # None: the output is kept
+            bar.update(len(inputs[0]))
+
+        handle = model.encoder.register_forward_hook(count)
+        try:
+            yield
+        finally:
+            handle.remove()
+
+
 def build_atlas(model_dir: str | Path, tsne_jobs: int = 2, verbose: bool = True) -> Path:
+    """Encode the test split and write `atlas.safetensors` into the model folder (mode 0644, like the
+    model files). verbose: progress on stderr (loading, encoding, t-SNE) and a summary on stdout."""
     model_dir = Path(model_dir)
     model = load_model(model_dir)
+    if verbose:
+        print(f"{model_dir.name}: loading the {model.config.dataset} test split…", file=sys.stderr, flush=True)
     images, _ = load_split(model.config.dataset, "test")
     t0 = time.time()
-    terms = per_sample_terms(model, to_tensor(images))
+    with encoding_progress(model, len(images), verbose):
+        terms = per_sample_terms(model, to_tensor(images))
     mean = terms["mean"].astype(np.float16).astype(np.float64)  # what the atlas stores
     pca = LatentPCA(2).fit(mean)
     t1 = time.time()
-    tsne_coords = TSNEMap(TSNE_PERPLEXITY, TSNE_SEED, tsne_jobs).fit_transform(mean)
+    tsne_coords = TSNEMap(TSNE_PERPLEXITY, TSNE_SEED, tsne_jobs, progress=verbose).fit_transform(mean)
     t2 = time.time()
     tensors = {
         "test_index": torch.arange(len(images), dtype=torch.int32),
@@ -128,16 +214,40 @@ def build_atlas(model_dir: str | Path, tsne_jobs: int = 2, verbose: bool = True)
     }
     metadata = {
         "weights_sha256": file_sha256(model_dir / WEIGHTS_FILE),
+        "recon_convention": RECON_CONVENTIONS[model.config.likelihood],
         "tsne": f"openTSNE perplexity={TSNE_PERPLEXITY} random_state={TSNE_SEED}",
         "split": "test",
     }
     out = model_dir / ATLAS_FILE
     tmp = model_dir / f".{ATLAS_FILE}.tmp"
-    save_file(tensors, str(tmp), metadata=metadata)
-    tmp.replace(out)
+    try:
+        save_file(tensors, str(tmp), metadata=metadata)
+        os.chmod(tmp, 0o644)  # safetensors creates files 0600; the atlas is shared data like the weights (vae.checkpoint)
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)  # only left when interrupted or failed
     if verbose:
         print(f"{model_dir.name}: {len(images)} test images encoded in {t1 - t0:.1f} s (PCA incl.), t-SNE {t2 - t1:.1f} s → {out}")
     return out
+
+
+def _refuse_stale(model_dir: Path, path: Path, meta: dict) -> None:
+    """An atlas made from other weights, or whose scores use another likelihood convention, is stale."""
+    rebuild = f"rebuild it with `python -m vae.atlas {model_dir}`"
+    weights = model_dir / WEIGHTS_FILE
+    stored = meta.get("weights_sha256", "")
+    if stored and weights.exists() and stored != file_sha256(weights):
+        raise CheckpointError(f"{path}: made from other weights than {weights} (stale after a retrain); {rebuild}")
+    try:
+        likelihood = VAEConfig.load(model_dir / CONFIG_FILE).likelihood
+    except ConfigError:
+        return  # the model itself will be refused with the config's own message
+    convention = meta.get("recon_convention") or LEGACY_RECON_CONVENTION[likelihood]
+    if convention != RECON_CONVENTIONS[likelihood]:
+        raise CheckpointError(
+            f"{path}: its scores use the likelihood convention {convention!r}, this version computes "
+            f"{RECON_CONVENTIONS[likelihood]!r}; {rebuild}"
+        )
 
 
 def load_atlas(model_dir: str | Path) -> Atlas:
@@ -164,6 +274,7 @@ def load_atlas(model_dir: str | Path) -> Atlas:
     }
     if needed - set(arrays):
         raise CheckpointError(f"{path}: atlas lacks {sorted(needed - set(arrays))}; rebuild it")
+    _refuse_stale(Path(model_dir), path, meta)
     a = {k: np.asarray(v) for k, v in arrays.items()}
     return Atlas(
         test_index=a["test_index"].astype(np.int64),
@@ -190,6 +301,9 @@ def main(argv: list[str] | None = None) -> int:
         except (CheckpointError, OSError, ValueError) as err:
             print(f"error: {model_dir}: {err}", file=sys.stderr)
             status = 1
+        except KeyboardInterrupt:
+            print(f"interrupted: no new atlas for {model_dir} (an existing {ATLAS_FILE} there is unchanged)", file=sys.stderr)
+            return 130
     return status
 
 

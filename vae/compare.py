@@ -52,7 +52,8 @@ def rate_distortion(entries: Iterable[ZooEntry], dataset: str) -> list[RatePoint
 def metrics_row(entry: ZooEntry) -> dict:
     """The comparison table's row of one model, from its card (None where the card lacks a value).
 
-    Keys: model, latent_dim, beta, recon_nats, kl_nats, neg_elbo_nats, iw_bound_nats, psnr_db,
+    Keys: model, latent_dim, beta, recon_nats, kl_nats, neg_elbo_nats, neg_elbo_bits_per_dim,
+    iw_images_neg_elbo_nats (the −ELBO of the images the IW bound was taken on), iw_bound_nats, psnr_db,
     active_units, parameter_count, epochs, training_minutes, error (None when available)."""
     card, test = entry.card, entry.card.get("test", {})
     seconds = card.get("training_seconds")
@@ -63,6 +64,8 @@ def metrics_row(entry: ZooEntry) -> dict:
         "recon_nats": test.get("recon_nats"),
         "kl_nats": test.get("kl_nats"),
         "neg_elbo_nats": test.get("neg_elbo_nats"),
+        "neg_elbo_bits_per_dim": test.get("neg_elbo_bits_per_dim"),
+        "iw_images_neg_elbo_nats": test.get("iw_images_neg_elbo_nats") if test.get("iw_bound_nats") is not None else None,
         "iw_bound_nats": test.get("iw_bound_nats"),
         "psnr_db": test.get("psnr_db"),
         "active_units": card.get("active_units"),
@@ -113,10 +116,6 @@ def kl_per_dim(card: dict, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
     return dims, values
 
 
-def unit_activity(mean: np.ndarray) -> np.ndarray:
-    """Cov_x(E_q[z_d]) per dimension from posterior means μ (N, D): a unit is active above 0.01
-    (Burda et al., 2016), the criterion behind the card's active_units."""
-    return np.asarray(mean, dtype=np.float64).var(0)
 
 
 def plot_box(points: list[RatePoint], pad: float = 0.12, min_span: float = 4.0) -> tuple[tuple[float, float], tuple[float, float]]:

@@ -7,14 +7,16 @@ and data always give the same numbers (a fresh evaluation reproduces the card ex
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
-from vae.model import VAE
+from vae.latent import active_mask, unit_activity
+from vae.model import VAE, bernoulli_floor_nats, bits_per_dim
 
 EVAL_SEED = 1234
-ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al. (2016): Cov_x(E_q[z_u]) > 0.01
 
 
 @torch.inference_mode()
@@ -39,15 +41,16 @@ def per_sample_terms(model: VAE, x: torch.Tensor, batch_size: int = 500, seed: i
 
 
 @torch.inference_mode()
-def iw_bound(model: VAE, x: torch.Tensor, k: int = 500, chunk: int = 500, seed: int = EVAL_SEED) -> np.ndarray:
+def iw_bound(model: VAE, x: torch.Tensor, k: int = 500, chunk: int = 500, seed: int = EVAL_SEED, progress: bool = False) -> np.ndarray:
     """Importance-weighted bound of Burda et al. (2016), −log p(x) ≤ this, nats per image, shape (N,).
+    With progress=True a progress bar over the images goes to stderr.
 
     log p(x) ≥ log (1/k) Σ_i p(x|z_i) p(z_i) / q(z_i|x),  z_i ~ q(z|x).
     """
     gen = torch.Generator().manual_seed(seed)
     device = next(model.parameters()).device
     bounds = []
-    for xi in x:
+    for xi in tqdm(x, desc=f"IW bound, k={k}", unit="image", disable=not progress, dynamic_ncols=True):
         xi = xi.unsqueeze(0).to(device)
         posterior = model.encode(xi)
         log_w = []
@@ -68,7 +71,7 @@ def summarize(terms: dict[str, np.ndarray]) -> dict:
     """Dataset-level metrics from per_sample_terms(): means over images."""
     mse = float(terms["mse"].mean())
     kl_per_dim = terms["kl_per_dim"].mean(0)
-    activity = terms["mean"].var(0)
+    activity = unit_activity(terms["mean"])
     return {
         "recon_nats": float(terms["recon_nats"].mean()),
         "kl_nats": float(terms["kl_nats"].mean()),
@@ -76,27 +79,51 @@ def summarize(terms: dict[str, np.ndarray]) -> dict:
         "mse_per_pixel": mse,
         "psnr_db": float(10 * math.log10(1.0 / mse)) if mse > 0 else float("inf"),
         "kl_per_dim_nats": [round(float(v), 5) for v in kl_per_dim],
-        "active_units": int((activity > ACTIVE_UNIT_THRESHOLD).sum()),
+        "unit_activity": [round(float(v), 6) for v in activity],
+        "active_units": int(active_mask(activity).sum()),
         "num_images": int(len(terms["mse"])),
     }
 
 
-def evaluate(model: VAE, x: torch.Tensor, iw_samples: int = 0, iw_images: int = 0) -> dict:
-    """Card metrics over `x` (floats in [0, 1]); adds `iw_bound_nats` when iw_samples > 0."""
-    metrics = summarize(per_sample_terms(model, x))
-    if iw_samples > 0 and iw_images > 0:
+# Per-dimension lists that the card keeps at its top level rather than under "test".
+PER_DIM_KEYS = ("kl_per_dim_nats", "unit_activity", "active_units")
+
+
+def evaluate(model: VAE, x: torch.Tensor, iw_samples: int = 0, iw_images: int = 0, progress: bool = False) -> dict:
+    """Card metrics over `x` (floats in [0, 1]), nats per image.
+
+    Adds, by likelihood: `neg_elbo_bits_per_dim` (discretised Gaussian: a normalised likelihood of
+    the 8-bit image) or `recon_floor_nats` (Bernoulli on grey levels: the cross-entropy a perfect
+    decoder would still pay). With iw_images > 0: `iw_images_neg_elbo_nats`, the −ELBO of the first
+    `iw_images` images, and with iw_samples > 0 also `iw_bound_nats` on those same images, so the
+    two compare (the bound is costly, so it is taken on a subset; the ELBO on every image too)."""
+    terms = per_sample_terms(model, x)
+    metrics = summarize(terms)
+    num_dims = int(np.prod(model.config.image_shape))
+    if model.config.likelihood == "gaussian":
+        metrics["neg_elbo_bits_per_dim"] = float(bits_per_dim(metrics["neg_elbo_nats"], num_dims))
+    else:
+        metrics["recon_floor_nats"] = float(bernoulli_floor_nats(x).double().mean())
+    if iw_images > 0:
         n = min(iw_images, len(x))
-        metrics["iw_bound_nats"] = float(iw_bound(model, x[:n], k=iw_samples).mean())
-        metrics["iw_samples"] = iw_samples
-        metrics["iw_images"] = n
+        metrics["iw_images_neg_elbo_nats"] = float((terms["recon_nats"][:n] + terms["kl_nats"][:n]).mean())
+        if iw_samples > 0:
+            metrics["iw_bound_nats"] = float(iw_bound(model, x[:n], k=iw_samples, progress=progress).mean())
+            metrics["iw_samples"] = iw_samples
+            metrics["iw_images"] = n
     return metrics
+
+
+def card_sections(metrics: dict) -> tuple[dict, dict]:
+    """Split evaluate()'s metrics into the card's "test" section and its top-level per-dimension keys."""
+    test = {k: v for k, v in metrics.items() if k not in PER_DIM_KEYS}
+    return test, {k: metrics[k] for k in PER_DIM_KEYS if k in metrics}
 
 
 def main(argv: list[str] | None = None) -> int:
     """Re-evaluate model folders from scratch on the test split and compare with their cards."""
     import argparse
     import json
-    import sys
     from pathlib import Path
 
     from vae.checkpoint import CARD_FILE, CheckpointError, load_card, load_model, write_json
@@ -119,16 +146,24 @@ def main(argv: list[str] | None = None) -> int:
             continue
         images, _ = load_split(model.config.dataset, "test")
         iw = args.iw_samples if model.config.dataset == "mnist" else 0
-        metrics = evaluate(model, to_tensor(images), iw_samples=iw, iw_images=args.iw_images)
-        print(json.dumps({"model": model_dir.name, **{k: v for k, v in metrics.items() if k != "kl_per_dim_nats"}}))
+        old_iw = {k: card["test"][k] for k in ("iw_bound_nats", "iw_samples", "iw_images") if k in (card or {}).get("test", {})}
+        # Without a fresh IW bound, the −ELBO is still taken on the images of the card's bound.
+        iw_images = args.iw_images if iw else int(old_iw.get("iw_images", 0))
+        metrics = evaluate(model, to_tensor(images), iw_samples=iw, iw_images=iw_images, progress=True)
+        test, per_dim = card_sections(metrics)
+        print(json.dumps({"model": model_dir.name, **test, "active_units": metrics["active_units"]}))
         if args.write_card and card:
-            old_iw = {k: card["test"][k] for k in ("iw_bound_nats", "iw_samples", "iw_images") if k in card.get("test", {})}
-            card["test"] = {**old_iw, **{k: v for k, v in metrics.items() if k not in ("kl_per_dim_nats", "active_units")}}
-            card["kl_per_dim_nats"] = metrics["kl_per_dim_nats"]
-            card["active_units"] = metrics["active_units"]
+            card["test"] = {**(old_iw if not iw else {}), **test}
+            card.update(per_dim)
+            if model.log_sigma is not None:
+                card["likelihood_sigma"] = float(model.log_sigma.exp())
             write_json(Path(model_dir) / CARD_FILE, card)
     return status
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except KeyboardInterrupt:
+        print("interrupted: the model being evaluated was left unchanged (cards written before it keep their new metrics)", file=sys.stderr)
+        raise SystemExit(130) from None

@@ -7,12 +7,15 @@ Pure numpy/Pillow; no UI. Images are uint8 (N, H, W, C) as returned by vae.laten
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from vae.latent import active_mask, dimension_effect, unit_activity
+from vae.model import VAE
+
 SLIDER_LIMIT = 3.0  # sliders span ±3 prior standard deviations
-INACTIVE_NATS = 0.01  # a dimension carrying less KL than this (nats, averaged over the test set) is unused
 
 
 def kl_per_dim(card: dict, mean: np.ndarray, logvar: np.ndarray) -> np.ndarray:
@@ -26,6 +29,37 @@ def kl_per_dim(card: dict, mean: np.ndarray, logvar: np.ndarray) -> np.ndarray:
         return np.asarray(from_card, dtype=np.float64)
     mu, lv = np.asarray(mean, np.float64), np.asarray(logvar, np.float64)
     return (0.5 * (mu**2 + np.exp(lv) - lv - 1)).mean(0)
+
+
+@dataclass(frozen=True)
+class UnitUsage:
+    """Which latent dimensions a model uses (vae.latent.active_mask: Var_x μ_d > 0.01) and how much
+    the inactive ones still move the decoded image."""
+
+    activity: np.ndarray  # (D,) Var_x(μ_d) over the test set
+    active: np.ndarray  # (D,) bool
+    effect_pixels: np.ndarray  # (D,) pixel values moved > 10 grey levels over ±3 (vae.latent.dimension_effect); −1 for active dims
+
+
+def card_activity(card: dict, mean: np.ndarray) -> np.ndarray:
+    """Var_x(μ_d) per dimension: the card's `unit_activity` when it has one of the right length (the
+    figure behind its active_units), else computed from the atlas's posterior means (N, D); (D,)."""
+    from_card = card.get("unit_activity") if card else None
+    if isinstance(from_card, list) and len(from_card) == mean.shape[1]:
+        return np.asarray(from_card, np.float64)
+    return unit_activity(mean)
+
+
+def unit_usage(model: VAE, card: dict, mean: np.ndarray) -> UnitUsage:
+    """UnitUsage of a model (activity from card_activity); the effect is measured around the prior mean (z = 0)."""
+    latent_dim = mean.shape[1]
+    activity = card_activity(card, mean)
+    active = active_mask(activity)
+    effect = np.full(latent_dim, -1, dtype=np.int64)
+    inactive = np.flatnonzero(~active)
+    if len(inactive):
+        effect[inactive] = dimension_effect(model, np.zeros(latent_dim, np.float32), inactive)
+    return UnitUsage(activity, active, effect)
 
 
 def dims_by_kl(kl: np.ndarray) -> np.ndarray:

@@ -102,3 +102,36 @@ def blend_nearest(codes: np.ndarray, coords: np.ndarray, point: np.ndarray, k: i
     w = 1.0 / (dist + 1e-6)
     w /= w.sum()
     return (codes[idx] * w[:, None]).sum(0).astype(np.float32), idx, dist
+
+
+# ---- which latent dimensions are used ---------------------------------------------------------
+# One definition everywhere (cards, sliders, the KL page): a unit is active when its posterior mean
+# varies over the data, Cov_x(E_q[z_u]) > 0.01 (Burda et al., 2016, "Importance Weighted Autoencoders").
+ACTIVE_UNIT_THRESHOLD = 0.01
+EFFECT_GREY_LEVELS = 10  # a pixel "moves" when it changes by more than this many grey levels (of 255)
+EFFECT_SPAN = 3.0  # how far a dimension is swept to measure its effect: ±3 prior standard deviations, the sliders' range
+
+
+def unit_activity(mean: np.ndarray) -> np.ndarray:
+    """Cov_x(E_q[z_d]) per dimension from posterior means μ (N, D) of a data set; (D,) float64."""
+    return np.asarray(mean, dtype=np.float64).var(0)
+
+
+def active_mask(activity: np.ndarray) -> np.ndarray:
+    """Which dimensions are active, from unit_activity(); (D,) bool."""
+    return np.asarray(activity, dtype=np.float64) > ACTIVE_UNIT_THRESHOLD
+
+
+@torch.inference_mode()
+def dimension_effect(model: VAE, base: np.ndarray, dims: list[int] | np.ndarray, steps: int = 9) -> np.ndarray:
+    """How much each dimension still moves the image: the number of pixel values (pixels × channels)
+    whose grey level changes by more than EFFECT_GREY_LEVELS while z_d sweeps −EFFECT_SPAN … +EFFECT_SPAN
+    with the other coordinates at `base`; (len(dims),) int. An inactive unit (by activity) can still
+    move the decoded image: the decoder is not forced to ignore it."""
+    values = np.linspace(-EFFECT_SPAN, EFFECT_SPAN, steps, dtype=np.float32)
+    counts = []
+    for d in dims:
+        images = decode(model, traversal_codes(np.asarray(base, np.float32), [int(d)], values)).astype(np.int16)
+        spread = images.max(0) - images.min(0)  # (H, W, C) grey-level range over the sweep
+        counts.append(int((spread > EFFECT_GREY_LEVELS).sum()))
+    return np.array(counts, dtype=np.int64)

@@ -20,9 +20,13 @@ from torch import nn
 from vae.config import VAEConfig
 
 LOG_2PI = math.log(2 * math.pi)
-# Gaussian likelihoods are reported per 8-bit pixel value (width-1/255 bins on [0, 1]),
-# which makes recon_nats a positive code length comparable across models.
-LOG_255 = math.log(255.0)
+# Pixel k ∈ {0, …, 255} is x = k/255; its bin is [x − HALF_BIN, x + HALF_BIN] and the two edge
+# bins extend to ∓∞ (PixelCNN++, Salimans et al., 2017; NVAE, Vahdat & Kautz, 2020).
+HALF_BIN = 0.5 / 255.0
+# Which −log p(x|z) a stored score (atlas recon_nats) was computed with; a derived file made under
+# another convention is refused as stale. Changing recon_nats means a new name here.
+RECON_CONVENTIONS = {"bernoulli": "bernoulli-grey-levels", "gaussian": "discretized-gaussian-8bit"}
+LEGACY_RECON_CONVENTION = {"bernoulli": "bernoulli-grey-levels", "gaussian": "gaussian-density-per-1/255"}  # files without the tag
 
 
 class DiagonalGaussian:
@@ -52,6 +56,43 @@ class DiagonalGaussian:
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         """log q(z|x) in nats, summed over latent dimensions, shape (B,)."""
         return (-0.5 * (LOG_2PI + self.logvar + (z - self.mean).pow(2) / self.logvar.exp())).flatten(1).sum(1)
+
+
+def discretized_gaussian_nats(x: torch.Tensor, mean: torch.Tensor, log_sigma: torch.Tensor) -> torch.Tensor:
+    """−log P(pixel) in nats, elementwise, for 8-bit pixels x = k/255 under N(mean, σ²) discretised
+    into the 256 bins [x − HALF_BIN, x + HALF_BIN], the edge bins open to ∓∞ (PixelCNN++).
+
+    P = Φ(upper) − Φ(lower), computed in log space on the tail where it is precise: a bin above the
+    mean is mirrored below it (Φ(b) − Φ(a) = Φ(−a) − Φ(−b)) so that both CDF values stay ≤ ½."""
+    inv_sigma = torch.exp(-log_sigma)
+    upper = (x + HALF_BIN - mean) * inv_sigma
+    lower = (x - HALF_BIN - mean) * inv_sigma
+    mirror = lower > 0
+    a = torch.where(mirror, -upper, lower)  # a < b, and a ≤ 0
+    b = torch.where(mirror, -lower, upper)
+    log_a, log_b = torch.special.log_ndtr(a), torch.special.log_ndtr(b)
+    log_middle = log_b + torch.log(-torch.expm1(log_a - log_b))  # log(Φ(b) − Φ(a))
+    log_first = torch.special.log_ndtr(upper)  # pixel 0: (−∞, upper]
+    log_last = torch.special.log_ndtr(-lower)  # pixel 255: [lower, ∞)
+    log_p = torch.where(x < HALF_BIN, log_first, torch.where(x > 1.0 - HALF_BIN, log_last, log_middle))
+    return -log_p
+
+
+def bernoulli_floor_nats(x: torch.Tensor) -> torch.Tensor:
+    """The least Bernoulli cross-entropy any decoder can reach on grey-level images x in [0, 1]:
+    Σ_pixels H(x) = −x log x − (1 − x) log(1 − x), nats per image, shape (B,).
+
+    It is > 0 because Bernoulli-on-grey-levels is not a normalised likelihood of the image: a
+    perfect decoder (x̂ = x) still pays this many nats, so MNIST figures here compare with the
+    Keras/PyTorch examples, not with binarised-MNIST papers."""
+    xf = x.double()
+    entropy = -(torch.special.xlogy(xf, xf) + torch.special.xlogy(1 - xf, 1 - xf))
+    return entropy.flatten(1).sum(1).to(x.dtype)
+
+
+def bits_per_dim(nats_per_image: float | torch.Tensor, num_dims: int) -> float | torch.Tensor:
+    """nats per image → bits per dimension (pixel × channel): nats / (D · ln 2)."""
+    return nats_per_image / (num_dims * math.log(2.0))
 
 
 def _spatial_sizes(size: int, n_layers: int) -> list[int]:
@@ -116,13 +157,16 @@ class VAE(nn.Module):
 
     # ---- likelihood and loss ------------------------------------------------------------
     def recon_nats(self, x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
-        """−log p(x|z) in nats per image, shape (B,)."""
+        """−log p(x|z) in nats per image, shape (B,).
+
+        Bernoulli: binary cross-entropy on grey levels in [0, 1] — the Keras/PyTorch-examples
+        convention, not a normalised likelihood of 8-bit images (see bernoulli_floor_nats).
+        Gaussian: an exact discretised Gaussian over the 256 pixel values (discretized_gaussian_nats),
+        a normalised probability of the 8-bit image."""
         if self.config.likelihood == "bernoulli":
             return F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
         log_sigma = self.log_sigma.clamp(-6.0, 2.0)
-        sq = (x - torch.sigmoid(logits)).pow(2).flatten(1)
-        per_pixel = 0.5 * LOG_2PI + log_sigma + sq / (2 * torch.exp(2 * log_sigma)) + LOG_255
-        return per_pixel.sum(1)
+        return discretized_gaussian_nats(x, torch.sigmoid(logits), log_sigma).flatten(1).sum(1)
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         """One ELBO evaluation with one posterior sample; every term in nats per image, shape (B,)."""

@@ -7,7 +7,10 @@ points into an existing map, and a fast nearest-neighbour placement for interact
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
+from tqdm import tqdm
 
 
 class LatentPCA:
@@ -46,20 +49,63 @@ class LatentPCA:
         return np.asarray(coords, dtype=np.float64) @ self.components_ + self.mean_
 
 
+class TSNEProgress:
+    """openTSNE callback: one progress bar (stderr) over both optimisation phases of TSNE.fit,
+    early exaggeration then the main run. openTSNE counts iterations from 1 in each phase."""
+
+    def __init__(self, phases: list[tuple[str, int]], every: int = 10):
+        self.phases = phases  # (name, iterations) in the order TSNE.fit runs them
+        self.every = every
+        self.bar: tqdm | None = None
+        self.phase = 0
+        self.last_iteration = 0
+        self.finished = False
+
+    def __call__(self, iteration: int, error: float, embedding: np.ndarray) -> bool:
+        if self.finished:  # the embedding keeps its callbacks; later transform() calls stay quiet
+            return False
+        if self.bar is None:  # the first call marks the end of the affinity computation
+            self.bar = tqdm(total=sum(n for _, n in self.phases), desc="t-SNE optimisation", unit="iter", dynamic_ncols=True)
+        if iteration < self.last_iteration:
+            self.phase = min(self.phase + 1, len(self.phases) - 1)
+        self.last_iteration = iteration
+        done = sum(n for _, n in self.phases[: self.phase]) + iteration
+        self.bar.set_postfix_str(f"{self.phases[self.phase][0]}, KL {error:.3f}", refresh=False)
+        self.bar.update(done - self.bar.n)
+        return False  # never stop the optimisation
+
+    def close(self) -> None:
+        self.finished = True
+        if self.bar is not None:
+            self.bar.close()
+
+
 class TSNEMap:
     """A t-SNE map of latent codes (openTSNE), able to place new codes into it."""
 
-    def __init__(self, perplexity: float = 30.0, random_state: int = 0, n_jobs: int = 2):
+    def __init__(self, perplexity: float = 30.0, random_state: int = 0, n_jobs: int = 2, progress: bool = False):
         self.perplexity = perplexity
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.progress = progress  # a line for the affinities and a progress bar for the optimisation, on stderr
 
     def fit_transform(self, codes: np.ndarray) -> np.ndarray:
         from openTSNE import TSNE
 
         codes = np.asarray(codes, dtype=np.float64)
         self.codes_ = codes
-        embedding = TSNE(perplexity=self.perplexity, random_state=self.random_state, n_jobs=self.n_jobs, verbose=False).fit(codes)
+        params = dict(perplexity=self.perplexity, random_state=self.random_state, n_jobs=self.n_jobs, verbose=False)
+        if not self.progress:
+            embedding = TSNE(**params).fit(codes)
+        else:
+            # The error that openTSNE evaluates for the callback does not change the gradient: same map either way.
+            defaults = TSNE(**params)
+            bar = TSNEProgress([("early exaggeration", defaults.early_exaggeration_iter), ("main", defaults.n_iter)])
+            print(f"t-SNE: affinities of {len(codes)} codes (perplexity {self.perplexity:g})…", file=sys.stderr, flush=True)
+            try:
+                embedding = TSNE(**params, callbacks=bar, callbacks_every_iters=bar.every).fit(codes)
+            finally:
+                bar.close()
         self.embedding_ = np.asarray(embedding)
         self._openTSNE_embedding = embedding
         return self.embedding_

@@ -4,7 +4,8 @@
 
 Each epoch ends with test metrics and a resume state in a hidden sibling folder
 (`.<name>.resume/`); `--resume` continues from the last complete epoch. The model folder itself
-is written once, atomically, at the end.
+is written once, atomically, at the end. Ctrl-C exits with status 130 and says what was saved and
+the command line that continues the run.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import json
 import math
 import os
 import platform
+import shlex
 import shutil
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -26,7 +29,7 @@ from tqdm import tqdm
 from vae.checkpoint import atomic_folder, save_model, write_json
 from vae.config import VAEConfig
 from vae.data import load_split, to_tensor
-from vae.evaluate import evaluate
+from vae.evaluate import card_sections, evaluate
 from vae.model import VAE
 
 DEFAULT_CHANNELS = {"mnist": [32, 64, 128], "celeba": [32, 64, 128, 256]}
@@ -37,8 +40,45 @@ class TrainingError(RuntimeError):
     """Training cannot start or go on (unwritable output, NaN loss, bad resume state)."""
 
 
+@dataclass
+class TrainingStatus:
+    """How far a run got, for the message on Ctrl-C."""
+
+    saved_epoch: int = 0  # complete epochs held by the resume state (0: none yet)
+    stage: str = "setup"  # "setup", "training", "final evaluation", "saved"
+
+
 def resume_dir(out: Path) -> Path:
     return out.parent / f".{out.name}.resume"
+
+
+def resume_command(argv: list[str]) -> str:
+    """The shell command that continues a run started with `argv`: the same arguments plus --resume."""
+    python = os.path.relpath(sys.executable)
+    if python.startswith("..") or os.sep not in python:
+        python = sys.executable
+    return shlex.join([python, "-m", "vae.train", *argv, *([] if "--resume" in argv else ["--resume"])])
+
+
+def interrupt_message(status: TrainingStatus, args: argparse.Namespace, argv: list[str]) -> str:
+    """What a Ctrl-C left behind and how to go on (printed by main)."""
+    rdir = resume_dir(Path(args.out))
+    if status.stage == "saved":
+        return f"interrupted after the model was saved to {args.out}"
+    if status.stage == "final evaluation":
+        return (
+            f"interrupted during the final evaluation; all {status.saved_epoch} epochs are saved in {rdir}\n"
+            f"rerun with --resume to skip straight to the evaluation: {resume_command(argv)}"
+        )
+    if status.saved_epoch:
+        return (
+            f"interrupted during epoch {status.saved_epoch + 1} of {args.epochs}; "
+            f"epoch {status.saved_epoch} (the last complete one) is saved in {rdir}\n"
+            f"continue with: {resume_command(argv)}"
+        )
+    if args.resume:
+        return f"interrupted before a new epoch finished; the resume state in {rdir} is unchanged\ncontinue with: {resume_command(argv)}"
+    return "interrupted before the first epoch finished: nothing was saved; start again with the same command"
 
 
 def lr_at(step: int, total_steps: int, base_lr: float, warmup: int = 200) -> float:
@@ -130,7 +170,9 @@ def run_epoch(model, optimizer, x_train, epoch, args, total_steps, device, bar) 
     return {"train_recon_nats": sums["recon_nats"] / sums["n"], "train_kl_nats": sums["kl_nats"] / sums["n"]}
 
 
-def train(args: argparse.Namespace) -> Path:
+def train(args: argparse.Namespace, status: TrainingStatus | None = None) -> Path:
+    """Train, evaluate and write the model folder; `status` follows the progress (for Ctrl-C)."""
+    status = status if status is not None else TrainingStatus()
     out = Path(args.out)
     torch.manual_seed(args.seed)
     if args.threads:
@@ -150,6 +192,7 @@ def train(args: argparse.Namespace) -> Path:
     check_output_writable(out, needed_bytes=20 * model.num_parameters() + 50_000_000)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
 
+    print(f"loading the {args.dataset} train and test splits…", file=sys.stderr, flush=True)
     x_train, _ = load_split(args.dataset, "train")
     x_test, _ = load_split(args.dataset, "test")
     if args.train_limit:
@@ -164,6 +207,7 @@ def train(args: argparse.Namespace) -> Path:
         if not (rdir / "state.json").exists():
             raise TrainingError(f"--resume: no resume state at {rdir}; start without --resume")
         state = load_resume_state(rdir, model, optimizer)
+        status.saved_epoch = state["epoch"]
         if state["config"] != config.to_dict():
             raise TrainingError(f"--resume: the saved run has config {state['config']}, this command asks for {config.to_dict()}")
         print(f"resuming after epoch {state['epoch']} of {args.epochs}")
@@ -174,37 +218,43 @@ def train(args: argparse.Namespace) -> Path:
     if steps_per_epoch == 0:
         raise TrainingError(f"batch size {args.batch_size} is larger than the training set ({len(x_train)} images)")
     total_steps = steps_per_epoch * args.epochs
+    status.stage = "training"
     bar = tqdm(
         total=total_steps, initial=state["epoch"] * steps_per_epoch, unit="batch", dynamic_ncols=True, file=sys.stderr, mininterval=2.0
     )
-    for epoch in range(state["epoch"], args.epochs):
-        t0 = time.time()
-        row = {"epoch": epoch + 1, **run_epoch(model, optimizer, x_train, epoch, args, total_steps, device, bar)}
-        model.eval()
-        test = evaluate(model, x_test_t)
-        row.update(
-            test_recon_nats=test["recon_nats"],
-            test_kl_nats=test["kl_nats"],
-            test_neg_elbo_nats=test["neg_elbo_nats"],
-            seconds=round(time.time() - t0, 1),
-        )
-        state["history"].append(row)
-        state["epoch"] = epoch + 1
-        state["training_seconds"] += time.time() - t0
-        bar.write(
-            f"epoch {epoch + 1}/{args.epochs}: train recon {row['train_recon_nats']:.2f} kl {row['train_kl_nats']:.2f} | "
-            f"test recon {test['recon_nats']:.2f} kl {test['kl_nats']:.2f} −ELBO {test['neg_elbo_nats']:.2f} nats, "
-            f"PSNR {test['psnr_db']:.2f} dB ({row['seconds']:.0f} s)"
-        )
-        save_resume_state(rdir, model, optimizer, state)
-    bar.close()
+    with bar:  # closed on Ctrl-C too, so the message starts on a fresh line
+        for epoch in range(state["epoch"], args.epochs):
+            t0 = time.time()
+            row = {"epoch": epoch + 1, **run_epoch(model, optimizer, x_train, epoch, args, total_steps, device, bar)}
+            model.eval()
+            bar.set_postfix_str(f"evaluating on {len(x_test_t)} test images")
+            test = evaluate(model, x_test_t)
+            row.update(
+                test_recon_nats=test["recon_nats"],
+                test_kl_nats=test["kl_nats"],
+                test_neg_elbo_nats=test["neg_elbo_nats"],
+                seconds=round(time.time() - t0, 1),
+            )
+            state["history"].append(row)
+            state["epoch"] = epoch + 1
+            state["training_seconds"] += time.time() - t0
+            bar.set_postfix_str(f"test −ELBO {test['neg_elbo_nats']:.1f}", refresh=False)
+            bar.write(
+                f"epoch {epoch + 1}/{args.epochs}: train recon {row['train_recon_nats']:.2f} kl {row['train_kl_nats']:.2f} | "
+                f"test recon {test['recon_nats']:.2f} kl {test['kl_nats']:.2f} −ELBO {test['neg_elbo_nats']:.2f} nats, "
+                f"PSNR {test['psnr_db']:.2f} dB ({row['seconds']:.0f} s)"
+            )
+            save_resume_state(rdir, model, optimizer, state)
+            status.saved_epoch = state["epoch"]
 
+    status.stage = "final evaluation"
+    print(f"final evaluation of the float16 weights on {len(x_test_t)} test images…", file=sys.stderr, flush=True)
     model.eval()
     model_cpu = model.to("cpu")
     # The folder stores float16 weights: evaluate exactly what ships, so the card matches a reload.
     model_cpu.load_state_dict({k: v.half().float() for k, v in model_cpu.state_dict().items()})
     iw = args.iw_samples if args.dataset == "mnist" else 0
-    metrics = evaluate(model_cpu, x_test_t, iw_samples=iw, iw_images=args.iw_images)
+    metrics = evaluate(model_cpu, x_test_t, iw_samples=iw, iw_images=args.iw_images, progress=True)
     card = {
         "name": out.name,
         "dataset": args.dataset,
@@ -221,14 +271,14 @@ def train(args: argparse.Namespace) -> Path:
         "training_seconds": round(state["training_seconds"], 1),
         "parameter_count": model_cpu.num_parameters(),
         "train_images": len(x_train),
-        "test": {k: v for k, v in metrics.items() if k not in ("kl_per_dim_nats", "active_units")},
-        "kl_per_dim_nats": metrics["kl_per_dim_nats"],
-        "active_units": metrics["active_units"],
+        "test": card_sections(metrics)[0],
+        **card_sections(metrics)[1],  # kl_per_dim_nats, unit_activity, active_units
         "history": state["history"],
     }
     if model_cpu.log_sigma is not None:
         card["likelihood_sigma"] = float(model_cpu.log_sigma.exp())
     save_model(model_cpu, out, card)
+    status.stage = "saved"
     shutil.rmtree(rdir, ignore_errors=True)
     print(json.dumps({"out": str(out), **card["test"]}, indent=None))
     return out
@@ -258,15 +308,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     if args.epochs < 1 or args.batch_size < 1 or not args.lr > 0:
         print("error: --epochs, --batch-size and --lr must be positive", file=sys.stderr)
         return 2
+    status = TrainingStatus()
     try:
-        train(args)
+        train(args, status)
     except (TrainingError, ValueError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(interrupt_message(status, args, argv), file=sys.stderr)
+        return 130  # 128 + SIGINT, what a shell reports for Ctrl-C
     return 0
 
 

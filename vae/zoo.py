@@ -75,11 +75,17 @@ COLUMNS = [
     ("recon (nats)", lambda e: _fmt(e.card.get("test", {}).get("recon_nats"))),
     ("KL (nats)", lambda e: _fmt(e.card.get("test", {}).get("kl_nats"))),
     ("−ELBO (nats)", lambda e: _fmt(e.card.get("test", {}).get("neg_elbo_nats"))),
-    ("IW bound k=500 (nats)", lambda e: _fmt(e.card.get("test", {}).get("iw_bound_nats"))),
+    ("bits/dim", lambda e: _fmt(e.card.get("test", {}).get("neg_elbo_bits_per_dim"), 3)),
+    ("−ELBO, first 1,000 (nats)", lambda e: _fmt(e.card.get("test", {}).get("iw_images_neg_elbo_nats") if _has_iw(e) else None)),
+    ("IW bound k=500, first 1,000 (nats)", lambda e: _fmt(e.card.get("test", {}).get("iw_bound_nats"))),
     ("PSNR (dB)", lambda e: _fmt(e.card.get("test", {}).get("psnr_db"), 2)),
     ("active units", lambda e: f"{e.card.get('active_units', '')}/{e.card.get('latent_dim', '')}"),
     ("train time", lambda e: f"{e.card.get('training_seconds', 0) / 60:.0f} min on {e.card.get('device', '?')}"),
 ]
+
+
+def _has_iw(e: ZooEntry) -> bool:
+    return e.card.get("test", {}).get("iw_bound_nats") is not None
 
 
 def _fmt(value, digits: int = 1) -> str:

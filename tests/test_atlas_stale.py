@@ -1,0 +1,61 @@
+"""A derived atlas is refused when stale: made from other weights, or scored under an older
+likelihood convention (issue #10, item 3: the CelebA scores changed convention)."""
+
+import shutil
+
+import pytest
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+
+from tests.conftest import MODELS_DIR, needs
+from vae.atlas import ATLAS_FILE, load_atlas
+from vae.checkpoint import WEIGHTS_FILE, CheckpointError
+from vae.model import RECON_CONVENTIONS
+
+
+def _copy(name, tmp_path):
+    folder = tmp_path / name
+    shutil.copytree(MODELS_DIR / name, folder)
+    return folder
+
+
+def _resave_atlas(folder, **metadata_changes):
+    path = folder / ATLAS_FILE
+    with safe_open(str(path), framework="pt") as f:
+        meta = dict(f.metadata() or {})
+    tensors = load_file(str(path))
+    for key, value in metadata_changes.items():
+        if value is None:
+            meta.pop(key, None)
+        else:
+            meta[key] = value
+    save_file(tensors, str(path), metadata=meta)
+
+
+@needs("mnist-z16")
+def test_atlas_of_other_weights_is_refused(tmp_path):
+    folder = _copy("mnist-z16", tmp_path)
+    assert load_atlas(folder).weights_sha256
+    weights = load_file(str(folder / WEIGHTS_FILE))
+    name = next(iter(weights))
+    weights[name] = weights[name] + torch.ones_like(weights[name]) * 0.01  # a "retrain"
+    save_file(weights, str(folder / WEIGHTS_FILE))
+    with pytest.raises(CheckpointError, match="other weights.*python -m vae.atlas"):
+        load_atlas(folder)
+
+
+@needs("celeba-z64", "mnist-z16")
+def test_celeba_atlas_scored_under_the_old_convention_is_refused(tmp_path):
+    folder = _copy("celeba-z64", tmp_path)
+    atlas = load_atlas(folder)  # the shipped atlas is current
+    with safe_open(str(folder / ATLAS_FILE), framework="pt") as f:
+        assert f.metadata()["recon_convention"] == RECON_CONVENTIONS["gaussian"]
+    _resave_atlas(folder, recon_convention=None)  # what every atlas before the discretised likelihood looked like
+    with pytest.raises(CheckpointError, match="likelihood convention.*rebuild"):
+        load_atlas(folder)
+    # MNIST's convention did not change: an untagged MNIST atlas is still current
+    mnist = _copy("mnist-z16", tmp_path)
+    _resave_atlas(mnist, recon_convention=None)
+    assert load_atlas(mnist).mean.shape == load_atlas(MODELS_DIR / "mnist-z16").mean.shape
+    assert atlas.recon_nats.mean() > 0
