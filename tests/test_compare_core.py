@@ -28,7 +28,14 @@ from vae.zoo import ZooEntry, scan
 def entry(name, dataset="mnist", latent_dim=4, beta=1.0, kl=10.0, recon=90.0, error=None, config=True):
     cfg = VAEConfig(dataset=dataset, latent_dim=latent_dim, beta=beta) if config else None
     card = {
-        "test": {"kl_nats": kl, "recon_nats": recon, "neg_elbo_nats": kl + recon, "psnr_db": 20.0, "iw_bound_nats": kl + recon - 3, "iw_images_neg_elbo_nats": kl + recon + 1},
+        "test": {
+            "kl_nats": kl,
+            "recon_nats": recon,
+            "neg_elbo_nats": kl + recon,
+            "psnr_db": 20.0,
+            "iw_bound_nats": kl + recon - 3,
+            "iw_images_neg_elbo_nats": kl + recon + 1,
+        },
         "active_units": latent_dim - 1,
         "parameter_count": 1234,
         "epochs": 3,

@@ -80,7 +80,7 @@ def test_discretized_gaussian_equals_numerical_integration(k, mean, sigma):
     lo = -mpmath.inf if k == 0 else x - mpmath.mpf(1) / 510
     hi = mpmath.inf if k == 255 else x + mpmath.mpf(1) / 510
     mu, s = mpmath.mpf(mean), mpmath.mpf(sigma)
-    density = lambda v: mpmath.exp(-((v - mu) / s) ** 2 / 2) / (s * mpmath.sqrt(2 * mpmath.pi))  # noqa: E731
+    density = lambda v: mpmath.exp(-(((v - mu) / s) ** 2) / 2) / (s * mpmath.sqrt(2 * mpmath.pi))  # noqa: E731
     points = [lo] + [p for p in (mu - 8 * s, mu, mu + 8 * s) if lo < p < hi] + [hi]  # split where the peak is
     expected = float(-mpmath.log(mpmath.quad(density, points)))
     as64 = {"dtype": torch.float64}
@@ -93,7 +93,9 @@ def test_discretized_gaussian_equals_numerical_integration(k, mean, sigma):
 def test_discretized_gaussian_is_a_normalised_distribution_over_256_values():
     values = torch.arange(256, dtype=torch.float64) / 255
     for mean, sigma in ((0.5, 0.1), (0.0, 0.05), (1.0, 0.3), (0.31, 0.0025)):
-        nats = discretized_gaussian_nats(values, torch.tensor(mean, dtype=torch.float64), torch.tensor(math.log(sigma), dtype=torch.float64))
+        nats = discretized_gaussian_nats(
+            values, torch.tensor(mean, dtype=torch.float64), torch.tensor(math.log(sigma), dtype=torch.float64)
+        )
         assert float(torch.exp(-nats).sum()) == pytest.approx(1.0, abs=1e-9)
 
 
