@@ -116,8 +116,6 @@ def kl_per_dim(card: dict, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
     return dims, values
 
 
-
-
 def plot_box(points: list[RatePoint], pad: float = 0.12, min_span: float = 4.0) -> tuple[tuple[float, float], tuple[float, float]]:
     """Axis ranges (rate, distortion) that hold every point with some margin; never below zero."""
     xs = np.array([p.rate_nats for p in points] or [0.0])
