@@ -30,10 +30,7 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from tests.browser import (  # noqa: E402
+from harness.browser import (
     EXCEPTION,
     LOOPBACK_ONLY,
     arm_new_image,
@@ -48,6 +45,8 @@ from tests.browser import (  # noqa: E402
     wait_for_app,
     wait_new_image,
 )
+
+REPO = Path(__file__).resolve().parent.parent
 
 # Set by an init script: performance.now() (ms since navigation start) when a canvas first appears in the plot.
 CANVAS_CLOCK = """

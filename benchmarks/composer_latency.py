@@ -27,14 +27,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from vae import load_model
+from vae.attributes import load_directions
+from vae.composer import Composer
+from vae.images import png_bytes
+from vae.latent import decode
 
-from vae import load_model  # noqa: E402
-from vae.attributes import load_directions  # noqa: E402
-from vae.composer import Composer  # noqa: E402
-from vae.images import png_bytes  # noqa: E402
-from vae.latent import decode  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 GRID = '[data-testid="stMain"] [class*="st-key-composer_grid"] [data-testid="stImage"] img'
 STATUS = '[class*="st-key-composer_status"]'
@@ -93,7 +92,7 @@ def in_process(model_dir: Path, rounds: int, population: int, constraint: str | 
 def in_browser(model: str, rounds: int, population: int, threads: int | None) -> dict:
     from playwright.sync_api import sync_playwright
 
-    from tests.browser import EXCEPTION, INPUT_CLOCK, LOOPBACK_ONLY, images_loaded, launch_chromium, streamlit_server, wait_for_app
+    from harness.browser import EXCEPTION, INPUT_CLOCK, LOOPBACK_ONLY, images_loaded, launch_chromium, streamlit_server, wait_for_app
 
     samples, failures = [], 0
     env = {"OMP_NUM_THREADS": str(threads)} if threads else None

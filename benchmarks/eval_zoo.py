@@ -15,12 +15,10 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from vae import load_card, load_model  # noqa: E402
-from vae.data import load_split, to_tensor  # noqa: E402
-from vae.evaluate import evaluate  # noqa: E402
-from vae.zoo import MODELS_DIR, scan  # noqa: E402
+from vae import load_card, load_model
+from vae.data import load_split, to_tensor
+from vae.evaluate import evaluate
+from vae.zoo import MODELS_DIR, scan
 
 
 def bar_for(config) -> tuple[str, float, str] | None:

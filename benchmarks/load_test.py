@@ -42,10 +42,7 @@ import traceback
 from pathlib import Path
 from urllib.parse import urlparse
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from tests.browser import (  # noqa: E402
+from harness.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     EXCEPTION,
@@ -57,6 +54,8 @@ from tests.browser import (  # noqa: E402
     rss_kib,
     streamlit_server,
 )
+
+REPO = Path(__file__).resolve().parent.parent
 
 MODEL, DATASET = "mnist-z16", "mnist"
 QUERY = f"?dataset={DATASET}&model={MODEL}"
@@ -76,11 +75,11 @@ EXTRA_ARGS = (
     "--disable-backgrounding-occluded-windows",
 )
 
-# Same test as tests.browser.wait_for_app: the run finished, the main block exists, no skeleton left.
+# Same test as harness.browser.wait_for_app: the run finished, the main block exists, no skeleton left.
 APP_IDLE = """() => document.querySelector('[data-testid="stApp"][data-test-script-state="notRunning"]')
              && document.querySelector('[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"]')
              && !document.querySelector('[data-testid="stMain"] [data-testid="stSkeleton"]')"""
-# A variant of tests.browser's new-image watcher: done at the first loaded image whose src was not on
+# A variant of harness.browser's new-image watcher: done at the first loaded image whose src was not on
 # the page when armed (whichever image changes: the decoded one, the strip, the sample grid).
 WATCH_ANY_NEW_IMAGE = """(selector) => {
   if (window.__ltWatch) window.__ltWatch();

@@ -12,13 +12,12 @@ from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from vae import load_model
+from vae.data import load_split, to_tensor
+from vae.images import grid, png_bytes
+from vae.latent import decode, prior_samples
 
-from vae import load_model  # noqa: E402
-from vae.data import load_split, to_tensor  # noqa: E402
-from vae.images import grid, png_bytes  # noqa: E402
-from vae.latent import decode, prior_samples  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 OUT = ROOT / "assets" / "readme"
 FIGURES = {"mnist": ("mnist-z16", 2), "celeba": ("celeba-z64", 1)}

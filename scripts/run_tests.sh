@@ -4,5 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export VAE_REQUIRE_DATA=${VAE_REQUIRE_DATA:-1}
-.venv/bin/python -m ruff check vae pages tests benchmarks dashboard.py
+.venv/bin/python -m ruff check .
+.venv/bin/python -m ruff format --check .
 exec .venv/bin/python -m pytest -q "$@"

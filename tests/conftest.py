@@ -4,19 +4,17 @@ VAE_REQUIRE_DATA=1 as in CI, where a missing data directory is a failure) and ti
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-os.environ.setdefault("VAE_WARM_UP", "0")  # AppTest runs load only what they use (ui.warm); servers started by tests inherit it
+from vae.config import VAEConfig
+from vae.data import data_root
+from vae.model import VAE
 
-from vae.config import VAEConfig  # noqa: E402
-from vae.data import data_root  # noqa: E402
-from vae.model import VAE  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
+os.environ.setdefault("VAE_WARM_UP", "0")  # AppTest runs load only what they use (ui.warm); servers started by tests inherit it
 
 MODELS_DIR = REPO / "models"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import EXCEPTION, IMAGE, REPO, require_browser
+from harness.browser import EXCEPTION, IMAGE, REPO, require_browser
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +27,7 @@ require_browser()
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from tests.browser import (  # noqa: E402
+from harness.browser import (  # noqa: E402
     arm_new_image,
     hover_then_click,
     images_loaded,

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from tests.browser import EXCEPTION, REPO, require_browser
+from harness.browser import EXCEPTION, REPO, require_browser
 
 pytestmark = pytest.mark.browser
 
@@ -22,7 +22,7 @@ require_browser()
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from tests.browser import images_loaded, launch_chromium, new_page, streamlit_server, wait_for_app  # noqa: E402
+from harness.browser import images_loaded, launch_chromium, new_page, streamlit_server, wait_for_app  # noqa: E402
 
 MODEL = "celeba-z64"
 if not (REPO / "models" / MODEL / "atlas.safetensors").exists():

@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from harness.browser import EXCEPTION, REPO, require_browser
 from tests.apptest_media import media_bytes
-from tests.browser import EXCEPTION, REPO, require_browser
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +28,7 @@ require_browser()
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from tests.browser import launch_chromium, new_page, streamlit_server, wait_for_app  # noqa: E402
+from harness.browser import launch_chromium, new_page, streamlit_server, wait_for_app  # noqa: E402
 
 MODEL = "mnist-z16"
 if not (REPO / "models" / MODEL / "atlas.safetensors").exists():

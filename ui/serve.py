@@ -10,7 +10,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:
-    sys.path.insert(0, str(ROOT))
     from ui import warm
 
     warm.start_once(launcher=True)
