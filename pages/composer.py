@@ -173,23 +173,14 @@ def _chosen_face(comp: Composer, images: np.ndarray, chosen: list[int]) -> None:
     st.session_state["composer_current_code"] = np.array(code, np.float32)
     st.session_state["composer_current_model"] = name
     st.image(widgets.inline(widgets.enlarge(images[best], 192)), caption=t("co.chosen", i=best + 1), width="stretch")
-    st.download_button(
-        t("co.download_png"),
-        functools.partial(faces.face_png, images[best]),  # built on click (no media file per tick)
-        file_name=f"{name}-composed-face.png",
-        mime="image/png",
-        key="co_png",
-        on_click="ignore",
-        icon=":material/download:",
-        width="stretch",
+    widgets.download(
+        t("co.download_png"), functools.partial(faces.face_png, images[best]), f"{name}-composed-face.png", key="co_png", width="stretch"
     )
-    st.download_button(
+    widgets.download(
         t("co.download_json"),
-        functools.partial(faces.code_json, name, code, session=comp.log()),  # this generation, built on click
-        file_name=f"{name}-composed-face.json",
-        mime="application/json",
+        functools.partial(faces.code_json, name, code, session=comp.log()),
+        f"{name}-composed-face.json",
         key="co_json",
-        on_click="ignore",
         icon=":material/data_object:",
         width="stretch",
     )

@@ -160,22 +160,15 @@ def editor(base: np.ndarray, photo: np.ndarray | None) -> None:
         if photo is not None:
             cols[1].image(widgets.inline(widgets.enlarge(photo, 140)), caption=t("fe.photo"), width=140)
         d1, d2 = st.columns(2)
-        d1.download_button(
-            t("fe.download_png"),
-            functools.partial(faces.face_png, images[0]),  # built on click (no media file per slider move)
-            file_name=f"{name}-edited-face.png",
-            mime="image/png",
-            key="fe_png",
-            on_click="ignore",
-            icon=":material/download:",
+        widgets.download(
+            t("fe.download_png"), functools.partial(faces.face_png, images[0]), f"{name}-edited-face.png", key="fe_png", where=d1
         )
-        d2.download_button(
+        widgets.download(
             t("fe.download_json"),
             functools.partial(faces.code_json, name, edited, edits=amounts),
-            file_name=f"{name}-edited-face.json",
-            mime="application/json",
+            f"{name}-edited-face.json",
             key="fe_json",
-            on_click="ignore",
+            where=d2,
             icon=":material/data_object:",
         )
         if st.button(t("fe.to_composer"), key="fe_to_composer", icon=":material/group:", help=t("fe.to_composer_help")):

@@ -47,15 +47,7 @@ def samples() -> None:
     ncols = math.ceil(math.sqrt(n))
     picture = png_bytes(grid(images, ncols), display_scale(images.shape[1], ncols, target=96, max_width=900))
     st.image(widgets.inline(picture), caption=t("gen.caption", n=n, seed=seed, temperature=temperature))
-    st.download_button(
-        t("gen.download_png"),
-        lambda: picture,  # deferred: no media file per rerun (a fast rerun could delete it mid-download)
-        file_name=f"{name}-samples-n{n}-seed{seed}-T{temperature:g}.png",
-        mime="image/png",
-        key="gen_png",
-        on_click="ignore",
-        icon=":material/download:",
-    )
+    widgets.download(t("gen.download_png"), lambda: picture, f"{name}-samples-n{n}-seed{seed}-T{temperature:g}.png", key="gen_png")
 
 
 samples()

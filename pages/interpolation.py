@@ -166,23 +166,13 @@ def interpolation() -> None:
         st.line_chart(norms, x_label="t", y_label="‖z‖")
 
     d1, d2, _ = st.columns(3)
-    d1.download_button(
-        t("interp.download_gif"),
-        lambda: latent_gif,  # deferred: no media file per rerun (a fast rerun could delete it mid-download)
-        file_name=f"{name}-{method}-{steps}.gif",
-        mime="image/gif",
-        key="ip_gif",
-        on_click="ignore",
-        icon=":material/download:",
-    )
-    d2.download_button(
+    widgets.download(t("interp.download_gif"), lambda: latent_gif, f"{name}-{method}-{steps}.gif", key="ip_gif", where=d1)
+    widgets.download(
         t("interp.download_png"),
         lambda: png_bytes(grid(frames, steps), display_scale(side, 1)),
-        file_name=f"{name}-{method}-{steps}.png",
-        mime="image/png",
+        f"{name}-{method}-{steps}.png",
         key="ip_png",
-        on_click="ignore",
-        icon=":material/download:",
+        where=d2,
     )
 
 

@@ -173,20 +173,9 @@ if model.config.latent_dim == 2:
         st.image(widgets.inline(widgets.tile(images, n, pad=0)), width=min(720, 48 * n), caption=t("map.manifold_caption", r=r))
 
 csv_col, html_col = st.columns(2)
-csv_col.download_button(
-    t("map.download_csv"),
-    functools.partial(widgets.atlas_csv, name),  # built on click: no media file held per rerun
-    file_name=f"{name}-latent-test-set.csv",
-    mime="text/csv",
-    key="map_csv",
-    on_click="ignore",
+widgets.download(
+    t("map.download_csv"), functools.partial(widgets.atlas_csv, name), f"{name}-latent-test-set.csv", key="map_csv", where=csv_col
 )
-html_col.download_button(
-    t("map.download_html"),
-    functools.partial(widgets.map_html, name, st.session_state["projection"], st.session_state["colour"], map_labels()),  # built on click
-    file_name=f"{name}-latent-map-{st.session_state['projection']}.html",
-    mime="text/html",
-    key="map_html",
-    on_click="ignore",
-)
+html = functools.partial(widgets.map_html, name, st.session_state["projection"], st.session_state["colour"], map_labels())
+widgets.download(t("map.download_html"), html, f"{name}-latent-map-{st.session_state['projection']}.html", key="map_html", where=html_col)
 st.caption(t("map.png_hint"))

@@ -200,23 +200,13 @@ def _traversal(code: np.ndarray) -> None:
     )
     figure_png = png_bytes(figure)
     st.image(widgets.inline(figure_png))
-    st.download_button(
-        t("sliders.download_png"),
-        lambda: figure_png,  # deferred: no media file per rerun (a fast rerun could delete it mid-download)
-        file_name=f"{name}-traversal.png",
-        mime="image/png",
-        key="sl_png",
-        on_click="ignore",
-        icon=":material/download:",
-    )
+    widgets.download(t("sliders.download_png"), lambda: figure_png, f"{name}-traversal.png", key="sl_png")
     # the same traversal as an animation: every top dimension swept together, one frame per value
-    st.download_button(
+    widgets.download(
         t("sliders.download_gif"),
         lambda: gif_bytes(np.stack([grid(images[j::ncols], 1) for j in range(ncols)]), scale=display_scale(side, 4)),
-        file_name=f"{name}-traversal.gif",
-        mime="image/gif",
+        f"{name}-traversal.gif",
         key="sl_gif",
-        on_click="ignore",
         icon=":material/animation:",
     )
 

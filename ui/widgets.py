@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 from PIL import Image
+from streamlit.delta_generator import DeltaGenerator
 
 from ui.i18n import t
 from ui.resources import TestSet, loaded, test_set, zoo
@@ -48,6 +50,26 @@ def inline(picture: np.ndarray | bytes) -> str | bytes:
         return data
     mime = "image/gif" if data[:4] == b"GIF8" else "image/jpeg" if data[:3] == b"\xff\xd8\xff" else "image/png"
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+MIME_TYPES = {".png": "image/png", ".gif": "image/gif", ".csv": "text/csv", ".json": "application/json", ".html": "text/html"}
+
+
+def download(
+    label: str,
+    build: Callable[[], bytes | str],
+    file_name: str,
+    key: str,
+    *,
+    where: DeltaGenerator | None = None,
+    icon: str = ":material/download:",
+    width: str | int = "content",
+) -> None:
+    """The one download button of the dashboard: `build` runs only when the button is clicked, so no
+    media file is made per rerun (a faster rerun could delete it mid-download, and a file per rerun
+    costs memory); the MIME type follows the file name's extension."""
+    mime = MIME_TYPES.get(file_name[file_name.rfind(".") :].lower(), "application/octet-stream")
+    (where or st).download_button(label, build, file_name=file_name, mime=mime, key=key, on_click="ignore", icon=icon, width=width)
 
 
 def image_row(images: list[np.ndarray], captions: list[str], width: int = 84) -> None:
