@@ -11,7 +11,7 @@ import streamlit as st  # noqa: E402
 from ui import state, widgets  # noqa: E402
 from ui.app import DATASETS  # noqa: E402
 from ui.i18n import t  # noqa: E402
-from ui.resources import models_dir, test_set, test_set_error, zoo  # noqa: E402
+from ui.resources import model_key, test_set, test_set_error, zoo  # noqa: E402
 from ui.zoo_figures import prior_images, reconstructions  # noqa: E402
 from vae.compare import COMPARE_IMAGES, dataset_entries, fixed_test_indices, metrics_row  # noqa: E402
 from vae.data import data_root  # noqa: E402
@@ -19,7 +19,6 @@ from vae.data import data_root  # noqa: E402
 MAX_SEED = 9999
 
 dataset = st.session_state.get("dataset", "mnist")
-models_path = str(models_dir())
 entries = dataset_entries(zoo(), dataset)
 data = test_set(dataset)
 
@@ -96,12 +95,12 @@ def images() -> None:
             caption=t("compare.recon.originals", images=names),
         )
         for e in entries:
-            _row(e.name, e, reconstructions(models_path, str(data_root()), e.name, dataset, seed) if e.available else e.error, scale)
+            _row(e.name, e, reconstructions(model_key(e.name), str(data_root()), dataset, seed) if e.available else e.error, scale)
         st.caption(t("compare.recon.help"))
 
     st.subheader(t("compare.samples.title"))
     for e in entries:
-        _row(e.name, e, prior_images(models_path, e.name, seed) if e.available else e.error, scale)
+        _row(e.name, e, prior_images(model_key(e.name), seed) if e.available else e.error, scale)
     st.caption(t("compare.samples.help", n=COMPARE_IMAGES, seed=seed))
 
 

@@ -11,7 +11,7 @@ import streamlit as st  # noqa: E402
 from ui import state, widgets  # noqa: E402
 from ui.app import current  # noqa: E402
 from ui.i18n import t  # noqa: E402
-from ui.resources import models_dir, test_set, test_set_error, zoo  # noqa: E402
+from ui.resources import model_key, test_set, test_set_error, zoo, zoo_key  # noqa: E402
 from ui.zoo_figures import history_figure, kl_dims_figure, pick_model, rate_distortion_figure, sample_scatter  # noqa: E402
 from vae.data import data_root  # noqa: E402
 from vae.model import bits_per_dim  # noqa: E402
@@ -21,7 +21,7 @@ RD_CHART = "kr_rd_chart"
 sel = current()
 atlas, model, name = sel.atlas, sel.model, sel.name
 dataset, latent_dim = model.config.dataset, model.config.latent_dim
-models_path = str(models_dir())
+key = model_key(name)
 card = next((e.card for e in zoo() if e.name == name), {})
 data = test_set(dataset)
 nats = t("kr.nats")
@@ -45,7 +45,7 @@ m[3].metric(t("kr.metric.active"), f"{int(widgets.dimension_usage(name).active.s
 st.subheader(t("kr.rd.title"))
 st.caption(t("kr.rd.help"))
 names = [e.name for e in zoo() if e.available and e.dataset == dataset]
-rd = rate_distortion_figure(models_path, dataset, name, (t("kr.axis.rate"), t("kr.axis.distortion"), t("kr.rd.current"), t("kr.rd.iso")))
+rd = rate_distortion_figure(zoo_key(), dataset, name, (t("kr.axis.rate"), t("kr.axis.distortion"), t("kr.rd.current"), t("kr.rd.iso")))
 st.plotly_chart(rd, on_select=lambda: pick_model(RD_CHART, names), selection_mode="points", key=RD_CHART, width="stretch")
 
 # ---- per test image -----------------------------------------------------------------------------
@@ -67,7 +67,7 @@ def samples() -> None:
         st.selectbox(t("kr.colour"), colours, format_func=_colour_name, key="kr_colour")
     state.to_query("kr_colour")
     labels = (t("kr.axis.kl"), t("kr.axis.recon"), t("kr.samples.points"), t("kr.samples.mean"), t("kr.samples.has"), t("kr.samples.lacks"))
-    fig = sample_scatter(models_path, str(data_root()), name, st.session_state["kr_colour"], labels)
+    fig = sample_scatter(key, str(data_root()), st.session_state["kr_colour"], labels)
     st.plotly_chart(fig, key="kr_samples_chart", width="stretch")
     st.caption(t("kr.samples.help", n=len(atlas.kl_nats)))
 
@@ -82,9 +82,7 @@ samples()
 left, right = st.columns(2, gap="medium")
 with left:
     st.subheader(t("kr.history.title"))
-    fig = history_figure(
-        models_path, name, (t("kr.axis.recon"), t("kr.axis.kl"), t("kr.axis.epoch"), t("kr.history.train"), t("kr.history.test"))
-    )
+    fig = history_figure(key, (t("kr.axis.recon"), t("kr.axis.kl"), t("kr.axis.epoch"), t("kr.history.train"), t("kr.history.test")))
     if fig is None:
         st.info(t("kr.history.missing"))
     else:
@@ -98,7 +96,7 @@ def dims() -> None:
     st.toggle(t("kr.dims.sort"), key="kr_sorted")
     state.to_query("kr_sorted")
     labels = (t("kr.axis.dim"), t("kr.axis.kl_dim"), t("kr.dims.active"), t("kr.dims.inactive"))
-    fig = kl_dims_figure(models_path, name, st.session_state["kr_sorted"], labels)
+    fig = kl_dims_figure(key, st.session_state["kr_sorted"], labels)
     if fig is None:
         st.info(t("kr.dims.missing"))
         return

@@ -13,7 +13,7 @@ from ui import state, widgets  # noqa: E402
 from ui.app import current  # noqa: E402
 from ui.figures import grid_spacing, map_figure  # noqa: E402
 from ui.i18n import t  # noqa: E402
-from ui.resources import test_set, test_set_error  # noqa: E402
+from ui.resources import model_key, test_set, test_set_error  # noqa: E402
 from vae.atlas import code_at  # noqa: E402
 from vae.latent import decode, manifold_grid, nearest_codes  # noqa: E402
 
@@ -58,7 +58,7 @@ def map_labels() -> tuple[str, ...]:
 def map_and_details() -> None:
     projection, colour = st.session_state["projection"], st.session_state["colour"]
     coords = atlas.coords(projection)
-    fig, trace_rows = map_figure(name, projection, colour, map_labels())
+    fig, trace_rows = map_figure(model_key(name), projection, colour, map_labels())
     left, right = st.columns([3, 2], gap="medium")
     with left:
         event = st.plotly_chart(
@@ -174,8 +174,12 @@ if model.config.latent_dim == 2:
 
 csv_col, html_col = st.columns(2)
 widgets.download(
-    t("map.download_csv"), functools.partial(widgets.atlas_csv, name), f"{name}-latent-test-set.csv", key="map_csv", where=csv_col
+    t("map.download_csv"),
+    functools.partial(widgets.atlas_csv, model_key(name)),
+    f"{name}-latent-test-set.csv",
+    key="map_csv",
+    where=csv_col,
 )
-html = functools.partial(widgets.map_html, name, st.session_state["projection"], st.session_state["colour"], map_labels())
+html = functools.partial(widgets.map_html, model_key(name), st.session_state["projection"], st.session_state["colour"], map_labels())
 widgets.download(t("map.download_html"), html, f"{name}-latent-map-{st.session_state['projection']}.html", key="map_html", where=html_col)
 st.caption(t("map.png_hint"))

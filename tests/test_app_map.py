@@ -149,10 +149,13 @@ def test_map_exports_csv_and_interactive_html():
     at = app("latent_map.py", dataset="mnist", model="mnist-z16")
     assert len(at.get("download_button")) >= 2
     from ui import widgets
+    from ui.resources import model_key
 
-    html = widgets.map_html("mnist-z16", "pca", "none", ("PC 1", "PC 2", "test images", "has", "lacks")).decode()
+    html = widgets.map_html(
+        model_key("mnist-z16", str(MODELS_DIR)), "pca", "none", ("PC 1", "PC 2", "test images", "has", "lacks")
+    ).decode()
     assert html.lower().startswith("<!doctype html>") and "Plotly.newPlot" in html and "PC 1" in html
     assert "<script src=" not in html and len(html) > 3_000_000  # plotly.js inlined: opens offline
-    csv = widgets.atlas_csv("mnist-z16").decode().splitlines()
+    csv = widgets.atlas_csv(model_key("mnist-z16", str(MODELS_DIR))).decode().splitlines()
     assert csv[0].startswith("test_index,label,recon_nats,kl_nats,neg_elbo_nats,pca_1,pca_2,tsne_1,tsne_2,mu_0")
     assert len(csv) == 10_001

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import MODELS_DIR, REPO, needs
-from ui.resources import zoo_at
+from ui.resources import model_key, zoo_at
 from ui.zoo_figures import reconstructions
 from vae.checkpoint import load_model
 from vae.compare import dataset_entries, fixed_test_indices, reconstruct
@@ -80,7 +80,7 @@ def test_mnist_table_reconstructions_and_samples_one_row_per_model(real_root):
     # what a row shows is the model's reconstruction of the digits 0–7 (first of each in the test split)
     images, labels = load_mnist("test", real_root)
     index = fixed_test_indices(labels, len(images))
-    shown = reconstructions(str(MODELS_DIR), str(data_root()), "mnist-z16", "mnist", 0)
+    shown = reconstructions(model_key("mnist-z16", str(MODELS_DIR)), str(data_root()), "mnist", 0)
     assert np.array_equal(shown, reconstruct(load_model(MODELS_DIR / "mnist-z16"), images[index]))
     assert at.query_params["cmp_seed"] == "0"
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
 from ui.i18n import catalogue, current_language, t
-from ui.resources import models_dir
-from vae.attributes import DIRECTIONS_FILE, AttributeDirections, load_directions
+from ui.resources import ModelKey, model_key
+from vae.attributes import AttributeDirections, load_directions
 from vae.checkpoint import CheckpointError
 from vae.images import png_bytes
 from vae.inputs import InputImageError, load_user_image
@@ -24,25 +23,17 @@ EXPORT_SCALE = 4  # exported PNGs: 64 px faces → 256 px, nearest neighbour
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _directions(folder: str, signature: tuple) -> AttributeDirections | str:
+def _directions(key: ModelKey) -> AttributeDirections | str:
     try:
-        return load_directions(folder)
+        return load_directions(Path(key.models_path) / key.name)
     except CheckpointError as err:
         return str(err)
 
 
 def directions(name: str) -> AttributeDirections | str:
     """The model's attribute directions (shared, read-only), or why they cannot be used.
-    Reloaded when the directions or weights file changes (a rebuild, a retrained model)."""
-    folder = Path(models_dir()) / name
-    signature = []
-    for f in (DIRECTIONS_FILE, "model.safetensors"):
-        try:
-            s = os.stat(folder / f)
-            signature.append((f, s.st_size, s.st_mtime_ns))
-        except OSError:
-            signature.append((f, None, None))
-    return _directions(str(folder), tuple(signature))
+    Reloaded when the model's files change (a rebuild, a retrained model: resources.ModelKey)."""
+    return _directions(model_key(name))
 
 
 def attr_label(attribute: str) -> str:

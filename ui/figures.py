@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from ui.resources import loaded, test_set
+from ui.resources import ModelKey, loaded_of, test_set
 
 GRID_POINTS_PER_SIDE = 110  # invisible click targets: a click on empty space returns the nearest one
 DIGIT_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
@@ -24,13 +24,13 @@ def grid_spacing(coords: np.ndarray) -> float:
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def map_figure(model_name: str, projection: str, colour_by: str, labels: tuple[str, ...]) -> tuple[go.Figure, list[np.ndarray]]:
+def map_figure(key: ModelKey, projection: str, colour_by: str, labels: tuple[str, ...]) -> tuple[go.Figure, list[np.ndarray]]:
     """The latent map and, per trace, the atlas rows of its points (trace 0, the invisible click
     grid, has none). `labels` carries the translated legend/axis texts.
 
     Rows are kept server-side rather than as plotly customdata: Streamlit's selection event
     drops clicks on points that carry typed-array customdata."""
-    result = loaded(model_name)
+    result = loaded_of(key)
     atlas = result.atlas
     coords = atlas.coords(projection)
     (x0, x1), (y0, y1) = map_extent(coords)
@@ -101,6 +101,6 @@ def map_figure(model_name: str, projection: str, colour_by: str, labels: tuple[s
         hovermode="closest",
         dragmode="pan",
         clickmode="event+select",
-        uirevision=f"{model_name}-{projection}",
+        uirevision=f"{key.name}-{projection}",
     )
     return fig, trace_rows

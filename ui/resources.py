@@ -2,6 +2,11 @@
 
 st.cache_resource returns the same object to every caller (no per-rerun copy, unlike
 st.cache_data, which unpickles a fresh copy on every hit). Callers must not mutate what they get.
+
+One cache-key scheme for everything derived from a model: a cached function takes a `ModelKey`
+(folder, name and the size/mtime signature of the model's files) or, for what spans the zoo, a
+`ZooKey` (folder and the signature of every model's files). A retrain, a rebuilt atlas or new
+directions change the signature, so nothing cached goes stale.
 """
 
 from __future__ import annotations
@@ -28,6 +33,9 @@ def models_dir() -> Path:
     return Path(os.environ.get("VAE_MODELS_DIR", MODELS_DIR))
 
 
+MODEL_FILES = ("config.json", "model.safetensors", "card.json", "atlas.safetensors", "directions.safetensors")
+
+
 def _signature(folder: Path) -> tuple:
     """(name, size, mtime) of the files that define the models: a cache key that changes when a
     model is added, retrained, its atlas built or a file damaged — a few stat calls per rerun."""
@@ -35,7 +43,7 @@ def _signature(folder: Path) -> tuple:
     try:
         for d in sorted(os.scandir(folder), key=lambda e: e.name):
             if d.is_dir() and not d.name.startswith("."):
-                for f in ("config.json", "model.safetensors", "card.json", "atlas.safetensors"):
+                for f in MODEL_FILES:
                     try:
                         st_ = os.stat(os.path.join(d.path, f))
                         out.append((d.name, f, st_.st_size, st_.st_mtime_ns))
@@ -57,6 +65,47 @@ def zoo_at(models_path: str) -> list[ZooEntry]:
 
 def zoo() -> list[ZooEntry]:
     return zoo_at(str(models_dir()))
+
+
+@dataclass(frozen=True)
+class ZooKey:
+    """The cache key of anything derived from the whole zoo (hashable, changes with any model's files)."""
+
+    models_path: str
+    signature: tuple
+
+
+@dataclass(frozen=True)
+class ModelKey:
+    """The cache key of anything derived from one model (hashable, changes with its files)."""
+
+    models_path: str
+    name: str
+    signature: tuple
+
+
+def zoo_key() -> ZooKey:
+    path = str(models_dir())
+    return ZooKey(path, _signature(Path(path)))
+
+
+def model_key(name: str, models_path: str | None = None) -> ModelKey:
+    path = models_path or str(models_dir())
+    return ModelKey(path, name, tuple(s for s in _signature(Path(path)) if s[0] == name))
+
+
+def zoo_of(key: ZooKey) -> list[ZooEntry]:
+    return zoo_entries(key.models_path, key.signature)
+
+
+def loaded_of(key: ModelKey) -> Loaded:
+    return load(key.models_path, key.name, key.signature)
+
+
+def card_of(key: ModelKey) -> dict:
+    """The model's card as the zoo read it ({} when absent)."""
+    entry = next((e for e in zoo_at(key.models_path) if e.name == key.name), None)
+    return entry.card if entry else {}
 
 
 @dataclass
@@ -97,8 +146,7 @@ def load(models_path: str, name: str, signature: tuple = ()) -> Loaded:
 
 def loaded_at(models_path: str, name: str) -> Loaded:
     """The model and atlas of a zoo entry, loaded once (again only if its files change)."""
-    signature = tuple(s for s in _signature(Path(models_path)) if s[0] == name)
-    return load(models_path, name, signature)
+    return loaded_of(model_key(name, models_path))
 
 
 def loaded(name: str) -> Loaded:

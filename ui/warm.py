@@ -40,7 +40,9 @@ def warm_up() -> None:
             if result.atlas is not None:
                 projection = "raw" if result.model.config.latent_dim == 2 else "pca"
                 colour = "label" if dataset == "mnist" and resources.test_set(dataset) is not None else "none"
-                figures.map_figure(name, projection, colour, ("z 1", "z 2", "test images", "has attribute", "lacks attribute"))
+                figures.map_figure(
+                    resources.model_key(name), projection, colour, ("z 1", "z 2", "test images", "has attribute", "lacks attribute")
+                )
                 result.atlas.map_spacing(projection)
                 result.atlas.latent_spacing()
         resources.test_set(dataset)

@@ -13,7 +13,7 @@ from PIL import Image
 from streamlit.delta_generator import DeltaGenerator
 
 from ui.i18n import t
-from ui.resources import TestSet, loaded, test_set, zoo
+from ui.resources import ModelKey, TestSet, card_of, loaded_of, model_key, test_set
 from vae.atlas import FAR_SPACINGS, MapLocation
 from vae.explore_ops import UnitUsage, unit_usage
 from vae.images import grid
@@ -87,16 +87,15 @@ def label_of(data: TestSet | None, test_index: int) -> str:
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _unit_usage(model_name: str, weights_sha256: str) -> UnitUsage:
-    result = loaded(model_name)
-    card = next((e.card for e in zoo() if e.name == model_name), {})
-    return unit_usage(result.model, card, result.atlas.mean)
+def _unit_usage(key: ModelKey) -> UnitUsage:
+    result = loaded_of(key)
+    return unit_usage(result.model, card_of(key), result.atlas.mean)
 
 
 def dimension_usage(model_name: str) -> UnitUsage:
     """Active/inactive latent dimensions of a loaded model (one definition: vae.latent.active_mask),
     computed once per set of weights."""
-    return _unit_usage(model_name, loaded(model_name).atlas.weights_sha256)
+    return _unit_usage(model_key(model_name))
 
 
 def distance_cue(location: MapLocation) -> None:
@@ -119,9 +118,9 @@ def distance_cue(location: MapLocation) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def atlas_csv(model_name: str) -> bytes:
+def atlas_csv(key: ModelKey) -> bytes:
     """The encoded test set as CSV: index, label (when the data is present), scores, map coordinates, μ."""
-    result = loaded(model_name)
+    result = loaded_of(key)
     atlas = result.atlas
     frame = pd.DataFrame({"test_index": atlas.test_index})
     data = test_set(result.model.config.dataset)
@@ -145,10 +144,10 @@ def png(image: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def map_html(model_name: str, projection: str, colour: str, labels: tuple[str, ...]) -> bytes:
+def map_html(key: ModelKey, projection: str, colour: str, labels: tuple[str, ...]) -> bytes:
     """The latent map as a self-contained interactive HTML page (plotly.js inlined: works offline)."""
     from ui.figures import map_figure
 
-    fig, _ = map_figure(model_name, projection, colour, labels)
+    fig, _ = map_figure(key, projection, colour, labels)
     html = fig.to_html(include_plotlyjs=True, full_html=True, config={"displaylogo": False})
     return html.encode()

@@ -16,7 +16,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from ui.figures import DIGIT_COLOURS
-from ui.resources import loaded_at, test_set, zoo_at
+from ui.resources import ModelKey, ZooKey, card_of, loaded_of, test_set, zoo_of
 from vae.compare import (
     COMPARE_IMAGES,
     fixed_test_indices,
@@ -48,11 +48,11 @@ def _layout(fig: go.Figure, height: int, x_title: str, y_title: str) -> go.Figur
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def sample_scatter(models_path: str, data_root: str, name: str, colour_by: str, labels: tuple[str, ...]) -> go.Figure:
+def sample_scatter(key: ModelKey, data_root: str, colour_by: str, labels: tuple[str, ...]) -> go.Figure:
     """KL against reconstruction for every encoded test image (WebGL), with the test-set mean.
 
     colour_by: "label" (MNIST digits), "attr:<name>" (CelebA attribute) or "none"."""
-    result = loaded_at(models_path, name)
+    result = loaded_of(key)
     atlas = result.atlas
     x_title, y_title, points_label, mean_label, has_label, lacks_label = labels
     data = test_set(result.model.config.dataset)
@@ -90,16 +90,16 @@ def sample_scatter(models_path: str, data_root: str, name: str, colour_by: str, 
         )
     )
     _layout(fig, 520, x_title, y_title)
-    fig.update_layout(uirevision=f"{name}-samples")
+    fig.update_layout(uirevision=f"{key.name}-samples")
     return fig
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def rate_distortion_figure(models_path: str, dataset: str, current: str | None, labels: tuple[str, ...]) -> go.Figure:
+def rate_distortion_figure(zoo: ZooKey, dataset: str, current: str | None, labels: tuple[str, ...]) -> go.Figure:
     """One point per available model of the dataset (customdata[0] = model name), one trace per β,
     dashed lines of equal −ELBO, the current model ringed."""
     x_title, y_title, current_label, iso_label = labels
-    points = rate_distortion(zoo_at(models_path), dataset)
+    points = rate_distortion(zoo_of(zoo), dataset)
     fig = go.Figure()
     for i, beta in enumerate(sorted({p.beta for p in points})):
         group = sorted((p for p in points if p.beta == beta), key=lambda p: p.latent_dim)
@@ -163,11 +163,10 @@ def pick_model(chart_key: str, models: list[str], state: MutableMapping | None =
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def history_figure(models_path: str, name: str, labels: tuple[str, ...]) -> go.Figure | None:
+def history_figure(key: ModelKey, labels: tuple[str, ...]) -> go.Figure | None:
     """Per-epoch train and test reconstruction (left) and KL (right) from the card's history."""
     recon_title, kl_title, epoch_title, train_label, test_label = labels
-    entry = next((e for e in zoo_at(models_path) if e.name == name), None)
-    series = history_series(entry.card) if entry is not None else {}
+    series = history_series(card_of(key))
     if "epoch" not in series:
         return None
     fig = make_subplots(rows=1, cols=2, subplot_titles=(recon_title, kl_title), horizontal_spacing=0.08)
@@ -197,16 +196,16 @@ def history_figure(models_path: str, name: str, labels: tuple[str, ...]) -> go.F
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def kl_dims_figure(models_path: str, name: str, sort: bool, labels: tuple[str, ...]) -> go.Figure | None:
+def kl_dims_figure(key: ModelKey, sort: bool, labels: tuple[str, ...]) -> go.Figure | None:
     """Mean KL of each latent dimension (card), bars coloured by activity Cov_x(E[z_d]) > 0.01
     (vae.latent.active_mask over the card's unit_activity, or the atlas's when the card lacks it)."""
     x_title, y_title, active_label, inactive_label = labels
-    entry = next((e for e in zoo_at(models_path) if e.name == name), None)
-    dims, values = kl_per_dim(entry.card if entry else {}, sort)
+    card = card_of(key)
+    dims, values = kl_per_dim(card, sort)
     if len(values) == 0:
         return None
-    atlas = loaded_at(models_path, name).atlas
-    activity = card_activity(entry.card if entry else {}, atlas.mean)[dims] if atlas is not None else np.full(len(dims), np.nan)
+    atlas = loaded_of(key).atlas
+    activity = card_activity(card, atlas.mean)[dims] if atlas is not None else np.full(len(dims), np.nan)
     active = active_mask(activity)
     fig = go.Figure()
     for mask, label, colour in ((active, active_label, ACTIVE_COLOUR), (~active, inactive_label, INACTIVE_COLOUR)):
@@ -227,9 +226,9 @@ def kl_dims_figure(models_path: str, name: str, sort: bool, labels: tuple[str, .
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
-def reconstructions(models_path: str, data_root: str, name: str, dataset: str, seed: int) -> np.ndarray | str:
+def reconstructions(key: ModelKey, data_root: str, dataset: str, seed: int) -> np.ndarray | str:
     """uint8 (8, H, W, C) reconstructions of the fixed test images by one model, or why not."""
-    result = loaded_at(models_path, name)
+    result = loaded_of(key)
     if result.model is None:
         return result.error or "?"
     data = test_set(dataset)
@@ -242,9 +241,9 @@ def reconstructions(models_path: str, data_root: str, name: str, dataset: str, s
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
-def prior_images(models_path: str, name: str, seed: int) -> np.ndarray | str:
+def prior_images(key: ModelKey, seed: int) -> np.ndarray | str:
     """uint8 (8, H, W, C) decodings of z ~ N(0, I) drawn from `seed`, or why not."""
-    result = loaded_at(models_path, name)
+    result = loaded_of(key)
     if result.model is None:
         return result.error or "?"
     images = decode(result.model, prior_samples(result.model.config.latent_dim, COMPARE_IMAGES, seed))
