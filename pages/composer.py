@@ -10,7 +10,7 @@ import functools  # noqa: E402
 import numpy as np  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from ui import faces, state, widgets  # noqa: E402
+from ui import faces, handoff, state, widgets  # noqa: E402
 from ui.app import current  # noqa: E402
 from ui.i18n import t  # noqa: E402
 from vae.composer import Composer  # noqa: E402
@@ -111,9 +111,9 @@ with st.expander(t("co.settings"), expanded=False, icon=":material/tune:"):
         p1.image(widgets.inline(widgets.enlarge(uploaded[0], 96)), width=96)
         p2.button(t("co.from_photo"), key="co_from_photo", on_click=on_photo, args=(uploaded[1],), icon=":material/photo_camera:")
 state.to_query("co_seed", "co_pop")
-handoff = st.session_state.pop("composer_start", None)  # an edited face sent by the face editor
-if handoff is not None and handoff["model"] == name:
-    on_photo(handoff["code"])
+start = handoff.take_composer_start(name)  # an edited face sent by the face editor
+if start is not None:
+    on_photo(start)
     st.toast(t("co.started_from_editor"), icon=":material/face_retouching_natural:")
 engine()
 

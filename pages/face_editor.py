@@ -10,7 +10,7 @@ import functools  # noqa: E402
 import numpy as np  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from ui import faces, state, widgets  # noqa: E402
+from ui import faces, handoff, state, widgets  # noqa: E402
 from ui.app import current  # noqa: E402
 from ui.i18n import t  # noqa: E402
 from ui.resources import test_set, test_set_error  # noqa: E402
@@ -172,7 +172,7 @@ def editor(base: np.ndarray, photo: np.ndarray | None) -> None:
             icon=":material/data_object:",
         )
         if st.button(t("fe.to_composer"), key="fe_to_composer", icon=":material/group:", help=t("fe.to_composer_help")):
-            st.session_state["composer_start"] = {"model": name, "code": edited}
+            handoff.send_to_composer(name, edited)
             st.switch_page("pages/composer.py")
         _scores(chosen, base, edited)
 

@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from ui import state, widgets  # noqa: E402
+from ui import handoff, state, widgets  # noqa: E402
 from ui.app import current  # noqa: E402
 from ui.i18n import t  # noqa: E402
 from ui.resources import test_set, test_set_error  # noqa: E402
@@ -75,16 +75,16 @@ def endpoint_controls(side: str, default_index: int, default_seed: int) -> Endpo
     if source == "random":
         seed = st.number_input(t("interp.seed"), 0, SEED_MAX, key=seed_key)
         return Endpoint(prior_samples(latent_dim, 1, seed)[0], None, t("interp.caption_random", seed=seed))
-    last = st.session_state.get("last_code")
-    if not last:
+    last = handoff.last_code()
+    if last is None:
         return Endpoint(None, None, "", t("interp.map_none"))
-    if last.get("model") != name:
-        return Endpoint(None, None, "", t("interp.map_other_model", other=last.get("model"), model=name))
-    code = np.asarray(last["code"], np.float32)
+    if last.model != name:
+        return Endpoint(None, None, "", t("interp.map_other_model", other=last.model, model=name))
+    code = last.array()
     if code.shape != (latent_dim,):
         return Endpoint(None, None, "", t("interp.map_none"))
-    index = last.get("index")
-    if last.get("source") == "your_input":
+    index = last.index
+    if last.source == "your_input":
         return Endpoint(code, None, t("interp.caption_your_input"))
     if index is None:
         return Endpoint(code, None, t("interp.caption_map"))

@@ -6,16 +6,14 @@ ensure_entry()
 
 import functools  # noqa: E402
 
-import numpy as np  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from ui import state, widgets  # noqa: E402
+from ui import map_view, state, widgets  # noqa: E402
 from ui.app import current  # noqa: E402
-from ui.figures import grid_spacing, map_figure  # noqa: E402
+from ui.figures import map_figure  # noqa: E402
 from ui.i18n import t  # noqa: E402
 from ui.resources import model_key, test_set, test_set_error  # noqa: E402
-from vae.atlas import code_at  # noqa: E402
-from vae.latent import decode, manifold_grid, nearest_codes  # noqa: E402
+from vae.latent import decode, manifold_grid  # noqa: E402
 
 sel = current()
 atlas, model, name = sel.atlas, sel.model, sel.name
@@ -57,105 +55,18 @@ def map_labels() -> tuple[str, ...]:
 @st.fragment
 def map_and_details() -> None:
     projection, colour = st.session_state["projection"], st.session_state["colour"]
-    coords = atlas.coords(projection)
     fig, trace_rows = map_figure(model_key(name), projection, colour, map_labels())
     left, right = st.columns([3, 2], gap="medium")
     with left:
         event = st.plotly_chart(
             fig, on_select="rerun", selection_mode="points", key=f"map_chart_{name}_{projection}_{colour}", width="stretch"
         )
-    click = _read_click(event, coords, projection, trace_rows)
+    click = map_view.read_click(event, sel, projection, trace_rows)
     with right:
         if click is None:
             st.info(t("map.click_hint"))
-            return
-        _show_click(click, projection)
-
-
-def _read_click(event, coords: np.ndarray, projection: str, trace_rows: list[np.ndarray]) -> dict | None:
-    """Turn a plotly selection into {x, y, index}; remember it (and put it in the URL)."""
-    points = (event or {}).get("selection", {}).get("points", []) if event else []
-    if points:
-        p = points[0]
-        x, y = float(p["x"]), float(p["y"])
-        index = None
-        curve, point = int(p.get("curve_number", 0)), int(p.get("point_index", 0))
-        if 0 < curve < len(trace_rows) and 0 <= point < len(trace_rows[curve]):
-            index = int(trace_rows[curve][point])
-        else:  # empty space; a grid point within half a cell of a test point means the point was meant
-            d = np.hypot(coords[:, 0] - x, coords[:, 1] - y)
-            nearest = int(d.argmin())
-            if d[nearest] < 0.5 * grid_spacing(coords):
-                index = nearest
-        if index is not None:
-            x, y = float(coords[index, 0]), float(coords[index, 1])
-        st.session_state["map_click"] = {"model": name, "projection": projection, "x": x, "y": y, "index": index}
-    else:
-        _click_from_query(projection)
-    click = st.session_state.get("map_click")
-    if not click or click["model"] != name or click["projection"] != projection:
-        return None
-    state.to_query(x=round(click["x"], 4), y=round(click["y"], 4), point=click["index"])
-    return click
-
-
-def _click_from_query(projection: str) -> None:
-    """A deep link's x/y/point parameters become the current click, once per session."""
-    if st.session_state.get("_map_click_from_url"):
-        return
-    st.session_state["_map_click_from_url"] = True
-    q = st.query_params
-    try:
-        if "point" in q:
-            index = int(q["point"])
-            if not 0 <= index < len(atlas.mean):
-                raise ValueError
-            x, y = atlas.coords(projection)[index]
-            st.session_state["map_click"] = {"model": name, "projection": projection, "x": float(x), "y": float(y), "index": index}
-        elif "x" in q and "y" in q:
-            x, y = float(q["x"]), float(q["y"])
-            if not (np.isfinite(x) and np.isfinite(y) and abs(x) < 1e4 and abs(y) < 1e4):
-                raise ValueError
-            st.session_state["map_click"] = {"model": name, "projection": projection, "x": x, "y": y, "index": None}
-    except (ValueError, KeyError):
-        st.session_state.setdefault(state.NOTICES, []).append("x, y, point")
-
-
-def _show_click(click: dict, projection: str) -> None:
-    location = code_at(atlas, projection, (click["x"], click["y"]), st.session_state.get("tsne_k", 1))
-    index = click["index"]
-    if index is None:
-        image = decode(model, location.code)[0]
-        st.image(widgets.inline(widgets.enlarge(image)), caption=t("map.decoded_at", x=click["x"], y=click["y"]), width=widgets.BIG)
-        st.markdown(t(f"map.method.{location.method}", k=st.session_state.get("tsne_k", 1)))
-        widgets.distance_cue(location)
-        st.session_state["last_code"] = {"model": name, "code": location.code.tolist()}
-        return
-    code = atlas.mean[index]
-    st.session_state["last_code"] = {"model": name, "code": code.tolist(), "index": index}
-    recon = decode(model, code)[0]
-    cols = st.columns(2)
-    if data is not None:
-        cols[0].image(widgets.inline(widgets.enlarge(data.images[atlas.test_index[index]])), caption=t("map.original"), width="stretch")
-    cols[1 if data is not None else 0].image(widgets.inline(widgets.enlarge(recon)), caption=t("map.reconstruction"), width="stretch")
-    label = widgets.label_of(data, atlas.test_index[index])
-    st.markdown(
-        t(
-            "map.point_details",
-            index=int(atlas.test_index[index]),
-            label=label,
-            recon=float(atlas.recon_nats[index]),
-            kl=float(atlas.kl_nats[index]),
-            elbo=float(atlas.recon_nats[index] + atlas.kl_nats[index]),
-        )
-    )
-    idx, dist = nearest_codes(atlas.mean, code, 9)
-    idx, dist = idx[1:], dist[1:]  # the first is the point itself
-    st.caption(t("map.neighbours"))
-    widgets.image_row(
-        [data.images[atlas.test_index[i]] if data is not None else decode(model, atlas.mean[i])[0] for i in idx],
-        [f"{widgets.label_of(data, atlas.test_index[i])} · {d:.2f}" for i, d in zip(idx, dist)],
-    )
+        else:
+            map_view.show_click(click, sel, data, st.session_state.get("tsne_k", 1))
 
 
 map_and_details()

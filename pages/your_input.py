@@ -12,7 +12,7 @@ import math  # noqa: E402
 import numpy as np  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from ui import input_widgets, state, widgets  # noqa: E402
+from ui import handoff, input_widgets, state, widgets  # noqa: E402
 from ui.app import current  # noqa: E402
 from ui.i18n import t  # noqa: E402
 from ui.resources import test_set  # noqa: E402
@@ -130,7 +130,7 @@ def downloads(image: np.ndarray, user: UserCode, pct: float) -> None:
 def results(image: np.ndarray) -> None:
     user = encode_image(model, image)
     code_id = hashlib.sha1(user.mean.tobytes()).hexdigest()[:16]
-    st.session_state["last_code"] = {"model": name, "code": user.mean.tolist(), "source": "your_input"}  # an interpolation endpoint
+    handoff.leave_code(name, user.mean, source="your_input")  # an interpolation endpoint
     pct = neg_elbo_percentile(user.neg_elbo_nats, atlas)
     with right:
         c1, c2 = st.columns(2)

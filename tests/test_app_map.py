@@ -6,6 +6,7 @@ import sys
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import MODELS_DIR, REPO, needs
+from ui.map_view import MapClick
 
 
 def app(page: str | None = None, **state) -> AppTest:
@@ -39,7 +40,7 @@ def test_map_page_pca_click_on_empty_space_decodes_inverse(monkeypatch):
     assert at.segmented_control(key="projection").value == "pca"
     # no click yet: a hint, no decoded image
     assert len(at.get("image")) == 0
-    at.session_state["map_click"] = {"model": "mnist-z16", "projection": "pca", "x": 0.5, "y": -0.25, "index": None}
+    at.session_state["map_click"] = MapClick("mnist-z16", "pca", 0.5, -0.25, None)
     at.run()
     assert not at.exception
     images = at.get("image")
@@ -50,7 +51,7 @@ def test_map_page_pca_click_on_empty_space_decodes_inverse(monkeypatch):
 @needs("mnist-z16")
 def test_map_page_point_click_shows_original_details_and_neighbours():
     at = app("latent_map.py", dataset="mnist", model="mnist-z16")
-    at.session_state["map_click"] = {"model": "mnist-z16", "projection": "pca", "x": 0.0, "y": 0.0, "index": 7}
+    at.session_state["map_click"] = MapClick("mnist-z16", "pca", 0.0, 0.0, 7)
     at.run()
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)
@@ -82,7 +83,7 @@ def test_map_without_data_directory_still_works(monkeypatch, tmp_path):
     at = app("latent_map.py", dataset="mnist", model="mnist-z16")
     assert any("data" in i.value for i in at.info)  # the note on how to get the data
     assert at.selectbox(key="colour").value == "none"
-    at.session_state["map_click"] = {"model": "mnist-z16", "projection": "pca", "x": 0.0, "y": 0.0, "index": 3}
+    at.session_state["map_click"] = MapClick("mnist-z16", "pca", 0.0, 0.0, 3)
     at.run()
     assert not at.exception
     # no original without data: reconstruction + 8 decoded neighbours

@@ -6,6 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import MODELS_DIR, REPO, needs
+from ui.map_view import MapClick
 from vae.atlas import FAR_SPACINGS, code_at, load_atlas
 
 
@@ -71,14 +72,14 @@ def test_map_page_warns_on_a_far_tsne_click_and_not_on_a_point():
     at.run()
     at.switch_page("pages/latent_map.py")
     at.session_state["projection"] = "tsne"
-    at.session_state["map_click"] = {"model": "mnist-z16", "projection": "tsne", "x": x, "y": y, "index": None}
+    at.session_state["map_click"] = MapClick("mnist-z16", "tsne", x, y, None)
     at.run()
     assert not at.exception, at.exception
     assert len(at.warning) == 1
     value = float(at.metric[0].value.split("×")[0])
     assert value > 10  # in neighbour spacings
     px, py = (float(v) for v in atlas.tsne_coords[99])
-    at.session_state["map_click"] = {"model": "mnist-z16", "projection": "tsne", "x": px, "y": py, "index": None}
+    at.session_state["map_click"] = MapClick("mnist-z16", "tsne", px, py, None)
     at.run()
     assert not at.exception and len(at.warning) == 0
     assert float(at.metric[0].value.split("×")[0]) == 0.0

@@ -8,6 +8,7 @@ from PIL import Image
 
 from tests.apptest_media import grid_cells, media_bytes, open_page, pixels, record_media  # noqa: F401
 from tests.conftest import MODELS_DIR, needs
+from ui.handoff import LatentCode
 from vae import load_model
 from vae.atlas import load_atlas
 from vae.explore_ops import display_scale
@@ -84,11 +85,11 @@ def test_map_endpoint_only_for_the_same_model():
     at = open_page("interpolation.py", NAME)
     at.segmented_control(key="ip_a_src").set_value("map").run()
     assert at.warning and "latent map" in at.warning[0].value  # nothing clicked yet
-    at.session_state["last_code"] = {"model": "mnist-z2", "code": [0.5, 0.5], "index": None}
+    at.session_state["handoff_last_code"] = LatentCode("mnist-z2", (0.5, 0.5))
     at.run()
     assert "mnist-z2" in at.warning[0].value and not [u for e in at.get("image") for u in e.value if u.endswith(".gif")]
     code = np.linspace(-1, 1, 16).astype(np.float32)
-    at.session_state["last_code"] = {"model": NAME, "code": code.tolist()}
+    at.session_state["handoff_last_code"] = LatentCode(NAME, tuple(code.tolist()))
     at.run()
     assert not at.exception and not at.warning
     assert np.array_equal(strip_frames(at, 10)[0], decode(model, code)[0])

@@ -16,6 +16,7 @@ from PIL import Image
 
 from tests.apptest_media import arr, chart, download_bytes, image_with_caption, media_bytes, open_page, pixels, record_media  # noqa: F401
 from tests.conftest import MODELS_DIR, needs
+from ui.handoff import LatentCode
 from ui.input_widgets import CANVAS_HOOK
 from vae import load_model
 from vae.atlas import load_atlas
@@ -101,8 +102,8 @@ def test_an_uploaded_test_digit_is_reconstructed_scored_and_placed(mnist):
     assert np.linalg.norm(xy - atlas.pca_coords[1]) < 0.05  # where the same digit sits in the atlas
     assert f"★ Your point at ({xy[0]:.2f}, {xy[1]:.2f})" in " ".join(c.value for c in at.caption)
     # the code is kept for the interpolation page, and exported
-    last = at.session_state["last_code"]
-    assert last["model"] == MNIST and np.allclose(last["code"], user.mean)
+    last = at.session_state["handoff_last_code"]
+    assert last.model == MNIST and np.allclose(last.code, user.mean) and last.source == "your_input"
     files = downloads(at)
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(files["yi_dl_input"]))), images[1])
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(files["yi_dl_recon"]))), user.reconstruction[..., 0])
@@ -228,7 +229,7 @@ def test_a_drawing_lands_on_the_map(mnist):
     user = encode_image(model, digit)
     xy, _ = star(at, MNIST, "pca")
     np.testing.assert_allclose(xy, place(atlas, user.mean, "pca"), rtol=1e-6)
-    assert np.allclose(at.session_state["last_code"]["code"], user.mean)
+    assert np.allclose(at.session_state["handoff_last_code"].code, user.mean)
     neighbours = [c for element in at.get("image") for c in element.captions if " · " in c]
     assert len(neighbours) == 8 and sum(c.startswith("1 · ") for c in neighbours) >= 6  # a bar reads as a 1
 
@@ -269,7 +270,7 @@ def test_the_code_is_an_endpoint_for_the_interpolation_page(mnist):
     at = open_page(PAGE, MNIST, query={"yi_source": "upload"})
     upload(at, "digit.png", png(images[1]))  # prepared back to itself, pixel for pixel
     user = encode_image(model, images[1])
-    assert at.session_state["last_code"] == {"model": MNIST, "code": user.mean.tolist(), "source": "your_input"}
+    assert at.session_state["handoff_last_code"] == LatentCode(MNIST, tuple(user.mean.tolist()), None, "your_input")
     at.session_state["ip_a_src"] = "map"
     at.switch_page("pages/interpolation.py")
     at.run()
