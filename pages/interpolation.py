@@ -5,33 +5,20 @@ from ui.app import ensure_entry
 
 ensure_entry()
 
-from dataclasses import dataclass  # noqa: E402
-
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from ui import handoff, state, widgets  # noqa: E402
+from ui import interpolation as interp  # noqa: E402
+from ui import state, widgets  # noqa: E402
 from ui.app import current  # noqa: E402
 from ui.i18n import t  # noqa: E402
 from ui.resources import test_set, test_set_error  # noqa: E402
 from vae.explore_ops import as_hwc, crossfade, display_scale  # noqa: E402
 from vae.images import gif_bytes, grid, png_bytes  # noqa: E402
-from vae.latent import decode, lerp, prior_samples, slerp  # noqa: E402
+from vae.latent import decode, lerp, slerp  # noqa: E402
 
-SEED_MAX = 2**31 - 1
-SOURCES = ["test", "random", "map"]
 METHODS = {"lerp": lerp, "slerp": slerp}
 STRIP_COLUMNS = 16  # the on-screen strip wraps after this many frames
 THUMB = 140  # px: endpoint images
-
-
-@dataclass
-class Endpoint:
-    code: np.ndarray | None  # (D,) or None when it cannot be resolved
-    original: np.ndarray | None  # the test image itself (H, W[, C]) when the data is present
-    caption: str
-    problem: str | None = None  # why there is no code
 
 
 sel = current()
@@ -39,16 +26,6 @@ model, atlas, name = sel.model, sel.atlas, sel.name
 latent_dim = model.config.latent_dim
 dataset = model.config.dataset
 data = test_set(dataset)
-n_test = len(atlas.mean)
-
-
-def who(index: int) -> str:
-    """What a caption adds after "#index": the digit (MNIST), the file name (CelebA), nothing without the data."""
-    if data is None:
-        return ""
-    key = "interp.who_digit" if data.labels is not None else "interp.who_id"
-    return t(key, label=widgets.label_of(data, index))
-
 
 st.title(t("interp.title"))
 st.caption(t("interp.intro"))
@@ -56,51 +33,14 @@ if data is None:
     st.info(t("common.no_data", error=test_set_error(dataset) or ""))
 
 
-def endpoint_controls(side: str, default_index: int, default_seed: int) -> Endpoint:
-    """The widgets for endpoint `side` ('a' or 'b') and the code they pick."""
-    src, index_key, seed_key = f"ip_{side}_src", f"ip_{side}_index", f"ip_{side}_seed"
-    state.from_query(src, "test", state.parse_choice(SOURCES))
-    state.from_query(index_key, min(default_index, n_test - 1), state.parse_int(0, n_test - 1))
-    state.from_query(seed_key, default_seed, state.parse_int(0, SEED_MAX))
-    if st.session_state[index_key] >= n_test:  # kept from a model with a larger atlas
-        st.session_state[index_key] = 0
-    st.segmented_control(t(f"interp.endpoint_{side}"), SOURCES, format_func=lambda s: t(f"interp.src.{s}"), key=src, required=True)
-    source = st.session_state[src]
-    if source == "test":
-        row = st.number_input(t("interp.test_index", n=n_test - 1), 0, n_test - 1, key=index_key)
-        index = int(atlas.test_index[row])
-        original = data.images[index] if data is not None else None
-        caption = t("interp.caption_test", index=index, who=who(index))
-        return Endpoint(np.asarray(atlas.mean[row], np.float32), original, caption)
-    if source == "random":
-        seed = st.number_input(t("interp.seed"), 0, SEED_MAX, key=seed_key)
-        return Endpoint(prior_samples(latent_dim, 1, seed)[0], None, t("interp.caption_random", seed=seed))
-    last = handoff.last_code()
-    if last is None:
-        return Endpoint(None, None, "", t("interp.map_none"))
-    if last.model != name:
-        return Endpoint(None, None, "", t("interp.map_other_model", other=last.model, model=name))
-    code = last.array()
-    if code.shape != (latent_dim,):
-        return Endpoint(None, None, "", t("interp.map_none"))
-    index = last.index
-    if last.source == "your_input":
-        return Endpoint(code, None, t("interp.caption_your_input"))
-    if index is None:
-        return Endpoint(code, None, t("interp.caption_map"))
-    test_index = int(atlas.test_index[index])
-    original = data.images[test_index] if data is not None else None
-    return Endpoint(code, original, t("interp.caption_map_point", index=test_index, who=who(test_index)))
-
-
 @st.fragment
 def interpolation() -> None:
     """Endpoints, settings and results; an interaction reruns only this, not the page."""
     col_a, col_b = st.columns(2, gap="large")
     with col_a:
-        a = endpoint_controls("a", 0, 0)
+        a = interp.endpoint_controls(sel, data, "a", 0, 0)
     with col_b:
-        b = endpoint_controls("b", 1, 1)
+        b = interp.endpoint_controls(sel, data, "b", 1, 1)
 
     state.from_query("ip_steps", 10, state.parse_int(2, 32))
     state.from_query("ip_method", "slerp", state.parse_choice(list(METHODS)))
@@ -156,14 +96,7 @@ def interpolation() -> None:
     left.image(widgets.inline(latent_gif), caption=t("interp.latent_animation", method=method_name))
     right.image(widgets.inline(gif_bytes(fade, scale=gif_scale)), caption=t("interp.pixel_animation"))
 
-    with st.expander(t("interp.norms")):
-        st.caption(t("interp.norms_help", d=latent_dim, typical=np.sqrt(latent_dim)))
-        t_axis = np.linspace(0.0, 1.0, steps)
-        norms = pd.DataFrame(
-            {t(f"interp.method.{m}"): np.linalg.norm(fn(a.code, b.code, steps), axis=1) for m, fn in METHODS.items()}, index=t_axis
-        )
-        norms[t("interp.typical_norm")] = np.sqrt(latent_dim)
-        st.line_chart(norms, x_label="t", y_label="‖z‖")
+    interp.norms_chart(a.code, b.code, steps, METHODS)
 
     d1, d2, _ = st.columns(3)
     widgets.download(t("interp.download_gif"), lambda: latent_gif, f"{name}-{method}-{steps}.gif", key="ip_gif", where=d1)
