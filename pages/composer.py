@@ -170,8 +170,7 @@ def _chosen_face(comp: Composer, images: np.ndarray, chosen: list[int]) -> None:
     """The current favourite: the first picked face, else face 1 (after a breed, the picks' mean)."""
     best = chosen[0] if chosen else 0
     code = comp.current[best]
-    st.session_state["composer_current_code"] = np.array(code, np.float32)
-    st.session_state["composer_current_model"] = name
+    handoff.leave_composer_face(name, code)
     st.image(widgets.inline(widgets.enlarge(images[best], 192)), caption=t("co.chosen", i=best + 1), width="stretch")
     widgets.download(
         t("co.download_png"), functools.partial(faces.face_png, images[best]), f"{name}-composed-face.png", key="co_png", width="stretch"

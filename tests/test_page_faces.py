@@ -13,6 +13,7 @@ from PIL import Image
 
 from tests.apptest_media import download_bytes, image_urls, image_with_caption, media_bytes, open_page, pixels, record_media  # noqa: F401
 from tests.conftest import MODELS_DIR
+from ui.handoff import ComposerStart
 from vae import load_model
 from vae.atlas import load_atlas
 from vae.attributes import DEFAULT_ATTRIBUTES, DIRECTIONS_FILE, load_directions
@@ -103,8 +104,7 @@ def test_editor_deep_link_and_sources(real):
     at.segmented_control(key="fe_source").set_value("composer").run()  # no composer face yet: a note, no crash
     assert not at.exception and any("composer" in i.value for i in at.info)
     code = np.linspace(-1, 1, 64).astype(np.float32)
-    at.session_state["composer_current_code"] = code
-    at.session_state["composer_current_model"] = NAME
+    at.session_state["handoff_composer_face"] = ComposerStart(NAME, tuple(code.tolist()))
     at.run()
     np.testing.assert_array_equal(shown(at, "Edited face", 4), pair(model, dirs.apply(code, {"Male": -1.0}), code)[0])
 
@@ -138,7 +138,7 @@ def test_editor_face_seeds_the_composer_and_back(real):
     composer = at.session_state["composer_engine"]["composer"]
     assert composer.generation == 0 and len(at.checkbox) == 16  # the composer page is on show
     np.testing.assert_array_equal(composer.current[0], edited)
-    np.testing.assert_array_equal(at.session_state["composer_current_code"], edited)  # face 1 is the favourite
+    np.testing.assert_array_equal(composer_face(at), edited)  # face 1 is the favourite
     at.switch_page("pages/composer.py")  # AppTest's next runs stay on the page it was told, whatever st.switch_page did
     at.checkbox(key="cmp_sel_4").check().run()
     np.testing.assert_array_equal(at.session_state["composer_engine"]["composer"].current, composer.current)  # not restarted again
@@ -184,7 +184,7 @@ def test_composer_breed_undo_and_exports(real):
     at.checkbox(key="cmp_sel_3").check().run()
     at.checkbox(key="cmp_sel_8").check().run()
     assert not at.button(key="composer_breed").disabled
-    np.testing.assert_array_equal(at.session_state["composer_current_code"], reference.current[3])  # the first pick
+    np.testing.assert_array_equal(composer_face(at), reference.current[3])  # the first pick
     at.button(key="composer_breed").click().run()
     assert not at.exception
     second = grid(at, 16)
@@ -193,7 +193,7 @@ def test_composer_breed_undo_and_exports(real):
     assert (np.abs(second.astype(int) - first.astype(int)).reshape(16, -1).max(1) > 0).all()  # every face is new
     assert generation_label(at).startswith("**Generation 2**")
     assert not any(c.value for c in at.checkbox)  # picks cleared for the next round
-    np.testing.assert_array_equal(at.session_state["composer_current_code"], expected[0])  # the elite: the picks' mean
+    np.testing.assert_array_equal(composer_face(at), expected[0])  # the elite: the picks' mean
     saved = json.loads(download_bytes(next(d for d in at.get("download_button") if d.key == "co_json")))
     assert saved["session"]["breeds"] == [{"picks": [3, 8], "constraints": {}}] and saved["session"]["seed"] == 11
     np.testing.assert_array_equal(Composer.replay(saved["session"]).current, expected)
@@ -224,7 +224,8 @@ def test_composer_population_constraints_and_photo(real):
     population = at.session_state["composer_engine"]["composer"].current
     np.testing.assert_array_equal(population, Composer(64, 9, seed=4).breed([0, 1], {"Eyeglasses": 1.0}, dirs))
     assert (dirs.score(population, "Eyeglasses") > 0.5).all()
-    np.testing.assert_array_equal(grid(at, 9), decode(model, population))
+    # the same decode up to one grey level (float summation order differs between batches and thread counts)
+    np.testing.assert_allclose(grid(at, 9).astype(int), decode(model, population).astype(int), atol=1, rtol=0)
 
     at.file_uploader(key="co_upload").set_value(("x.png", b"\x89PNG\r\n\x1a\n broken", "image/png")).run()
     assert not at.exception and at.error and "cannot be used" in at.error[0].value
@@ -294,3 +295,8 @@ def test_catalogues_have_every_key_the_pages_use_in_both_languages():
         catalogue |= json.loads((root / "assets/i18n/en" / f"{name}.json").read_text())
     assert used <= catalogue.keys(), used - catalogue.keys()
     assert len([k for k in catalogue if k.startswith("faces.attr.")]) == 40
+
+
+def composer_face(at) -> np.ndarray:
+    """The composer's current face as it leaves it for the face editor (ui.handoff)."""
+    return np.asarray(at.session_state["handoff_composer_face"].code, np.float32)
