@@ -12,7 +12,7 @@ from ui.app import PAGES
 
 # every parameter a page or the shell reads with from_query(...), plus raw ones read directly
 PARAMS = sorted(
-    set(re.findall(r'from_query\(\s*"([a-z_0-9]+)"', " ".join(p.read_text() for p in [*REPO.glob("pages/*.py"), *REPO.glob("ui/*.py")])))
+    set(re.findall(r'from_query\(\s*"([a-z_0-9]+)"', " ".join(p.read_text() for p in [*REPO.glob("pages/*.py"), *REPO.glob("ui/**/*.py")])))
     | {"x", "y", "point", "step", "sl_z"}
 )
 GARBAGE = ["", "-1", "1e308", "nan", "inf", "-inf", "0x10", "💥", "None", "[]", "{}", "9" * 400, "a" * 5000,

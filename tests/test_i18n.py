@@ -25,7 +25,7 @@ def test_catalogues_have_the_same_keys_and_placeholders():
 
 def test_every_literal_key_used_in_code_exists():
     en = catalogue("en")
-    sources = [*REPO.glob("pages/*.py"), *REPO.glob("ui/*.py")]
+    sources = [*REPO.glob("pages/*.py"), *REPO.glob("ui/**/*.py")]
     used = set()
     for path in sources:
         used |= set(re.findall(r'\bt\(\s*"([a-z0-9_.]+)"', path.read_text()))

@@ -28,7 +28,7 @@ class ComposerSession:
         self.latent_dim = sel.model.config.latent_dim
 
     def engine(self) -> Composer:
-        """This session's composer (never shared), made anew for another self.model or population size."""
+        """This session's composer (never shared), made anew for another model or population size."""
         kept = st.session_state.get("composer_engine")
         pop = int(st.session_state["co_pop"])
         if kept is None or kept["self.model"] != self.name or kept["composer"].population != pop:
