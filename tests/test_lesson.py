@@ -3,14 +3,17 @@ gradients) against independent computations — numerical integration, torch.dis
 on the shipped models."""
 
 import math
+import shlex
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
 
-from tests.conftest import MODELS_DIR
-from vae import DiagonalGaussian, VAEConfig, load_card, load_model
+from tests.conftest import MODELS_DIR, REPO
+from vae import DiagonalGaussian, VAEConfig, defaults, load_card, load_model
 from vae.lesson import (
     anomaly_pair,
     fraction_within,
@@ -156,6 +159,88 @@ def test_training_command_reproduces_the_course_command():
 def test_training_command_of_the_shipped_z2_model():
     model = load_model(MODELS_DIR / "mnist-z2")
     assert training_command(model.config, load_card(MODELS_DIR / "mnist-z2"), "mnist-z2") == BRIEF_COMMAND
+
+
+def _parsed(command: str):
+    """The arguments vae.train's own parser reads from a command the lesson shows."""
+    from vae.train import build_parser
+
+    argv = shlex.split(command)
+    assert argv[:3] == ["python", "-m", "vae.train"]
+    return build_parser().parse_args(argv[3:])
+
+
+def _shipped_runs() -> list[str]:
+    return sorted(p.parent.name for p in MODELS_DIR.glob("*/card.json") if (p.parent / "config.json").exists())
+
+
+RUNS = [
+    (VAEConfig(dataset="mnist", latent_dim=2, hidden=512), {"epochs": 40, "batch_size": 128, "lr": 0.002, "seed": 0}),
+    (VAEConfig(latent_dim=16, beta=0.5), {"epochs": 30, "lr": 0.001}),
+    (VAEConfig(dataset="celeba", latent_dim=64, channels=[32, 64, 128, 256], likelihood="gaussian"), {"batch_size": 64, "seed": 3}),
+    (VAEConfig(latent_dim=8, channels=[16, 32], likelihood="gaussian", beta=4.0), {"epochs": 5, "lr": 0.0005, "seed": 7}),
+    (VAEConfig(dataset="celeba", latent_dim=32, channels=[32, 64, 128], likelihood="bernoulli"), {}),
+]
+
+
+@pytest.mark.parametrize("config, card", RUNS)
+def test_training_command_is_read_back_by_the_training_parser_as_the_same_run(config, card):
+    args = _parsed(training_command(config, card, "my-model"))
+    rebuilt = VAEConfig(  # what vae.train.train() builds from its arguments
+        dataset=args.dataset,
+        latent_dim=args.latent_dim,
+        beta=args.beta,
+        channels=args.channels or defaults.DEFAULT_CHANNELS[args.dataset],
+        likelihood=args.likelihood or defaults.DEFAULT_LIKELIHOOD[args.dataset],
+        hidden=args.hidden,
+    )
+    assert rebuilt == config
+    assert args.epochs == card.get("epochs", defaults.DEFAULT_EPOCHS)
+    expected = (
+        card.get("batch_size", defaults.DEFAULT_BATCH_SIZE),
+        card.get("lr", defaults.DEFAULT_LR),
+        card.get("seed", defaults.DEFAULT_SEED),
+    )
+    assert (args.batch_size, args.lr, args.seed) == expected
+    assert str(args.out) == "models/my-model"
+
+
+@pytest.mark.skipif(not _shipped_runs(), reason="no shipped models")
+def test_training_command_of_every_shipped_model_rebuilds_its_config():
+    for name in _shipped_runs():
+        model_config = VAEConfig.load(MODELS_DIR / name / "config.json")
+        card = load_card(MODELS_DIR / name)
+        args = _parsed(training_command(model_config, card, name))
+        assert (args.dataset, args.latent_dim, args.beta, args.hidden) == (
+            model_config.dataset,
+            model_config.latent_dim,
+            model_config.beta,
+            model_config.hidden,
+        ), name
+        assert (args.channels or defaults.DEFAULT_CHANNELS[args.dataset]) == model_config.channels, name
+        assert (args.likelihood or defaults.DEFAULT_LIKELIHOOD[args.dataset]) == model_config.likelihood, name
+        assert args.epochs == card.get("epochs") and str(args.out) == f"models/{name}", name
+
+
+def test_training_defaults_are_those_of_the_training_cli():
+    import vae.train as vt
+
+    assert vt.DEFAULT_CHANNELS == defaults.DEFAULT_CHANNELS and vt.DEFAULT_LIKELIHOOD == defaults.DEFAULT_LIKELIHOOD
+    for dataset in ("mnist", "celeba"):
+        args = vt.build_parser().parse_args(["--dataset", dataset, "--out", "x"])
+        assert (args.epochs, args.batch_size, args.lr, args.seed) == (
+            defaults.DEFAULT_EPOCHS,
+            defaults.DEFAULT_BATCH_SIZE,
+            defaults.DEFAULT_LR,
+            defaults.DEFAULT_SEED,
+        )
+        assert args.channels is None and args.likelihood is None  # so the per-dataset defaults above apply
+
+
+def test_the_lesson_does_not_import_the_training_loop():
+    code = "import sys, vae.lesson; print(sorted(m for m in ('vae.train', 'streamlit') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_history_columns_skip_incomplete_rows():

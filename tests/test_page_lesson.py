@@ -3,12 +3,16 @@ model computes (decoded samples, KL, gradients, training command), the KL slider
 link and its garbage fallback, and the lesson's own model choice."""
 
 import math
+import re
 
 import numpy as np
 import pytest
 import torch
 
 from tests.apptest_media import arr, chart, grid_cells, image_with_caption, open_page, pixels, record_media  # noqa: F401
+from tests.conftest import REPO
+from ui.i18n import catalogue
+from ui.lesson import STEPS
 from ui.resources import models_dir
 from vae import load_card, load_model
 from vae.data import load_mnist, to_tensor
@@ -88,6 +92,23 @@ def test_previous_next_buttons_walk_the_steps():
     assert at.selectbox(key="lesson_step").value == 2 and at.query_params["step"] == "2"
     at.selectbox(key="lesson_step").set_value(8).run()
     assert at.button(key="lesson_next").disabled
+    # presentation clickers send PageUp / PageDown
+    assert (at.button(key="lesson_prev").proto.shortcut, at.button(key="lesson_next").proto.shortcut) == ("pageup", "pagedown")
+
+
+def test_the_steps_are_the_modules_of_the_lesson_package_in_course_order():
+    assert [step.TITLE for step in STEPS] == [f"lesson.step.{k}" for k in range(1, 9)]
+    assert [catalogue("en")[step.TITLE] for step in STEPS] == TITLES
+    assert all(callable(step.render) for step in STEPS)
+
+
+def test_every_literal_key_of_the_lesson_package_exists_in_both_languages():
+    en, fr = catalogue("en"), catalogue("fr")
+    used = set()
+    for path in (REPO / "ui" / "lesson").glob("*.py"):
+        used |= set(re.findall(r'\bt\(\s*"([a-z0-9_.]+)"', path.read_text()))
+    assert len(used) > 90
+    assert sorted(k for k in used if k not in en or k not in fr) == []
 
 
 @needs_a_model
@@ -199,8 +220,7 @@ def test_lesson_model_is_its_own_choice():
     assert "celeba" not in at.selectbox(key="ls_model").options[0]
 
 
-LESSON_PARAMS = ["ls_model", "ls_index", "ls_index2", "ls_seed", "ls_n", "ls_mu", "ls_sigma", "ls_mu1", "ls_sigma1",
-                 "ls_mu2x", "ls_mu2y", "ls_sigma2x", "ls_sigma2y"]  # fmt: skip
+LESSON_PARAMS = "ls_model ls_index ls_index2 ls_seed ls_n ls_mu ls_sigma ls_mu1 ls_sigma1 ls_mu2x ls_mu2y ls_sigma2x ls_sigma2y".split()
 GARBAGE = ["", "-1", "1e308", "nan", "inf", "💥", "9" * 400, "0x10", "celeba-z64", "3.5", "-0"]
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from vae.config import VAEConfig
+from vae.defaults import DEFAULT_BATCH_SIZE, DEFAULT_CHANNELS, DEFAULT_EPOCHS, DEFAULT_LIKELIHOOD, DEFAULT_LR, DEFAULT_SEED
 from vae.model import VAE
 
 
@@ -136,10 +137,9 @@ def anomaly_pair(neg_elbo_nats: np.ndarray) -> tuple[int, int]:
 
 def training_command(config: VAEConfig, card: dict, name: str) -> str:
     """The `python -m vae.train` command that trains this model: only options that differ from the
-    defaults, in the order of the notebook (data, latent size, architecture, β, epochs, output)."""
-    from vae.train import DEFAULT_CHANNELS, DEFAULT_LIKELIHOOD, build_parser
-
-    defaults = build_parser().parse_args(["--dataset", config.dataset, "--out", "x"])
+    defaults (vae/defaults.py), in the order of the notebook (data, latent size, architecture, β,
+    epochs, output). Formatted here, not through vae.train's parser, so the lesson does not import
+    the training loop; tests check that the parser accepts it and rebuilds the same run."""
     parts = ["python -m vae.train", f"--dataset {config.dataset}", f"--latent-dim {config.latent_dim}"]
     if config.channels != DEFAULT_CHANNELS[config.dataset]:
         parts.append("--channels " + " ".join(str(c) for c in config.channels))
@@ -149,10 +149,14 @@ def training_command(config: VAEConfig, card: dict, name: str) -> str:
         parts.append(f"--likelihood {config.likelihood}")
     if config.beta != 1.0:
         parts.append(f"--beta {config.beta:g}")
-    parts.append(f"--epochs {int(card.get('epochs', defaults.epochs))}")
-    for option, key in (("--batch-size", "batch_size"), ("--lr", "lr"), ("--seed", "seed")):
+    parts.append(f"--epochs {int(card.get('epochs', DEFAULT_EPOCHS))}")
+    for option, key, default in (
+        ("--batch-size", "batch_size", DEFAULT_BATCH_SIZE),
+        ("--lr", "lr", DEFAULT_LR),
+        ("--seed", "seed", DEFAULT_SEED),
+    ):
         value = card.get(key)
-        if value is not None and value != getattr(defaults, key):
+        if value is not None and value != default:
             parts.append(f"{option} {value:g}" if isinstance(value, float) else f"{option} {value}")
     parts.append(f"--out models/{name}")
     return " ".join(parts)

@@ -1,0 +1,76 @@
+"""Step 1, autoencoder vs variational autoencoder: one test image, its decoded mean code μ (what an
+autoencoder would give) beside codes drawn from q(z|x) and decoded (what a VAE gives), with μ and σ."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from ui import widgets
+from ui.i18n import t
+from ui.lesson.common import PLOT, Lesson, dims, index_input, no_data_note, original, posterior_of, seed_input, strip, who
+from vae.latent import decode
+from vae.lesson import posterior_samples
+
+TITLE = "lesson.step.1"
+N_POSTERIOR_SAMPLES = 6
+
+
+def posterior_bars(mu: np.ndarray, sigma: np.ndarray, samples: np.ndarray) -> go.Figure:
+    """μ ± σ per latent dimension, with the sampled codes as crosses."""
+    fig = go.Figure()
+    names = dims(len(mu))
+    cross = dict(size=6, color="#999", symbol="x")
+    for k, z in enumerate(samples):
+        fig.add_scatter(x=names, y=z, mode="markers", marker=cross, name=t("lesson.s1.sample_points"), showlegend=k == 0)
+    error = dict(type="data", array=sigma, thickness=2, width=6)
+    fig.add_scatter(x=names, y=mu, mode="markers", marker=dict(size=10, color="#d62728"), name="μ ± σ", error_y=error)
+    fig.update_layout(**PLOT, yaxis_title=t("lesson.s1.value"), legend=dict(orientation="h", y=1.12))
+    return fig
+
+
+def posterior_plane(mu: np.ndarray, sigma: np.ndarray, samples: np.ndarray) -> go.Figure:
+    """A 2-D posterior in the latent plane: μ, its 1σ and 2σ ellipses and the sampled codes (zoomed in)."""
+    theta = np.linspace(0, 2 * np.pi, 120)
+    fig = go.Figure()
+    for k, dash in ((1, "solid"), (2, "dash")):
+        x, y = mu[0] + k * sigma[0] * np.cos(theta), mu[1] + k * sigma[1] * np.sin(theta)
+        fig.add_scatter(x=x, y=y, mode="lines", line=dict(color="#d62728", dash=dash), name=f"{k}σ")
+    cross = dict(size=9, color="#555", symbol="x")
+    fig.add_scatter(x=samples[:, 0], y=samples[:, 1], mode="markers", marker=cross, name=t("lesson.s1.sample_points"))
+    fig.add_scatter(x=[mu[0]], y=[mu[1]], mode="markers", marker=dict(size=12, color="#d62728"), name="μ")
+    fig.update_layout(**PLOT, xaxis_title="z1", yaxis=dict(title="z2", scaleanchor="x"), legend=dict(orientation="h", y=1.12))
+    return fig
+
+
+@st.fragment
+def render(lesson: Lesson, z2: Lesson | None) -> None:
+    st.markdown(t("lesson.s1.intro"))
+    c1, c2 = st.columns(2)
+    row, seed = index_input(lesson, c1), seed_input(c2)
+    posterior = posterior_of(lesson, row)
+    mu, sigma = posterior.mean[0].numpy(), posterior.std[0].numpy()
+    samples = posterior_samples(mu, posterior.logvar[0].numpy(), N_POSTERIOR_SAMPLES, seed)
+    images = decode(lesson.model, np.vstack([mu[None], samples]))
+    left, right = st.columns([2, 3], gap="large")
+    with left:
+        st.subheader(t("lesson.s1.ae"))
+        cols = st.columns(2)
+        image = original(lesson, row)
+        if image is not None:
+            cols[0].image(widgets.inline(widgets.enlarge(image, 140)), width=140, caption=t("lesson.input", who=who(lesson, row)))
+        cols[1].image(widgets.inline(widgets.enlarge(images[0], 140)), width=140, caption=t("lesson.s1.decoded_mu"))
+        st.caption(t("lesson.s1.ae_caption"))
+    with right:
+        st.subheader(t("lesson.s1.vae"))
+        caption = t("lesson.s1.samples_caption", n=N_POSTERIOR_SAMPLES, seed=seed)
+        st.image(widgets.inline(strip(images[1:], target=100)), caption=caption)
+        st.caption(t("lesson.s1.vae_caption"))
+    no_data_note(lesson)
+    st.markdown(t("lesson.s1.numbers_plane" if lesson.latent_dim == 2 else "lesson.s1.numbers"))
+    table = pd.DataFrame({"μ": mu, "σ": sigma}, index=dims(lesson.latent_dim)).T
+    st.dataframe(table.style.format("{:.3f}"), width="stretch")
+    fig = posterior_plane(mu, sigma, samples) if lesson.latent_dim == 2 else posterior_bars(mu, sigma, samples)
+    st.plotly_chart(fig, key="ls1_bars", width="stretch")

@@ -1,0 +1,35 @@
+"""Step 7, generating new data: n codes drawn from the prior N(0, I) with a seed, decoded by the model."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from ui import state, widgets
+from ui.i18n import t
+from ui.lesson.common import SEED_MAX, Lesson, seed_input, strip
+from vae.latent import decode, prior_samples
+
+TITLE = "lesson.step.7"
+CODE = """\
+z = torch.randn(n, latent_dim, generator=torch.Generator().manual_seed(seed))  # z ~ N(0, I)
+images = model.decode(z)  # (n, 1, 28, 28), pixel means in [0, 1]"""
+
+
+def _next_seed() -> None:
+    st.session_state["ls_seed"] = (int(st.session_state.get("ls_seed", 0)) + 1) % (SEED_MAX + 1)
+
+
+@st.fragment
+def render(lesson: Lesson, z2: Lesson | None) -> None:
+    st.markdown(t("lesson.s7.intro", d=lesson.latent_dim))
+    c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
+    state.from_query("ls_n", 16, state.parse_int(1, 64))
+    n = int(c1.number_input(t("lesson.s7.n"), 1, 64, key="ls_n"))
+    seed = seed_input(c2)
+    c3.button(t("lesson.s7.new_draw"), key="ls_next_seed", on_click=_next_seed, icon=":material/casino:")
+    state.to_query("ls_n")
+    codes = prior_samples(lesson.latent_dim, n, seed)
+    ncols = int(np.ceil(np.sqrt(n)))
+    st.image(widgets.inline(strip(decode(lesson.model, codes), ncols, target=84)), caption=t("lesson.s7.caption", n=n, seed=seed))
+    st.code(CODE, language="python")

@@ -1,0 +1,131 @@
+"""Step 8, how this model was built: the data, the preprocessing, the encoder and decoder as printed by
+torch, the config, the training command and curves, the test metrics, samples and the decoded
+manifold of the course's 2-D model. Code blocks show the package's own source, not a copy of it."""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from ui import widgets
+from ui.i18n import t
+from ui.lesson.common import PLOT, Lesson, count, map_of, strip
+from ui.resources import loaded
+from vae import VAE, DiagonalGaussian
+from vae.data import to_tensor
+from vae.latent import decode, manifold_grid, prior_samples
+from vae.lesson import history_columns, training_command
+
+TITLE = "lesson.step.8"
+LOAD_DATA = "from vae.data import load_mnist\nimages, labels = load_mnist('train')  # uint8 (60000, 28, 28), digits 0-9"
+# (label key under lesson.s8.m., key of the card's test section, format)
+TEST_METRICS = (
+    ("recon", "recon_nats", "{:.1f} nats"),
+    ("kl", "kl_nats", "{:.1f} nats"),
+    ("elbo", "neg_elbo_nats", "{:.1f} nats"),
+    ("iw", "iw_bound_nats", "{:.1f} nats"),
+    ("psnr", "psnr_db", "{:.2f} dB"),
+)
+
+
+def _source(obj) -> str:
+    return textwrap.dedent(inspect.getsource(obj))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def manifold_png(name: str, weights_sha256: str, n: int = 12, r: float = 2.5) -> bytes:
+    """The decoded n×n grid over [−r, r]² of a 2-D latent space (the classic figure of Kingma & Welling)."""
+    return strip(decode(loaded(name).model, manifold_grid((-r, r), (-r, r), n)), n, target=40)
+
+
+def curves(history: list[dict]) -> go.Figure | None:
+    """Reconstruction and KL per epoch, train and test, from the card's history (None without one)."""
+    cols = history_columns(history)
+    if not cols["epoch"]:
+        return None
+    fig = make_subplots(1, 2, subplot_titles=(t("lesson.s8.recon_curve"), t("lesson.s8.kl_curve")))
+    for c, (term, colour) in enumerate((("recon", "#1f77b4"), ("kl", "#d62728")), start=1):
+        for split, dash in (("train", "solid"), ("test", "dash")):
+            name, line = f"{t('lesson.s8.' + split)} · {term}", dict(color=colour, dash=dash)
+            fig.add_scatter(x=cols["epoch"], y=cols[f"{split}_{term}_nats"], name=name, line=line, row=1, col=c)
+    fig.update_xaxes(title_text=t("lesson.s8.epoch"))
+    fig.update_yaxes(title_text="nats")
+    fig.update_layout(**{**PLOT, "height": 340, "margin": dict(l=10, r=10, t=40, b=10)})
+    return fig
+
+
+def show_test_metrics(card: dict) -> None:
+    """The card's test metrics and training time, three per row."""
+    test = card.get("test", {})
+    values = [("—" if test.get(key) is None else fmt.format(test[key])) for _, key, fmt in TEST_METRICS]
+    values.append(f"{card.get('training_seconds', 0) / 60:.0f} min")
+    labels = [t(f"lesson.s8.m.{label}") for label, _, _ in TEST_METRICS] + [t("lesson.s8.m.time")]
+    for start in (0, 3):
+        for col, label, value in zip(st.columns(3), labels[start : start + 3], values[start : start + 3]):
+            col.metric(label, value)
+
+
+@st.fragment
+def render(lesson: Lesson, z2: Lesson | None) -> None:
+    target = z2 or lesson
+    model, card, config = target.model, target.card, target.model.config
+    st.markdown(t("lesson.s8.intro", name=target.name))
+    if z2 is None:
+        st.info(t("lesson.s4.no_z2", name=lesson.name))
+
+    st.subheader(t("lesson.s8.data"))
+    st.markdown(t("lesson.s8.data_text", train=count(card.get("train_images", 60000)), test=count(len(target.atlas.mean))))
+    st.code(LOAD_DATA, language="python")
+    st.subheader(t("lesson.s8.preprocessing"))
+    st.markdown(t("lesson.s8.preprocessing_text"))
+    st.code(_source(to_tensor), language="python")
+    st.subheader(t("lesson.s8.encoder"))
+    side, top = model.sizes[-1], config.channels[-1]
+    head = t("lesson.s8.head_hidden", hidden=config.hidden) if config.hidden else t("lesson.s8.head_linear")
+    channels = ", ".join(map(str, config.channels))
+    st.markdown(t("lesson.s8.encoder_text", n=len(config.channels), channels=channels, s=side, head=head, d=config.latent_dim))
+    st.code(f"{model.encoder}\n{model.to_posterior}", language=None)
+    st.code(_source(VAE.encode), language="python")
+    st.subheader(t("lesson.s8.decoder"))
+    st.markdown(t("lesson.s8.decoder_text", head=head, ch=top, s=side))
+    st.code(f"{model.from_latent}\n{model.decoder}", language=None)
+    st.subheader(t("lesson.s8.vae", d=config.latent_dim))
+    st.markdown(t("lesson.s8.vae_text"))
+    settings = {
+        "latent_dim": config.latent_dim,
+        "channels": channels,
+        "hidden": config.hidden,
+        "beta": f"{config.beta:g}",
+        "likelihood": config.likelihood,
+        t("lesson.s8.params"): f"{model.num_parameters():,}",
+    }
+    st.table(pd.DataFrame([settings], index=["config"]))
+    st.code(_source(DiagonalGaussian.kl_per_dim), language="python")
+
+    st.subheader(t("lesson.s8.training"))
+    st.markdown(t("lesson.s8.training_text", epochs=card.get("epochs", "?"), batch=card.get("batch_size", "?"), lr=card.get("lr", "?")))
+    st.code(training_command(config, card, target.name), language="bash")
+    st.code(_source(VAE.forward), language="python")
+    fig = curves(card.get("history", []))
+    if fig is None:
+        st.info(t("lesson.s8.no_history"))
+    else:
+        st.plotly_chart(fig, key="ls8_curves", width="stretch")
+    show_test_metrics(card)
+
+    st.subheader(t("lesson.s8.generation"))
+    samples = decode(model, prior_samples(config.latent_dim, 10, 0))
+    st.image(widgets.inline(strip(samples)), caption=t("lesson.s8.generation_caption"))
+    st.subheader(t("lesson.s8.display"))
+    if config.latent_dim == 2:
+        left, right = st.columns(2, gap="large")
+        left.plotly_chart(map_of(target), key="ls8_map", width="stretch")
+        manifold = widgets.inline(manifold_png(target.name, target.atlas.weights_sha256))
+        right.image(manifold, caption=t("lesson.s8.manifold_caption"))
+    else:
+        st.markdown(t("lesson.s8.display_pca"))

@@ -1,0 +1,60 @@
+"""Step 6, the reparameterization trick: z = μ + σ·ε on a real test image, step by step and decoded,
+why it lets the gradient through the sampling, and the gradients torch autograd actually computes."""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from ui import widgets
+from ui.i18n import t
+from ui.lesson.common import Lesson, dims, index_input, no_data_note, original, seed_input, who
+from vae import DiagonalGaussian
+from vae.latent import decode
+from vae.lesson import reparameterize_with_grad
+
+TITLE = "lesson.step.6"
+
+
+@st.fragment
+def render(lesson: Lesson, z2: Lesson | None) -> None:
+    st.markdown(t("lesson.s6.intro"))
+    c1, c2 = st.columns(2)
+    row, seed = index_input(lesson, c1), seed_input(c2)
+    image = original(lesson, row)
+    x = image if image is not None else decode(lesson.model, lesson.atlas.mean[row])[0, ..., 0]
+    r = reparameterize_with_grad(lesson.model, x, seed)
+    st.markdown(t("lesson.s6.steps", seed=seed))
+    columns = {"μ": r["mu"], "σ": r["sigma"], "ε": r["eps"], "σ·ε": r["sigma_eps"], "z = μ + σ·ε": r["z"]}
+    table = pd.DataFrame(columns, index=dims(lesson.latent_dim))
+    left, right = st.columns(2, gap="large")
+    left.dataframe(table.style.format("{:.3f}"), width="stretch")
+    images = decode(lesson.model, np.stack([r["mu"], r["z"]]))
+    cols = right.columns(3)
+    cols[0].image(widgets.inline(widgets.enlarge(x, 112)), width=112, caption=t("lesson.input", who=who(lesson, row)))
+    cols[1].image(widgets.inline(widgets.enlarge(images[0], 112)), width=112, caption=t("lesson.s6.decoded_mu"))
+    cols[2].image(widgets.inline(widgets.enlarge(images[1], 112)), width=112, caption=t("lesson.s6.decoded_z"))
+    right.caption(t("lesson.s6.decoded_caption"))
+    no_data_note(lesson)
+
+    st.subheader(t("lesson.s6.why"))
+    st.markdown(t("lesson.s6.why_text"))
+    st.markdown(t("lesson.s6.without"))
+    st.code(t("lesson.s6.diagram_without"), language=None)
+    st.markdown(t("lesson.s6.with"))
+    st.code(t("lesson.s6.diagram_with"), language=None)
+
+    st.subheader(t("lesson.s6.autograd"))
+    st.markdown(t("lesson.s6.autograd_text"))
+    grads = pd.DataFrame({"ε": r["eps"], "∂z/∂μ": r["dz_dmu"], "∂z/∂σ": r["dz_dsigma"]}, index=dims(lesson.latent_dim))
+    left, right = st.columns([2, 3], gap="large")
+    left.dataframe(grads.style.format("{:.4f}"), width="stretch")
+    off_diagonal = float(np.abs(r["jacobian_sigma"] - np.diag(np.diag(r["jacobian_sigma"]))).max())
+    right.metric(t("lesson.s6.max_mu_gap"), f"{float(np.abs(r['dz_dmu'] - 1).max()):.1e}")
+    right.metric(t("lesson.s6.max_sigma_gap"), f"{float(np.abs(r['dz_dsigma'] - r['eps']).max()):.1e}")
+    right.markdown(t("lesson.s6.autograd_result", off=off_diagonal, loss=r["loss_nats"], norm=r["encoder_grad_norm"]))
+    st.code(textwrap.dedent(inspect.getsource(DiagonalGaussian.sample)), language="python")
