@@ -17,7 +17,7 @@ import torch
 from ui import state, widgets
 from ui.figures import DIGIT_COLOURS
 from ui.i18n import current_language, t
-from ui.resources import TestSet, loaded, test_set, zoo
+from ui.resources import ModelKey, TestSet, loaded, loaded_of, model_key, test_set, zoo
 from vae import VAE, DiagonalGaussian
 from vae.atlas import Atlas
 from vae.data import to_tensor
@@ -140,14 +140,14 @@ def dims(d: int) -> list[str]:
 # ---- figures -------------------------------------------------------------------------------
 def map_of(lesson: Lesson) -> go.Figure:
     """The cached map of the lesson's test set (steps 3, 4 and 8); shared read-only, see map_with."""
-    return _cached_map(lesson.name, lesson.atlas.weights_sha256, current_language(), test_set("mnist") is not None)
+    return _cached_map(model_key(lesson.name), current_language(), test_set("mnist") is not None)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _cached_map(name: str, weights_sha256: str, lang: str, has_data: bool) -> go.Figure:
+def _cached_map(key: ModelKey, lang: str, has_data: bool) -> go.Figure:
     """The encoded test set: raw (z₁, z₂) for a 2-D latent space, else PCA; coloured by digit when
     the data is present. Shared read-only: callers build new figures from its traces."""
-    atlas = loaded(name).atlas
+    atlas = loaded_of(key).atlas
     raw = atlas.mean.shape[1] == 2
     coords = atlas.coords("raw" if raw else "pca")  # (N, 2)
     data = test_set("mnist") if has_data else None

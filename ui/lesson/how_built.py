@@ -15,7 +15,7 @@ from plotly.subplots import make_subplots
 from ui import widgets
 from ui.i18n import t
 from ui.lesson.common import PLOT, Lesson, count, map_of, strip
-from ui.resources import loaded
+from ui.resources import ModelKey, loaded_of, model_key
 from vae import VAE, DiagonalGaussian
 from vae.data import to_tensor
 from vae.latent import decode, manifold_grid, prior_samples
@@ -38,9 +38,9 @@ def _source(obj) -> str:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def manifold_png(name: str, weights_sha256: str, n: int = 12, r: float = 2.5) -> bytes:
+def manifold_png(key: ModelKey, n: int = 12, r: float = 2.5) -> bytes:
     """The decoded n×n grid over [−r, r]² of a 2-D latent space (the classic figure of Kingma & Welling)."""
-    return strip(decode(loaded(name).model, manifold_grid((-r, r), (-r, r), n)), n, target=40)
+    return strip(decode(loaded_of(key).model, manifold_grid((-r, r), (-r, r), n)), n, target=40)
 
 
 def curves(history: list[dict]) -> go.Figure | None:
@@ -125,7 +125,7 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
     if config.latent_dim == 2:
         left, right = st.columns(2, gap="large")
         left.plotly_chart(map_of(target), key="ls8_map", width="stretch")
-        manifold = widgets.inline(manifold_png(target.name, target.atlas.weights_sha256))
+        manifold = widgets.inline(manifold_png(model_key(target.name)))
         right.image(manifold, caption=t("lesson.s8.manifold_caption"))
     else:
         st.markdown(t("lesson.s8.display_pca"))
