@@ -159,3 +159,17 @@ def origin_note(sel: Loaded, data: TestSet | None) -> None:
     st.caption(t("sliders.from_test_note", index=index, who=who))
     if data is not None:
         st.image(widgets.inline(widgets.enlarge(data.images[index], 112)), caption=t("sliders.original"), width=112)
+
+
+def start_controls(sel: Loaded, seed_max: int) -> None:
+    """The start points: prior mean, a prior sample (seed), a test image (index), randomise, reset."""
+    n_test = len(sel.atlas.mean)
+    start = {"on_click": apply_start, "width": "stretch"}
+    c1, c2, c3, c4 = st.columns([1, 2, 2, 2], vertical_alignment="bottom")
+    c1.button(t("sliders.from_mean"), key="sl_from_mean", args=(sel, "mean"), help=t("sliders.from_mean_help"), **start)
+    c2.number_input(t("sliders.seed"), 0, seed_max, key="sl_seed", on_change=apply_start, args=(sel, "random"))
+    c2.button(t("sliders.from_random"), key="sl_from_random", args=(sel, "random"), **start)
+    c3.number_input(t("sliders.test_index", n=n_test - 1), 0, n_test - 1, key="sl_index", on_change=apply_start, args=(sel, "test"))
+    c3.button(t("sliders.from_test"), key="sl_from_test", args=(sel, "test"), **start)
+    c4.button(t("sliders.randomise"), key="sl_randomise", args=(sel, "randomise"), icon=":material/casino:", **start)
+    c4.button(t("sliders.reset"), key="sl_reset", args=(sel, "reset"), icon=":material/restart_alt:", **start)
