@@ -39,14 +39,7 @@ with st.expander(t("co.settings"), expanded=False, icon=":material/tune:"):
     if dirs is None:
         st.caption(t("co.no_constraints", name=name))
     else:
-        st.multiselect(
-            t("co.constraints"),
-            dirs.names,
-            format_func=faces.attr_label,
-            key="co_con_attrs",
-            help=t("co.constraints_help"),
-            placeholder=t("faces.choose"),
-        )
+        faces.attribute_picker(dirs, t("co.constraints"), "co_con_attrs", t("co.constraints_help"))
         for attribute in st.session_state.get("co_con_attrs", []):
             st.session_state.setdefault(f"co_con_{attribute}", 1.0)
             st.select_slider(faces.attr_label(attribute), LEVELS, key=f"co_con_{attribute}", format_func=lambda v: t(f"co.level.{v:+.1f}"))

@@ -38,14 +38,7 @@ if base is None:
 
 # ---- which attributes ----------------------------------------------------------------------
 state.from_query("fe_attrs", [a for a in DEFAULT_ATTRIBUTES if a in dirs.names], functools.partial(fe.parse_attrs, dirs))
-st.multiselect(
-    t("fe.attributes"),
-    dirs.names,
-    format_func=faces.attr_label,
-    key="fe_attrs",
-    help=t("fe.attributes_help"),
-    placeholder=t("faces.choose"),
-)
+faces.attribute_picker(dirs, t("fe.attributes"), "fe_attrs", t("fe.attributes_help"))
 state.to_query(fe_attrs=",".join(st.session_state["fe_attrs"]))
 fe.amounts_from_url(dirs)
 

@@ -36,6 +36,11 @@ def directions(name: str) -> AttributeDirections | str:
     return _directions(model_key(name))
 
 
+def attribute_picker(dirs: AttributeDirections, label: str, key: str, help_text: str) -> list[str]:
+    """A multiselect of the model's attributes, by their translated names; returns the chosen ones."""
+    return st.multiselect(label, dirs.names, format_func=attr_label, key=key, help=help_text, placeholder=t("faces.choose"))
+
+
 def attr_label(attribute: str) -> str:
     """'Mouth_Slightly_Open' → 'Mouth slightly open' (or its French name)."""
     key = f"faces.attr.{attribute}"
