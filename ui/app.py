@@ -93,7 +93,7 @@ def _presenter_from_url() -> bool:
     if "presenter" in st.session_state:
         return bool(st.session_state["presenter"])
     try:
-        return state.parse_bool(st.query_params.get("presenter", "0"))
+        return state.parse_bool(state.raw_param("presenter", "bool", "0") or "0")
     except ValueError:
         return False
 

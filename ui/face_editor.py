@@ -34,7 +34,7 @@ def amounts_from_url(dirs: AttributeDirections) -> None:
     if st.session_state.get("_fe_amt_from_url"):
         return
     st.session_state["_fe_amt_from_url"] = True
-    raw = st.query_params.get("fe_amt")
+    raw = state.raw_param("fe_amt")
     if not raw:
         return
     try:

@@ -64,7 +64,7 @@ def _click_from_query(sel: Loaded, projection: str) -> None:
     if st.session_state.get("_map_click_from_url"):
         return
     st.session_state["_map_click_from_url"] = True
-    q = st.query_params
+    q = {name: raw for name in ("point", "x", "y") if (raw := state.raw_param(name)) is not None}
     try:
         if "point" in q:
             index = int(q["point"])

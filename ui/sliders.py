@@ -79,7 +79,7 @@ def ensure_sliders(sel: Loaded) -> None:
         code = np.zeros(latent_dim, np.float32)
         if not st.session_state.get("_sl_z_from_url"):
             st.session_state["_sl_z_from_url"] = True
-            raw = st.query_params.get("sl_z")
+            raw = state.raw_param("sl_z")
             if raw is not None:
                 try:
                     code = parse_code(raw, latent_dim)
