@@ -65,7 +65,7 @@ def test_save_load_round_trip_and_errors(tmp_path, tiny_celeba):
     z, attrs = planted(dim=5)
     d = fit_directions(z, attrs, ["A", "B", "C"], z[:300], attrs[:300])
     folder = save_model(tiny_celeba, tmp_path / "m")
-    from vae.atlas import file_sha256
+    from vae.derived import file_sha256
 
     d.weights_sha256 = file_sha256(folder / "model.safetensors")
     save_directions(d, folder)

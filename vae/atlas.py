@@ -10,7 +10,6 @@ joins those from the data directory at run time.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import sys
 import time
@@ -21,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from scipy.spatial import cKDTree
 from tqdm import tqdm
@@ -29,6 +27,7 @@ from tqdm import tqdm
 from vae.checkpoint import CONFIG_FILE, WEIGHTS_FILE, CheckpointError, load_model
 from vae.config import ConfigError, VAEConfig
 from vae.data import load_split, to_tensor
+from vae.derived import file_sha256, read_derived, refuse_other_weights
 from vae.evaluate import per_sample_terms
 from vae.model import LEGACY_RECON_CONVENTION, RECON_CONVENTIONS, VAE
 from vae.projection import LatentPCA, TSNEMap
@@ -162,10 +161,6 @@ def code_at(atlas: Atlas, projection: str, xy: tuple[float, float], tsne_k: int 
     return MapLocation(code, method, idx, map_distance, latent_distance=float(dist[0]), **spacings)
 
 
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 @contextmanager
 def encoding_progress(model: VAE, total: int, enabled: bool = True) -> Iterator[None]:
     """A progress bar (stderr) over the images that pass through `model`'s encoder inside the block."""
@@ -234,10 +229,8 @@ def build_atlas(model_dir: str | Path, tsne_jobs: int = 2, verbose: bool = True)
 def _refuse_stale(model_dir: Path, path: Path, meta: dict) -> None:
     """An atlas made from other weights, or whose scores use another likelihood convention, is stale."""
     rebuild = f"rebuild it with `python -m vae.atlas {model_dir}`"
-    weights = model_dir / WEIGHTS_FILE
-    stored = meta.get("weights_sha256", "")
-    if stored and weights.exists() and stored != file_sha256(weights):
-        raise CheckpointError(f"{path}: made from other weights than {weights} (stale after a retrain); {rebuild}")
+    if meta.get("weights_sha256"):  # atlases carry it since the first version; an empty one has no claim to check
+        refuse_other_weights(model_dir, path, meta, rebuild)
     try:
         likelihood = VAEConfig.load(model_dir / CONFIG_FILE).likelihood
     except ConfigError:
@@ -252,14 +245,7 @@ def _refuse_stale(model_dir: Path, path: Path, meta: dict) -> None:
 
 def load_atlas(model_dir: str | Path) -> Atlas:
     path = Path(model_dir) / ATLAS_FILE
-    if not path.exists():
-        raise CheckpointError(f"{path}: atlas missing; build it with `python -m vae.atlas {model_dir}`")
-    try:
-        with safe_open(str(path), framework="np") as f:
-            meta = f.metadata() or {}
-            arrays = {k: f.get_tensor(k) for k in f.keys()}
-    except (SafetensorError, OSError, ValueError) as err:
-        raise CheckpointError(f"{path}: not a valid atlas ({err})") from None
+    meta, arrays = read_derived(path, "atlas", f"build it with `python -m vae.atlas {model_dir}`")
     needed = {
         "test_index",
         "mean",

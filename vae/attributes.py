@@ -21,12 +21,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors import SafetensorError, safe_open
 from safetensors.numpy import save_file
 
-from vae.atlas import file_sha256
 from vae.checkpoint import WEIGHTS_FILE, CheckpointError, load_model
 from vae.data import DataError, load_celeba, to_tensor
+from vae.derived import file_sha256, read_derived, refuse_other_weights
 from vae.model import VAE
 
 DIRECTIONS_FILE = "directions.safetensors"
@@ -212,14 +211,7 @@ def load_directions(model_dir: str | Path, check_weights: bool = True) -> Attrib
     model_dir = Path(model_dir)
     path = model_dir / DIRECTIONS_FILE
     rebuild = f"build it with `python -m vae.attributes {model_dir}`"
-    if not path.exists():
-        raise CheckpointError(f"{path}: attribute directions missing; {rebuild}")
-    try:
-        with safe_open(str(path), framework="np") as f:
-            meta = f.metadata() or {}
-            arrays = {k: f.get_tensor(k) for k in f.keys()}
-    except (SafetensorError, OSError, ValueError) as err:
-        raise CheckpointError(f"{path}: not a valid directions file ({err}); {rebuild}") from None
+    meta, arrays = read_derived(path, "directions file", rebuild)
     names = [n for n in meta.get("attribute_names", "").split(",") if n]
     missing = sorted(set(ARRAYS) - set(arrays))
     if missing or not names:
@@ -228,8 +220,8 @@ def load_directions(model_dir: str | Path, check_weights: bool = True) -> Attrib
     if n != len(names) or any(arrays[k].shape[0] != n for k in ARRAYS) or arrays["cosine"].shape != (n, n):
         raise CheckpointError(f"{path}: array shapes do not match its {len(names)} attribute names; {rebuild}")
     sha = meta.get("weights_sha256", "")
-    if check_weights and (model_dir / WEIGHTS_FILE).exists() and sha != file_sha256(model_dir / WEIGHTS_FILE):
-        raise CheckpointError(f"{path}: made for other weights (the model was retrained); re{rebuild}")
+    if check_weights:
+        refuse_other_weights(model_dir, path, meta, "re" + rebuild)
     values = {k: np.asarray(arrays[k], np.float32) for k in ARRAYS}
     for v in values.values():
         v.setflags(write=False)  # shared read-only between sessions
