@@ -48,18 +48,24 @@ def record_media(monkeypatch):
     DEFERRED.clear()
 
 
-def open_page(page: str, model: str, dataset: str = "mnist", query: dict | None = None) -> AppTest:
-    """The app on pages/<page> with `model` picked; `query` are URL parameters of the first request."""
-    at = AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=60)
-    at.session_state["dataset"] = dataset
-    at.session_state["model"] = model
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
+def launch(page: str | None = None, query: dict | None = None, **state) -> AppTest:
+    """The one AppTest launcher: the app with `state` in st.session_state and `query` as the first
+    request's URL parameters, then switched to pages/<page> (when given); no exception on the way."""
+    at = AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=90)
+    at.query_params.update(query or {})
+    for k, v in state.items():
+        at.session_state[k] = v
     at.run()
-    at.switch_page(f"pages/{page}")
-    at.run()
+    if page:
+        at.switch_page(f"pages/{page}")
+        at.run()
     assert not at.exception, at.exception
     return at
+
+
+def open_page(page: str, model: str, dataset: str = "mnist", query: dict | None = None) -> AppTest:
+    """The app on pages/<page> with `model` picked; `query` are URL parameters of the first request."""
+    return launch(page, query, dataset=dataset, model=model)
 
 
 def image_urls(at: AppTest) -> list[str]:

@@ -5,20 +5,9 @@ import sys
 
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest_media import launch as app
 from tests.conftest import MODELS_DIR, REPO, needs
 from ui.map_view import MapClick
-
-
-def app(page: str | None = None, **state) -> AppTest:
-    at = AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=60)
-    for k, v in state.items():
-        at.session_state[k] = v
-    at.run()
-    if page:
-        at.switch_page(f"pages/{page}")
-        at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def test_vae_package_never_imports_streamlit():
