@@ -40,6 +40,7 @@ from harness.browser import (
     map_empty_spot,
     map_spot,
     new_page,
+    print_report,
     rss_kib,
     streamlit_server,
     wait_for_app,
@@ -235,15 +236,7 @@ def report(r: dict) -> None:
         rows.append(("    tour duration", fmt(m["seconds"], "s", 1)))
         if m["errors"]:
             rows.append(("    pages that failed", f"{len(m['errors'])}: {'; '.join(m['errors'][:5])}"))
-    width = max(len(a) for a, _ in rows)
-    print()
-    for a, b in rows:
-        print(f"{a:<{width}}  {b}")
-    print(
-        f"\nmachine: {r['machine']['cpus']} CPUs, load average {r['machine']['load_start']} at start, {r['machine'].get('load_end')} at end"
-    )
-    if r.get("incomplete"):
-        print(f"INCOMPLETE: {r['incomplete']}")
+    print_report(rows, r["machine"], incomplete=r.get("incomplete"))
 
 
 def main() -> int:

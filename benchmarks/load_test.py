@@ -51,6 +51,7 @@ from harness.browser import (
     MAP_DRAG,
     MAP_HIT,
     MAP_POINTS,
+    print_report,
     rss_kib,
     streamlit_server,
 )
@@ -479,18 +480,9 @@ def report(r: dict) -> None:
             (f"server RSS growth after warm-up ({m['warmup']})", f"{m['warm'] or 0:,.0f} → {m['end']:,.0f} MiB = {growth} (goal < 10 %)")
         )
         rows.append(("RSS curve (interactions: MiB)", "  ".join(f"{n}: {mib:.0f}" for n, mib in curve)))
-    width = max(len(x) for x, _ in rows)
-    print(f"\n{head}\n{'=' * len(head)}")
-    for x, y in rows:
-        print(f"{x:<{width}}  {y}")
+    print_report(rows, r["machine"], head, f"; models: {', '.join(r['models'])}", r.get("incomplete"))
     for e in r["errors"]["list"][:10]:
         print(f"  - [{e['t_s']} s] session {e['session']} {e['where']}: {e['kind']}: {e['detail'][:150]}")
-    m = r["machine"]
-    print(
-        f"machine: {m['cpus']} CPUs, load average {m['load_start']} at start, {m.get('load_end')} at end; models: {', '.join(r['models'])}"
-    )
-    if r.get("incomplete"):
-        print(f"INCOMPLETE: {r['incomplete']}")
 
 
 def main() -> int:

@@ -330,3 +330,16 @@ def images_loaded(page, selector: str = IMAGE, timeout_ms: int = 30_000) -> list
         "s => [...document.querySelectorAll(s)].every(i => i.complete && i.naturalWidth > 0)", arg=selector, timeout=timeout_ms
     )
     return images.evaluate_all("l => l.map(i => ({src: i.src, width: i.naturalWidth}))")
+
+
+def print_report(
+    rows: list[tuple[str, str]], machine: dict, head: str | None = None, extra: str = "", incomplete: str | None = None
+) -> None:
+    """A benchmark's figures as aligned "what  figure" rows, then the machine line (CPUs, load average)."""
+    width = max(len(a) for a, _ in rows)
+    print(f"\n{head}\n{'=' * len(head)}" if head else "")
+    for a, b in rows:
+        print(f"{a:<{width}}  {b}")
+    print(f"machine: {machine['cpus']} CPUs, load average {machine['load_start']} at start, {machine.get('load_end')} at end{extra}")
+    if incomplete:
+        print(f"INCOMPLETE: {incomplete}")
