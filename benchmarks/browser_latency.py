@@ -25,7 +25,6 @@ import os
 import platform
 import random
 import signal
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -43,6 +42,7 @@ from harness.browser import (
     print_report,
     rss_kib,
     streamlit_server,
+    summary,
     wait_for_app,
     wait_new_image,
 )
@@ -62,24 +62,6 @@ STEP_TIMEOUT_MS = 30_000
 
 class OutOfTime(Exception):
     pass
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (q in [0, 100])."""
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))]
-
-
-def summary(values: list[float]) -> dict:
-    if not values:
-        return {"n": 0}
-    return {
-        "n": len(values),
-        "p50": statistics.median(values),
-        "p95": percentile(values, 95),
-        "max": max(values),
-        "mean": statistics.fmean(values),
-    }
 
 
 def zoo_models() -> list[tuple[str, str]]:

@@ -35,7 +35,6 @@ import os
 import platform
 import random
 import signal
-import statistics
 import sys
 import time
 import traceback
@@ -54,6 +53,7 @@ from harness.browser import (
     print_report,
     rss_kib,
     streamlit_server,
+    summary,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -118,18 +118,6 @@ def cpu_seconds(pid: int) -> float:
         except OSError:
             pass
     return total
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (q in [0, 100])."""
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))]
-
-
-def summary(values: list[float]) -> dict:
-    if not values:
-        return {"n": 0}
-    return {"n": len(values), "p50": statistics.median(values), "p95": percentile(values, 95), "max": max(values)}
 
 
 class Run:

@@ -8,6 +8,7 @@ import collections
 import contextlib
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -343,3 +344,22 @@ def print_report(
     print(f"machine: {machine['cpus']} CPUs, load average {machine['load_start']} at start, {machine.get('load_end')} at end{extra}")
     if incomplete:
         print(f"INCOMPLETE: {incomplete}")
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in [0, 100])."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+def summary(values: list[float]) -> dict:
+    """n, p50, p95, max and mean of a benchmark's samples ({"n": 0} when there are none)."""
+    if not values:
+        return {"n": 0}
+    return {
+        "n": len(values),
+        "p50": statistics.median(values),
+        "p95": percentile(values, 95),
+        "max": max(values),
+        "mean": statistics.fmean(values),
+    }
