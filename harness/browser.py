@@ -137,6 +137,21 @@ def streamlit_server(env: dict | None = None, timeout: float = 60.0, warm_up: bo
 LOOPBACK_ONLY = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"
 
 
+@contextlib.contextmanager
+def app_in_chromium(width: int = 1400, height: int = 1000, timeout_ms: int = 60_000, env: dict | None = None):
+    """A dashboard server and one headless Chromium page on it: yields (base url, page)."""
+    from playwright.sync_api import sync_playwright
+
+    with streamlit_server(env) as (url, _), sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = new_page(browser, width, height)
+            page.set_default_timeout(timeout_ms)
+            yield url, page
+        finally:
+            browser.close()
+
+
 def launch_chromium(playwright, extra_args: tuple[str, ...] = ()):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args], headless=True)
 

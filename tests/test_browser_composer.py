@@ -20,9 +20,9 @@ pytestmark = pytest.mark.browser
 
 require_browser()
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
-from harness.browser import images_loaded, launch_chromium, new_page, streamlit_server, wait_for_app  # noqa: E402
+from harness.browser import app_in_chromium, images_loaded, wait_for_app  # noqa: E402
 
 MODEL = "celeba-z64"
 if not (REPO / "models" / MODEL / "atlas.safetensors").exists():
@@ -50,67 +50,55 @@ def tick(page, i: int) -> None:
 
 
 def test_tick_two_faces_breed_and_undo():
-    with streamlit_server() as (url, _), sync_playwright() as p:
-        browser = launch_chromium(p)
-        try:
-            page = new_page(browser, 1400, 1100)
-            page.set_default_timeout(TIMEOUT_MS)
-            page.goto(f"{url}/composer?dataset=celeba&model={MODEL}&co_seed=3&co_pop=12")
-            wait_for_app(page, TIMEOUT_MS)
-            assert page.locator(EXCEPTION).count() == 0
-            first = grid_srcs(page)
-            assert len(first) == 12 and generation(page) == 1
-            tick(page, 2)
-            tick(page, 5)
-            expect(page.locator(".st-key-composer_breed button")).to_contain_text("2")
-            if SCREENSHOTS:
-                page.screenshot(path=f"{SCREENSHOTS}/composer-picked.png", full_page=True)
-            page.locator(".st-key-composer_breed button").click()
-            expect(page.locator('[class*="st-key-composer_status"]')).to_contain_text("2")
-            wait_for_app(page, TIMEOUT_MS)
-            second = grid_srcs(page)
-            assert generation(page) == 2 and len(second) == 12
-            assert len(set(second) - set(first)) >= 11, "a new generation shows new faces"
-            assert not page.locator(".st-key-cmp_sel_2 input").is_checked()  # picks cleared for the new round
-            assert page.locator(EXCEPTION).count() == 0
-            assert "co_seed=3" in page.url and "co_pop=12" in page.url
-            if SCREENSHOTS:
-                page.screenshot(path=f"{SCREENSHOTS}/composer-bred.png", full_page=True)
-            page.locator(".st-key-composer_undo button").click()
-            expect(page.locator('[class*="st-key-composer_status"]')).to_contain_text("1")
-            wait_for_app(page, TIMEOUT_MS)
-            assert generation(page) == 1
-            assert page.locator(".st-key-cmp_sel_2 input").is_checked() and page.locator(".st-key-cmp_sel_5 input").is_checked()
-            assert len(grid_srcs(page)) == 12
-        finally:
-            browser.close()
+    with app_in_chromium(1400, 1100, TIMEOUT_MS) as (url, page):
+        page.goto(f"{url}/composer?dataset=celeba&model={MODEL}&co_seed=3&co_pop=12")
+        wait_for_app(page, TIMEOUT_MS)
+        assert page.locator(EXCEPTION).count() == 0
+        first = grid_srcs(page)
+        assert len(first) == 12 and generation(page) == 1
+        tick(page, 2)
+        tick(page, 5)
+        expect(page.locator(".st-key-composer_breed button")).to_contain_text("2")
+        if SCREENSHOTS:
+            page.screenshot(path=f"{SCREENSHOTS}/composer-picked.png", full_page=True)
+        page.locator(".st-key-composer_breed button").click()
+        expect(page.locator('[class*="st-key-composer_status"]')).to_contain_text("2")
+        wait_for_app(page, TIMEOUT_MS)
+        second = grid_srcs(page)
+        assert generation(page) == 2 and len(second) == 12
+        assert len(set(second) - set(first)) >= 11, "a new generation shows new faces"
+        assert not page.locator(".st-key-cmp_sel_2 input").is_checked()  # picks cleared for the new round
+        assert page.locator(EXCEPTION).count() == 0
+        assert "co_seed=3" in page.url and "co_pop=12" in page.url
+        if SCREENSHOTS:
+            page.screenshot(path=f"{SCREENSHOTS}/composer-bred.png", full_page=True)
+        page.locator(".st-key-composer_undo button").click()
+        expect(page.locator('[class*="st-key-composer_status"]')).to_contain_text("1")
+        wait_for_app(page, TIMEOUT_MS)
+        assert generation(page) == 1
+        assert page.locator(".st-key-cmp_sel_2 input").is_checked() and page.locator(".st-key-cmp_sel_5 input").is_checked()
+        assert len(grid_srcs(page)) == 12
 
 
 def test_composer_face_goes_to_the_editor_and_back():
     """The chosen face opens in the face editor (source: the composer), and an edited face seeds the composer."""
-    with streamlit_server() as (url, _), sync_playwright() as p:
-        browser = launch_chromium(p)
-        try:
-            page = new_page(browser, 1400, 1100)
-            page.set_default_timeout(TIMEOUT_MS)
-            page.goto(f"{url}/composer?dataset=celeba&model={MODEL}&co_seed=8")
-            wait_for_app(page, TIMEOUT_MS)
-            tick(page, 6)
-            expect(page.get_by_text("Chosen face: 7")).to_be_visible()
-            page.locator(".st-key-co_to_editor button").click()
-            page.wait_for_url(re.compile(r"/face_editor"))
-            wait_for_app(page, TIMEOUT_MS)
-            assert page.locator(EXCEPTION).count() == 0
-            expect(page.locator('[data-testid="stMain"] h1').first).to_have_text("Face attributes")
-            expect(page.locator('.st-key-fe_source [role="radio"][aria-checked="true"]')).to_have_text("From the composer")
-            assert "fe_source=composer" in page.url
-            images_loaded(page)
-            if SCREENSHOTS:
-                page.screenshot(path=f"{SCREENSHOTS}/editor-from-composer.png", full_page=True)
-            page.locator(".st-key-fe_to_composer").get_by_role("button", name="Breed faces from this one").click()
-            page.wait_for_url(re.compile(r"/composer"))
-            wait_for_app(page, TIMEOUT_MS)
-            assert page.locator(EXCEPTION).count() == 0
-            assert generation(page) == 1 and len(grid_srcs(page)) == 16
-        finally:
-            browser.close()
+    with app_in_chromium(1400, 1100, TIMEOUT_MS) as (url, page):
+        page.goto(f"{url}/composer?dataset=celeba&model={MODEL}&co_seed=8")
+        wait_for_app(page, TIMEOUT_MS)
+        tick(page, 6)
+        expect(page.get_by_text("Chosen face: 7")).to_be_visible()
+        page.locator(".st-key-co_to_editor button").click()
+        page.wait_for_url(re.compile(r"/face_editor"))
+        wait_for_app(page, TIMEOUT_MS)
+        assert page.locator(EXCEPTION).count() == 0
+        expect(page.locator('[data-testid="stMain"] h1').first).to_have_text("Face attributes")
+        expect(page.locator('.st-key-fe_source [role="radio"][aria-checked="true"]')).to_have_text("From the composer")
+        assert "fe_source=composer" in page.url
+        images_loaded(page)
+        if SCREENSHOTS:
+            page.screenshot(path=f"{SCREENSHOTS}/editor-from-composer.png", full_page=True)
+        page.locator(".st-key-fe_to_composer").get_by_role("button", name="Breed faces from this one").click()
+        page.wait_for_url(re.compile(r"/composer"))
+        wait_for_app(page, TIMEOUT_MS)
+        assert page.locator(EXCEPTION).count() == 0
+        assert generation(page) == 1 and len(grid_srcs(page)) == 16
