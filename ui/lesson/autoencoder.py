@@ -10,7 +10,7 @@ import streamlit as st
 
 from ui import widgets
 from ui.i18n import t
-from ui.lesson.common import PLOT, Lesson, dims, index_input, no_data_note, original, posterior_of, seed_input, strip, who
+from ui.lesson.common import PLOT, Lesson, dims, image_and_seed, no_data_note, original, posterior_of, strip, who
 from vae.latent import decode
 from vae.lesson import posterior_samples
 
@@ -48,8 +48,7 @@ def posterior_plane(mu: np.ndarray, sigma: np.ndarray, samples: np.ndarray) -> g
 @st.fragment
 def render(lesson: Lesson, z2: Lesson | None) -> None:
     st.markdown(t("lesson.s1.intro"))
-    c1, c2 = st.columns(2)
-    row, seed = index_input(lesson, c1), seed_input(c2)
+    row, seed = image_and_seed(lesson)
     posterior = posterior_of(lesson, row)
     mu, sigma = posterior.mean[0].numpy(), posterior.std[0].numpy()
     samples = posterior_samples(mu, posterior.logvar[0].numpy(), N_POSTERIOR_SAMPLES, seed)

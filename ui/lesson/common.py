@@ -86,6 +86,12 @@ def seed_input(where=st) -> int:
     return int(st.session_state["ls_seed"])
 
 
+def image_and_seed(lesson: Lesson) -> tuple[int, int]:
+    """The test image and the sampling seed, side by side (steps 1 and 6)."""
+    c1, c2 = st.columns(2)
+    return index_input(lesson, c1), seed_input(c2)
+
+
 def slider(key: str, label: str, lo: float, hi: float, default: float, where=st, step: float = 0.01) -> float:
     """A float slider whose value lives in the URL under `key` (rounded to the slider's step)."""
     state.from_query(key, default, lambda raw: round(state.parse_float(lo, hi)(raw), 2))

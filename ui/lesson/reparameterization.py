@@ -12,7 +12,7 @@ import streamlit as st
 
 from ui import widgets
 from ui.i18n import t
-from ui.lesson.common import Lesson, dims, index_input, no_data_note, original, seed_input, who
+from ui.lesson.common import Lesson, dims, image_and_seed, no_data_note, original, who
 from vae import DiagonalGaussian
 from vae.latent import decode
 from vae.lesson import reparameterize_with_grad
@@ -23,8 +23,7 @@ TITLE = "lesson.step.6"
 @st.fragment
 def render(lesson: Lesson, z2: Lesson | None) -> None:
     st.markdown(t("lesson.s6.intro"))
-    c1, c2 = st.columns(2)
-    row, seed = index_input(lesson, c1), seed_input(c2)
+    row, seed = image_and_seed(lesson)
     image = original(lesson, row)
     x = image if image is not None else decode(lesson.model, lesson.atlas.mean[row])[0, ..., 0]
     r = reparameterize_with_grad(lesson.model, x, seed)
