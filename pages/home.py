@@ -14,14 +14,13 @@ st.title(t("home.title"))
 st.markdown(t("home.intro"))
 rows = []
 for e in zoo():
-    test = e.card.get("test", {})
     rows.append(
         {
             t("compare.col.model"): e.name,
             t("compare.col.dataset"): e.dataset or "?",
             "latent_dim": e.config.latent_dim if e.config else None,
             "β": e.config.beta if e.config else None,
-            t("compare.col.neg_elbo"): test.get("neg_elbo_nats"),
+            t("compare.col.neg_elbo"): e.card.test.neg_elbo_nats if e.card else None,
             t("compare.col.status"): t("home.available") if e.available else f"{t('home.unavailable')}: {e.error}",
         }
     )

@@ -22,7 +22,6 @@ sel = current()
 atlas, model, name = sel.atlas, sel.model, sel.name
 dataset, latent_dim = model.config.dataset, model.config.latent_dim
 key = model_key(name)
-card = next((e.card for e in zoo() if e.name == name), {})
 data = test_set(dataset)
 nats = t("kr.nats")
 

@@ -1,17 +1,24 @@
 """Model folders: safetensors round trip, strict config, clear refusals of broken checkpoints."""
 
+import dataclasses
 import json
 import pickle
 
 import pytest
 import torch
 
-from vae import CheckpointError, VAEConfig, load_model, save_model
+import vae.config
+from tests.card_samples import sample_card
+from tests.conftest import MODELS_DIR
+from vae import CheckpointError, VAEConfig, load_card, load_model, save_model
 from vae.checkpoint import atomic_folder
+from vae.config import CONFIG_SCHEMA_VERSION, ConfigError
+from vae.schema import added_in
 
 
 def test_save_load_round_trip_gives_identical_outputs(tiny_mnist, tmp_path):
-    save_model(tiny_mnist, tmp_path / "m", card={"dataset": "mnist"})
+    card = sample_card(latent_dim=3, parameter_count=tiny_mnist.num_parameters())
+    save_model(tiny_mnist, tmp_path / "m", card=card)
     loaded = load_model(tmp_path / "m")
     assert not loaded.training and next(loaded.parameters()).dtype == torch.float32
     assert loaded.config == tiny_mnist.config
@@ -22,7 +29,9 @@ def test_save_load_round_trip_gives_identical_outputs(tiny_mnist, tmp_path):
     with torch.inference_mode():
         assert torch.equal(loaded.encode(x).mean, tiny_mnist.encode(x).mean)
         assert torch.equal(loaded.decode(z), tiny_mnist.decode(z))
-    assert json.loads((tmp_path / "m" / "card.json").read_text()) == {"dataset": "mnist"}
+    assert load_card(tmp_path / "m") == card
+    assert json.loads((tmp_path / "m" / "card.json").read_text()) == card.to_dict()
+    assert json.loads((tmp_path / "m" / "config.json").read_text())["schema_version"] == CONFIG_SCHEMA_VERSION
 
 
 def test_gaussian_sigma_survives_round_trip(tiny_celeba, tmp_path):
@@ -49,6 +58,44 @@ def test_missing_config_key_is_refused(saved):
     (saved / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(CheckpointError, match="missing config key.*beta"):
         load_model(saved)
+
+
+def test_newer_config_version_is_refused(saved):
+    cfg = json.loads((saved / "config.json").read_text())
+    cfg["schema_version"] = CONFIG_SCHEMA_VERSION + 1
+    (saved / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(CheckpointError, match=f"config schema_version {CONFIG_SCHEMA_VERSION + 1} is newer than this code reads"):
+        load_model(saved)
+
+
+@pytest.mark.parametrize("folder", sorted(p.parent for p in MODELS_DIR.glob("*/config.json")), ids=lambda p: p.name)
+def test_shipped_configs_without_a_version_load_and_write_it(folder):
+    data = json.loads((folder / "config.json").read_text())
+    config = VAEConfig.load(folder / "config.json")
+    assert config.schema_version == CONFIG_SCHEMA_VERSION
+    assert config.to_dict() == {"schema_version": CONFIG_SCHEMA_VERSION, **data}
+    assert VAEConfig.from_dict(config.to_dict()) == config
+
+
+@dataclasses.dataclass
+class ConfigWithDropout(VAEConfig):
+    """VAEConfig as it would be once a field is added in schema version 2."""
+
+    dropout: float = added_in(2, 0.0)
+
+
+def test_a_field_added_later_reads_as_its_default_from_older_configs(monkeypatch):
+    monkeypatch.setattr(vae.config, "CONFIG_SCHEMA_VERSION", 2)
+    old = json.loads((MODELS_DIR / "mnist-z2" / "config.json").read_text())  # version 1: no schema_version
+    assert ConfigWithDropout.from_dict(old).dropout == 0.0
+    assert ConfigWithDropout.from_dict({**old, "schema_version": 1}).dropout == 0.0
+    assert ConfigWithDropout.from_dict({**old, "schema_version": 2, "dropout": 0.1}).dropout == 0.1
+    with pytest.raises(ConfigError, match=r"missing config key\(s\) \['dropout'\]"):  # a version-2 file must have it
+        ConfigWithDropout.from_dict({**old, "schema_version": 2})
+    with pytest.raises(ConfigError, match=r"missing config key\(s\) \['beta'\]"):  # a version-1 key is still required
+        ConfigWithDropout.from_dict({k: v for k, v in old.items() if k != "beta"})
+    with pytest.raises(ConfigError, match=r"unknown config key\(s\) \['dropuot'\]"):
+        ConfigWithDropout.from_dict({**old, "dropuot": 0.1})
 
 
 def test_bad_config_value_is_refused(saved):

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.card_samples import sample_card
 from tests.conftest import MODELS_DIR
 from vae.compare import (
     dataset_entries,
@@ -27,25 +28,7 @@ from vae.zoo import ZooEntry, scan
 
 def entry(name, dataset="mnist", latent_dim=4, beta=1.0, kl=10.0, recon=90.0, error=None, config=True):
     cfg = VAEConfig(dataset=dataset, latent_dim=latent_dim, beta=beta) if config else None
-    card = {
-        "test": {
-            "kl_nats": kl,
-            "recon_nats": recon,
-            "neg_elbo_nats": kl + recon,
-            "psnr_db": 20.0,
-            "iw_bound_nats": kl + recon - 3,
-            "iw_images_neg_elbo_nats": kl + recon + 1,
-        },
-        "active_units": latent_dim - 1,
-        "parameter_count": 1234,
-        "epochs": 3,
-        "training_seconds": 90.0,
-        "kl_per_dim_nats": [0.5, 3.0, 0.01, 1.0][:latent_dim],
-        "history": [
-            {"epoch": 1, "train_recon_nats": 120.0, "train_kl_nats": 5.0, "test_recon_nats": 100.0, "test_kl_nats": 6.0},
-            {"epoch": 2, "train_recon_nats": 100.0, "train_kl_nats": 7.0, "test_recon_nats": 95.0, "test_kl_nats": 8.0},
-        ],
-    }
+    card = sample_card(latent_dim, kl, recon, name=name, dataset=dataset, beta=beta, epochs=3)
     return ZooEntry(name, Path(name), cfg, card, error)
 
 
@@ -56,6 +39,7 @@ def test_rate_distortion_takes_available_models_of_the_dataset_from_their_cards(
         entry("c", dataset="celeba", latent_dim=2),
         entry("broken", error="weights missing"),
         entry("unreadable", config=False, error="bad config"),
+        ZooEntry("no-card", Path("no-card"), VAEConfig(), None),
     ]
     points = rate_distortion(entries, "mnist")
     assert [(p.name, p.latent_dim, p.beta, p.rate_nats, p.distortion_nats) for p in points] == [
@@ -63,7 +47,7 @@ def test_rate_distortion_takes_available_models_of_the_dataset_from_their_cards(
         ("b", 2, 4.0, 3, 120),
     ]
     # the table lists the dataset's models and the folders whose dataset is unknown
-    assert [e.name for e in dataset_entries(entries, "mnist")] == ["a", "b", "broken", "unreadable"]
+    assert [e.name for e in dataset_entries(entries, "mnist")] == ["a", "b", "broken", "unreadable", "no-card"]
     assert [e.name for e in dataset_entries(entries, "celeba")] == ["c", "unreadable"]
 
 
@@ -86,9 +70,12 @@ def test_metrics_row_equals_the_card_and_carries_the_error():
         "training_minutes": 1.5,
         "error": None,
     }
-    broken = metrics_row(ZooEntry("x", Path("x"), None, {}, "config.json is missing"))
-    assert broken["model"] == "x" and broken["error"] == "config.json is missing"
+    broken = metrics_row(ZooEntry("x", Path("x"), None, None, "config.json is missing"))
+    assert broken.keys() == row.keys() and broken["model"] == "x" and broken["error"] == "config.json is missing"
     assert all(broken[k] is None for k in broken if k not in ("model", "error"))
+    no_card = metrics_row(ZooEntry("y", Path("y"), VAEConfig(latent_dim=4), None))
+    assert no_card.keys() == row.keys() and no_card["latent_dim"] == 4
+    assert all(no_card[k] is None for k in no_card if k not in ("model", "latent_dim", "beta"))
 
 
 def test_fixed_test_indices_first_of_each_digit_or_first_images_or_seeded():
@@ -131,7 +118,9 @@ def test_history_and_kl_per_dim_from_the_card():
     card = entry("a").card
     series = history_series(card)
     assert series["epoch"].tolist() == [1, 2] and series["test_kl_nats"].tolist() == [6.0, 8.0]
-    assert history_series({}) == {}
+    assert series["seconds"].tolist() == [45.0, 45.0] and set(series) == set(card.history[0].__dataclass_fields__)
+    assert history_series(None) == {} and history_series(sample_card(history=[])) == {}
+    assert kl_per_dim(None)[1].size == 0
     dims, values = kl_per_dim(card)
     assert dims.tolist() == [0, 1, 2, 3] and values.tolist() == [0.5, 3.0, 0.01, 1.0]
     dims, values = kl_per_dim(card, sort=True)
@@ -145,8 +134,8 @@ def test_real_cards_give_the_rate_distortion_points():
     points = {p.name: p for p in rate_distortion(entries, "mnist")}
     for e in entries:
         if e.available and e.dataset == "mnist":
-            assert points[e.name].rate_nats == e.card["test"]["kl_nats"]
-            assert points[e.name].distortion_nats == e.card["test"]["recon_nats"]
+            assert points[e.name].rate_nats == e.card.test.kl_nats
+            assert points[e.name].distortion_nats == e.card.test.recon_nats
             assert len(kl_per_dim(e.card)[1]) == e.config.latent_dim
             # the card's −ELBO is the sum of its two terms
-            assert e.card["test"]["neg_elbo_nats"] == pytest.approx(points[e.name].rate_nats + points[e.name].distortion_nats, rel=1e-6)
+            assert e.card.test.neg_elbo_nats == pytest.approx(points[e.name].rate_nats + points[e.name].distortion_nats, rel=1e-6)

@@ -3,8 +3,10 @@
 import numpy as np
 import pytest
 
+from tests.card_samples import sample_card
 from vae.explore_ops import (
     as_hwc,
+    card_activity,
     crossfade,
     dims_by_kl,
     display_scale,
@@ -15,19 +17,29 @@ from vae.explore_ops import (
     snap_code,
     traversal_values,
 )
+from vae.latent import unit_activity
 
 
 def test_kl_per_dim_prefers_the_card_and_otherwise_matches_the_closed_form():
     rng = np.random.default_rng(0)
     mean, logvar = rng.normal(size=(500, 3)), rng.normal(scale=0.3, size=(500, 3))
-    assert kl_per_dim({"kl_per_dim_nats": [1.0, 2.0, 3.0]}, mean, logvar).tolist() == [1.0, 2.0, 3.0]
-    computed = kl_per_dim({"kl_per_dim_nats": [1.0]}, mean, logvar)  # wrong length: ignored
+    assert kl_per_dim(sample_card(kl_per_dim_nats=[1.0, 2.0, 3.0]), mean, logvar).tolist() == [1.0, 2.0, 3.0]
+    computed = kl_per_dim(sample_card(kl_per_dim_nats=[1.0]), mean, logvar)  # wrong length: ignored
+    np.testing.assert_array_equal(kl_per_dim(None, mean, logvar), computed)  # no card
     torch = pytest.importorskip("torch")
     q = torch.distributions.Normal(torch.tensor(mean), torch.tensor(np.exp(0.5 * logvar)))
     expected = torch.distributions.kl_divergence(q, torch.distributions.Normal(0.0, 1.0)).mean(0).numpy()
     np.testing.assert_allclose(computed, expected, rtol=1e-6)
     # a dimension whose posterior equals the prior carries no information
-    assert kl_per_dim({}, np.zeros((10, 1)), np.zeros((10, 1)))[0] == 0
+    assert kl_per_dim(None, np.zeros((10, 1)), np.zeros((10, 1)))[0] == 0
+
+
+def test_card_activity_prefers_the_card_and_otherwise_the_atlas():
+    mean = np.random.default_rng(0).normal(size=(200, 3))
+    assert card_activity(sample_card(unit_activity=[0.5, 0.0, 2.0]), mean).tolist() == [0.5, 0.0, 2.0]
+    from_atlas = unit_activity(mean)
+    for card in (None, sample_card(unit_activity=None), sample_card(unit_activity=[1.0])):  # none, or the wrong length
+        np.testing.assert_array_equal(card_activity(card, mean), from_atlas)
 
 
 def test_dims_by_kl_descending_and_stable():

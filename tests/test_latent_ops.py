@@ -127,7 +127,7 @@ def test_one_definition_of_inactive_and_what_an_inactive_unit_still_does():
     for name in ("mnist-z64", "mnist-z16-beta8"):
         card, model, atlas = load_card(MODELS_DIR / name), load_model(MODELS_DIR / name), load_atlas(MODELS_DIR / name)
         usage = unit_usage(model, card, atlas.mean)
-        assert int(usage.active.sum()) == card["active_units"] == int(active_mask(unit_activity(atlas.mean)).sum())
+        assert int(usage.active.sum()) == card.active_units == int(active_mask(unit_activity(atlas.mean)).sum())
         assert (usage.effect_pixels[usage.active] == -1).all() and (usage.effect_pixels[~usage.active] >= 0).all()
     # β = 8 has inactive units that still move the picture: count the pixels by hand for one of them
     d = int(np.flatnonzero(~usage.active)[np.argmax(usage.effect_pixels[~usage.active])])

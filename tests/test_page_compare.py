@@ -9,26 +9,18 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import MODELS_DIR, REPO, needs
+from tests.apptest_media import launch
+from tests.conftest import MODELS_DIR, needs
 from ui.resources import model_key, zoo_at
 from ui.zoo_figures import reconstructions
+from vae.card import ModelCard
 from vae.checkpoint import load_model
 from vae.compare import dataset_entries, fixed_test_indices, reconstruct
 from vae.data import data_root, load_mnist
 
-PAGE = "pages/compare_models.py"
-
 
 def app(query: dict | None = None, **state) -> AppTest:
-    at = AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=90)
-    at.query_params.update(query or {})
-    for k, v in state.items():
-        at.session_state[k] = v
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return launch("compare_models.py", query, **state)
 
 
 def image_rows(at: AppTest) -> list[tuple[str, str]]:
@@ -45,7 +37,7 @@ def sections(at: AppTest, names: list[str]) -> tuple[list, list, list]:
     return originals, model_rows[:half], model_rows[half:]
 
 
-def card_table(entries) -> dict[str, dict]:
+def card_table(entries) -> dict[str, ModelCard | None]:
     return {e.name: e.card for e in entries}
 
 
@@ -59,18 +51,18 @@ def test_mnist_table_reconstructions_and_samples_one_row_per_model(real_root):
     cards = card_table(entries)
     for _, row in table.iterrows():
         card = cards[row["Model"]]
-        if not card:
+        if card is None:
             continue
-        test = card["test"]
-        assert row["Reconstruction (nats)"] == test["recon_nats"] and row["KL (nats)"] == test["kl_nats"]
-        assert row["−ELBO (nats)"] == test["neg_elbo_nats"] and row["IW bound k=500, first 1,000 (nats)"] == test["iw_bound_nats"]
+        test = card.test
+        assert row["Reconstruction (nats)"] == test.recon_nats and row["KL (nats)"] == test.kl_nats
+        assert row["−ELBO (nats)"] == test.neg_elbo_nats and row["IW bound k=500, first 1,000 (nats)"] == test.iw_bound_nats
         # the bound and the −ELBO it is compared with are taken on the same images (issue #10, item 4)
-        assert test["iw_images"] == 1000 and row["−ELBO, first 1,000 (nats)"] == test["iw_images_neg_elbo_nats"]
-        assert test["iw_bound_nats"] < test["iw_images_neg_elbo_nats"]
-        assert row["PSNR (dB)"] == test["psnr_db"] and row["Active units"] == card["active_units"]
-        assert row["Parameters"] == card["parameter_count"] and row["Epochs"] == card["epochs"]
-        assert row["Training (min)"] == pytest.approx(card["training_seconds"] / 60)
-        assert row["latent_dim"] == card["latent_dim"] and row["β"] == card["beta"]
+        assert test.iw_images == 1000 and row["−ELBO, first 1,000 (nats)"] == test.iw_images_neg_elbo_nats
+        assert test.iw_bound_nats < test.iw_images_neg_elbo_nats
+        assert row["PSNR (dB)"] == test.psnr_db and row["Active units"] == card.active_units
+        assert row["Parameters"] == card.parameter_count and row["Epochs"] == card.epochs
+        assert row["Training (min)"] == pytest.approx(card.training_seconds / 60)
+        assert row["latent_dim"] == card.latent_dim and row["β"] == card.beta
     originals, recon, samples = sections(at, available)
     assert len(originals) == 1 and originals[0][0] == "Originals · 0 · 1 · 2 · 3 · 4 · 5 · 6 · 7"
     assert [c.split(" · ")[0] for c, _ in recon] == available

@@ -2,32 +2,24 @@
 rate–distortion plane of the zoo (a click selects the model), training curves, KL per dimension;
 a broken model folder and a missing data directory."""
 
+import dataclasses
 import json
 import shutil
 
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest_media import arr, chart
-from tests.conftest import MODELS_DIR, REPO, needs
+from tests.apptest_media import arr, chart, launch
+from tests.conftest import MODELS_DIR, needs
 from ui.resources import zoo_at
 from ui.zoo_figures import pick_model
 from vae.atlas import load_atlas
 from vae.checkpoint import load_card
 from vae.compare import rate_distortion
 
-PAGE = "pages/kl_vs_recon.py"
-
 
 def app(**state) -> AppTest:
-    at = AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=90)
-    for k, v in state.items():
-        at.session_state[k] = v
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return launch("kl_vs_recon.py", **state)
 
 
 def rd_points(spec: dict) -> dict[str, tuple[float, float]]:
@@ -71,22 +63,22 @@ def test_mnist_page_scatter_rate_distortion_curves_and_dimensions(real_root):
     kl, recon = np.concatenate([arr(tr["x"]) for tr in samples]), np.concatenate([arr(tr["y"]) for tr in samples])
     assert np.allclose(np.array([by_row[r] for r in rows.tolist()]), np.stack([kl, recon], 1))
     assert at.metric[0].value == f"{atlas.recon_nats.mean():.1f} nats"
-    assert at.metric[3].value == f"{card['active_units']} / 16"
+    assert at.metric[3].value == f"{card.active_units} / 16"
     # the zoo: one point per available MNIST model at its card's (KL, recon)
     rd = chart(at, "kr_rd_chart")
     assert rd_points(rd) == expected_points(MODELS_DIR, "mnist")
-    assert rd_points(rd)["mnist-z16"] == (card["test"]["kl_nats"], card["test"]["recon_nats"])
+    assert rd_points(rd)["mnist-z16"] == (card.test.kl_nats, card.test.recon_nats)
     ring = next(tr for tr in rd["data"] if tr["name"] == "current model")
-    assert arr(ring["x"]).tolist() == [card["test"]["kl_nats"]]
+    assert arr(ring["x"]).tolist() == [card.test.kl_nats]
     # training curves: test reconstruction and KL per epoch, from the card's history
     history = chart(at, "kr_history_chart")["data"]
     test_traces = [tr for tr in history if tr["name"] == "test"]
-    assert arr(test_traces[0]["y"]).tolist() == [h["test_recon_nats"] for h in card["history"]]
-    assert arr(test_traces[1]["y"]).tolist() == [h["test_kl_nats"] for h in card["history"]]
+    assert arr(test_traces[0]["y"]).tolist() == [h.test_recon_nats for h in card.history]
+    assert arr(test_traces[1]["y"]).tolist() == [h.test_kl_nats for h in card.history]
     # KL per dimension, sorted by default, in dimension order when the toggle is off (and in the URL)
     bars = chart(at, "kr_dims_chart")
     values = np.concatenate([arr(tr["y"]) for tr in bars["data"]])
-    assert values.tolist() == sorted(card["kl_per_dim_nats"], reverse=True)
+    assert values.tolist() == sorted(card.kl_per_dim_nats, reverse=True)
     assert at.query_params["kr_sorted"] == "1"
     at.toggle(key="kr_sorted").set_value(False).run()
     assert not at.exception
@@ -94,7 +86,7 @@ def test_mnist_page_scatter_rate_distortion_curves_and_dimensions(real_root):
     order = bars["layout"]["xaxis"]["categoryarray"]
     assert order == [f"z{d}" for d in range(16)]
     heights = {x: y for tr in bars["data"] for x, y in zip(tr["x"], arr(tr["y"]).tolist())}
-    assert [heights[x] for x in order] == card["kl_per_dim_nats"]
+    assert [heights[x] for x in order] == card.kl_per_dim_nats
     assert at.query_params["kr_sorted"] == "0"
 
 
@@ -107,7 +99,7 @@ def test_clicking_a_model_on_the_rate_distortion_plane_selects_it():
     assert at.metric[0].value == f"{atlas.recon_nats.mean():.1f} nats"  # the page now shows mnist-z2
     card = load_card(MODELS_DIR / "mnist-z2")
     ring = next(tr for tr in chart(at, "kr_rd_chart")["data"] if tr["name"] == "current model")
-    assert arr(ring["x"]).tolist() == [card["test"]["kl_nats"]]
+    assert arr(ring["x"]).tolist() == [card.test.kl_nats]
     click_model(at, "no-such-model")  # a stale or foreign point changes nothing
     assert at.sidebar.selectbox(key="model").value == "mnist-z2"
 
@@ -119,8 +111,8 @@ def test_click_selects_a_model_in_a_copied_zoo(tmp_path, monkeypatch, fresh_cach
     shutil.copytree(MODELS_DIR / "mnist-z16", tmp_path / "mnist-z16")
     shutil.copytree(MODELS_DIR / "mnist-z16", tmp_path / "mnist-z16-moved")
     card = load_card(tmp_path / "mnist-z16-moved")
-    card["test"].update(kl_nats=30.0, recon_nats=65.0, neg_elbo_nats=95.0)
-    (tmp_path / "mnist-z16-moved" / "card.json").write_text(json.dumps(card))
+    moved = dataclasses.replace(card.test, kl_nats=30.0, recon_nats=65.0, neg_elbo_nats=95.0)
+    dataclasses.replace(card, test=moved).save(tmp_path / "mnist-z16-moved" / "card.json")
     monkeypatch.setenv("VAE_MODELS_DIR", str(tmp_path))
     at = app(dataset="mnist", model="mnist-z16")
     assert rd_points(chart(at, "kr_rd_chart"))["mnist-z16-moved"] == (30.0, 65.0)

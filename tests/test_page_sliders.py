@@ -28,7 +28,7 @@ def shown_decode(at) -> np.ndarray:
 @needs(NAME)
 def test_sliders_ordered_by_kl_with_stable_keys():
     at = open_page("latent_sliders.py", NAME)
-    kl = load_card(MODELS_DIR / NAME)["kl_per_dim_nats"]
+    kl = load_card(MODELS_DIR / NAME).kl_per_dim_nats
     keys = [s.key for s in at.slider if s.key.startswith("sl_z_")]
     assert keys == [f"sl_z_{NAME}_{d}" for d in np.argsort(-np.asarray(kl), kind="stable")]
     top = int(np.argmax(kl))
@@ -101,7 +101,7 @@ def test_deep_link_reopens_the_same_image_and_garbage_falls_back():
 @needs(NAME)
 def test_traversal_grid_rows_follow_kl_and_the_setting():
     model = load_model(MODELS_DIR / NAME)
-    kl = np.asarray(load_card(MODELS_DIR / NAME)["kl_per_dim_nats"])
+    kl = np.asarray(load_card(MODELS_DIR / NAME).kl_per_dim_nats)
     at = open_page("latent_sliders.py", NAME)
     at.slider(key=f"sl_z_{NAME}_0").set_value(1.0).run()
     at.number_input(key="sl_rows").set_value(4).run()
@@ -123,7 +123,7 @@ def test_traversal_grid_rows_follow_kl_and_the_setting():
 
 @needs("mnist-z2")
 def test_two_dimensional_model_has_two_sliders():
-    kl = load_card(MODELS_DIR / "mnist-z2")["kl_per_dim_nats"]
+    kl = load_card(MODELS_DIR / "mnist-z2").kl_per_dim_nats
     at = open_page("latent_sliders.py", "mnist-z2")
     assert [s.key for s in at.slider if s.key.startswith("sl_z_")] == [
         f"sl_z_mnist-z2_{d}" for d in np.argsort(-np.asarray(kl), kind="stable")
@@ -142,19 +142,19 @@ def _built(predicate) -> str | None:
 @pytest.mark.parametrize("kind", ["inactive", "large"])
 def test_every_dimension_is_reachable_and_inactive_ones_are_marked(kind):
     if kind == "inactive":
-        name = _built(lambda card: card.get("active_units", 0) < card.get("latent_dim", 0))
+        name = _built(lambda card: card.active_units < card.latent_dim)
     else:
-        name = _built(lambda card: card.get("latent_dim", 0) > 16)
+        name = _built(lambda card: card.latent_dim > 16)
     if name is None:
         pytest.skip(f"no model with {'inactive dimensions' if kind == 'inactive' else 'latent_dim > 16'} built yet")
     card = load_card(MODELS_DIR / name)
-    latent_dim, kl = card["latent_dim"], card["kl_per_dim_nats"]
-    at = open_page("latent_sliders.py", name, dataset=card["dataset"])
+    latent_dim, kl = card.latent_dim, card.kl_per_dim_nats
+    at = open_page("latent_sliders.py", name, dataset=card.dataset)
     shown = [s.key for s in at.slider if s.key.startswith("sl_z_")]
     assert sorted(shown) == sorted(f"sl_z_{name}_{d}" for d in range(latent_dim))
     # one definition of "inactive" (issue #10, item 6): the card's active_units criterion, Var_x(μ_d) ≤ 0.01
-    active = active_mask(card["unit_activity"])
-    assert int(active.sum()) == card["active_units"]
+    active = active_mask(card.unit_activity)
+    assert int(active.sum()) == card.active_units
     assert active.tolist() == active_mask(unit_activity(load_atlas(MODELS_DIR / name).mean)).tolist()
     for d in range(latent_dim):
         slider = at.slider(key=f"sl_z_{name}_{d}")

@@ -7,6 +7,7 @@ import stat
 import numpy as np
 import pytest
 
+from tests.card_samples import sample_card
 from vae.atlas import ATLAS_FILE, build_atlas, file_sha256, load_atlas
 from vae.checkpoint import WEIGHTS_FILE, load_model, save_model
 from vae.data import to_tensor
@@ -30,7 +31,7 @@ def test_tsne_progress_reports_affinities_and_both_phases_and_keeps_the_map(caps
 
 @pytest.fixture
 def tiny_model_dir(tiny_mnist, tmp_path):
-    return save_model(tiny_mnist, tmp_path / "tiny", card={"name": "tiny"})
+    return save_model(tiny_mnist, tmp_path / "tiny", card=sample_card(latent_dim=3, name="tiny"))
 
 
 def test_build_atlas_shows_progress_and_writes_the_model_files_mode(real_root, tiny_model_dir, monkeypatch, capsys):

@@ -3,14 +3,22 @@
 import json
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
-from vae import load_model
-from vae.train import TrainingError, build_parser, main, resume_dir, train
+from vae import load_card, load_model
+from vae.card import EpochRecord
+from vae.train import TrainingError, TrainSettings, build_parser, main, resume_dir, train
 
 TINY = ["--dataset", "mnist", "--latent-dim", "2", "--channels", "4", "8", "--batch-size", "64", "--train-limit", "512",
         "--test-limit", "128", "--iw-samples", "8", "--iw-images", "4", "--threads", "2"]  # fmt: skip
+
+
+def settings(*argv: str) -> TrainSettings:
+    """What main() trains from: the parsed command line as typed settings."""
+    return TrainSettings(**vars(build_parser().parse_args(argv)))
+
 
 CARD_KEYS = {
     "dataset",
@@ -33,21 +41,26 @@ def test_training_writes_loadable_checkpoint_with_card(real_root, tmp_path):
     assert main([*TINY, "--epochs", "2", "--out", str(out)]) == 0
     model = load_model(out)
     assert model.config.latent_dim == 2 and model.config.channels == [4, 8]
-    card = json.loads((out / "card.json").read_text())
-    assert CARD_KEYS <= set(card) and TEST_KEYS <= set(card["test"])
-    assert [row["epoch"] for row in card["history"]] == [1, 2]
-    assert {"train_recon_nats", "train_kl_nats", "test_recon_nats", "test_kl_nats"} <= set(card["history"][0])
-    assert card["test"]["neg_elbo_nats"] == pytest.approx(card["test"]["recon_nats"] + card["test"]["kl_nats"])
-    assert len(card["kl_per_dim_nats"]) == 2
+    data = json.loads((out / "card.json").read_text())
+    assert CARD_KEYS <= set(data) and TEST_KEYS <= set(data["test"])
+    assert {"train_recon_nats", "train_kl_nats", "test_recon_nats", "test_kl_nats"} <= set(data["history"][0])
+    card = load_card(out)
+    assert card.to_dict() == data and data["schema_version"] == card.schema_version
+    assert card.name == "tiny" and card.epochs == 2 and card.batch_size == 64 and card.train_images == 512
+    assert card.latent_dim == 2 and card.likelihood == "bernoulli" and card.likelihood_sigma is None
+    assert card.test.num_images == 128 and card.test.iw_samples == 8 and card.test.iw_images == 4
+    assert [row.epoch for row in card.history] == [1, 2]
+    assert card.test.neg_elbo_nats == pytest.approx(card.test.recon_nats + card.test.kl_nats)
+    assert len(card.kl_per_dim_nats) == 2 and len(card.unit_activity) == 2
     # it learned something: better than the first epoch's test bound
-    assert card["history"][-1]["test_neg_elbo_nats"] < card["history"][0]["test_neg_elbo_nats"] + 1
+    assert card.history[-1].test_neg_elbo_nats < card.history[0].test_neg_elbo_nats + 1
     assert not resume_dir(out).exists()
     assert sorted(p.name for p in out.parent.iterdir()) == ["tiny"]  # no temporary leftovers
 
 
 def test_resume_continues_from_last_complete_epoch(real_root, tmp_path, monkeypatch):
     out = tmp_path / "tiny"
-    args = build_parser().parse_args([*TINY, "--epochs", "3", "--out", str(out)])
+    run = settings(*TINY, "--epochs", "3", "--out", str(out))
     # Interrupt after epoch 2 by failing the 3rd epoch
     import vae.train as vt
 
@@ -60,15 +73,24 @@ def test_resume_continues_from_last_complete_epoch(real_root, tmp_path, monkeypa
 
     monkeypatch.setattr(vt, "run_epoch", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        train(args)
+        train(run)
     assert not out.exists()  # no half-written model folder
     state = json.loads((resume_dir(out) / "state.json").read_text())
     assert state["epoch"] == 2
+    # a resume state saved before configs had a schema version still continues
+    del state["config"]["schema_version"]
+    (resume_dir(out) / "state.json").write_text(json.dumps(state))
     monkeypatch.setattr(vt, "run_epoch", real_run_epoch)
     assert main([*TINY, "--epochs", "3", "--out", str(out), "--resume"]) == 0
-    card = json.loads((out / "card.json").read_text())
-    assert [r["epoch"] for r in card["history"]] == [1, 2, 3]
-    assert card["history"][:2] == state["history"]
+    card = load_card(out)
+    assert [r.epoch for r in card.history] == [1, 2, 3]
+    assert card.history[:2] == [EpochRecord(**row) for row in state["history"]]
+
+
+def test_settings_hold_every_option_of_the_command_line():
+    run = settings("--dataset", "celeba", "--out", "models/x", "--channels", "8", "16", "--resume")
+    assert run.dataset == "celeba" and run.out == Path("models/x") and run.channels == [8, 16] and run.resume
+    assert run.epochs == 20 and run.batch_size == 128 and run.lr == 2e-3 and run.likelihood is None and run.device == "auto"
 
 
 def test_resume_without_state_is_a_clear_error(real_root, tmp_path, capsys):
@@ -94,7 +116,7 @@ def test_unwritable_output_fails_before_training(tmp_path):
     locked.mkdir()
     locked.chmod(stat.S_IRUSR | stat.S_IXUSR)
     with pytest.raises(TrainingError, match="cannot write"):
-        train(build_parser().parse_args([*TINY, "--epochs", "1", "--out", str(locked / "m")]))
+        train(settings(*TINY, "--epochs", "1", "--out", str(locked / "m")))
 
 
 def test_output_under_a_file_fails_before_training(tmp_path, capsys):
@@ -129,10 +151,10 @@ def test_sigkill_mid_epoch_then_resume(real_root, tmp_path):
     done = json.loads(state_file.read_text())["epoch"]
     assert 1 <= done < 4
     assert main([*TINY, "--train-limit", "3072", "--epochs", "4", "--out", str(out), "--resume"]) == 0
-    card = json.loads((out / "card.json").read_text())
-    assert [r["epoch"] for r in card["history"]] == [1, 2, 3, 4]
+    card = load_card(out)
+    assert [r.epoch for r in card.history] == [1, 2, 3, 4]
     assert load_model(out).config.latent_dim == 2
-    assert card["history"][-1]["test_neg_elbo_nats"] < card["history"][0]["test_neg_elbo_nats"]
+    assert card.history[-1].test_neg_elbo_nats < card.history[0].test_neg_elbo_nats
 
 
 def test_full_disk_fails_before_training(tmp_path, monkeypatch):
@@ -142,7 +164,7 @@ def test_full_disk_fails_before_training(tmp_path, monkeypatch):
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(shutil_module, "disk_usage", lambda path: usage(10**9, 10**9 - 1000, 1000))
     with pytest.raises(TrainingError, match="not enough disk space"):
-        train(build_parser().parse_args([*TINY, "--epochs", "1", "--out", str(tmp_path / "m")]))
+        train(settings(*TINY, "--epochs", "1", "--out", str(tmp_path / "m")))
     assert not (tmp_path / "m").exists()
 
 
@@ -223,4 +245,4 @@ def test_ctrl_c_during_the_final_evaluation_resumes_straight_to_the_evaluation(r
     assert main([*argv, "--resume"]) == 0
     err = capsys.readouterr().err
     assert "IW bound, k=8" in err and "4/4" in err  # the final IW evaluation shows its progress
-    assert [r["epoch"] for r in json.loads((out / "card.json").read_text())["history"]] == [1, 2]
+    assert [r.epoch for r in load_card(out).history] == [1, 2]

@@ -49,8 +49,10 @@ def test_shipped_model_loads_and_decodes(name):
         x = model.decode(torch.zeros(3, model.config.latent_dim))
     assert x.shape == (3, c, h, w) and 0 <= x.min() and x.max() <= 1
     card = load_card(MODELS_DIR / name)
-    assert card["dataset"] == model.config.dataset and card["latent_dim"] == model.config.latent_dim
-    assert card["beta"] == model.config.beta and card["parameter_count"] == model.num_parameters()
+    assert card.name == name and card.dataset == model.config.dataset and card.latent_dim == model.config.latent_dim
+    assert card.beta == model.config.beta and card.likelihood == model.config.likelihood
+    assert card.parameter_count == model.num_parameters() and len(card.kl_per_dim_nats) == model.config.latent_dim
+    assert (card.likelihood_sigma is not None) == (model.log_sigma is not None)
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -59,13 +61,13 @@ def test_card_metrics_match_fresh_evaluation(name, real_root, celeba_root, test_
     card = load_card(MODELS_DIR / name)
     fresh = summarize(per_sample_terms(model, test_images(model.config.dataset)))
     for key in ("recon_nats", "kl_nats", "neg_elbo_nats"):
-        assert fresh[key] == pytest.approx(card["test"][key], rel=2e-3, abs=0.05), key
-    assert fresh["psnr_db"] == pytest.approx(card["test"]["psnr_db"], abs=0.02)
-    assert fresh["active_units"] == card["active_units"]
+        assert fresh[key] == pytest.approx(getattr(card.test, key), rel=2e-3, abs=0.05), key
+    assert fresh["psnr_db"] == pytest.approx(card.test.psnr_db, abs=0.02)
+    assert fresh["active_units"] == card.active_units
     if model.config.dataset == "mnist":
-        assert card["test"]["iw_samples"] >= 500 and card["test"]["iw_images"] >= 1000
+        assert card.test.iw_samples >= 500 and card.test.iw_images >= 1000
         # the IW bound is tighter than the ELBO
-        assert card["test"]["iw_bound_nats"] < card["test"]["neg_elbo_nats"]
+        assert card.test.iw_bound_nats < card.test.neg_elbo_nats
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -80,7 +82,7 @@ def test_atlas_matches_model(name, real_root, celeba_root, test_images):
         posterior = model.encode(x[atlas.test_index[rows]])
     np.testing.assert_allclose(atlas.mean[rows], posterior.mean.numpy(), atol=2e-2, rtol=2e-3)
     np.testing.assert_allclose(atlas.logvar[rows], posterior.logvar.numpy(), atol=2e-2, rtol=2e-3)
-    assert atlas.recon_nats.mean() + atlas.kl_nats.mean() == pytest.approx(load_card(MODELS_DIR / name)["test"]["neg_elbo_nats"], rel=2e-3)
+    assert atlas.recon_nats.mean() + atlas.kl_nats.mean() == pytest.approx(load_card(MODELS_DIR / name).test.neg_elbo_nats, rel=2e-3)
     # PCA: coordinates are the transform of μ, and a click inverts exactly onto the plane
     np.testing.assert_allclose(atlas.pca.transform(atlas.mean[rows]), atlas.pca_coords[rows], atol=1e-3)
     loc = code_at(atlas, "pca", (0.3, -0.7))

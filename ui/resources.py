@@ -21,6 +21,7 @@ import torch
 
 from vae import VAE, CheckpointError, load_model
 from vae.atlas import Atlas, load_atlas
+from vae.card import ModelCard
 from vae.data import DataError, data_root, load_celeba, load_mnist
 from vae.zoo import MODELS_DIR, ZooEntry, scan
 
@@ -102,10 +103,10 @@ def loaded_of(key: ModelKey) -> Loaded:
     return load(key.models_path, key.name, key.signature)
 
 
-def card_of(key: ModelKey) -> dict:
-    """The model's card as the zoo read it ({} when absent)."""
+def card_of(key: ModelKey) -> ModelCard | None:
+    """The model's card as the zoo read it (None when the folder has none)."""
     entry = next((e for e in zoo_at(key.models_path) if e.name == key.name), None)
-    return entry.card if entry else {}
+    return entry.card if entry else None
 
 
 @dataclass

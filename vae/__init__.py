@@ -1,5 +1,6 @@
 """VAE Latent Explorer's model package: VAEs, data, training, atlases. Never imports streamlit."""
 
+from vae.card import ModelCard
 from vae.checkpoint import CheckpointError, load_card, load_model, save_model
 from vae.config import ConfigError, VAEConfig
 from vae.model import VAE, DiagonalGaussian
@@ -9,6 +10,7 @@ __all__ = [
     "CheckpointError",
     "ConfigError",
     "DiagonalGaussian",
+    "ModelCard",
     "VAEConfig",
     "load_card",
     "load_model",

@@ -17,6 +17,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
+from vae.card import CardError, ModelCard
 from vae.config import ConfigError, VAEConfig
 from vae.model import VAE
 
@@ -86,15 +87,15 @@ def check_weights(path: str | Path, config: VAEConfig) -> None:
             raise CheckpointError(f"{weights}: tensor {k} has shape {shape}, the config needs {expected[k]}")
 
 
-def load_card(path: str | Path) -> dict:
-    """The model card (metrics, history) of a model folder; {} if it has none."""
+def load_card(path: str | Path) -> ModelCard | None:
+    """The model card (vae.card: training run, test metrics, history) of a model folder; None if it has none."""
     card = Path(path) / CARD_FILE
     if not card.exists():
-        return {}
+        return None
     try:
-        return json.loads(card.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise CheckpointError(f"{card}: not valid JSON ({err})") from None
+        return ModelCard.load(card)
+    except CardError as err:
+        raise CheckpointError(str(err)) from None
 
 
 def weights_fp16(model: VAE) -> dict[str, torch.Tensor]:
@@ -135,14 +136,14 @@ class _AtomicFolder:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def save_model(model: VAE, path: str | Path, card: dict | None = None, extra_files: dict[str, Path] | None = None) -> Path:
-    """Write config.json, model.safetensors (float16) and card.json atomically into `path`."""
+def save_model(model: VAE, path: str | Path, card: ModelCard | None = None, extra_files: dict[str, Path] | None = None) -> Path:
+    """Write config.json, model.safetensors (float16) and card.json (when given) atomically into `path`."""
     path = Path(path)
     with atomic_folder(path) as tmp:
         write_json(tmp / CONFIG_FILE, model.config.to_dict())
         save_file(weights_fp16(model), str(tmp / WEIGHTS_FILE))
         if card is not None:
-            write_json(tmp / CARD_FILE, card)
+            card.save(tmp / CARD_FILE)
         for name, src in (extra_files or {}).items():
             shutil.copy2(src, tmp / name)
     return path

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
+from vae.card import EpochRecord, ModelCard
 from vae.latent import decode, encode
 from vae.model import VAE
 from vae.zoo import ZooEntry
@@ -39,39 +40,44 @@ def dataset_entries(entries: Iterable[ZooEntry], dataset: str) -> list[ZooEntry]
 
 
 def rate_distortion(entries: Iterable[ZooEntry], dataset: str) -> list[RatePoint]:
-    """One point per available model of `dataset` whose card has test KL and reconstruction."""
-    points = []
-    for e in entries:
-        test = e.card.get("test", {})
-        if not e.available or e.dataset != dataset or test.get("kl_nats") is None or test.get("recon_nats") is None:
-            continue
-        points.append(RatePoint(e.name, e.config.latent_dim, e.config.beta, float(test["kl_nats"]), float(test["recon_nats"])))
-    return points
+    """One point per available model of `dataset` that has a card."""
+    return [
+        RatePoint(e.name, e.config.latent_dim, e.config.beta, float(e.card.test.kl_nats), float(e.card.test.recon_nats))
+        for e in entries
+        if e.available and e.dataset == dataset and e.card is not None
+    ]
 
 
 def metrics_row(entry: ZooEntry) -> dict:
-    """The comparison table's row of one model, from its card (None where the card lacks a value).
+    """The comparison table's row of one model, from its card (None where the model has no card or
+    the card no such value).
 
     Keys: model, latent_dim, beta, recon_nats, kl_nats, neg_elbo_nats, neg_elbo_bits_per_dim,
     iw_images_neg_elbo_nats (the −ELBO of the images the IW bound was taken on), iw_bound_nats, psnr_db,
     active_units, parameter_count, epochs, training_minutes, error (None when available)."""
-    card, test = entry.card, entry.card.get("test", {})
-    seconds = card.get("training_seconds")
-    return {
+    row = {
         "model": entry.name,
         "latent_dim": entry.config.latent_dim if entry.config else None,
         "beta": entry.config.beta if entry.config else None,
-        "recon_nats": test.get("recon_nats"),
-        "kl_nats": test.get("kl_nats"),
-        "neg_elbo_nats": test.get("neg_elbo_nats"),
-        "neg_elbo_bits_per_dim": test.get("neg_elbo_bits_per_dim"),
-        "iw_images_neg_elbo_nats": test.get("iw_images_neg_elbo_nats") if test.get("iw_bound_nats") is not None else None,
-        "iw_bound_nats": test.get("iw_bound_nats"),
-        "psnr_db": test.get("psnr_db"),
-        "active_units": card.get("active_units"),
-        "parameter_count": card.get("parameter_count"),
-        "epochs": card.get("epochs"),
-        "training_minutes": None if seconds is None else seconds / 60.0,
+    }
+    card = entry.card
+    if card is None:
+        keys = ("recon_nats", "kl_nats", "neg_elbo_nats", "neg_elbo_bits_per_dim", "iw_images_neg_elbo_nats", "iw_bound_nats", "psnr_db")
+        row |= dict.fromkeys((*keys, "active_units", "parameter_count", "epochs", "training_minutes"))
+        return row | {"error": entry.error}
+    test = card.test
+    return row | {
+        "recon_nats": test.recon_nats,
+        "kl_nats": test.kl_nats,
+        "neg_elbo_nats": test.neg_elbo_nats,
+        "neg_elbo_bits_per_dim": test.neg_elbo_bits_per_dim,
+        "iw_images_neg_elbo_nats": test.iw_images_neg_elbo_nats if test.iw_bound_nats is not None else None,
+        "iw_bound_nats": test.iw_bound_nats,
+        "psnr_db": test.psnr_db,
+        "active_units": card.active_units,
+        "parameter_count": card.parameter_count,
+        "epochs": card.epochs,
+        "training_minutes": card.training_seconds / 60.0,
         "error": entry.error,
     }
 
@@ -97,18 +103,17 @@ def reconstruct(model: VAE, images: np.ndarray) -> np.ndarray:
     return decode(model, mean)
 
 
-def history_series(card: dict) -> dict[str, np.ndarray]:
-    """The card's per-epoch history as arrays: epoch and every numeric field present in all epochs."""
-    history = card.get("history") or []
-    if not history:
+def history_series(card: ModelCard | None) -> dict[str, np.ndarray]:
+    """The card's per-epoch history as arrays, one per field of vae.card.EpochRecord (epoch,
+    train/test recon and KL in nats, ...); {} without a card or history."""
+    if card is None or not card.history:
         return {}
-    keys = [k for k in history[0] if all(isinstance(h.get(k), (int, float)) for h in history)]
-    return {k: np.array([h[k] for h in history], dtype=np.float64) for k in keys}
+    return {f.name: np.array([getattr(h, f.name) for h in card.history], dtype=np.float64) for f in fields(EpochRecord)}
 
 
-def kl_per_dim(card: dict, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """(latent dimension indices, mean KL per dimension in nats), largest first when `sort`."""
-    values = np.asarray(card.get("kl_per_dim_nats") or [], dtype=np.float64)
+def kl_per_dim(card: ModelCard | None, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(latent dimension indices, mean KL per dimension in nats), largest first when `sort`; empty without a card."""
+    values = np.asarray(card.kl_per_dim_nats if card is not None else [], dtype=np.float64)
     dims = np.arange(len(values))
     if sort:
         order = np.argsort(-values, kind="stable")

@@ -1,7 +1,10 @@
 """Model configuration: one dataclass, stored as config.json beside the weights.
 
-Loading is strict: unknown or missing keys are refused with a message naming them,
-so a typo in a hand-edited config never silently changes the architecture.
+Loading is strict (vae.schema): unknown or missing keys are refused with a message naming them,
+so a typo in a hand-edited config never silently changes the architecture. A field added after
+version 1 is declared with `added_in(version, default)`, so older config.json files keep loading.
+
+Schema versions: 1, every key below (files written before versions existed have no schema_version).
 """
 
 from __future__ import annotations
@@ -11,11 +14,14 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vae.schema import file_version, init_kwargs, version_field
+
 DATASET_SHAPES: dict[str, tuple[int, int, int]] = {
     "mnist": (1, 28, 28),
     "celeba": (3, 64, 64),
 }
 LIKELIHOODS = ("bernoulli", "gaussian")
+CONFIG_SCHEMA_VERSION = 1
 
 
 class ConfigError(ValueError):
@@ -26,6 +32,7 @@ class ConfigError(ValueError):
 class VAEConfig:
     """Everything needed to rebuild a VAE: data shape, latent size, β and architecture."""
 
+    schema_version: int = version_field(CONFIG_SCHEMA_VERSION)
     dataset: str = "mnist"
     latent_dim: int = 16
     beta: float = 1.0
@@ -69,17 +76,11 @@ class VAEConfig:
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "config") -> VAEConfig:
-        if not isinstance(data, dict):
-            raise ConfigError(f"{source}: expected a JSON object, got {type(data).__name__}")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        missing = sorted(known - set(data))
-        if unknown:
-            raise ConfigError(f"{source}: unknown config key(s) {unknown}; expected exactly {sorted(known)}")
-        if missing:
-            raise ConfigError(f"{source}: missing config key(s) {missing}; expected exactly {sorted(known)}")
+        """A config from its JSON object, brought up to the current schema version."""
+        version = file_version(data, CONFIG_SCHEMA_VERSION, source, "config", ConfigError)
+        kwargs = init_kwargs(cls, data, version, source, "config", ConfigError)
         try:
-            return cls(**data)
+            return cls(**kwargs)
         except ConfigError as err:
             raise ConfigError(f"{source}: {err}") from None
 

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from vae.card import TestMetrics
 from vae.latent import active_mask, unit_activity
 from vae.model import VAE, bernoulli_floor_nats, bits_per_dim
 
@@ -85,7 +86,7 @@ def summarize(terms: dict[str, np.ndarray]) -> dict:
     }
 
 
-# Per-dimension lists that the card keeps at its top level rather than under "test".
+# Per-dimension figures that the card keeps at its top level rather than under "test".
 PER_DIM_KEYS = ("kl_per_dim_nats", "unit_activity", "active_units")
 
 
@@ -114,19 +115,21 @@ def evaluate(model: VAE, x: torch.Tensor, iw_samples: int = 0, iw_images: int = 
     return metrics
 
 
-def card_sections(metrics: dict) -> tuple[dict, dict]:
-    """Split evaluate()'s metrics into the card's "test" section and its top-level per-dimension keys."""
-    test = {k: v for k, v in metrics.items() if k not in PER_DIM_KEYS}
-    return test, {k: metrics[k] for k in PER_DIM_KEYS if k in metrics}
+def card_sections(metrics: dict) -> tuple[TestMetrics, dict]:
+    """Split evaluate()'s metrics into the card's test section and its top-level per-dimension fields
+    (keyword arguments of vae.card.ModelCard: kl_per_dim_nats, unit_activity, active_units)."""
+    test = TestMetrics(**{k: v for k, v in metrics.items() if k not in PER_DIM_KEYS})
+    return test, {k: metrics[k] for k in PER_DIM_KEYS}
 
 
 def main(argv: list[str] | None = None) -> int:
     """Re-evaluate model folders from scratch on the test split and compare with their cards."""
     import argparse
+    import dataclasses
     import json
     from pathlib import Path
 
-    from vae.checkpoint import CARD_FILE, CheckpointError, load_card, load_model, write_json
+    from vae.checkpoint import CARD_FILE, CheckpointError, load_card, load_model
     from vae.data import load_split, to_tensor
 
     parser = argparse.ArgumentParser(prog="python -m vae.evaluate", description=main.__doc__)
@@ -146,18 +149,18 @@ def main(argv: list[str] | None = None) -> int:
             continue
         images, _ = load_split(model.config.dataset, "test")
         iw = args.iw_samples if model.config.dataset == "mnist" else 0
-        old_iw = {k: card["test"][k] for k in ("iw_bound_nats", "iw_samples", "iw_images") if k in (card or {}).get("test", {})}
+        old = card.test if card is not None else None
         # Without a fresh IW bound, the −ELBO is still taken on the images of the card's bound.
-        iw_images = args.iw_images if iw else int(old_iw.get("iw_images", 0))
+        iw_images = args.iw_images if iw else ((old.iw_images or 0) if old is not None else 0)
         metrics = evaluate(model, to_tensor(images), iw_samples=iw, iw_images=iw_images, progress=True)
         test, per_dim = card_sections(metrics)
-        print(json.dumps({"model": model_dir.name, **test, "active_units": metrics["active_units"]}))
-        if args.write_card and card:
-            card["test"] = {**(old_iw if not iw else {}), **test}
-            card.update(per_dim)
-            if model.log_sigma is not None:
-                card["likelihood_sigma"] = float(model.log_sigma.exp())
-            write_json(Path(model_dir) / CARD_FILE, card)
+        print(json.dumps({"model": model_dir.name, **test.to_dict(), "active_units": metrics["active_units"]}))
+        if args.write_card and card is not None:
+            sigma = card.likelihood_sigma if model.log_sigma is None else float(model.log_sigma.exp())
+            if not iw:  # the card's IW bound stays, beside the fresh −ELBO of the same images
+                test = dataclasses.replace(test, iw_bound_nats=old.iw_bound_nats, iw_samples=old.iw_samples, iw_images=old.iw_images)
+            card = dataclasses.replace(card, test=test, **per_dim, likelihood_sigma=sigma)
+            card.save(Path(model_dir) / CARD_FILE)
     return status
 
 

@@ -12,21 +12,21 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from vae.card import ModelCard
 from vae.latent import active_mask, dimension_effect, unit_activity
 from vae.model import VAE
 
 SLIDER_LIMIT = 3.0  # sliders span ±3 prior standard deviations
 
 
-def kl_per_dim(card: dict, mean: np.ndarray, logvar: np.ndarray) -> np.ndarray:
+def kl_per_dim(card: ModelCard | None, mean: np.ndarray, logvar: np.ndarray) -> np.ndarray:
     """KL(q(z_d|x) ‖ N(0, 1)) per latent dimension in nats, averaged over the test set; (D,).
 
     Taken from the card (`kl_per_dim_nats`) when it has one of the right length, else computed from
     the atlas posteriors: ½ (μ² + σ² − log σ² − 1), averaged over images."""
     latent_dim = mean.shape[1]
-    from_card = card.get("kl_per_dim_nats") if card else None
-    if isinstance(from_card, list) and len(from_card) == latent_dim:
-        return np.asarray(from_card, dtype=np.float64)
+    if card is not None and len(card.kl_per_dim_nats) == latent_dim:
+        return np.asarray(card.kl_per_dim_nats, dtype=np.float64)
     mu, lv = np.asarray(mean, np.float64), np.asarray(logvar, np.float64)
     return (0.5 * (mu**2 + np.exp(lv) - lv - 1)).mean(0)
 
@@ -41,16 +41,15 @@ class UnitUsage:
     effect_pixels: np.ndarray  # (D,) pixel values moved > 10 grey levels over ±3 (vae.latent.dimension_effect); −1 for active dims
 
 
-def card_activity(card: dict, mean: np.ndarray) -> np.ndarray:
+def card_activity(card: ModelCard | None, mean: np.ndarray) -> np.ndarray:
     """Var_x(μ_d) per dimension: the card's `unit_activity` when it has one of the right length (the
     figure behind its active_units), else computed from the atlas's posterior means (N, D); (D,)."""
-    from_card = card.get("unit_activity") if card else None
-    if isinstance(from_card, list) and len(from_card) == mean.shape[1]:
-        return np.asarray(from_card, np.float64)
+    if card is not None and card.unit_activity is not None and len(card.unit_activity) == mean.shape[1]:
+        return np.asarray(card.unit_activity, np.float64)
     return unit_activity(mean)
 
 
-def unit_usage(model: VAE, card: dict, mean: np.ndarray) -> UnitUsage:
+def unit_usage(model: VAE, card: ModelCard | None, mean: np.ndarray) -> UnitUsage:
     """UnitUsage of a model (activity from card_activity); the effect is measured around the prior mean (z = 0)."""
     latent_dim = mean.shape[1]
     activity = card_activity(card, mean)

@@ -26,8 +26,9 @@ import torch
 from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
+from vae.card import EpochRecord, ModelCard
 from vae.checkpoint import atomic_folder, save_model, write_json
-from vae.config import VAEConfig
+from vae.config import ConfigError, VAEConfig
 from vae.data import load_split, to_tensor
 from vae.evaluate import card_sections, evaluate
 from vae.model import VAE
@@ -38,6 +39,30 @@ DEFAULT_LIKELIHOOD = {"mnist": "bernoulli", "celeba": "gaussian"}
 
 class TrainingError(RuntimeError):
     """Training cannot start or go on (unwritable output, NaN loss, bad resume state)."""
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """One training run, as asked on the command line (build_parser holds the defaults and help)."""
+
+    dataset: str  # "mnist" or "celeba"
+    out: Path  # the model folder to write
+    latent_dim: int
+    beta: float
+    epochs: int
+    batch_size: int
+    lr: float  # base learning rate: linear warm-up, then cosine decay (lr_at)
+    seed: int
+    device: str  # "auto" (GPU when present), "cpu", "cuda", "cuda:1", ...
+    threads: int  # CPU threads (0: PyTorch's default)
+    channels: list[int] | None  # None: DEFAULT_CHANNELS of the dataset
+    hidden: int
+    likelihood: str | None  # None: DEFAULT_LIKELIHOOD of the dataset
+    resume: bool
+    iw_samples: int  # importance samples per image for the IW bound (MNIST only)
+    iw_images: int
+    train_limit: int  # 0: every training image
+    test_limit: int  # 0: every test image
 
 
 @dataclass
@@ -60,11 +85,11 @@ def resume_command(argv: list[str]) -> str:
     return shlex.join([python, "-m", "vae.train", *argv, *([] if "--resume" in argv else ["--resume"])])
 
 
-def interrupt_message(status: TrainingStatus, args: argparse.Namespace, argv: list[str]) -> str:
+def interrupt_message(status: TrainingStatus, settings: TrainSettings, argv: list[str]) -> str:
     """What a Ctrl-C left behind and how to go on (printed by main)."""
-    rdir = resume_dir(Path(args.out))
+    rdir = resume_dir(settings.out)
     if status.stage == "saved":
-        return f"interrupted after the model was saved to {args.out}"
+        return f"interrupted after the model was saved to {settings.out}"
     if status.stage == "final evaluation":
         return (
             f"interrupted during the final evaluation; all {status.saved_epoch} epochs are saved in {rdir}\n"
@@ -72,11 +97,11 @@ def interrupt_message(status: TrainingStatus, args: argparse.Namespace, argv: li
         )
     if status.saved_epoch:
         return (
-            f"interrupted during epoch {status.saved_epoch + 1} of {args.epochs}; "
+            f"interrupted during epoch {status.saved_epoch + 1} of {settings.epochs}; "
             f"epoch {status.saved_epoch} (the last complete one) is saved in {rdir}\n"
             f"continue with: {resume_command(argv)}"
         )
-    if args.resume:
+    if settings.resume:
         return f"interrupted before a new epoch finished; the resume state in {rdir} is unchanged\ncontinue with: {resume_command(argv)}"
     return "interrupted before the first epoch finished: nothing was saved; start again with the same command"
 
@@ -131,19 +156,19 @@ def load_resume_state(folder: Path, model: VAE, optimizer: torch.optim.Optimizer
     return state
 
 
-def run_epoch(model, optimizer, x_train, epoch, args, total_steps, device, bar) -> dict:
+def run_epoch(model, optimizer, x_train, epoch, settings: TrainSettings, total_steps, device, bar) -> dict:
     model.train()
-    gen = torch.Generator().manual_seed(args.seed * 100_003 + epoch)
+    gen = torch.Generator().manual_seed(settings.seed * 100_003 + epoch)
     order = torch.randperm(len(x_train), generator=gen)
-    steps_per_epoch = len(x_train) // args.batch_size
+    steps_per_epoch = len(x_train) // settings.batch_size
     sums = {"recon_nats": 0.0, "kl_nats": 0.0, "n": 0}
     for step in range(steps_per_epoch):
         global_step = epoch * steps_per_epoch + step
         for group in optimizer.param_groups:
-            group["lr"] = lr_at(global_step, total_steps, args.lr)
-        xb = x_train[order[step * args.batch_size : (step + 1) * args.batch_size]]
+            group["lr"] = lr_at(global_step, total_steps, settings.lr)
+        xb = x_train[order[step * settings.batch_size : (step + 1) * settings.batch_size]]
         xb = to_tensor(xb).to(device)
-        if args.dataset == "celeba":  # random horizontal flips: faces are left-right symmetric
+        if settings.dataset == "celeba":  # random horizontal flips: faces are left-right symmetric
             flip = torch.rand(len(xb), generator=gen) < 0.5
             xb[flip.to(device)] = xb[flip.to(device)].flip(-1)
         out = model(xb, generator=None)
@@ -151,7 +176,7 @@ def run_epoch(model, optimizer, x_train, epoch, args, total_steps, device, bar) 
         if not torch.isfinite(loss):
             raise TrainingError(
                 f"loss became {loss.item()} at epoch {epoch + 1}, step {step + 1}; "
-                f"lower the learning rate (--lr, now {args.lr}) or β and start again"
+                f"lower the learning rate (--lr, now {settings.lr}) or β and start again"
             )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -170,62 +195,66 @@ def run_epoch(model, optimizer, x_train, epoch, args, total_steps, device, bar) 
     return {"train_recon_nats": sums["recon_nats"] / sums["n"], "train_kl_nats": sums["kl_nats"] / sums["n"]}
 
 
-def train(args: argparse.Namespace, status: TrainingStatus | None = None) -> Path:
+def train(settings: TrainSettings, status: TrainingStatus | None = None) -> Path:
     """Train, evaluate and write the model folder; `status` follows the progress (for Ctrl-C)."""
     status = status if status is not None else TrainingStatus()
-    out = Path(args.out)
-    torch.manual_seed(args.seed)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    out = settings.out
+    torch.manual_seed(settings.seed)
+    if settings.threads:
+        torch.set_num_threads(settings.threads)
     device = torch.device(
-        "cuda" if args.device == "auto" and torch.cuda.is_available() else ("cpu" if args.device == "auto" else args.device)
+        "cuda" if settings.device == "auto" and torch.cuda.is_available() else ("cpu" if settings.device == "auto" else settings.device)
     )
     config = VAEConfig(
-        dataset=args.dataset,
-        latent_dim=args.latent_dim,
-        beta=args.beta,
-        channels=args.channels or DEFAULT_CHANNELS[args.dataset],
-        likelihood=args.likelihood or DEFAULT_LIKELIHOOD[args.dataset],
-        hidden=args.hidden,
+        dataset=settings.dataset,
+        latent_dim=settings.latent_dim,
+        beta=settings.beta,
+        channels=settings.channels or DEFAULT_CHANNELS[settings.dataset],
+        likelihood=settings.likelihood or DEFAULT_LIKELIHOOD[settings.dataset],
+        hidden=settings.hidden,
     )
     model = VAE(config).to(device)
     check_output_writable(out, needed_bytes=20 * model.num_parameters() + 50_000_000)
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
 
-    print(f"loading the {args.dataset} train and test splits…", file=sys.stderr, flush=True)
-    x_train, _ = load_split(args.dataset, "train")
-    x_test, _ = load_split(args.dataset, "test")
-    if args.train_limit:
-        x_train = x_train[: args.train_limit]
-    if args.test_limit:
-        x_test = x_test[: args.test_limit]
+    print(f"loading the {settings.dataset} train and test splits…", file=sys.stderr, flush=True)
+    x_train, _ = load_split(settings.dataset, "train")
+    x_test, _ = load_split(settings.dataset, "test")
+    if settings.train_limit:
+        x_train = x_train[: settings.train_limit]
+    if settings.test_limit:
+        x_test = x_test[: settings.test_limit]
     x_test_t = to_tensor(x_test)
 
     state = {"epoch": 0, "history": [], "training_seconds": 0.0, "config": config.to_dict()}
     rdir = resume_dir(out)
-    if args.resume:
+    if settings.resume:
         if not (rdir / "state.json").exists():
             raise TrainingError(f"--resume: no resume state at {rdir}; start without --resume")
         state = load_resume_state(rdir, model, optimizer)
         status.saved_epoch = state["epoch"]
-        if state["config"] != config.to_dict():
+        try:
+            same = VAEConfig.from_dict(state["config"], source=str(rdir / "state.json")) == config
+        except ConfigError:
+            same = False
+        if not same:
             raise TrainingError(f"--resume: the saved run has config {state['config']}, this command asks for {config.to_dict()}")
-        print(f"resuming after epoch {state['epoch']} of {args.epochs}")
+        print(f"resuming after epoch {state['epoch']} of {settings.epochs}")
     elif rdir.exists():
         shutil.rmtree(rdir)
 
-    steps_per_epoch = len(x_train) // args.batch_size
+    steps_per_epoch = len(x_train) // settings.batch_size
     if steps_per_epoch == 0:
-        raise TrainingError(f"batch size {args.batch_size} is larger than the training set ({len(x_train)} images)")
-    total_steps = steps_per_epoch * args.epochs
+        raise TrainingError(f"batch size {settings.batch_size} is larger than the training set ({len(x_train)} images)")
+    total_steps = steps_per_epoch * settings.epochs
     status.stage = "training"
     bar = tqdm(
         total=total_steps, initial=state["epoch"] * steps_per_epoch, unit="batch", dynamic_ncols=True, file=sys.stderr, mininterval=2.0
     )
     with bar:  # closed on Ctrl-C too, so the message starts on a fresh line
-        for epoch in range(state["epoch"], args.epochs):
+        for epoch in range(state["epoch"], settings.epochs):
             t0 = time.time()
-            row = {"epoch": epoch + 1, **run_epoch(model, optimizer, x_train, epoch, args, total_steps, device, bar)}
+            row = {"epoch": epoch + 1, **run_epoch(model, optimizer, x_train, epoch, settings, total_steps, device, bar)}
             model.eval()
             bar.set_postfix_str(f"evaluating on {len(x_test_t)} test images")
             test = evaluate(model, x_test_t)
@@ -240,7 +269,7 @@ def train(args: argparse.Namespace, status: TrainingStatus | None = None) -> Pat
             state["training_seconds"] += time.time() - t0
             bar.set_postfix_str(f"test −ELBO {test['neg_elbo_nats']:.1f}", refresh=False)
             bar.write(
-                f"epoch {epoch + 1}/{args.epochs}: train recon {row['train_recon_nats']:.2f} kl {row['train_kl_nats']:.2f} | "
+                f"epoch {epoch + 1}/{settings.epochs}: train recon {row['train_recon_nats']:.2f} kl {row['train_kl_nats']:.2f} | "
                 f"test recon {test['recon_nats']:.2f} kl {test['kl_nats']:.2f} −ELBO {test['neg_elbo_nats']:.2f} nats, "
                 f"PSNR {test['psnr_db']:.2f} dB ({row['seconds']:.0f} s)"
             )
@@ -253,34 +282,34 @@ def train(args: argparse.Namespace, status: TrainingStatus | None = None) -> Pat
     model_cpu = model.to("cpu")
     # The folder stores float16 weights: evaluate exactly what ships, so the card matches a reload.
     model_cpu.load_state_dict({k: v.half().float() for k, v in model_cpu.state_dict().items()})
-    iw = args.iw_samples if args.dataset == "mnist" else 0
-    metrics = evaluate(model_cpu, x_test_t, iw_samples=iw, iw_images=args.iw_images, progress=True)
-    card = {
-        "name": out.name,
-        "dataset": args.dataset,
-        "latent_dim": config.latent_dim,
-        "beta": config.beta,
-        "likelihood": config.likelihood,
-        "epochs": state["epoch"],
-        "batch_size": args.batch_size,
-        "lr": args.lr,
-        "seed": args.seed,
-        "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
-        "host": platform.machine(),
-        "torch": torch.__version__,
-        "training_seconds": round(state["training_seconds"], 1),
-        "parameter_count": model_cpu.num_parameters(),
-        "train_images": len(x_train),
-        "test": card_sections(metrics)[0],
-        **card_sections(metrics)[1],  # kl_per_dim_nats, unit_activity, active_units
-        "history": state["history"],
-    }
-    if model_cpu.log_sigma is not None:
-        card["likelihood_sigma"] = float(model_cpu.log_sigma.exp())
+    iw = settings.iw_samples if settings.dataset == "mnist" else 0
+    metrics = evaluate(model_cpu, x_test_t, iw_samples=iw, iw_images=settings.iw_images, progress=True)
+    test, per_dim = card_sections(metrics)
+    card = ModelCard(
+        name=out.name,
+        dataset=settings.dataset,
+        latent_dim=config.latent_dim,
+        beta=config.beta,
+        likelihood=config.likelihood,
+        epochs=state["epoch"],
+        batch_size=settings.batch_size,
+        lr=settings.lr,
+        seed=settings.seed,
+        device=str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
+        host=platform.machine(),
+        torch=torch.__version__,
+        training_seconds=round(state["training_seconds"], 1),
+        parameter_count=model_cpu.num_parameters(),
+        train_images=len(x_train),
+        test=test,
+        **per_dim,  # kl_per_dim_nats, unit_activity, active_units
+        history=[EpochRecord(**row) for row in state["history"]],
+        likelihood_sigma=None if model_cpu.log_sigma is None else float(model_cpu.log_sigma.exp()),
+    )
     save_model(model_cpu, out, card)
     status.stage = "saved"
     shutil.rmtree(rdir, ignore_errors=True)
-    print(json.dumps({"out": str(out), **card["test"]}, indent=None))
+    print(json.dumps({"out": str(out), **test.to_dict()}, indent=None))
     return out
 
 
@@ -290,7 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--latent-dim", type=int, default=16)
     p.add_argument("--beta", type=float, default=1.0)
     p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--out", required=True, help="model folder to write, e.g. models/mnist-z16")
+    p.add_argument("--out", type=Path, required=True, help="model folder to write, e.g. models/mnist-z16")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--seed", type=int, default=0)
@@ -309,18 +338,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser().parse_args(argv)
-    if args.epochs < 1 or args.batch_size < 1 or not args.lr > 0:
+    settings = TrainSettings(**vars(build_parser().parse_args(argv)))
+    if settings.epochs < 1 or settings.batch_size < 1 or not settings.lr > 0:
         print("error: --epochs, --batch-size and --lr must be positive", file=sys.stderr)
         return 2
     status = TrainingStatus()
     try:
-        train(args, status)
+        train(settings, status)
     except (TrainingError, ValueError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(interrupt_message(status, args, argv), file=sys.stderr)
+        print(interrupt_message(status, settings, argv), file=sys.stderr)
         return 130  # 128 + SIGINT, what a shell reports for Ctrl-C
     return 0
 

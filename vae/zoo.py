@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+from vae.card import ModelCard
 from vae.checkpoint import CONFIG_FILE, CheckpointError, check_weights, load_card
 from vae.config import ConfigError, VAEConfig
 
@@ -20,12 +22,13 @@ DEFAULT_MODEL = {"mnist": "mnist-z2", "celeba": "celeba-z64"}
 
 @dataclass
 class ZooEntry:
-    """One model folder: its config and card when readable, else the reason it is unavailable."""
+    """One model folder: its config and card when readable (card None: the folder has no card.json),
+    else the reason it is unavailable."""
 
     name: str
     path: Path
     config: VAEConfig | None = None
-    card: dict = field(default_factory=dict)
+    card: ModelCard | None = None
     error: str | None = None
 
     @property
@@ -65,40 +68,39 @@ def scan(models_dir: str | Path = MODELS_DIR) -> list[ZooEntry]:
     return sorted(entries, key=key)
 
 
-COLUMNS = [
-    ("model", lambda e: e.name),
-    ("dataset", lambda e: e.card.get("dataset", "")),
-    ("latent_dim", lambda e: e.card.get("latent_dim", "")),
-    ("β", lambda e: f"{e.card.get('beta', 0):g}"),
-    ("epochs", lambda e: e.card.get("epochs", "")),
-    ("params", lambda e: f"{e.card.get('parameter_count', 0) / 1e6:.2f} M"),
-    ("recon (nats)", lambda e: _fmt(e.card.get("test", {}).get("recon_nats"))),
-    ("KL (nats)", lambda e: _fmt(e.card.get("test", {}).get("kl_nats"))),
-    ("−ELBO (nats)", lambda e: _fmt(e.card.get("test", {}).get("neg_elbo_nats"))),
-    ("bits/dim", lambda e: _fmt(e.card.get("test", {}).get("neg_elbo_bits_per_dim"), 3)),
-    ("−ELBO, first 1,000 (nats)", lambda e: _fmt(e.card.get("test", {}).get("iw_images_neg_elbo_nats") if _has_iw(e) else None)),
-    ("IW bound k=500, first 1,000 (nats)", lambda e: _fmt(e.card.get("test", {}).get("iw_bound_nats"))),
-    ("PSNR (dB)", lambda e: _fmt(e.card.get("test", {}).get("psnr_db"), 2)),
-    ("active units", lambda e: f"{e.card.get('active_units', '')}/{e.card.get('latent_dim', '')}"),
-    ("train time", lambda e: f"{e.card.get('training_seconds', 0) / 60:.0f} min on {e.card.get('device', '?')}"),
+# The table's columns after the model's name: a header and the cell of one model card.
+COLUMNS: list[tuple[str, Callable[[ModelCard], str]]] = [
+    ("dataset", lambda c: c.dataset),
+    ("latent_dim", lambda c: str(c.latent_dim)),
+    ("β", lambda c: f"{c.beta:g}"),
+    ("epochs", lambda c: str(c.epochs)),
+    ("params", lambda c: f"{c.parameter_count / 1e6:.2f} M"),
+    ("recon (nats)", lambda c: _fmt(c.test.recon_nats)),
+    ("KL (nats)", lambda c: _fmt(c.test.kl_nats)),
+    ("−ELBO (nats)", lambda c: _fmt(c.test.neg_elbo_nats)),
+    ("bits/dim", lambda c: _fmt(c.test.neg_elbo_bits_per_dim, 3)),
+    # the −ELBO of the images the IW bound was taken on: shown only beside that bound
+    ("−ELBO, first 1,000 (nats)", lambda c: _fmt(c.test.iw_images_neg_elbo_nats if c.test.iw_bound_nats is not None else None)),
+    ("IW bound k=500, first 1,000 (nats)", lambda c: _fmt(c.test.iw_bound_nats)),
+    ("PSNR (dB)", lambda c: _fmt(c.test.psnr_db, 2)),
+    ("active units", lambda c: f"{c.active_units}/{c.latent_dim}"),
+    ("train time", lambda c: f"{c.training_seconds / 60:.0f} min on {c.device}"),
 ]
 
 
-def _has_iw(e: ZooEntry) -> bool:
-    return e.card.get("test", {}).get("iw_bound_nats") is not None
-
-
-def _fmt(value, digits: int = 1) -> str:
+def _fmt(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:,.{digits}f}"
 
 
 def table(entries: list[ZooEntry], markdown: bool = False) -> str:
-    rows = [[name for name, _ in COLUMNS]]
+    rows = [["model"] + [name for name, _ in COLUMNS]]
     for e in entries:
-        if e.available:
-            rows.append([str(fn(e)) for _, fn in COLUMNS])
+        if not e.available:
+            rows.append([e.name, "unavailable: " + (e.error or "")] + [""] * (len(COLUMNS) - 1))
+        elif e.card is None:
+            rows.append([e.name, e.dataset or "", "no card.json"] + [""] * (len(COLUMNS) - 2))
         else:
-            rows.append([e.name, "unavailable: " + (e.error or "")] + [""] * (len(COLUMNS) - 2))
+            rows.append([e.name] + [fn(e.card) for _, fn in COLUMNS])
     if markdown:
         lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
         lines += ["| " + " | ".join(r) + " |" for r in rows[1:]]
