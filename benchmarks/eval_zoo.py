@@ -52,7 +52,7 @@ def main() -> int:
             data[ds] = to_tensor(load_split(ds, "test")[0])
         t0 = time.time()
         m = evaluate(model, data[ds], iw_samples=args.iw_samples if ds == "mnist" else 0, iw_images=args.iw_images)
-        card = load_card(entry.path)["test"]
+        card = load_card(entry.path)
         bar = bar_for(model.config)
         verdict = ""
         if bar:
@@ -67,7 +67,7 @@ def main() -> int:
                 "recon_nats": m["recon_nats"],
                 "kl_nats": m["kl_nats"],
                 "neg_elbo_nats": m["neg_elbo_nats"],
-                "card_neg_elbo_nats": card["neg_elbo_nats"],
+                "card_neg_elbo_nats": card.test.neg_elbo_nats if card else None,
                 "iw_bound_nats": m.get("iw_bound_nats"),
                 "psnr_db": m["psnr_db"],
                 "active_units": m["active_units"],

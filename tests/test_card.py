@@ -96,14 +96,6 @@ def test_cards_built_in_code_are_type_checked_too():
         sample_card(test={"kl_nats": 1.0})
 
 
-def test_dict_style_reads_give_the_json_layout():
-    """The read-only accessor kept for code not yet on the typed fields (the lesson)."""
-    card = sample_card()
-    assert card["test"]["kl_nats"] == card.test.kl_nats and card["history"][0]["epoch"] == 1
-    assert card.get("likelihood_sigma") is None and card.get("likelihood_sigma", 0.5) == 0.5
-    assert card.get("epochs") == card.epochs
-
-
 def test_evaluate_write_card_replaces_the_metrics_and_keeps_the_rest(tiny_mnist, tmp_path, real_root, capsys):
     """python -m vae.evaluate --write-card: fresh test metrics and per-dimension figures, the card's IW
     bound kept (none is computed without --iw-samples), every other field as it was."""

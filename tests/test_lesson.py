@@ -12,6 +12,7 @@ import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
 
+from tests.card_samples import sample_card
 from tests.conftest import MODELS_DIR, REPO
 from vae import DiagonalGaussian, VAEConfig, defaults, load_card, load_model
 from vae.lesson import (
@@ -149,9 +150,9 @@ def test_anomaly_pair_picks_the_maximum_and_the_median():
 
 def test_training_command_reproduces_the_course_command():
     config = VAEConfig(dataset="mnist", latent_dim=2, hidden=512)
-    card = {"epochs": 40, "batch_size": 128, "lr": 0.002, "seed": 0}
+    card = sample_card(epochs=40, batch_size=128, lr=0.002, seed=0)
     assert training_command(config, card, "mnist-z2") == BRIEF_COMMAND
-    beta = training_command(VAEConfig(latent_dim=16, beta=0.5), {"epochs": 30, "lr": 0.001}, "mnist-z16-beta0.5")
+    beta = training_command(VAEConfig(latent_dim=16, beta=0.5), sample_card(epochs=30, lr=0.001), "mnist-z16-beta0.5")
     assert beta == "python -m vae.train --dataset mnist --latent-dim 16 --beta 0.5 --epochs 30 --lr 0.001 --out models/mnist-z16-beta0.5"
 
 
@@ -175,11 +176,11 @@ def _shipped_runs() -> list[str]:
 
 
 RUNS = [
-    (VAEConfig(dataset="mnist", latent_dim=2, hidden=512), {"epochs": 40, "batch_size": 128, "lr": 0.002, "seed": 0}),
-    (VAEConfig(latent_dim=16, beta=0.5), {"epochs": 30, "lr": 0.001}),
-    (VAEConfig(dataset="celeba", latent_dim=64, channels=[32, 64, 128, 256], likelihood="gaussian"), {"batch_size": 64, "seed": 3}),
-    (VAEConfig(latent_dim=8, channels=[16, 32], likelihood="gaussian", beta=4.0), {"epochs": 5, "lr": 0.0005, "seed": 7}),
-    (VAEConfig(dataset="celeba", latent_dim=32, channels=[32, 64, 128], likelihood="bernoulli"), {}),
+    (VAEConfig(dataset="mnist", latent_dim=2, hidden=512), sample_card(epochs=40, batch_size=128, lr=0.002, seed=0)),
+    (VAEConfig(latent_dim=16, beta=0.5), sample_card(epochs=30, lr=0.001)),
+    (VAEConfig(dataset="celeba", latent_dim=64, channels=[32, 64, 128, 256], likelihood="gaussian"), sample_card(batch_size=64, seed=3)),
+    (VAEConfig(latent_dim=8, channels=[16, 32], likelihood="gaussian", beta=4.0), sample_card(epochs=5, lr=0.0005, seed=7)),
+    (VAEConfig(dataset="celeba", latent_dim=32, channels=[32, 64, 128], likelihood="bernoulli"), None),  # no card.json
 ]
 
 
@@ -195,12 +196,8 @@ def test_training_command_is_read_back_by_the_training_parser_as_the_same_run(co
         hidden=args.hidden,
     )
     assert rebuilt == config
-    assert args.epochs == card.get("epochs", defaults.DEFAULT_EPOCHS)
-    expected = (
-        card.get("batch_size", defaults.DEFAULT_BATCH_SIZE),
-        card.get("lr", defaults.DEFAULT_LR),
-        card.get("seed", defaults.DEFAULT_SEED),
-    )
+    assert args.epochs == (card.epochs if card else defaults.DEFAULT_EPOCHS)
+    expected = (card.batch_size, card.lr, card.seed) if card else (defaults.DEFAULT_BATCH_SIZE, defaults.DEFAULT_LR, defaults.DEFAULT_SEED)
     assert (args.batch_size, args.lr, args.seed) == expected
     assert str(args.out) == "models/my-model"
 
@@ -219,7 +216,7 @@ def test_training_command_of_every_shipped_model_rebuilds_its_config():
         ), name
         assert (args.channels or defaults.DEFAULT_CHANNELS[args.dataset]) == model_config.channels, name
         assert (args.likelihood or defaults.DEFAULT_LIKELIHOOD[args.dataset]) == model_config.likelihood, name
-        assert args.epochs == card.get("epochs") and str(args.out) == f"models/{name}", name
+        assert args.epochs == card.epochs and str(args.out) == f"models/{name}", name
 
 
 def test_training_defaults_are_those_of_the_training_cli():

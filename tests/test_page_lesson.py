@@ -76,8 +76,8 @@ def test_every_step_renders_with_the_real_model(real_root):
     z2 = MAIN if HAVE_MAIN else NAME
     assert commands == [training_command(load_model(MODELS_DIR / z2).config, load_card(MODELS_DIR / z2), z2)]
     curves = chart(at, "ls8_curves")
-    history = load_card(MODELS_DIR / z2)["history"]
-    np.testing.assert_allclose(arr(curves["data"][0]["y"]), [h["train_recon_nats"] for h in history], rtol=1e-6)
+    history = load_card(MODELS_DIR / z2).history
+    np.testing.assert_allclose(arr(curves["data"][0]["y"]), [h.train_recon_nats for h in history], rtol=1e-6)
     assert at.table[0].value.loc["config", "latent_dim"] == model.config.latent_dim or z2 != NAME
 
 

@@ -132,14 +132,6 @@ class ModelCard:
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
 
-    # Dict-style reads of the JSON layout, only for code not yet moved to the typed fields
-    # (vae/lesson.py, ui/lesson/, benchmarks/eval_zoo.py); new code reads the fields.
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.to_dict().get(key, default)
-
-    def __getitem__(self, key: str) -> Any:
-        return self.to_dict()[key]
-
 
 def _build(cls: type, data: Any, version: int, source: str, noun: str) -> Any:
     try:

@@ -12,6 +12,7 @@ import math
 import numpy as np
 import torch
 
+from vae.card import ModelCard
 from vae.config import VAEConfig
 from vae.defaults import DEFAULT_BATCH_SIZE, DEFAULT_CHANNELS, DEFAULT_EPOCHS, DEFAULT_LIKELIHOOD, DEFAULT_LR, DEFAULT_SEED
 from vae.model import VAE
@@ -135,7 +136,7 @@ def anomaly_pair(neg_elbo_nats: np.ndarray) -> tuple[int, int]:
     return int(scores.argmax()), int(np.abs(scores - np.median(scores)).argmin())
 
 
-def training_command(config: VAEConfig, card: dict, name: str) -> str:
+def training_command(config: VAEConfig, card: ModelCard | None, name: str) -> str:
     """The `python -m vae.train` command that trains this model: only options that differ from the
     defaults (vae/defaults.py), in the order of the notebook (data, latent size, architecture, β,
     epochs, output). Formatted here, not through vae.train's parser, so the lesson does not import
@@ -149,13 +150,12 @@ def training_command(config: VAEConfig, card: dict, name: str) -> str:
         parts.append(f"--likelihood {config.likelihood}")
     if config.beta != 1.0:
         parts.append(f"--beta {config.beta:g}")
-    parts.append(f"--epochs {int(card.get('epochs', DEFAULT_EPOCHS))}")
-    for option, key, default in (
-        ("--batch-size", "batch_size", DEFAULT_BATCH_SIZE),
-        ("--lr", "lr", DEFAULT_LR),
-        ("--seed", "seed", DEFAULT_SEED),
+    parts.append(f"--epochs {card.epochs if card else DEFAULT_EPOCHS}")
+    for option, value, default in (
+        ("--batch-size", card.batch_size if card else None, DEFAULT_BATCH_SIZE),
+        ("--lr", card.lr if card else None, DEFAULT_LR),
+        ("--seed", card.seed if card else None, DEFAULT_SEED),
     ):
-        value = card.get(key)
         if value is not None and value != default:
             parts.append(f"{option} {value:g}" if isinstance(value, float) else f"{option} {value}")
     parts.append(f"--out models/{name}")

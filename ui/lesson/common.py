@@ -41,7 +41,7 @@ class Lesson:
     name: str
     model: VAE
     atlas: Atlas
-    card: ModelCard | dict  # read with card.get(key, default) (the JSON layout); {} without a card.json
+    card: ModelCard | None  # None without a card.json
     data: TestSet | None
 
     @property
@@ -55,7 +55,7 @@ def open_lesson(name: str) -> Lesson | None:
     if result.model is None or result.atlas is None:
         return None
     card = next((e.card for e in zoo() if e.name == name), None)
-    return Lesson(name, result.model, result.atlas, card or {}, test_set("mnist"))
+    return Lesson(name, result.model, result.atlas, card, test_set("mnist"))
 
 
 def two_d_lesson(lesson: Lesson, two_d_names: list[str]) -> Lesson | None:

@@ -4,6 +4,7 @@ manifold of the course's 2-D model. Code blocks show the package's own source, n
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import textwrap
 
@@ -16,7 +17,7 @@ from ui import widgets
 from ui.i18n import t
 from ui.lesson.common import PLOT, Lesson, count, map_of, strip
 from ui.resources import ModelKey, loaded_of, model_key
-from vae import VAE, DiagonalGaussian
+from vae import VAE, DiagonalGaussian, ModelCard
 from vae.data import to_tensor
 from vae.latent import decode, manifold_grid, prior_samples
 from vae.lesson import history_columns, training_command
@@ -59,11 +60,11 @@ def curves(history: list[dict]) -> go.Figure | None:
     return fig
 
 
-def show_test_metrics(card: dict) -> None:
+def show_test_metrics(card: ModelCard | None) -> None:
     """The card's test metrics and training time, three per row."""
-    test = card.get("test", {})
-    values = [("—" if test.get(key) is None else fmt.format(test[key])) for _, key, fmt in TEST_METRICS]
-    values.append(f"{card.get('training_seconds', 0) / 60:.0f} min")
+    metrics = [getattr(card.test, key) if card else None for _, key, _ in TEST_METRICS]
+    values = [("—" if value is None else fmt.format(value)) for value, (_, _, fmt) in zip(metrics, TEST_METRICS)]
+    values.append(f"{card.training_seconds / 60:.0f} min" if card else "—")
     labels = [t(f"lesson.s8.m.{label}") for label, _, _ in TEST_METRICS] + [t("lesson.s8.m.time")]
     for start in (0, 3):
         for col, label, value in zip(st.columns(3), labels[start : start + 3], values[start : start + 3]):
@@ -79,7 +80,7 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
         st.info(t("lesson.s4.no_z2", name=lesson.name))
 
     st.subheader(t("lesson.s8.data"))
-    st.markdown(t("lesson.s8.data_text", train=count(card.get("train_images", 60000)), test=count(len(target.atlas.mean))))
+    st.markdown(t("lesson.s8.data_text", train=count(card.train_images if card else 60000), test=count(len(target.atlas.mean))))
     st.code(LOAD_DATA, language="python")
     st.subheader(t("lesson.s8.preprocessing"))
     st.markdown(t("lesson.s8.preprocessing_text"))
@@ -108,10 +109,11 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
     st.code(_source(DiagonalGaussian.kl_per_dim), language="python")
 
     st.subheader(t("lesson.s8.training"))
-    st.markdown(t("lesson.s8.training_text", epochs=card.get("epochs", "?"), batch=card.get("batch_size", "?"), lr=card.get("lr", "?")))
+    epochs, batch, lr = (card.epochs, card.batch_size, card.lr) if card else ("?", "?", "?")
+    st.markdown(t("lesson.s8.training_text", epochs=epochs, batch=batch, lr=lr))
     st.code(training_command(config, card, target.name), language="bash")
     st.code(_source(VAE.forward), language="python")
-    fig = curves(card.get("history", []))
+    fig = curves([dataclasses.asdict(row) for row in card.history] if card else [])
     if fig is None:
         st.info(t("lesson.s8.no_history"))
     else:
