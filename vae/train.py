@@ -28,7 +28,7 @@ from vae.card import EpochRecord, ModelCard
 from vae.checkpoint import save_model
 from vae.config import ConfigError, VAEConfig
 from vae.data import load_split, to_tensor
-from vae.defaults import DEFAULT_CHANNELS, DEFAULT_LIKELIHOOD
+from vae.defaults import DEFAULT_BATCH_SIZE, DEFAULT_CHANNELS, DEFAULT_EPOCHS, DEFAULT_LIKELIHOOD, DEFAULT_LR, DEFAULT_SEED
 from vae.evaluate import card_sections, evaluate
 from vae.model import VAE
 from vae.resume import TrainingError, TrainingStatus, interrupt_message, load_resume_state, resume_dir, save_resume_state
@@ -243,11 +243,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", choices=["mnist", "celeba"], required=True)
     p.add_argument("--latent-dim", type=int, default=16)
     p.add_argument("--beta", type=float, default=1.0)
-    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS)
     p.add_argument("--out", type=Path, required=True, help="model folder to write, e.g. models/mnist-z16")
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
+    p.add_argument("--lr", type=float, default=DEFAULT_LR)
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.add_argument("--device", default="auto", help="auto (GPU when present), cpu, cuda, cuda:1, ...")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: PyTorch's default)")
     p.add_argument("--channels", type=int, nargs="+", default=None, help="encoder channels per stride-2 conv")
