@@ -14,14 +14,15 @@ import plotly.colors as pc  # noqa: E402
 import plotly.graph_objects as go  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from ui import state, widgets  # noqa: E402
+from ui import input_widgets, state, widgets  # noqa: E402
 from ui.app import current  # noqa: E402
 from ui.i18n import t  # noqa: E402
 from ui.resources import loaded, models_dir, test_set, test_set_error  # noqa: E402
-from vae.anomaly import error_map, image_scores, percentile, rank, ranking_csv, reconstruction_errors  # noqa: E402
+from vae.anomaly import error_map, ink_correlation, percentile, rank, ranking_csv, read_upload, reconstruction_errors  # noqa: E402
 from vae.data import data_root  # noqa: E402
 from vae.inputs import InputImageError, load_user_image  # noqa: E402
-from vae.latent import decode, encode  # noqa: E402
+from vae.latent import decode  # noqa: E402
+from vae.placement import encode_image  # noqa: E402
 
 RANKINGS = ["elbo", "mse", "recon", "kl"]
 PER_ROW = 6
@@ -35,6 +36,12 @@ dataset = model.config.dataset
 data = test_set(dataset)
 st.title(t("an.title"))
 st.caption(t("an.intro"))
+with st.expander(t("an.bias.title"), icon=":material/info:"):
+    st.markdown(t("an.bias.measures"))
+    if model.config.likelihood == "bernoulli":
+        st.markdown(t("an.bias.bernoulli"))
+        if data is not None:
+            st.markdown(t("an.bias.ink", r=ink_correlation(data.images[atlas.test_index], atlas.neg_elbo_nats)))
 if data is None:
     st.info(t("common.no_data", error=test_set_error(dataset) or ""))
 
@@ -68,6 +75,10 @@ def scores_for(ranking: str) -> np.ndarray | None:
         return atlas.kl_nats
     errors = recon_errors(compute=True)
     return None if errors is None else errors[0]
+
+
+def nats(value: float) -> str:
+    return t("an.score.nats", v=value)
 
 
 def fmt(value: float, ranking: str) -> str:
@@ -229,28 +240,33 @@ def upload() -> None:
     st.caption(t(f"an.upload.help.{dataset}"))
     # No `type=` filter: a wrongly named file would raise in Streamlit itself; load_user_image explains instead.
     file = st.file_uploader(t("an.upload.label"), key="an_upload")
+    invert = input_widgets.invert_choice("an_invert") if dataset == "mnist" else None
     if file is None:
         return
-    try:
-        image = np.array(load_user_image(file.getvalue(), dataset))  # writable: torch.from_numpy warns otherwise
+    try:  # a blank page is scored too: it is the clearest anomaly there is
+        image = np.array(load_user_image(file.getvalue(), dataset, invert=invert, allow_blank=True))  # writable for torch
     except InputImageError as err:
         st.error(t("an.upload.error", error=str(err)))
         return
-    terms = image_scores(model, image[None])
-    elbo, recon, kl = (float(terms[k][0]) for k in ("neg_elbo_nats", "recon_nats", "kl_nats"))
-    reconstruction = decode(model, encode(model, image[None])[0])[0]
+    user = encode_image(model, image)  # the atlas's fixed-seed estimate, like image_scores
+    reading = read_upload(atlas, user.neg_elbo_nats, user.recon_nats, user.kl_nats, user.logvar)
+    reconstruction = user.reconstruction
     cols = st.columns([1, 1, 1.4])
     cols[0].image(widgets.inline(widgets.enlarge(image, 224)), caption=t("an.upload.prepared"), width="stretch")
     cols[1].image(widgets.inline(widgets.enlarge(reconstruction, 224)), caption=t("an.reconstruction"), width="stretch")
     with cols[2]:
         st.plotly_chart(error_figure(error_map(image, reconstruction)), key="an_upload_err", width="stretch")
-    pct = percentile(elbo, atlas.neg_elbo_nats)
+    pct = reading.neg_elbo.percentile
     m = st.columns(4)
-    m[0].metric(t("an.upload.elbo"), t("an.score.nats", v=elbo))
+    m[0].metric(t("an.upload.elbo"), input_widgets.shown_score(reading.neg_elbo, nats))
     m[1].metric(t("an.upload.percentile"), pct_text(pct), help=t("an.percentile_help"))
-    m[2].metric(t("an.metric.recon"), t("an.score.nats", v=recon))
-    m[3].metric(t("an.metric.kl"), t("an.score.nats", v=kl))
-    st.markdown(t("an.upload.verdict", pct=math.floor(pct * 10) / 10))
+    m[2].metric(t("an.metric.recon"), input_widgets.shown_score(reading.recon, nats))
+    m[3].metric(t("an.metric.kl"), input_widgets.shown_score(reading.kl, nats))
+    if reading.neg_elbo.beyond_test_set:
+        st.markdown(t("an.upload.verdict_beyond", largest=nats(reading.neg_elbo.largest_test_nats)))
+    else:
+        st.markdown(t("an.upload.verdict", pct=math.floor(pct * 10) / 10))
+    input_widgets.score_notes(reading, nats)
 
 
 def download_csv() -> None:

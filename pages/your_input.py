@@ -16,9 +16,10 @@ from ui import handoff, input_widgets, state, widgets  # noqa: E402
 from ui.app import current  # noqa: E402
 from ui.i18n import t  # noqa: E402
 from ui.resources import test_set  # noqa: E402
+from vae.anomaly import read_upload  # noqa: E402
 from vae.images import png_bytes  # noqa: E402
 from vae.latent import decode, nearest_codes  # noqa: E402
-from vae.placement import TSNE_NEIGHBOURS, UserCode, code_json, encode_image, neg_elbo_percentile, place, projections  # noqa: E402
+from vae.placement import TSNE_NEIGHBOURS, UserCode, code_json, encode_image, place, projections  # noqa: E402
 
 sel = current()
 atlas, model, name = sel.atlas, sel.model, sel.name
@@ -127,20 +128,29 @@ def downloads(image: np.ndarray, user: UserCode, pct: float) -> None:
     )
 
 
+def nats(value: float) -> str:
+    return t("yi.nats", v=number(value))
+
+
 def results(image: np.ndarray) -> None:
     user = encode_image(model, image)
     code_id = hashlib.sha1(user.mean.tobytes()).hexdigest()[:16]
     handoff.leave_code(name, user.mean, source="your_input")  # an interpolation endpoint
-    pct = neg_elbo_percentile(user.neg_elbo_nats, atlas)
+    reading = read_upload(atlas, user.neg_elbo_nats, user.recon_nats, user.kl_nats, user.logvar)
+    pct = reading.neg_elbo.percentile
     with right:
         c1, c2 = st.columns(2)
         c1.image(widgets.inline(widgets.enlarge(image, 224)), caption=t("yi.prepared"), width="stretch")
         c2.image(widgets.inline(widgets.enlarge(user.reconstruction, 224)), caption=t("yi.reconstruction"), width="stretch")
         m = st.columns(2)
-        m[0].metric(t("yi.metric.elbo"), t("yi.nats", v=number(user.neg_elbo_nats)), help=t("yi.elbo_help"))
+        m[0].metric(t("yi.metric.elbo"), input_widgets.shown_score(reading.neg_elbo, nats), help=t("yi.elbo_help"))
         m[1].metric(t("yi.metric.percentile"), f"{math.floor(pct * 10) / 10:.1f} %", help=t("yi.percentile_help"))
-        st.caption(t("yi.terms", recon=number(user.recon_nats), kl=number(user.kl_nats)))
-        st.markdown(t("yi.verdict", elbo=number(user.neg_elbo_nats), pct=math.floor(pct), who=who))
+        st.caption(t("yi.terms", recon=input_widgets.shown_score(reading.recon, nats), kl=input_widgets.shown_score(reading.kl, nats)))
+        if reading.neg_elbo.beyond_test_set:
+            st.markdown(t("yi.verdict_beyond", largest=nats(reading.neg_elbo.largest_test_nats), who=who))
+        else:
+            st.markdown(t("yi.verdict", elbo=number(user.neg_elbo_nats), pct=math.floor(pct), who=who))
+        input_widgets.score_notes(reading, nats)
         downloads(image, user, pct)
     st.subheader(t("yi.code"))
     st.caption(t("yi.code_help"))

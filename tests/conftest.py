@@ -69,3 +69,11 @@ def tiny_mnist() -> VAE:
 def tiny_celeba() -> VAE:
     torch.manual_seed(0)
     return VAE(VAEConfig(dataset="celeba", latent_dim=5, channels=[4, 8, 8], likelihood="gaussian")).eval()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests are grouped by kind in folders; the folder gives the marker (`-m "not browser"`: the fast suite)."""
+    for item in items:
+        kind = Path(str(item.fspath)).parent.name
+        if kind in ("app", "browser"):
+            item.add_marker(getattr(pytest.mark, kind))

@@ -1,5 +1,7 @@
 """Helpers of the "Your own input" page: the drawing canvas, the upload, the test-set map with the
 user's point on top, the μ ± σ chart, and the per-model t-SNE map that openTSNE refines against.
+Shared with the Anomalies page: the "ink on paper?" choice and how a user's scores are shown
+(a score beyond every test image as such, the encoder's log-variance clamp said out loud).
 
 Test hook: AppTest cannot draw on the canvas, so a page run reads `st.session_state[CANVAS_HOOK]`
 (an RGBA uint8 array, what the canvas would return) in place of the canvas's drawing when present.
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from collections.abc import Callable
 
 import numpy as np
 import plotly.graph_objects as go
@@ -18,8 +21,10 @@ import streamlit as st
 from ui.figures import DIGIT_COLOURS, map_extent
 from ui.i18n import t
 from ui.resources import loaded, models_dir, test_set
+from vae.anomaly import ScoreReading, UploadReading
 from vae.atlas import Atlas
 from vae.inputs import InputImageError, canvas_to_digit, load_user_image
+from vae.model import LOGVAR_MAX, LOGVAR_MIN
 from vae.placement import UserCode, refine_tsne
 from vae.projection import TSNEMap
 
@@ -64,13 +69,37 @@ def drawn_digit() -> tuple[np.ndarray | None, str | None]:
 def uploaded_image(dataset: str) -> tuple[np.ndarray | None, str | None]:
     """The file uploader (and, for digits, the inversion choice) → (prepared image or None, error or None)."""
     file = st.file_uploader(t(f"yi.upload.{dataset}"), type=UPLOAD_TYPES, key=f"yi_upload_{dataset}", help=t(f"yi.upload_help.{dataset}"))
-    invert = None
-    if dataset == "mnist":
-        choice = st.radio(t("yi.invert"), list(INVERT), format_func=lambda c: t(f"yi.invert.{c}"), key="yi_invert", horizontal=True)
-        invert = INVERT[choice]
+    invert = invert_choice("yi_invert") if dataset == "mnist" else None
     if file is None:
         return None, None
     return prepare_upload(file.getvalue(), dataset, invert)
+
+
+def invert_choice(key: str) -> bool | None:
+    """The "ink on paper?" radio (detect / invert / keep) → prepare_digit's `invert`."""
+    choice = st.radio(t("yi.invert"), list(INVERT), format_func=lambda c: t(f"yi.invert.{c}"), key=key, horizontal=True)
+    return INVERT[choice]
+
+
+def shown_score(reading: ScoreReading, nats: Callable[[float], str]) -> str:
+    """A user's score as the page shows it: nats(score), or "> nats(largest test value)" beyond every test image."""
+    return t("yi.beyond_value", v=nats(reading.largest_test_nats)) if reading.beyond_test_set else nats(reading.nats)
+
+
+def score_notes(reading: UploadReading, nats: Callable[[float], str]) -> None:
+    """One warning that names each score beyond every test image and the encoder's clamped dimensions."""
+    lines = [
+        t("yi.beyond", what=t(f"yi.term.{term}"), largest=nats(score.largest_test_nats))
+        for term, score in (("elbo", reading.neg_elbo), ("recon", reading.recon), ("kl", reading.kl))
+        if score.beyond_test_set
+    ]
+    clamp = reading.clamp
+    if clamp.at_max:
+        lines.append(t("yi.clamped.max", bound=f"{LOGVAR_MAX:g}", n=clamp.at_max, d=clamp.latent_dim))
+    if clamp.at_min:
+        lines.append(t("yi.clamped.min", bound=f"{LOGVAR_MIN:g}", n=clamp.at_min, d=clamp.latent_dim))
+    if lines:
+        st.warning("\n".join(f"- {line}" for line in lines), icon=":material/warning:")
 
 
 def prepare_upload(data: bytes, dataset: str, invert: bool | None = None) -> tuple[np.ndarray | None, str | None]:

@@ -3,6 +3,13 @@
 An image the model finds hard to explain is unusual: it has a high −ELBO (nats per image, the
 atlas's one-sample estimate: recon_nats + kl_nats) or a high reconstruction error (per-pixel MSE of
 the posterior-mean decode, pixels in [0, 1]).
+
+What −ELBO measures is how many nats the model needs to encode the image, not how much it looks
+like a digit or a face: under MNIST's Bernoulli likelihood every grey pixel costs nats and black
+ones almost none, so images with little ink (a thin "1") look typical; `ink_correlation` measures
+this bias on the test set. An upload far outside the training data can saturate the encoder (its
+log σ² hits the clamp LOGVAR_MAX) and get an astronomically large KL: `read_upload` reports it as
+beyond every test image, with the largest test value as the figure to show.
 """
 
 from __future__ import annotations
@@ -10,13 +17,15 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from vae.atlas import Atlas
 from vae.data import to_tensor
 from vae.evaluate import per_sample_terms
-from vae.model import VAE
+from vae.model import LOGVAR_MAX, LOGVAR_MIN, VAE
 
 
 def rank(scores: np.ndarray, descending: bool = True) -> np.ndarray:
@@ -32,6 +41,80 @@ def percentile(value: float, reference: np.ndarray) -> float:
     if reference.size == 0:
         raise ValueError("the reference set is empty")
     return float(100.0 * np.count_nonzero(reference < value) / reference.size)
+
+
+@dataclass(frozen=True)
+class ScoreReading:
+    """One score of a user's image (nats per image) read against the same score over the test set."""
+
+    nats: float  # the score itself: astronomically large when the encoder saturates
+    percentile: float  # 0–100, share of the test set strictly below (exact even when nats is absurd)
+    largest_test_nats: float  # the highest score in the test set
+
+    @property
+    def beyond_test_set(self) -> bool:
+        """Higher than every test image's score: then only that fact and the largest test value mean something."""
+        return self.nats > self.largest_test_nats
+
+    @property
+    def bounded_nats(self) -> float:
+        """The figure to show: the score itself, or the largest test value when it is beyond every test image."""
+        return min(self.nats, self.largest_test_nats)
+
+
+@dataclass(frozen=True)
+class LogvarClamp:
+    """How many latent dimensions of a posterior sit at DiagonalGaussian's log σ² clamp."""
+
+    at_max: int  # dimensions at LOGVAR_MAX: σ² = e^20 and KL ≈ ½·e^20 nats each, the encoder saturated
+    at_min: int  # dimensions at LOGVAR_MIN
+    latent_dim: int
+
+    @property
+    def hit(self) -> bool:
+        return self.at_max > 0 or self.at_min > 0
+
+
+@dataclass(frozen=True)
+class UploadReading:
+    """A user image's −ELBO, reconstruction and KL read against the test set, and the encoder's clamp."""
+
+    neg_elbo: ScoreReading
+    recon: ScoreReading
+    kl: ScoreReading
+    clamp: LogvarClamp
+
+
+def read_score(nats: float, reference: np.ndarray) -> ScoreReading:
+    """`nats` against the test set's `reference` scores (same kind, nats per image)."""
+    reference = np.asarray(reference, dtype=np.float64)
+    return ScoreReading(float(nats), percentile(nats, reference), float(reference.max()))
+
+
+def logvar_clamp(logvar: np.ndarray) -> LogvarClamp:
+    """Count the dimensions of a (D,) posterior log σ² (as clamped by DiagonalGaussian) at either bound."""
+    logvar = np.asarray(logvar, dtype=np.float64).ravel()
+    return LogvarClamp(int(np.count_nonzero(logvar >= LOGVAR_MAX)), int(np.count_nonzero(logvar <= LOGVAR_MIN)), logvar.size)
+
+
+def read_upload(atlas: Atlas, neg_elbo_nats: float, recon_nats: float, kl_nats: float, logvar: np.ndarray) -> UploadReading:
+    """A user image's scores (the atlas's one-sample estimate, nats per image) and posterior log σ² (D,),
+    read against the atlas's test set: percentiles, whether beyond every test image, clamped dimensions."""
+    return UploadReading(
+        neg_elbo=read_score(neg_elbo_nats, atlas.neg_elbo_nats),
+        recon=read_score(recon_nats, atlas.recon_nats),
+        kl=read_score(kl_nats, atlas.kl_nats),
+        clamp=logvar_clamp(logvar),
+    )
+
+
+def ink_correlation(images_uint8: np.ndarray, neg_elbo_nats: np.ndarray) -> float:
+    """Pearson correlation between each image's amount of ink (sum of its pixels in [0, 1]) and its −ELBO.
+
+    images_uint8: (N, H, W) or (N, H, W, C), in the order of `neg_elbo_nats` (N,)."""
+    images_uint8 = np.asarray(images_uint8)
+    ink = images_uint8.reshape(len(images_uint8), -1).sum(1, dtype=np.int64) / 255.0  # (N,), no float copy of the pixels
+    return float(np.corrcoef(ink, np.asarray(neg_elbo_nats, dtype=np.float64))[0, 1])
 
 
 @torch.inference_mode()

@@ -29,12 +29,19 @@ RECON_CONVENTIONS = {"bernoulli": "bernoulli-grey-levels", "gaussian": "discreti
 LEGACY_RECON_CONVENTION = {"bernoulli": "bernoulli-grey-levels", "gaussian": "gaussian-density-per-1/255"}  # files without the tag
 
 
+# The encoder's log σ² is clamped to [LOGVAR_MIN, LOGVAR_MAX] so exp() stays finite. Real digits and
+# faces stay far inside; an input far from the training data (noise, a blank page) can hit LOGVAR_MAX,
+# and then KL ≈ ½·e^20 ≈ 2.4·10⁸ nats per dimension: a sign of saturation, not a measurement.
+LOGVAR_MIN = -30.0
+LOGVAR_MAX = 20.0
+
+
 class DiagonalGaussian:
     """The posterior q(z|x) = N(mean, exp(logvar)); sums over all non-batch dimensions."""
 
     def __init__(self, mean: torch.Tensor, logvar: torch.Tensor):
         self.mean = mean
-        self.logvar = logvar.clamp(-30.0, 20.0)
+        self.logvar = logvar.clamp(LOGVAR_MIN, LOGVAR_MAX)
         self.std = torch.exp(0.5 * self.logvar)
 
     def sample(self, generator: torch.Generator | None = None) -> torch.Tensor:

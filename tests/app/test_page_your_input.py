@@ -20,6 +20,7 @@ from ui.handoff import LatentCode
 from ui.input_widgets import CANVAS_HOOK
 from vae import load_model
 from vae.atlas import load_atlas
+from vae.data import load_mnist
 from vae.inputs import canvas_to_digit
 from vae.placement import encode_image, neg_elbo_percentile, place, refine_tsne
 
@@ -66,8 +67,6 @@ def downloads(at) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def mnist(real_root):
-    from vae.data import load_mnist
-
     images, labels = load_mnist("test", real_root)
     return load_model(MODELS_DIR / MNIST), load_atlas(MODELS_DIR / MNIST), images, labels
 
@@ -187,7 +186,9 @@ def test_odd_but_valid_images_work(mnist):
     model, _, images, _ = mnist
     digit = images[3]
     at = open_page(PAGE, MNIST, query={"yi_source": "upload"})
-    big = np.asarray(Image.fromarray(255 - digit).resize((900, 700)).convert("RGBA"))  # dark ink on light "paper"
+    paper = Image.new("L", (900, 700), 255)  # dark ink on light "paper", enlarged 25×
+    paper.paste(Image.fromarray(255 - digit).resize((700, 700), Image.BICUBIC), (120, 0))
+    big = np.asarray(paper.convert("RGBA"))
     files = [
         ("cmyk.jpg", jpeg(Image.fromarray(digit).convert("CMYK")), "image/jpeg"),
         ("deep.png", png(Image.fromarray(digit.astype(np.uint16) * 257)), "image/png"),
@@ -305,3 +306,27 @@ def test_without_the_canvas_package_digits_are_uploaded(monkeypatch, mnist):
     assert any("streamlit-drawable-canvas" in c.value for c in at.caption)
     upload(at, "digit.png", png(images[1]))
     assert len(at.metric) == 2 and star(at, MNIST, "pca")
+
+
+@needs("mnist-z2")
+def test_a_saturating_upload_is_shown_beyond_every_test_image_with_the_clamp_named(real_root):
+    """Issue #10 item 5: a checkerboard drives mnist-z2's log σ² to its clamp (20) and its KL to ~5·10⁸ nats;
+    the page shows the largest test values instead and says why; a real digit gets no such note."""
+    atlas = load_atlas(MODELS_DIR / "mnist-z2")
+    at = open_page(PAGE, "mnist-z2", query={"yi_source": "upload"})
+    checker = ((np.indices((280, 280)) // 20).sum(0) % 2 * 255).astype(np.uint8)
+    upload(at, "checker.png", png(checker))
+    largest = {k: float(getattr(atlas, k).max()) for k in ("neg_elbo_nats", "recon_nats", "kl_nats")}
+    assert metric(at, "−ELBO") == f"> {largest['neg_elbo_nats']:.1f} nats" and metric(at, "Percentile") == "100.0 %"
+    terms = f"= > {largest['recon_nats']:.1f} nats of reconstruction, −log p(x|z), + > {largest['kl_nats']:.1f} nats of KL(q(z|x) ‖ p(z))"
+    assert terms in [c.value for c in at.caption]
+    verdict = (
+        f"−ELBO beyond every test image (largest test value: {largest['neg_elbo_nats']:.1f} nats): more atypical than all test digits."
+    )
+    assert verdict in [m.value for m in at.markdown]
+    warning = at.warning[0].value
+    assert f"KL: beyond every test image (largest test value: {largest['kl_nats']:.1f} nats)." in warning
+    assert "The encoder's log-variance hit its clamp (20) on 2 of 2 dimensions: the input is far outside what it was trained on" in warning
+    images, _ = load_mnist("test", real_root)
+    upload(at, "digit.png", png(images[atlas.test_index[0]]))
+    assert not at.warning and not metric(at, "−ELBO").startswith(">")

@@ -90,6 +90,39 @@ def test_blank_image_says_no_digit():
         load_user_image(encode(Image.new("L", (50, 50), 255)), "mnist")
 
 
+@pytest.mark.parametrize(
+    "fill, invert, expected",
+    [(255, None, 0), (255, False, 255), (0, None, 0), (0, True, 255), (128, False, 128)],  # a light page is paper: inverted
+)
+def test_blank_images_are_refused_for_a_digit_and_returned_as_they_are_to_be_scored(fill, invert, expected):
+    data = encode(Image.new("L", (120, 90), fill))
+    with pytest.raises(InputImageError, match="No digit"):
+        load_user_image(data, "mnist", invert=invert)
+    blank = load_user_image(data, "mnist", invert=invert, allow_blank=True)
+    assert blank.shape == (28, 28) and blank.dtype == np.uint8 and np.all(blank == expected)
+
+
+def test_paper_grain_is_not_ink():
+    """A photo of an empty page: a few grey levels of noise are not a digit (they used to be stretched to full contrast)."""
+    grain = np.random.default_rng(0).integers(245, 256, (300, 200), dtype=np.uint8)
+    with pytest.raises(InputImageError, match="No digit"):
+        load_user_image(encode(Image.fromarray(grain)), "mnist")
+    blank = load_user_image(encode(Image.fromarray(grain)), "mnist", allow_blank=True)
+    assert blank.max() <= 10  # inverted and averaged, not stretched
+    assert load_user_image(encode(digit_image()), "mnist", allow_blank=True).max() == 255  # a digit is still a digit
+
+
+def test_prepared_digit_is_20_px_and_centred_at_14_14():
+    arr = np.full((400, 300), 255, np.uint8)
+    arr[50:350, 100:160] = 0  # a black bar, 300 px tall
+    digit = prepare_digit(Image.fromarray(arr)).astype(np.float64)
+    rows = np.flatnonzero(digit.max(1) > 0)
+    assert rows[-1] - rows[0] + 1 == 20  # the longer side spans MNIST's 20 px
+    ys, xs = np.indices(digit.shape)
+    com = np.array([(ys * digit).sum(), (xs * digit).sum()]) / digit.sum()
+    assert np.all(np.abs(com - 14.0) <= 0.5)  # MNIST's centre of mass, not the first version's 13.5
+
+
 def test_real_mnist_digit_survives_preparation(real_root):
     images, _ = load_mnist("test", real_root)
     for i in range(5):

@@ -1,5 +1,6 @@
 """AppTest: the anomalies page on the real shipped models — rankings, the close-up with its error map,
-the outliers on the latent map, the CSV, uploads (good and bad) and a missing data directory.
+the outliers on the latent map, the CSV, uploads (good, bad, blank, saturating), the score's ink bias
+explained, and a missing data directory.
 
 Uploads go through AppTest's own `at.file_uploader(key="an_upload").set_value((name, bytes, mime))`."""
 
@@ -13,7 +14,7 @@ from PIL import Image
 from tests.apptest_media import arr, chart, download_bytes, image_with_caption, media_bytes, open_page, pixels, record_media  # noqa: F401
 from tests.conftest import MODELS_DIR, needs
 from vae import load_model
-from vae.anomaly import error_map, image_scores, percentile, rank, reconstruction_errors
+from vae.anomaly import error_map, image_scores, ink_correlation, percentile, rank, reconstruction_errors
 from vae.atlas import load_atlas
 from vae.data import load_celeba, load_mnist
 from vae.latent import decode
@@ -141,7 +142,7 @@ def test_an_upload_of_a_test_digit_is_scored_like_the_atlas(real_root):
     model, atlas = load_model(MODELS_DIR / MNIST), load_atlas(MODELS_DIR / MNIST)
     images, _ = load_mnist("test", real_root)
     at = open_page("anomalies.py", MNIST)
-    # test digit 1 comes back pixel for pixel from the MNIST-style preparation (digit 0 is re-cropped)
+    # test digit 1 comes back pixel for pixel from the MNIST-style preparation (no resampling needed, none done)
     upload(at, "digit.png", png(images[1]))
     seen = pixels(image_with_caption(at, "What the model sees"))[::8, ::8]
     assert np.array_equal(seen, images[1])
@@ -197,3 +198,59 @@ def test_without_the_data_directory(monkeypatch, tmp_path):
     assert any("needs the test images" in i.value for i in at.info)
     assert not captions(at) and not at.get("download_button")
     assert at.file_uploader(key="an_upload")  # uploads still work without the data
+
+
+@needs(MNIST)
+@pytest.mark.parametrize(
+    "fill, invert, seen_value",
+    [(0, "auto", 0), (255, "auto", 0), (255, "keep", 255)],  # auto reads an all-white page as blank paper
+)
+def test_blank_uploads_are_scored_beyond_every_test_image(real_root, fill, invert, seen_value):
+    """Issue #10 item 9: an all-black or all-white upload used to be refused ("No digit found"); it is scored."""
+    model, atlas = load_model(MODELS_DIR / MNIST), load_atlas(MODELS_DIR / MNIST)
+    at = open_page("anomalies.py", MNIST)
+    at.radio(key="an_invert").set_value(invert)
+    upload(at, "blank.png", png(np.full((200, 150), fill, np.uint8)))
+    assert not at.error, [e.value for e in at.error]
+    seen = pixels(image_with_caption(at, "What the model sees"))[::8, ::8]
+    assert seen.shape == (28, 28) and np.all(seen == seen_value)
+    blank = np.full((28, 28), seen_value, np.uint8)
+    elbo = image_scores(model, blank[None])["neg_elbo_nats"][0]
+    largest = float(atlas.neg_elbo_nats.max())
+    assert elbo > largest  # a blank page is the clearest anomaly
+    assert metric(at, "−ELBO of your image") == f"> {largest:.1f} nats"  # bounded: not thousands of nats
+    assert metric(at, "Percentile among the test set") == "100.0 %"
+    verdict = f"Your image is beyond every test image (largest test value: {largest:.1f} nats): more unusual than all of them (by −ELBO)."
+    assert verdict in [m.value for m in at.markdown]
+    assert f"−ELBO: beyond every test image (largest test value: {largest:.1f} nats)." in at.warning[0].value
+
+
+@needs(MNIST)
+def test_the_page_explains_what_the_score_measures_and_its_ink_bias(real_root):
+    atlas = load_atlas(MODELS_DIR / MNIST)
+    images, _ = load_mnist("test", real_root)
+    at = open_page("anomalies.py", MNIST)
+    text = " ".join(m.value for m in at.markdown)
+    assert "not how much the image looks like a digit" in text and "Bernoulli on grey levels" in text
+    r = ink_correlation(images[atlas.test_index], atlas.neg_elbo_nats)
+    assert r > 0.4 and f"correlate at r = {r:.2f}." in text
+    at.session_state["lang"] = "fr"
+    at.run()
+    assert not at.exception and f"sont corrélés à r = {r:.2f}." in " ".join(m.value for m in at.markdown)
+
+
+@needs("mnist-z2")
+def test_a_saturating_upload_says_the_encoder_hit_its_clamp(real_root):
+    """Issue #10 item 5: on mnist-z2 a white page drives log σ² to the clamp and KL to ~5·10⁸ nats: shown bounded, clamp named."""
+    model, atlas = load_model(MODELS_DIR / "mnist-z2"), load_atlas(MODELS_DIR / "mnist-z2")
+    assert image_scores(model, np.full((1, 28, 28), 255, np.uint8))["kl_nats"][0] > 1e8  # what used to be shown
+    at = open_page("anomalies.py", "mnist-z2")
+    at.radio(key="an_invert").set_value("keep")
+    upload(at, "white.png", png(np.full((280, 280), 255, np.uint8)))
+    upload_kl = [m.value for m in at.metric if m.label == "KL"][-1]  # the upload's, after the close-up's
+    assert upload_kl == f"> {float(atlas.kl_nats.max()):.1f} nats"
+    assert metric(at, "−ELBO of your image") == f"> {float(atlas.neg_elbo_nats.max()):.1f} nats"
+    warning = at.warning[0].value
+    assert f"KL: beyond every test image (largest test value: {float(atlas.kl_nats.max()):.1f} nats)." in warning
+    assert "The encoder's log-variance hit its clamp (20) on 2 of 2 dimensions" in warning
+    assert not any("e+" in m.value or len(m.value) > 20 for m in at.metric)  # no absurd number anywhere

@@ -8,12 +8,29 @@ import pytest
 import torch
 
 from tests.conftest import MODELS_DIR
-from vae.anomaly import error_map, image_scores, percentile, rank, ranking_csv, reconstruction_errors
+from vae import load_model
+from vae.anomaly import (
+    error_map,
+    image_scores,
+    ink_correlation,
+    logvar_clamp,
+    percentile,
+    rank,
+    ranking_csv,
+    read_score,
+    read_upload,
+    reconstruction_errors,
+)
+from vae.atlas import load_atlas
 from vae.data import load_mnist, to_tensor
 from vae.evaluate import per_sample_terms
+from vae.model import LOGVAR_MAX, LOGVAR_MIN, DiagonalGaussian
+from vae.placement import encode_image
 
 REAL = "mnist-z16"
 needs_real = pytest.mark.skipif(not (MODELS_DIR / REAL / "atlas.safetensors").exists(), reason=f"{REAL} not built yet")
+Z2 = "mnist-z2"
+needs_z2 = pytest.mark.skipif(not (MODELS_DIR / Z2 / "atlas.safetensors").exists(), reason=f"{Z2} not built yet")
 
 
 def test_rank_is_sorted_both_ways_stable_and_puts_nan_last():
@@ -117,3 +134,63 @@ def test_real_ranking_is_sorted_and_matches_a_fresh_evaluation(real_root):
     mse, _ = reconstruction_errors(model, images[atlas.test_index[top5]])
     np.testing.assert_allclose(mse, fresh["mse"][top5], rtol=1e-5)
     assert mse.mean() > 3 * fresh["mse"].mean()
+
+
+def test_read_score_is_bounded_beyond_the_largest_test_value():
+    reference = np.array([10.0, 20.0, 30.0, 40.0])
+    inside = read_score(25.0, reference)
+    assert not inside.beyond_test_set and inside.bounded_nats == 25.0 and inside.percentile == 50.0
+    at_max = read_score(40.0, reference)  # equal to the largest: not beyond it
+    assert not at_max.beyond_test_set and at_max.bounded_nats == 40.0 and at_max.percentile == 75.0
+    absurd = read_score(273_390_358.0, reference)
+    assert absurd.beyond_test_set and absurd.percentile == 100.0
+    assert absurd.bounded_nats == absurd.largest_test_nats == 40.0 and absurd.nats == 273_390_358.0
+
+
+def test_logvar_clamp_counts_dimensions_at_either_bound():
+    raw = torch.tensor([[611.0, 46.0, 19.5, 0.0, -99.0]])  # what the encoder may emit
+    clamped = DiagonalGaussian(torch.zeros_like(raw), raw).logvar  # the named bounds are the ones applied
+    assert clamped.tolist() == [[LOGVAR_MAX, LOGVAR_MAX, 19.5, 0.0, LOGVAR_MIN]] and (LOGVAR_MIN, LOGVAR_MAX) == (-30.0, 20.0)
+    clamp = logvar_clamp(clamped[0].numpy())
+    assert (clamp.at_max, clamp.at_min, clamp.latent_dim, clamp.hit) == (2, 1, 5, True)
+    assert not logvar_clamp(np.array([-5.0, 3.0, 19.99])).hit
+
+
+@needs_z2
+@pytest.mark.parametrize("kind", ["noise", "black", "white"])
+def test_saturated_uploads_on_mnist_z2_read_as_beyond_every_test_image(real_root, kind):
+    """Issue #10 item 5: on mnist-z2 such inputs push log σ² to the clamp; KL ≈ e^20 nats, beyond every test image."""
+    model, atlas = load_model(MODELS_DIR / Z2), load_atlas(MODELS_DIR / Z2)
+    image = {
+        "noise": np.random.default_rng(0).integers(0, 256, (28, 28), dtype=np.uint8),
+        "black": np.zeros((28, 28), np.uint8),
+        "white": np.full((28, 28), 255, np.uint8),
+    }[kind]
+    user = encode_image(model, image)
+    reading = read_upload(atlas, user.neg_elbo_nats, user.recon_nats, user.kl_nats, user.logvar)
+    assert reading.clamp.at_max == reading.clamp.latent_dim == 2 and reading.clamp.at_min == 0
+    assert user.kl_nats > 1e8  # ½·(e^20 − 1 − 20 + μ²) per dimension: saturation, not a measurement
+    assert reading.kl.beyond_test_set and reading.kl.percentile == 100.0
+    assert reading.kl.bounded_nats == pytest.approx(float(atlas.kl_nats.max())) and reading.kl.bounded_nats < 1000
+    assert reading.neg_elbo.beyond_test_set and reading.neg_elbo.bounded_nats == pytest.approx(float(atlas.neg_elbo_nats.max()))
+    # a real test digit: nothing beyond the test set, no clamp, the scores shown as they are
+    images, _ = load_mnist("test", real_root)
+    digit = encode_image(model, images[atlas.test_index[0]])
+    normal = read_upload(atlas, digit.neg_elbo_nats, digit.recon_nats, digit.kl_nats, digit.logvar)
+    assert not normal.clamp.hit and not normal.kl.beyond_test_set and not normal.neg_elbo.beyond_test_set
+    assert normal.kl.bounded_nats == digit.kl_nats and normal.neg_elbo.percentile < 100.0
+
+
+@needs_real
+def test_ink_correlation_measures_the_bias_towards_little_ink(real_root):
+    """Issue #10 item 9: −ELBO follows the amount of ink; the most typical test digits are thin "1"s."""
+    atlas = load_atlas(MODELS_DIR / REAL)
+    images, labels = load_mnist("test", real_root)
+    ours = images[atlas.test_index]
+    r = ink_correlation(ours, atlas.neg_elbo_nats)
+    ink = ours.reshape(len(ours), -1).astype(np.float64).sum(1)
+    assert r == pytest.approx(np.corrcoef(ink, atlas.neg_elbo_nats)[0, 1], rel=1e-9)
+    assert r > 0.4  # 0.59 for mnist-z16
+    typical = rank(atlas.neg_elbo_nats, descending=False)[:20]
+    assert np.mean(labels[atlas.test_index[typical]] == 1) >= 0.75
+    assert ink_correlation(np.stack([ours[0], ours[0] * 0 + 255]), np.array([1.0, 2.0])) == pytest.approx(1.0)

@@ -1,0 +1,1 @@
+"""App tests: every page through Streamlit's AppTest (marker: app)."""

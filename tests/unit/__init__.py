@@ -1,0 +1,1 @@
+"""Unit tests: vae/ on its own, real models and data, no Streamlit."""
