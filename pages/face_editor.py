@@ -7,7 +7,6 @@ ensure_entry()
 
 import functools  # noqa: E402
 
-import numpy as np  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from ui import face_editor as fe  # noqa: E402
@@ -44,7 +43,7 @@ fe.amounts_from_url(dirs)
 
 
 @st.fragment
-def editor(base: np.ndarray, photo: np.ndarray | None) -> None:
+def editor(base, photo) -> None:  # code (D,), the real photo or None
     """Sliders, edited face and exports: a slider move reruns only this."""
     chosen = st.session_state["fe_attrs"]
     left, right = st.columns([3, 2], gap="large")
@@ -60,7 +59,7 @@ def editor(base: np.ndarray, photo: np.ndarray | None) -> None:
     amounts = {a: float(st.session_state[fe.amount_key(a)]) for a in chosen if st.session_state[fe.amount_key(a)]}
     state.to_query(fe_amt=",".join(f"{a}:{v:g}" for a, v in amounts.items()) or None)
     edited = dirs.apply(base, amounts)
-    images = decode(model, np.stack([edited, base]))  # one batch: edited, plain decode
+    images = decode(model, [edited, base])  # one batch: edited, plain decode
     with right:
         st.image(widgets.inline(widgets.enlarge(images[0])), caption=t("fe.edited"), width=widgets.BIG)
         cols = st.columns(2 if photo is not None else 1)

@@ -5,7 +5,6 @@ from ui.app import ensure_entry
 
 ensure_entry()
 
-import numpy as np  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from ui import state, widgets  # noqa: E402
@@ -33,7 +32,7 @@ m[0].metric(t("kr.metric.recon"), f"{atlas.recon_nats.mean():.1f} {nats}", help=
 m[1].metric(t("kr.metric.kl"), f"{atlas.kl_nats.mean():.1f} {nats}", help=t("kr.metric.kl_help"))
 elbo_nats = float(atlas.neg_elbo_nats.mean())
 if model.config.likelihood == "gaussian":  # a normalised likelihood of the 8-bit image: also in bits/dim
-    bits = bits_per_dim(elbo_nats, int(np.prod(model.config.image_shape)))
+    bits = bits_per_dim(elbo_nats, model.config.num_dims)
     m[2].metric(t("kr.metric.elbo"), f"{elbo_nats:.1f} {nats}", delta=f"{bits:.3f} bits/dim", delta_color="off", delta_arrow="off")
 else:
     m[2].metric(t("kr.metric.elbo"), f"{elbo_nats:.1f} {nats}")

@@ -67,6 +67,12 @@ class VAEConfig:
             raise ConfigError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
 
     @property
+    def num_dims(self) -> int:
+        """Pixel values per image (C·H·W): the D of bits per dimension."""
+        c, h, w = self.image_shape
+        return c * h * w
+
+    @property
     def image_shape(self) -> tuple[int, int, int]:
         """(C, H, W) of the images this model reads and writes."""
         return DATASET_SHAPES[self.dataset]
