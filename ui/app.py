@@ -19,21 +19,23 @@ from ui.resources import Loaded, loaded, zoo
 from vae.zoo import DEFAULT_MODEL
 
 ROOT = Path(__file__).resolve().parent.parent
-# (file in pages/, title key, icon); url path = file stem, so a cold deep link finds the file.
-PAGES = [
-    ("home.py", "nav.home", ":material/home:"),
-    ("lesson.py", "nav.lesson", ":material/school:"),
-    ("latent_map.py", "nav.map", ":material/scatter_plot:"),
-    ("latent_sliders.py", "nav.sliders", ":material/tune:"),
-    ("interpolation.py", "nav.interpolation", ":material/linear_scale:"),
-    ("generate.py", "nav.generate", ":material/auto_awesome:"),
-    ("your_input.py", "nav.your_input", ":material/draw:"),
-    ("kl_vs_recon.py", "nav.kl_recon", ":material/show_chart:"),
-    ("compare_models.py", "nav.compare", ":material/compare:"),
-    ("face_editor.py", "nav.face_editor", ":material/face_retouching_natural:"),
-    ("composer.py", "nav.composer", ":material/group:"),
-    ("anomalies.py", "nav.anomalies", ":material/report:"),
-]
+# The pages in navigation order: file in pages/ (its stem is the URL path, so a cold deep link finds
+# the file), i18n key of the title, Material icon.
+_PAGE_TABLE = """
+home.py            nav.home          home
+lesson.py          nav.lesson        school
+latent_map.py      nav.map           scatter_plot
+latent_sliders.py  nav.sliders       tune
+interpolation.py   nav.interpolation linear_scale
+generate.py        nav.generate      auto_awesome
+your_input.py      nav.your_input    draw
+kl_vs_recon.py     nav.kl_recon      show_chart
+compare_models.py  nav.compare       compare
+face_editor.py     nav.face_editor   face_retouching_natural
+composer.py        nav.composer      group
+anomalies.py       nav.anomalies     report
+"""
+PAGES = [(file, title, f":material/{icon}:") for file, title, icon in (line.split() for line in _PAGE_TABLE.strip().splitlines())]
 DATASETS = {"mnist": "MNIST", "celeba": "CelebA"}
 
 _entry = threading.local()  # set while the entry point runs a page, per script thread

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vae.schema import check_types, file_version, init_kwargs, version_field
+from vae.schema import check_types, file_version, init_kwargs, read_json, version_field
 
 CARD_SCHEMA_VERSION = 1
 
@@ -121,13 +121,7 @@ class ModelCard:
     @classmethod
     def load(cls, path: str | Path) -> ModelCard:
         path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise CardError(f"{path}: card.json is missing") from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise CardError(f"{path}: not valid JSON ({err})") from None
-        return cls.from_dict(data, source=str(path))
+        return cls.from_dict(read_json(path, "card.json", CardError), source=str(path))
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")

@@ -10,11 +10,10 @@ Schema versions: 1, every key below (files written before versions existed have 
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vae.schema import file_version, init_kwargs, version_field
+from vae.schema import file_version, init_kwargs, read_json, version_field
 
 DATASET_SHAPES: dict[str, tuple[int, int, int]] = {
     "mnist": (1, 28, 28),
@@ -93,10 +92,4 @@ class VAEConfig:
     @classmethod
     def load(cls, path: str | Path) -> VAEConfig:
         path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: config.json is missing") from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise ConfigError(f"{path}: not valid JSON ({err})") from None
-        return cls.from_dict(data, source=str(path))
+        return cls.from_dict(read_json(path, "config.json", ConfigError), source=str(path))

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import types
 import typing
+from pathlib import Path
 from typing import Any
 
 SCHEMA_KEY = "schema_version"
@@ -42,6 +44,16 @@ def file_version(data: Any, current: int, source: str, noun: str, error: type[Ex
     if version > current:
         raise error(f"{source}: {noun} {SCHEMA_KEY} {version} is newer than this code reads ({current}); update the code")
     return version
+
+
+def read_json(path: Path, what: str, error: type[Exception]) -> Any:
+    """The JSON value in `path`; `error` naming the file when it is missing or not valid JSON."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(f"{path}: {what} is missing") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise error(f"{path}: not valid JSON ({err})") from None
 
 
 def init_kwargs(cls: type, data: Any, version: int, source: str, noun: str, error: type[Exception]) -> dict[str, Any]:
