@@ -126,3 +126,20 @@ def grid_cells(image: np.ndarray, n: int, ncols: int, side: int, scale: int, pad
         y, x = r * (side + pad) * scale, c * (side + pad) * scale
         cells.append(image[y : y + side * scale : scale, x : x + side * scale : scale])
     return np.stack(cells)
+
+
+def zoo_with_a_broken_folder(tmp_path, names: tuple[str, ...]) -> list[str]:
+    """Copies of the shipped models `names` (those built) beside "mnist-broken", whose config.json has
+    an unknown key, in tmp_path; returns the names copied."""
+    import json
+    import shutil
+
+    from tests.conftest import MODELS_DIR
+
+    copies = [n for n in names if (MODELS_DIR / n / "atlas.safetensors").exists()]
+    for name in copies:
+        shutil.copytree(MODELS_DIR / name, tmp_path / name)
+    (tmp_path / "mnist-broken").mkdir()
+    config = {"dataset": "mnist", "latent_dim": 4, "beta": 1.0, "channels": [8], "likelihood": "bernoulli", "colour": "red"}
+    (tmp_path / "mnist-broken" / "config.json").write_text(json.dumps(config))
+    return copies

@@ -6,6 +6,9 @@ import dataclasses
 
 from vae.card import EpochRecord, ModelCard, TestMetrics
 
+# epoch: train recon, train KL, test recon, test KL, test −ELBO (nats)
+HISTORY = {1: (120.0, 5.0, 100.0, 6.0, 106.0), 2: (100.0, 7.0, 95.0, 8.0, 103.0)}
+
 
 def sample_card(latent_dim: int = 4, kl: float = 10.0, recon: float = 90.0, **changes) -> ModelCard:
     """A card of an MNIST model with test KL `kl` and reconstruction `recon` (nats); `changes` replace fields."""
@@ -42,25 +45,6 @@ def sample_card(latent_dim: int = 4, kl: float = 10.0, recon: float = 90.0, **ch
         kl_per_dim_nats=[0.5, 3.0, 0.01, 1.0, 0.2, 0.1][:latent_dim],
         unit_activity=[0.5, 0.9, 0.001, 0.7, 0.3, 0.2][:latent_dim],
         active_units=latent_dim - 1,
-        history=[
-            EpochRecord(
-                epoch=1,
-                train_recon_nats=120.0,
-                train_kl_nats=5.0,
-                test_recon_nats=100.0,
-                test_kl_nats=6.0,
-                test_neg_elbo_nats=106.0,
-                seconds=45.0,
-            ),
-            EpochRecord(
-                epoch=2,
-                train_recon_nats=100.0,
-                train_kl_nats=7.0,
-                test_recon_nats=95.0,
-                test_kl_nats=8.0,
-                test_neg_elbo_nats=103.0,
-                seconds=45.0,
-            ),
-        ],
+        history=[EpochRecord(epoch, *values, seconds=45.0) for epoch, values in HISTORY.items()],
     )
     return dataclasses.replace(card, **changes)

@@ -2,14 +2,11 @@
 the same test images reconstructed by every model, prior samples from one seed; a broken model
 folder, a missing data directory, and the seed deep link."""
 
-import json
-import shutil
-
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest_media import launch
+from tests.apptest_media import launch, zoo_with_a_broken_folder
 from tests.conftest import MODELS_DIR, needs
 from ui.resources import model_key, zoo_at
 from ui.zoo_figures import reconstructions
@@ -96,12 +93,7 @@ def test_seed_changes_the_images_and_goes_in_the_url(real_root):
 
 @needs("mnist-z16")
 def test_broken_model_folder_is_an_unavailable_row_and_the_others_work(tmp_path, monkeypatch, fresh_caches, real_root):
-    copies = [n for n in ("mnist-z2", "mnist-z16") if (MODELS_DIR / n / "atlas.safetensors").exists()]  # zoo order
-    for name in copies:
-        shutil.copytree(MODELS_DIR / name, tmp_path / name)
-    (tmp_path / "mnist-broken").mkdir()
-    config = {"dataset": "mnist", "latent_dim": 4, "beta": 1.0, "channels": [8], "likelihood": "bernoulli", "colour": "red"}
-    (tmp_path / "mnist-broken" / "config.json").write_text(json.dumps(config))
+    copies = zoo_with_a_broken_folder(tmp_path, ("mnist-z2", "mnist-z16"))  # zoo order
     monkeypatch.setenv("VAE_MODELS_DIR", str(tmp_path))
     at = app(dataset="mnist", model="mnist-z16")
     table = at.dataframe[0].value.set_index("Model")

@@ -9,7 +9,7 @@ import shutil
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest_media import arr, chart, launch
+from tests.apptest_media import arr, chart, launch, zoo_with_a_broken_folder
 from tests.conftest import MODELS_DIR, needs
 from ui.resources import zoo_at
 from ui.zoo_figures import pick_model
@@ -137,12 +137,7 @@ def test_pick_model_callback_reads_the_selection():
 
 @needs("mnist-z16")
 def test_page_works_beside_a_broken_model_folder(tmp_path, monkeypatch, fresh_caches):
-    copies = [n for n in ("mnist-z16", "mnist-z2") if (MODELS_DIR / n / "atlas.safetensors").exists()]
-    for name in copies:
-        shutil.copytree(MODELS_DIR / name, tmp_path / name)
-    (tmp_path / "mnist-broken").mkdir()
-    config = {"dataset": "mnist", "latent_dim": 4, "beta": 1.0, "channels": [8], "likelihood": "bernoulli", "colour": "red"}
-    (tmp_path / "mnist-broken" / "config.json").write_text(json.dumps(config))
+    copies = zoo_with_a_broken_folder(tmp_path, ("mnist-z16", "mnist-z2"))
     monkeypatch.setenv("VAE_MODELS_DIR", str(tmp_path))
     at = app(dataset="mnist", model="mnist-z16")
     assert set(rd_points(chart(at, "kr_rd_chart"))) == set(copies)
