@@ -64,13 +64,15 @@ class TSNEProgress:
     def __call__(self, iteration: int, error: float, embedding: np.ndarray) -> bool:
         if self.finished:  # the embedding keeps its callbacks; later transform() calls stay quiet
             return False
+        new_phase = self.bar is None or iteration < self.last_iteration
         if self.bar is None:  # the first call marks the end of the affinity computation
             self.bar = tqdm(total=sum(n for _, n in self.phases), desc="t-SNE optimisation", unit="iter", dynamic_ncols=True)
-        if iteration < self.last_iteration:
+        elif iteration < self.last_iteration:
             self.phase = min(self.phase + 1, len(self.phases) - 1)
         self.last_iteration = iteration
         done = sum(n for _, n in self.phases[: self.phase]) + iteration
-        self.bar.set_postfix_str(f"{self.phases[self.phase][0]}, KL {error:.3f}", refresh=False)
+        # each phase is shown when it starts, however fast the run (tqdm otherwise redraws at most every 0.1 s)
+        self.bar.set_postfix_str(f"{self.phases[self.phase][0]}, KL {error:.3f}", refresh=new_phase)
         self.bar.update(done - self.bar.n)
         return False  # never stop the optimisation
 
