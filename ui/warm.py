@@ -46,16 +46,22 @@ def warm_up() -> None:
                 result.atlas.map_spacing(projection)
                 result.atlas.latent_spacing()
         resources.test_set(dataset)
+        _freeze()  # at once: a page opened meanwhile must not pay a full collection of all this per run
+    _import_all_of("ui")  # what the pages import (pandas, PIL, …): loaded now, frozen below, not walked per run
+    _freeze()
     for e in entries:
         resources.loaded(e.name)
-    _import_all_of("ui")  # what the pages import (pandas, PIL, …): loaded now, frozen below, not walked per run
-    gc.collect()  # garbage first: frozen objects are never collected
-    gc.freeze()
+    _freeze()
     print(
         f"  Warm-up: {len(entries)} models, atlases and test sets loaded in {time.perf_counter() - t0:.1f} s; "
         f"{gc.get_freeze_count():,} objects frozen",
         flush=True,
     )
+
+
+def _freeze() -> None:
+    gc.collect()  # garbage first: frozen objects are never collected
+    gc.freeze()
 
 
 def _import_all_of(package: str) -> None:
