@@ -50,7 +50,11 @@ def warm_up() -> None:
     _import_all_of("ui")  # what the pages import (pandas, PIL, …): loaded now, frozen below, not walked per run
     _freeze()
     for e in entries:
-        resources.loaded(e.name)
+        atlas = resources.loaded(e.name).atlas
+        if atlas is not None:  # the map's honesty cue: neighbour spacings, computed once per model
+            atlas.latent_spacing()
+            for projection in ("pca", "tsne") if atlas.mean.shape[1] != 2 else ("raw", "pca", "tsne"):
+                atlas.map_spacing(projection)
     _freeze()
     print(
         f"  Warm-up: {len(entries)} models, atlases and test sets loaded in {time.perf_counter() - t0:.1f} s; "
