@@ -11,7 +11,8 @@ from ui import anomalies, state  # noqa: E402
 from ui.app import current  # noqa: E402
 from ui.i18n import t  # noqa: E402
 from ui.resources import model_key, test_set, test_set_error  # noqa: E402
-from vae.anomaly import ink_correlation, rank  # noqa: E402
+from vae.anomaly import rank  # noqa: E402
+from vae.data import data_root  # noqa: E402
 
 sel = current()
 atlas, model, name = sel.atlas, sel.model, sel.name
@@ -23,8 +24,9 @@ with st.expander(t("an.bias.title"), icon=":material/info:"):
     st.markdown(t("an.bias.measures"))
     if model.config.likelihood == "bernoulli":
         st.markdown(t("an.bias.bernoulli"))
-        if data is not None:
-            st.markdown(t("an.bias.ink", r=ink_correlation(data.images[atlas.test_index], atlas.neg_elbo_nats)))
+        r = anomalies.ink_bias(model_key(name), str(data_root()))
+        if r is not None:
+            st.markdown(t("an.bias.ink", r=r))
 if data is None:
     st.info(t("common.no_data", error=test_set_error(dataset) or ""))
 

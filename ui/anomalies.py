@@ -19,6 +19,7 @@ from ui.i18n import t
 from ui.resources import Loaded, ModelKey, TestSet, loaded_of, model_key, test_set
 from vae.anomaly import (
     error_map,
+    ink_correlation,
     percentile,
     rank,
     ranking_csv,
@@ -91,6 +92,15 @@ def scores_for(key: ModelKey, ranking: str, compute: bool = True) -> np.ndarray 
         return atlas.kl_nats
     errors = recon_errors(key, compute)
     return None if errors is None else errors[0]
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def ink_bias(key: ModelKey, root: str) -> float | None:
+    """Correlation between ink and −ELBO over the test set (the score's known bias), once per model;
+    None without the data."""
+    sel = loaded_of(key)
+    data = test_set(sel.model.config.dataset)
+    return None if data is None else ink_correlation(data.images[sel.atlas.test_index], sel.atlas.neg_elbo_nats)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
