@@ -100,7 +100,7 @@ def evaluate(model: VAE, x: torch.Tensor, iw_samples: int = 0, iw_images: int = 
     two compare (the bound is costly, so it is taken on a subset; the ELBO on every image too)."""
     terms = per_sample_terms(model, x)
     metrics = summarize(terms)
-    num_dims = int(np.prod(model.config.image_shape))
+    num_dims = model.config.num_dims
     if model.config.likelihood == "gaussian":
         metrics["neg_elbo_bits_per_dim"] = float(bits_per_dim(metrics["neg_elbo_nats"], num_dims))
     else:
