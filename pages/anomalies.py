@@ -31,11 +31,10 @@ if data is None:
     st.info(t("common.no_data", error=test_set_error(dataset) or ""))
 
 state.from_query("an_rank", "elbo", state.parse_choice(anomalies.RANKINGS))
-state.from_query("an_n", 12, lambda raw: state.parse_int(4, 24)(raw) // 2 * 2)  # on the slider's steps
 c1, c2 = st.columns([3, 2])
 c1.segmented_control(t("an.ranking"), anomalies.RANKINGS, format_func=lambda r: t(f"an.rank.{r}"), key="an_rank", required=True)
-c2.slider(t("an.n"), 4, 24, step=2, key="an_n")
-state.to_query("an_rank", "an_n")
+c2.slider(t("an.n"), 4, 24, step=2, **state.bound("an_n", 12, state.parse_int(4, 24, step=2)))
+state.to_query("an_rank")
 ranking, n = st.session_state["an_rank"], st.session_state["an_n"]
 st.caption(t(f"an.rank_help.{ranking}"))
 scores = anomalies.scores_for(model_key(name), ranking)

@@ -73,13 +73,11 @@ st.dataframe(table, hide_index=True, width="stretch", key="cmp_table", column_co
 st.caption(t("compare.table.help"))
 st.caption(t(f"likelihood.{dataset}"))
 
-state.from_query("cmp_seed", 0, state.parse_int(0, MAX_SEED))
-
 
 @st.fragment
 def images() -> None:
-    st.columns([1, 3])[0].number_input(t("compare.seed"), 0, MAX_SEED, step=1, key="cmp_seed", help=t("compare.seed_help"))
-    state.to_query("cmp_seed")
+    seed_param = state.bound("cmp_seed", 0, state.parse_int(0, MAX_SEED))
+    st.columns([1, 3])[0].number_input(t("compare.seed"), 0, MAX_SEED, step=1, help=t("compare.seed_help"), **seed_param)
     seed = int(st.session_state["cmp_seed"])
     scale = 2 if dataset == "mnist" else 1
 

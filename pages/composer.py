@@ -30,12 +30,11 @@ st.caption(t("co.intro"))
 
 
 # ---- settings (a change reruns the page) ------------------------------------------------------
-state.from_query("co_seed", 0, state.parse_int(0, SEED_MAX))
-state.from_query("co_pop", 16, state.parse_int(*POPULATION))
 with st.expander(t("co.settings"), expanded=False, icon=":material/tune:"):
     c1, c2 = st.columns(2)
-    c1.number_input(t("co.seed"), 0, SEED_MAX, key="co_seed", on_change=session.on_restart, help=t("co.seed_help"))
-    c2.slider(t("co.population"), *POPULATION, key="co_pop", help=t("co.population_help"))
+    seed_param = state.bound("co_seed", 0, state.parse_int(0, SEED_MAX))
+    c1.number_input(t("co.seed"), 0, SEED_MAX, on_change=session.on_restart, help=t("co.seed_help"), **seed_param)
+    c2.slider(t("co.population"), *POPULATION, help=t("co.population_help"), **state.bound("co_pop", 16, state.parse_int(*POPULATION)))
     if dirs is None:
         st.caption(t("co.no_constraints", name=name))
     else:
@@ -49,7 +48,6 @@ with st.expander(t("co.settings"), expanded=False, icon=":material/tune:"):
         p1, p2 = st.columns([1, 3], vertical_alignment="center")
         p1.image(widgets.inline(widgets.enlarge(uploaded[0], 96)), width=96)
         p2.button(t("co.from_photo"), key="co_from_photo", on_click=session.on_photo, args=(uploaded[1],), icon=":material/photo_camera:")
-state.to_query("co_seed", "co_pop")
 start = handoff.take_composer_start(name)  # an edited face sent by the face editor
 if start is not None:
     session.on_photo(start)

@@ -80,7 +80,7 @@ def editor(base, photo) -> None:  # code (D,), the real photo or None
         )
         if st.button(t("fe.to_composer"), key="fe_to_composer", icon=":material/group:", help=t("fe.to_composer_help")):
             handoff.send_to_composer(name, edited)
-            st.switch_page("pages/composer.py")
+            state.switch_page("pages/composer.py")
         fe.scores(dirs, chosen, base, edited)
 
 

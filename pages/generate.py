@@ -32,16 +32,18 @@ def next_seed() -> None:
 @st.fragment
 def samples() -> None:
     """Controls and grid; an interaction reruns only this."""
-    state.from_query("gen_n", 16, state.parse_int(1, 64))
-    state.from_query("gen_seed", 0, state.parse_int(0, SEED_MAX))
-    state.from_query("gen_temp", 1.0, lambda raw: round(state.parse_float(0.1, 2.0)(raw), 2))
-
     c1, c2, c3, c4 = st.columns([2, 2, 1, 3], vertical_alignment="bottom")
-    n = c1.number_input(t("gen.n"), 1, 64, key="gen_n")
-    seed = c2.number_input(t("gen.seed"), 0, SEED_MAX, key="gen_seed")
+    n = c1.number_input(t("gen.n"), 1, 64, **state.bound("gen_n", 16, state.parse_int(1, 64)))
+    seed = c2.number_input(t("gen.seed"), 0, SEED_MAX, **state.bound("gen_seed", 0, state.parse_int(0, SEED_MAX)))
     c3.button(t("gen.next_seed"), key="gen_next", on_click=next_seed, icon=":material/casino:", help=t("gen.next_seed_help"))
-    temperature = c4.slider(t("gen.temperature"), 0.1, 2.0, step=0.05, key="gen_temp", help=t("gen.temperature_help"))
-    state.to_query("gen_n", "gen_seed", "gen_temp")
+    temperature = c4.slider(
+        t("gen.temperature"),
+        0.1,
+        2.0,
+        step=0.05,
+        help=t("gen.temperature_help"),
+        **state.bound("gen_temp", 1.0, state.parse_float(0.1, 2.0)),
+    )
 
     images = decode(model, prior_samples(latent_dim, n, seed, temperature))  # (n, H, W, C)
     ncols = math.ceil(math.sqrt(n))

@@ -42,13 +42,12 @@ def interpolation() -> None:
     with col_b:
         b = interp.endpoint_controls(sel, data, "b", 1, 1)
 
-    state.from_query("ip_steps", 10, state.parse_int(2, 32))
     state.from_query("ip_method", "slerp", state.parse_choice(list(METHODS)))
     state.from_query("ip_fade", "decoded", state.parse_choice(["decoded", "original"]))
     c1, c2 = st.columns([3, 2])
-    steps = c1.slider(t("interp.steps"), 2, 32, key="ip_steps")
+    steps = c1.slider(t("interp.steps"), 2, 32, **state.bound("ip_steps", 10, state.parse_int(2, 32)))
     c2.segmented_control(t("interp.method"), list(METHODS), format_func=lambda m: t(f"interp.method.{m}"), key="ip_method", required=True)
-    state.to_query("ip_a_src", "ip_a_index", "ip_a_seed", "ip_b_src", "ip_b_index", "ip_b_seed", "ip_steps", "ip_method", "ip_fade")
+    state.to_query("ip_a_src", "ip_b_src", "ip_method", "ip_fade")
 
     for endpoint, column in ((a, col_a), (b, col_b)):
         if endpoint.problem:

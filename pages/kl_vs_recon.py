@@ -54,7 +54,6 @@ if data is not None:
 state.from_query("kr_colour", colours[0], str)
 if st.session_state["kr_colour"] not in colours:
     st.session_state["kr_colour"] = colours[0]
-state.from_query("kr_sorted", True, state.parse_bool)
 
 
 @st.fragment
@@ -91,8 +90,7 @@ with left:
 @st.fragment
 def dims() -> None:
     st.subheader(t("kr.dims.title"))
-    st.toggle(t("kr.dims.sort"), key="kr_sorted")
-    state.to_query("kr_sorted")
+    st.toggle(t("kr.dims.sort"), **state.bound("kr_sorted", True, state.parse_bool))
     labels = (t("kr.axis.dim"), t("kr.axis.kl_dim"), t("kr.dims.active"), t("kr.dims.inactive"))
     fig = kl_dims_figure(key, st.session_state["kr_sorted"], labels)
     if fig is None:

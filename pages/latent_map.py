@@ -32,7 +32,6 @@ if data is not None:
 state.from_query("colour", colour_options[0], str)
 if st.session_state["colour"] not in colour_options:
     st.session_state["colour"] = colour_options[0]
-state.from_query("tsne_k", 1, state.parse_int(1, 20))
 
 c1, c2, c3 = st.columns([2, 2, 1])
 c1.segmented_control(t("map.projection"), projections, format_func=lambda p: t(f"map.proj.{p}"), key="projection", required=True)
@@ -40,10 +39,10 @@ c2.selectbox(
     t("map.colour"), colour_options, format_func=lambda c: t(f"map.colour.{c}") if ":" not in c else c[5:].replace("_", " "), key="colour"
 )
 if st.session_state["projection"] == "tsne":
-    c3.number_input(t("map.tsne_k"), 1, 20, key="tsne_k", help=t("map.tsne_k_help"))
+    c3.number_input(t("map.tsne_k"), 1, 20, help=t("map.tsne_k_help"), **state.bound("tsne_k", 1, state.parse_int(1, 20)))
 if data is None:
     st.info(t("common.no_data", error=test_set_error(dataset) or ""))
-state.to_query("projection", "colour", "tsne_k")
+state.to_query("projection", "colour")
 
 
 def map_labels() -> tuple[str, ...]:
@@ -75,11 +74,8 @@ if model.config.latent_dim == 2:
     with st.expander(t("map.manifold"), expanded=False):
         st.caption(t("map.manifold_help"))
         m1, m2 = st.columns(2)
-        state.from_query("manifold_n", 15, state.parse_int(5, 30))
-        state.from_query("manifold_r", 3.0, state.parse_float(0.5, 6.0))
-        n = m1.slider(t("map.manifold_n"), 5, 30, key="manifold_n")
-        r = m2.slider(t("map.manifold_range"), 0.5, 6.0, step=0.5, key="manifold_r")
-        state.to_query("manifold_n", "manifold_r")
+        n = m1.slider(t("map.manifold_n"), 5, 30, **state.bound("manifold_n", 15, state.parse_int(5, 30)))
+        r = m2.slider(t("map.manifold_range"), 0.5, 6.0, step=0.5, **state.bound("manifold_r", 3.0, state.parse_float(0.5, 6.0)))
         images = decode(model, manifold_grid((-r, r), (-r, r), n))
         st.image(widgets.inline(widgets.tile(images, n, pad=0)), width=min(720, 48 * n), caption=t("map.manifold_caption", r=r))
 

@@ -41,14 +41,8 @@ if data is None:
 @st.fragment
 def explorer() -> None:
     """Start controls, sliders, image and traversal: a click or slider move reruns only this, not the page."""
-    state.from_query("sl_seed", 0, state.parse_int(0, SEED_MAX))
-    state.from_query("sl_index", 0, state.parse_int(0, n_test - 1))
-    if st.session_state["sl_index"] >= n_test:  # kept from a model with a larger atlas
-        st.session_state["sl_index"] = 0
     sliders.ensure_sliders(sel)
-
     sliders.start_controls(sel, SEED_MAX)
-    state.to_query("sl_seed", "sl_index")
 
     left, right = st.columns([3, 2], gap="medium")
     with left:

@@ -27,7 +27,7 @@ if not mnist:
     st.stop()
 sidebar_model = st.session_state.get("model")
 default = MAIN_MODEL if MAIN_MODEL in mnist else (sidebar_model if sidebar_model in mnist else next(iter(mnist)))
-state.from_query("ls_model", default, state.parse_choice(mnist))
+model_param = state.bound("ls_model", default, state.parse_choice(mnist), via="index")
 if st.session_state["ls_model"] not in mnist:
     st.session_state["ls_model"] = default
 state.from_query("lesson_step", 1, state.parse_int(1, N_STEPS), param="step")
@@ -60,8 +60,8 @@ next_col.button(
     width="stretch",
     shortcut="PageDown",
 )
-model_col.selectbox(t("lesson.model"), list(mnist), key="ls_model", help=t("lesson.model_help", main=MAIN_MODEL))
-state.to_query("ls_model", step=step)
+model_col.selectbox(t("lesson.model"), list(mnist), help=t("lesson.model_help", main=MAIN_MODEL), **model_param)
+state.to_query(step=step)
 
 lesson = open_lesson(st.session_state["ls_model"])
 if lesson is None:

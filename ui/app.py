@@ -71,8 +71,7 @@ def main() -> None:
         initial_sidebar_state="collapsed" if presenter else "auto",
     )
     state.from_query("lang", browser_language(), state.parse_choice(LANGUAGES))
-    state.from_query("presenter", False, state.parse_bool)
-    if st.session_state["presenter"]:
+    if presenter:
         st.html(PRESENTER_CSS)
     pages = [
         st.Page(str(ROOT / "pages" / file), title=t(title), icon=icon, url_path=Path(file).stem, default=i == 0)
@@ -105,7 +104,7 @@ def sidebar() -> None:
     with st.sidebar:
         lang_col, presenter_col = st.columns([3, 2], vertical_alignment="center")
         lang_col.selectbox("🌐", list(LANGUAGES), format_func=LANGUAGES.get, key="lang", label_visibility="collapsed")
-        presenter_col.toggle(t("sidebar.presenter"), key="presenter", help=t("sidebar.presenter_help"))
+        presenter_col.toggle(t("sidebar.presenter"), help=t("sidebar.presenter_help"), **state.bound("presenter", False, state.parse_bool))
         available = {ds: [e.name for e in entries if e.available and e.dataset == ds] for ds in DATASETS}
         datasets = [ds for ds in DATASETS if available[ds]] or list(DATASETS)
         state.from_query("dataset", datasets[0], state.parse_choice(datasets))
@@ -126,7 +125,6 @@ def sidebar() -> None:
                 for e in broken:
                     st.caption(f"**{e.name}** — {e.error}")
         state.to_query("lang", "dataset", "model")
-        state.to_query(presenter=True if st.session_state["presenter"] else None)
 
 
 def _dataset_changed() -> None:

@@ -9,7 +9,7 @@ import functools
 import numpy as np
 import streamlit as st
 
-from ui import faces, handoff, widgets
+from ui import faces, handoff, state, widgets
 from ui.i18n import t
 from ui.resources import Loaded
 from vae.attributes import AttributeDirections
@@ -103,7 +103,7 @@ class ComposerSession:
         )
         if st.button(t("co.to_editor"), key="co_to_editor", icon=":material/face_retouching_natural:", width="stretch"):
             st.session_state["fe_source"] = "composer"  # the editor opens on this face
-            st.switch_page("pages/face_editor.py")
+            state.switch_page("pages/face_editor.py")
         if self.dirs is not None:
             logits = self.dirs.logits(code)
             top = [j for j in np.argsort(-logits)[:3] if logits[j] > 0]  # the classifiers' three most confident "yes"

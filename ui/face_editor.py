@@ -48,13 +48,6 @@ def amounts_from_url(dirs: AttributeDirections) -> None:
         st.session_state.setdefault(state.NOTICES, []).append("fe_amt")
 
 
-def seed_widget(key: str, default, parse) -> None:
-    """from_query, but a value this session already chose survives switching to another source and back
-    (Streamlit forgets the state of widgets that were not drawn)."""
-    state.from_query(key, st.session_state.get(f"_keep_{key}", default), parse)
-    st.session_state[f"_keep_{key}"] = st.session_state[key]
-
-
 def reset_amounts(dirs: AttributeDirections) -> None:
     for attribute in dirs.names:
         st.session_state.pop(amount_key(attribute), None)
@@ -72,25 +65,25 @@ def face_to_edit(sel: Loaded, data: TestSet | None) -> tuple[np.ndarray | None, 
     photo = None  # the real face behind the code, when there is one
     base = None
     if source == "test":
-        seed_widget("fe_index", 0, state.parse_int(0, n_test - 1))
+        index_param = state.bound("fe_index", 0, state.parse_int(0, n_test - 1))
         if st.session_state["fe_index"] >= n_test:
             st.session_state["fe_index"] = 0
-        row = st.number_input(t("fe.test_index", n=n_test - 1), 0, n_test - 1, key="fe_index")
-        st.session_state["_keep_fe_index"] = row
+        row = st.number_input(t("fe.test_index", n=n_test - 1), 0, n_test - 1, persist_state="session", **index_param)
         base = np.asarray(atlas.mean[row], np.float32)
         if data is not None:
             photo = data.images[atlas.test_index[row]]
         else:
             st.caption(t("common.no_data", error=test_set_error("celeba") or ""))
     elif source == "prior":
-        seed_widget("fe_seed", 0, state.parse_int(0, SEED_MAX))
-        seed_widget("fe_temp", 0.8, state.parse_float(0.1, 1.5))
         c1, c2 = st.columns(2)
-        st.session_state["_keep_fe_seed"] = c1.number_input(t("fe.seed"), 0, SEED_MAX, key="fe_seed")
-        st.session_state["_keep_fe_temp"] = c2.slider(
-            t("fe.temperature"), 0.1, 1.5, step=0.05, key="fe_temp", help=t("fe.temperature_help")
+        seed = c1.number_input(
+            t("fe.seed"), 0, SEED_MAX, persist_state="session", **state.bound("fe_seed", 0, state.parse_int(0, SEED_MAX))
         )
-        base = prior_samples(latent_dim, 1, st.session_state["fe_seed"], st.session_state["fe_temp"])[0]
+        temperature_param = state.bound("fe_temp", 0.8, state.parse_float(0.1, 1.5))
+        temperature = c2.slider(
+            t("fe.temperature"), 0.1, 1.5, step=0.05, help=t("fe.temperature_help"), persist_state="session", **temperature_param
+        )
+        base = prior_samples(latent_dim, 1, seed, temperature)[0]
     elif source == "upload":
         result = faces.uploaded_face(model, "fe_upload")
         if result is not None:
@@ -101,12 +94,7 @@ def face_to_edit(sel: Loaded, data: TestSet | None) -> tuple[np.ndarray | None, 
         else:
             st.info(t("fe.no_composer_face"))
             st.page_link("pages/composer.py", label=t("fe.open_composer"), icon=":material/group:")
-    state.to_query(
-        "fe_source",
-        fe_index=st.session_state.get("fe_index") if source == "test" else None,
-        fe_seed=st.session_state.get("fe_seed") if source == "prior" else None,
-        fe_temp=st.session_state.get("fe_temp") if source == "prior" else None,
-    )
+    state.to_query("fe_source")
     return base, photo, source
 
 

@@ -41,20 +41,20 @@ def endpoint_controls(sel: Loaded, data: TestSet | None, side: str, default_inde
     n_test = len(atlas.mean)
     src, index_key, seed_key = f"ip_{side}_src", f"ip_{side}_index", f"ip_{side}_seed"
     state.from_query(src, "test", state.parse_choice(SOURCES))
-    state.from_query(index_key, min(default_index, n_test - 1), state.parse_int(0, n_test - 1))
-    state.from_query(seed_key, default_seed, state.parse_int(0, SEED_MAX))
+    index_param = state.bound(index_key, min(default_index, n_test - 1), state.parse_int(0, n_test - 1))
+    seed_param = state.bound(seed_key, default_seed, state.parse_int(0, SEED_MAX))
     if st.session_state[index_key] >= n_test:  # kept from a model with a larger atlas
         st.session_state[index_key] = 0
     st.segmented_control(t(f"interp.endpoint_{side}"), SOURCES, format_func=lambda s: t(f"interp.src.{s}"), key=src, required=True)
     source = st.session_state[src]
     if source == "test":
-        row = st.number_input(t("interp.test_index", n=n_test - 1), 0, n_test - 1, key=index_key)
+        row = st.number_input(t("interp.test_index", n=n_test - 1), 0, n_test - 1, **index_param)
         index = int(atlas.test_index[row])
         original = data.images[index] if data is not None else None
         caption = t("interp.caption_test", index=index, who=who(data, index))
         return Endpoint(np.asarray(atlas.mean[row], np.float32), original, caption)
     if source == "random":
-        seed = st.number_input(t("interp.seed"), 0, SEED_MAX, key=seed_key)
+        seed = st.number_input(t("interp.seed"), 0, SEED_MAX, **seed_param)
         return Endpoint(prior_samples(latent_dim, 1, seed)[0], None, t("interp.caption_random", seed=seed))
     last = handoff.last_code()
     if last is None:

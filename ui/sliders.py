@@ -102,13 +102,11 @@ def traversal(sel: Loaded, code: np.ndarray, order: np.ndarray, kl: np.ndarray) 
     st.subheader(t("sliders.traversal"))
     st.caption(t("sliders.traversal_help"))
     max_rows = min(latent_dim, TOP)
-    state.from_query("sl_rows", min(8, max_rows), state.parse_int(1, TOP))
-    state.from_query("sl_cols", 7, state.parse_int(3, 11))
+    rows_param = state.bound("sl_rows", min(8, max_rows), state.parse_int(1, max_rows))
     st.session_state["sl_rows"] = min(st.session_state["sl_rows"], max_rows)
     c1, c2 = st.columns(2)
-    rows = c1.number_input(t("sliders.rows"), 1, max_rows, key="sl_rows")
-    ncols = c2.slider(t("sliders.cols"), 3, 11, step=2, key="sl_cols")
-    state.to_query("sl_rows", "sl_cols")
+    rows = c1.number_input(t("sliders.rows"), 1, max_rows, **rows_param)
+    ncols = c2.slider(t("sliders.cols"), 3, 11, step=2, **state.bound("sl_cols", 7, state.parse_int(3, 11)))
     dims = [int(d) for d in order[:rows]]
     values = traversal_values(ncols)
     images = decode(model, traversal_codes(code, dims, values))
@@ -164,12 +162,16 @@ def origin_note(sel: Loaded, data: TestSet | None) -> None:
 def start_controls(sel: Loaded, seed_max: int) -> None:
     """The start points: prior mean, a prior sample (seed), a test image (index), randomise, reset."""
     n_test = len(sel.atlas.mean)
+    seed_param = state.bound("sl_seed", 0, state.parse_int(0, seed_max))
+    index_param = state.bound("sl_index", 0, state.parse_int(0, n_test - 1))
+    if st.session_state["sl_index"] >= n_test:  # kept from a model with a larger atlas
+        st.session_state["sl_index"] = 0
     start = {"on_click": apply_start, "width": "stretch"}
     c1, c2, c3, c4 = st.columns([1, 2, 2, 2], vertical_alignment="bottom")
     c1.button(t("sliders.from_mean"), key="sl_from_mean", args=(sel, "mean"), help=t("sliders.from_mean_help"), **start)
-    c2.number_input(t("sliders.seed"), 0, seed_max, key="sl_seed", on_change=apply_start, args=(sel, "random"))
+    c2.number_input(t("sliders.seed"), 0, seed_max, on_change=apply_start, args=(sel, "random"), **seed_param)
     c2.button(t("sliders.from_random"), key="sl_from_random", args=(sel, "random"), **start)
-    c3.number_input(t("sliders.test_index", n=n_test - 1), 0, n_test - 1, key="sl_index", on_change=apply_start, args=(sel, "test"))
+    c3.number_input(t("sliders.test_index", n=n_test - 1), 0, n_test - 1, on_change=apply_start, args=(sel, "test"), **index_param)
     c3.button(t("sliders.from_test"), key="sl_from_test", args=(sel, "test"), **start)
     c4.button(t("sliders.randomise"), key="sl_randomise", args=(sel, "randomise"), icon=":material/casino:", **start)
     c4.button(t("sliders.reset"), key="sl_reset", args=(sel, "reset"), icon=":material/restart_alt:", **start)

@@ -1,21 +1,31 @@
 """Deep links: page state mirrored in the URL's query parameters.
 
-Every URL parameter is declared once, next to its widget, by the call that reads it:
-`from_query(key, default, parse)` for a widget's value (parse = parse_int(lo, hi), parse_float,
-parse_choice(choices), parse_bool, or any callable that raises ValueError), `raw_param(name, kind)`
-for parameters that are not one widget (the map's x/y/point, the sliders' sl_z code, fe_amt).
-Each declaration lands in PARAMS (name → Param: type, range, default), which the deep-link fuzz
-test enumerates page by page, so no parameter escapes it.
+Every URL parameter is declared once, next to its widget, by the call that reads it; each
+declaration lands in PARAMS (name → Param: type, range, default), which the deep-link fuzz test
+enumerates page by page, so no parameter escapes it.
 
-`from_query` seeds st.session_state[key] from the URL the first time a key is used in a session
-(an invalid value falls back to the default and queues a notice that names the parameter);
-`to_query(*keys)` writes current values back so the URL always reopens the same scene.
+Streamlit's own binding does the work wherever it fits: `bound(key, default, parse)` returns the
+widget's keyword arguments (`key`, `bind="query-params"`, its default), so Streamlit seeds the
+widget from the URL, writes every change back to the URL in the browser (no server round trip),
+drops the parameter while the value is the default, restores values on Back/Forward, and keeps
+them across page switches. It fits every number input, slider and toggle, and choice widgets whose
+option labels are the values themselves (the lesson's model name).
 
-Why not Streamlit's own `bind="query-params"` (1.67): it drops an invalid value silently, where a
-presenter must be told that a prepared link was wrong; it removes a parameter equal to its
-default, so a link no longer states the whole scene; and it writes the URL only in the browser,
-where the server and AppTest cannot see it. `persist_state` would not help either: a page's values
-already live in st.session_state under their keys for the whole session.
+Our own code does only what the native binding cannot:
+- tell the user that a link parameter was ignored (the binding drops a bad value silently; a
+  presenter must know the prepared link was wrong): `bound` checks the raw value once per session
+  with the declared parser and queues a notice naming it (`pop_notices`);
+- read a value the way the declared parser does where the binding would read it otherwise:
+  booleans as 1/0 (links written before the binding; it reads only true/false), a number snapped
+  to the widget's step;
+- choice widgets with translated labels (projection, colour, ranking, sources, dataset, model,
+  language): the binding writes the *displayed* label, so a link made in French would not open in
+  English. `from_query(key, default, parse)` seeds them once per session (invalid → default and a
+  notice) and `to_query(*keys)` writes the value, not the label, back;
+- state that is not one widget (the map's x/y/point, the sliders' sl_z code, the face editor's
+  fe_amt, the lesson's step under a short name): `raw_param(name, kind)` and `to_query(name=value)`.
+Parsers: parse_int(lo, hi), parse_float(lo, hi), parse_choice(choices), parse_bool, or any
+callable that raises ValueError.
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ import streamlit as st
 
 MAX_PARAM_LENGTH = 200
 NOTICES = "_deep_link_notices"
+CHECKED = "_deep_link_checked"  # bound parameters whose raw URL value was already checked this session
 
 
 @dataclass(frozen=True)
@@ -51,12 +62,12 @@ def raw_param(name: str, kind: str = "text", default: Any = None) -> str | None:
     return st.query_params.get(name)
 
 
-def parse_int(lo: int, hi: int) -> Callable[[str], int]:
+def parse_int(lo: int, hi: int, step: int = 1) -> Callable[[str], int]:
     def parse(raw: str) -> int:
         value = int(raw)
         if not lo <= value <= hi:
             raise ValueError(f"out of range [{lo}, {hi}]")
-        return value
+        return lo + (value - lo) // step * step  # on the widget's steps
 
     parse.param = {"kind": "int", "lo": lo, "hi": hi}
     return parse
@@ -114,6 +125,62 @@ def from_query(key: str, default: Any, parse: Callable[[str], Any], param: str |
     return st.session_state[key]
 
 
+def bound(key: str, default: Any, parse: Callable[[str], Any], via: str = "value") -> dict[str, Any]:
+    """Declare URL parameter `key` for the widget with that key, bound natively to the URL.
+
+    Returns the widget's keyword arguments: key, bind="query-params", and the default under `via`
+    ("value" for number inputs, sliders and toggles; "index" for a selectbox, whose choices are the
+    parser's). A bad raw value gets a notice once per session; a legacy 1/0 boolean is taken."""
+    spec = getattr(parse, "param", None) or ({"kind": "bool"} if parse is parse_bool else {"kind": "text"})
+    PARAMS[key] = Param(key, default=default, **spec)
+    checked = st.session_state.setdefault(CHECKED, set())
+    if key not in checked:
+        checked.add(key)
+        raw = st.query_params.get(key)
+        if raw is not None:
+            try:
+                if len(raw) > MAX_PARAM_LENGTH:
+                    raise ValueError("too long")
+                value = parse(raw)
+                if _format(value) != raw:  # 1/0 for a boolean, an odd count on a slider of even steps
+                    _rewrite_before_binding(key, _format(value))  # the binding reads our reading of it
+            except (ValueError, TypeError, OverflowError):
+                st.session_state.setdefault(NOTICES, []).append(key)
+                _rewrite_before_binding(key, None)
+    st.session_state.setdefault(key, default)
+    arg = spec["choices"].index(default) if via == "index" else default
+    return {"key": key, "bind": "query-params", via: arg}
+
+
+SHELL_PARAMS = ("lang", "dataset", "model")  # the app shell's parameters, the same on every page
+
+
+def switch_page(page: str) -> None:
+    """st.switch_page, keeping the shell's parameters in the URL. (Streamlit 1.67's switch_page
+    without query_params clears the URL, and refuses to while a widget is bound to it.)"""
+    st.switch_page(page, query_params={k: st.query_params[k] for k in SHELL_PARAMS if k in st.query_params})
+
+
+def _rewrite_before_binding(key: str, text: str | None) -> None:
+    """Replace (or, for None, remove) a link value before the widget binds to it.
+
+    The binding seeds a widget from the *initial* query string, which st.query_params cannot edit,
+    so this reaches into Streamlit's QueryParams (an internal, pinned in requirements.txt). Removing
+    a rejected value is needed beyond the notice: Streamlit 1.67 raises OverflowError when an
+    integer number_input is bound to ?key=inf (its deserializer calls int(float("inf")))."""
+    from streamlit.runtime.state import get_session_state
+
+    with get_session_state().query_params() as params:
+        if text is None:
+            params._initial_query_params.pop(key, None)
+            if key in params and not params.is_bound(key):
+                del params[key]
+        else:
+            params._initial_query_params[key] = [text]
+            if not params.is_bound(key):
+                params[key] = text  # and the browser's URL
+
+
 def to_query(*keys: str, **params: Any) -> None:
     """Write session_state values (or explicit params) to the URL, only where they changed."""
     values = {k: st.session_state.get(k) for k in keys}
@@ -130,7 +197,7 @@ def to_query(*keys: str, **params: Any) -> None:
 
 def _format(value: Any) -> str:
     if isinstance(value, bool):
-        return "1" if value else "0"
+        return "true" if value else "false"  # as Streamlit's binding writes them
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)

@@ -24,9 +24,9 @@ OPENINGS = [
 MORE_OPENINGS = {"lesson.py": [{"dataset": "mnist", "model": "mnist-z16", "step": str(k)} for k in range(2, 9)]}
 
 
-def declared_parameters(page: str) -> set[str]:
+def declared_parameters(page: str) -> dict[str, state.Param]:
     """Every URL parameter the page and the app shell declare (ui.state.PARAMS), on each opening."""
-    names = set()
+    declared = {}
     for query in OPENINGS + MORE_OPENINGS.get(page, []):
         state.PARAMS.clear()
         at = AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=90)
@@ -34,8 +34,8 @@ def declared_parameters(page: str) -> set[str]:
         at.switch_page(f"pages/{page}")
         at.run()
         assert not at.exception, (page, query, at.exception)
-        names |= set(state.PARAMS)
-    return names
+        declared |= state.PARAMS
+    return declared
 
 
 @pytest.mark.skipif(not (MODELS_DIR / "mnist-z16" / "atlas.safetensors").exists(), reason="mnist-z16 not built")
@@ -57,13 +57,13 @@ def test_garbage_in_every_declared_parameter_never_raises(page):
 
 
 def test_declarations_carry_type_range_and_default():
-    declared_parameters("latent_sliders.py")
-    seed = state.PARAMS["sl_seed"]
+    declared = declared_parameters("latent_sliders.py")
+    seed = declared["sl_seed"]
     assert (seed.kind, seed.lo, seed.default) == ("int", 0, 0) and seed.hi == 2**31 - 1
-    assert state.PARAMS["sl_z"].kind == "text"
-    declared_parameters("latent_map.py")
-    assert state.PARAMS["projection"].choices == ("raw", "pca", "tsne") and state.PARAMS["tsne_k"].hi == 20
-    assert {"x", "y", "point"} <= set(state.PARAMS)
+    assert declared["sl_z"].kind == "text"
+    declared = declared_parameters("latent_map.py")
+    assert declared["projection"].choices == ("raw", "pca", "tsne") and declared["tsne_k"].hi == 20
+    assert {"x", "y", "point"} <= set(declared)
 
 
 def test_page_parameters_are_read_on_a_deep_link_and_garbage_gets_a_notice():

@@ -98,6 +98,7 @@ def test_editor_deep_link_and_sources(real):
     base = prior_samples(64, 1, 5, 0.8)[0]
     np.testing.assert_array_equal(shown(at, "Edited face", 4), pair(model, dirs.apply(base, {"Male": -1.0}), base)[0])
     at.number_input(key="fe_seed").set_value(6).run()
+    at.query_params["fe_seed"] = "6"  # what the browser's URL now says (AppTest does not run the binding's front end)
     at.segmented_control(key="fe_source").set_value("test").run()
     at.segmented_control(key="fe_source").set_value("prior").run()
     assert at.number_input(key="fe_seed").value == 6  # kept while another source was shown

@@ -78,6 +78,7 @@ def test_deep_link_seeds_widgets_and_garbage_falls_back():
     at = open_page("generate.py", NAME, query={"gen_n": "65", "gen_seed": "-1", "gen_temp": "nan"})
     assert at.number_input(key="gen_n").value == 16 and at.number_input(key="gen_seed").value == 0
     assert at.slider(key="gen_temp").value == 1.0
+    assert any(all(p in toast.value for p in ("gen_n", "gen_seed", "gen_temp")) for toast in at.toast)  # named, not silent
 
 
 @needs("celeba-z64")

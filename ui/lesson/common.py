@@ -71,18 +71,15 @@ def two_d_lesson(lesson: Lesson, two_d_names: list[str]) -> Lesson | None:
 def index_input(lesson: Lesson, where=st) -> int:
     """The lesson's test image (an atlas row), shared by steps 1, 2, 3, 5 and 6; in the URL as ls_index."""
     n = len(lesson.atlas.mean)
-    state.from_query("ls_index", 0, state.parse_int(0, n - 1))
+    index_param = state.bound("ls_index", 0, state.parse_int(0, n - 1))
     if st.session_state["ls_index"] >= n:
         st.session_state["ls_index"] = 0
-    where.number_input(t("lesson.index", n=n - 1), 0, n - 1, key="ls_index", help=t("lesson.index_help"))
-    state.to_query("ls_index")
+    where.number_input(t("lesson.index", n=n - 1), 0, n - 1, help=t("lesson.index_help"), **index_param)
     return int(st.session_state["ls_index"])
 
 
 def seed_input(where=st) -> int:
-    state.from_query("ls_seed", 0, state.parse_int(0, SEED_MAX))
-    where.number_input(t("lesson.seed"), 0, SEED_MAX, key="ls_seed", help=t("lesson.seed_help"))
-    state.to_query("ls_seed")
+    where.number_input(t("lesson.seed"), 0, SEED_MAX, help=t("lesson.seed_help"), **state.bound("ls_seed", 0, state.parse_int(0, SEED_MAX)))
     return int(st.session_state["ls_seed"])
 
 
@@ -93,11 +90,8 @@ def image_and_seed(lesson: Lesson) -> tuple[int, int]:
 
 
 def slider(key: str, label: str, lo: float, hi: float, default: float, where=st, step: float = 0.01) -> float:
-    """A float slider whose value lives in the URL under `key` (rounded to the slider's step)."""
-    state.from_query(key, default, lambda raw: round(state.parse_float(lo, hi)(raw), 2))
-    where.slider(label, lo, hi, step=step, key=key)
-    state.to_query(key)
-    return float(st.session_state[key])
+    """A float slider whose value lives in the URL under `key`."""
+    return float(where.slider(label, lo, hi, step=step, **state.bound(key, default, state.parse_float(lo, hi))))
 
 
 # ---- look-ups ------------------------------------------------------------------------------

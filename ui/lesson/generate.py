@@ -24,11 +24,9 @@ def _next_seed() -> None:
 def render(lesson: Lesson, z2: Lesson | None) -> None:
     st.markdown(t("lesson.s7.intro", d=lesson.latent_dim))
     c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
-    state.from_query("ls_n", 16, state.parse_int(1, 64))
-    n = int(c1.number_input(t("lesson.s7.n"), 1, 64, key="ls_n"))
+    n = int(c1.number_input(t("lesson.s7.n"), 1, 64, **state.bound("ls_n", 16, state.parse_int(1, 64))))
     seed = seed_input(c2)
     c3.button(t("lesson.s7.new_draw"), key="ls_next_seed", on_click=_next_seed, icon=":material/casino:")
-    state.to_query("ls_n")
     codes = prior_samples(lesson.latent_dim, n, seed)
     ncols = int(np.ceil(np.sqrt(n)))
     st.image(widgets.inline(strip(decode(lesson.model, codes), ncols, target=84)), caption=t("lesson.s7.caption", n=n, seed=seed))

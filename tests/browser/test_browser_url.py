@@ -1,0 +1,111 @@
+"""Widgets bound to the URL by Streamlit's own binding (ui.state.bound), in a real browser: the URL
+follows every change without a server round trip of ours, a default value leaves the URL, the link
+reopens the same scene, values survive a page switch, and a bad or legacy link value is handled.
+
+(AppTest cannot show this: the binding writes the URL in the browser.)
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from harness.browser import EXCEPTION, REPO, require_browser
+
+pytestmark = pytest.mark.browser
+
+require_browser()
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+from harness.browser import launch_chromium, new_page, streamlit_server, wait_for_app  # noqa: E402
+
+MODEL = "mnist-z16"
+QUERY = f"?dataset=mnist&model={MODEL}"
+TIMEOUT_MS = 60_000
+if not (REPO / "models" / MODEL / "atlas.safetensors").exists():
+    pytest.skip(f"model not built yet: {MODEL}", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def server():
+    with streamlit_server() as (url, _):
+        yield url
+
+
+@pytest.fixture
+def tab():
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = new_page(browser)
+            page.set_default_timeout(TIMEOUT_MS)
+            yield page
+        finally:
+            browser.close()
+
+
+def query(page) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(urlparse(page.url).query).items()}
+
+
+def number(page, key: str):
+    return page.locator(f".st-key-{key} input")
+
+
+def opened(page, url: str) -> None:
+    page.goto(url)
+    wait_for_app(page, TIMEOUT_MS)
+    assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
+
+
+def type_number(page, key: str, value: int) -> None:
+    box = number(page, key)
+    box.fill(str(value))
+    box.press("Enter")
+    wait_for_app(page, TIMEOUT_MS)
+
+
+def test_bound_widgets_write_the_url_and_the_link_reopens_the_scene(tab, server):
+    opened(tab, f"{server}/generate{QUERY}&gen_seed=5&gen_n=4")
+    expect(number(tab, "gen_seed")).to_have_value("5")
+    expect(number(tab, "gen_n")).to_have_value("4")
+    caption = tab.get_by_text(re.compile(r"seed 5"))
+    expect(caption.first).to_be_visible()
+    tab.locator(".st-key-gen_next button").first.click()  # the "next seed" button sets the bound widget's state
+    expect(number(tab, "gen_seed")).to_have_value("6")
+    tab.wait_for_url(re.compile(r"gen_seed=6"))
+    type_number(tab, "gen_n", 9)
+    tab.wait_for_url(re.compile(r"gen_n=9"))
+    type_number(tab, "gen_n", 16)  # back to the default: the parameter leaves the URL
+    tab.wait_for_function("() => !location.search.includes('gen_n=')")
+    link = tab.url
+    assert query(tab)["gen_seed"] == "6" and query(tab)["model"] == MODEL
+    opened(tab, link)  # the link reopens the same scene in a new session
+    expect(number(tab, "gen_seed")).to_have_value("6")
+    expect(number(tab, "gen_n")).to_have_value("16")
+
+
+def test_values_survive_a_page_switch(tab, server):
+    opened(tab, f"{server}/generate{QUERY}")
+    type_number(tab, "gen_seed", 41)
+    tab.wait_for_url(re.compile(r"gen_seed=41"))
+    tab.locator('[data-testid="stSidebarNav"] a[href$="/latent_map"]').click()
+    tab.wait_for_url(re.compile(r"/latent_map"))
+    wait_for_app(tab, TIMEOUT_MS)
+    assert "gen_seed" not in query(tab)  # another page's parameter is not in this page's link
+    tab.locator('[data-testid="stSidebarNav"] a[href$="/generate"]').click()
+    tab.wait_for_url(re.compile(r"/generate"))
+    wait_for_app(tab, TIMEOUT_MS)
+    expect(number(tab, "gen_seed")).to_have_value("41")
+
+
+def test_bad_and_legacy_link_values(tab, server):
+    opened(tab, f"{server}/generate{QUERY}&gen_n=inf&gen_seed=-3&presenter=1")
+    expect(tab.get_by_text(re.compile(r"gen_n, gen_seed|gen_seed, gen_n"))).to_be_visible()  # the notice names both
+    expect(number(tab, "gen_n")).to_have_value("16")
+    expect(number(tab, "gen_seed")).to_have_value("0")
+    tab.wait_for_url(re.compile(r"presenter=true"))  # a 1/0 link from before the binding still opens presenter mode
+    assert "gen_n" not in query(tab) and "gen_seed" not in query(tab)
