@@ -10,7 +10,7 @@ import streamlit as st  # noqa: E402
 
 from ui import map_view, state, widgets  # noqa: E402
 from ui.app import current  # noqa: E402
-from ui.figures import map_figure  # noqa: E402
+from ui.figures import map_figure, map_labels  # noqa: E402
 from ui.i18n import t  # noqa: E402
 from ui.resources import model_key, test_set, test_set_error  # noqa: E402
 from vae.latent import decode, manifold_grid  # noqa: E402
@@ -45,16 +45,10 @@ if data is None:
 state.to_query("projection", "colour")
 
 
-def map_labels() -> tuple[str, ...]:
-    """Translated axis and legend texts of the map figure (part of its cache key)."""
-    axis = t(f"map.axis.{st.session_state['projection']}")
-    return (f"{axis} 1", f"{axis} 2", t("map.legend.points"), t("map.legend.has"), t("map.legend.lacks"))
-
-
 @st.fragment
 def map_and_details() -> None:
     projection, colour = st.session_state["projection"], st.session_state["colour"]
-    fig, trace_rows = map_figure(model_key(name), projection, colour, map_labels())
+    fig, trace_rows = map_figure(model_key(name), projection, colour, map_labels(projection))
     left, right = st.columns([3, 2], gap="medium")
     with left:
         event = st.plotly_chart(
@@ -87,6 +81,12 @@ widgets.download(
     key="map_csv",
     where=csv_col,
 )
-html = functools.partial(widgets.map_html, model_key(name), st.session_state["projection"], st.session_state["colour"], map_labels())
+html = functools.partial(
+    widgets.map_html,
+    model_key(name),
+    st.session_state["projection"],
+    st.session_state["colour"],
+    map_labels(st.session_state["projection"]),
+)
 widgets.download(t("map.download_html"), html, f"{name}-latent-map-{st.session_state['projection']}.html", key="map_html", where=html_col)
 st.caption(t("map.png_hint"))

@@ -6,7 +6,7 @@ ensure_entry()
 
 import streamlit as st  # noqa: E402
 
-from ui import sliders, state, widgets  # noqa: E402
+from ui import live, sliders, state, widgets  # noqa: E402
 from ui.app import current  # noqa: E402
 from ui.i18n import t  # noqa: E402
 from ui.resources import test_set, test_set_error, zoo  # noqa: E402
@@ -54,8 +54,10 @@ def explorer() -> None:
     state.to_query(sl_z=format_code(code))
     with right:
         image = decode(model, code)[0]
-        st.image(widgets.inline(widgets.enlarge(image)), caption=t("sliders.decoded"), width=widgets.BIG)
+        with st.container(key="sl_decoded"):
+            st.image(widgets.inline(widgets.enlarge(image)), caption=t("sliders.decoded"), width=widgets.BIG)
         sliders.origin_note(sel, data)
+    live.live_sliders(sel, code, [(sliders.slider_key(name, d), d) for d in range(latent_dim)], "sl_decoded")
     sliders.traversal(sel, code, order, kl)
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Create .venv, install requirements.txt and the project itself (editable) into it.
-# Idempotent: a no-op when requirements.txt and pyproject.toml are unchanged since the last run.
+# Then the browser runtime (scripts/install_runtime.sh) and the models' ONNX exports for live decoding.
+# Idempotent: each step is a no-op when its inputs are unchanged since the last run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -15,3 +16,5 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q --no-deps -e .  # vae, ui and harness importable from anywhere
   echo "$want" > "$stamp"
 fi
+bash scripts/install_runtime.sh || echo "warning: browser runtime not installed; the server decodes" >&2
+.venv/bin/python -m vae.export --all --quiet || echo "warning: some ONNX exports failed; those models decode on the server" >&2

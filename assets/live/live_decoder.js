@@ -1,0 +1,201 @@
+// Live decoding in the browser (onnxruntime-web, WebAssembly, one thread).
+//
+// Mounted by ui/live.py as a Streamlit v2 component with no HTML of its own. While one of the page's
+// latent sliders (Streamlit st.slider widgets, named in data.sliders) is dragged, it reads their
+// values from the page on every animation frame, decodes that code with the model's ONNX decoder
+// and draws the picture over the server's decoded image (the element .st-key-<data.target>).
+// Streamlit sends a slider's value to the server on release only, so a drag costs the server
+// nothing; the release reruns the page as before and the server's picture, the same up to 2/255 per
+// pixel, replaces the live one. Until the runtime is ready, or where WebAssembly is unavailable, the
+// server path is all there is (window.__vaeLive.status says which).
+//
+// A v2 component's module runs again on every rerun: the runtime and the decoder sessions are
+// created once per page (window.__vaeLive) and each run's observers and frame loop are torn down by
+// the cleanup function returned below.
+
+const LIVE = (window.__vaeLive ??= {
+  ort: null,
+  sessions: new Map(),
+  status: "loading",
+  error: null,
+  frames: 0, // pictures drawn in the browser since the page loaded (read by the browser tests)
+  decodeMs: [],
+});
+
+// URLs from Python are paths on this server; the module itself may run from a blob: URL, so resolve
+// them against the page.
+const absolute = (path) => new URL(path, document.baseURI).href;
+
+function loadRuntime(path) {
+  const base = absolute(path);
+  if (!LIVE.ort) {
+    LIVE.ort = (async () => {
+      if (typeof WebAssembly !== "object") throw new Error("WebAssembly is not available");
+      const ort = await import(`${base}/ort.wasm.min.mjs`);
+      ort.env.wasm.numThreads = 1; // Streamlit's page is not cross-origin isolated: no threads
+      ort.env.wasm.proxy = false;
+      ort.env.wasm.wasmPaths = { mjs: `${base}/ort-wasm-simd-threaded.mjs` };
+      // The 14 MB binary ships gzipped (3.7 MB) and is inflated here, so the server never compresses it.
+      const response = await fetch(`${base}/ort-wasm-simd-threaded.wasm.gz`);
+      if (!response.ok) throw new Error(`ort wasm: HTTP ${response.status}`);
+      const inflated = response.body.pipeThrough(new DecompressionStream("gzip"));
+      ort.env.wasm.wasmBinary = await new Response(inflated).arrayBuffer();
+      return ort;
+    })();
+  }
+  return LIVE.ort;
+}
+
+function decoderSession(ort, url) {
+  if (!LIVE.sessions.has(url)) {
+    LIVE.sessions.set(url, ort.InferenceSession.create(absolute(url), { executionProviders: ["wasm"], graphOptimizationLevel: "all" }));
+  }
+  return LIVE.sessions.get(url);
+}
+
+// (1, C, H, W) floats in [0, 1] → RGBA pixels, rounded as the server does (vae.latent.to_uint8).
+function toImageData(pixels, channels, height, width) {
+  const out = new ImageData(width, height);
+  const plane = height * width;
+  for (let i = 0; i < plane; i++) {
+    for (let c = 0; c < 3; c++) {
+      const v = pixels[(channels === 1 ? 0 : c) * plane + i];
+      out.data[4 * i + c] = Math.round(Math.min(1, Math.max(0, v)) * 255);
+    }
+    out.data[4 * i + 3] = 255;
+  }
+  return out;
+}
+
+// For tests and benchmarks: decode codes ([[...], ...]) with a decoder URL, one at a time as the
+// page does; returns the uint8 RGB(A) pixels of each, rounded as drawn.
+LIVE.decodeCodes = async (url, codes, shape) => {
+  const ort = await LIVE.ort;
+  const session = await decoderSession(ort, url);
+  const [channels, height, width] = shape;
+  const out = [];
+  for (const c of codes) {
+    const result = await session.run({ z: new ort.Tensor("float32", Float32Array.from(c), [1, c.length]) });
+    out.push(Array.from(toImageData(result.x.data, channels, height, width).data));
+  }
+  return out;
+};
+
+// Streamlit 1.67's slider (react-aria) keeps a hidden <input type="range"> in step with the thumb
+// while it is dragged; the value reaches Python on release only.
+function sliderValue(key) {
+  const input = document.querySelector(`.st-key-${key} input[type="range"]`);
+  const value = input ? parseFloat(input.value) : NaN;
+  return Number.isFinite(value) ? value : null;
+}
+
+export default function (component) {
+  const { data } = component;
+  if (!data || !data.decoder) return;
+  const [channels, height, width] = data.image_shape;
+  const code = Float32Array.from(data.code); // the server's code: dimensions without a slider on the page keep it
+  const keys = data.sliders; // [[widget key, dimension], ...]
+  let session = null;
+  let busy = false;
+  let dirty = false;
+  let frame = 0;
+  let overlay = null;
+  let stopped = false;
+
+  const small = document.createElement("canvas");
+  small.width = width;
+  small.height = height;
+
+  function target() {
+    return document.querySelector(`.st-key-${data.target} img`);
+  }
+
+  function showOverlay(image) {
+    const img = target();
+    if (!img) return;
+    const holder = img.parentElement;
+    if (!overlay || !overlay.isConnected || overlay.parentElement !== holder) {
+      overlay = document.createElement("canvas");
+      overlay.className = "vae-live-overlay";
+      overlay.dataset.live = data.model;
+      holder.style.position = "relative";
+      Object.assign(overlay.style, { position: "absolute", left: `${img.offsetLeft}px`, top: `${img.offsetTop}px`, imageRendering: "pixelated", pointerEvents: "none" });
+      holder.appendChild(overlay);
+      const source = img.currentSrc;
+      // the server's next picture (after a release) takes over again
+      const watcher = new MutationObserver(() => {
+        if (img.currentSrc !== source && overlay) overlay.style.display = "none";
+      });
+      watcher.observe(img, { attributes: true, attributeFilter: ["src"] });
+    }
+    overlay.width = img.clientWidth;
+    overlay.height = img.clientHeight;
+    overlay.style.width = `${img.clientWidth}px`;
+    overlay.style.height = `${img.clientHeight}px`;
+    overlay.style.display = "block";
+    small.getContext("2d").putImageData(image, 0, 0);
+    const ctx = overlay.getContext("2d");
+    ctx.imageSmoothingEnabled = false; // nearest neighbour, as the server enlarges (widgets.enlarge)
+    ctx.drawImage(small, 0, 0, overlay.width, overlay.height);
+  }
+
+  async function decode() {
+    busy = true;
+    dirty = false;
+    for (const [key, d] of keys) {
+      const v = sliderValue(key);
+      if (v !== null) code[d] = v;
+    }
+    const t0 = performance.now();
+    const z = new LIVE_ORT.Tensor("float32", code.slice(), [1, code.length]);
+    const result = await session.run({ z });
+    const pixels = result.x.data;
+    const image = toImageData(pixels, channels, height, width);
+    showOverlay(image);
+    LIVE.lastPixels = image.data;
+    LIVE.frames += 1;
+    LIVE.decodeMs.push(performance.now() - t0);
+    if (LIVE.decodeMs.length > 500) LIVE.decodeMs.shift();
+    LIVE.lastCode = Array.from(code);
+    busy = false;
+  }
+
+  let LIVE_ORT = null;
+  function tick() {
+    if (stopped) return;
+    if (dirty && !busy && session) decode().catch((e) => { LIVE.error = String(e); busy = false; });
+    frame = requestAnimationFrame(tick);
+  }
+
+  const watched = keys.map(([key]) => `.st-key-${key}`).join(",");
+  const observer = new MutationObserver((mutations) => {
+    for (const m of mutations) {
+      if (m.target.closest && m.target.closest(watched)) {
+        dirty = true;
+        return;
+      }
+    }
+  });
+
+  loadRuntime(data.runtime)
+    .then(async (ort) => {
+      LIVE_ORT = ort;
+      session = await decoderSession(ort, data.decoder);
+      if (stopped) return;
+      LIVE.status = "ready";
+      LIVE.model = data.model;
+      // one observer for the whole page: sliders inside an expander or a fragment rerun are caught too
+      observer.observe(document.body, { attributes: true, subtree: true, attributeFilter: ["aria-valuetext", "value"] });
+      frame = requestAnimationFrame(tick);
+    })
+    .catch((e) => {
+      LIVE.status = "server"; // the server path keeps working
+      LIVE.error = String(e);
+    });
+
+  return () => {
+    stopped = true;
+    cancelAnimationFrame(frame);
+    observer.disconnect();
+  };
+}

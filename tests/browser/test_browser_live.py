@@ -1,0 +1,138 @@
+"""Live decoding in the browser (ui/live.py, assets/live/live_decoder.js), in headless Chromium:
+the browser's decoder agrees with the server's (≤ 2/255 per pixel on 20 random codes per model
+kind), a slider drag draws new pictures while the mouse moves and sends nothing to the server
+until the release, and without WebAssembly the page decodes on the server as before.
+
+Skipped without the browser runtime (scripts/install_runtime.sh) unless VAE_REQUIRE_BROWSER=1.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pytest
+
+from harness.browser import EXCEPTION, REPO, require_browser
+
+pytestmark = pytest.mark.browser
+
+require_browser()
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from harness.browser import arm_new_image, first_src, launch_chromium, new_page, streamlit_server, wait_for_app, wait_new_image  # noqa: E402
+from ui.live import runtime_installed  # noqa: E402
+from vae.checkpoint import load_model  # noqa: E402
+from vae.latent import decode  # noqa: E402
+
+if not runtime_installed():
+    if os.environ.get("VAE_REQUIRE_BROWSER") == "1":
+        pytest.fail("browser runtime missing: run scripts/install_runtime.sh (VAE_REQUIRE_BROWSER=1)", pytrace=False)
+    pytest.skip("browser runtime missing (scripts/install_runtime.sh)", allow_module_level=True)
+
+TIMEOUT_MS = 60_000
+KINDS = ["mnist-z2", "mnist-z16", "celeba-z64"]
+SLIDER = '[class*="st-key-sl_z_"] input[type="range"]'
+THUMB = '[class*="st-key-sl_z_"] [data-testid="stSliderThumbValue"]'  # inside the thumb
+TRACK = '[class*="st-key-sl_z_"] [role="group"] > div'
+DECODED = ".st-key-sl_decoded img"
+
+
+@pytest.fixture(scope="module")
+def server():
+    with streamlit_server() as (url, _):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def sliders_page(browser, url: str, model: str):
+    dataset = "celeba" if model.startswith("celeba") else "mnist"
+    page = new_page(browser)
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(f"{url}/latent_sliders?dataset={dataset}&model={model}")
+    wait_for_app(page, TIMEOUT_MS)
+    assert page.locator(EXCEPTION).count() == 0
+    page.wait_for_function("() => window.__vaeLive && window.__vaeLive.status !== 'loading'", timeout=TIMEOUT_MS)
+    assert page.evaluate("() => window.__vaeLive.status") == "ready", page.evaluate("() => window.__vaeLive.error")
+    return page
+
+
+@pytest.mark.parametrize("model", KINDS)
+def test_browser_and_server_decodes_agree(chromium, server, model):
+    page = sliders_page(chromium, server, model)
+    net = load_model(REPO / "models" / model)
+    shape = list(net.config.image_shape)
+    codes = np.random.default_rng(1).standard_normal((20, net.config.latent_dim)).astype(np.float32) * 1.5
+    url = page.evaluate("() => [...window.__vaeLive.sessions.keys()][0]")
+    pixels = page.evaluate("([u, c, s]) => window.__vaeLive.decodeCodes(u, c, s)", [url, codes.tolist(), shape])
+    server = decode(net, codes)  # (20, H, W, C) uint8
+    for got, want in zip(pixels, server):
+        rgba = np.asarray(got, np.int16).reshape(shape[1], shape[2], 4)
+        diff = np.abs(rgba[..., : want.shape[2]] - want.astype(np.int16)).max()
+        assert diff <= 2, diff
+    page.context.close()
+
+
+def test_a_drag_is_drawn_while_the_mouse_moves_and_sent_on_release(chromium, server):
+    page = sliders_page(chromium, server, "mnist-z16")
+    sent = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda f: sent.append(time.perf_counter())))
+    page.reload()  # the listener sees the page's websocket from its start
+    wait_for_app(page, TIMEOUT_MS)
+    page.wait_for_function("() => window.__vaeLive && window.__vaeLive.status === 'ready'", timeout=TIMEOUT_MS)
+    track = page.locator(TRACK).first.bounding_box()
+    x, y = track["x"] + track["width"] / 2, track["y"] + track["height"] / 2  # the thumb starts at 0, mid-track
+    frames_before = page.evaluate("() => window.__vaeLive.frames")
+    page.mouse.move(x, y)
+    page.mouse.down()
+    sent.clear()
+    t0 = time.perf_counter()
+    steps = 40
+    for i in range(1, steps + 1):  # about 1.5 s across the track and back
+        frac = i / steps
+        page.mouse.move(track["x"] + track["width"] * (0.1 + 0.8 * abs(2 * frac - 1)), y)
+        page.wait_for_timeout(30)
+    drawn = page.evaluate("() => window.__vaeLive.frames") - frames_before
+    during = len(sent)
+    seconds = time.perf_counter() - t0
+    before_release = first_src(page, DECODED)
+    page.mouse.up()
+    assert during == 0, f"{during} websocket frames sent during the drag"
+    assert drawn >= 20, f"{drawn} pictures drawn in {seconds:.1f} s of dragging"
+    # the release reruns the page: the server's picture of the released code
+    page.wait_for_function("([s, b]) => document.querySelector(s).src !== b", arg=[DECODED, before_release])
+    assert len(sent) >= 1
+    wait_for_app(page, TIMEOUT_MS)
+    assert page.locator(EXCEPTION).count() == 0
+    assert "sl_z=" in page.url  # the released code is in the link, as before
+    page.context.close()
+
+
+def test_without_webassembly_the_server_decodes(chromium, server):
+    page = new_page(chromium)
+    page.context.add_init_script("delete window.WebAssembly")  # a browser without it (Chromium's --noexpose_wasm is ignored here)
+    try:
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(f"{server}/latent_sliders?dataset=mnist&model=mnist-z16")
+        wait_for_app(page, TIMEOUT_MS)
+        page.wait_for_function("() => window.__vaeLive && window.__vaeLive.status === 'server'", timeout=TIMEOUT_MS)
+        before = arm_new_image(page, DECODED)
+        thumb = page.locator(SLIDER).first
+        thumb.focus()
+        page.keyboard.press("End")
+        _, after = wait_new_image(page)
+        assert after != before and page.evaluate("() => window.__vaeLive.frames") == 0
+        assert page.locator(EXCEPTION).count() == 0
+    finally:
+        page.context.close()
