@@ -10,7 +10,7 @@ import functools  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from ui import face_editor as fe  # noqa: E402
-from ui import faces, handoff, state, widgets  # noqa: E402
+from ui import faces, handoff, live, state, widgets  # noqa: E402
 from ui.app import current  # noqa: E402
 from ui.i18n import t  # noqa: E402
 from ui.resources import test_set  # noqa: E402
@@ -61,7 +61,8 @@ def editor(base, photo) -> None:  # code (D,), the real photo or None
     edited = dirs.apply(base, amounts)
     images = decode(model, [edited, base])  # one batch: edited, plain decode
     with right:
-        st.image(widgets.inline(widgets.enlarge(images[0])), caption=t("fe.edited"), width=widgets.BIG)
+        with st.container(key="fe_edited"):
+            st.image(widgets.inline(widgets.enlarge(images[0])), caption=t("fe.edited"), width=widgets.BIG)
         cols = st.columns(2 if photo is not None else 1)
         cols[0].image(widgets.inline(widgets.enlarge(images[1], 140)), caption=t("fe.before"), width=140)
         if photo is not None:
@@ -82,6 +83,8 @@ def editor(base, photo) -> None:  # code (D,), the real photo or None
             handoff.send_to_composer(name, edited)
             state.switch_page("pages/composer.py")
         fe.scores(dirs, chosen, base, edited)
+    # while an amount slider is dragged, the browser adds the directions and decodes each frame
+    live.live_sliders(sel, base, [], "fe_edited", [(fe.amount_key(a), dirs.directions[dirs.index(a)]) for a in chosen])
 
 
 editor(base, photo)

@@ -59,10 +59,18 @@ def decoder_file(key: ModelKey) -> Path | None:
         return None
 
 
-def live_sliders(sel: Loaded, code: np.ndarray, sliders: list[tuple[str, int]], target: str) -> None:
-    """Decode in the browser while the sliders `sliders` ([(widget key, dimension)]) are dragged,
-    drawing over the image inside st.container(key=target). Nothing when the runtime or the export
-    is missing: the server path alone."""
+def live_sliders(
+    sel: Loaded,
+    code: np.ndarray,
+    sliders: list[tuple[str, int]],
+    target: str,
+    directions: list[tuple[str, np.ndarray]] = (),
+) -> None:
+    """Decode in the browser while sliders are dragged, drawing over the image inside
+    st.container(key=target). The code drawn is `code` with each latent slider's value in its
+    dimension (`sliders`: [(widget key, dimension)]) plus value · vector for each direction slider
+    (`directions`: [(widget key, (D,) vector)]). Nothing when the runtime or the export is missing:
+    the server path alone."""
     if not runtime_installed() or not st.get_option("server.enableStaticServing"):
         return
     decoder = decoder_file(model_key(sel.name))
@@ -77,6 +85,7 @@ def live_sliders(sel: Loaded, code: np.ndarray, sliders: list[tuple[str, int]], 
             "image_shape": list(sel.model.config.image_shape),
             "code": [float(v) for v in code],
             "sliders": [[key_class(k), int(d)] for k, d in sliders],
+            "directions": [[key_class(k), [float(v) for v in vector]] for k, vector in directions],
             "target": key_class(target),
         },
         height="content",

@@ -1,7 +1,7 @@
 // Live decoding in the browser (onnxruntime-web, WebAssembly, one thread).
 //
 // Mounted by ui/live.py as a Streamlit v2 component with no HTML of its own. While one of the page's
-// latent sliders (Streamlit st.slider widgets, named in data.sliders) is dragged, it reads their
+// latent sliders (Streamlit st.slider widgets, named in data.sliders or data.directions) is dragged, it reads their
 // values from the page on every animation frame, decodes that code with the model's ONNX decoder
 // and draws the picture over the server's decoded image (the element .st-key-<data.target>).
 // Streamlit sends a slider's value to the server on release only, so a drag costs the server
@@ -93,8 +93,14 @@ export default function (component) {
   const { data } = component;
   if (!data || !data.decoder) return;
   const [channels, height, width] = data.image_shape;
-  const code = Float32Array.from(data.code); // the server's code: dimensions without a slider on the page keep it
-  const keys = data.sliders; // [[widget key, dimension], ...]
+  // The code drawn is data.code, with each latent slider's value in its dimension
+  // (data.sliders: [[widget key, dimension], ...]), plus value × vector for each direction slider
+  // (data.directions: [[widget key, vector], ...]: the face editor's attribute directions).
+  const base = Float32Array.from(data.code);
+  const code = Float32Array.from(data.code);
+  const sliders = data.sliders || [];
+  const directions = (data.directions || []).map(([key, v]) => [key, Float32Array.from(v)]);
+  const keys = [...sliders, ...directions];
   let session = null;
   let busy = false;
   let dirty = false;
@@ -142,9 +148,14 @@ export default function (component) {
   async function decode() {
     busy = true;
     dirty = false;
-    for (const [key, d] of keys) {
+    code.set(base);
+    for (const [key, d] of sliders) {
       const v = sliderValue(key);
       if (v !== null) code[d] = v;
+    }
+    for (const [key, vector] of directions) {
+      const v = sliderValue(key);
+      if (v) for (let i = 0; i < code.length; i++) code[i] += v * vector[i];
     }
     const t0 = performance.now();
     const z = new LIVE_ORT.Tensor("float32", code.slice(), [1, code.length]);

@@ -1,0 +1,190 @@
+"""Live decoding in the browser (ui/live.py), measured in headless Chromium against the dashboard
+on 127.0.0.1, per model:
+
+(a) runtime ready: from navigation start (a fresh browser context: cold HTTP cache) until the
+    in-browser decoder is ready (onnxruntime-web loaded, the model's decoder session created), and
+    from the moment the page's script run has finished;
+(b) slider drag: a 2-second mouse drag of the most informative latent slider (a move every 16 ms,
+    back and forth across the track): pictures the browser decoded and drew per second, the
+    decode time of each, and the websocket frames the browser sent during the drag (the server
+    hears only the release);
+(c) the reference in the same run: the server path, a keyboard change of a slider (End/Home) until
+    the server's new picture has loaded, as benchmarks/browser_latency.py (c) measures it; and
+    with WebAssembly removed from the page, how many pictures a drag shows before the release.
+
+    python benchmarks/live_latency.py [--models mnist-z2 mnist-z16 celeba-z64] [--drag-s 2] [--out results.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+from harness.browser import (
+    arm_new_image,
+    launch_chromium,
+    new_page,
+    print_report,
+    streamlit_server,
+    summary,
+    wait_for_app,
+    wait_new_image,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+TRACK = '[class*="st-key-sl_z_"] [role="group"] > div'
+SLIDER = '[class*="st-key-sl_z_"] input[type="range"]'
+DECODED = ".st-key-sl_decoded img"
+
+
+def open_sliders(browser, url: str, model: str, no_wasm: bool = False):
+    dataset = json.loads((REPO / "models" / model / "config.json").read_text())["dataset"]
+    page = new_page(browser)
+    if no_wasm:
+        page.context.add_init_script("delete window.WebAssembly")
+    sent: list[float] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda _: sent.append(time.perf_counter())))
+    page.goto(f"{url}/latent_sliders?dataset={dataset}&model={model}")
+    wait_for_app(page, 120_000)
+    run_done = page.evaluate("() => performance.now()")
+    page.wait_for_function("() => window.__vaeLive && window.__vaeLive.status !== 'loading'", timeout=120_000, polling=10)
+    ready = page.evaluate("() => performance.now()")
+    return (
+        page,
+        sent,
+        {"ready_ms": ready, "after_run_ms": max(0.0, ready - run_done), "status": page.evaluate("() => window.__vaeLive.status")},
+    )
+
+
+def drag(page, sent: list[float], seconds: float) -> dict:
+    track = page.locator(TRACK).first.bounding_box()
+    y = track["y"] + track["height"] / 2
+    page.mouse.move(track["x"] + track["width"] / 2, y)
+    page.mouse.down()
+    frames0 = page.evaluate("() => window.__vaeLive.frames")
+    page.evaluate("() => { window.__vaeLive.decodeMs.length = 0 }")
+    sent.clear()
+    t0 = time.perf_counter()
+    i = 0
+    while time.perf_counter() - t0 < seconds:
+        phase = (time.perf_counter() - t0) / seconds
+        page.mouse.move(track["x"] + track["width"] * (0.1 + 0.8 * abs(2 * ((2 * phase) % 1) - 1)), y)
+        page.wait_for_timeout(16)
+        i += 1
+    elapsed = time.perf_counter() - t0
+    frames = page.evaluate("() => window.__vaeLive.frames") - frames0
+    decode_ms = page.evaluate("() => window.__vaeLive.decodeMs.slice()")
+    during = len(sent)
+    page.mouse.up()
+    wait_for_app(page, 120_000)
+    return {
+        "moves": i,
+        "seconds": elapsed,
+        "pictures": frames,
+        "fps": frames / elapsed,
+        "decode_ms": summary(decode_ms),
+        "sent_during": during,
+    }
+
+
+def server_changes(page, n: int) -> dict:
+    samples = []
+    slider = page.locator(SLIDER).first
+    for i in range(n):
+        arm_new_image(page, DECODED)
+        slider.focus()
+        page.keyboard.press("End" if i % 2 == 0 else "Home")
+        ms, _ = wait_new_image(page, 30_000)
+        samples.append(ms)
+        wait_for_app(page, 60_000)
+    return summary(samples)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", nargs="+", default=["mnist-z2", "mnist-z16", "celeba-z64"])
+    parser.add_argument("--drag-s", type=float, default=2.0, help="seconds of dragging per model (default 2)")
+    parser.add_argument("--server-changes", type=int, default=10, help="keyboard slider changes for the server reference (default 10)")
+    parser.add_argument("--out", type=Path, help="also write every figure here (JSON)")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    results: dict = {"machine": {"cpus": os.cpu_count(), "load_start": [round(x, 2) for x in os.getloadavg()]}, "models": {}}
+    with sync_playwright() as p, streamlit_server(timeout=120) as (url, _):
+        browser = launch_chromium(p)
+        try:
+            for model in args.models:
+                page, sent, ready = open_sliders(browser, url, model)
+                r = {"ready": ready}
+                if ready["status"] == "ready":
+                    r["drag"] = drag(page, sent, args.drag_s)
+                r["server_change_ms"] = server_changes(page, args.server_changes)
+                page.context.close()
+                page, sent, _ = open_sliders(browser, url, model, no_wasm=True)
+                r["no_wasm_drag"] = drag_without_runtime(page, sent, args.drag_s)
+                page.context.close()
+                results["models"][model] = r
+                print(f"{model}: done", flush=True)
+        finally:
+            browser.close()
+    results["machine"]["load_end"] = [round(x, 2) for x in os.getloadavg()]
+    rows = []
+    for model, r in results["models"].items():
+        rows.append(
+            (
+                f"{model}: runtime ready after navigation start",
+                f"{r['ready']['ready_ms']:,.0f} ms ({r['ready']['after_run_ms']:,.0f} ms after the script run ended)",
+            )
+        )
+        if "drag" in r:
+            d = r["drag"]
+            rows.append(
+                (
+                    f"{model}: drag, pictures drawn per second",
+                    f"{d['fps']:.0f} ({d['pictures']} in {d['seconds']:.1f} s, {d['moves']} mouse moves)",
+                )
+            )
+            rows.append(
+                (
+                    f"{model}: decode in the browser p50 / p95",
+                    f"{d['decode_ms'].get('p50', float('nan')):.1f} / {d['decode_ms'].get('p95', float('nan')):.1f} ms",
+                )
+            )
+            rows.append((f"{model}: websocket frames sent during the drag", f"{d['sent_during']}"))
+        s = r["server_change_ms"]
+        rows.append(
+            (f"{model}: reference, server path: slider key → picture p50 / p95", f"{s['p50']:.0f} / {s['p95']:.0f} ms (n = {s['n']})")
+        )
+        rows.append((f"{model}: reference, no WebAssembly: pictures during a drag", f"{r['no_wasm_drag']['pictures_during']}"))
+    print_report(rows, results["machine"])
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=1))
+    return 0
+
+
+def drag_without_runtime(page, sent: list[float], seconds: float) -> dict:
+    """The same drag where the page has no runtime: the server's picture changes only after the release."""
+    track = page.locator(TRACK).first.bounding_box()
+    y = track["y"] + track["height"] / 2
+    before = page.evaluate("s => document.querySelector(s).src", DECODED)
+    page.mouse.move(track["x"] + track["width"] / 2, y)
+    page.mouse.down()
+    changes = 0
+    t0 = time.perf_counter()
+    last = before
+    while time.perf_counter() - t0 < seconds:
+        page.mouse.move(track["x"] + track["width"] * (0.1 + 0.8 * ((time.perf_counter() - t0) / seconds)), y)
+        page.wait_for_timeout(16)
+        src = page.evaluate("s => document.querySelector(s).src", DECODED)
+        changes += src != last
+        last = src
+    page.mouse.up()
+    wait_for_app(page, 120_000)
+    return {"pictures_during": changes, "sent_during": len(sent)}
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
