@@ -8,13 +8,13 @@ ensure_entry()
 import streamlit as st  # noqa: E402
 
 from ui import interpolation as interp  # noqa: E402
-from ui import state, widgets  # noqa: E402
+from ui import live, state, widgets  # noqa: E402
 from ui.app import current  # noqa: E402
 from ui.i18n import t  # noqa: E402
 from ui.resources import test_set, test_set_error  # noqa: E402
 from vae.explore_ops import as_hwc, crossfade, display_scale  # noqa: E402
 from vae.images import gif_bytes, grid, png_bytes  # noqa: E402
-from vae.latent import decode, lerp, slerp  # noqa: E402
+from vae.latent import decode, lerp, path_at, slerp  # noqa: E402
 
 METHODS = {"lerp": lerp, "slerp": slerp}
 STRIP_COLUMNS = 16  # the on-screen strip wraps after this many frames
@@ -94,6 +94,19 @@ def interpolation() -> None:
     left, right = st.columns(2, gap="large")
     left.image(widgets.inline(latent_gif), caption=t("interp.latent_animation", method=method_name))
     right.image(widgets.inline(gif_bytes(fade, scale=gif_scale)), caption=t("interp.pixel_animation"))
+
+    st.subheader(t("interp.scrub"))
+    scrub_col, picture_col = st.columns([3, 2], vertical_alignment="center")
+    where = scrub_col.slider(
+        t("interp.scrub_t"), 0.0, 1.0, step=0.01, help=t("interp.scrub_help"), **state.bound("ip_t", 0.5, state.parse_float(0.0, 1.0))
+    )
+    with picture_col.container(key="ip_scrubbed"):
+        st.image(
+            widgets.inline(widgets.enlarge(decode(model, path_at(a.code, b.code, [where], method))[0], 168)),
+            caption=t("interp.scrub_caption", t=where),
+            width=168,
+        )
+    live.live_sliders(sel, a.code, [], "ip_scrubbed", path=("ip_t", a.code, b.code, method))  # the picture follows the drag
 
     interp.norms_chart(a.code, b.code, steps, METHODS)
 

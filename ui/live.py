@@ -65,11 +65,13 @@ def live_sliders(
     sliders: list[tuple[str, int]],
     target: str,
     directions: list[tuple[str, np.ndarray]] = (),
+    path: tuple[str, np.ndarray, np.ndarray, str] | None = None,
 ) -> None:
     """Decode in the browser while sliders are dragged, drawing over the image inside
     st.container(key=target). The code drawn is `code` with each latent slider's value in its
     dimension (`sliders`: [(widget key, dimension)]) plus value · vector for each direction slider
-    (`directions`: [(widget key, (D,) vector)]). Nothing when the runtime or the export is missing:
+    (`directions`: [(widget key, (D,) vector)]); or, with `path` (widget key, a, b, method), the
+    point that fraction of the way from a to b (vae.latent.path_at). Nothing when the runtime or the export is missing:
     the server path alone."""
     if not runtime_installed() or not st.get_option("server.enableStaticServing"):
         return
@@ -86,6 +88,7 @@ def live_sliders(
             "code": [float(v) for v in code],
             "sliders": [[key_class(k), int(d)] for k, d in sliders],
             "directions": [[key_class(k), [float(v) for v in vector]] for k, vector in directions],
+            "path": None if path is None else [key_class(path[0]), [float(v) for v in path[1]], [float(v) for v in path[2]], path[3]],
             "target": key_class(target),
         },
         height="content",

@@ -42,28 +42,35 @@ def prior_samples(latent_dim: int, n: int, seed: int = 0, temperature: float = 1
     return (torch.randn((n, latent_dim), generator=gen) * float(temperature)).numpy()
 
 
+def path_at(z0: np.ndarray, z1: np.ndarray, ts, method: str = "lerp") -> np.ndarray:
+    """Points at fractions `ts` (in [0, 1]) of the path from z0 to z1; (len(ts), D).
+
+    "lerp": the straight line. "slerp": spherical interpolation (White, 2016), which keeps the norm
+    typical of the Gaussian prior's shell; it falls back to the line when the two codes are
+    (anti)parallel or one is zero. (assets/live/live_decoder.js does the same in the browser.)"""
+    a, b = np.asarray(z0, np.float64), np.asarray(z1, np.float64)
+    t = np.asarray(ts, np.float64).reshape(-1, 1)
+    if method == "slerp":
+        na, nb = np.linalg.norm(a), np.linalg.norm(b)
+        if na >= 1e-8 and nb >= 1e-8:
+            omega = np.arccos(np.clip(a @ b / (na * nb), -1.0, 1.0))
+            if np.sin(omega) >= 1e-6:
+                out = (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
+                out[t[:, 0] == 0.0], out[t[:, 0] == 1.0] = a, b
+                return out.astype(np.float32)
+    elif method != "lerp":
+        raise ValueError(f"unknown interpolation {method!r}; 'lerp' or 'slerp'")
+    return ((1 - t) * a + t * b).astype(np.float32)
+
+
 def lerp(z0: np.ndarray, z1: np.ndarray, steps: int) -> np.ndarray:
     """Straight line from z0 to z1, `steps` points including both ends; (steps, D)."""
-    t = np.linspace(0.0, 1.0, steps, dtype=np.float64)[:, None]
-    return ((1 - t) * np.asarray(z0, np.float64) + t * np.asarray(z1, np.float64)).astype(np.float32)
+    return path_at(z0, z1, np.linspace(0.0, 1.0, steps), "lerp")
 
 
 def slerp(z0: np.ndarray, z1: np.ndarray, steps: int) -> np.ndarray:
-    """Spherical interpolation (White, 2016): keeps the norm typical of the Gaussian prior's shell.
-
-    Falls back to lerp when the two codes are (anti)parallel or one is zero."""
-    a, b = np.asarray(z0, np.float64), np.asarray(z1, np.float64)
-    na, nb = np.linalg.norm(a), np.linalg.norm(b)
-    if na < 1e-8 or nb < 1e-8:
-        return lerp(a, b, steps)
-    cos = np.clip(a @ b / (na * nb), -1.0, 1.0)
-    omega = np.arccos(cos)
-    if np.sin(omega) < 1e-6:
-        return lerp(a, b, steps)
-    t = np.linspace(0.0, 1.0, steps)[:, None]
-    out = (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
-    out[0], out[-1] = a, b
-    return out.astype(np.float32)
+    """Spherical interpolation from z0 to z1, `steps` points including both ends; (steps, D)."""
+    return path_at(z0, z1, np.linspace(0.0, 1.0, steps), "slerp")
 
 
 def traversal_codes(base: np.ndarray, dims: list[int], values: np.ndarray) -> np.ndarray:

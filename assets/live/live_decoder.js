@@ -67,6 +67,29 @@ function toImageData(pixels, channels, height, width) {
   return out;
 }
 
+// The point a fraction t of the way from a to b: vae.latent.path_at, the same maths.
+function pathAt(a, b, t, method) {
+  const n = a.length;
+  const out = new Float64Array(n);
+  if (method === "slerp") {
+    let dot = 0, na = 0, nb = 0;
+    for (let i = 0; i < n; i++) { dot += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; }
+    na = Math.sqrt(na); nb = Math.sqrt(nb);
+    if (na >= 1e-8 && nb >= 1e-8) {
+      const omega = Math.acos(Math.min(1, Math.max(-1, dot / (na * nb))));
+      if (Math.sin(omega) >= 1e-6) {
+        if (t === 0) return a;
+        if (t === 1) return b;
+        const s0 = Math.sin((1 - t) * omega) / Math.sin(omega), s1 = Math.sin(t * omega) / Math.sin(omega);
+        for (let i = 0; i < n; i++) out[i] = s0 * a[i] + s1 * b[i];
+        return out;
+      }
+    }
+  }
+  for (let i = 0; i < n; i++) out[i] = (1 - t) * a[i] + t * b[i];
+  return out;
+}
+
 // For tests and benchmarks: decode codes ([[...], ...]) with a decoder URL, one at a time as the
 // page does; returns the uint8 RGB(A) pixels of each, rounded as drawn.
 LIVE.decodeCodes = async (url, codes, shape) => {
@@ -100,7 +123,9 @@ export default function (component) {
   const code = Float32Array.from(data.code);
   const sliders = data.sliders || [];
   const directions = (data.directions || []).map(([key, v]) => [key, Float32Array.from(v)]);
-  const keys = [...sliders, ...directions];
+  // data.path: [widget key, a, b, method]: the slider is a fraction t of the way from a to b.
+  const path = data.path ? [data.path[0], Float64Array.from(data.path[1]), Float64Array.from(data.path[2]), data.path[3]] : null;
+  const keys = [...sliders, ...directions, ...(path ? [path] : [])];
   let session = null;
   let busy = false;
   let dirty = false;
@@ -156,6 +181,10 @@ export default function (component) {
     for (const [key, vector] of directions) {
       const v = sliderValue(key);
       if (v) for (let i = 0; i < code.length; i++) code[i] += v * vector[i];
+    }
+    if (path) {
+      const t = sliderValue(path[0]);
+      if (t !== null) code.set(pathAt(path[1], path[2], t, path[3]));
     }
     const t0 = performance.now();
     const z = new LIVE_ORT.Tensor("float32", code.slice(), [1, code.length]);

@@ -12,7 +12,7 @@ from ui.handoff import LatentCode
 from vae import load_model
 from vae.atlas import load_atlas
 from vae.explore_ops import display_scale
-from vae.latent import decode, lerp, prior_samples, slerp
+from vae.latent import decode, lerp, path_at, prior_samples, slerp
 
 pytestmark = pytest.mark.usefixtures("record_media")
 NAME = "mnist-z16"
@@ -155,3 +155,20 @@ def test_without_the_data_directory_endpoints_are_decoded_codes(monkeypatch, tmp
     assert not any(w.key == "ip_fade" for w in at.get("segmented_control"))  # no originals to cross-fade
     assert "Original" not in [c for e in at.get("image") for c in e.captions]
     assert np.array_equal(strip_frames(at, 3), decode(model, slerp(atlas.mean[0], atlas.mean[1], 3)))
+
+
+@needs(NAME)
+def test_the_scrubber_shows_the_point_that_far_along_the_path():
+    model, atlas = load_model(MODELS_DIR / NAME), load_atlas(MODELS_DIR / NAME)
+    at = open_page("interpolation.py", NAME, query={"ip_a_index": "2", "ip_b_index": "5", "ip_method": "lerp", "ip_t": "0.25"})
+    assert at.slider(key="ip_t").value == 0.25
+
+    def scrubbed() -> np.ndarray:
+        url = next(u for e in at.get("image") for u, c in zip(e.value, e.captions) if c.startswith("Decoded at t ="))
+        return pixels(url)[::6, ::6][:28, :28]  # enlarged 6× (168 px) by nearest neighbour
+
+    expected = decode(model, path_at(atlas.mean[2], atlas.mean[5], [0.25], "lerp"))[0][..., 0]
+    assert np.array_equal(scrubbed(), expected)
+    at.slider(key="ip_t").set_value(1.0).run()
+    assert np.array_equal(scrubbed(), decode(model, atlas.mean[5])[0][..., 0])  # t = 1 is endpoint B
+    np.testing.assert_allclose(path_at(atlas.mean[2], atlas.mean[5], [0.0, 1.0], "slerp"), atlas.mean[[2, 5]], atol=1e-6)

@@ -144,6 +144,7 @@ def test_face_attribute_drag_adds_the_directions_in_the_browser(chromium, server
     page.goto(f"{server}/face_editor?dataset=celeba&model=celeba-z64&fe_attrs=Smiling&fe_source=test&fe_index=3")
     wait_for_app(page, TIMEOUT_MS)
     page.wait_for_function("() => window.__vaeLive && window.__vaeLive.status === 'ready'", timeout=TIMEOUT_MS)
+    page.locator(".st-key-fe_amt_Smiling").scroll_into_view_if_needed()
     track = page.locator('.st-key-fe_amt_Smiling [role="group"] > div').first.bounding_box()
     y = track["y"] + track["height"] / 2
     page.mouse.move(track["x"] + track["width"] / 2, y)
@@ -164,5 +165,35 @@ def test_face_attribute_drag_adds_the_directions_in_the_browser(chromium, server
     dirs = load_directions(REPO / "models" / "celeba-z64")
     assert drawn >= 10 and amount > 0.5
     np.testing.assert_allclose(code, dirs.apply(atlas.mean[3], {"Smiling": amount}), atol=1e-4)
+    assert page.locator(EXCEPTION).count() == 0
+    page.context.close()
+
+
+def test_the_interpolation_scrubber_follows_the_drag_in_the_browser(chromium, server):
+    page = new_page(chromium)
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(f"{server}/interpolation?dataset=mnist&model=mnist-z16&ip_a_index=2&ip_b_index=5")  # slerp, the default
+    wait_for_app(page, TIMEOUT_MS)
+    page.wait_for_function("() => window.__vaeLive && window.__vaeLive.status === 'ready'", timeout=TIMEOUT_MS)
+    page.locator(".st-key-ip_t").scroll_into_view_if_needed()  # below the strip
+    track = page.locator('.st-key-ip_t [role="group"] > div').first.bounding_box()
+    y = track["y"] + track["height"] / 2
+    page.mouse.move(track["x"] + track["width"] / 2, y)
+    page.mouse.down()
+    for i in range(1, 21):
+        page.mouse.move(track["x"] + track["width"] * (0.5 - 0.4 * i / 20), y)
+        page.wait_for_timeout(30)
+    page.wait_for_timeout(200)
+    drawn = page.evaluate("() => window.__vaeLive.frames")
+    where = float(page.locator(".st-key-ip_t input[type=range]").input_value())
+    code = np.asarray(page.evaluate("() => window.__vaeLive.lastCode"), np.float32)
+    page.mouse.up()
+    wait_for_app(page, TIMEOUT_MS)
+    from vae.atlas import load_atlas
+    from vae.latent import path_at
+
+    atlas = load_atlas(REPO / "models" / "mnist-z16")
+    assert drawn >= 10 and where < 0.3
+    np.testing.assert_allclose(code, path_at(atlas.mean[2], atlas.mean[5], [where], "slerp")[0], atol=1e-5)
     assert page.locator(EXCEPTION).count() == 0
     page.context.close()
