@@ -8,7 +8,7 @@ import functools  # noqa: E402
 
 import streamlit as st  # noqa: E402
 
-from ui import map_view, state, widgets  # noqa: E402
+from ui import live, map_view, state, widgets  # noqa: E402
 from ui.app import current  # noqa: E402
 from ui.figures import map_figure, map_labels  # noqa: E402
 from ui.i18n import t  # noqa: E402
@@ -56,6 +56,7 @@ def map_and_details() -> None:
         )
     click = map_view.read_click(event, sel, projection, trace_rows)
     with right:
+        live.live_map(sel, projection, st.session_state.get("tsne_k", 1))  # hover: decoded in the browser
         if click is None:
             st.info(t("map.click_hint"))
         else:

@@ -20,8 +20,11 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from ui.resources import Loaded, ModelKey, model_key
+from ui.i18n import t
+from ui.resources import Loaded, ModelKey, loaded_of, model_key
+from vae.atlas import FAR_SPACINGS
 from vae.checkpoint import CheckpointError
+from vae.derived import file_sha256
 from vae.export import DEFAULT_ROOT, export_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,6 +93,71 @@ def live_sliders(
             "directions": [[key_class(k), [float(v) for v in vector]] for k, vector in directions],
             "path": None if path is None else [key_class(path[0]), [float(v) for v in path[1]], [float(v) for v in path[2]], path[3]],
             "target": key_class(target),
+        },
+        height="content",
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def map_arrays(key: ModelKey, projection: str) -> tuple[Path, Path] | None:
+    """Float32 files the browser fetches once for hover decoding on a map: the test points' map
+    coordinates (N, 2) and their codes (N, D), beside the model's decoder; named by the atlas
+    file's hash, so a rebuilt atlas is never read stale from the browser's cache."""
+    decoder = decoder_file(key)
+    if decoder is None:
+        return None
+    atlas = loaded_of(key).atlas
+    stamp = file_sha256(Path(key.models_path) / key.name / "atlas.safetensors")[:12]
+    coords_file = decoder.parent / f"atlas-{stamp}-{projection}.f32"
+    codes_file = decoder.parent / f"atlas-{stamp}-codes.f32"
+    for path, values in ((coords_file, atlas.coords(projection)), (codes_file, atlas.mean)):
+        if not path.exists():
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(np.ascontiguousarray(values, dtype="<f4").tobytes())
+            tmp.replace(path)
+    return coords_file, codes_file
+
+
+def live_map(sel: Loaded, projection: str, tsne_k: int) -> None:
+    """Hover the map: the location under the pointer is decoded in the browser on every frame and
+    drawn in a preview with its honesty cue (raw: that z; PCA: the exact inverse; t-SNE: the blend of
+    the tsne_k nearest codes), without a rerun. A click still goes to the server. Nothing without
+    the runtime or the export."""
+    if not runtime_installed() or not st.get_option("server.enableStaticServing"):
+        return
+    key = model_key(sel.name)
+    decoder, arrays = decoder_file(key), map_arrays(key, projection)
+    if decoder is None or arrays is None:
+        return
+    atlas = sel.atlas
+    pca = atlas.pca
+    _component(
+        key="live_map",
+        data={
+            "runtime": static_url(RUNTIME_DIR),
+            "decoder": static_url(decoder),
+            "model": sel.name,
+            "image_shape": list(sel.model.config.image_shape),
+            "map": {
+                "projection": projection,
+                "coords": static_url(arrays[0]),
+                "codes": static_url(arrays[1]),
+                "n": int(len(atlas.mean)),
+                "dim": int(atlas.mean.shape[1]),
+                "k": int(max(1, tsne_k)),
+                "pca_mean": [float(v) for v in pca.mean_],
+                "pca_components": [[float(v) for v in row] for row in pca.components_],
+                "map_spacing": float(atlas.map_spacing(projection)),
+                "latent_spacing": float(atlas.latent_spacing()),
+                "far": FAR_SPACINGS,
+                "texts": {
+                    "title": t("map.hover.title"),
+                    "idle": t("map.hover.idle"),
+                    "map": t("map.hover.map_distance"),
+                    "latent": t("map.hover.latent_distance"),
+                    "far": t("map.far_from_data"),
+                },
+            },
         },
         height="content",
     )

@@ -115,6 +115,7 @@ function sliderValue(key) {
 export default function (component) {
   const { data } = component;
   if (!data || !data.decoder) return;
+  if (data.map) return mapHover(component);
   const [channels, height, width] = data.image_shape;
   // The code drawn is data.code, with each latent slider's value in its dimension
   // (data.sliders: [[widget key, dimension], ...]), plus value × vector for each direction slider
@@ -237,5 +238,167 @@ export default function (component) {
     stopped = true;
     cancelAnimationFrame(frame);
     observer.disconnect();
+  };
+}
+
+
+// ---- hovering a map ---------------------------------------------------------------------------
+// The plotly map on the page (.js-plotly-plot) stays the server's: a click is a selection that
+// reruns the page. Over it, the location under the pointer is turned into a code here (raw: that z;
+// PCA: mean + coords · components, the exact inverse; t-SNE: the inverse-distance blend of the k
+// nearest test codes on the map, vae.latent.blend_nearest), decoded and drawn in this component's
+// preview with the honesty cue (vae.atlas.code_at: distances in typical neighbour spacings).
+const arrays = new Map(); // url -> Promise<Float32Array>, fetched once per page
+function floats(url) {
+  if (!arrays.has(url)) {
+    arrays.set(url, fetch(absolute(url)).then((r) => {
+      if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+      return r.arrayBuffer();
+    }).then((b) => new Float32Array(b)));
+  }
+  return arrays.get(url);
+}
+
+function nearest(points, dim, query, k) {
+  // indices and distances of the k rows of `points` (N, dim) nearest to `query`
+  const n = points.length / dim;
+  const best = [];
+  for (let i = 0; i < n; i++) {
+    let d2 = 0;
+    for (let j = 0; j < dim; j++) {
+      const diff = points[i * dim + j] - query[j];
+      d2 += diff * diff;
+    }
+    if (best.length < k || d2 < best[best.length - 1][1]) {
+      best.push([i, d2]);
+      best.sort((p, q) => p[1] - q[1]);
+      if (best.length > k) best.pop();
+    }
+  }
+  return best.map(([i, d2]) => [i, Math.sqrt(d2)]);
+}
+
+function mapHover(component) {
+  const { data, parentElement } = component;
+  const m = data.map;
+  const [channels, height, width] = data.image_shape;
+  const dim = m.dim;
+  let stopped = false;
+  let frame = 0;
+  let busy = false;
+  let pointer = null; // [x, y] in map units, or null when the pointer is off the map
+  let drawnFor = null;
+  let session = null;
+  let coords = null;
+  let codes = null;
+
+  const box = document.createElement("div");
+  box.className = "vae-live-hover";
+  box.innerHTML = `<div class="vae-hover-title"></div><canvas width="${width}" height="${height}"></canvas><div class="vae-hover-text"></div>`;
+  Object.assign(box.style, { display: "flex", gap: "12px", alignItems: "center", fontSize: "0.9rem", minHeight: "100px" });
+  const title = box.querySelector(".vae-hover-title");
+  title.style.display = "none";
+  const canvas = box.querySelector("canvas");
+  Object.assign(canvas.style, { width: "96px", height: "96px", imageRendering: "pixelated", border: "1px solid #ddd", borderRadius: "4px", background: "#f4f4f4" });
+  const text = box.querySelector(".vae-hover-text");
+  text.textContent = m.texts.idle;
+  parentElement.appendChild(box);
+
+  function plot() {
+    return document.querySelector(".js-plotly-plot");
+  }
+
+  function onMove(event) {
+    const gd = plot();
+    const drag = gd && gd.querySelector(".nsewdrag");
+    if (!gd || !drag || !gd._fullLayout) return;
+    const r = drag.getBoundingClientRect();
+    const px = event.clientX - r.left, py = event.clientY - r.top;
+    if (px < 0 || py < 0 || px > r.width || py > r.height) {
+      pointer = null;
+      return;
+    }
+    pointer = [gd._fullLayout.xaxis.p2d(px), gd._fullLayout.yaxis.p2d(py)];
+  }
+
+  function codeAt([x, y]) {
+    const code = new Float32Array(dim);
+    let latent = null;
+    if (m.projection === "raw") {
+      code[0] = x;
+      code[1] = y;
+    } else if (m.projection === "pca") {
+      for (let j = 0; j < dim; j++) code[j] = m.pca_mean[j] + x * m.pca_components[0][j] + y * m.pca_components[1][j];
+    } else {
+      const near = nearest(coords, 2, [x, y], m.k);
+      let total = 0;
+      const w = near.map(([, d]) => 1 / (d + 1e-6));
+      for (const v of w) total += v;
+      near.forEach(([i], n) => {
+        for (let j = 0; j < dim; j++) code[j] += (w[n] / total) * codes[i * dim + j];
+      });
+      return { code, latent };
+    }
+    latent = nearest(codes, dim, code, 1)[0][1];
+    return { code, latent };
+  }
+
+  async function draw(xy) {
+    busy = true;
+    const t0 = performance.now();
+    const { code, latent } = codeAt(xy);
+    const mapDistance = nearest(coords, 2, xy, 1)[0][1];
+    const result = await session.run({ z: new LIVE_ORT.Tensor("float32", code, [1, dim]) });
+    const image = toImageData(result.x.data, channels, height, width);
+    canvas.getContext("2d").putImageData(image, 0, 0);
+    const mapSpacings = mapDistance / m.map_spacing;
+    const latentSpacings = latent === null ? null : latent / m.latent_spacing;
+    const far = mapSpacings > m.far || (latentSpacings || 0) > m.far;
+    text.innerHTML =
+      `<b>(${xy[0].toFixed(2)}, ${xy[1].toFixed(2)})</b><br>` +
+      `${m.texts.map}: ${mapSpacings.toFixed(1)}` +
+      (latentSpacings === null ? "" : `<br>${m.texts.latent}: ${latentSpacings.toFixed(1)}`) +
+      (far ? `<br><span style="color:#b45309">⚠ ${m.texts.far}</span>` : "");
+    box.dataset.far = far ? "1" : "0";
+    LIVE.frames += 1;
+    LIVE.decodeMs.push(performance.now() - t0);
+    if (LIVE.decodeMs.length > 500) LIVE.decodeMs.shift();
+    LIVE.lastCode = Array.from(code);
+    LIVE.lastPixels = image.data;
+    LIVE.lastHover = { x: xy[0], y: xy[1], mapSpacings, latentSpacings, far, drawnAt: performance.now() };
+    busy = false;
+  }
+
+  let LIVE_ORT = null;
+  function tick() {
+    if (stopped) return;
+    if (pointer && pointer !== drawnFor && !busy && session && coords) {
+      drawnFor = pointer;
+      draw(pointer).catch((e) => { LIVE.error = String(e); busy = false; });
+    }
+    frame = requestAnimationFrame(tick);
+  }
+
+  loadRuntime(data.runtime)
+    .then(async (ort) => {
+      LIVE_ORT = ort;
+      [session, coords, codes] = await Promise.all([decoderSession(ort, data.decoder), floats(m.coords), floats(m.codes)]);
+      if (stopped) return;
+      LIVE.status = "ready";
+      LIVE.model = data.model;
+      document.addEventListener("mousemove", onMove, { passive: true });
+      frame = requestAnimationFrame(tick);
+    })
+    .catch((e) => {
+      LIVE.status = "server";
+      LIVE.error = String(e);
+      box.style.display = "none";
+    });
+
+  return () => {
+    stopped = true;
+    cancelAnimationFrame(frame);
+    document.removeEventListener("mousemove", onMove);
+    box.remove();
   };
 }

@@ -197,3 +197,38 @@ def test_the_interpolation_scrubber_follows_the_drag_in_the_browser(chromium, se
     np.testing.assert_allclose(code, path_at(atlas.mean[2], atlas.mean[5], [where], "slerp")[0], atol=1e-5)
     assert page.locator(EXCEPTION).count() == 0
     page.context.close()
+
+
+@pytest.mark.parametrize(("model", "projection"), [("mnist-z2", "raw"), ("mnist-z16", "pca"), ("mnist-z16", "tsne")])
+def test_hovering_the_map_decodes_under_the_pointer(chromium, server, model, projection):
+    """The preview equals the server's decode of the same location (raw: z; PCA: the exact inverse;
+    t-SNE: the nearest code), and the honesty cue is the server's; hovering sends nothing."""
+    from harness.browser import map_box, map_empty_spot
+    from vae.atlas import code_at, load_atlas
+
+    page = new_page(chromium)
+    page.set_default_timeout(TIMEOUT_MS)
+    sent = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda f: sent.append(f)))
+    page.goto(f"{server}/latent_map?dataset=mnist&model={model}&projection={projection}")
+    wait_for_app(page, TIMEOUT_MS)
+    map_box(page)
+    page.wait_for_function("() => window.__vaeLive && window.__vaeLive.status === 'ready'", timeout=TIMEOUT_MS)
+    net, atlas = load_model(REPO / "models" / model), load_atlas(REPO / "models" / model)
+    rng = __import__("random").Random(5)
+    sent.clear()
+    for _ in range(4):
+        x, y = map_empty_spot(page, rng)
+        before = page.evaluate("() => window.__vaeLive.frames")
+        page.mouse.move(x, y)
+        page.wait_for_function("n => window.__vaeLive.frames > n", arg=before)
+        hover = page.evaluate("() => window.__vaeLive.lastHover")
+        location = code_at(atlas, projection, (hover["x"], hover["y"]), 1)
+        np.testing.assert_allclose(page.evaluate("() => window.__vaeLive.lastCode"), location.code, atol=2e-3)
+        rgba = np.asarray(page.evaluate("() => Array.from(window.__vaeLive.lastPixels)"), np.int16).reshape(28, 28, 4)
+        assert np.abs(rgba[..., 0] - decode(net, location.code)[0][..., 0].astype(np.int16)).max() <= 2
+        assert hover["mapSpacings"] == pytest.approx(location.map_spacings, rel=1e-3)
+        assert hover["far"] == location.far_from_data
+    assert not sent, f"{len(sent)} websocket frames sent while hovering"
+    assert page.locator(EXCEPTION).count() == 0
+    page.context.close()
