@@ -8,7 +8,10 @@ on 127.0.0.1, per model:
     back and forth across the track): pictures the browser decoded and drew per second, the
     decode time of each, and the websocket frames the browser sent during the drag (the server
     hears only the release);
-(c) the reference in the same run: the server path, a keyboard change of a slider (End/Home) until
+(c) map hover: a 2-second sweep of the pointer over the map (a move every 16 ms to a random spot
+    near the last, as a hand moves), per model and projection: pictures decoded and drawn per
+    second, pointer event → picture drawn, and websocket frames sent during the sweep;
+(d) the reference in the same run: the server path, a keyboard change of a slider (End/Home) until
     the server's new picture has loaded, as benchmarks/browser_latency.py (c) measures it; and
     with WebAssembly removed from the page, how many pictures a drag shows before the release.
 
@@ -90,6 +93,96 @@ def drag(page, sent: list[float], seconds: float) -> dict:
     }
 
 
+def hover_sweep(browser, url: str, model: str, projection: str, seconds: float, seed: int) -> dict:
+    import random
+
+    from harness.browser import map_box
+
+    dataset = json.loads((REPO / "models" / model / "config.json").read_text())["dataset"]
+    page = new_page(browser)
+    sent: list[float] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda _: sent.append(time.perf_counter())))
+    page.goto(f"{url}/latent_map?dataset={dataset}&model={model}&projection={projection}")
+    wait_for_app(page, 120_000)
+    box = map_box(page, 120_000)
+    page.wait_for_function("() => window.__vaeLive && window.__vaeLive.status !== 'loading'", timeout=120_000, polling=10)
+    if page.evaluate("() => window.__vaeLive.status") != "ready":
+        page.context.close()
+        return {"error": page.evaluate("() => window.__vaeLive.error")}
+    rng = random.Random(seed)
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.wait_for_timeout(300)
+    frames0 = page.evaluate("() => { window.__vaeLive.hoverMs = []; return window.__vaeLive.frames }")
+    sent.clear()
+    t0 = time.perf_counter()
+    moves = 0
+    while time.perf_counter() - t0 < seconds:
+        x = min(box["x"] + box["width"] - 2, max(box["x"] + 2, x + rng.uniform(-25, 25)))
+        y = min(box["y"] + box["height"] - 2, max(box["y"] + 2, y + rng.uniform(-25, 25)))
+        page.mouse.move(x, y)
+        page.wait_for_timeout(16)
+        moves += 1
+    elapsed = time.perf_counter() - t0
+    page.wait_for_timeout(100)
+    frames = page.evaluate("() => window.__vaeLive.frames") - frames0
+    hover_ms = page.evaluate("() => window.__vaeLive.hoverMs.slice()")
+    decode_ms = page.evaluate("() => window.__vaeLive.decodeMs.slice(-200)")
+    page.context.close()
+    return {
+        "moves": moves,
+        "seconds": elapsed,
+        "pictures": frames,
+        "fps": frames / elapsed,
+        "hover_ms": summary(hover_ms),
+        "decode_ms": summary(decode_ms),
+        "sent_during": len(sent),
+    }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def crowd(browser, url: str, pid: int, sessions: int, seconds: float) -> dict:
+    """`sessions` pages on the mnist-z16 PCA map, all hovering in turn for `seconds`: the server's
+    CPU meanwhile, against the same server idle for as long (the reference)."""
+    import random
+
+    from harness.browser import map_box
+
+    pages = []
+    for _ in range(sessions):
+        page = new_page(browser)
+        page.goto(f"{url}/latent_map?dataset=mnist&model=mnist-z16&projection=pca")
+        pages.append(page)
+    boxes = []
+    for page in pages:
+        wait_for_app(page, 180_000)
+        boxes.append(map_box(page, 180_000))
+        page.wait_for_function("() => window.__vaeLive && window.__vaeLive.status !== 'loading'", timeout=180_000)
+    ready = sum(page.evaluate("() => window.__vaeLive.status") == "ready" for page in pages)
+    time.sleep(2)
+    c0, t0 = cpu_seconds(pid), time.perf_counter()
+    time.sleep(seconds)
+    idle = (cpu_seconds(pid) - c0) / (time.perf_counter() - t0)
+    rng = random.Random(0)
+    frames0 = sum(page.evaluate("() => window.__vaeLive.frames") for page in pages)
+    c0, t0 = cpu_seconds(pid), time.perf_counter()
+    moves = 0
+    while time.perf_counter() - t0 < seconds:
+        for page, box in zip(pages, boxes):
+            page.mouse.move(box["x"] + rng.uniform(2, box["width"] - 2), box["y"] + rng.uniform(2, box["height"] - 2))
+            moves += 1
+    busy = (cpu_seconds(pid) - c0) / (time.perf_counter() - t0)
+    frames = sum(page.evaluate("() => window.__vaeLive.frames") for page in pages) - frames0
+    for page in pages:
+        page.context.close()
+    return {"sessions": sessions, "ready": ready, "moves": moves, "pictures": frames, "server_cpu_hovering": busy, "server_cpu_idle": idle}
+
+
 def server_changes(page, n: int) -> dict:
     samples = []
     slider = page.locator(SLIDER).first
@@ -106,14 +199,18 @@ def server_changes(page, n: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", nargs="+", default=["mnist-z2", "mnist-z16", "celeba-z64"])
-    parser.add_argument("--drag-s", type=float, default=2.0, help="seconds of dragging per model (default 2)")
+    parser.add_argument("--drag-s", type=float, default=2.0, help="seconds of dragging (and of hovering) per model (default 2)")
+    parser.add_argument(
+        "--maps", nargs="+", default=["mnist-z2:raw", "mnist-z16:pca", "mnist-z16:tsne", "celeba-z64:pca"], help="model:projection to hover"
+    )
     parser.add_argument("--server-changes", type=int, default=10, help="keyboard slider changes for the server reference (default 10)")
+    parser.add_argument("--crowd", type=int, default=0, help="also: this many sessions hovering the map at once (server CPU)")
     parser.add_argument("--out", type=Path, help="also write every figure here (JSON)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
     results: dict = {"machine": {"cpus": os.cpu_count(), "load_start": [round(x, 2) for x in os.getloadavg()]}, "models": {}}
-    with sync_playwright() as p, streamlit_server(timeout=120) as (url, _):
+    with sync_playwright() as p, streamlit_server(timeout=120) as (url, proc):
         browser = launch_chromium(p)
         try:
             for model in args.models:
@@ -128,6 +225,13 @@ def main() -> int:
                 page.context.close()
                 results["models"][model] = r
                 print(f"{model}: done", flush=True)
+            results["hover"] = {}
+            for i, spec in enumerate(args.maps):
+                model, projection = spec.split(":")
+                results["hover"][spec] = hover_sweep(browser, url, model, projection, args.drag_s, i)
+                print(f"{spec}: hovered", flush=True)
+            if args.crowd:
+                results["crowd"] = crowd(browser, url, proc.pid, args.crowd, 10.0)
         finally:
             browser.close()
     results["machine"]["load_end"] = [round(x, 2) for x in os.getloadavg()]
@@ -159,6 +263,27 @@ def main() -> int:
             (f"{model}: reference, server path: slider key → picture p50 / p95", f"{s['p50']:.0f} / {s['p95']:.0f} ms (n = {s['n']})")
         )
         rows.append((f"{model}: reference, no WebAssembly: pictures during a drag", f"{r['no_wasm_drag']['pictures_during']}"))
+    for spec, h in results.get("hover", {}).items():
+        if "error" in h:
+            rows.append((f"{spec}: hover", f"no live decoding: {h['error']}"))
+            continue
+        rows.append(
+            (
+                f"{spec}: hover sweep, pictures drawn per second",
+                f"{h['fps']:.0f} ({h['pictures']} in {h['seconds']:.1f} s, {h['moves']} pointer moves)",
+            )
+        )
+        rows.append((f"{spec}: pointer event → picture drawn p50 / p95", f"{h['hover_ms']['p50']:.1f} / {h['hover_ms']['p95']:.1f} ms"))
+        rows.append((f"{spec}: websocket frames sent while hovering", f"{h['sent_during']}"))
+    if "crowd" in results:
+        c = results["crowd"]
+        rows.append(
+            (
+                f"{c['sessions']} sessions hovering the map at once ({c['ready']} live)",
+                f"server CPU {100 * c['server_cpu_hovering']:.1f} % of one core ({c['moves']} pointer moves, "
+                f"{c['pictures']} pictures drawn in the browsers); idle server {100 * c['server_cpu_idle']:.1f} %",
+            )
+        )
     print_report(rows, results["machine"])
     if args.out:
         args.out.write_text(json.dumps(results, indent=1))

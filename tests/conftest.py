@@ -19,6 +19,15 @@ os.environ.setdefault("VAE_WARM_UP", "0")  # AppTest runs load only what they us
 MODELS_DIR = REPO / "models"
 
 
+def with_ctrl_c() -> None:
+    """preexec_fn for a child that a test interrupts with SIGINT: Ctrl-C's default action, even when
+    this test run was started in the background (a shell gives background jobs SIGINT ignored, which
+    their children inherit, and Python then installs no KeyboardInterrupt handler)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def needs(*names: str):
     """Skip marker for tests that need shipped models with their atlases (all ship on main;
     test_zoo checks that none is missing)."""

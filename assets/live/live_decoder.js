@@ -318,7 +318,7 @@ function mapHover(component) {
       pointer = null;
       return;
     }
-    pointer = [gd._fullLayout.xaxis.p2d(px), gd._fullLayout.yaxis.p2d(py)];
+    pointer = [gd._fullLayout.xaxis.p2d(px), gd._fullLayout.yaxis.p2d(py), event.timeStamp];
   }
 
   function codeAt([x, y]) {
@@ -365,7 +365,10 @@ function mapHover(component) {
     if (LIVE.decodeMs.length > 500) LIVE.decodeMs.shift();
     LIVE.lastCode = Array.from(code);
     LIVE.lastPixels = image.data;
-    LIVE.lastHover = { x: xy[0], y: xy[1], mapSpacings, latentSpacings, far, drawnAt: performance.now() };
+    const drawnAt = performance.now();
+    LIVE.lastHover = { x: xy[0], y: xy[1], mapSpacings, latentSpacings, far, drawnAt };
+    (LIVE.hoverMs ??= []).push(drawnAt - xy[2]); // pointer event → picture drawn
+    if (LIVE.hoverMs.length > 1000) LIVE.hoverMs.shift();
     busy = false;
   }
 

@@ -67,12 +67,16 @@ def test_ctrl_c_during_the_atlas_build_exits_130_with_one_line(real_root, tiny_m
     import sys
     import time
 
-    from tests.conftest import REPO
+    from tests.conftest import REPO, with_ctrl_c
 
     err_path = tmp_path / "stderr.txt"
     with open(err_path, "w") as err_file:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "vae.atlas", str(tiny_model_dir)], cwd=REPO, stdout=subprocess.DEVNULL, stderr=err_file
+            [sys.executable, "-m", "vae.atlas", str(tiny_model_dir)],
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=err_file,
+            preexec_fn=with_ctrl_c,
         )
         deadline = time.time() + 180
         while "t-SNE: affinities" not in err_path.read_text() and time.time() < deadline and proc.poll() is None:

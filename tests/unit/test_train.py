@@ -177,13 +177,15 @@ def test_ctrl_c_in_a_subprocess_prints_the_resume_hint_and_exits_130(real_root, 
     import sys
     import time
 
-    from tests.conftest import REPO
+    from tests.conftest import REPO, with_ctrl_c
 
     out = tmp_path / "run dir" / "ctrl-c"  # a space, so the printed command must quote it
     argv = [*TINY, "--train-limit", "1024", "--epochs", "20", "--out", str(out)]
     state_file = resume_dir(out) / "state.json"
     with open(tmp_path / "stderr.txt", "w") as err_file:  # a file, not a pipe: a full pipe would block the child
-        proc = subprocess.Popen([sys.executable, "-m", "vae.train", *argv], cwd=REPO, stdout=subprocess.DEVNULL, stderr=err_file)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "vae.train", *argv], cwd=REPO, stdout=subprocess.DEVNULL, stderr=err_file, preexec_fn=with_ctrl_c
+        )
         deadline = time.time() + 120
         while not state_file.exists() and time.time() < deadline and proc.poll() is None:
             time.sleep(0.05)
