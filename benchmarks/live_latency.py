@@ -4,12 +4,12 @@ on 127.0.0.1, per model:
 (a) runtime ready: from navigation start (a fresh browser context: cold HTTP cache) until the
     in-browser decoder is ready (onnxruntime-web loaded, the model's decoder session created), and
     from the moment the page's script run has finished;
-(b) slider drag: a 2-second mouse drag of the most informative latent slider (a move every 16 ms,
-    back and forth across the track): pictures the browser decoded and drew per second, the
+(b) slider drag: a 2-second mouse drag of the most informative latent slider (moves sent back to
+    back, faster than a 60 Hz mouse, back and forth across the track): pictures the browser decoded and drew per second, the
     decode time of each, and the websocket frames the browser sent during the drag (the server
     hears only the release);
-(c) map hover: a 2-second sweep of the pointer over the map (a move every 16 ms to a random spot
-    near the last, as a hand moves), per model and projection: pictures decoded and drawn per
+(c) map hover: a 2-second sweep of the pointer over the map (moves sent back to back, each to a
+    random spot near the last, as a hand moves), per model and projection: pictures decoded and drawn per
     second, pointer event → picture drawn, and websocket frames sent during the sweep;
 (d) the reference in the same run: the server path, a keyboard change of a slider (End/Home) until
     the server's new picture has loaded, as benchmarks/browser_latency.py (c) measures it; and
@@ -75,8 +75,7 @@ def drag(page, sent: list[float], seconds: float) -> dict:
     while time.perf_counter() - t0 < seconds:
         phase = (time.perf_counter() - t0) / seconds
         page.mouse.move(track["x"] + track["width"] * (0.1 + 0.8 * abs(2 * ((2 * phase) % 1) - 1)), y)
-        page.wait_for_timeout(16)
-        i += 1
+        i += 1  # moves back to back, as fast as Playwright sends them (faster than a 60 Hz mouse)
     elapsed = time.perf_counter() - t0
     frames = page.evaluate("() => window.__vaeLive.frames") - frames0
     decode_ms = page.evaluate("() => window.__vaeLive.decodeMs.slice()")
@@ -121,8 +120,7 @@ def hover_sweep(browser, url: str, model: str, projection: str, seconds: float, 
         x = min(box["x"] + box["width"] - 2, max(box["x"] + 2, x + rng.uniform(-25, 25)))
         y = min(box["y"] + box["height"] - 2, max(box["y"] + 2, y + rng.uniform(-25, 25)))
         page.mouse.move(x, y)
-        page.wait_for_timeout(16)
-        moves += 1
+        moves += 1  # back to back, as fast as Playwright sends them
     elapsed = time.perf_counter() - t0
     page.wait_for_timeout(100)
     frames = page.evaluate("() => window.__vaeLive.frames") - frames0

@@ -14,6 +14,7 @@ assets/live/live_decoder.js.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from pathlib import Path
 
@@ -51,6 +52,12 @@ def runtime_installed() -> bool:
     return all((RUNTIME_DIR / f).exists() for f in RUNTIME_FILES)
 
 
+def enabled() -> bool:
+    """Live decoding is on: the runtime is installed, Streamlit serves static/, and VAE_LIVE is not 0
+    (the switch that turns it off, e.g. to compare with the server path)."""
+    return runtime_installed() and bool(st.get_option("server.enableStaticServing")) and os.environ.get("VAE_LIVE", "1") != "0"
+
+
 @st.cache_resource(show_spinner=False, max_entries=64)
 def decoder_file(key: ModelKey) -> Path | None:
     """The model's ONNX decoder, exported on first use (a few seconds, once per weights); None when
@@ -76,7 +83,7 @@ def live_sliders(
     (`directions`: [(widget key, (D,) vector)]); or, with `path` (widget key, a, b, method), the
     point that fraction of the way from a to b (vae.latent.path_at). Nothing when the runtime or the export is missing:
     the server path alone."""
-    if not runtime_installed() or not st.get_option("server.enableStaticServing"):
+    if not enabled():
         return
     decoder = decoder_file(model_key(sel.name))
     if decoder is None:
@@ -123,7 +130,7 @@ def live_map(sel: Loaded, projection: str, tsne_k: int) -> None:
     drawn in a preview with its honesty cue (raw: that z; PCA: the exact inverse; t-SNE: the blend of
     the tsne_k nearest codes), without a rerun. A click still goes to the server. Nothing without
     the runtime or the export."""
-    if not runtime_installed() or not st.get_option("server.enableStaticServing"):
+    if not enabled():
         return
     key = model_key(sel.name)
     decoder, arrays = decoder_file(key), map_arrays(key, projection)
@@ -151,7 +158,6 @@ def live_map(sel: Loaded, projection: str, tsne_k: int) -> None:
                 "latent_spacing": float(atlas.latent_spacing()),
                 "far": FAR_SPACINGS,
                 "texts": {
-                    "title": t("map.hover.title"),
                     "idle": t("map.hover.idle"),
                     "map": t("map.hover.map_distance"),
                     "latent": t("map.hover.latent_distance"),

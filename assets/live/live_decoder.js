@@ -292,17 +292,23 @@ function mapHover(component) {
   let coords = null;
   let codes = null;
 
-  const box = document.createElement("div");
-  box.className = "vae-live-hover";
-  box.innerHTML = `<div class="vae-hover-title"></div><canvas width="${width}" height="${height}"></canvas><div class="vae-hover-text"></div>`;
-  Object.assign(box.style, { display: "flex", gap: "12px", alignItems: "center", fontSize: "0.9rem", minHeight: "100px" });
-  const title = box.querySelector(".vae-hover-title");
-  title.style.display = "none";
+  // The preview box outlives reruns (a click reruns the page): rebuilding it would change the
+  // column's layout under the map, and the browser would lay the 22,000-point plot out again.
+  let box = parentElement.querySelector(".vae-live-hover");
+  if (!box || box.dataset.shape !== `${channels}x${height}x${width}`) {
+    if (box) box.remove();
+    box = document.createElement("div");
+    box.className = "vae-live-hover";
+    box.dataset.shape = `${channels}x${height}x${width}`;
+    box.innerHTML = `<canvas width="${width}" height="${height}"></canvas><div class="vae-hover-text"></div>`;
+    Object.assign(box.style, { display: "flex", gap: "12px", alignItems: "center", fontSize: "0.9rem", minHeight: "100px" });
+    Object.assign(box.querySelector("canvas").style, { width: "96px", height: "96px", flex: "none", imageRendering: "pixelated", border: "1px solid #ddd", borderRadius: "4px", background: "#f4f4f4" });
+    box.querySelector(".vae-hover-text").textContent = m.texts.idle;
+    parentElement.appendChild(box);
+  }
+  box.style.display = "flex";
   const canvas = box.querySelector("canvas");
-  Object.assign(canvas.style, { width: "96px", height: "96px", imageRendering: "pixelated", border: "1px solid #ddd", borderRadius: "4px", background: "#f4f4f4" });
   const text = box.querySelector(".vae-hover-text");
-  text.textContent = m.texts.idle;
-  parentElement.appendChild(box);
 
   function plot() {
     return document.querySelector(".js-plotly-plot");
@@ -402,6 +408,5 @@ function mapHover(component) {
     stopped = true;
     cancelAnimationFrame(frame);
     document.removeEventListener("mousemove", onMove);
-    box.remove();
   };
 }
