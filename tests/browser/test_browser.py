@@ -25,19 +25,17 @@ pytestmark = pytest.mark.browser
 
 require_browser()
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 from harness.browser import (  # noqa: E402
     arm_new_image,
     hover_then_click,
     images_loaded,
-    launch_chromium,
     map_box,
     map_data_coords,
     map_empty_spot,
     map_isolated_point,
     new_page,
-    streamlit_server,
     streamlit_servers,
     wait_for_app,
     wait_new_image,
@@ -71,31 +69,6 @@ def english() -> dict[str, str]:
 
 
 EN = english()
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_playwright() as p:
-        b = launch_chromium(p)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-@pytest.fixture(scope="module")
-def server():
-    with streamlit_server() as (url, _):
-        yield url
-
-
-@pytest.fixture
-def tab(chromium):
-    """A fresh browser context and page (a new Streamlit session) per test."""
-    pg = new_page(chromium)
-    pg.set_default_timeout(TIMEOUT_MS)
-    yield pg
-    pg.context.close()
 
 
 def open_page(page, url: str) -> None:

@@ -26,9 +26,9 @@ pytestmark = pytest.mark.browser
 
 require_browser()
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
-from harness.browser import launch_chromium, new_page, streamlit_server, wait_for_app  # noqa: E402
+from harness.browser import wait_for_app  # noqa: E402
 
 MODEL = "mnist-z16"
 if not (REPO / "models" / MODEL / "atlas.safetensors").exists():
@@ -41,24 +41,6 @@ CANVAS = ".st-key-yi_canvas canvas.upper-canvas"  # Fabric.js draws on the upper
 # The map's traces as plotly holds them in the page: [name, marker symbol, x, y] per trace.
 MAP_TRACES = """() => [...document.querySelectorAll('[class*="st-key-yi_map_"] .js-plotly-plot')].flatMap(
     g => (g._fullData || []).map(d => [d.name, d.marker && d.marker.symbol, Array.from(d.x || []).slice(0, 1), Array.from(d.y || []).slice(0, 1)]))"""
-
-
-@pytest.fixture(scope="module")
-def server():
-    with streamlit_server() as (url, _):
-        yield url
-
-
-@pytest.fixture
-def tab():
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
-        try:
-            page = new_page(browser, 1400, 1000)
-            page.set_default_timeout(TIMEOUT_MS)
-            yield page
-        finally:
-            browser.close()
 
 
 def image_by_caption(page, caption: str) -> np.ndarray:

@@ -20,9 +20,8 @@ pytestmark = pytest.mark.browser
 
 require_browser()
 
-from playwright.sync_api import sync_playwright  # noqa: E402
 
-from harness.browser import arm_new_image, first_src, launch_chromium, new_page, streamlit_server, wait_for_app, wait_new_image  # noqa: E402
+from harness.browser import arm_new_image, first_src, new_page, wait_for_app, wait_new_image  # noqa: E402
 from ui.live import runtime_installed  # noqa: E402
 from vae.checkpoint import load_model  # noqa: E402
 from vae.latent import decode  # noqa: E402
@@ -40,32 +39,42 @@ TRACK = '[class*="st-key-sl_z_"] [role="group"] > div'
 DECODED = ".st-key-sl_decoded img"
 
 
-@pytest.fixture(scope="module")
-def server():
-    with streamlit_server() as (url, _):
-        yield url
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-def sliders_page(browser, url: str, model: str):
-    dataset = "celeba" if model.startswith("celeba") else "mnist"
+def live_page(browser, url: str):
+    """A new session on `url`, once the page has run and the in-browser decoder is ready."""
     page = new_page(browser)
     page.set_default_timeout(TIMEOUT_MS)
-    page.goto(f"{url}/latent_sliders?dataset={dataset}&model={model}")
+    page.goto(url)
     wait_for_app(page, TIMEOUT_MS)
     assert page.locator(EXCEPTION).count() == 0
     page.wait_for_function("() => window.__vaeLive && window.__vaeLive.status !== 'loading'", timeout=TIMEOUT_MS)
     assert page.evaluate("() => window.__vaeLive.status") == "ready", page.evaluate("() => window.__vaeLive.error")
     return page
+
+
+def sliders_page(browser, url: str, model: str):
+    dataset = "celeba" if model.startswith("celeba") else "mnist"
+    return live_page(browser, f"{url}/latent_sliders?dataset={dataset}&model={model}")
+
+
+def drag_slider(page, key: str, to: float) -> tuple[int, float, np.ndarray]:
+    """Drag slider `key` from mid-track to fraction `to` of it in 20 moves (holding the button), and
+    return what the browser drew meanwhile: (pictures, the slider's value, the last code drawn);
+    then release and wait for the server's rerun."""
+    page.locator(f".st-key-{key}").scroll_into_view_if_needed()
+    track = page.locator(f'.st-key-{key} [role="group"] > div').first.bounding_box()
+    y = track["y"] + track["height"] / 2
+    page.mouse.move(track["x"] + track["width"] / 2, y)
+    page.mouse.down()
+    for i in range(1, 21):
+        page.mouse.move(track["x"] + track["width"] * (0.5 + (to - 0.5) * i / 20), y)
+        page.wait_for_timeout(30)
+    page.wait_for_timeout(200)
+    drawn = page.evaluate("() => window.__vaeLive.frames")
+    value = float(page.locator(f".st-key-{key} input[type=range]").input_value())
+    code = np.asarray(page.evaluate("() => window.__vaeLive.lastCode"), np.float32)
+    page.mouse.up()
+    wait_for_app(page, TIMEOUT_MS)
+    return drawn, value, code
 
 
 @pytest.mark.parametrize("model", KINDS)
@@ -139,25 +148,8 @@ def test_without_webassembly_the_server_decodes(chromium, server):
 
 
 def test_face_attribute_drag_adds_the_directions_in_the_browser(chromium, server):
-    page = new_page(chromium)
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(f"{server}/face_editor?dataset=celeba&model=celeba-z64&fe_attrs=Smiling&fe_source=test&fe_index=3")
-    wait_for_app(page, TIMEOUT_MS)
-    page.wait_for_function("() => window.__vaeLive && window.__vaeLive.status === 'ready'", timeout=TIMEOUT_MS)
-    page.locator(".st-key-fe_amt_Smiling").scroll_into_view_if_needed()
-    track = page.locator('.st-key-fe_amt_Smiling [role="group"] > div').first.bounding_box()
-    y = track["y"] + track["height"] / 2
-    page.mouse.move(track["x"] + track["width"] / 2, y)
-    page.mouse.down()
-    for i in range(1, 21):
-        page.mouse.move(track["x"] + track["width"] * (0.5 + 0.4 * i / 20), y)
-        page.wait_for_timeout(30)
-    page.wait_for_timeout(200)
-    drawn = page.evaluate("() => window.__vaeLive.frames")
-    amount = float(page.locator(".st-key-fe_amt_Smiling input[type=range]").input_value())
-    code = np.asarray(page.evaluate("() => window.__vaeLive.lastCode"), np.float32)
-    page.mouse.up()
-    wait_for_app(page, TIMEOUT_MS)
+    page = live_page(chromium, f"{server}/face_editor?dataset=celeba&model=celeba-z64&fe_attrs=Smiling&fe_source=test&fe_index=3")
+    drawn, amount, code = drag_slider(page, "fe_amt_Smiling", 0.9)
     from vae.atlas import load_atlas
     from vae.attributes import load_directions
 
@@ -170,25 +162,8 @@ def test_face_attribute_drag_adds_the_directions_in_the_browser(chromium, server
 
 
 def test_the_interpolation_scrubber_follows_the_drag_in_the_browser(chromium, server):
-    page = new_page(chromium)
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(f"{server}/interpolation?dataset=mnist&model=mnist-z16&ip_a_index=2&ip_b_index=5")  # slerp, the default
-    wait_for_app(page, TIMEOUT_MS)
-    page.wait_for_function("() => window.__vaeLive && window.__vaeLive.status === 'ready'", timeout=TIMEOUT_MS)
-    page.locator(".st-key-ip_t").scroll_into_view_if_needed()  # below the strip
-    track = page.locator('.st-key-ip_t [role="group"] > div').first.bounding_box()
-    y = track["y"] + track["height"] / 2
-    page.mouse.move(track["x"] + track["width"] / 2, y)
-    page.mouse.down()
-    for i in range(1, 21):
-        page.mouse.move(track["x"] + track["width"] * (0.5 - 0.4 * i / 20), y)
-        page.wait_for_timeout(30)
-    page.wait_for_timeout(200)
-    drawn = page.evaluate("() => window.__vaeLive.frames")
-    where = float(page.locator(".st-key-ip_t input[type=range]").input_value())
-    code = np.asarray(page.evaluate("() => window.__vaeLive.lastCode"), np.float32)
-    page.mouse.up()
-    wait_for_app(page, TIMEOUT_MS)
+    page = live_page(chromium, f"{server}/interpolation?dataset=mnist&model=mnist-z16&ip_a_index=2&ip_b_index=5")  # slerp
+    drawn, where, code = drag_slider(page, "ip_t", 0.1)  # below the strip: scrolled into view
     from vae.atlas import load_atlas
     from vae.latent import path_at
 

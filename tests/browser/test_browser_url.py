@@ -18,33 +18,15 @@ pytestmark = pytest.mark.browser
 
 require_browser()
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
-from harness.browser import launch_chromium, new_page, streamlit_server, wait_for_app  # noqa: E402
+from harness.browser import wait_for_app  # noqa: E402
 
 MODEL = "mnist-z16"
 QUERY = f"?dataset=mnist&model={MODEL}"
 TIMEOUT_MS = 60_000
 if not (REPO / "models" / MODEL / "atlas.safetensors").exists():
     pytest.skip(f"model not built yet: {MODEL}", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def server():
-    with streamlit_server() as (url, _):
-        yield url
-
-
-@pytest.fixture
-def tab():
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
-        try:
-            page = new_page(browser)
-            page.set_default_timeout(TIMEOUT_MS)
-            yield page
-        finally:
-            browser.close()
 
 
 def query(page) -> dict[str, str]:
