@@ -10,10 +10,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:
+    from streamlit.web import cli  # first, in this thread: see ui.warm.start_once
+
     from ui import warm
 
     warm.start_once(launcher=True)
-    from streamlit.web import cli
 
     sys.argv = ["streamlit", "run", str(ROOT / "dashboard.py"), *sys.argv[1:]]
     sys.exit(cli.main())

@@ -108,12 +108,15 @@ def start_once(*, launcher: bool = False) -> bool:
         if _started:
             return False
         _started = True
-    # pandas first, in this thread, before the warm-up thread builds figures: plotly looks pandas up
-    # in sys.modules without the import lock, so a figure built while another thread is still
-    # importing pandas fails with "partially initialized module 'pandas'" (seen: the warm-up died,
-    # nothing was frozen, and every click paid a full collection).
+    # The big packages first, in this thread, before the warm-up thread imports anything: two threads
+    # importing the same packages at once can see them partially initialised. Seen twice: plotly
+    # looks pandas up in sys.modules without the import lock ("partially initialized module
+    # 'pandas'": the warm-up died, nothing was frozen, every click paid a full collection), and
+    # streamlit's own __init__ failed when the launcher imported it while the warm-up did.
     import pandas  # noqa: F401
     import plotly.graph_objects  # noqa: F401
+    import streamlit  # noqa: F401
+    import torch  # noqa: F401
 
     threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
     return True

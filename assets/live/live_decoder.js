@@ -202,10 +202,17 @@ export default function (component) {
   }
 
   let LIVE_ORT = null;
+  // Frames are requested only while there is something new to draw: an idle page runs no loop.
+  function schedule() {
+    if (!frame && !stopped) frame = requestAnimationFrame(tick);
+  }
   function tick() {
-    if (stopped) return;
-    if (dirty && !busy && session) decode().catch((e) => { LIVE.error = String(e); busy = false; });
-    frame = requestAnimationFrame(tick);
+    frame = 0;
+    if (stopped || !dirty || !session) return;
+    if (busy) return schedule();
+    decode()
+      .catch((e) => { LIVE.error = String(e); busy = false; })
+      .finally(() => { if (dirty) schedule(); });
   }
 
   const watched = keys.map(([key]) => `.st-key-${key}`).join(",");
@@ -213,6 +220,7 @@ export default function (component) {
     for (const m of mutations) {
       if (m.target.closest && m.target.closest(watched)) {
         dirty = true;
+        schedule();
         return;
       }
     }
@@ -227,7 +235,6 @@ export default function (component) {
       LIVE.model = data.model;
       // one observer for the whole page: sliders inside an expander or a fragment rerun are caught too
       observer.observe(document.body, { attributes: true, subtree: true, attributeFilter: ["aria-valuetext", "value"] });
-      frame = requestAnimationFrame(tick);
     })
     .catch((e) => {
       LIVE.status = "server"; // the server path keeps working
@@ -324,7 +331,9 @@ function mapHover(component) {
       pointer = null;
       return;
     }
-    pointer = [gd._fullLayout.xaxis.p2d(px), gd._fullLayout.yaxis.p2d(py), event.timeStamp];
+    if (pointer && pointer[3] === px && pointer[4] === py) return; // the same spot: nothing new to draw
+    pointer = [gd._fullLayout.xaxis.p2d(px), gd._fullLayout.yaxis.p2d(py), event.timeStamp, px, py];
+    schedule();
   }
 
   function codeAt([x, y]) {
@@ -360,11 +369,12 @@ function mapHover(component) {
     const mapSpacings = mapDistance / m.map_spacing;
     const latentSpacings = latent === null ? null : latent / m.latent_spacing;
     const far = mapSpacings > m.far || (latentSpacings || 0) > m.far;
-    text.innerHTML =
+    const html =
       `<b>(${xy[0].toFixed(2)}, ${xy[1].toFixed(2)})</b><br>` +
       `${m.texts.map}: ${mapSpacings.toFixed(1)}` +
       (latentSpacings === null ? "" : `<br>${m.texts.latent}: ${latentSpacings.toFixed(1)}`) +
-      (far ? `<br><span style="color:#b45309">⚠ ${m.texts.far}</span>` : "");
+      `<br><span style="color:#b45309;visibility:${far ? "visible" : "hidden"}">⚠ ${m.texts.far}</span>`; // fixed height
+    if (text.innerHTML !== html) text.innerHTML = html;
     box.dataset.far = far ? "1" : "0";
     LIVE.frames += 1;
     LIVE.decodeMs.push(performance.now() - t0);
@@ -379,13 +389,17 @@ function mapHover(component) {
   }
 
   let LIVE_ORT = null;
+  function schedule() {
+    if (!frame && !stopped) frame = requestAnimationFrame(tick);
+  }
   function tick() {
-    if (stopped) return;
-    if (pointer && pointer !== drawnFor && !busy && session && coords) {
-      drawnFor = pointer;
-      draw(pointer).catch((e) => { LIVE.error = String(e); busy = false; });
-    }
-    frame = requestAnimationFrame(tick);
+    frame = 0;
+    if (stopped || !pointer || pointer === drawnFor || !session || !coords) return;
+    if (busy) return schedule();
+    drawnFor = pointer;
+    draw(pointer)
+      .catch((e) => { LIVE.error = String(e); busy = false; })
+      .finally(() => { if (pointer !== drawnFor) schedule(); });
   }
 
   loadRuntime(data.runtime)
@@ -396,7 +410,6 @@ function mapHover(component) {
       LIVE.status = "ready";
       LIVE.model = data.model;
       document.addEventListener("mousemove", onMove, { passive: true });
-      frame = requestAnimationFrame(tick);
     })
     .catch((e) => {
       LIVE.status = "server";
