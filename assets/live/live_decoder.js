@@ -106,6 +106,15 @@ LIVE.decodeCodes = async (url, codes, shape) => {
 
 // Streamlit 1.67's slider (react-aria) keeps a hidden <input type="range"> in step with the thumb
 // while it is dragged; the value reaches Python on release only.
+// What a drawn picture leaves for tests and benchmarks: its count, decode time, code and pixels.
+function record(t0, code, image) {
+  LIVE.frames += 1;
+  LIVE.decodeMs.push(performance.now() - t0);
+  if (LIVE.decodeMs.length > 500) LIVE.decodeMs.shift();
+  LIVE.lastCode = Array.from(code);
+  LIVE.lastPixels = image.data;
+}
+
 function sliderValue(key) {
   const input = document.querySelector(`.st-key-${key} input[type="range"]`);
   const value = input ? parseFloat(input.value) : NaN;
@@ -193,11 +202,7 @@ export default function (component) {
     const pixels = result.x.data;
     const image = toImageData(pixels, channels, height, width);
     showOverlay(image);
-    LIVE.lastPixels = image.data;
-    LIVE.frames += 1;
-    LIVE.decodeMs.push(performance.now() - t0);
-    if (LIVE.decodeMs.length > 500) LIVE.decodeMs.shift();
-    LIVE.lastCode = Array.from(code);
+    record(t0, code, image);
     busy = false;
   }
 
@@ -376,11 +381,7 @@ function mapHover(component) {
       `<br><span style="color:#b45309;visibility:${far ? "visible" : "hidden"}">⚠ ${m.texts.far}</span>`; // fixed height
     if (text.innerHTML !== html) text.innerHTML = html;
     box.dataset.far = far ? "1" : "0";
-    LIVE.frames += 1;
-    LIVE.decodeMs.push(performance.now() - t0);
-    if (LIVE.decodeMs.length > 500) LIVE.decodeMs.shift();
-    LIVE.lastCode = Array.from(code);
-    LIVE.lastPixels = image.data;
+    record(t0, code, image);
     const drawnAt = performance.now();
     LIVE.lastHover = { x: xy[0], y: xy[1], mapSpacings, latentSpacings, far, drawnAt };
     (LIVE.hoverMs ??= []).push(drawnAt - xy[2]); // pointer event → picture drawn
