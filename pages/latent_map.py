@@ -40,6 +40,8 @@ c2.selectbox(
 )
 if st.session_state["projection"] == "tsne":
     c3.number_input(t("map.tsne_k"), 1, 20, help=t("map.tsne_k_help"), **state.bound("tsne_k", 1, state.parse_int(1, 20)))
+if dataset == "celeba" and live.enabled():  # faces mode: the points drawn as their faces, in the browser
+    st.toggle(t("map.faces"), help=t("map.faces_help"), **state.bound("faces", False, state.parse_bool))
 if data is None:
     st.info(t("common.no_data", error=test_set_error(dataset) or ""))
 state.to_query("projection", "colour")
@@ -56,7 +58,7 @@ def map_and_details() -> None:
         )
     click = map_view.read_click(event, sel, projection, trace_rows)
     with right:
-        live.live_map(sel, projection, st.session_state.get("tsne_k", 1))  # hover: decoded in the browser
+        live.live_map(sel, projection, st.session_state.get("tsne_k", 1), bool(st.session_state.get("faces")))  # hover, faces
         if click is None:
             st.info(t("map.click_hint"))
         else:

@@ -22,7 +22,7 @@ import numpy as np
 import streamlit as st
 
 from ui.i18n import t
-from ui.resources import Loaded, ModelKey, loaded_of, model_key
+from ui.resources import Loaded, ModelKey, loaded_of, model_key, test_set
 from vae.atlas import FAR_SPACINGS
 from vae.checkpoint import CheckpointError
 from vae.derived import file_sha256
@@ -125,15 +125,55 @@ def map_arrays(key: ModelKey, projection: str) -> tuple[Path, Path] | None:
     return coords_file, codes_file
 
 
-def live_map(sel: Loaded, projection: str, tsne_k: int) -> None:
+FACE_SIDE = 32  # px: a face in the map's sprite sheet (64 px averaged 2 × 2)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def face_sprites(key: ModelKey) -> tuple[Path, str] | None:
+    """A sprite sheet of the test faces in atlas order (FACE_SIDE px each, ceil(√N) per row), for the
+    map's faces mode: the originals, joined from the data directory at run time (the sheet stays in
+    static/, never committed), or the model's reconstructions when the data is absent. → (file,
+    "originals" | "reconstructions")."""
+    from PIL import Image
+
+    from vae.latent import decode
+
+    decoder = decoder_file(key)
+    result = loaded_of(key)
+    if decoder is None or result.model.config.dataset != "celeba":
+        return None
+    atlas, data = result.atlas, test_set("celeba")
+    source = "originals" if data is not None else "reconstructions"
+    stamp = file_sha256(Path(key.models_path) / key.name / "atlas.safetensors")[:12]
+    path = decoder.parent / f"faces-{stamp}-{source}.jpg"
+    if not path.exists():
+        if data is not None:
+            faces = data.images[atlas.test_index]
+        else:
+            faces = np.concatenate([decode(result.model, atlas.mean[i : i + 256]) for i in range(0, len(atlas.mean), 256)])
+        n, side = len(faces), int(np.ceil(np.sqrt(len(faces))))
+        small = faces.reshape(n, FACE_SIDE, 64 // FACE_SIDE, FACE_SIDE, 64 // FACE_SIDE, 3).mean((2, 4)).round().astype(np.uint8)
+        sheet = np.zeros((side * FACE_SIDE, side * FACE_SIDE, 3), np.uint8)
+        for i, face in enumerate(small):
+            r, c = divmod(i, side)
+            sheet[r * FACE_SIDE : (r + 1) * FACE_SIDE, c * FACE_SIDE : (c + 1) * FACE_SIDE] = face
+        tmp = path.with_suffix(".tmp")
+        Image.fromarray(sheet).save(tmp, format="JPEG", quality=85)
+        tmp.replace(path)
+    return path, source
+
+
+def live_map(sel: Loaded, projection: str, tsne_k: int, faces: bool = False) -> None:
     """Hover the map: the location under the pointer is decoded in the browser on every frame and
     drawn in a preview with its honesty cue (raw: that z; PCA: the exact inverse; t-SNE: the blend of
     the tsne_k nearest codes), without a rerun. A click still goes to the server. Nothing without
-    the runtime or the export."""
+    the runtime or the export. faces: on a CelebA map, the test points drawn as their faces
+    (face_sprites), the Embedding Projector's sprite view."""
     if not enabled():
         return
     key = model_key(sel.name)
     decoder, arrays = decoder_file(key), map_arrays(key, projection)
+    sprites = face_sprites(key) if faces else None
     if decoder is None or arrays is None:
         return
     atlas = sel.atlas
@@ -157,6 +197,7 @@ def live_map(sel: Loaded, projection: str, tsne_k: int) -> None:
                 "map_spacing": float(atlas.map_spacing(projection)),
                 "latent_spacing": float(atlas.latent_spacing()),
                 "far": FAR_SPACINGS,
+                "faces": None if sprites is None else {"url": static_url(sprites[0]), "side": FACE_SIDE, "source": sprites[1]},
                 "texts": {
                     "idle": t("map.hover.idle"),
                     "map": t("map.hover.map_distance"),

@@ -411,6 +411,7 @@ function mapHover(component) {
       LIVE.status = "ready";
       LIVE.model = data.model;
       document.addEventListener("mousemove", onMove, { passive: true });
+      if (m.faces) showFaces(plot(), coords, m.faces);
     })
     .catch((e) => {
       LIVE.status = "server";
@@ -418,9 +419,68 @@ function mapHover(component) {
       box.style.display = "none";
     });
 
+  if (!m.faces) hideFaces();
   return () => {
     stopped = true;
     cancelAnimationFrame(frame);
     document.removeEventListener("mousemove", onMove);
   };
+}
+
+// ---- faces mode: the CelebA map's points drawn as their faces ---------------------------------
+// A canvas over the plot area (clicks and hovers pass through it), redrawn whenever plotly pans or
+// zooms; each face at its point, the sprite sheet's FACE_SIDE-px thumbnail drawn at 20 px.
+function hideFaces() {
+  if (LIVE.faces) {
+    LIVE.faces.remove();
+    LIVE.faces = null;
+  }
+}
+
+function showFaces(gd, coords, faces) {
+  if (!gd) return;
+  const sprite = new Image();
+  sprite.src = absolute(faces.url);
+  let overlay = LIVE.faces;
+  if (!overlay || !overlay.isConnected || overlay.dataset.url !== faces.url) {
+    hideFaces();
+    overlay = document.createElement("canvas");
+    overlay.className = "vae-faces";
+    overlay.dataset.url = faces.url;
+    Object.assign(overlay.style, { position: "absolute", pointerEvents: "none", zIndex: 5 });
+    gd.style.position = "relative";
+    gd.appendChild(overlay);
+    LIVE.faces = overlay;
+  }
+  const n = coords.length / 2;
+  const perRow = Math.ceil(Math.sqrt(n));
+  const shown = 20;
+  function draw() {
+    const drag = gd.querySelector(".nsewdrag");
+    const layout = gd._fullLayout;
+    if (!drag || !layout || !sprite.complete || !overlay.isConnected) return;
+    const r = drag.getBoundingClientRect(), g = gd.getBoundingClientRect();
+    Object.assign(overlay.style, { left: `${r.left - g.left}px`, top: `${r.top - g.top}px`, width: `${r.width}px`, height: `${r.height}px` });
+    overlay.width = Math.round(r.width);
+    overlay.height = Math.round(r.height);
+    const ctx = overlay.getContext("2d");
+    ctx.clearRect(0, 0, overlay.width, overlay.height);
+    let drawn = 0;
+    for (let i = 0; i < n; i++) {
+      const x = layout.xaxis.d2p(coords[2 * i]), y = layout.yaxis.d2p(coords[2 * i + 1]);
+      if (x < -shown || y < -shown || x > r.width + shown || y > r.height + shown) continue;
+      const sx = (i % perRow) * faces.side, sy = Math.floor(i / perRow) * faces.side;
+      ctx.drawImage(sprite, sx, sy, faces.side, faces.side, x - shown / 2, y - shown / 2, shown, shown);
+      drawn += 1;
+    }
+    LIVE.facesDrawn = drawn;
+  }
+  sprite.onload = draw;
+  if (!gd.__vaeFacesHooked && gd.on) {
+    gd.on("plotly_relayout", () => LIVE.faces && LIVE.facesRedraw && LIVE.facesRedraw());
+    gd.on("plotly_afterplot", () => LIVE.faces && LIVE.facesRedraw && LIVE.facesRedraw());
+    gd.__vaeFacesHooked = true;
+  }
+  LIVE.facesRedraw = draw;
+  draw();
 }

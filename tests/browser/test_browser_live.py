@@ -207,3 +207,28 @@ def test_hovering_the_map_decodes_under_the_pointer(chromium, server, model, pro
     assert not sent, f"{len(sent)} websocket frames sent while hovering"
     assert page.locator(EXCEPTION).count() == 0
     page.context.close()
+
+
+def test_faces_mode_draws_the_test_faces_on_a_celeba_map(chromium, server):
+    """The CelebA map's points drawn as their faces (a sprite sheet of the originals, joined from the
+    data directory at run time); the map under them still answers hovers."""
+    page = live_page(chromium, f"{server}/latent_map?dataset=celeba&model=celeba-z64&projection=pca&faces=true")
+    n = len(load_model_atlas("celeba-z64").mean)
+    page.wait_for_function("n => (window.__vaeLive.facesDrawn || 0) >= 0.9 * n", arg=n)
+    box = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    before = page.evaluate("() => window.__vaeLive.frames")
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("n => window.__vaeLive.frames > n", arg=before)  # hovering through the faces
+    opaque = page.evaluate(
+        """() => { const c = document.querySelector('canvas.vae-faces'), d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                   let k = 0; for (let i = 3; i < d.length; i += 4) k += d[i] > 0; return k / (d.length / 4); }"""
+    )
+    assert opaque > 0.05, opaque  # a good part of the plot is covered with faces
+    assert page.locator(EXCEPTION).count() == 0
+    page.context.close()
+
+
+def load_model_atlas(model: str):
+    from vae.atlas import load_atlas
+
+    return load_atlas(REPO / "models" / model)
