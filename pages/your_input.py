@@ -10,7 +10,7 @@ import math  # noqa: E402
 
 import streamlit as st  # noqa: E402
 
-from ui import handoff, input_widgets, state, widgets, your_input  # noqa: E402
+from ui import handoff, input_widgets, live, state, widgets, your_input  # noqa: E402
 from ui.app import current  # noqa: E402
 from ui.i18n import t  # noqa: E402
 from ui.resources import test_set  # noqa: E402
@@ -42,6 +42,7 @@ with left:
     if st.session_state["yi_source"] == "draw":
         st.caption(t("yi.draw_help"))
         image, problem = input_widgets.drawn_digit()
+        live.live_drawing(sel, st.session_state["yi_proj"], "yi_canvas", "yi_map_")  # the star moves after each stroke
     else:
         if dataset == "mnist" and len(sources) == 1:
             st.caption(t("yi.no_canvas"))

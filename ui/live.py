@@ -208,3 +208,41 @@ def live_map(sel: Loaded, projection: str, tsne_k: int, faces: bool = False) -> 
         },
         height="content",
     )
+
+
+def live_drawing(sel: Loaded, projection: str, canvas_key: str, map_key: str) -> None:
+    """While a digit is drawn on the canvas st.container/key `canvas_key`, encode it in the browser
+    after each stroke (the digit preparation of vae.inputs ported to JavaScript, the ONNX encoder)
+    and move a star to its place on the map whose key starts with `map_key` (vae.placement.place:
+    raw, PCA exactly, t-SNE by the 10 nearest codes). The server's answer to the stroke follows."""
+    from vae.placement import TSNE_NEIGHBOURS
+
+    if not enabled():
+        return
+    key = model_key(sel.name)
+    decoder = decoder_file(key)
+    if decoder is None:
+        return
+    arrays = map_arrays(key, "tsne") if projection == "tsne" else None
+    pca = sel.atlas.pca
+    _component(
+        key="live_drawing",
+        data={
+            "runtime": static_url(RUNTIME_DIR),
+            "decoder": static_url(decoder),
+            "model": sel.name,
+            "image_shape": list(sel.model.config.image_shape),
+            "draw": {
+                "canvas": key_class(canvas_key),
+                "map": key_class(map_key),
+                "encoder": static_url(decoder.with_name("encoder.onnx")),
+                "projection": projection,
+                "pca_mean": [float(v) for v in pca.mean_],
+                "pca_components": [[float(v) for v in row] for row in pca.components_],
+                "k": TSNE_NEIGHBOURS,
+                "coords": static_url(arrays[0]) if arrays else None,
+                "codes": static_url(arrays[1]) if arrays else None,
+            },
+        },
+        height="content",
+    )

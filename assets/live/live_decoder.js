@@ -125,6 +125,7 @@ export default function (component) {
   const { data } = component;
   if (!data || !data.decoder) return;
   if (data.map) return mapHover(component);
+  if (data.draw) return liveDrawing(component);
   const [channels, height, width] = data.image_shape;
   // The code drawn is data.code, with each latent slider's value in its dimension
   // (data.sliders: [[widget key, dimension], ...]), plus value × vector for each direction slider
@@ -483,4 +484,215 @@ function showFaces(gd, coords, faces) {
   }
   LIVE.facesRedraw = draw;
   draw();
+}
+
+
+// ---- your own input: the drawn digit encoded after each stroke ----------------------------------
+// A port of vae.inputs.canvas_to_digit / prepare_digit (box to 20 px, the crispest registration of
+// 5 spans × 10 × 10 sub-pixel phases, centre of mass to (14, 14), crisp strokes), the encoder in
+// ONNX, and vae.placement.place (raw: μ; PCA: the exact transform; t-SNE: the inverse-distance mean
+// of the 10 nearest test codes' map positions). The server, answering the same stroke, replaces it.
+const GRID_SPANS = [0.0, -0.25, 0.25, 0.5, 0.75], GRID_PHASES = 10, DIGIT_BOX = 20, DIGIT_SIDE = 28;
+const MNIST_CORE = 0.984, BOX_THRESHOLD = 0.3, MIN_CONTRAST = 16.0;
+
+const roundHalfEven = (x) => {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+};
+
+function percentile(values, q) {
+  // numpy's default (linear) percentile
+  const v = Float64Array.from(values).sort();
+  const pos = (q / 100) * (v.length - 1), lo = Math.floor(pos), hi = Math.min(lo + 1, v.length - 1);
+  return v[lo] + (v[hi] - v[lo]) * (pos - lo);
+}
+
+function prepareDigit(rgba, w, h) {
+  const grey = new Float64Array(w * h);
+  for (let i = 0; i < w * h; i++) {
+    const g = ((rgba[4 * i] + rgba[4 * i + 1] + rgba[4 * i + 2]) / 3) * (rgba[4 * i + 3] / 255);
+    grey[i] = roundHalfEven(g); // the server rounds to uint8 first
+  }
+  let max = 0;
+  for (const g of grey) max = Math.max(max, g);
+  if (max < 0.15 * 255) return null; // an empty canvas
+  const p5 = percentile(grey, 5);
+  let contrast = 0;
+  for (const g of grey) contrast = Math.max(contrast, g - p5);
+  if (contrast < MIN_CONTRAST) return null;
+  const ink = grey.map((g) => Math.min(1, Math.max(0, (g - p5) / contrast)));
+  const digit = fitDigit(ink, w, h);
+  return digit.map((v) => roundHalfEven(v * 255));
+}
+
+function fitDigit(ink, w, h) {
+  let top = h, bottom = -1, left = w, right = -1;
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    if (ink[y * w + x] >= BOX_THRESHOLD) { top = Math.min(top, y); bottom = Math.max(bottom, y); left = Math.min(left, x); right = Math.max(right, x); }
+  }
+  bottom += 1; right += 1;
+  const span = Math.max(bottom - top, right - left);
+  const margin = Math.ceil((3 * span) / DIGIT_BOX);
+  const y0 = Math.max(top - margin, 0), x0 = Math.max(left - margin, 0);
+  const y1 = Math.min(bottom + margin, h), x1 = Math.min(right + margin, w);
+  const cw = x1 - x0, ch = y1 - y0;
+  const crop = new Float64Array(cw * ch);
+  for (let y = 0; y < ch; y++) for (let x = 0; x < cw; x++) crop[y * cw + x] = ink[(y + y0) * w + x + x0];
+  const { grid, exact, n } = register(crop, cw, ch, span, [(top + bottom) / 2 - y0, (left + right) / 2 - x0]);
+  let total = 0, sy = 0, sx = 0;
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) { const g = grid[i * n + j]; total += g; sy += i * g; sx += j * g; }
+  const dy = roundHalfEven(14 - sy / total), dx = roundHalfEven(14 - sx / total);
+  let digit = new Float64Array(DIGIT_SIDE * DIGIT_SIDE);
+  for (let i = 0; i < DIGIT_SIDE; i++) for (let j = 0; j < DIGIT_SIDE; j++) {
+    const gi = i - dy, gj = j - dx;
+    if (gi >= 0 && gi < n && gj >= 0 && gj < n) digit[i * DIGIT_SIDE + j] = grid[gi * n + gj];
+  }
+  return exact ? digit : crispStrokes(digit);
+}
+
+function register(ink, w, h, span, centre, n = 25) {
+  const W = w + 1;
+  const integral = new Float64Array((h + 1) * W);
+  for (let y = 0; y < h; y++) {
+    let row = 0;
+    for (let x = 0; x < w; x++) {
+      row += ink[y * w + x];
+      integral[(y + 1) * W + x + 1] = integral[y * W + x + 1] + row;
+    }
+  }
+  const at = (yy, xx) => {
+    const ys = Math.min(Math.max(yy, 0), h), xs = Math.min(Math.max(xx, 0), w);
+    const iy = Math.min(Math.floor(ys), h - 1), ix = Math.min(Math.floor(xs), w - 1);
+    const fy = ys - iy, fx = xs - ix;
+    return integral[iy * W + ix] * (1 - fy) * (1 - fx) + integral[(iy + 1) * W + ix] * fy * (1 - fx)
+      + integral[iy * W + ix + 1] * (1 - fy) * fx + integral[(iy + 1) * W + ix + 1] * fy * fx;
+  };
+  let best = null, bestScore = -1, exact = false;
+  const m = n + 1;
+  for (const extra of GRID_SPANS) {
+    const cell = span / (DIGIT_BOX + extra);
+    const ys = new Float64Array(GRID_PHASES * m), xs = new Float64Array(GRID_PHASES * m);
+    for (let p = 0; p < GRID_PHASES; p++) for (let k = 0; k < m; k++) {
+      const edge = cell * (k - n / 2);
+      ys[p * m + k] = centre[0] - cell * (p / GRID_PHASES) + edge;
+      xs[p * m + k] = centre[1] - cell * (p / GRID_PHASES) + edge;
+    }
+    const corners = new Float64Array(ys.length * xs.length);
+    for (let a = 0; a < ys.length; a++) for (let b = 0; b < xs.length; b++) corners[a * xs.length + b] = at(ys[a], xs[b]);
+    let phaseBest = -1, pBest = [0, 0], gridBest = null;
+    for (let py = 0; py < GRID_PHASES; py++) for (let px = 0; px < GRID_PHASES; px++) {
+      const grid = new Float64Array(n * n);
+      let s1 = 0, s2 = 0;
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+        const r0 = (py * m + i) * xs.length, r1 = (py * m + i + 1) * xs.length, c0 = px * m + j, c1 = px * m + j + 1;
+        const v = (corners[r1 + c1] - corners[r0 + c1] - corners[r1 + c0] + corners[r0 + c0]) / (cell * cell);
+        const g = Math.min(1, Math.max(0, v));
+        grid[i * n + j] = g; s1 += g; s2 += g * g;
+      }
+      const score = s2 / Math.max(s1, 1e-12);
+      if (score > phaseBest) { phaseBest = score; pBest = [py, px]; gridBest = grid; }
+    }
+    if (phaseBest > bestScore + 1e-12) {
+      best = gridBest; bestScore = phaseBest;
+      const [py, px] = pBest;
+      let integer = true;
+      for (let k = 0; k < m; k++) {
+        for (const v of [ys[py * m + k], xs[px * m + k]]) if (Math.abs(v - Math.round(v)) > 1e-9) integer = false;
+      }
+      exact = Math.abs(cell - 1) < 1e-9 && integer;
+    }
+  }
+  return { grid: best, exact, n };
+}
+
+function crispStrokes(digit) {
+  const values = Float64Array.from(digit).sort();
+  const mass = new Float64Array(values.length);
+  let run = 0;
+  values.forEach((v, i) => { run += v; mass[i] = run; });
+  let k = 0;
+  while (k < mass.length && mass[k] < mass[mass.length - 1] / 2) k++;
+  const hi = Math.min(1, Math.max(0.6, values[k] / MNIST_CORE));
+  return hi < 1 ? digit.map((d) => Math.min(1, Math.max(0, (d - (1 - hi)) / (2 * hi - 1)))) : digit;
+}
+
+// The drawing component renders inside a shadow root: look through open shadow roots too.
+function deepQuery(root, selector) {
+  if (!root) return null;
+  const found = root.querySelector(selector);
+  if (found) return found;
+  for (const el of root.querySelectorAll("*")) {
+    if (el.shadowRoot) {
+      const inner = deepQuery(el.shadowRoot, selector);
+      if (inner) return inner;
+    }
+  }
+  return null;
+}
+
+function liveDrawing(component) {
+  const { data } = component;
+  const d = data.draw;
+  let stopped = false;
+  let encoder = null, coords = null, codes = null, ort = null;
+
+  async function strokeEnded() {
+    const lower = deepQuery(document.querySelector(`.st-key-${d.canvas}`), "canvas.dc-canvas.lower-canvas");
+    if (!lower || !encoder || stopped) return;
+    const t0 = performance.now();
+    const rgba = lower.getContext("2d").getImageData(0, 0, lower.width, lower.height).data;
+    const digit = prepareDigit(rgba, lower.width, lower.height);
+    if (!digit) return;
+    const x = new ort.Tensor("float32", Float32Array.from(digit, (v) => v / 255), [1, 1, DIGIT_SIDE, DIGIT_SIDE]);
+    const { mean } = await encoder.run({ x });
+    const mu = Array.from(mean.data);
+    let xy;
+    if (d.projection === "raw") xy = [mu[0], mu[1]];
+    else if (d.projection === "pca") {
+      xy = [0, 1].map((c) => mu.reduce((acc, v, j) => acc + (v - d.pca_mean[j]) * d.pca_components[c][j], 0));
+    } else {
+      const near = nearest(codes, mu.length, mu, d.k);
+      const w = near.map(([, dist]) => 1 / (dist + 1e-6));
+      const total = w.reduce((a, b) => a + b, 0);
+      xy = [0, 1].map((c) => near.reduce((acc, [i], n) => acc + (w[n] / total) * coords[2 * i + c], 0));
+    }
+    LIVE.lastDraw = { digit: Array.from(digit), mean: mu, xy, projection: d.projection, ms: performance.now() - t0 };
+    LIVE.frames += 1;
+    showStar(xy);
+  }
+
+  function showStar(xy) {
+    const gd = document.querySelector(`[class*="st-key-${d.map}"] .js-plotly-plot`);
+    const drag = gd && gd.querySelector(".nsewdrag");
+    if (!gd || !drag || !gd._fullLayout) return; // the map appears with the server's first answer
+    let star = gd.querySelector(".vae-live-star");
+    if (!star) {
+      star = document.createElement("div");
+      star.className = "vae-live-star";
+      star.textContent = "★";
+      Object.assign(star.style, { position: "absolute", pointerEvents: "none", color: "#e11d48", fontSize: "26px", transform: "translate(-50%, -55%)", zIndex: 6, textShadow: "0 0 3px #fff" });
+      gd.style.position = "relative";
+      gd.appendChild(star);
+    }
+    const r = drag.getBoundingClientRect(), g = gd.getBoundingClientRect();
+    star.style.left = `${r.left - g.left + gd._fullLayout.xaxis.d2p(xy[0])}px`;
+    star.style.top = `${r.top - g.top + gd._fullLayout.yaxis.d2p(xy[1])}px`;
+  }
+
+  const onUp = () => setTimeout(() => strokeEnded().catch((e) => { LIVE.error = String(e); }), 0);
+  loadRuntime(data.runtime)
+    .then(async (runtime) => {
+      ort = runtime;
+      const wanted = [decoderSession(ort, d.encoder)];
+      if (d.projection === "tsne") wanted.push(floats(d.coords), floats(d.codes));
+      [encoder, coords, codes] = await Promise.all(wanted);
+      if (stopped) return;
+      LIVE.status = "ready";
+      document.addEventListener("pointerup", onUp, true);
+    })
+    .catch((e) => { LIVE.status = "server"; LIVE.error = String(e); });
+  return () => {
+    stopped = true;
+    document.removeEventListener("pointerup", onUp, true);
+  };
 }

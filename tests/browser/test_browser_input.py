@@ -118,3 +118,36 @@ def test_a_digit_drawn_with_the_mouse_lands_on_the_map(server, tab):
         tab.locator('[class*="st-key-yi_map_"]').screenshot(
             path=str(Path(os.environ["VAE_SCREENSHOT_DIR"]) / "your_input_tsne_refined.png")
         )
+
+
+@pytest.mark.parametrize("projection", ["pca", "tsne"])
+def test_the_browser_encodes_the_drawing_after_each_stroke_as_the_server_does(server, tab, projection):
+    """The live path (ui.live.live_drawing): the browser's prepared digit and its place on the map
+    (PCA exactly; t-SNE by the 10 nearest codes) are the server's, for the same strokes."""
+    from ui.live import runtime_installed
+
+    if not runtime_installed():
+        pytest.skip("browser runtime missing (scripts/install_runtime.sh)")
+    tab.goto(f"{server}/your_input?dataset=mnist&model={MODEL}&yi_proj={projection}")
+    wait_for_app(tab, 120_000)
+    tab.wait_for_function("() => window.__vaeLive && window.__vaeLive.status === 'ready'", timeout=TIMEOUT_MS)
+    canvas = tab.locator(CANVAS)
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    x0, y0 = box["x"], box["y"]
+    tab.mouse.move(x0 + 140, y0 + 40)  # a "1" with a flag
+    tab.mouse.down()
+    for px, py in [*[(140 - 4 * i, 40 + 3 * i) for i in range(1, 8)], *[(112 + 4 * i, 61 - 3 * i) for i in range(1, 8)]]:
+        tab.mouse.move(x0 + px, y0 + py, steps=2)
+    for i in range(1, 21):
+        tab.mouse.move(x0 + 140, y0 + 40 + 10 * i, steps=2)
+    tab.mouse.up()
+    tab.wait_for_function("() => window.__vaeLive.lastDraw", timeout=TIMEOUT_MS)
+    live = tab.evaluate("() => window.__vaeLive.lastDraw")
+    tab.wait_for_function(f"() => ({MAP_TRACES})().some(t => t[1] === 'star')", timeout=TIMEOUT_MS)
+    wait_for_app(tab)
+    served = image_by_caption(tab, EN["yi.prepared"])[::8, ::8]  # the server's prepared digit, back to 28×28
+    digit = np.asarray(live["digit"], np.int16).reshape(28, 28)
+    assert np.abs(digit - served.astype(np.int16)).max() <= 1
+    assert live["projection"] == projection
+    np.testing.assert_allclose(live["xy"], star(tab), atol=2e-3)
