@@ -1,6 +1,9 @@
-"""Live decoding in the browser: while a latent slider is dragged, the browser decodes the code on
-every animation frame (onnxruntime-web running the model's ONNX decoder, made by vae.export) and
-draws it over the server's picture; the server answers the release, as before.
+"""Live decoding in the browser: what must follow the hand runs there (onnxruntime-web running the
+model's ONNX exports, made by vae.export), drawn over or beside the server's pictures; the server
+answers a click or a release, as before. Four uses, one component (assets/live/live_decoder.js):
+live_sliders (latent sliders, face-attribute sliders, the interpolation scrubber: decoded on every
+animation frame of a drag), live_map (hovering the map: the location decoded with its honesty cue;
+on CelebA, the faces mode), live_drawing (a drawn digit encoded after each stroke, its star moved).
 
 What travels: the runtime (static/ort/, from the pinned npm package onnxruntime-web, installed by
 scripts/setup.sh: 74 KB of JavaScript and the WebAssembly binary, 3.7 MB gzipped, inflated in the
@@ -117,11 +120,15 @@ def map_arrays(key: ModelKey, projection: str) -> tuple[Path, Path] | None:
     stamp = file_sha256(Path(key.models_path) / key.name / "atlas.safetensors")[:12]
     coords_file = decoder.parent / f"atlas-{stamp}-{projection}.f32"
     codes_file = decoder.parent / f"atlas-{stamp}-codes.f32"
-    for path, values in ((coords_file, atlas.coords(projection)), (codes_file, atlas.mean)):
-        if not path.exists():
-            tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(np.ascontiguousarray(values, dtype="<f4").tobytes())
-            tmp.replace(path)
+    try:
+        for path, values in ((coords_file, atlas.coords(projection)), (codes_file, atlas.mean)):
+            if not path.exists():
+                tmp = path.with_suffix(".tmp")
+                tmp.write_bytes(np.ascontiguousarray(values, dtype="<f4").tobytes())
+                tmp.replace(path)
+    except OSError as err:  # a read-only install: the server path alone
+        logging.getLogger(__name__).warning("no live map for %s: %s", key.name, err)
+        return None
     return coords_file, codes_file
 
 
@@ -157,9 +164,13 @@ def face_sprites(key: ModelKey) -> tuple[Path, str] | None:
         for i, face in enumerate(small):
             r, c = divmod(i, side)
             sheet[r * FACE_SIDE : (r + 1) * FACE_SIDE, c * FACE_SIDE : (c + 1) * FACE_SIDE] = face
-        tmp = path.with_suffix(".tmp")
-        Image.fromarray(sheet).save(tmp, format="JPEG", quality=85)
-        tmp.replace(path)
+        try:
+            tmp = path.with_suffix(".tmp")
+            Image.fromarray(sheet).save(tmp, format="JPEG", quality=85)
+            tmp.replace(path)
+        except OSError as err:  # a read-only install: no faces mode
+            logging.getLogger(__name__).warning("no faces sprite for %s: %s", key.name, err)
+            return None
     return path, source
 
 
