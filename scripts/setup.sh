@@ -17,4 +17,13 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 bash scripts/install_runtime.sh || echo "warning: browser runtime not installed; the server decodes" >&2
-.venv/bin/python -m vae.export --all --quiet || echo "warning: some ONNX exports failed; those models decode on the server" >&2
+# exports: only when a weights file changed since the last time (each export's folder is named by the
+# weights' hash; the dashboard also makes a missing one on first use)
+weights=$(find models -name model.safetensors -printf '%p %s %T@\n' 2>/dev/null | sort | sha256sum | cut -d' ' -f1)
+if [ "$(cat static/onnx/.weights.sha256 2>/dev/null)" != "$weights" ]; then
+  if .venv/bin/python -m vae.export --all --quiet; then
+    echo "$weights" > static/onnx/.weights.sha256
+  else
+    echo "warning: some ONNX exports failed; those models decode on the server" >&2
+  fi
+fi

@@ -30,6 +30,7 @@ from vae.atlas import FAR_SPACINGS
 from vae.checkpoint import CheckpointError
 from vae.derived import file_sha256
 from vae.export import DEFAULT_ROOT, export_model
+from vae.placement import TSNE_NEIGHBOURS
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "static"
@@ -72,6 +73,24 @@ def decoder_file(key: ModelKey) -> Path | None:
         return None
 
 
+def _mount(sel: Loaded, decoder: Path, key: str, **mode) -> None:
+    """The component, with what every use needs (the runtime, the model's decoder, its image shape)
+    and the use's own data (one of code/sliders, map, draw)."""
+    data = {"runtime": static_url(RUNTIME_DIR), "decoder": static_url(decoder), "model": sel.name}
+    _component(key=key, data={**data, "image_shape": list(sel.model.config.image_shape), **mode}, height="content")
+
+
+def _pca(atlas) -> dict:
+    """The map's PCA for the browser: z = mean + coords · components, coords = (z − mean) · componentsᵀ."""
+    return {"pca_mean": [float(v) for v in atlas.pca.mean_], "pca_components": [[float(v) for v in r] for r in atlas.pca.components_]}
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _atlas_stamp(key: ModelKey) -> str:
+    """The start of the atlas file's sha256: in the names of the files made from it."""
+    return file_sha256(Path(key.models_path) / key.name / "atlas.safetensors")[:12]
+
+
 def live_sliders(
     sel: Loaded,
     code: np.ndarray,
@@ -91,20 +110,15 @@ def live_sliders(
     decoder = decoder_file(model_key(sel.name))
     if decoder is None:
         return
-    _component(
-        key=f"live_{target}",
-        data={
-            "runtime": static_url(RUNTIME_DIR),
-            "decoder": static_url(decoder),
-            "model": sel.name,
-            "image_shape": list(sel.model.config.image_shape),
-            "code": [float(v) for v in code],
-            "sliders": [[key_class(k), int(d)] for k, d in sliders],
-            "directions": [[key_class(k), [float(v) for v in vector]] for k, vector in directions],
-            "path": None if path is None else [key_class(path[0]), [float(v) for v in path[1]], [float(v) for v in path[2]], path[3]],
-            "target": key_class(target),
-        },
-        height="content",
+    _mount(
+        sel,
+        decoder,
+        f"live_{target}",
+        code=[float(v) for v in code],
+        sliders=[[key_class(k), int(d)] for k, d in sliders],
+        directions=[[key_class(k), [float(v) for v in vector]] for k, vector in directions],
+        path=None if path is None else [key_class(path[0]), [float(v) for v in path[1]], [float(v) for v in path[2]], path[3]],
+        target=key_class(target),
     )
 
 
@@ -117,7 +131,7 @@ def map_arrays(key: ModelKey, projection: str) -> tuple[Path, Path] | None:
     if decoder is None:
         return None
     atlas = loaded_of(key).atlas
-    stamp = file_sha256(Path(key.models_path) / key.name / "atlas.safetensors")[:12]
+    stamp = _atlas_stamp(key)
     coords_file = decoder.parent / f"atlas-{stamp}-{projection}.f32"
     codes_file = decoder.parent / f"atlas-{stamp}-codes.f32"
     try:
@@ -151,7 +165,7 @@ def face_sprites(key: ModelKey) -> tuple[Path, str] | None:
         return None
     atlas, data = result.atlas, test_set("celeba")
     source = "originals" if data is not None else "reconstructions"
-    stamp = file_sha256(Path(key.models_path) / key.name / "atlas.safetensors")[:12]
+    stamp = _atlas_stamp(key)
     path = decoder.parent / f"faces-{stamp}-{source}.jpg"
     if not path.exists():
         if data is not None:
@@ -188,36 +202,29 @@ def live_map(sel: Loaded, projection: str, tsne_k: int, faces: bool = False) -> 
     if decoder is None or arrays is None:
         return
     atlas = sel.atlas
-    pca = atlas.pca
-    _component(
-        key="live_map",
-        data={
-            "runtime": static_url(RUNTIME_DIR),
-            "decoder": static_url(decoder),
-            "model": sel.name,
-            "image_shape": list(sel.model.config.image_shape),
-            "map": {
-                "projection": projection,
-                "coords": static_url(arrays[0]),
-                "codes": static_url(arrays[1]),
-                "n": int(len(atlas.mean)),
-                "dim": int(atlas.mean.shape[1]),
-                "k": int(max(1, tsne_k)),
-                "pca_mean": [float(v) for v in pca.mean_],
-                "pca_components": [[float(v) for v in row] for row in pca.components_],
-                "map_spacing": float(atlas.map_spacing(projection)),
-                "latent_spacing": float(atlas.latent_spacing()),
-                "far": FAR_SPACINGS,
-                "faces": None if sprites is None else {"url": static_url(sprites[0]), "side": FACE_SIDE, "source": sprites[1]},
-                "texts": {
-                    "idle": t("map.hover.idle"),
-                    "map": t("map.hover.map_distance"),
-                    "latent": t("map.hover.latent_distance"),
-                    "far": t("map.far_from_data"),
-                },
+    _mount(
+        sel,
+        decoder,
+        "live_map",
+        map={
+            "projection": projection,
+            "coords": static_url(arrays[0]),
+            "codes": static_url(arrays[1]),
+            "n": int(len(atlas.mean)),
+            "dim": int(atlas.mean.shape[1]),
+            "k": int(max(1, tsne_k)),
+            **_pca(atlas),
+            "map_spacing": float(atlas.map_spacing(projection)),
+            "latent_spacing": float(atlas.latent_spacing()),
+            "far": FAR_SPACINGS,
+            "faces": None if sprites is None else {"url": static_url(sprites[0]), "side": FACE_SIDE, "source": sprites[1]},
+            "texts": {
+                "idle": t("map.hover.idle"),
+                "map": t("map.hover.map_distance"),
+                "latent": t("map.hover.latent_distance"),
+                "far": t("map.far_from_data"),
             },
         },
-        height="content",
     )
 
 
@@ -226,8 +233,6 @@ def live_drawing(sel: Loaded, projection: str, canvas_key: str, map_key: str) ->
     after each stroke (the digit preparation of vae.inputs ported to JavaScript, the ONNX encoder)
     and move a star to its place on the map whose key starts with `map_key` (vae.placement.place:
     raw, PCA exactly, t-SNE by the 10 nearest codes). The server's answer to the stroke follows."""
-    from vae.placement import TSNE_NEIGHBOURS
-
     if not enabled():
         return
     key = model_key(sel.name)
@@ -235,25 +240,18 @@ def live_drawing(sel: Loaded, projection: str, canvas_key: str, map_key: str) ->
     if decoder is None:
         return
     arrays = map_arrays(key, "tsne") if projection == "tsne" else None
-    pca = sel.atlas.pca
-    _component(
-        key="live_drawing",
-        data={
-            "runtime": static_url(RUNTIME_DIR),
-            "decoder": static_url(decoder),
-            "model": sel.name,
-            "image_shape": list(sel.model.config.image_shape),
-            "draw": {
-                "canvas": key_class(canvas_key),
-                "map": key_class(map_key),
-                "encoder": static_url(decoder.with_name("encoder.onnx")),
-                "projection": projection,
-                "pca_mean": [float(v) for v in pca.mean_],
-                "pca_components": [[float(v) for v in row] for row in pca.components_],
-                "k": TSNE_NEIGHBOURS,
-                "coords": static_url(arrays[0]) if arrays else None,
-                "codes": static_url(arrays[1]) if arrays else None,
-            },
+    _mount(
+        sel,
+        decoder,
+        "live_drawing",
+        draw={
+            "canvas": key_class(canvas_key),
+            "map": key_class(map_key),
+            "encoder": static_url(decoder.with_name("encoder.onnx")),
+            "projection": projection,
+            **_pca(sel.atlas),
+            "k": TSNE_NEIGHBOURS,
+            "coords": static_url(arrays[0]) if arrays else None,
+            "codes": static_url(arrays[1]) if arrays else None,
         },
-        height="content",
     )

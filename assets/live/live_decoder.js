@@ -115,6 +115,16 @@ function record(t0, code, image) {
   LIVE.lastPixels = image.data;
 }
 
+// One animation frame requested at a time, and only while there is something new to draw: an idle
+// page runs no loop. next() asks for a frame that runs `step`; cancel() drops the pending one.
+function frames(step) {
+  let id = 0;
+  return {
+    next() { if (!id) id = requestAnimationFrame(() => { id = 0; step(); }); },
+    cancel() { cancelAnimationFrame(id); id = 0; },
+  };
+}
+
 function sliderValue(key) {
   const input = document.querySelector(`.st-key-${key} input[type="range"]`);
   const value = input ? parseFloat(input.value) : NaN;
@@ -140,7 +150,6 @@ export default function (component) {
   let session = null;
   let busy = false;
   let dirty = false;
-  let frame = 0;
   let overlay = null;
   let stopped = false;
 
@@ -208,25 +217,20 @@ export default function (component) {
   }
 
   let LIVE_ORT = null;
-  // Frames are requested only while there is something new to draw: an idle page runs no loop.
-  function schedule() {
-    if (!frame && !stopped) frame = requestAnimationFrame(tick);
-  }
-  function tick() {
-    frame = 0;
+  const loop = frames(() => {
     if (stopped || !dirty || !session) return;
-    if (busy) return schedule();
+    if (busy) return loop.next();
     decode()
       .catch((e) => { LIVE.error = String(e); busy = false; })
-      .finally(() => { if (dirty) schedule(); });
-  }
+      .finally(() => { if (dirty) loop.next(); });
+  });
 
   const watched = keys.map(([key]) => `.st-key-${key}`).join(",");
   const observer = new MutationObserver((mutations) => {
     for (const m of mutations) {
       if (m.target.closest && m.target.closest(watched)) {
         dirty = true;
-        schedule();
+        loop.next();
         return;
       }
     }
@@ -249,7 +253,7 @@ export default function (component) {
 
   return () => {
     stopped = true;
-    cancelAnimationFrame(frame);
+    loop.cancel();
     observer.disconnect();
   };
 }
@@ -297,7 +301,6 @@ function mapHover(component) {
   const [channels, height, width] = data.image_shape;
   const dim = m.dim;
   let stopped = false;
-  let frame = 0;
   let busy = false;
   let pointer = null; // [x, y] in map units, or null when the pointer is off the map
   let drawnFor = null;
@@ -339,7 +342,7 @@ function mapHover(component) {
     }
     if (pointer && pointer[3] === px && pointer[4] === py) return; // the same spot: nothing new to draw
     pointer = [gd._fullLayout.xaxis.p2d(px), gd._fullLayout.yaxis.p2d(py), event.timeStamp, px, py];
-    schedule();
+    loop.next();
   }
 
   function codeAt([x, y]) {
@@ -391,18 +394,14 @@ function mapHover(component) {
   }
 
   let LIVE_ORT = null;
-  function schedule() {
-    if (!frame && !stopped) frame = requestAnimationFrame(tick);
-  }
-  function tick() {
-    frame = 0;
+  const loop = frames(() => {
     if (stopped || !pointer || pointer === drawnFor || !session || !coords) return;
-    if (busy) return schedule();
+    if (busy) return loop.next();
     drawnFor = pointer;
     draw(pointer)
       .catch((e) => { LIVE.error = String(e); busy = false; })
-      .finally(() => { if (pointer !== drawnFor) schedule(); });
-  }
+      .finally(() => { if (pointer !== drawnFor) loop.next(); });
+  });
 
   loadRuntime(data.runtime)
     .then(async (ort) => {
@@ -423,7 +422,7 @@ function mapHover(component) {
   if (!m.faces) hideFaces();
   return () => {
     stopped = true;
-    cancelAnimationFrame(frame);
+    loop.cancel();
     document.removeEventListener("mousemove", onMove);
   };
 }
