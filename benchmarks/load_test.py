@@ -47,9 +47,10 @@ from harness.browser import (
     EXCEPTION,
     INPUT_CLOCK,
     LOOPBACK_ONLY,
-    MAP_DRAG,
+    MAP_BOX,
     MAP_HIT,
     MAP_POINTS,
+    MAP_READY,
     print_report,
     rss_kib,
     streamlit_server,
@@ -63,7 +64,7 @@ QUERY = f"?dataset={DATASET}&model={MODEL}"
 KINDS = ["map", "sliders", "interpolation", "generate"]
 STEMS = {"map": "latent_map", "sliders": "latent_sliders", "interpolation": "interpolation", "generate": "generate"}
 READY = {  # an element only that page has, once its run drew it
-    "map": ".js-plotly-plot canvas",
+    "map": None,  # the map: harness.browser.MAP_READY (drawn in the browser, or by plotly)
     "sliders": '[class*="st-key-sl_z_"] input[type="range"]',
     "interpolation": '.st-key-ip_steps input[type="range"]',
     "generate": ".st-key-gen_next button",
@@ -191,15 +192,17 @@ async def open_page(run: Run, page, kind: str, deep_link: bool) -> None:
         await page.goto(f"{run.url}/{STEMS[kind]}{QUERY}{extra}", timeout=timeout_ms)
     else:
         await page.click(f'[data-testid="stSidebarNav"] a[href$="/{STEMS[kind]}"]', timeout=timeout_ms)
-    await page.wait_for_selector(READY[kind], timeout=timeout_ms)
+    if READY[kind] is None:
+        await page.wait_for_function(MAP_READY, timeout=timeout_ms)
+    else:
+        await page.wait_for_selector(READY[kind], timeout=timeout_ms)
     await app_idle(page, timeout_ms)
     run.page_loads["deep link" if deep_link else "sidebar link"].append((time.perf_counter() - t0) * 1000)
 
 
 async def click_map(page, rng: random.Random, memo: dict) -> None:
     """Hover then click an empty spot of the map (no test point within 15 px, 60 px from the last click)."""
-    drag = page.locator(MAP_DRAG).first
-    box = await drag.bounding_box()
+    box = await page.evaluate(MAP_BOX)
     points = await page.evaluate(MAP_POINTS)
     last = memo.get("last_click", (-1e9, -1e9))
     for _ in range(300):

@@ -27,7 +27,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 IMAGE = '[data-testid="stMain"] [data-testid="stImage"] img'
-MAP_DRAG = ".js-plotly-plot .nsewdrag"
 EXCEPTION = '[data-testid="stException"]'
 
 
@@ -239,73 +238,86 @@ def new_page(browser, width: int = 1400, height: int = 1000):
     return context.new_page()
 
 
+# The latent map, whichever draws it: the browser map (window.__vaeMap, assets/live/latent_map.js)
+# or, where that cannot run, the plotly map. Both as {plot: the element clicks land on, toPixel,
+# fromPixel (plotting-area pixels <-> map units), pixels() (the test points: [px, py, group name]),
+# ranges(), hit(clientX, clientY)}.
+MAP_API = """(() => {
+  const own = window.__vaeMap;
+  if (own && own.plot && own.plot.isConnected && own.ready()) return own;
+  const gd = document.querySelector('.js-plotly-plot');
+  if (!gd || !gd._fullLayout || !gd.querySelector('.nsewdrag canvas, canvas')) return null;
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, drag = gd.querySelector('.nsewdrag');
+  return {
+    plot: drag,
+    toPixel: (x, y) => [xa.d2p(x), ya.d2p(y)],
+    fromPixel: (px, py) => [xa.p2d(px), ya.p2d(py)],
+    ranges: () => [xa.range, ya.range],
+    pixels: () => {  // trace 0 is the invisible click grid
+      const pts = [];
+      for (let c = 1; c < gd._fullData.length; c++) {
+        const d = gd._fullData[c];
+        for (let i = 0; i < d.x.length; i++) pts.push([xa.d2p(d.x[i]), ya.d2p(d.y[i]), d.name]);
+      }
+      return pts;
+    },
+    hit: (x, y) => { const e = document.elementFromPoint(x, y); return !!e && e.classList.contains('nsewdrag'); },
+  };
+})()"""
 # Page scripts shared with benchmarks/load_test.py (async Playwright).
-# The test points of the map in plotting-area pixels (trace 0 is the invisible click grid).
-MAP_POINTS = """() => {
-  const gd = document.querySelector('.js-plotly-plot'), xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, pts = [];
-  for (let c = 1; c < gd._fullData.length; c++) {
-    const d = gd._fullData[c];
-    for (let i = 0; i < d.x.length; i++) pts.push([xa.d2p(d.x[i]), ya.d2p(d.y[i])]);
-  }
-  return pts;
-}"""
-# Whether page pixel [x, y] is on the map's plotting area itself (not under the legend).
-MAP_HIT = "([x, y]) => { const e = document.elementFromPoint(x, y); return !!e && e.classList.contains('nsewdrag') }"
+MAP_READY = f"() => !!{MAP_API}"
+MAP_POINTS = f"() => {MAP_API}.pixels().map(p => [p[0], p[1]])"  # the test points, plotting-area pixels
+MAP_HIT = f"([x, y]) => {MAP_API}.hit(x, y)"  # whether page pixel [x, y] is on the map itself (not the legend)
+
+
+MAP_BOX = f"() => {{ const r = {MAP_API}.plot.getBoundingClientRect(); return {{x: r.left, y: r.top, width: r.width, height: r.height}} }}"
 
 
 def map_box(page, timeout_ms: int = 60_000) -> dict:
-    """Bounding box (page pixels) of the latent map's plotting area, once its points are drawn."""
-    page.wait_for_selector(".js-plotly-plot canvas", timeout=timeout_ms)
-    drag = page.locator(MAP_DRAG).first
-    drag.wait_for(timeout=timeout_ms)
-    return drag.bounding_box()
+    """Bounding box (viewport pixels, as the mouse takes them) of the latent map's plotting area,
+    once its points are drawn."""
+    page.wait_for_function(MAP_READY, timeout=timeout_ms)
+    return page.evaluate(MAP_BOX)
 
 
 def map_isolated_point(page) -> tuple[float, float, str]:
-    """Page pixels and trace name (the digit when coloured by label) of a test point with no other
+    """Page pixels and group name (the digit when coloured by label) of a test point with no other
     point within 12 px, found in the browser, so that a click lands on that point and no other."""
     box = map_box(page)
     x, y, name = page.evaluate(
-        """() => {
-          const gd = document.querySelector('.js-plotly-plot');
-          const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, pts = [];
-          for (let c = 1; c < gd._fullData.length; c++) {
-            const d = gd._fullData[c];
-            for (let i = 0; i < d.x.length; i++) pts.push([xa.d2p(d.x[i]), ya.d2p(d.y[i]), d.name]);
-          }
-          const w = xa._length, h = ya._length, r = gd.querySelector('.nsewdrag').getBoundingClientRect();
-          const clickable = (px, py) => document.elementFromPoint(r.left + px, r.top + py)?.classList.contains('nsewdrag');
+        f"""() => {{
+          const api = {MAP_API}, pts = api.pixels(), r = api.plot.getBoundingClientRect();
           let best = null, bestGap = -1;
-          for (const [px, py, name] of pts) {
-            if (px < 20 || py < 20 || px > w - 20 || py > h - 20 || !clickable(px, py)) continue;
+          for (const [px, py, name] of pts) {{
+            if (px < 20 || py < 20 || px > r.width - 20 || py > r.height - 20 || !api.hit(r.left + px, r.top + py)) continue;
             let gap = Infinity;
-            for (const [qx, qy] of pts) {
+            for (const [qx, qy] of pts) {{
               if (qx === px && qy === py) continue;
               gap = Math.min(gap, Math.hypot(qx - px, qy - py));
-            }
-            if (gap > bestGap) { bestGap = gap; best = [px, py, name]; }
+            }}
+            if (gap > bestGap) {{ bestGap = gap; best = [px, py, name]; }}
             if (bestGap > 12) break;
-          }
+          }}
           return best;
-        }"""
+        }}"""
     )
     return box["x"] + x, box["y"] + y, name
 
 
 def map_data_coords(page, x: float, y: float) -> tuple[float, float]:
-    """Page pixels -> data coordinates of the map's axes."""
+    """Page pixels -> map units."""
     box = map_box(page)
-    return tuple(
-        page.evaluate(
-            """([px, py]) => { const l = document.querySelector('.js-plotly-plot')._fullLayout;
-                               return [l.xaxis.p2d(px), l.yaxis.p2d(py)] }""",
-            [x - box["x"], y - box["y"]],
-        )
-    )
+    return tuple(page.evaluate(f"([px, py]) => {MAP_API}.fromPixel(px, py)", [x - box["x"], y - box["y"]]))
+
+
+def map_ranges(page) -> list[list[float]]:
+    """The map's visible ranges, [[x0, x1], [y0, y1]] in map units."""
+    map_box(page)
+    return page.evaluate(f"() => {MAP_API}.ranges()")
 
 
 def hover_then_click(page, x: float, y: float, hover_ms: int = 300) -> None:
-    """Plotly only reports a click on a data point it hovered first."""
+    """Plotly only reports a click on a data point it hovered first (the browser map needs no hover)."""
     page.mouse.move(x - 3, y - 3)
     page.mouse.move(x, y, steps=3)
     page.wait_for_timeout(hover_ms)
@@ -314,7 +326,7 @@ def hover_then_click(page, x: float, y: float, hover_ms: int = 300) -> None:
 
 def map_spot(page, fx: float, fy: float) -> tuple[float, float] | None:
     """Page pixels of the spot at fractions (fx, fy) of the plotting area (0, 0 = top left), or None
-    when something (the legend) covers it there."""
+    when something (the legend, the hover inset) covers it there."""
     box = map_box(page)
     x, y = box["x"] + fx * box["width"], box["y"] + fy * box["height"]
     hit = page.evaluate(MAP_HIT, [x, y])

@@ -49,20 +49,25 @@ state.to_query("projection", "colour")
 
 @st.fragment
 def map_and_details() -> None:
-    projection, colour = st.session_state["projection"], st.session_state["colour"]
-    fig, trace_rows = map_figure(model_key(name), projection, colour, map_labels(projection))
+    projection, colour, tsne_k = st.session_state["projection"], st.session_state["colour"], st.session_state.get("tsne_k", 1)
     left, right = st.columns([3, 2], gap="medium")
-    with left:
-        event = st.plotly_chart(
-            fig, on_select="rerun", selection_mode="points", key=f"map_chart_{name}_{projection}_{colour}", width="stretch"
-        )
-    click = map_view.read_click(event, sel, projection, trace_rows)
+    with left:  # drawn in the browser (hover decodes there); the plotly map where that cannot run
+        pin = map_view.current_click(sel, projection)
+        pin = None if pin is None else (pin.x, pin.y, pin.index)
+        picked = live.latent_map(sel, projection, colour, map_labels(projection), tsne_k, bool(st.session_state.get("faces")), pin)
+        if picked is False:
+            fig, trace_rows = map_figure(model_key(name), projection, colour, map_labels(projection))
+            event = st.plotly_chart(
+                fig, on_select="rerun", selection_mode="points", key=f"map_chart_{name}_{projection}_{colour}", width="stretch"
+            )
+            click = map_view.read_click(event, sel, projection, trace_rows)
+        else:
+            click = map_view.read_browser_click(picked, sel, projection)
     with right:
-        live.live_map(sel, projection, st.session_state.get("tsne_k", 1), bool(st.session_state.get("faces")))  # hover, faces
         if click is None:
             st.info(t("map.click_hint"))
         else:
-            map_view.show_click(click, sel, data, st.session_state.get("tsne_k", 1))
+            map_view.show_click(click, sel, data, tsne_k)
 
 
 map_and_details()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+import plotly.colors
 import plotly.graph_objects as go
 import streamlit as st
 
 from ui.resources import ModelKey, loaded_of, test_set
 
 GRID_POINTS_PER_SIDE = 110  # invisible click targets: a click on empty space returns the nearest one
+VIRIDIS = plotly.colors.sequential.Viridis  # hex stops, dark blue → yellow
 DIGIT_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
 
@@ -39,6 +43,55 @@ def grid_spacing(coords: np.ndarray) -> float:
     return max(x1 - x0, y1 - y0) / (GRID_POINTS_PER_SIDE - 1)
 
 
+@dataclass(frozen=True)
+class MapGroup:
+    """Test points drawn alike on the map (a digit, with/without an attribute, or all): legend name,
+    colour, atlas rows."""
+
+    name: str
+    colour: str
+    rows: np.ndarray
+
+
+@dataclass(frozen=True)
+class MapColouring:
+    """How the map colours its points: groups with a colour each, or, for a score (values, nats per
+    image), one group coloured by value on the Viridis scale."""
+
+    groups: tuple[MapGroup, ...]
+    values: np.ndarray | None = None
+
+
+def map_colouring(key: ModelKey, colour_by: str, labels: tuple[str, ...]) -> MapColouring:
+    """The one definition of the map's colours, shared by the plotly map and the browser's map
+    (ui.live.latent_map). colour_by: "label", "attr:<name>", "kl", "recon" or "none"."""
+    result = loaded_of(key)
+    atlas = result.atlas
+    n = len(atlas.mean)
+    rows = np.arange(n)
+    none_label, has_label, lacks_label = labels[2:5]
+    data = test_set(result.model.config.dataset)
+    if colour_by == "label" and data is not None and data.labels is not None:
+        digits = data.labels[atlas.test_index]
+        return MapColouring(tuple(MapGroup(str(d), DIGIT_COLOURS[d], rows[digits == d]) for d in range(10)))
+    if colour_by.startswith("attr:") and data is not None and data.attributes is not None:
+        has = data.attributes[atlas.test_index, data.attribute_names.index(colour_by[5:])] == 1
+        return MapColouring((MapGroup(lacks_label, "#9aa5b1", rows[~has]), MapGroup(has_label, "#d62728", rows[has])))
+    if colour_by in ("kl", "recon"):
+        values = atlas.kl_nats if colour_by == "kl" else atlas.recon_nats
+        return MapColouring((MapGroup(none_label, VIRIDIS[-1], rows),), np.asarray(values, np.float32))
+    return MapColouring((MapGroup(none_label, "#3b6ea8", rows),))
+
+
+def viridis(values: np.ndarray) -> np.ndarray:
+    """(N,) values → (N, 3) uint8 RGB on plotly's Viridis scale, from the smallest to the largest value."""
+    lo, hi = float(np.min(values)), float(np.max(values))
+    t = (np.asarray(values, np.float64) - lo) / (hi - lo if hi > lo else 1.0)
+    stops = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in VIRIDIS], np.float64)
+    at = np.linspace(0, 1, len(stops))
+    return np.stack([np.interp(t, at, stops[:, c]) for c in range(3)], 1).round().astype(np.uint8)
+
+
 @st.cache_resource(show_spinner=False, max_entries=64)
 def map_figure(key: ModelKey, projection: str, colour_by: str, labels: tuple[str, ...]) -> tuple[go.Figure, list[np.ndarray]]:
     """The latent map and, per trace, the atlas rows of its points (trace 0, the invisible click
@@ -62,46 +115,25 @@ def map_figure(key: ModelKey, projection: str, colour_by: str, labels: tuple[str
             name="grid",
         )
     ]
-    rows = np.arange(len(coords))
     trace_rows: list[np.ndarray] = [np.empty(0, dtype=np.int64)]
-    x_label, y_label, none_label, has_label, lacks_label = labels
-    data = test_set(result.model.config.dataset)
-
-    def points(mask, name, colour, **marker):
-        trace_rows.append(rows[mask])
-        return go.Scattergl(
-            x=coords[mask, 0],
-            y=coords[mask, 1],
-            mode="markers",
-            name=name,
-            marker=dict(size=5, color=colour, opacity=0.75, **marker),
-            selected=dict(marker=dict(size=11, opacity=1.0)),
-            unselected=dict(marker=dict(opacity=0.75)),
-            hovertemplate=name + "<extra></extra>",
-        )
-
-    if colour_by == "label" and data is not None and data.labels is not None:
-        for digit in range(10):
-            traces.append(points(data.labels[atlas.test_index] == digit, str(digit), DIGIT_COLOURS[digit]))
-    elif colour_by.startswith("attr:") and data is not None and data.attributes is not None:
-        col = data.attribute_names.index(colour_by[5:])
-        has = data.attributes[atlas.test_index, col] == 1
-        traces.append(points(~has, lacks_label, "#9aa5b1"))
-        traces.append(points(has, has_label, "#d62728"))
-    elif colour_by in ("kl", "recon"):
-        values = atlas.kl_nats if colour_by == "kl" else atlas.recon_nats
+    x_label, y_label = labels[:2]
+    colouring = map_colouring(key, colour_by, labels)
+    for group in colouring.groups:
+        trace_rows.append(group.rows)
+        colour = group.colour if colouring.values is None else colouring.values[group.rows]
+        scale = {} if colouring.values is None else dict(colorscale="Viridis", showscale=True, colorbar=dict(title="nats", thickness=12))
         traces.append(
-            points(
-                np.ones(len(coords), bool),
-                none_label,
-                values,
-                colorscale="Viridis",
-                showscale=True,
-                colorbar=dict(title="nats", thickness=12),
+            go.Scattergl(
+                x=coords[group.rows, 0],
+                y=coords[group.rows, 1],
+                mode="markers",
+                name=group.name,
+                marker=dict(size=5, color=colour, opacity=0.75, **scale),
+                selected=dict(marker=dict(size=11, opacity=1.0)),
+                unselected=dict(marker=dict(opacity=0.75)),
+                hovertemplate=group.name + "<extra></extra>",
             )
         )
-    else:
-        traces.append(points(np.ones(len(coords), bool), none_label, "#3b6ea8"))
 
     fig = go.Figure(traces)
     if projection == "raw":  # the prior's 1σ and 2σ circles: where N(0, I) puts 39 % and 86 % of its mass

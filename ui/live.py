@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "static"
 RUNTIME_DIR = STATIC / "ort"
 RUNTIME_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm.gz")
-JS = (ROOT / "assets" / "live" / "live_decoder.js").read_text()
+JS = "\n".join((ROOT / "assets" / "live" / name).read_text() for name in ("live_decoder.js", "latent_map.js"))
 
 _component = st.components.v2.component("vae_live_decoder", js=JS)
 
@@ -188,44 +188,114 @@ def face_sprites(key: ModelKey) -> tuple[Path, str] | None:
     return path, source
 
 
-def live_map(sel: Loaded, projection: str, tsne_k: int, faces: bool = False) -> None:
-    """Hover the map: the location under the pointer is decoded in the browser on every frame and
-    drawn in a preview with its honesty cue (raw: that z; PCA: the exact inverse; t-SNE: the blend of
-    the tsne_k nearest codes), without a rerun. A click still goes to the server. Nothing without
-    the runtime or the export. faces: on a CelebA map, the test points drawn as their faces
-    (face_sprites), the Embedding Projector's sprite view."""
+@st.cache_resource(show_spinner=False, max_entries=128)
+def map_colours(key: ModelKey, colour_by: str, labels: tuple[str, ...]) -> tuple[Path, dict] | None:
+    """The browser map's colours (ui.figures.map_colouring, the plotly map's): a file of N × 4 bytes
+    (R, G, B, group) beside the decoder, named by the atlas hash and the colouring, and the legend
+    ({"groups": [[name, hex], ...]} or, for a score, {"scale": lo, hi, stops})."""
+    from ui.figures import VIRIDIS, map_colouring, viridis
+
+    decoder = decoder_file(key)
+    if decoder is None:
+        return None
+    colouring = map_colouring(key, colour_by, labels)
+    n = len(loaded_of(key).atlas.mean)
+    rgbg = np.zeros((n, 4), np.uint8)
+    for g, group in enumerate(colouring.groups):
+        rgbg[group.rows, :3] = [int(group.colour[i : i + 2], 16) for i in (1, 3, 5)]
+        rgbg[group.rows, 3] = g
+    legend: dict = {"groups": [[group.name, group.colour] for group in colouring.groups], "scale": None}
+    if colouring.values is not None:
+        rgbg[:, :3] = viridis(colouring.values)
+        lo, hi = float(colouring.values.min()), float(colouring.values.max())
+        legend["scale"] = {"lo": f"{lo:.0f}", "hi": f"{hi:.0f}", "stops": list(VIRIDIS), "title": "nats"}
+    slug = key_class(colour_by).replace("-", "_")
+    path = decoder.parent / f"colours-{_atlas_stamp(key)}-{slug}.u8"
+    try:
+        if not path.exists() or path.read_bytes() != rgbg.tobytes():
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(rgbg.tobytes())
+            tmp.replace(path)
+    except OSError as err:  # a read-only install: the plotly map
+        logging.getLogger(__name__).warning("no browser map for %s: %s", key.name, err)
+        return None
+    return path, legend
+
+
+MAP_HEIGHT_PX = 620
+
+
+def latent_map(
+    sel: Loaded,
+    projection: str,
+    colour_by: str,
+    labels: tuple[str, ...],
+    tsne_k: int,
+    faces: bool,
+    pin: tuple[float, float, int | None] | None,
+) -> dict | None | bool:
+    """The latent map drawn in the browser (assets/live/latent_map.js): the test points with WebGL,
+    coloured as the plotly map (map_colours), pan and zoom there; hovering decodes the location under
+    the pointer in the browser on every frame with its honesty cue (raw: that z; PCA: the exact
+    inverse; t-SNE: the blend of the tsne_k nearest codes), sending nothing; a click pins the spot
+    and is returned here once, as {"x", "y", "index"} (index: the test point clicked, or None).
+    `pin` is the current click, drawn on the map. faces: on a CelebA map, the test points drawn as
+    their faces (face_sprites), the Embedding Projector's sprite view. → the click of this run, None
+    without one, or False when the browser map cannot be shown (no runtime, no export): the caller
+    draws the plotly map instead."""
     if not enabled():
-        return
+        return False
     key = model_key(sel.name)
-    decoder, arrays = decoder_file(key), map_arrays(key, projection)
+    decoder, arrays, colours = decoder_file(key), map_arrays(key, projection), map_colours(key, colour_by, labels)
+    if decoder is None or arrays is None or colours is None:
+        return False
     sprites = face_sprites(key) if faces else None
-    if decoder is None or arrays is None:
-        return
     atlas = sel.atlas
-    _mount(
-        sel,
-        decoder,
-        "live_map",
-        map={
-            "projection": projection,
-            "coords": static_url(arrays[0]),
-            "codes": static_url(arrays[1]),
-            "n": int(len(atlas.mean)),
-            "dim": int(atlas.mean.shape[1]),
-            "k": int(max(1, tsne_k)),
-            **_pca(atlas),
-            "map_spacing": float(atlas.map_spacing(projection)),
-            "latent_spacing": float(atlas.latent_spacing()),
-            "far": FAR_SPACINGS,
-            "faces": None if sprites is None else {"url": static_url(sprites[0]), "side": FACE_SIDE, "source": sprites[1]},
-            "texts": {
-                "idle": t("map.hover.idle"),
-                "map": t("map.hover.map_distance"),
-                "latent": t("map.hover.latent_distance"),
-                "far": t("map.far_from_data"),
+    from ui.figures import map_extent
+
+    result = _component(
+        key=f"live_map_{sel.name}",
+        data={
+            "runtime": static_url(RUNTIME_DIR),
+            "decoder": static_url(decoder),
+            "model": sel.name,
+            "image_shape": list(sel.model.config.image_shape),
+            "map": {
+                "projection": projection,
+                "coords": static_url(arrays[0]),
+                "codes": static_url(arrays[1]),
+                "colours": static_url(colours[0]),
+                **colours[1],
+                "extent": [list(r) for r in map_extent(atlas.coords(projection))],
+                "equal": projection == "raw",
+                "circles": projection == "raw",
+                "axes": list(labels[:2]),
+                "height": MAP_HEIGHT_PX,
+                "pin": None if pin is None else [float(pin[0]), float(pin[1]), pin[2]],
+                "dim": int(atlas.mean.shape[1]),
+                "k": int(max(1, tsne_k)),
+                **_pca(atlas),
+                "map_spacing": float(atlas.map_spacing(projection)),
+                "latent_spacing": float(atlas.latent_spacing()),
+                "far": FAR_SPACINGS,
+                "faces": None if sprites is None else {"url": static_url(sprites[0]), "side": FACE_SIDE, "source": sprites[1]},
+                "texts": {
+                    "hint": t("map.hover.idle"),
+                    "map": t("map.hover.map_distance"),
+                    "latent": t("map.hover.latent_distance"),
+                    "far_short": t("map.hover.far_short"),
+                    "legend": t("map.legend.toggle"),
+                    "zoom_in": t("map.zoom_in"),
+                    "zoom_out": t("map.zoom_out"),
+                    "reset": t("map.reset_view"),
+                },
             },
         },
+        height="content",
+        on_click_change=lambda: None,
     )
+    click = getattr(result, "click", None)
+    return click if isinstance(click, dict) else None
 
 
 def live_drawing(sel: Loaded, projection: str, canvas_key: str, map_key: str) -> None:

@@ -1,6 +1,7 @@
-"""The latent map page's logic: turning a plotly selection or a deep link into a click, and the
-panel that shows what a click decodes to (a test point's details, or a location with its honesty
-cue). The page (pages/latent_map.py) only lays these out."""
+"""The latent map page's logic: turning a click (on the browser-drawn map, on the plotly map, or from
+a deep link) into the current click, and the panel that shows what a click decodes to (a test
+point's details, or a location with its honesty cue). The page (pages/latent_map.py) only lays
+these out."""
 
 from __future__ import annotations
 
@@ -31,8 +32,8 @@ class MapClick:
 
 
 def read_click(event, sel: Loaded, projection: str, trace_rows: list[np.ndarray]) -> MapClick | None:
-    """Turn a plotly selection into the current click (or take one from a deep link once); remember
-    it and put it in the URL. None when this model and projection have no click yet."""
+    """Turn a plotly selection (the server-drawn map) into the current click (or take one from a deep
+    link once); remember it and put it in the URL. None when this model and projection have no click yet."""
     coords = sel.atlas.coords(projection)
     points = (event or {}).get("selection", {}).get("points", []) if event else []
     if points:
@@ -47,11 +48,39 @@ def read_click(event, sel: Loaded, projection: str, trace_rows: list[np.ndarray]
             nearest = int(d.argmin())
             if d[nearest] < 0.5 * grid_spacing(coords):
                 index = nearest
-        if index is not None:
-            x, y = float(coords[index, 0]), float(coords[index, 1])
-        st.session_state[CLICK] = MapClick(sel.name, projection, x, y, index)
-    else:
-        _click_from_query(sel, projection)
+        _remember(sel, projection, x, y, index)
+    return current_click(sel, projection)
+
+
+def read_browser_click(picked: dict | None, sel: Loaded, projection: str) -> MapClick | None:
+    """Turn a click on the browser-drawn map (ui.live.latent_map: {"x", "y", "index"}, index the test
+    point the pointer was on, or None) into the current click, as read_click does for plotly. A
+    malformed payload is ignored with a notice."""
+    if picked:
+        try:
+            x, y, index = float(picked["x"]), float(picked["y"]), picked.get("index")
+            if not (np.isfinite(x) and np.isfinite(y)):
+                raise ValueError
+            if index is not None and not (isinstance(index, int) and 0 <= index < len(sel.atlas.mean)):
+                raise ValueError
+            if picked.get("model", sel.name) == sel.name and picked.get("projection", projection) == projection:
+                _remember(sel, projection, x, y, index)
+        except (KeyError, TypeError, ValueError):
+            st.session_state.setdefault(state.NOTICES, []).append("map click")
+    return current_click(sel, projection)
+
+
+def _remember(sel: Loaded, projection: str, x: float, y: float, index: int | None) -> None:
+    """A click becomes the current one; on a test point, at that point's exact place."""
+    if index is not None:
+        x, y = (float(v) for v in sel.atlas.coords(projection)[index])
+    st.session_state[CLICK] = MapClick(sel.name, projection, x, y, index)
+
+
+def current_click(sel: Loaded, projection: str) -> MapClick | None:
+    """The click shown on this model and projection (a deep link's x/y/point, taken once per
+    session), kept in the URL; None when there is none."""
+    _click_from_query(sel, projection)
     click = st.session_state.get(CLICK)
     if not isinstance(click, MapClick) or click.model != sel.name or click.projection != projection:
         return None

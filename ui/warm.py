@@ -4,9 +4,9 @@ Started once per server process: by the launcher (`python -m ui.serve`) before S
 or by the app shell on the first script run under a plain `streamlit run dashboard.py`
 (`VAE_WARM_UP=0` turns the second off; the tests set it, so AppTest runs load only what they use).
 
-The warm-up imports torch, loads every zoo model and atlas, the test sets and the default map
-figures into the same st.cache_resource caches the pages use, so the first page a presenter opens
-renders at once. Then it moves everything loaded so far (torch, plotly, the models: about 280,000
+The warm-up imports torch, loads every zoo model and atlas, the test sets and the default maps (the
+browser map's files, the plotly figures) into the same st.cache_resource caches the pages use, so
+the first page a presenter opens renders at once. Then it moves everything loaded so far (torch, plotly, the models: about 280,000
 Python objects) into the garbage collector's permanent generation (gc.freeze): Streamlit runs a
 full collection after every script run (runner.postScriptGC), and walking those objects took about
 110 ms here, holding the GIL while a click's answer waited to be sent; frozen, that collection
@@ -41,7 +41,7 @@ def _warm_up() -> None:
     t0 = time.perf_counter()
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
     logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
-    from ui import figures, resources
+    from ui import figures, live, resources
     from vae.zoo import DEFAULT_MODEL
 
     entries = [e for e in resources.zoo() if e.available]
@@ -52,8 +52,13 @@ def _warm_up() -> None:
             if result.atlas is not None:
                 projection = "raw" if result.model.config.latent_dim == 2 else "pca"
                 colour = "label" if dataset == "mnist" and resources.test_set(dataset) is not None else "none"
-                # the figure the page asks for first: English labels (a French session builds its own)
-                figures.map_figure(resources.model_key(name), projection, colour, figures.map_labels(projection, "en"))
+                # the map the page asks for first: English labels (a French session builds its own); the
+                # files of the browser-drawn map, and the plotly figure drawn where that cannot run
+                key, labels = resources.model_key(name), figures.map_labels(projection, "en")
+                if live.runtime_installed():
+                    live.map_arrays(key, projection)
+                    live.map_colours(key, colour, labels)
+                figures.map_figure(key, projection, colour, labels)
                 result.atlas.map_spacing(projection)
                 result.atlas.latent_spacing()
         resources.test_set(dataset)

@@ -134,7 +134,7 @@ function sliderValue(key) {
 export default function (component) {
   const { data } = component;
   if (!data || !data.decoder) return;
-  if (data.map) return mapHover(component);
+  if (data.map) return latentMap(component); // latent_map.js
   if (data.draw) return liveDrawing(component);
   const [channels, height, width] = data.image_shape;
   // The code drawn is data.code, with each latent slider's value in its dimension
@@ -259,12 +259,7 @@ export default function (component) {
 }
 
 
-// ---- hovering a map ---------------------------------------------------------------------------
-// The plotly map on the page (.js-plotly-plot) stays the server's: a click is a selection that
-// reruns the page. Over it, the location under the pointer is turned into a code here (raw: that z;
-// PCA: mean + coords · components, the exact inverse; t-SNE: the inverse-distance blend of the k
-// nearest test codes on the map, vae.latent.blend_nearest), decoded and drawn in this component's
-// preview with the honesty cue (vae.atlas.code_at: distances in typical neighbour spacings).
+// ---- arrays the map and the drawing fetch once per page ------------------------------------------
 const arrays = new Map(); // url -> Promise<Float32Array>, fetched once per page
 function floats(url) {
   if (!arrays.has(url)) {
@@ -294,197 +289,6 @@ function nearest(points, dim, query, k) {
   }
   return best.map(([i, d2]) => [i, Math.sqrt(d2)]);
 }
-
-function mapHover(component) {
-  const { data, parentElement } = component;
-  const m = data.map;
-  const [channels, height, width] = data.image_shape;
-  const dim = m.dim;
-  let stopped = false;
-  let busy = false;
-  let pointer = null; // [x, y] in map units, or null when the pointer is off the map
-  let drawnFor = null;
-  let session = null;
-  let coords = null;
-  let codes = null;
-
-  // The preview box outlives reruns (a click reruns the page): rebuilding it would change the
-  // column's layout under the map, and the browser would lay the 22,000-point plot out again.
-  let box = parentElement.querySelector(".vae-live-hover");
-  if (!box || box.dataset.shape !== `${channels}x${height}x${width}`) {
-    if (box) box.remove();
-    box = document.createElement("div");
-    box.className = "vae-live-hover";
-    box.dataset.shape = `${channels}x${height}x${width}`;
-    box.innerHTML = `<canvas width="${width}" height="${height}"></canvas><div class="vae-hover-text"></div>`;
-    Object.assign(box.style, { display: "flex", gap: "12px", alignItems: "center", fontSize: "0.9rem", minHeight: "100px" });
-    Object.assign(box.querySelector("canvas").style, { width: "96px", height: "96px", flex: "none", imageRendering: "pixelated", border: "1px solid #ddd", borderRadius: "4px", background: "#f4f4f4" });
-    box.querySelector(".vae-hover-text").textContent = m.texts.idle;
-    parentElement.appendChild(box);
-  }
-  box.style.display = "flex";
-  const canvas = box.querySelector("canvas");
-  const text = box.querySelector(".vae-hover-text");
-
-  function plot() {
-    return document.querySelector(".js-plotly-plot");
-  }
-
-  function onMove(event) {
-    const gd = plot();
-    const drag = gd && gd.querySelector(".nsewdrag");
-    if (!gd || !drag || !gd._fullLayout) return;
-    const r = drag.getBoundingClientRect();
-    const px = event.clientX - r.left, py = event.clientY - r.top;
-    if (px < 0 || py < 0 || px > r.width || py > r.height) {
-      pointer = null;
-      return;
-    }
-    if (pointer && pointer[3] === px && pointer[4] === py) return; // the same spot: nothing new to draw
-    pointer = [gd._fullLayout.xaxis.p2d(px), gd._fullLayout.yaxis.p2d(py), event.timeStamp, px, py];
-    loop.next();
-  }
-
-  function codeAt([x, y]) {
-    const code = new Float32Array(dim);
-    let latent = null;
-    if (m.projection === "raw") {
-      code[0] = x;
-      code[1] = y;
-    } else if (m.projection === "pca") {
-      for (let j = 0; j < dim; j++) code[j] = m.pca_mean[j] + x * m.pca_components[0][j] + y * m.pca_components[1][j];
-    } else {
-      const near = nearest(coords, 2, [x, y], m.k);
-      let total = 0;
-      const w = near.map(([, d]) => 1 / (d + 1e-6));
-      for (const v of w) total += v;
-      near.forEach(([i], n) => {
-        for (let j = 0; j < dim; j++) code[j] += (w[n] / total) * codes[i * dim + j];
-      });
-      return { code, latent };
-    }
-    latent = nearest(codes, dim, code, 1)[0][1];
-    return { code, latent };
-  }
-
-  async function draw(xy) {
-    busy = true;
-    const t0 = performance.now();
-    const { code, latent } = codeAt(xy);
-    const mapDistance = nearest(coords, 2, xy, 1)[0][1];
-    const result = await session.run({ z: new LIVE_ORT.Tensor("float32", code, [1, dim]) });
-    const image = toImageData(result.x.data, channels, height, width);
-    canvas.getContext("2d").putImageData(image, 0, 0);
-    const mapSpacings = mapDistance / m.map_spacing;
-    const latentSpacings = latent === null ? null : latent / m.latent_spacing;
-    const far = mapSpacings > m.far || (latentSpacings || 0) > m.far;
-    const html =
-      `<b>(${xy[0].toFixed(2)}, ${xy[1].toFixed(2)})</b><br>` +
-      `${m.texts.map}: ${mapSpacings.toFixed(1)}` +
-      (latentSpacings === null ? "" : `<br>${m.texts.latent}: ${latentSpacings.toFixed(1)}`) +
-      `<br><span style="color:#b45309;visibility:${far ? "visible" : "hidden"}">⚠ ${m.texts.far}</span>`; // fixed height
-    if (text.innerHTML !== html) text.innerHTML = html;
-    box.dataset.far = far ? "1" : "0";
-    record(t0, code, image);
-    const drawnAt = performance.now();
-    LIVE.lastHover = { x: xy[0], y: xy[1], mapSpacings, latentSpacings, far, drawnAt };
-    (LIVE.hoverMs ??= []).push(drawnAt - xy[2]); // pointer event → picture drawn
-    if (LIVE.hoverMs.length > 1000) LIVE.hoverMs.shift();
-    busy = false;
-  }
-
-  let LIVE_ORT = null;
-  const loop = frames(() => {
-    if (stopped || !pointer || pointer === drawnFor || !session || !coords) return;
-    if (busy) return loop.next();
-    drawnFor = pointer;
-    draw(pointer)
-      .catch((e) => { LIVE.error = String(e); busy = false; })
-      .finally(() => { if (pointer !== drawnFor) loop.next(); });
-  });
-
-  loadRuntime(data.runtime)
-    .then(async (ort) => {
-      LIVE_ORT = ort;
-      [session, coords, codes] = await Promise.all([decoderSession(ort, data.decoder), floats(m.coords), floats(m.codes)]);
-      if (stopped) return;
-      LIVE.status = "ready";
-      LIVE.model = data.model;
-      document.addEventListener("mousemove", onMove, { passive: true });
-      if (m.faces) showFaces(plot(), coords, m.faces);
-    })
-    .catch((e) => {
-      LIVE.status = "server";
-      LIVE.error = String(e);
-      box.style.display = "none";
-    });
-
-  if (!m.faces) hideFaces();
-  return () => {
-    stopped = true;
-    loop.cancel();
-    document.removeEventListener("mousemove", onMove);
-  };
-}
-
-// ---- faces mode: the CelebA map's points drawn as their faces ---------------------------------
-// A canvas over the plot area (clicks and hovers pass through it), redrawn whenever plotly pans or
-// zooms; each face at its point, the sprite sheet's FACE_SIDE-px thumbnail drawn at 20 px.
-function hideFaces() {
-  if (LIVE.faces) {
-    LIVE.faces.remove();
-    LIVE.faces = null;
-  }
-}
-
-function showFaces(gd, coords, faces) {
-  if (!gd) return;
-  const sprite = new Image();
-  sprite.src = absolute(faces.url);
-  let overlay = LIVE.faces;
-  if (!overlay || !overlay.isConnected || overlay.dataset.url !== faces.url) {
-    hideFaces();
-    overlay = document.createElement("canvas");
-    overlay.className = "vae-faces";
-    overlay.dataset.url = faces.url;
-    Object.assign(overlay.style, { position: "absolute", pointerEvents: "none", zIndex: 5 });
-    gd.style.position = "relative";
-    gd.appendChild(overlay);
-    LIVE.faces = overlay;
-  }
-  const n = coords.length / 2;
-  const perRow = Math.ceil(Math.sqrt(n));
-  const shown = 20;
-  function draw() {
-    const drag = gd.querySelector(".nsewdrag");
-    const layout = gd._fullLayout;
-    if (!drag || !layout || !sprite.complete || !overlay.isConnected) return;
-    const r = drag.getBoundingClientRect(), g = gd.getBoundingClientRect();
-    Object.assign(overlay.style, { left: `${r.left - g.left}px`, top: `${r.top - g.top}px`, width: `${r.width}px`, height: `${r.height}px` });
-    overlay.width = Math.round(r.width);
-    overlay.height = Math.round(r.height);
-    const ctx = overlay.getContext("2d");
-    ctx.clearRect(0, 0, overlay.width, overlay.height);
-    let drawn = 0;
-    for (let i = 0; i < n; i++) {
-      const x = layout.xaxis.d2p(coords[2 * i]), y = layout.yaxis.d2p(coords[2 * i + 1]);
-      if (x < -shown || y < -shown || x > r.width + shown || y > r.height + shown) continue;
-      const sx = (i % perRow) * faces.side, sy = Math.floor(i / perRow) * faces.side;
-      ctx.drawImage(sprite, sx, sy, faces.side, faces.side, x - shown / 2, y - shown / 2, shown, shown);
-      drawn += 1;
-    }
-    LIVE.facesDrawn = drawn;
-  }
-  sprite.onload = draw;
-  if (!gd.__vaeFacesHooked && gd.on) {
-    gd.on("plotly_relayout", () => LIVE.faces && LIVE.facesRedraw && LIVE.facesRedraw());
-    gd.on("plotly_afterplot", () => LIVE.faces && LIVE.facesRedraw && LIVE.facesRedraw());
-    gd.__vaeFacesHooked = true;
-  }
-  LIVE.facesRedraw = draw;
-  draw();
-}
-
 
 // ---- your own input: the drawn digit encoded after each stroke ----------------------------------
 // A port of vae.inputs.canvas_to_digit / prepare_digit (box to 20 px, the crispest registration of

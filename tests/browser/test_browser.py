@@ -35,6 +35,7 @@ from harness.browser import (  # noqa: E402
     map_data_coords,
     map_empty_spot,
     map_isolated_point,
+    map_ranges,
     new_page,
     streamlit_servers,
     wait_for_app,
@@ -101,13 +102,11 @@ def test_map_click_on_empty_space_decodes_that_location(tab, server):
     expect(tab.get_by_text(EN["map.nearest_distance"])).to_be_visible()
     wait_for_app(tab)
     assert len(images_loaded(tab)) == 1
-    # the decoded location is the clicked one, up to the click grid's spacing (110 points a side)
+    # the decoded location is the clicked one (on the plotly map, up to its click grid's spacing: 110 points a side)
     caption = tab.get_by_text(re.compile(r"^Decoded at \(")).inner_text()
     decoded = [float(v) for v in re.findall(r"-?\d+\.\d+", caption)[:2]]
     clicked = map_data_coords(tab, x, y)
-    ranges = tab.evaluate(
-        "() => { const l = document.querySelector('.js-plotly-plot')._fullLayout; return [l.xaxis.range, l.yaxis.range] }"
-    )
+    ranges = map_ranges(tab)
     for axis in range(2):
         cell = abs(ranges[axis][1] - ranges[axis][0]) / 109
         assert abs(decoded[axis] - clicked[axis]) <= 1.5 * cell + 0.01, (decoded, clicked, cell)

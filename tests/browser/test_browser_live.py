@@ -9,6 +9,7 @@ Skipped without the browser runtime (scripts/install_runtime.sh) unless VAE_REQU
 from __future__ import annotations
 
 import os
+import re
 import time
 
 import numpy as np
@@ -21,7 +22,18 @@ pytestmark = pytest.mark.browser
 require_browser()
 
 
-from harness.browser import arm_new_image, first_src, new_page, wait_for_app, wait_new_image  # noqa: E402
+from harness.browser import (  # noqa: E402
+    IMAGE,
+    arm_new_image,
+    first_src,
+    map_box,
+    map_empty_spot,
+    map_isolated_point,
+    map_ranges,
+    new_page,
+    wait_for_app,
+    wait_new_image,
+)
 from ui.live import runtime_installed  # noqa: E402
 from vae.checkpoint import load_model  # noqa: E402
 from vae.latent import decode  # noqa: E402
@@ -39,10 +51,13 @@ TRACK = '[class*="st-key-sl_z_"] [role="group"] > div'
 DECODED = ".st-key-sl_decoded img"
 
 
-def live_page(browser, url: str):
-    """A new session on `url`, once the page has run and the in-browser decoder is ready."""
+def live_page(browser, url: str, sent: list | None = None):
+    """A new session on `url`, once the page has run and the in-browser decoder is ready; the
+    websocket frames the page sends are appended to `sent`."""
     page = new_page(browser)
     page.set_default_timeout(TIMEOUT_MS)
+    if sent is not None:
+        page.on("websocket", lambda ws: ws.on("framesent", lambda f: sent.append(f)))
     page.goto(url)
     wait_for_app(page, TIMEOUT_MS)
     assert page.locator(EXCEPTION).count() == 0
@@ -215,13 +230,15 @@ def test_faces_mode_draws_the_test_faces_on_a_celeba_map(chromium, server):
     page = live_page(chromium, f"{server}/latent_map?dataset=celeba&model=celeba-z64&projection=pca&faces=true")
     n = len(load_model_atlas("celeba-z64").mean)
     page.wait_for_function("n => (window.__vaeLive.facesDrawn || 0) >= 0.9 * n", arg=n)
-    box = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    box = map_box(page)
     before = page.evaluate("() => window.__vaeLive.frames")
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_function("n => window.__vaeLive.frames > n", arg=before)  # hovering through the faces
-    opaque = page.evaluate(
-        """() => { const c = document.querySelector('canvas.vae-faces'), d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-                   let k = 0; for (let i = 3; i < d.length; i += 4) k += d[i] > 0; return k / (d.length / 4); }"""
+    opaque = page.evaluate(  # opaque pixels of the plotting area (faces; the grid lines are faint, the axes outside)
+        """() => { const m = window.__vaeMap, c = m.plot.getRootNode().querySelector('canvas.vae-map-overlay');
+                   const s = c.width / c.clientWidth, r = m.plot.getBoundingClientRect(), o = c.getBoundingClientRect();
+                   const d = c.getContext('2d').getImageData((r.left - o.left) * s, (r.top - o.top) * s, r.width * s, r.height * s).data;
+                   let k = 0; for (let i = 3; i < d.length; i += 4) k += d[i] > 200; return k / (d.length / 4); }"""
     )
     assert opaque > 0.05, opaque  # a good part of the plot is covered with faces
     assert page.locator(EXCEPTION).count() == 0
@@ -232,3 +249,62 @@ def load_model_atlas(model: str):
     from vae.atlas import load_atlas
 
     return load_atlas(REPO / "models" / model)
+
+
+def test_a_map_click_pins_at_once_and_reaches_python_once(chromium, server):
+    """The browser map: a click on a test point pins it before the server answers and sends one
+    message; the server shows that point's details. Panning and zooming send nothing."""
+    sent = []
+    page = live_page(chromium, f"{server}/latent_map?dataset=mnist&model=mnist-z16&projection=pca", sent)
+    box = map_box(page)
+    assert sent  # the page's own run
+    sent.clear()
+    before = map_ranges(page)
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -400)  # zoom in around the pointer
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + 60, box["y"] + box["height"] / 2 + 40, steps=6)  # pan
+    page.mouse.up()
+    page.wait_for_function("r => JSON.stringify(window.__vaeMap.ranges()) !== r", arg=__import__("json").dumps(before))
+    after = map_ranges(page)
+    assert after[0][1] - after[0][0] < 0.9 * (before[0][1] - before[0][0])  # zoomed in
+    assert not sent, f"{len(sent)} websocket frames sent while zooming and panning"
+    assert page.evaluate("() => window.__vaeMap.clicks") == 0  # a drag is not a click
+    x, y, digit = map_isolated_point(page)
+    arm_new_image(page)
+    page.mouse.click(x, y)
+    click = page.evaluate("() => window.__vaeMap.lastClick")
+    assert click["index"] is not None
+    wait_new_image(page)
+    wait_for_app(page, TIMEOUT_MS)
+    details = page.locator('[data-testid="stMarkdownContainer"] p').filter(has_text=re.compile(r"^Test image #\d+")).first.inner_text()
+    from vae.atlas import load_atlas
+
+    atlas = load_atlas(REPO / "models" / "mnist-z16")
+    assert f"#{int(atlas.test_index[click['index']])}" in details and f"label {digit}" in details
+    assert f"point={click['index']}" in page.url
+    assert len(sent) == 1 and page.locator(EXCEPTION).count() == 0  # the click, once
+    page.context.close()
+
+
+def test_without_webassembly_or_webgl_the_map_still_draws_and_the_server_decodes_clicks(chromium, server):
+    page = new_page(chromium)
+    page.context.add_init_script(
+        "delete window.WebAssembly; const g = HTMLCanvasElement.prototype.getContext;"
+        " HTMLCanvasElement.prototype.getContext = function (k, ...a) { return k.startsWith('webgl') ? null : g.call(this, k, ...a) }"
+    )
+    try:
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(f"{server}/latent_map?dataset=mnist&model=mnist-z16&projection=pca")
+        wait_for_app(page, TIMEOUT_MS)
+        map_box(page)
+        assert page.evaluate("() => window.__vaeMap.renderer") == "2d"
+        page.wait_for_function("() => window.__vaeLive.status === 'server'", timeout=TIMEOUT_MS)
+        x, y = map_empty_spot(page, __import__("random").Random(3))
+        arm_new_image(page)
+        page.mouse.click(x, y)
+        wait_new_image(page)
+        assert page.locator(IMAGE).count() == 1 and page.evaluate("() => window.__vaeLive.frames") == 0
+        assert page.locator(EXCEPTION).count() == 0
+    finally:
+        page.context.close()
