@@ -151,16 +151,14 @@ def crowd(browser, url: str, pid: int, sessions: int, seconds: float) -> dict:
 
     from harness.browser import map_box
 
-    pages = []
-    for _ in range(sessions):
+    pages, boxes = [], []
+    for _ in range(sessions):  # one at a time: 30 pages loading at once starve this machine's browsers
         page = new_page(browser)
         page.goto(f"{url}/latent_map?dataset=mnist&model=mnist-z16&projection=pca")
-        pages.append(page)
-    boxes = []
-    for page in pages:
         wait_for_app(page, 180_000)
         boxes.append(map_box(page, 180_000))
         page.wait_for_function("() => window.__vaeLive && window.__vaeLive.status !== 'loading'", timeout=180_000)
+        pages.append(page)
     ready = sum(page.evaluate("() => window.__vaeLive.status") == "ready" for page in pages)
     time.sleep(2)
     c0, t0 = cpu_seconds(pid), time.perf_counter()
@@ -196,10 +194,10 @@ def server_changes(page, n: int) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="+", default=["mnist-z2", "mnist-z16", "celeba-z64"])
+    parser.add_argument("--models", nargs="*", default=["mnist-z2", "mnist-z16", "celeba-z64"])
     parser.add_argument("--drag-s", type=float, default=2.0, help="seconds of dragging (and of hovering) per model (default 2)")
     parser.add_argument(
-        "--maps", nargs="+", default=["mnist-z2:raw", "mnist-z16:pca", "mnist-z16:tsne", "celeba-z64:pca"], help="model:projection to hover"
+        "--maps", nargs="*", default=["mnist-z2:raw", "mnist-z16:pca", "mnist-z16:tsne", "celeba-z64:pca"], help="model:projection to hover"
     )
     parser.add_argument("--server-changes", type=int, default=10, help="keyboard slider changes for the server reference (default 10)")
     parser.add_argument("--crowd", type=int, default=0, help="also: this many sessions hovering the map at once (server CPU)")

@@ -95,6 +95,14 @@ function buildMap(parentElement, height) {
       state.gl = null;
     }
   }
+  const on = (type, options) => state.events.addEventListener(type, (e) => state.on && state.on[type === "pointercancel" ? "up" : type.replace("pointer", "")](e), options);
+  on("pointerdown");
+  on("pointermove");
+  on("pointerup");
+  on("pointercancel");
+  on("wheel", { passive: false });
+  on("dblclick");
+  new ResizeObserver(() => state.on && state.on.resize()).observe(plot);
   return state;
 }
 
@@ -556,14 +564,8 @@ function latentMap(component) {
     fitView();
     redraw.next();
   }
-  events.addEventListener("pointerdown", onDown);
-  events.addEventListener("pointermove", onMove);
-  events.addEventListener("pointerup", onUp);
-  events.addEventListener("pointercancel", onUp);
-  events.addEventListener("wheel", onWheel, { passive: false });
-  events.addEventListener("dblclick", onDouble);
-  const resize = new ResizeObserver(() => redraw.next());
-  resize.observe(plot);
+  // The listeners are the map's, installed once (buildMap); they call this run's handlers.
+  S.on = { down: onDown, move: onMove, up: onUp, wheel: onWheel, dblclick: onDouble, resize: () => redraw.next() };
 
   // ---- the map's interface for tests and benchmarks ----------------------------------------------
   const MAP = (window.__vaeMap ??= { renders: 0, clicks: 0, firstDrawnAt: null, facesDrawn: 0 });
@@ -629,16 +631,10 @@ function latentMap(component) {
       LIVE.error = String(e);
     });
 
-  return () => {
+  // One run at a time draws and answers (only(), live_decoder.js).
+  return only("map", () => {
     stopped = true;
     redraw.cancel();
     hoverLoop.cancel();
-    resize.disconnect();
-    events.removeEventListener("pointerdown", onDown);
-    events.removeEventListener("pointermove", onMove);
-    events.removeEventListener("pointerup", onUp);
-    events.removeEventListener("pointercancel", onUp);
-    events.removeEventListener("wheel", onWheel);
-    events.removeEventListener("dblclick", onDouble);
-  };
+  });
 }

@@ -125,6 +125,17 @@ function frames(step) {
   };
 }
 
+// A v2 component's module runs again on every rerun, and Streamlit 1.67 does not call the previous
+// run's cleanup first (seen: listeners and frame loops piled up, one more per rerun). only() stops
+// the previous run of the same use before this one starts, and returns this run's cleanup.
+function only(use, stop) {
+  const running = (LIVE.running ??= new Map());
+  const previous = running.get(use);
+  if (previous && previous !== stop) previous();
+  running.set(use, stop);
+  return stop;
+}
+
 function sliderValue(key) {
   const input = document.querySelector(`.st-key-${key} input[type="range"]`);
   const value = input ? parseFloat(input.value) : NaN;
@@ -251,11 +262,11 @@ export default function (component) {
       LIVE.error = String(e);
     });
 
-  return () => {
+  return only(`sliders:${data.target}`, () => {
     stopped = true;
     loop.cancel();
     observer.disconnect();
-  };
+  });
 }
 
 
@@ -494,8 +505,8 @@ function liveDrawing(component) {
       document.addEventListener("pointerup", onUp, true);
     })
     .catch((e) => { LIVE.status = "server"; LIVE.error = String(e); });
-  return () => {
+  return only(`drawing:${d.canvas}`, () => {
     stopped = true;
     document.removeEventListener("pointerup", onUp, true);
-  };
+  });
 }
