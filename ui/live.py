@@ -1,17 +1,17 @@
 """Live decoding in the browser: what must follow the hand runs there (onnxruntime-web running the
 model's ONNX exports, made by vae.export), drawn over or beside the server's pictures; the server
-answers a click or a release, as before. Four uses, one component (assets/live/live_decoder.js):
-live_sliders (latent sliders, face-attribute sliders, the interpolation scrubber: decoded on every
-animation frame of a drag), live_map (hovering the map: the location decoded with its honesty cue;
-on CelebA, the faces mode), live_drawing (a drawn digit encoded after each stroke, its star moved).
+answers a click or a release, as before. One component, four uses: live_sliders (latent sliders,
+face-attribute sliders, the interpolation scrubber: decoded on every animation frame of a drag;
+assets/live/live_decoder.js), latent_map (the latent map drawn with WebGL in the browser, hover
+decoded there with its honesty cue, a click sent once; on CelebA, the faces mode;
+assets/live/latent_map.js), live_drawing (a drawn digit encoded after each stroke, its star moved).
 
 What travels: the runtime (static/ort/, from the pinned npm package onnxruntime-web, installed by
 scripts/setup.sh: 74 KB of JavaScript and the WebAssembly binary, 3.7 MB gzipped, inflated in the
-browser) and the model's decoder (static/onnx/<model>/<sha12>/decoder.onnx, half-precision weights,
-0.3–2.3 MB), both through Streamlit's static file serving, cached by the browser (the weights' hash
-is in the path). Without them (a checkout set up without npm, an export that failed), or in a
-browser without WebAssembly, the page is exactly the server path. The JavaScript is
-assets/live/live_decoder.js.
+browser), the model's decoder (static/onnx/<model>/<sha12>/decoder.onnx, half-precision weights,
+0.3–2.3 MB) and the map's arrays, all through Streamlit's static file serving, cached by the
+browser (the weights' or the atlas's hash is in the path). Without them (a checkout set up without
+npm, an export that failed), or in a browser without WebAssembly, the page is the server path.
 """
 
 from __future__ import annotations

@@ -63,7 +63,8 @@ function bytes(url) {
 
 // The map's DOM, built once per component and kept across reruns (a click reruns the fragment: the
 // view, the loaded arrays and the WebGL buffers stay).
-function buildMap(parentElement, height) {
+function buildMap(parentElement, tallest) {
+  const height = Math.round(Math.max(360, Math.min(tallest, window.innerHeight - 130))); // whole on a 720-px projector
   const root = document.createElement("div");
   root.className = "vae-map";
   root.innerHTML = `
