@@ -3,6 +3,7 @@
 from vae.card import ModelCard
 from vae.checkpoint import CheckpointError, load_card, load_model, save_model
 from vae.config import ConfigError, VAEConfig
+from vae.density import sample_codes
 from vae.model import VAE, DiagonalGaussian
 
 __all__ = [
@@ -14,5 +15,6 @@ __all__ = [
     "VAEConfig",
     "load_card",
     "load_model",
+    "sample_codes",
     "save_model",
 ]

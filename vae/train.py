@@ -2,6 +2,14 @@
 
     python -m vae.train --dataset mnist --latent-dim 16 --beta 1 --epochs 20 --out models/mnist-z16
 
+Data-parallel on several processes (torch.distributed DistributedDataParallel: gloo on CPUs, NCCL
+on GPUs; several machines through torchrun's rendezvous), with the same arguments:
+
+    torchrun --nproc_per_node=4 -m vae.train --dataset celeba --latent-dim 64 --out models/celeba-z64
+
+--batch-size is the global batch, split evenly over the processes; each step averages the
+gradients of all of them, so N processes train the same model as one process with that batch.
+
 Each epoch ends with test metrics and a resume state in a hidden sibling folder
 (`.<name>.resume/`); `--resume` continues from the last complete epoch. The model folder itself
 is written once, atomically, at the end. Ctrl-C exits with status 130 and says what was saved and
@@ -11,6 +19,7 @@ the command line that continues the run.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -81,7 +90,29 @@ def check_output_writable(out: Path, needed_bytes: int) -> None:
         raise TrainingError(f"not enough disk space in {parent}: {free / 1e6:.1f} MB free, about {needed_bytes / 1e6:.1f} MB needed")
 
 
-def run_epoch(model, optimizer, x_train, epoch, settings: TrainSettings, total_steps, device, bar) -> dict:
+@dataclass(frozen=True)
+class Ranks:
+    """Where this process sits in a data-parallel run (torchrun's RANK, LOCAL_RANK, WORLD_SIZE); one
+    process: rank 0 of 1."""
+
+    rank: int = 0
+    local_rank: int = 0
+    world: int = 1
+
+    @classmethod
+    def from_env(cls) -> Ranks:
+        return cls(int(os.environ.get("RANK", 0)), int(os.environ.get("LOCAL_RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)))
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def mine(self, batch):
+        """This process's share of a global batch (every world-th row from its rank)."""
+        return batch[self.rank :: self.world]
+
+
+def run_epoch(model, optimizer, x_train, epoch, settings: TrainSettings, total_steps, device, bar, ranks: Ranks = Ranks()) -> dict:
     model.train()
     gen = torch.Generator().manual_seed(settings.seed * 100_003 + epoch)
     order = torch.randperm(len(x_train), generator=gen)
@@ -91,11 +122,12 @@ def run_epoch(model, optimizer, x_train, epoch, settings: TrainSettings, total_s
         global_step = epoch * steps_per_epoch + step
         for group in optimizer.param_groups:
             group["lr"] = lr_at(global_step, total_steps, settings.lr)
-        xb = x_train[order[step * settings.batch_size : (step + 1) * settings.batch_size]]
-        xb = to_tensor(xb).to(device)
+        rows = order[step * settings.batch_size : (step + 1) * settings.batch_size]
+        flip = torch.rand(len(rows), generator=gen) < 0.5  # drawn for the global batch: the same on every rank
+        xb = to_tensor(x_train[ranks.mine(rows)]).to(device)
         if settings.dataset == "celeba":  # random horizontal flips: faces are left-right symmetric
-            flip = torch.rand(len(xb), generator=gen) < 0.5
-            xb[flip.to(device)] = xb[flip.to(device)].flip(-1)
+            flip = ranks.mine(flip).to(device)
+            xb[flip] = xb[flip].flip(-1)
         out = model(xb, generator=None)
         loss = out["loss"].mean()
         if not torch.isfinite(loss):
@@ -107,8 +139,8 @@ def run_epoch(model, optimizer, x_train, epoch, settings: TrainSettings, total_s
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1000.0)
         optimizer.step()
-        sums["recon_nats"] += out["recon_nats"].sum().item()
-        sums["kl_nats"] += out["kl_nats"].sum().item()
+        sums["recon_nats"] += out["recon_nats"].detach().sum()
+        sums["kl_nats"] += out["kl_nats"].detach().sum()
         sums["n"] += len(xb)
         bar.set_postfix(
             loss=f"{loss.item():.1f}",
@@ -117,19 +149,41 @@ def run_epoch(model, optimizer, x_train, epoch, settings: TrainSettings, total_s
             refresh=False,
         )
         bar.update(1)
-    return {"train_recon_nats": sums["recon_nats"] / sums["n"], "train_kl_nats": sums["kl_nats"] / sums["n"]}
+    totals = torch.tensor([float(sums["recon_nats"]), float(sums["kl_nats"]), float(sums["n"])], dtype=torch.float64)
+    if ranks.world > 1:  # the epoch's means over every rank's images
+        import torch.distributed as dist
+
+        totals = totals.to(device)
+        dist.all_reduce(totals)
+        totals = totals.cpu()
+    recon, kl, n = totals.tolist()
+    return {"train_recon_nats": recon / n, "train_kl_nats": kl / n}
 
 
 def train(settings: TrainSettings, status: TrainingStatus | None = None) -> Path:
     """Train, evaluate and write the model folder; `status` follows the progress (for Ctrl-C)."""
     status = status if status is not None else TrainingStatus()
     out = settings.out
+    ranks = Ranks.from_env()
     torch.manual_seed(settings.seed)
     if settings.threads:
         torch.set_num_threads(settings.threads)
+    elif ranks.world > 1 and settings.device in ("auto", "cpu") and not torch.cuda.is_available():
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // ranks.world))  # the processes share the cores
     device = torch.device(
         "cuda" if settings.device == "auto" and torch.cuda.is_available() else ("cpu" if settings.device == "auto" else settings.device)
     )
+    if ranks.world > 1:
+        if settings.batch_size % ranks.world:
+            raise TrainingError(f"--batch-size {settings.batch_size} does not split evenly over {ranks.world} processes")
+        if device.type == "cuda":
+            device = torch.device("cuda", ranks.local_rank)
+            torch.cuda.set_device(device)
+        if settings.resume:
+            raise TrainingError("--resume is for one process; resume a data-parallel run with one process, or start it again")
+        import torch.distributed as dist
+
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     config = VAEConfig(
         dataset=settings.dataset,
         latent_dim=settings.latent_dim,
@@ -138,8 +192,14 @@ def train(settings: TrainSettings, status: TrainingStatus | None = None) -> Path
         likelihood=settings.likelihood or DEFAULT_LIKELIHOOD[settings.dataset],
         hidden=settings.hidden,
     )
-    model = VAE(config).to(device)
-    check_output_writable(out, needed_bytes=20 * model.num_parameters() + 50_000_000)
+    model = VAE(config).to(device)  # the same initial weights on every rank (the same seed)
+    if ranks.main:
+        check_output_writable(out, needed_bytes=20 * model.num_parameters() + 50_000_000)
+    trainer = model
+    if ranks.world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        trainer = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
 
     print(f"loading the {settings.dataset} train and test splits…", file=sys.stderr, flush=True)
@@ -165,7 +225,7 @@ def train(settings: TrainSettings, status: TrainingStatus | None = None) -> Path
         if not same:
             raise TrainingError(f"--resume: the saved run has config {state['config']}, this command asks for {config.to_dict()}")
         print(f"resuming after epoch {state['epoch']} of {settings.epochs}")
-    elif rdir.exists():
+    elif rdir.exists() and ranks.main:
         shutil.rmtree(rdir)
 
     steps_per_epoch = len(x_train) // settings.batch_size
@@ -174,12 +234,21 @@ def train(settings: TrainSettings, status: TrainingStatus | None = None) -> Path
     total_steps = steps_per_epoch * settings.epochs
     status.stage = "training"
     bar = tqdm(
-        total=total_steps, initial=state["epoch"] * steps_per_epoch, unit="batch", dynamic_ncols=True, file=sys.stderr, mininterval=2.0
+        total=total_steps,
+        initial=state["epoch"] * steps_per_epoch,
+        unit="batch",
+        dynamic_ncols=True,
+        file=sys.stderr,
+        mininterval=2.0,
+        disable=not ranks.main,  # one progress bar, the first process's
     )
     with bar:  # closed on Ctrl-C too, so the message starts on a fresh line
         for epoch in range(state["epoch"], settings.epochs):
             t0 = time.time()
-            row = {"epoch": epoch + 1, **run_epoch(model, optimizer, x_train, epoch, settings, total_steps, device, bar)}
+            row = {"epoch": epoch + 1, **run_epoch(trainer, optimizer, x_train, epoch, settings, total_steps, device, bar, ranks)}
+            if not ranks.main:  # the first process evaluates and saves; the others go on with the next epoch
+                state["epoch"] = epoch + 1
+                continue
             model.eval()
             bar.set_postfix_str(f"evaluating on {len(x_test_t)} test images")
             test = evaluate(model, x_test_t)
@@ -201,6 +270,12 @@ def train(settings: TrainSettings, status: TrainingStatus | None = None) -> Path
             save_resume_state(rdir, model, optimizer, state)
             status.saved_epoch = state["epoch"]
 
+    if ranks.world > 1:
+        same = identical_on_all_ranks(model, device)
+        if ranks.main:
+            print(f"{ranks.world} processes: identical weights on every rank ({same})", file=sys.stderr, flush=True)
+        if not ranks.main:
+            return out
     status.stage = "final evaluation"
     print(f"final evaluation of the float16 weights on {len(x_test_t)} test images…", file=sys.stderr, flush=True)
     model.eval()
@@ -231,11 +306,30 @@ def train(settings: TrainSettings, status: TrainingStatus | None = None) -> Path
         history=[EpochRecord(**row) for row in state["history"]],
         likelihood_sigma=None if model_cpu.log_sigma is None else float(model_cpu.log_sigma.exp()),
     )
+    card_note = {"device": f"{ranks.world} × {card.device}"} if ranks.world > 1 else {}
+    if card_note:
+        card = dataclasses.replace(card, **card_note)
     save_model(model_cpu, out, card)
     status.stage = "saved"
     shutil.rmtree(rdir, ignore_errors=True)
     print(json.dumps({"out": str(out), **test.to_dict()}, indent=None))
     return out
+
+
+def identical_on_all_ranks(model, device) -> str:
+    """A checksum of the weights, compared across the processes of a data-parallel run; TrainingError
+    when they differ (they must not: every rank applies the same averaged gradients)."""
+    import hashlib
+
+    import torch.distributed as dist
+
+    digest = hashlib.sha256(b"".join(p.detach().cpu().numpy().tobytes() for p in model.parameters())).hexdigest()
+    mine = torch.tensor([int(digest[:15], 16)], dtype=torch.int64, device=device)
+    every = [torch.zeros_like(mine) for _ in range(dist.get_world_size())]
+    dist.all_gather(every, mine)
+    if len({int(t) for t in every}) != 1:
+        raise TrainingError(f"the processes hold different weights after training: {[f'{int(t):x}' for t in every]}")
+    return f"sha256 {digest[:15]}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -276,6 +370,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(interrupt_message(status, settings, argv), file=sys.stderr)
         return 130  # 128 + SIGINT, what a shell reports for Ctrl-C
+    finally:
+        import torch.distributed as dist
+
+        if dist.is_available() and dist.is_initialized():
+            dist.destroy_process_group()
     return 0
 
 

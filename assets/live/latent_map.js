@@ -1,6 +1,6 @@
 // ---- the latent map: the encoded test set drawn in the browser (WebGL), hovered and clicked ------
 // Appended to live_decoder.js by ui/live.py (one module: it uses loadRuntime, decoderSession,
-// floats, nearest, toImageData, record and frames from there).
+// floats, bytes, nearest, toImageData, record and frames from there).
 //
 // The test points are drawn with WebGL (a 2-D canvas where WebGL is unavailable), coloured as the
 // server says (ui.figures.map_colouring: one RGBA + group byte per point, fetched once); drag pans,
@@ -49,16 +49,6 @@ function glProgram(gl) {
   gl.linkProgram(p);
   if (!gl.getProgramParameter(p, gl.LINK_STATUS)) throw new Error(gl.getProgramInfoLog(p));
   return p;
-}
-
-function bytes(url) {
-  if (!arrays.has(url)) {
-    arrays.set(url, fetch(absolute(url)).then((r) => {
-      if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
-      return r.arrayBuffer();
-    }).then((b) => new Uint8Array(b)));
-  }
-  return arrays.get(url);
 }
 
 // The map's DOM, built once per component and kept across reruns (a click reruns the fragment: the

@@ -271,16 +271,18 @@ export default function (component) {
 
 
 // ---- arrays the map and the drawing fetch once per page ------------------------------------------
-const arrays = new Map(); // url -> Promise<Float32Array>, fetched once per page
-function floats(url) {
+const arrays = new Map(); // url -> Promise<typed array>, fetched once per page
+function fetchArray(url, Type) {
   if (!arrays.has(url)) {
     arrays.set(url, fetch(absolute(url)).then((r) => {
       if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
       return r.arrayBuffer();
-    }).then((b) => new Float32Array(b)));
+    }).then((b) => new Type(b)));
   }
   return arrays.get(url);
 }
+const floats = (url) => fetchArray(url, Float32Array); // little-endian float32 files (ui/live.py)
+const bytes = (url) => fetchArray(url, Uint8Array);
 
 function nearest(points, dim, query, k) {
   // indices and distances of the k rows of `points` (N, dim) nearest to `query`

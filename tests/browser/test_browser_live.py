@@ -308,3 +308,40 @@ def test_without_webassembly_or_webgl_the_map_still_draws_and_the_server_decodes
         assert page.locator(EXCEPTION).count() == 0
     finally:
         page.context.close()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "latent_map?dataset=mnist&model=mnist-z16&projection=tsne",
+        "latent_map?dataset=celeba&model=celeba-z64&projection=pca&faces=true",
+        "latent_sliders?dataset=celeba&model=celeba-z64",
+        "interpolation?dataset=mnist&model=mnist-z16",
+    ],
+)
+def test_live_pages_log_no_console_errors(chromium, server, path):
+    """No uncaught exception and no console error on the pages with live decoding, while used (the
+    404s of Streamlit's own /<page>/_stcore/ probes on a deep link are Streamlit's, not ours)."""
+    page = new_page(chromium)
+    page.set_default_timeout(TIMEOUT_MS)
+    errors, failed = [], []
+    page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+    page.on("response", lambda r: r.status >= 400 and failed.append(r.url))
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.goto(f"{server}/{path}")
+    wait_for_app(page, TIMEOUT_MS)
+    page.wait_for_function("() => window.__vaeLive && window.__vaeLive.status !== 'loading'", timeout=TIMEOUT_MS)
+    assert page.evaluate("() => window.__vaeLive.status") == "ready", page.evaluate("() => window.__vaeLive.error")
+    if path.startswith("latent_map"):
+        box = map_box(page)
+        for f in (0.2, 0.5, 0.8):
+            page.mouse.move(box["x"] + f * box["width"], box["y"] + (1 - f) * box["height"], steps=4)
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        wait_for_app(page, TIMEOUT_MS)
+    streamlits = [u for u in failed if "/_stcore/" in u]
+    assert len(streamlits) == len(failed), failed  # every file of ours was found
+    own = [e for e in errors if not e.startswith("Failed to load resource")]
+    assert not own and len(errors) - len(own) <= len(streamlits), errors
+    assert page.evaluate("() => window.__vaeLive.error") is None
+    assert page.locator(EXCEPTION).count() == 0
+    page.context.close()

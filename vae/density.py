@@ -1,0 +1,261 @@
+"""A learned density over a model's latent space, for samples that look like the data.
+
+    python -m vae.density models/mnist-z16 [models/... ] [--kind auto|gmm|stage2]
+
+A VAE's decoder is trained on codes from the aggregate posterior q(z) = mean over x of q(z|x),
+which does not fill the prior N(0, I): a code drawn from the prior often lands in a hole the
+decoder has seldom seen, and decodes to a blotch. Fitting a density to the codes of the training
+split and drawing from it instead fixes most of that (ex-post density estimation):
+
+- "gmm": a Gaussian mixture with full covariances on the posterior means μ (Ghosh et al., "From
+  Variational to Deterministic Autoencoders", ICLR 2020), its number of components chosen by the
+  log-likelihood of held-out codes;
+- "stage2": a second, small VAE trained on codes z ~ q(z|x) (Dai & Wipf, "Diagnosing and Enhancing
+  VAE Models", ICLR 2019): u ~ N(0, I) → its decoder's mean is a code.
+
+`--kind auto` fits both and keeps the one whose decoded samples are nearer the training images in
+the features of the project's feature network (vae.quality); the choice and both distances are in
+the file's metadata. Stored as density.safetensors beside the weights, with the weights' hash:
+refused when the model was retrained.
+
+Temperature T scales the spread: the mixture's covariances by T², the second stage's u by T.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.numpy import save_file
+from torch import nn
+
+from vae.checkpoint import WEIGHTS_FILE, CheckpointError, load_model
+from vae.data import DataError
+from vae.derived import file_sha256, read_derived, refuse_other_weights
+from vae.latent import prior_samples
+
+DENSITY_FILE = "density.safetensors"
+DENSITIES = ("prior", "learned")
+KINDS = ("gmm", "stage2")
+GMM_COMPONENTS = (5, 10, 20, 40)
+GMM_MAX_FLOATS = 400_000  # K·D·D of the stored Cholesky factors: ≤ 1.6 MB per model
+STAGE2_WIDTH = 256
+SELECTION_IMAGES = 5000  # training images the two kinds are compared on
+
+
+class Stage2(nn.Module):
+    """The second-stage VAE of Dai & Wipf: codes z (D) → u (D) → z, MLPs of STAGE2_WIDTH, a learned
+    output scale γ shared by all dimensions."""
+
+    def __init__(self, dim: int, width: int = STAGE2_WIDTH):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Linear(dim, width), nn.SiLU(), nn.Linear(width, width), nn.SiLU(), nn.Linear(width, 2 * dim))
+        self.decoder = nn.Sequential(nn.Linear(dim, width), nn.SiLU(), nn.Linear(width, width), nn.SiLU(), nn.Linear(width, dim))
+        self.log_gamma = nn.Parameter(torch.zeros(()))
+
+    def loss(self, z: torch.Tensor) -> torch.Tensor:
+        mean, logvar = self.encoder(z).chunk(2, dim=1)
+        u = mean + torch.randn_like(mean) * (0.5 * logvar).exp()
+        recon = self.decoder(u)
+        gamma = self.log_gamma.clamp(-8, 4)
+        nll = 0.5 * (((z - recon) / gamma.exp()) ** 2).sum(1) + z.shape[1] * gamma
+        kl = 0.5 * (mean**2 + logvar.exp() - 1 - logvar).sum(1)
+        return (nll + kl).mean()
+
+
+class LearnedDensity:
+    """A fitted density over one model's codes: sample(n, seed, temperature) → (n, D) float32."""
+
+    def __init__(self, kind: str, arrays: dict[str, np.ndarray], meta: dict[str, str]):
+        if kind not in KINDS:
+            raise ValueError(f"unknown density kind {kind!r}")
+        self.kind, self.arrays, self.meta = kind, arrays, meta
+        self.dim = int(arrays["means"].shape[1] if kind == "gmm" else arrays["decoder.0.weight"].shape[1])
+        self._stage2 = None
+
+    def sample(self, n: int, seed: int = 0, temperature: float = 1.0) -> np.ndarray:
+        rng = np.random.default_rng(int(seed))
+        if self.kind == "gmm":
+            weights, means, chol = self.arrays["weights"], self.arrays["means"], self.arrays["cholesky"]
+            k = rng.choice(len(weights), size=n, p=weights / weights.sum())
+            eps = rng.standard_normal((n, self.dim)) * float(temperature)
+            return (means[k] + np.einsum("nij,nj->ni", chol[k], eps)).astype(np.float32)
+        if self._stage2 is None:
+            net = Stage2(self.dim, int(self.meta.get("width", STAGE2_WIDTH)))
+            net.load_state_dict({k: torch.from_numpy(np.asarray(v, np.float32)) for k, v in self.arrays.items()})
+            self._stage2 = net.eval()
+        u = torch.from_numpy(rng.standard_normal((n, self.dim)).astype(np.float32)) * float(temperature)
+        with torch.inference_mode():
+            return self._stage2.decoder(u).numpy().astype(np.float32)
+
+
+# ---- fitting ---------------------------------------------------------------------------------
+@torch.inference_mode()
+def training_codes(model, images: np.ndarray, batch: int = 500, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior means μ and one sample z ~ q(z|x) per training image, each (N, D) float32."""
+    from vae.data import to_tensor
+
+    gen = torch.Generator().manual_seed(seed)
+    mus, zs = [], []
+    for i in range(0, len(images), batch):
+        posterior = model.encode(to_tensor(images[i : i + batch]))
+        mus.append(posterior.mean.numpy())
+        zs.append(posterior.sample(gen).numpy())
+    return np.concatenate(mus).astype(np.float32), np.concatenate(zs).astype(np.float32)
+
+
+def fit_gmm(mu: np.ndarray, seed: int = 0, log=print) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """A full-covariance Gaussian mixture on μ; the number of components (GMM_COMPONENTS, within
+    GMM_MAX_FLOATS) with the best mean log-likelihood on a held-out tenth of the codes."""
+    from sklearn.mixture import GaussianMixture
+
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(mu))
+    held, fit = mu[order[: len(mu) // 10]], mu[order[len(mu) // 10 :]]
+    dim, best = mu.shape[1], None
+    for k in GMM_COMPONENTS:
+        if k * dim * dim > GMM_MAX_FLOATS and best is not None:
+            break
+        gmm = GaussianMixture(k, covariance_type="full", reg_covar=1e-4, max_iter=200, random_state=seed).fit(fit)
+        score = float(gmm.score(held))
+        log(f"    mixture of {k}: held-out log-likelihood {score:.2f} nats per code")
+        if best is None or score > best[0]:
+            best = (score, k, gmm)
+    score, k, gmm = best
+    gmm = GaussianMixture(k, covariance_type="full", reg_covar=1e-4, max_iter=200, random_state=seed).fit(mu)  # all codes
+    arrays = {
+        "weights": gmm.weights_.astype(np.float32),
+        "means": gmm.means_.astype(np.float32),
+        "cholesky": np.linalg.cholesky(gmm.covariances_).astype(np.float32),
+    }
+    return arrays, {"components": str(k), "heldout_loglik": f"{score:.3f}"}
+
+
+def fit_stage2(z: np.ndarray, seconds: float, seed: int = 0, log=print) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """The second-stage VAE on codes z ~ q(z|x), trained for about `seconds` (Adam, batch 256)."""
+    torch.manual_seed(seed)
+    net = Stage2(z.shape[1])
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
+    data = torch.from_numpy(z)
+    t0, epoch, loss = time.perf_counter(), 0, float("nan")
+    while time.perf_counter() - t0 < seconds:
+        order = torch.randperm(len(data))
+        total = 0.0
+        for i in range(0, len(order), 256):
+            batch_loss = net.loss(data[order[i : i + 256]])
+            optimizer.zero_grad()
+            batch_loss.backward()
+            optimizer.step()
+            total += float(batch_loss.detach()) * min(256, len(order) - i)
+        epoch += 1
+        loss = total / len(data)
+        if epoch % 10 == 0:
+            log(f"    second stage, epoch {epoch}: loss {loss:.3f}")
+    arrays = {k: v.detach().numpy().astype(np.float32) for k, v in net.state_dict().items()}
+    return arrays, {"epochs": str(epoch), "loss": f"{loss:.4f}", "width": str(STAGE2_WIDTH)}
+
+
+def fit_density(model_dir: Path, kind: str = "auto", stage2_seconds: float = 60.0, seed: int = 0, log=print) -> Path:
+    """Fit the learned density of a model on its training split and store it beside the weights."""
+    from vae.data import load_split
+    from vae.latent import decode
+
+    model_dir = Path(model_dir)
+    model = load_model(model_dir)
+    t0 = time.perf_counter()
+    images, _ = load_split(model.config.dataset, "train")
+    mu, z = training_codes(model, images, seed=seed)
+    log(f"{model_dir.name}: {len(mu):,} training codes in {time.perf_counter() - t0:.0f} s")
+    fitted: dict[str, tuple[dict, dict]] = {}
+    if kind in ("auto", "gmm"):
+        log("  fitting the Gaussian mixture")
+        fitted["gmm"] = fit_gmm(mu, seed, log)
+    if kind in ("auto", "stage2"):
+        log(f"  training the second-stage VAE ({stage2_seconds:.0f} s)")
+        fitted["stage2"] = fit_stage2(z, stage2_seconds, seed, log)
+    distances: dict[str, float] = {}
+    if len(fitted) > 1:
+        from vae.quality import frechet_distance, load_feature_net
+
+        net, _ = load_feature_net(model.config.dataset)
+        rows = np.random.default_rng(seed).choice(len(images), min(SELECTION_IMAGES, len(images)), replace=False)
+        real = net.features(images[np.sort(rows)])
+        for name, (arrays, meta) in fitted.items():
+            codes = LearnedDensity(name, arrays, meta).sample(len(rows), seed=seed + 1)
+            fake = np.concatenate([decode(model, codes[i : i + 500]) for i in range(0, len(codes), 500)])
+            distances[name] = frechet_distance(real, net.features(fake))
+            log(f"  {name}: Fréchet distance to {len(rows):,} training images {distances[name]:.2f}")
+    chosen = min(distances, key=distances.get) if distances else next(iter(fitted))
+    arrays, meta = fitted[chosen]
+    meta = {
+        **meta,
+        "kind": chosen,
+        "weights_sha256": file_sha256(model_dir / WEIGHTS_FILE),
+        "fitted_on": f"{len(mu)} training codes",
+        "selection_fd": json.dumps({k: round(v, 3) for k, v in distances.items()}),
+        "seconds": f"{time.perf_counter() - t0:.0f}",
+    }
+    out, tmp = model_dir / DENSITY_FILE, model_dir / f".{DENSITY_FILE}.tmp"
+    save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, str(tmp), metadata=meta)
+    tmp.replace(out)
+    log(f"  kept {chosen} → {out} ({out.stat().st_size / 1e3:.0f} KB, {time.perf_counter() - t0:.0f} s)")
+    return out
+
+
+def load_density(model_dir: str | Path, check_weights: bool = True) -> LearnedDensity:
+    """The model's learned density; CheckpointError when it is missing, damaged or made for other
+    weights (with the command that rebuilds it)."""
+    model_dir = Path(model_dir)
+    path = model_dir / DENSITY_FILE
+    rebuild = f"fit it with `python -m vae.density {model_dir}`"
+    meta, arrays = read_derived(path, "learned latent density", rebuild)
+    if check_weights:
+        refuse_other_weights(model_dir, path, meta, "re" + rebuild)
+    try:
+        return LearnedDensity(meta.get("kind", ""), arrays, meta)
+    except (ValueError, KeyError, IndexError) as err:
+        raise CheckpointError(f"{path}: not a learned density ({err}); {rebuild}") from None
+
+
+def sample_codes(model_dir: str | Path, n: int, seed: int = 0, temperature: float = 1.0, density: str = "prior") -> np.ndarray:
+    """n codes (n, latent_dim) float32 for the model in model_dir, reproducible from the seed:
+    density="prior" draws from N(0, T² I); density="learned" from the model's learned density
+    (density.safetensors; CheckpointError when missing or stale)."""
+    from vae.config import CONFIG_FILE, VAEConfig
+
+    if density not in DENSITIES:
+        raise ValueError(f"density must be one of {DENSITIES}, got {density!r}")
+    if not (isinstance(n, int) and n >= 0):
+        raise ValueError(f"n must be a non-negative integer, got {n!r}")
+    if density == "prior":
+        return prior_samples(VAEConfig.load(Path(model_dir) / CONFIG_FILE).latent_dim, n, seed, temperature)
+    return load_density(model_dir).sample(n, seed, temperature)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m vae.density", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("model_dirs", nargs="+", type=Path)
+    p.add_argument("--kind", choices=["auto", *KINDS], default="auto", help="auto: fit both, keep the nearer to the data")
+    p.add_argument("--stage2-seconds", type=float, default=60.0, help="training time of the second-stage VAE (default 60)")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (0: PyTorch's default)")
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    status = 0
+    for model_dir in args.model_dirs:
+        try:
+            fit_density(model_dir, args.kind, args.stage2_seconds, args.seed, log=lambda s: print(s, flush=True))
+        except (CheckpointError, DataError, OSError, ValueError) as err:
+            print(f"{model_dir}: {err}", file=sys.stderr)
+            status = 1
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
