@@ -41,6 +41,10 @@ COLUMNS = {
     "iw_bound_nats": t("compare.col.iw"),
     "psnr_db": t("compare.col.psnr"),
     "active_units": t("compare.col.active"),
+    "fd_recon": t("compare.col.fd_recon"),
+    "fd_prior": t("compare.col.fd_prior"),
+    "fd_learned": t("compare.col.fd_learned"),
+    "gap_closed": t("compare.col.gap_closed"),
     "parameter_count": t("compare.col.params"),
     "epochs": t("compare.col.epochs"),
     "training_minutes": t("compare.col.minutes"),
@@ -60,7 +64,9 @@ number = st.column_config.NumberColumn
 formats = {"beta": "%g", "recon_nats": "%.1f", "kl_nats": "%.1f", "neg_elbo_nats": "%.1f", "iw_bound_nats": "%.1f", "psnr_db": "%.2f"}
 formats |= {"neg_elbo_bits_per_dim": "%.3f", "iw_images_neg_elbo_nats": "%.1f"}
 formats |= {"parameter_count": "localized", "training_minutes": "%.1f"}
+formats |= {"fd_recon": "%.1f", "fd_prior": "%.1f", "fd_learned": "%.1f", "gap_closed": "percent"}
 helps = {"iw_bound_nats": t("compare.col.iw_help"), "active_units": t("compare.col.active_help")}
+helps |= {k: t("compare.col.fd_help") for k in ("fd_recon", "fd_prior", "fd_learned")} | {"gap_closed": t("compare.col.gap_help")}
 helps |= {"neg_elbo_bits_per_dim": t("compare.col.bits_help"), "iw_images_neg_elbo_nats": t("compare.col.iw_elbo_help")}
 config = {label: number(format=formats.get(key), help=helps.get(key)) for key, label in COLUMNS.items() if key in formats or key in helps}
 config[COLUMNS["model"]] = st.column_config.TextColumn(pinned=True)  # stays in view while the wide table scrolls

@@ -1,4 +1,5 @@
-"""Generate: decode fresh samples from the prior, z ~ N(0, T² I), reproducible from a seed."""
+"""Generate: decode fresh samples, z ~ N(0, T² I) from the prior and, beside them with the same seed,
+from the model's learned latent density (vae.density), reproducible from a seed."""
 
 from ui.app import ensure_entry
 
@@ -11,6 +12,7 @@ import streamlit as st  # noqa: E402
 from ui import state, widgets  # noqa: E402
 from ui.app import current  # noqa: E402
 from ui.i18n import t  # noqa: E402
+from ui.resources import density_of, model_key  # noqa: E402
 from vae.explore_ops import display_scale  # noqa: E402
 from vae.images import grid, png_bytes  # noqa: E402
 from vae.latent import decode, prior_samples  # noqa: E402
@@ -45,11 +47,29 @@ def samples() -> None:
         **state.bound("gen_temp", 1.0, state.parse_float(0.1, 2.0)),
     )
 
-    images = decode(model, prior_samples(latent_dim, n, seed, temperature))  # (n, H, W, C)
+    density = density_of(model_key(name))
+    sources = [("prior", None)] + ([("learned", density)] if density is not None else [])
     ncols = math.ceil(math.sqrt(n))
-    picture = png_bytes(grid(images, ncols), display_scale(images.shape[1], ncols, target=96, max_width=900))
-    st.image(widgets.inline(picture), caption=t("gen.caption", n=n, seed=seed, temperature=temperature))
-    widgets.download(t("gen.download_png"), lambda: picture, f"{name}-samples-n{n}-seed{seed}-T{temperature:g}.png", key="gen_png")
+    for column, (source, learned) in zip(st.columns(len(sources)), sources):
+        codes = prior_samples(latent_dim, n, seed, temperature) if learned is None else learned.sample(n, seed, temperature)
+        images = decode(model, codes)  # (n, H, W, C)
+        width = 900 if len(sources) == 1 else 440
+        picture = png_bytes(grid(images, ncols), display_scale(images.shape[1], ncols, target=96, max_width=width))
+        with column:
+            st.markdown(f"**{t(f'gen.source.{source}')}**")
+            if learned is not None:
+                st.caption(t(f"gen.kind.{learned.kind}", k=learned.meta.get("components", "?")))
+            st.image(widgets.inline(picture), caption=t("gen.caption", n=n, seed=seed, temperature=temperature))
+            widgets.download(
+                t("gen.download_png"),
+                lambda p=picture: p,
+                f"{name}-{source}-samples-n{n}-seed{seed}-T{temperature:g}.png",
+                key=f"gen_png_{source}",
+            )
+    if density is None:
+        st.info(t("gen.no_density", command=f"python -m vae.density models/{name}"))
+    else:
+        st.caption(t("gen.why_learned"))
 
 
 samples()

@@ -40,8 +40,11 @@ c2.selectbox(
 )
 if st.session_state["projection"] == "tsne":
     c3.number_input(t("map.tsne_k"), 1, 20, help=t("map.tsne_k_help"), **state.bound("tsne_k", 1, state.parse_int(1, 20)))
+toggles = st.columns(2)
+if st.session_state["projection"] in ("raw", "pca"):  # where new samples land over the encoded test set
+    toggles[0].toggle(t("map.samples"), help=t("map.samples_help"), **state.bound("samples", False, state.parse_bool))
 if dataset == "celeba" and live.enabled():  # faces mode: the points drawn as their faces, in the browser
-    st.toggle(t("map.faces"), help=t("map.faces_help"), **state.bound("faces", False, state.parse_bool))
+    toggles[1].toggle(t("map.faces"), help=t("map.faces_help"), **state.bound("faces", False, state.parse_bool))
 if data is None:
     st.info(t("common.no_data", error=test_set_error(dataset) or ""))
 state.to_query("projection", "colour")
@@ -50,13 +53,17 @@ state.to_query("projection", "colour")
 @st.fragment
 def map_and_details() -> None:
     projection, colour, tsne_k = st.session_state["projection"], st.session_state["colour"], st.session_state.get("tsne_k", 1)
+    samples = (
+        tuple((s, t(f"map.samples.{s}")) for s in ("prior", "learned")) if st.session_state.get("samples") and projection != "tsne" else ()
+    )
     left, right = st.columns([3, 2], gap="medium")
     with left:  # drawn in the browser (hover decodes there); the plotly map where that cannot run
         pin = map_view.current_click(sel, projection)
         pin = None if pin is None else (pin.x, pin.y, pin.index)
-        picked = live.latent_map(sel, projection, colour, map_labels(projection), tsne_k, bool(st.session_state.get("faces")), pin)
+        faces = bool(st.session_state.get("faces"))
+        picked = live.latent_map(sel, projection, colour, map_labels(projection), tsne_k, faces, pin, samples)
         if picked is False:
-            fig, trace_rows = map_figure(model_key(name), projection, colour, map_labels(projection))
+            fig, trace_rows = map_figure(model_key(name), projection, colour, map_labels(projection), samples)
             event = st.plotly_chart(
                 fig, on_select="rerun", selection_mode="points", key=f"map_chart_{name}_{projection}_{colour}", width="stretch"
             )

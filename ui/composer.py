@@ -11,7 +11,7 @@ import streamlit as st
 
 from ui import faces, handoff, state, widgets
 from ui.i18n import t
-from ui.resources import Loaded
+from ui.resources import Loaded, density_of, model_key
 from vae.attributes import AttributeDirections
 from vae.composer import Composer
 from vae.images import grid
@@ -32,7 +32,15 @@ class ComposerSession:
         kept = st.session_state.get("composer_engine")
         pop = int(st.session_state["co_pop"])
         if kept is None or kept["self.model"] != self.name or kept["composer"].population != pop:
-            kept = {"self.model": self.name, "composer": Composer(self.latent_dim, pop, int(st.session_state["co_seed"]))}
+            density = density_of(model_key(self.name))  # the first population and restarts look like the data
+            composer = Composer(
+                self.latent_dim,
+                pop,
+                int(st.session_state["co_seed"]),
+                sampler=None if density is None else density.sample,
+                source="prior" if density is None else "learned",
+            )
+            kept = {"self.model": self.name, "composer": composer}
             st.session_state["composer_engine"] = kept
             self.set_picks(())
         return kept["composer"]

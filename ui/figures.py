@@ -93,9 +93,12 @@ def viridis(values: np.ndarray) -> np.ndarray:
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def map_figure(key: ModelKey, projection: str, colour_by: str, labels: tuple[str, ...]) -> tuple[go.Figure, list[np.ndarray]]:
+def map_figure(
+    key: ModelKey, projection: str, colour_by: str, labels: tuple[str, ...], samples: tuple[tuple[str, str], ...] = ()
+) -> tuple[go.Figure, list[np.ndarray]]:
     """The latent map and, per trace, the atlas rows of its points (trace 0, the invisible click
-    grid, has none). `labels` carries the translated legend/axis texts.
+    grid, has none). `labels` carries the translated legend/axis texts; `samples`, when given, the
+    (source, name) of the sample overlays drawn over it (sample_overlays: prior, learned).
 
     Rows are kept server-side rather than as plotly customdata: Streamlit's selection event
     drops clicks on points that carry typed-array customdata."""
@@ -135,6 +138,13 @@ def map_figure(key: ModelKey, projection: str, colour_by: str, labels: tuple[str
             )
         )
 
+    names = dict(samples)
+    for source, colour, xy in sample_overlays(key, projection) if samples else []:
+        name = names.get(source, source)
+        trace_rows.append(np.empty(0, dtype=np.int64))  # not test points: a click there decodes the spot
+        traces.append(
+            go.Scattergl(x=xy[:, 0], y=xy[:, 1], mode="markers", name=name, marker=dict(size=7, color=colour, symbol="x"), hoverinfo="skip")
+        )
     fig = go.Figure(traces)
     if projection == "raw":  # the prior's 1σ and 2σ circles: where N(0, I) puts 39 % and 86 % of its mass
         for r in (1, 2):
@@ -152,3 +162,59 @@ def map_figure(key: ModelKey, projection: str, colour_by: str, labels: tuple[str
         uirevision=f"{key.name}-{projection}",
     )
     return fig, trace_rows
+
+
+SAMPLE_COLOURS = {"prior": "#e11d48", "learned": "#0f766e"}  # where prior and learned-density samples land
+OVERLAY_SAMPLES = 600
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def sample_overlays(key: ModelKey, projection: str) -> list[tuple[str, str, np.ndarray]]:
+    """Where new samples land on the map, over the encoded test set (the aggregate posterior):
+    [(source, colour, (n, 2) map coordinates)] for prior samples and, where the model has a learned
+    latent density, its samples (the same seed). Raw and PCA maps only: t-SNE has no map for new codes."""
+    from ui.resources import density_of
+    from vae.latent import prior_samples
+
+    if projection not in ("raw", "pca"):
+        return []
+    atlas = loaded_of(key).atlas
+    dim = atlas.mean.shape[1]
+    density = density_of(key)
+    out = []
+    for source in ("prior", "learned"):
+        if source == "learned" and density is None:
+            continue
+        codes = prior_samples(dim, OVERLAY_SAMPLES, 1) if source == "prior" else density.sample(OVERLAY_SAMPLES, 1)
+        xy = codes[:, :2] if projection == "raw" else (codes - atlas.pca.mean_) @ atlas.pca.components_.T
+        xy = np.ascontiguousarray(xy, np.float32)
+        xy.setflags(write=False)
+        out.append((source, SAMPLE_COLOURS[source], xy))
+    return out
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def holes_figure(key: ModelKey, projection: str, labels: tuple[str, ...]) -> go.Figure:
+    """The prior's holes in one picture: the encoded test set (grey) with prior samples and
+    learned-density samples over it (sample_overlays). labels: axis 1, axis 2, test images, prior,
+    learned."""
+    coords = loaded_of(key).atlas.coords(projection)
+    x_label, y_label, test_label, prior_label, learned_label = labels
+    names = {"prior": prior_label, "learned": learned_label}
+    fig = go.Figure(
+        [go.Scattergl(x=coords[:, 0], y=coords[:, 1], mode="markers", name=test_label, marker=dict(size=4, color="#9aa5b1", opacity=0.5))]
+        + [
+            go.Scattergl(
+                x=xy[:, 0], y=xy[:, 1], mode="markers", name=names[source], marker=dict(size=6, color=colour, symbol="x", opacity=0.8)
+            )
+            for source, colour, xy in sample_overlays(key, projection)
+        ]
+    )
+    fig.update_layout(
+        height=420,
+        margin=dict(l=10, r=10, t=30, b=10),
+        xaxis=dict(title=x_label, zeroline=False),
+        yaxis=dict(title=y_label, zeroline=False, scaleanchor="x" if projection == "raw" else None),
+        legend=dict(orientation="h", y=1.08, x=0, itemsizing="constant"),
+    )
+    return fig

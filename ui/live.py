@@ -233,13 +233,15 @@ def latent_map(
     tsne_k: int,
     faces: bool,
     pin: tuple[float, float, int | None] | None,
+    samples: tuple[tuple[str, str], ...] = (),
 ) -> dict | None | bool:
     """The latent map drawn in the browser (assets/live/latent_map.js): the test points with WebGL,
     coloured as the plotly map (map_colours), pan and zoom there; hovering decodes the location under
     the pointer in the browser on every frame with its honesty cue (raw: that z; PCA: the exact
     inverse; t-SNE: the blend of the tsne_k nearest codes), sending nothing; a click pins the spot
     and is returned here once, as {"x", "y", "index"} (index: the test point clicked, or None).
-    `pin` is the current click, drawn on the map. faces: on a CelebA map, the test points drawn as
+    `pin` is the current click, drawn on the map; `samples`, (source, name) of the sample overlays to
+    draw over the test points (ui.figures.sample_overlays). faces: on a CelebA map, the test points drawn as
     their faces (face_sprites), the Embedding Projector's sprite view. → the click of this run, None
     without one, or False when the browser map cannot be shown (no runtime, no export): the caller
     draws the plotly map instead."""
@@ -251,7 +253,13 @@ def latent_map(
         return False
     sprites = face_sprites(key) if faces else None
     atlas = sel.atlas
-    from ui.figures import map_extent
+    from ui.figures import map_extent, sample_overlays
+
+    names = dict(samples)
+    overlays = [
+        {"name": names.get(source, source), "colour": colour, "points": [round(float(v), 4) for v in xy.ravel()]}
+        for source, colour, xy in (sample_overlays(key, projection) if samples else [])
+    ]
 
     result = _component(
         key=f"live_map_{sel.name}",
@@ -272,6 +280,7 @@ def latent_map(
                 "axes": list(labels[:2]),
                 "height": MAP_HEIGHT_PX,
                 "pin": None if pin is None else [float(pin[0]), float(pin[1]), pin[2]],
+                "overlays": overlays,
                 "dim": int(atlas.mean.shape[1]),
                 "k": int(max(1, tsne_k)),
                 **_pca(atlas),

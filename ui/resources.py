@@ -23,6 +23,7 @@ from vae import VAE, CheckpointError, load_model
 from vae.atlas import Atlas, load_atlas
 from vae.card import ModelCard
 from vae.data import DataError, data_root, load_celeba, load_mnist
+from vae.density import LearnedDensity, load_density
 from vae.zoo import MODELS_DIR, ZooEntry, scan
 
 # One thread per decode: the server runs many small decodes from many sessions at once, and
@@ -34,7 +35,15 @@ def models_dir() -> Path:
     return Path(os.environ.get("VAE_MODELS_DIR", MODELS_DIR))
 
 
-MODEL_FILES = ("config.json", "model.safetensors", "card.json", "atlas.safetensors", "directions.safetensors")
+MODEL_FILES = (
+    "config.json",
+    "model.safetensors",
+    "card.json",
+    "atlas.safetensors",
+    "directions.safetensors",
+    "density.safetensors",
+    "sample_quality.json",
+)
 
 
 def _signature(folder: Path) -> tuple:
@@ -107,6 +116,21 @@ def card_of(key: ModelKey) -> ModelCard | None:
     """The model's card as the zoo read it (None when the folder has none)."""
     entry = next((e for e in zoo_at(key.models_path) if e.name == key.name), None)
     return entry.card if entry else None
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def learned_density(key: ModelKey) -> LearnedDensity | str:
+    """The model's learned latent density (vae.density), or why there is none (missing, stale:
+    with the command that fits it). Loaded once per file version (its mtime is in the key)."""
+    try:
+        return load_density(Path(key.models_path) / key.name)
+    except CheckpointError as err:
+        return str(err)
+
+
+def density_of(key: ModelKey) -> LearnedDensity | None:
+    found = learned_density(key)
+    return None if isinstance(found, str) else found
 
 
 @dataclass

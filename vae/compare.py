@@ -54,7 +54,16 @@ def metrics_row(entry: ZooEntry) -> dict:
 
     Keys: model, latent_dim, beta, recon_nats, kl_nats, neg_elbo_nats, neg_elbo_bits_per_dim,
     iw_images_neg_elbo_nats (the −ELBO of the images the IW bound was taken on), iw_bound_nats, psnr_db,
-    active_units, parameter_count, epochs, training_minutes, error (None when available)."""
+    active_units, parameter_count, epochs, training_minutes, error (None when available); and the
+    sample-quality figures fd_recon, fd_prior, fd_learned, gap_closed (vae.quality; None when not
+    measured)."""
+    fd = (entry.quality or {}).get("fd", {})
+    quality = {
+        "fd_recon": fd.get("reconstructions"),
+        "fd_prior": fd.get("prior"),
+        "fd_learned": fd.get("learned"),
+        "gap_closed": (entry.quality or {}).get("gap_closed"),
+    }
     row = {
         "model": entry.name,
         "latent_dim": entry.config.latent_dim if entry.config else None,
@@ -64,22 +73,26 @@ def metrics_row(entry: ZooEntry) -> dict:
     if card is None:
         keys = ("recon_nats", "kl_nats", "neg_elbo_nats", "neg_elbo_bits_per_dim", "iw_images_neg_elbo_nats", "iw_bound_nats", "psnr_db")
         row |= dict.fromkeys((*keys, "active_units", "parameter_count", "epochs", "training_minutes"))
-        return row | {"error": entry.error}
+        return row | quality | {"error": entry.error}
     test = card.test
-    return row | {
-        "recon_nats": test.recon_nats,
-        "kl_nats": test.kl_nats,
-        "neg_elbo_nats": test.neg_elbo_nats,
-        "neg_elbo_bits_per_dim": test.neg_elbo_bits_per_dim,
-        "iw_images_neg_elbo_nats": test.iw_images_neg_elbo_nats if test.iw_bound_nats is not None else None,
-        "iw_bound_nats": test.iw_bound_nats,
-        "psnr_db": test.psnr_db,
-        "active_units": card.active_units,
-        "parameter_count": card.parameter_count,
-        "epochs": card.epochs,
-        "training_minutes": card.training_seconds / 60.0,
-        "error": entry.error,
-    }
+    return (
+        row
+        | quality
+        | {
+            "recon_nats": test.recon_nats,
+            "kl_nats": test.kl_nats,
+            "neg_elbo_nats": test.neg_elbo_nats,
+            "neg_elbo_bits_per_dim": test.neg_elbo_bits_per_dim,
+            "iw_images_neg_elbo_nats": test.iw_images_neg_elbo_nats if test.iw_bound_nats is not None else None,
+            "iw_bound_nats": test.iw_bound_nats,
+            "psnr_db": test.psnr_db,
+            "active_units": card.active_units,
+            "parameter_count": card.parameter_count,
+            "epochs": card.epochs,
+            "training_minutes": card.training_seconds / 60.0,
+            "error": entry.error,
+        }
+    )
 
 
 def fixed_test_indices(labels: np.ndarray | None, num_images: int, count: int = COMPARE_IMAGES, seed: int = 0) -> np.ndarray:

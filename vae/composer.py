@@ -9,13 +9,16 @@ Breeding from the picked codes S (k, D), mean m:
           pick, that pick), plus Gaussian mutation N(0, σ² I) with
           σ = max(MIN_STEP, STEP · temperature · DECAY^generation), which shrinks as the witness converges;
   then    optional attribute constraints (vae.attributes.AttributeDirections.constrain), e.g. "male".
-Every generation's randomness comes from SeedSequence([seed, generation]), so a session is
+The first population comes from the model's learned latent density where it has one (vae.density:
+samples that look like the data), else from the prior. Every generation's randomness comes from
+SeedSequence([seed, generation]), so a session is
 reproduced exactly by its seed and its sequence of picks (see `log()` / `Composer.replay`), and
 undo followed by the same picks gives the same generation again. Pure numpy; no UI.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -29,6 +32,11 @@ MIN_POPULATION, MAX_POPULATION = 2, 64
 
 class Directions(Protocol):
     def constrain(self, codes: np.ndarray, constraints: dict[str, float]) -> np.ndarray: ...
+
+
+# Draws a first population: (n, seed, temperature) → (n, D) codes; e.g. a learned latent density's
+# sample (vae.density.LearnedDensity.sample). None: the prior N(0, temperature² I).
+Sampler = Callable[[int, int, float], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,8 @@ class Composer:
         seed: int = 0,
         temperature: float = 0.8,
         start: np.ndarray | None = None,
+        sampler: Sampler | None = None,
+        source: str = "prior",
     ):
         if not MIN_POPULATION <= population <= MAX_POPULATION:
             raise ValueError(f"population must be in [{MIN_POPULATION}, {MAX_POPULATION}], got {population}")
@@ -58,6 +68,7 @@ class Composer:
         self.latent_dim = int(latent_dim)
         self.population = int(population)
         self.temperature = float(temperature)
+        self.sampler, self.source = sampler, source if sampler is not None else "prior"
         self.restart(seed, start)
 
     # ---- state ---------------------------------------------------------------------------
@@ -85,12 +96,15 @@ class Composer:
 
     # ---- actions ------------------------------------------------------------------------
     def restart(self, seed: int | None = None, start: np.ndarray | None = None) -> np.ndarray:
-        """A fresh first generation: prior samples N(0, temperature² I), or, from a start code
-        (an uploaded photo's), that code plus mutations of it. Returns it."""
+        """A fresh first generation: samples of the sampler (a learned density) or of the prior
+        N(0, temperature² I), or, from a start code (an uploaded photo's), that code plus mutations
+        of it. Returns it."""
         self.seed = int(self.seed if seed is None else seed)
         self.start = None if start is None else np.array(start, dtype=np.float32).reshape(self.latent_dim)
         rng = self._rng(0)
-        if self.start is None:
+        if self.start is None and self.sampler is not None:
+            codes = np.asarray(self.sampler(self.population, int(rng.integers(2**31)), self.temperature), np.float64)
+        elif self.start is None:
             codes = rng.standard_normal((self.population, self.latent_dim)) * self.temperature
         else:
             codes = np.repeat(self.start[None].astype(np.float64), self.population, 0)
@@ -138,15 +152,27 @@ class Composer:
             "population": self.population,
             "seed": self.seed,
             "temperature": self.temperature,
+            "source": self.source,  # "prior" or "learned": where the first population came from
             "start": None if self.start is None else [float(v) for v in self.start],
             "breeds": [{"picks": list(g.parents), "constraints": dict(g.constraints)} for g in self.history[1:]],
         }
 
     @classmethod
-    def replay(cls, log: dict[str, Any], directions: Directions | None = None) -> Composer:
-        """Rebuild a session from `log()`: the same generations, bit for bit."""
+    def replay(cls, log: dict[str, Any], directions: Directions | None = None, sampler: Sampler | None = None) -> Composer:
+        """Rebuild a session from `log()`: the same generations, bit for bit (a session that started
+        from a learned density needs that density's sampler)."""
         start = log.get("start")
-        composer = cls(log["latent_dim"], log["population"], log["seed"], log["temperature"], None if start is None else np.asarray(start))
+        if log.get("source", "prior") != "prior" and sampler is None and start is None:
+            raise ValueError(f"this session started from the {log['source']} density: replay it with that density's sampler")
+        composer = cls(
+            log["latent_dim"],
+            log["population"],
+            log["seed"],
+            log["temperature"],
+            None if start is None else np.asarray(start),
+            sampler if log.get("source", "prior") != "prior" else None,
+            log.get("source", "prior"),
+        )
         for step in log["breeds"]:
             composer.breed(step["picks"], step.get("constraints") or None, directions)
         return composer

@@ -43,6 +43,7 @@ DENSITY_FILE = "density.safetensors"
 DENSITIES = ("prior", "learned")
 KINDS = ("gmm", "stage2")
 GMM_COMPONENTS = (5, 10, 20, 40)
+GMM_CANDIDATE_CODES = 20_000
 GMM_MAX_FLOATS = 400_000  # K·D·D of the stored Cholesky factors: ≤ 1.6 MB per model
 STAGE2_WIDTH = 256
 SELECTION_IMAGES = 5000  # training images the two kinds are compared on
@@ -111,23 +112,24 @@ def training_codes(model, images: np.ndarray, batch: int = 500, seed: int = 0) -
 
 def fit_gmm(mu: np.ndarray, seed: int = 0, log=print) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """A full-covariance Gaussian mixture on μ; the number of components (GMM_COMPONENTS, within
-    GMM_MAX_FLOATS) with the best mean log-likelihood on a held-out tenth of the codes."""
+    GMM_MAX_FLOATS) with the best mean log-likelihood on a held-out tenth of the codes (the
+    candidates fitted on at most GMM_CANDIDATE_CODES of the rest, the chosen one on all codes)."""
     from sklearn.mixture import GaussianMixture
 
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(mu))
-    held, fit = mu[order[: len(mu) // 10]], mu[order[len(mu) // 10 :]]
+    held, fit = mu[order[: len(mu) // 10]], mu[order[len(mu) // 10 :][:GMM_CANDIDATE_CODES]]
     dim, best = mu.shape[1], None
     for k in GMM_COMPONENTS:
         if k * dim * dim > GMM_MAX_FLOATS and best is not None:
             break
-        gmm = GaussianMixture(k, covariance_type="full", reg_covar=1e-4, max_iter=200, random_state=seed).fit(fit)
+        gmm = GaussianMixture(k, covariance_type="full", reg_covar=1e-4, max_iter=100, random_state=seed).fit(fit)
         score = float(gmm.score(held))
         log(f"    mixture of {k}: held-out log-likelihood {score:.2f} nats per code")
         if best is None or score > best[0]:
             best = (score, k, gmm)
     score, k, gmm = best
-    gmm = GaussianMixture(k, covariance_type="full", reg_covar=1e-4, max_iter=200, random_state=seed).fit(mu)  # all codes
+    gmm = GaussianMixture(k, covariance_type="full", reg_covar=1e-4, max_iter=100, random_state=seed).fit(mu)  # all codes
     arrays = {
         "weights": gmm.weights_.astype(np.float32),
         "means": gmm.means_.astype(np.float32),
@@ -226,7 +228,8 @@ def sample_codes(model_dir: str | Path, n: int, seed: int = 0, temperature: floa
     """n codes (n, latent_dim) float32 for the model in model_dir, reproducible from the seed:
     density="prior" draws from N(0, T² I); density="learned" from the model's learned density
     (density.safetensors; CheckpointError when missing or stale)."""
-    from vae.config import CONFIG_FILE, VAEConfig
+    from vae.checkpoint import CONFIG_FILE
+    from vae.config import VAEConfig
 
     if density not in DENSITIES:
         raise ValueError(f"density must be one of {DENSITIES}, got {density!r}")

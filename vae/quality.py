@@ -19,13 +19,13 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy import linalg
 from torch import nn
 
 from vae.checkpoint import CheckpointError
 from vae.data import to_tensor
 
 FEATURE_NETS = Path(__file__).resolve().parent.parent / "benchmarks" / "feature_nets"
+QUALITY_FILE = "sample_quality.json"  # a model's figures, beside its weights (benchmarks/sample_quality.py)
 FEATURES = 128  # width of the penultimate layer, the features the distances are taken in
 BATCH = 256
 
@@ -151,6 +151,8 @@ def load_feature_net(dataset: str, root: Path = FEATURE_NETS) -> tuple[FeatureNe
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     """Fréchet distance between Gaussians fitted to two feature sets (N, F):
     |μa − μb|² + tr(Σa + Σb − 2 (Σa Σb)^½)."""
+    from scipy import linalg
+
     mu_a, mu_b = a.mean(0), b.mean(0)
     cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
     root, _ = linalg.sqrtm(cov_a @ cov_b, disp=False)
@@ -158,6 +160,33 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
         eps = np.eye(len(cov_a)) * 1e-6
         root = linalg.sqrtm((cov_a + eps) @ (cov_b + eps))
     return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * root.real))
+
+
+def save_quality(model_dir: Path, figures: dict) -> Path:
+    """Store a model's sample-quality figures beside its weights, with the weights' hash."""
+    import json
+
+    from vae.derived import weights_sha256
+
+    path = Path(model_dir) / QUALITY_FILE
+    tmp = path.with_name(f".{QUALITY_FILE}.tmp")
+    tmp.write_text(json.dumps({**figures, "weights_sha256": weights_sha256(model_dir)}, indent=1) + "\n")
+    tmp.replace(path)
+    return path
+
+
+def load_quality(model_dir: Path) -> dict | None:
+    """A model's sample-quality figures; None when they are missing, unreadable or were measured on
+    other weights (a retrained model is measured again by benchmarks/sample_quality.py)."""
+    import json
+
+    from vae.derived import weights_sha256
+
+    try:
+        figures = json.loads((Path(model_dir) / QUALITY_FILE).read_text())
+        return figures if figures.get("weights_sha256") == weights_sha256(model_dir) else None
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:

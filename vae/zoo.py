@@ -15,6 +15,7 @@ from pathlib import Path
 from vae.card import ModelCard
 from vae.checkpoint import CONFIG_FILE, CheckpointError, check_weights, load_card
 from vae.config import ConfigError, VAEConfig
+from vae.quality import load_quality
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 DEFAULT_MODEL = {"mnist": "mnist-z2", "celeba": "celeba-z64"}
@@ -30,6 +31,7 @@ class ZooEntry:
     config: VAEConfig | None = None
     card: ModelCard | None = None
     error: str | None = None
+    quality: dict | None = None  # sample-quality figures (vae.quality.load_quality), None when not measured
 
     @property
     def available(self) -> bool:
@@ -56,6 +58,7 @@ def scan(models_dir: str | Path = MODELS_DIR) -> list[ZooEntry]:
             entry.config = VAEConfig.load(path / CONFIG_FILE)
             entry.card = load_card(path)
             check_weights(path, entry.config)
+            entry.quality = load_quality(path)
         except (ConfigError, CheckpointError) as err:
             entry.error = str(err)
         entries.append(entry)
@@ -88,19 +91,31 @@ COLUMNS: list[tuple[str, Callable[[ModelCard], str]]] = [
 ]
 
 
+# Sample quality (benchmarks/sample_quality.py): Fréchet distances to the test split in the project's
+# feature networks (not Inception FIDs), and the share of the prior's gap the learned density closes.
+QUALITY_COLUMNS: list[tuple[str, Callable[[dict], str]]] = [
+    ("FD recon", lambda q: _fmt(q["fd"].get("reconstructions"))),
+    ("FD prior", lambda q: _fmt(q["fd"].get("prior"))),
+    ("FD learned", lambda q: _fmt(q["fd"].get("learned"))),
+    ("gap closed", lambda q: "—" if q.get("gap_closed") is None else f"{q['gap_closed']:.0%}"),
+]
+
+
 def _fmt(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:,.{digits}f}"
 
 
 def table(entries: list[ZooEntry], markdown: bool = False) -> str:
-    rows = [["model"] + [name for name, _ in COLUMNS]]
+    width = len(COLUMNS) + len(QUALITY_COLUMNS)
+    rows = [["model"] + [name for name, _ in COLUMNS + QUALITY_COLUMNS]]
     for e in entries:
         if not e.available:
-            rows.append([e.name, "unavailable: " + (e.error or "")] + [""] * (len(COLUMNS) - 1))
+            rows.append([e.name, "unavailable: " + (e.error or "")] + [""] * (width - 1))
         elif e.card is None:
-            rows.append([e.name, e.dataset or "", "no card.json"] + [""] * (len(COLUMNS) - 2))
+            rows.append([e.name, e.dataset or "", "no card.json"] + [""] * (width - 2))
         else:
-            rows.append([e.name] + [fn(e.card) for _, fn in COLUMNS])
+            quality = [fn(e.quality) if e.quality else "—" for _, fn in QUALITY_COLUMNS]
+            rows.append([e.name] + [fn(e.card) for _, fn in COLUMNS] + quality)
     if markdown:
         lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
         lines += ["| " + " | ".join(r) + " |" for r in rows[1:]]

@@ -315,6 +315,27 @@ function latentMap(component) {
     return drawn;
   }
 
+  function drawOverlays(a) { // samples drawn over the test points (ui.figures.sample_overlays): small crosses
+    const ctx = overlay.getContext("2d");
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(a.left, a.top, a.width, a.height);
+    ctx.clip();
+    ctx.lineWidth = 1.6;
+    for (const o of m.overlays || []) {
+      ctx.strokeStyle = o.colour;
+      ctx.beginPath();
+      for (let i = 0; i < o.points.length; i += 2) {
+        const [px, py] = toPixel(o.points[i], o.points[i + 1]);
+        const x = a.left + px, y = a.top + py;
+        ctx.moveTo(x - 3, y - 3); ctx.lineTo(x + 3, y + 3);
+        ctx.moveTo(x - 3, y + 3); ctx.lineTo(x + 3, y - 3);
+      }
+      ctx.stroke();
+    }
+    ctx.restore();
+  }
+
   function drawPin(a) {
     if (!S.pin) return;
     const ctx = overlay.getContext("2d");
@@ -352,6 +373,7 @@ function latentMap(component) {
     drawPoints(dpr, a);
     MAP.facesDrawn = drawFaces(dpr, a);
     LIVE.facesDrawn = MAP.facesDrawn;
+    drawOverlays(a);
     drawPin(a);
     MAP.renders += 1;
     if (MAP.firstDrawnAt === null) MAP.firstDrawnAt = performance.now();
@@ -361,13 +383,21 @@ function latentMap(component) {
   // ---- legend and tools ----------------------------------------------------------------------
   function buildLegend() {
     legend.textContent = "";
+    for (const o of m.overlays || []) {
+      const item = document.createElement("span");
+      item.className = "vae-map-overlay-key";
+      item.style.cssText = "display:inline-flex;align-items:center;gap:5px";
+      item.innerHTML = `<span style="color:${o.colour};font-weight:700">✕</span><span></span>`;
+      item.lastChild.textContent = o.name;
+      legend.appendChild(item);
+    }
     if (m.scale) {
       const bar = document.createElement("span");
       bar.style.cssText = `display:inline-block;width:160px;height:10px;border-radius:2px;background:linear-gradient(to right, ${m.scale.stops.join(",")})`;
       const lo = document.createElement("span"), hi = document.createElement("span");
       lo.textContent = m.scale.lo;
       hi.textContent = `${m.scale.hi} ${m.scale.title}`;
-      legend.append(lo, bar, hi);
+      legend.prepend(lo, bar, hi);
       return;
     }
     m.groups.forEach(([name, colour], g) => {
@@ -387,7 +417,7 @@ function latentMap(component) {
         if (S.colours) uploadPoints();
         redraw.next();
       };
-      legend.appendChild(item);
+      legend.insertBefore(item, legend.querySelector(".vae-map-overlay-key"));
     });
   }
 
@@ -569,6 +599,7 @@ function latentMap(component) {
     toPixel: (x, y) => toPixel(x, y),
     fromPixel: (px, py) => fromPixel(px, py),
     ranges: () => [[S.view.x0, S.view.x1], [S.view.y0, S.view.y1]],
+    overlays: () => (m.overlays || []).map((o) => [o.name, o.points.length / 2]), // sample overlays drawn
     pixels: () => { // visible test points in plotting-area pixels, with their group's name
       const out = [];
       for (let i = 0; i < S.coords.length / 2; i++) {

@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest_media import launch as app
@@ -149,3 +150,34 @@ def test_map_exports_csv_and_interactive_html():
     csv = widgets.atlas_csv(model_key("mnist-z16", str(MODELS_DIR))).decode().splitlines()
     assert csv[0].startswith("test_index,label,recon_nats,kl_nats,neg_elbo_nats,pca_1,pca_2,tsne_1,tsne_2,mu_0")
     assert len(csv) == 10_001
+
+
+@needs("mnist-z16")
+def test_the_samples_switch_draws_prior_and_learned_samples_over_the_map(monkeypatch):
+    """Where new samples land over the encoded test set (PCA): 600 prior samples and 600 of the
+    learned density, at their exact PCA coordinates (the plotly map, VAE_LIVE=0; the browser map
+    draws the same ui.figures.sample_overlays, tests/browser/test_browser_live.py)."""
+    import numpy as np
+
+    from tests.apptest_media import arr, chart
+    from vae.atlas import load_atlas
+    from vae.density import DENSITY_FILE, load_density
+    from vae.latent import prior_samples
+
+    if not (MODELS_DIR / "mnist-z16" / DENSITY_FILE).exists():
+        pytest.skip("no learned density fitted for mnist-z16")
+    monkeypatch.setenv("VAE_LIVE", "0")
+    at = app("latent_map.py", dataset="mnist", model="mnist-z16")
+    at.toggle(key="samples").set_value(True).run()
+    assert not at.exception
+    traces = {tr.get("name"): tr for tr in chart(at, "map_chart_mnist-z16_pca_label")["data"]}
+    pca = load_atlas(MODELS_DIR / "mnist-z16").pca
+    for name, codes in (
+        ("prior samples N(0, I)", prior_samples(16, 600, 1)),
+        ("learned-density samples", load_density(MODELS_DIR / "mnist-z16").sample(600, 1)),
+    ):
+        expected = (codes - pca.mean_) @ pca.components_.T
+        np.testing.assert_allclose(arr(traces[name]["x"]), expected[:, 0], atol=1e-4)
+        np.testing.assert_allclose(arr(traces[name]["y"]), expected[:, 1], atol=1e-4)
+    at.segmented_control(key="projection").set_value("tsne").run()
+    assert all(t.key != "samples" for t in at.toggle)  # t-SNE has no map for new codes

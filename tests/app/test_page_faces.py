@@ -18,6 +18,7 @@ from vae import load_model
 from vae.atlas import load_atlas
 from vae.attributes import DEFAULT_ATTRIBUTES, DIRECTIONS_FILE, load_directions
 from vae.composer import Composer
+from vae.density import load_density
 from vae.inputs import load_user_image
 from vae.latent import decode, encode, prior_samples
 
@@ -174,7 +175,8 @@ def test_composer_breed_undo_and_exports(real):
     model, atlas, dirs = real
     at = open_page("composer.py", NAME, "celeba", {"co_seed": "11"})
     assert [c.key for c in at.checkbox] == [f"cmp_sel_{i}" for i in range(16)]
-    reference = Composer(64, 16, seed=11)
+    density = load_density(MODELS_DIR / NAME)  # the first population comes from the learned density
+    reference = Composer(64, 16, seed=11, sampler=density.sample, source="learned")
     first = grid(at, 16)
     np.testing.assert_array_equal(first, decode(model, reference.current))  # one batch, the seeded population
     assert all(url.startswith("data:image/png;base64,") for url in image_urls(at))  # inline: no media fetches, no 404 race
@@ -197,7 +199,8 @@ def test_composer_breed_undo_and_exports(real):
     np.testing.assert_array_equal(composer_face(at), expected[0])  # the elite: the picks' mean
     saved = json.loads(download_bytes(next(d for d in at.get("download_button") if d.key == "co_json")))
     assert saved["session"]["breeds"] == [{"picks": [3, 8], "constraints": {}}] and saved["session"]["seed"] == 11
-    np.testing.assert_array_equal(Composer.replay(saved["session"]).current, expected)
+    assert saved["session"]["source"] == "learned"
+    np.testing.assert_array_equal(Composer.replay(saved["session"], sampler=density.sample).current, expected)
     exported = np.asarray(Image.open(io.BytesIO(download_bytes(next(d for d in at.get("download_button") if d.key == "co_png")))))
     np.testing.assert_array_equal(exported[::4, ::4], decode(model, expected[:1])[0])
 

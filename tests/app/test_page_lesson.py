@@ -196,6 +196,29 @@ def test_step7_decodes_prior_samples_and_new_draw_changes_them():
 
 
 @needs_a_model
+def test_step7_shows_the_prior_holes_and_the_learned_density_draw():
+    """The codes of the test images with prior and learned-density samples over them, and the same
+    seed drawn from the learned density."""
+    from vae.atlas import load_atlas
+    from vae.density import DENSITY_FILE, load_density
+
+    if not (MODELS_DIR / NAME / DENSITY_FILE).exists():
+        pytest.skip(f"no learned density fitted for {NAME}")
+    model = load_model(MODELS_DIR / NAME)
+    at = lesson({"step": "7", "ls_n": "9", "ls_seed": "2"})
+    assert not at.exception
+    assert any("holes" in m.value for m in at.markdown)
+    traces = chart(at, "ls_holes")["data"]
+    atlas = load_atlas(MODELS_DIR / NAME)
+    projection = "raw" if model.config.latent_dim == 2 else "pca"
+    assert len(arr(traces[0]["x"])) == len(atlas.mean) and [len(arr(tr["x"])) for tr in traces[1:]] == [600, 600]
+    np.testing.assert_allclose(np.sort(arr(traces[0]["x"])), np.sort(atlas.coords(projection)[:, 0]), rtol=1e-5)
+    url = image_with_caption(at, "9 codes from the learned density (seed 2), decoded by the same model")
+    cells = grid_cells(pixels(url), 9, 3, 28, display_scale(28, 3, target=84, max_width=900))
+    assert np.array_equal(cells, decode(model, load_density(MODELS_DIR / NAME).sample(9, 2))[..., 0])
+
+
+@needs_a_model
 def test_step3_highlights_the_latent_vector_of_the_chosen_image(real_root):
     model = load_model(MODELS_DIR / NAME)
     at = lesson({"step": "3", "ls_index": "11"})

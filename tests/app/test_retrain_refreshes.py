@@ -7,6 +7,7 @@ import torch
 
 from tests.apptest_media import arr, chart, image_with_caption, launch, pixels, record_media  # noqa: F401
 from tests.card_samples import sample_card
+from ui import live, resources
 from vae.atlas import build_atlas, load_atlas
 from vae.checkpoint import save_model
 from vae.config import VAEConfig
@@ -28,14 +29,19 @@ def _train(folder, seed: int, kl: float) -> VAE:
 
 def _pages() -> tuple:
     """What the pages show for the model "tiny": Generate's sample, the sliders' image, the map's
-    points (PCA) and the Compare table's KL."""
+    points (PCA: the plotly map's, VAE_LIVE=0, and the file the browser map fetches) and the Compare
+    table's KL."""
     state = {"dataset": "mnist", "model": "tiny"}
     generated = pixels(image_with_caption(launch("generate.py", {"gen_n": "1"}, **state), "1 samples · seed 0 · T = 1.00"))
     sliders = pixels(image_with_caption(launch("latent_sliders.py", None, **state), "Decoded image"))
     spec = chart(launch("latent_map.py", {"projection": "pca", "colour": "none"}, **state), "map_chart_tiny_pca_none")
     points = np.concatenate([arr(tr["x"]) for tr in spec["data"][1:]])  # trace 0: the invisible click grid
     table = launch("compare_models.py", None, **state).dataframe[0].value
-    return generated, sliders, np.sort(points), float(table.loc[table["Model"] == "tiny", "KL (nats)"].item())
+    browser = None
+    if live.runtime_installed():
+        coords_file, _ = live.map_arrays(resources.model_key("tiny"), "pca")
+        browser = np.sort(np.frombuffer(coords_file.read_bytes(), "<f4").reshape(-1, 2)[:, 0])
+    return generated, sliders, np.sort(points), float(table.loc[table["Model"] == "tiny", "KL (nats)"].item()), browser
 
 
 def test_a_retrained_model_shows_up_on_every_page(real_root, tmp_path, monkeypatch, fresh_caches):
@@ -45,6 +51,7 @@ def test_a_retrained_model_shows_up_on_every_page(real_root, tmp_path, monkeypat
     images, labels = load_split("mnist", "test")
     monkeypatch.setattr(vae.atlas, "load_split", lambda dataset, split: (images[:N_TEST], labels[:N_TEST]))
     monkeypatch.setenv("VAE_MODELS_DIR", str(tmp_path))
+    monkeypatch.setenv("VAE_LIVE", "0")  # the map page draws the plotly map (the browser map's file is checked too)
     folder = tmp_path / "tiny"
     old = _train(folder, seed=0, kl=11.0)
     before = _pages()
@@ -64,3 +71,6 @@ def test_a_retrained_model_shows_up_on_every_page(real_root, tmp_path, monkeypat
     np.testing.assert_allclose(after[2], np.sort(load_atlas(folder).pca_coords[:, 0]), rtol=1e-6)
     assert not np.allclose(before[2], after[2])
     assert (before[3], after[3]) == (11.0, 22.0)
+    if after[4] is not None:  # the browser map fetches the new atlas's coordinates, under a new name
+        np.testing.assert_allclose(after[4], np.sort(load_atlas(folder).pca_coords[:, 0]), rtol=1e-6)
+        assert not np.allclose(before[4], after[4])

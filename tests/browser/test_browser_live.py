@@ -345,3 +345,17 @@ def test_live_pages_log_no_console_errors(chromium, server, path):
     assert page.evaluate("() => window.__vaeLive.error") is None
     assert page.locator(EXCEPTION).count() == 0
     page.context.close()
+
+
+def test_the_browser_map_draws_where_prior_and_learned_samples_land(chromium, server):
+    from vae.density import DENSITY_FILE
+
+    if not (REPO / "models" / "mnist-z16" / DENSITY_FILE).exists():
+        pytest.skip("no learned density fitted for mnist-z16")
+    page = live_page(chromium, f"{server}/latent_map?dataset=mnist&model=mnist-z16&projection=pca&samples=true")
+    map_box(page)
+    assert page.evaluate("() => window.__vaeMap.overlays()") == [["prior samples N(0, I)", 600], ["learned-density samples", 600]]
+    legend = page.evaluate("() => window.__vaeMap.plot.getRootNode().querySelector('.vae-map-legend').textContent")
+    assert "prior samples N(0, I)" in legend and "learned-density samples" in legend and "9" in legend
+    assert page.locator(EXCEPTION).count() == 0
+    page.context.close()

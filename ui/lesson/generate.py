@@ -1,4 +1,5 @@
-"""Step 7, generating new data: n codes drawn from the prior N(0, I) with a seed, decoded by the model."""
+"""Step 7, generating new data: n codes drawn from the prior N(0, I) with a seed, decoded by the model;
+then why some of them are blotches (the prior's holes) and the learned density that avoids them."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import numpy as np
 import streamlit as st
 
 from ui import state, widgets
+from ui.figures import holes_figure
 from ui.i18n import t
 from ui.lesson.common import SEED_MAX, Lesson, seed_input, strip
+from ui.resources import density_of, model_key
 from vae.latent import decode, prior_samples
 
 TITLE = "lesson.step.7"
@@ -31,3 +34,24 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
     ncols = int(np.ceil(np.sqrt(n)))
     st.image(widgets.inline(strip(decode(lesson.model, codes), ncols, target=84)), caption=t("lesson.s7.caption", n=n, seed=seed))
     st.code(CODE, language="python")
+    _holes(lesson, seed, n, ncols)
+
+
+def _holes(lesson: Lesson, seed: int, n: int, ncols: int) -> None:
+    """Why a prior sample can be a blotch: the codes of real images do not fill N(0, I). The map of
+    the test codes with prior and learned-density samples over it, and the learned density's draw."""
+    key = model_key(lesson.name)
+    projection = "raw" if lesson.latent_dim == 2 else "pca"
+    st.markdown(t("lesson.s7.holes"))
+    axis = t(f"map.axis.{projection}")
+    labels = (f"{axis} 1", f"{axis} 2", t("map.legend.points"), t("map.samples.prior"), t("map.samples.learned"))
+    st.plotly_chart(holes_figure(key, projection, labels), key="ls_holes", width="stretch")
+    density = density_of(key)
+    if density is None:
+        st.info(t("gen.no_density", command=f"python -m vae.density models/{lesson.name}"))
+        return
+    st.markdown(t("lesson.s7.learned"))
+    st.image(
+        widgets.inline(strip(decode(lesson.model, density.sample(n, seed)), ncols, target=84)),
+        caption=t("lesson.s7.learned_caption", n=n, seed=seed),
+    )
