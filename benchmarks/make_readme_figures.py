@@ -1,8 +1,10 @@
-"""Write the README's pictures: reconstructions and prior samples of each dataset's default models.
+"""Write the README's pictures: reconstructions and prior samples of each dataset's default models,
+and screenshots of the Generate page (16 prior samples beside 16 learned-density samples, the same
+seed) taken in headless Chromium against the dashboard.
 
-Only model outputs are written (decoded test codes and prior samples), never dataset images.
+Only model outputs are written (decoded test codes and samples), never dataset images.
 
-    python benchmarks/make_readme_figures.py
+    python benchmarks/make_readme_figures.py [--screenshots-only]
 """
 
 from __future__ import annotations
@@ -23,8 +25,33 @@ OUT = ROOT / "assets" / "readme"
 FIGURES = {"mnist": ("mnist-z16", 2), "celeba": ("celeba-z64", 1)}
 
 
+def generate_screenshots() -> None:
+    """The Generate page of each default model, 16 samples of each source, seed 0, T = 1."""
+    from playwright.sync_api import sync_playwright
+
+    from harness.browser import launch_chromium, new_page, streamlit_server, wait_for_app
+
+    with sync_playwright() as p, streamlit_server(timeout=120) as (url, _):
+        browser = launch_chromium(p)
+        for dataset, (name, _) in FIGURES.items():
+            page = new_page(browser, 1280, 900)
+            page.goto(f"{url}/generate?dataset={dataset}&model={name}&gen_n=16")
+            wait_for_app(page, 120_000)
+            columns = (
+                page.locator('[data-testid="stHorizontalBlock"]').filter(has=page.locator('[data-testid="stImage"]')).last
+            )  # the two sources
+            path = OUT / f"generate-{dataset}.png"
+            columns.screenshot(path=str(path))
+            print(f"wrote {path} ({name}: prior and learned density, 16 each)")
+            page.context.close()
+        browser.close()
+
+
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
+    if "--screenshots-only" in sys.argv:
+        generate_screenshots()
+        return 0
     for dataset, (name, scale) in FIGURES.items():
         model = load_model(ROOT / "models" / name)
         images, _ = load_split(dataset, "test")
@@ -36,6 +63,7 @@ def main() -> int:
             path = OUT / f"{dataset}-{kind}.png"
             path.write_bytes(png_bytes(grid(arr, 16, pad=2), scale=scale))
             print(f"wrote {path} ({name}, {len(arr)} images)")
+    generate_screenshots()
     return 0
 
 

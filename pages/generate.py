@@ -57,8 +57,8 @@ def samples() -> None:
         picture = png_bytes(grid(images, ncols), display_scale(images.shape[1], ncols, target=96, max_width=width))
         with column:
             st.markdown(f"**{t(f'gen.source.{source}')}**")
-            if learned is not None:
-                st.caption(t(f"gen.kind.{learned.kind}", k=learned.meta.get("components", "?")))
+            if len(sources) > 1:  # one line under each title, so that the two grids line up
+                st.caption(t("gen.kind.prior") if learned is None else t(f"gen.kind.{learned.kind}", k=learned.meta.get("components", "?")))
             st.image(widgets.inline(picture), caption=t("gen.caption", n=n, seed=seed, temperature=temperature))
             widgets.download(
                 t("gen.download_png"),

@@ -226,7 +226,10 @@ def test_composer_population_constraints_and_photo(real):
     at.button(key="composer_breed").click().run()
     assert not at.exception
     population = at.session_state["composer_engine"]["composer"].current
-    np.testing.assert_array_equal(population, Composer(64, 9, seed=4).breed([0, 1], {"Eyeglasses": 1.0}, dirs))
+    learned = load_density(MODELS_DIR / NAME).sample
+    np.testing.assert_array_equal(
+        population, Composer(64, 9, seed=4, sampler=learned, source="learned").breed([0, 1], {"Eyeglasses": 1.0}, dirs)
+    )
     assert (dirs.score(population, "Eyeglasses") > 0.5).all()
     # the same decode up to one grey level (float summation order differs between batches and thread counts)
     np.testing.assert_allclose(grid(at, 9).astype(int), decode(model, population).astype(int), atol=1, rtol=0)

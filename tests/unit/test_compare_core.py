@@ -68,7 +68,19 @@ def test_metrics_row_equals_the_card_and_carries_the_error():
         "parameter_count": 1234,
         "epochs": 3,
         "training_minutes": 1.5,
+        "fd_recon": None,  # not measured (benchmarks/sample_quality.py)
+        "fd_prior": None,
+        "fd_learned": None,
+        "gap_closed": None,
         "error": None,
+    }
+    measured = entry("a", kl=10, recon=90)
+    measured.quality = {"fd": {"reconstructions": 5.0, "prior": 60.0, "learned": 9.0}, "gap_closed": 0.927}
+    assert {k: metrics_row(measured)[k] for k in ("fd_recon", "fd_prior", "fd_learned", "gap_closed")} == {
+        "fd_recon": 5.0,
+        "fd_prior": 60.0,
+        "fd_learned": 9.0,
+        "gap_closed": 0.927,
     }
     broken = metrics_row(ZooEntry("x", Path("x"), None, None, "config.json is missing"))
     assert broken.keys() == row.keys() and broken["model"] == "x" and broken["error"] == "config.json is missing"

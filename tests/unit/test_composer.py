@@ -130,3 +130,28 @@ def test_constraints_move_scores_the_asked_way(attribute):
     c.breed([0, 1], {attribute: 1.0}, directions)
     c.breed([3, 4], {attribute: 1.0}, directions)
     assert Composer.replay(json.loads(json.dumps(c.log())), directions).current.tobytes() == c.current.tobytes()
+
+
+def test_a_learned_density_gives_the_first_population_and_the_restarts():
+    """With a sampler (a learned density's), the first population is its draw; a restart draws
+    again from it; the log says so, and a replay needs the same sampler."""
+    calls = []
+
+    def sampler(n, seed, temperature):
+        calls.append((n, seed, temperature))
+        return np.random.default_rng(seed).standard_normal((n, 4)) * 0.1 + 3.0  # far from the prior
+
+    c = Composer(4, 9, seed=5, temperature=0.7, sampler=sampler, source="learned")
+    assert c.current.shape == (9, 4) and abs(c.current.mean() - 3.0) < 0.2
+    assert calls[0][0] == 9 and calls[0][2] == 0.7
+    first = c.current.copy()
+    assert np.array_equal(Composer(4, 9, seed=5, temperature=0.7, sampler=sampler, source="learned").current, first)
+    c.breed([0, 2])
+    log = json.loads(json.dumps(c.log()))
+    assert log["source"] == "learned"
+    with pytest.raises(ValueError, match="learned density"):
+        Composer.replay(log)
+    assert Composer.replay(log, sampler=sampler).current.tobytes() == c.current.tobytes()
+    c.restart(6)
+    assert not np.array_equal(c.current, first) and abs(c.current.mean() - 3.0) < 0.2
+    assert Composer(4, 9, seed=5).log()["source"] == "prior"
