@@ -133,6 +133,18 @@ def density_of(key: ModelKey) -> LearnedDensity | None:
     return None if isinstance(found, str) else found
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def adversarial_of(key: ModelKey) -> tuple[VAE, dict] | str:
+    """The model with its adversarially fine-tuned decoder and the figures measured when it was made
+    (vae.gan), or why there is none."""
+    from vae.gan import load_adversarial
+
+    try:
+        return load_adversarial(Path(key.models_path) / key.name)
+    except CheckpointError as err:
+        return str(err)
+
+
 @dataclass
 class Loaded:
     """A loaded model and its atlas, or the reason they could not be loaded."""

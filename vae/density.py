@@ -204,6 +204,7 @@ def fit_density(model_dir: Path, kind: str = "auto", stage2_seconds: float = 60.
     }
     out, tmp = model_dir / DENSITY_FILE, model_dir / f".{DENSITY_FILE}.tmp"
     save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, str(tmp), metadata=meta)
+    tmp.chmod(0o644)  # shared data, as the other files of a model folder
     tmp.replace(out)
     log(f"  kept {chosen} → {out} ({out.stat().st_size / 1e3:.0f} KB, {time.perf_counter() - t0:.0f} s)")
     return out

@@ -36,6 +36,7 @@ TITLES = [
     "The reparameterization trick",
     "Generating new data",
     "How this model was built",
+    "From VAE to GAN",
 ]
 
 
@@ -64,14 +65,15 @@ def test_every_step_renders_with_the_real_model(real_root):
     at = lesson()
     assert at.selectbox(key="ls_model").value == NAME
     model = load_model(MODELS_DIR / NAME)
-    for step in range(1, 9):
+    for step in range(1, len(STEPS) + 1):
         at.selectbox(key="lesson_step").set_value(step).run()
         assert not at.exception, (step, at.exception)
         assert header(at) == f"{step}. {TITLES[step - 1]}"
         assert at.query_params["step"] == str(step)
         if step in (1, 2, 3, 5, 6, 7, 8):
             assert at.get("image"), step  # every step but the densities decodes something
-    # step 8 is the last one shown: the real config, command and training curves of the 2-D model
+    # step 8: the real config, command and training curves of the 2-D model
+    at.selectbox(key="lesson_step").set_value(8).run()
     commands = [c.value for c in at.code if c.value.startswith("python -m vae.train")]
     z2 = MAIN if HAVE_MAIN else NAME
     assert commands == [training_command(load_model(MODELS_DIR / z2).config, load_card(MODELS_DIR / z2), z2)]
@@ -90,14 +92,14 @@ def test_previous_next_buttons_walk_the_steps():
     at.button(key="lesson_next").click().run()
     at.button(key="lesson_prev").click().run()
     assert at.selectbox(key="lesson_step").value == 2 and at.query_params["step"] == "2"
-    at.selectbox(key="lesson_step").set_value(8).run()
+    at.selectbox(key="lesson_step").set_value(len(STEPS)).run()
     assert at.button(key="lesson_next").disabled
     # presentation clickers send PageUp / PageDown
     assert (at.button(key="lesson_prev").proto.shortcut, at.button(key="lesson_next").proto.shortcut) == ("pageup", "pagedown")
 
 
 def test_the_steps_are_the_modules_of_the_lesson_package_in_course_order():
-    assert [step.TITLE for step in STEPS] == [f"lesson.step.{k}" for k in range(1, 9)]
+    assert [step.TITLE for step in STEPS] == [f"lesson.step.{k}" for k in range(1, len(STEPS) + 1)]
     assert [catalogue("en")[step.TITLE] for step in STEPS] == TITLES
     assert all(callable(step.render) for step in STEPS)
 
@@ -246,7 +248,7 @@ GARBAGE = ["", "-1", "1e308", "nan", "inf", "💥", "9" * 400, "0x10", "celeba-z
 
 
 @needs_a_model
-@pytest.mark.parametrize("step", range(1, 9))
+@pytest.mark.parametrize("step", range(1, len(STEPS) + 1))
 def test_garbage_lesson_parameters_on_every_step(step):
     for k in range(3):  # three rotations of the garbage over the parameters
         at = lesson({"step": str(step), **{p: GARBAGE[(i + k) % len(GARBAGE)] for i, p in enumerate(LESSON_PARAMS)}})
@@ -259,10 +261,33 @@ def test_garbage_lesson_parameters_on_every_step(step):
 def test_every_step_works_without_the_data_directory(monkeypatch, tmp_path):
     monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path / "no-data-here"))  # test_set() is keyed by the data root
     at = lesson()
-    for step in range(1, 9):
+    for step in range(1, len(STEPS) + 1):
         at.selectbox(key="lesson_step").set_value(step).run()
         assert not at.exception, (step, at.exception)
         if step in (1, 2, 3, 5, 6):
             assert any("not in the data directory" in c.value for c in at.caption), step
     at.selectbox(key="lesson_step").set_value(3).run()
     assert len(chart(at, "ls3_map")["data"]) == 2  # one uncoloured cloud (no labels) and the highlighted point
+
+
+@needs_a_model
+def test_step9_shows_the_plain_and_the_adversarial_decoder_on_the_same_codes():
+    from vae.density import load_density
+    from vae.gan import ADVERSARIAL_FILE, load_adversarial
+
+    if not (MODELS_DIR / "celeba-z64" / ADVERSARIAL_FILE).exists():
+        pytest.skip("no adversarial decoder made for celeba-z64 (python -m vae.gan models/celeba-z64 --save)")
+    at = lesson({"step": "9", "ls_seed": "4"})
+    assert not at.exception
+    plain = load_model(MODELS_DIR / "celeba-z64")
+    adversarial, report = load_adversarial(MODELS_DIR / "celeba-z64")
+    codes = load_density(MODELS_DIR / "celeba-z64").sample(8, 4)
+    for caption, model in (
+        ("VAE decoder (trained to reconstruct)", plain),
+        ("the same decoder fine-tuned against a discriminator", adversarial),
+    ):
+        cells = grid_cells(pixels(image_with_caption(at, caption)), 8, 8, 64, display_scale(64, 8, target=84, max_width=900))
+        assert np.array_equal(cells, decode(model, codes)), caption
+    table = at.dataframe[0].value
+    assert list(table["Test PSNR (dB)"]) == [report["plain"]["psnr_db"], report["adversarial"]["psnr_db"]]
+    assert any("discriminator" in m.value for m in at.markdown)

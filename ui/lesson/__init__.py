@@ -1,4 +1,4 @@
-"""The VAE lesson: eight steps, one module each, every figure from a real shipped MNIST model.
+"""The VAE lesson: nine steps, one module each, every figure from a real shipped MNIST model.
 
 STEPS is the course plan in order; step k (1-based, `?step=k` in the URL) is STEPS[k - 1]. Each step
 module has TITLE, the i18n key of its title, and render(lesson, z2), an st.fragment so that a widget
@@ -7,9 +7,9 @@ none). What several steps share (the Lesson, inputs kept in the URL, the cached 
 the maths is in vae/lesson.py. pages/lesson.py only picks the model and the step and calls render.
 """
 
-from ui.lesson import autoencoder, generate, how_built, kl, latent_space, normal, reparameterization, uses
+from ui.lesson import autoencoder, gan, generate, how_built, kl, latent_space, normal, reparameterization, uses
 from ui.lesson.common import MAIN_MODEL, Lesson, open_lesson, two_d_lesson
 
-STEPS = (autoencoder, uses, latent_space, normal, kl, reparameterization, generate, how_built)
+STEPS = (autoencoder, uses, latent_space, normal, kl, reparameterization, generate, how_built, gan)
 
 __all__ = ["MAIN_MODEL", "STEPS", "Lesson", "open_lesson", "two_d_lesson"]
