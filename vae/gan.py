@@ -133,9 +133,9 @@ def fine_tune(model_dir: Path, minutes: float, weight: float, seed: int = 0, log
             row = {
                 "step": step,
                 "seconds": round(time.perf_counter() - t0),
-                "mse": float(mse),
-                "d_loss": float(d_loss),
-                "adversarial": float(adversarial),
+                "mse": float(mse.detach()),
+                "d_loss": float(d_loss.detach()),
+                "adversarial": float(adversarial.detach()),
             }
             history.append(row)
             log(

@@ -63,7 +63,9 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
             }
             for name in ("plain", "adversarial")
         ]
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="ls_gan_table")
+        table = pd.DataFrame(rows)
+        numbers = {c: st.column_config.NumberColumn(format="%.1f") for c in table.columns[1:]}
+        st.dataframe(table, hide_index=True, width="stretch", key="ls_gan_table", column_config=numbers)
         st.caption(t("lesson.s9.measure", minutes=report.get("minutes", "?"), weight=report.get("weight", "?")))
     st.markdown(t("lesson.s9.roles"))
     st.code(textwrap.dedent(inspect.getsource(Discriminator)), language="python")
