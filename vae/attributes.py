@@ -24,8 +24,8 @@ import torch
 from safetensors.numpy import save_file
 
 from vae.checkpoint import WEIGHTS_FILE, CheckpointError, load_model
-from vae.data import DataError, load_celeba, to_tensor
-from vae.derived import file_sha256, read_derived, refuse_other_weights
+from vae.data import load_celeba, to_tensor
+from vae.derived import build_each, file_sha256, read_derived, refuse_other_weights
 from vae.model import VAE
 
 DIRECTIONS_FILE = "directions.safetensors"
@@ -257,14 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m vae.attributes", description="Compute a CelebA model's attribute directions.")
     parser.add_argument("model_dirs", nargs="+", type=Path)
     args = parser.parse_args(argv)
-    status = 0
-    for model_dir in args.model_dirs:
-        try:
-            build_directions(model_dir)
-        except (CheckpointError, DataError, OSError, ValueError) as err:
-            print(f"error: {model_dir}: {err}", file=sys.stderr)
-            status = 1
-    return status
+    return build_each(args.model_dirs, build_directions)
 
 
 if __name__ == "__main__":

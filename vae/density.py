@@ -35,8 +35,7 @@ from safetensors.numpy import save_file
 from torch import nn
 
 from vae.checkpoint import WEIGHTS_FILE, CheckpointError, load_model
-from vae.data import DataError
-from vae.derived import file_sha256, read_derived, refuse_other_weights
+from vae.derived import build_each, file_sha256, read_derived, refuse_other_weights
 from vae.latent import prior_samples
 
 DENSITY_FILE = "density.safetensors"
@@ -251,14 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    status = 0
-    for model_dir in args.model_dirs:
-        try:
-            fit_density(model_dir, args.kind, args.stage2_seconds, args.seed, log=lambda s: print(s, flush=True))
-        except (CheckpointError, DataError, OSError, ValueError) as err:
-            print(f"{model_dir}: {err}", file=sys.stderr)
-            status = 1
-    return status
+    return build_each(
+        args.model_dirs, lambda d: fit_density(d, args.kind, args.stage2_seconds, args.seed, log=lambda s: print(s, flush=True))
+    )
 
 
 if __name__ == "__main__":

@@ -39,3 +39,20 @@ def refuse_other_weights(model_dir: Path, path: Path, meta: dict, rebuild: str) 
     weights = Path(model_dir) / WEIGHTS_FILE
     if weights.exists() and meta.get("weights_sha256", "") != file_sha256(weights):
         raise CheckpointError(f"{path}: made from other weights than {weights} (the model was retrained); {rebuild}")
+
+
+def build_each(model_dirs, build) -> int:
+    """The command line of a derived file: build(model_dir) for each folder; an error is printed with
+    its folder and the other folders go on. → the exit status (1 when any failed)."""
+    import sys
+
+    from vae.data import DataError
+
+    status = 0
+    for model_dir in model_dirs:
+        try:
+            build(model_dir)
+        except (CheckpointError, DataError, OSError, ValueError) as err:
+            print(f"error: {model_dir}: {err}", file=sys.stderr)
+            status = 1
+    return status
