@@ -80,6 +80,8 @@ def main() -> None:
     ]
     navigation = st.navigation(pages)
     sidebar()
+    if presenter:
+        presenter_bar(pages)
     _entry.active = True
     try:
         navigation.run()
@@ -88,6 +90,26 @@ def main() -> None:
         notices = state.pop_notices()  # link parameters the shell or the page could not use
         if notices:
             st.toast(t("sidebar.bad_params", params=", ".join(dict.fromkeys(notices))), icon=":material/link_off:")
+
+
+def presenter_bar(pages: list) -> None:
+    """Presenter mode hides Streamlit's header, and with it the control that opens the sidebar: this
+    compact bar keeps the page menu, the language and the way out within reach on every page."""
+    other = next(code for code in LANGUAGES if code != st.session_state.get("lang"))
+    with st.container(key="presenter_bar", horizontal=True, vertical_alignment="center", gap="small"):
+        with st.popover(t("presenter.pages"), icon=":material/menu:"):
+            for page in pages:
+                st.page_link(page)
+        st.button(LANGUAGES[other], key="presenter_lang", icon=":material/translate:", on_click=_set_language, args=(other,))
+        st.button(t("presenter.exit"), key="presenter_exit", icon=":material/close_fullscreen:", on_click=_leave_presenter)
+
+
+def _set_language(code: str) -> None:
+    st.session_state["lang"] = code  # the sidebar's language widget, before it is drawn again
+
+
+def _leave_presenter() -> None:
+    st.session_state["presenter"] = False  # the sidebar's toggle, bound to the URL
 
 
 def _presenter_from_url() -> bool:

@@ -18,3 +18,25 @@ def test_presenter_link_opens_the_lesson_in_presenter_mode():
     assert at.session_state["lesson_step"] == 3 and at.query_params["presenter"] == "true"  # the binding's spelling
     at.sidebar.toggle(key="presenter").set_value(False).run()
     assert not any("font-size: 21px" in h.proto.body for h in at.get("html"))
+
+
+@needs("mnist-z2")
+def test_presenter_mode_keeps_the_pages_the_language_and_the_exit_within_reach():
+    """Presenter mode hides Streamlit's header (and the sidebar's opener): its own bar has a page
+    menu with every page, a language switch and the way out."""
+    from ui.app import PAGES
+
+    at = AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=60)
+    at.query_params.update({"presenter": "1", "lang": "fr"})
+    at.run()  # the home page (AppTest cannot switch the language under a page whose choice labels are translated)
+    assert not at.exception
+    links = [e for e in at.get("page_link")]
+    assert len(links) == len([p for p in PAGES if (REPO / "pages" / p[0]).exists()])
+    assert at.button(key="presenter_exit").label == "Quitter le mode présentateur"
+    assert at.button(key="presenter_lang").label == "English"
+    at.button(key="presenter_lang").click().run()
+    assert at.session_state["lang"] == "en" and at.button(key="presenter_exit").label == "Leave presenter mode"
+    at.button(key="presenter_exit").click().run()
+    assert not at.exception and at.session_state["presenter"] is False
+    assert not any("font-size: 21px" in h.proto.body for h in at.get("html"))
+    assert all(b.key != "presenter_exit" for b in at.button)  # the bar is gone with presenter mode

@@ -91,3 +91,28 @@ def test_bad_and_legacy_link_values(tab, server):
     expect(number(tab, "gen_seed")).to_have_value("0")
     tab.wait_for_url(re.compile(r"presenter=true"))  # a 1/0 link from before the binding still opens presenter mode
     assert "gen_n" not in query(tab) and "gen_seed" not in query(tab)
+
+
+def test_presenter_mode_keeps_a_page_menu_the_language_and_the_exit_within_reach(chromium, server):
+    """At 1280×720 in French, presenter mode (no header, no sidebar opener): the bar's page menu
+    changes page and stays in presenter mode, its language button switches, its exit leaves."""
+    from harness.browser import new_page
+
+    page = new_page(chromium, 1280, 720)
+    try:
+        page.goto(f"{server}/lesson?presenter=1&lang=fr&step=2")
+        wait_for_app(page)
+        assert not page.locator('header[data-testid="stHeader"]').is_visible()
+        page.locator(".st-key-presenter_bar button").first.click()
+        page.get_by_test_id("stPopoverBody").get_by_role("link", name="Carte latente").click()
+        page.wait_for_url(re.compile(r"/latent_map\?.*presenter=true"))
+        wait_for_app(page)
+        expect(page.locator(".st-key-presenter_bar")).to_be_visible()
+        page.locator(".st-key-presenter_lang button").click()
+        expect(page.get_by_role("heading", name="Latent map")).to_be_visible()
+        page.locator(".st-key-presenter_exit button").click()
+        expect(page.locator(".st-key-presenter_bar")).to_have_count(0)
+        expect(page.locator('header[data-testid="stHeader"]')).to_be_visible()
+        assert "presenter" not in page.url and page.locator(EXCEPTION).count() == 0
+    finally:
+        page.context.close()
