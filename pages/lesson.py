@@ -8,7 +8,7 @@ ensure_entry()
 
 import streamlit as st  # noqa: E402
 
-from ui import state  # noqa: E402
+from ui import clicker, state  # noqa: E402
 from ui.i18n import t  # noqa: E402
 from ui.lesson import MAIN_MODEL, STEPS, open_lesson, two_d_lesson  # noqa: E402
 from ui.resources import loaded, zoo  # noqa: E402
@@ -48,7 +48,6 @@ prev_col.button(
     disabled=step == 1,
     icon=":material/arrow_back:",
     width="stretch",
-    shortcut="PageUp",  # presentation clickers send PageUp / PageDown
 )
 next_col.button(
     t("lesson.next"),
@@ -58,8 +57,8 @@ next_col.button(
     disabled=step == N_STEPS,
     icon=":material/arrow_forward:",
     width="stretch",
-    shortcut="PageDown",
 )
+clicker.lesson_keys(step, "lesson_prev", "lesson_next")  # PageUp/PageDown, arrows, Space, "." from anywhere
 model_col.selectbox(t("lesson.model"), list(mnist), help=t("lesson.model_help", main=MAIN_MODEL), **model_param)
 state.to_query(step=step)
 

@@ -116,3 +116,49 @@ def test_presenter_mode_keeps_a_page_menu_the_language_and_the_exit_within_reach
         assert "presenter" not in page.url and page.locator(EXCEPTION).count() == 0
     finally:
         page.context.close()
+
+
+def test_clicker_keys_step_the_lesson_from_anywhere_and_each_step_opens_at_its_top(chromium, server):
+    """1280×720, French, presenter mode: PageDown after a slider was dragged, after a number input
+    was typed in, after the step selector was used; arrows, Space and "."; a new step at its top."""
+    from harness.browser import new_page
+
+    page = new_page(chromium, 1280, 720)
+
+    def step() -> int:
+        return int(re.match(r"\d+", page.locator('[data-testid="stMain"] h2').first.inner_text()).group())
+
+    def key(name: str, expected: int) -> None:
+        page.keyboard.press(name)
+        expect(page.locator('[data-testid="stMain"] h2').first).to_have_text(re.compile(rf"^{expected}\."))
+        wait_for_app(page)
+
+    try:
+        page.goto(f"{server}/lesson?presenter=1&lang=fr&step=5")
+        wait_for_app(page)
+        assert step() == 5
+        slider = page.locator('[data-testid="stMain"] input[type="range"]').first
+        slider.focus()
+        page.keyboard.press("ArrowRight")  # the slider is being used: focus stays on it
+        key("PageDown", 6)  # the clicker, not the slider
+        key("ArrowLeft", 5)
+        key(" ", 6)
+        key(".", 7)
+        key("PageUp", 6)
+        number = page.locator('[data-testid="stMain"] input[type="number"]').first
+        number.fill("12")
+        key("PageDown", 7)
+        page.locator('[data-testid="stMain"] [data-testid="stSelectbox"] input').first.click()
+        page.get_by_role("option").nth(2).click()  # step 3
+        wait_for_app(page)
+        assert step() == 3
+        scrolled = "() => Math.max(document.querySelector('[data-testid=\"stMain\"]').scrollTop, document.scrollingElement.scrollTop)"
+        page.mouse.move(640, 500)
+        page.mouse.wheel(0, 2000)  # read down the step, then step on
+        page.wait_for_function(f"() => ({scrolled})() > 200")
+        key("PageDown", 4)
+        page.wait_for_function(f"() => ({scrolled})() === 0")  # the new step opens at its top
+        assert page.locator('[data-testid="stMain"] h2').first.is_visible()
+        assert page.locator(EXCEPTION).count() == 0
+    finally:
+        page.context.close()
