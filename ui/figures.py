@@ -186,7 +186,7 @@ def sample_overlays(key: ModelKey, projection: str) -> list[tuple[str, str, np.n
         if source == "learned" and density is None:
             continue
         codes = prior_samples(dim, OVERLAY_SAMPLES, 1) if source == "prior" else density.sample(OVERLAY_SAMPLES, 1)
-        xy = codes[:, :2] if projection == "raw" else (codes - atlas.pca.mean_) @ atlas.pca.components_.T
+        xy = codes[:, :2] if projection == "raw" else atlas.pca.transform(codes)
         xy = np.ascontiguousarray(xy, np.float32)
         xy.setflags(write=False)
         out.append((source, SAMPLE_COLOURS[source], xy))

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from ui.figures import VIRIDIS, map_colouring, map_extent, sample_overlays, viridis
 from ui.i18n import t
 from ui.resources import Loaded, ModelKey, loaded_of, model_key, test_set
 from vae.atlas import FAR_SPACINGS
@@ -193,8 +194,6 @@ def map_colours(key: ModelKey, colour_by: str, labels: tuple[str, ...]) -> tuple
     """The browser map's colours (ui.figures.map_colouring, the plotly map's): a file of N × 4 bytes
     (R, G, B, group) beside the decoder, named by the atlas hash and the colouring, and the legend
     ({"groups": [[name, hex], ...]} or, for a score, {"scale": lo, hi, stops})."""
-    from ui.figures import VIRIDIS, map_colouring, viridis
-
     decoder = decoder_file(key)
     if decoder is None:
         return None
@@ -253,8 +252,6 @@ def latent_map(
         return False
     sprites = face_sprites(key) if faces else None
     atlas = sel.atlas
-    from ui.figures import map_extent, sample_overlays
-
     names = dict(samples)
     overlays = [
         {"name": names.get(source, source), "colour": colour, "points": [round(float(v), 4) for v in xy.ravel()]}

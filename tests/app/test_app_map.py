@@ -176,7 +176,7 @@ def test_the_samples_switch_draws_prior_and_learned_samples_over_the_map(monkeyp
         ("prior samples N(0, I)", prior_samples(16, 600, 1)),
         ("learned-density samples", load_density(MODELS_DIR / "mnist-z16").sample(600, 1)),
     ):
-        expected = (codes - pca.mean_) @ pca.components_.T
+        expected = (codes - pca.mean_) @ pca.components_.T  # the PCA's definition, written out
         np.testing.assert_allclose(arr(traces[name]["x"]), expected[:, 0], atol=1e-4)
         np.testing.assert_allclose(arr(traces[name]["y"]), expected[:, 1], atol=1e-4)
     at.segmented_control(key="projection").set_value("tsne").run()
