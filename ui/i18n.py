@@ -2,12 +2,18 @@
 (one file per page or feature, merged; a key may appear in only one file).
 
 `t("map.title")` looks the key up in the current language (st.session_state["lang"]), falling back
-to English, then to the key itself; `{name}` placeholders are filled from keyword arguments.
+to English, then to the key itself; `{name}` placeholders are filled from keyword arguments. In
+French, a number with a format spec (`{x:.2f}`, `{p:.0%}`, `{v:g}`, `{e:.1e}`, `{d:+.2f}`) is written
+the French way by Babel (CLDR data): decimal comma, narrow no-break space between thousands,
+no-break space before %; `number()` does the same for numbers shown outside the catalogue.
 """
 
 from __future__ import annotations
 
 import json
+import numbers
+import re
+import string
 from functools import cache
 from pathlib import Path
 
@@ -16,6 +22,8 @@ import streamlit as st
 CATALOGUE_DIR = Path(__file__).resolve().parent.parent / "assets" / "i18n"
 LANGUAGES = {"en": "English", "fr": "Français"}
 DEFAULT_LANGUAGE = "en"
+LOCALES = {"en": "en_US", "fr": "fr_FR"}
+_NUMBER_SPEC = re.compile(r"^(?P<sign>\+)?(?:\.(?P<digits>\d+))?(?P<kind>[fge%])$")
 
 
 @cache
@@ -36,8 +44,48 @@ def current_language() -> str:
 
 
 def t(key: str, **kwargs) -> str:
-    text = catalogue(current_language()).get(key) or catalogue(DEFAULT_LANGUAGE).get(key) or key
-    return text.format(**kwargs) if kwargs else text
+    lang = current_language()
+    text = catalogue(lang).get(key) or catalogue(DEFAULT_LANGUAGE).get(key) or key
+    return fill(text, lang, **kwargs) if kwargs else text
+
+
+def fill(text: str, lang: str, **kwargs) -> str:
+    """str.format, with the numbers of format specs written in the language's way (English: as Python
+    writes them)."""
+    return text.format(**kwargs) if lang == DEFAULT_LANGUAGE else _Localized(lang).format(text, **kwargs)
+
+
+def number(value: float, spec: str = "g", lang: str | None = None) -> str:
+    """A number as the language writes it, from a format spec ".2f", ".0%", "g", ".1e", "+.2f"."""
+    lang = current_language() if lang is None else lang
+    match = _NUMBER_SPEC.match(spec)
+    if lang == DEFAULT_LANGUAGE or match is None:
+        return format(value, spec)
+    from babel import Locale
+    from babel.numbers import format_decimal, format_percent, format_scientific
+
+    locale = Locale.parse(LOCALES[lang])
+    digits, kind = match["digits"], match["kind"]
+    fraction = "." + "0" * int(digits) if digits and int(digits) > 0 else ""
+    if kind == "%":
+        pattern = locale.percent_formats[None].pattern.replace("0", "0" + fraction, 1)
+        return format_percent(value, format=pattern, locale=locale)
+    if kind == "e":
+        return format_scientific(value, format="0" + fraction + "E0", locale=locale)
+    if kind == "g":
+        return format_decimal(value, locale=locale)
+    body = "#,##0" + fraction
+    return format_decimal(value, format=f"+{body};-{body}" if match["sign"] else body, locale=locale)
+
+
+class _Localized(string.Formatter):
+    def __init__(self, lang: str):
+        self.lang = lang
+
+    def format_field(self, value, format_spec: str) -> str:
+        if format_spec and _NUMBER_SPEC.match(format_spec) and isinstance(value, numbers.Real) and not isinstance(value, bool):
+            return number(value, format_spec, self.lang)
+        return super().format_field(value, format_spec)
 
 
 def browser_language() -> str:
