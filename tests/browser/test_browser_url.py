@@ -22,6 +22,8 @@ from playwright.sync_api import expect  # noqa: E402
 
 from harness.browser import wait_for_app  # noqa: E402
 
+EXPECT_MS = 30_000  # a busy 2-core machine: a rerun can take seconds
+
 MODEL = "mnist-z16"
 QUERY = f"?dataset=mnist&model={MODEL}"
 TIMEOUT_MS = 60_000
@@ -99,6 +101,7 @@ def test_presenter_mode_keeps_a_page_menu_the_language_and_the_exit_within_reach
     from harness.browser import new_page
 
     page = new_page(chromium, 1280, 720)
+    page.set_default_timeout(60_000)
     try:
         page.goto(f"{server}/lesson?presenter=1&lang=fr&step=2")
         wait_for_app(page)
@@ -107,12 +110,12 @@ def test_presenter_mode_keeps_a_page_menu_the_language_and_the_exit_within_reach
         page.get_by_test_id("stPopoverBody").get_by_role("link", name="Carte latente").click()
         page.wait_for_url(re.compile(r"/latent_map\?.*presenter=true"))
         wait_for_app(page)
-        expect(page.locator(".st-key-presenter_bar")).to_be_visible()
+        expect(page.locator(".st-key-presenter_bar")).to_be_visible(timeout=EXPECT_MS)
         page.locator(".st-key-presenter_lang button").click()
-        expect(page.get_by_role("heading", name="Latent map")).to_be_visible()
+        expect(page.get_by_role("heading", name="Latent map")).to_be_visible(timeout=EXPECT_MS)
         page.locator(".st-key-presenter_exit button").click()
-        expect(page.locator(".st-key-presenter_bar")).to_have_count(0)
-        expect(page.locator('header[data-testid="stHeader"]')).to_be_visible()
+        expect(page.locator(".st-key-presenter_bar")).to_have_count(0, timeout=EXPECT_MS)
+        expect(page.locator('header[data-testid="stHeader"]')).to_be_visible(timeout=EXPECT_MS)
         assert "presenter" not in page.url and page.locator(EXCEPTION).count() == 0
     finally:
         page.context.close()
@@ -124,13 +127,14 @@ def test_clicker_keys_step_the_lesson_from_anywhere_and_each_step_opens_at_its_t
     from harness.browser import new_page
 
     page = new_page(chromium, 1280, 720)
+    page.set_default_timeout(60_000)
 
     def step() -> int:
         return int(re.match(r"\d+", page.locator('[data-testid="stMain"] h2').first.inner_text()).group())
 
     def key(name: str, expected: int) -> None:
         page.keyboard.press(name)
-        expect(page.locator('[data-testid="stMain"] h2').first).to_have_text(re.compile(rf"^{expected}\."))
+        expect(page.locator('[data-testid="stMain"] h2').first).to_have_text(re.compile(rf"^{expected}\."), timeout=EXPECT_MS)
         wait_for_app(page)
 
     try:
