@@ -4,7 +4,8 @@ Loading is strict (vae.schema): unknown or missing keys are refused with a messa
 so a typo in a hand-edited config never silently changes the architecture. A field added after
 version 1 is declared with `added_in(version, default)`, so older config.json files keep loading.
 
-Schema versions: 1, every key below (files written before versions existed have no schema_version).
+Schema versions: 1, every key below but `res_blocks` (files written before versions existed have no
+schema_version); 2 adds `res_blocks` (0 when absent).
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vae.schema import file_version, init_kwargs, read_json, version_field
+from vae.schema import added_in, file_version, init_kwargs, read_json, version_field
 
 DATASET_SHAPES: dict[str, tuple[int, int, int]] = {
     "mnist": (1, 28, 28),
     "celeba": (3, 64, 64),
 }
 LIKELIHOODS = ("bernoulli", "gaussian")
-CONFIG_SCHEMA_VERSION = 1
+CONFIG_SCHEMA_VERSION = 2
 
 
 class ConfigError(ValueError):
@@ -44,6 +45,10 @@ class VAEConfig:
     # both encoder and decoder (0: a single linear map). A nonlinear map from a low-dimensional
     # code to the first feature map matters most when latent_dim is small.
     hidden: int = 0
+    # Residual blocks (3×3 conv, SiLU, 3×3 conv, plus the input) after each upsampling step of the
+    # decoder; with any, the decoder also upsamples to a full-resolution feature map of channels[0]
+    # before a 3×3 conv to pixels (the "scale blocks" of Dai & Wipf, 2019). 0: the plain mirror.
+    res_blocks: int = added_in(2, 0)
 
     def __post_init__(self) -> None:
         if self.dataset not in DATASET_SHAPES:
@@ -62,6 +67,8 @@ class VAEConfig:
         self.channels = list(self.channels)
         if not isinstance(self.hidden, int) or not 0 <= self.hidden <= 8192:
             raise ConfigError(f"hidden must be an integer in [0, 8192], got {self.hidden!r}")
+        if not isinstance(self.res_blocks, int) or isinstance(self.res_blocks, bool) or not 0 <= self.res_blocks <= 8:
+            raise ConfigError(f"res_blocks must be an integer in [0, 8], got {self.res_blocks!r}")
         if self.likelihood not in LIKELIHOODS:
             raise ConfigError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
 

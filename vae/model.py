@@ -110,6 +110,20 @@ def _spatial_sizes(size: int, n_layers: int) -> list[int]:
     return sizes
 
 
+class ResBlock(nn.Module):
+    """x + conv3×3(SiLU(conv3×3(SiLU(x)))): same channels and size; starts as the identity (the last
+    conv's weights are zero), so adding blocks never makes the untrained decoder worse."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.body = nn.Sequential(nn.SiLU(), nn.Conv2d(channels, channels, 3, 1, 1), nn.SiLU(), nn.Conv2d(channels, channels, 3, 1, 1))
+        nn.init.zeros_(self.body[-1].weight)
+        nn.init.zeros_(self.body[-1].bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
 class VAE(nn.Module):
     """Conv encoder → diagonal Gaussian posterior → conv decoder producing pixel means in [0, 1]."""
 
@@ -136,13 +150,18 @@ class VAE(nn.Module):
             self.from_latent = nn.Linear(d, flat)
         dec: list[nn.Module] = [nn.SiLU()]
         rev = list(reversed(chans))
+        blocks = config.res_blocks
         for i, ch in enumerate(rev):
             out_size = self.sizes[len(chans) - 1 - i]
             odd = out_size % 2 == 1
-            out_ch = rev[i + 1] if i + 1 < len(rev) else c_in
+            last = i + 1 == len(rev)
+            out_ch = rev[i + 1] if not last else (chans[0] if blocks else c_in)
             dec.append(nn.ConvTranspose2d(ch, out_ch, 3 if odd else 4, 2, 1))
-            if i + 1 < len(rev):
+            dec += [ResBlock(out_ch) for _ in range(blocks)]
+            if not last:
                 dec.append(nn.SiLU())
+        if blocks:
+            dec += [nn.SiLU(), nn.Conv2d(chans[0], c_in, 3, 1, 1)]
         self.decoder = nn.Sequential(*dec)
         # log σ of the Gaussian likelihood, in [0, 1] pixel units; unused for Bernoulli.
         self.log_sigma = nn.Parameter(torch.tensor(-2.0)) if config.likelihood == "gaussian" else None

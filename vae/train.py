@@ -59,6 +59,7 @@ class TrainSettings:
     threads: int  # CPU threads (0: PyTorch's default)
     channels: list[int] | None  # None: DEFAULT_CHANNELS of the dataset
     hidden: int
+    res_blocks: int
     likelihood: str | None  # None: DEFAULT_LIKELIHOOD of the dataset
     resume: bool
     iw_samples: int  # importance samples per image for the IW bound (MNIST only)
@@ -191,6 +192,7 @@ def train(settings: TrainSettings, status: TrainingStatus | None = None) -> Path
         channels=settings.channels or DEFAULT_CHANNELS[settings.dataset],
         likelihood=settings.likelihood or DEFAULT_LIKELIHOOD[settings.dataset],
         hidden=settings.hidden,
+        res_blocks=settings.res_blocks,
     )
     model = VAE(config).to(device)  # the same initial weights on every rank (the same seed)
     if ranks.main:
@@ -346,6 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: PyTorch's default)")
     p.add_argument("--channels", type=int, nargs="+", default=None, help="encoder channels per stride-2 conv")
     p.add_argument("--hidden", type=int, default=0, help="width of a hidden dense layer around the code (0: none)")
+    p.add_argument("--res-blocks", type=int, default=0, help="residual blocks after each upsampling step of the decoder (0: none)")
     p.add_argument("--likelihood", choices=["bernoulli", "gaussian"], default=None)
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last complete epoch")
     p.add_argument("--iw-samples", type=int, default=500, help="importance samples per image for the IW bound (MNIST)")

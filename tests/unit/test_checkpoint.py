@@ -73,25 +73,26 @@ def test_shipped_configs_without_a_version_load_and_write_it(folder):
     data = json.loads((folder / "config.json").read_text())
     config = VAEConfig.load(folder / "config.json")
     assert config.schema_version == CONFIG_SCHEMA_VERSION
-    assert config.to_dict() == {"schema_version": CONFIG_SCHEMA_VERSION, **data}
+    # version-1 files (no schema_version) read `res_blocks`, added in version 2, as 0: the plain decoder
+    assert config.to_dict() == {"schema_version": CONFIG_SCHEMA_VERSION, **data, "res_blocks": data.get("res_blocks", 0)}
     assert VAEConfig.from_dict(config.to_dict()) == config
 
 
 @dataclasses.dataclass
 class ConfigWithDropout(VAEConfig):
-    """VAEConfig as it would be once a field is added in schema version 2."""
+    """VAEConfig as it would be once a field is added in schema version 3."""
 
-    dropout: float = added_in(2, 0.0)
+    dropout: float = added_in(3, 0.0)
 
 
 def test_a_field_added_later_reads_as_its_default_from_older_configs(monkeypatch):
-    monkeypatch.setattr(vae.config, "CONFIG_SCHEMA_VERSION", 2)
+    monkeypatch.setattr(vae.config, "CONFIG_SCHEMA_VERSION", 3)
     old = json.loads((MODELS_DIR / "mnist-z2" / "config.json").read_text())  # version 1: no schema_version
     assert ConfigWithDropout.from_dict(old).dropout == 0.0
     assert ConfigWithDropout.from_dict({**old, "schema_version": 1}).dropout == 0.0
-    assert ConfigWithDropout.from_dict({**old, "schema_version": 2, "dropout": 0.1}).dropout == 0.1
-    with pytest.raises(ConfigError, match=r"missing config key\(s\) \['dropout'\]"):  # a version-2 file must have it
-        ConfigWithDropout.from_dict({**old, "schema_version": 2})
+    assert ConfigWithDropout.from_dict({**old, "schema_version": 3, "res_blocks": 0, "dropout": 0.1}).dropout == 0.1
+    with pytest.raises(ConfigError, match=r"missing config key\(s\) \['dropout'\]"):  # a version-3 file must have it
+        ConfigWithDropout.from_dict({**old, "schema_version": 3, "res_blocks": 0})
     with pytest.raises(ConfigError, match=r"missing config key\(s\) \['beta'\]"):  # a version-1 key is still required
         ConfigWithDropout.from_dict({k: v for k, v in old.items() if k != "beta"})
     with pytest.raises(ConfigError, match=r"unknown config key\(s\) \['dropuot'\]"):
