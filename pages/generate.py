@@ -12,6 +12,7 @@ import streamlit as st  # noqa: E402
 from ui import state, widgets  # noqa: E402
 from ui.app import current  # noqa: E402
 from ui.i18n import t  # noqa: E402
+from ui.latent_panels import autoencoder_note  # noqa: E402
 from ui.resources import density_of, model_key  # noqa: E402
 from vae.explore_ops import display_scale  # noqa: E402
 from vae.images import grid, png_bytes  # noqa: E402
@@ -25,6 +26,7 @@ latent_dim = model.config.latent_dim
 
 st.title(t("gen.title"))
 st.caption(t("gen.intro", d=latent_dim))
+autoencoder_note(model.config)  # β = 0: no prior to sample from
 
 
 def next_seed() -> None:

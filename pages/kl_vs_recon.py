@@ -9,7 +9,8 @@ import streamlit as st  # noqa: E402
 
 from ui import state, widgets  # noqa: E402
 from ui.app import current  # noqa: E402
-from ui.i18n import t  # noqa: E402
+from ui.i18n import current_language, number, t  # noqa: E402
+from ui.latent_panels import autoencoder_note, beta_view  # noqa: E402
 from ui.resources import model_key, test_set, test_set_error, zoo, zoo_key  # noqa: E402
 from ui.zoo_figures import history_figure, kl_dims_figure, pick_model, rate_distortion_figure, sample_scatter  # noqa: E402
 from vae.data import data_root  # noqa: E402
@@ -28,23 +29,36 @@ st.title(t("kr.title"))
 st.caption(t("kr.intro"))
 
 m = st.columns(4)
-m[0].metric(t("kr.metric.recon"), f"{atlas.recon_nats.mean():.1f} {nats}", help=t("kr.metric.recon_help"))
-m[1].metric(t("kr.metric.kl"), f"{atlas.kl_nats.mean():.1f} {nats}", help=t("kr.metric.kl_help"))
+m[0].metric(t("kr.metric.recon"), f"{number(atlas.recon_nats.mean(), '.1f')} {nats}", help=t("kr.metric.recon_help"))
+m[1].metric(t("kr.metric.kl"), f"{number(atlas.kl_nats.mean(), '.1f')} {nats}", help=t("kr.metric.kl_help"))
 elbo_nats = float(atlas.neg_elbo_nats.mean())
 if model.config.likelihood == "gaussian":  # a normalised likelihood of the 8-bit image: also in bits/dim
     bits = bits_per_dim(elbo_nats, model.config.num_dims)
-    m[2].metric(t("kr.metric.elbo"), f"{elbo_nats:.1f} {nats}", delta=f"{bits:.3f} bits/dim", delta_color="off", delta_arrow="off")
+    m[2].metric(
+        t("kr.metric.elbo"),
+        f"{number(elbo_nats, '.1f')} {nats}",
+        delta=f"{number(bits, '.3f')} bits/dim",
+        delta_color="off",
+        delta_arrow="off",
+    )
 else:
-    m[2].metric(t("kr.metric.elbo"), f"{elbo_nats:.1f} {nats}")
+    m[2].metric(t("kr.metric.elbo"), f"{number(elbo_nats, '.1f')} {nats}")
 st.caption(t(f"likelihood.{dataset}"))
 m[3].metric(t("kr.metric.active"), f"{int(widgets.dimension_usage(name).active.sum())} / {latent_dim}", help=t("kr.metric.active_help"))
+autoencoder_note(model.config)
 
 # ---- the zoo on the rate–distortion plane (outside any fragment: a click changes the sidebar) ----
 st.subheader(t("kr.rd.title"))
 st.caption(t("kr.rd.help"))
 names = [e.name for e in zoo() if e.available and e.dataset == dataset]
-rd = rate_distortion_figure(zoo_key(), dataset, name, (t("kr.axis.rate"), t("kr.axis.distortion"), t("kr.rd.current"), t("kr.rd.iso")))
-st.plotly_chart(rd, on_select=lambda: pick_model(RD_CHART, names), selection_mode="points", key=RD_CHART, width="stretch")
+rd_labels = (t("kr.axis.rate"), t("kr.axis.distortion"), t("kr.rd.current"), t("kr.rd.iso"), t("cm.rd.ae"))
+rd = rate_distortion_figure(zoo_key(), dataset, name, rd_labels, current_language())
+st.plotly_chart(
+    widgets.presented(rd), on_select=lambda: pick_model(RD_CHART, names), selection_mode="points", key=RD_CHART, width="stretch"
+)
+if any(e.config.is_autoencoder for e in zoo() if e.available and e.dataset == dataset):
+    st.caption(t("cm.rd.ae_help"))
+beta_view(dataset, name)  # the same models as latent spaces: how KL shapes them
 
 # ---- per test image -----------------------------------------------------------------------------
 st.subheader(t("kr.samples.title"))
@@ -65,7 +79,7 @@ def samples() -> None:
     state.to_query("kr_colour")
     labels = (t("kr.axis.kl"), t("kr.axis.recon"), t("kr.samples.points"), t("kr.samples.mean"), t("kr.samples.has"), t("kr.samples.lacks"))
     fig = sample_scatter(key, str(data_root()), st.session_state["kr_colour"], labels)
-    st.plotly_chart(fig, key="kr_samples_chart", width="stretch")
+    st.plotly_chart(widgets.presented(fig), key="kr_samples_chart", width="stretch")
     st.caption(t("kr.samples.help", n=len(atlas.kl_nats)))
 
 
@@ -83,7 +97,7 @@ with left:
     if fig is None:
         st.info(t("kr.history.missing"))
     else:
-        st.plotly_chart(fig, key="kr_history_chart", width="stretch")
+        st.plotly_chart(widgets.presented(fig), key="kr_history_chart", width="stretch")
         st.caption(t("kr.history.help"))
 
 
@@ -96,7 +110,7 @@ def dims() -> None:
     if fig is None:
         st.info(t("kr.dims.missing"))
         return
-    st.plotly_chart(fig, key="kr_dims_chart", width="stretch")
+    st.plotly_chart(widgets.presented(fig), key="kr_dims_chart", width="stretch")
     usage = widgets.dimension_usage(name)  # the one definition of "active": vae.latent.active_mask
     st.caption(t("kr.dims.help", active=int(usage.active.sum()), d=latent_dim))
     if not usage.active.all():

@@ -12,6 +12,7 @@ from ui import live, map_view, state, widgets  # noqa: E402
 from ui.app import current  # noqa: E402
 from ui.figures import map_figure, map_labels  # noqa: E402
 from ui.i18n import t  # noqa: E402
+from ui.latent_panels import autoencoder_note  # noqa: E402
 from ui.resources import model_key, test_set, test_set_error  # noqa: E402
 from vae.latent import decode, manifold_grid  # noqa: E402
 
@@ -21,6 +22,7 @@ dataset = model.config.dataset
 data = test_set(dataset)
 st.title(t("map.title"))
 st.caption(t("map.intro"))
+autoencoder_note(model.config)  # β = 0: no prior to sample from
 
 projections = (["raw"] if model.config.latent_dim == 2 else []) + ["pca", "tsne"]
 state.from_query("projection", projections[0], state.parse_choice(["raw", "pca", "tsne"]))
@@ -65,7 +67,7 @@ def map_and_details() -> None:
         if picked is False:
             fig, trace_rows = map_figure(model_key(name), projection, colour, map_labels(projection), samples)
             event = st.plotly_chart(
-                fig, on_select="rerun", selection_mode="points", key=f"map_chart_{name}_{projection}_{colour}", width="stretch"
+                widgets.presented(fig), on_select="rerun", selection_mode="points", key=f"map_chart_{name}_{projection}_{colour}", width="stretch"
             )
             click = map_view.read_click(event, sel, projection, trace_rows)
         else:

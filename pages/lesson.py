@@ -8,8 +8,8 @@ ensure_entry()
 
 import streamlit as st  # noqa: E402
 
-from ui import clicker, state  # noqa: E402
-from ui.i18n import t  # noqa: E402
+from ui import clicker, slides, state  # noqa: E402
+from ui.i18n import current_language, t  # noqa: E402
 from ui.lesson import MAIN_MODEL, STEPS, open_lesson, two_d_lesson  # noqa: E402
 from ui.resources import loaded, zoo  # noqa: E402
 
@@ -32,34 +32,38 @@ if st.session_state["ls_model"] not in mnist:
     st.session_state["ls_model"] = default
 state.from_query("lesson_step", 1, state.parse_int(1, N_STEPS), param="step")
 
-prev_col, step_col, next_col, model_col = st.columns([2, 6, 2, 4], vertical_alignment="bottom")
-step_col.selectbox(
-    t("lesson.step"),
-    list(range(1, N_STEPS + 1)),
-    key="lesson_step",
-    format_func=lambda k: f"{k} / {N_STEPS} · {t(STEPS[k - 1].TITLE)}",
-)
+# One row sized by its content: the buttons keep their whole label at 1280 px in presenter mode (21-px
+# text), the step selector takes what is left.
+with st.container(key="lesson_nav", horizontal=True, vertical_alignment="bottom", gap="small"):
+    step = int(st.session_state["lesson_step"])
+    st.button(
+        t("lesson.prev"),
+        key="lesson_prev",
+        on_click=_move,
+        args=(-1,),
+        disabled=step == 1,
+        icon=":material/arrow_back:",
+        width="content",
+    )
+    st.button(
+        t("lesson.next"),
+        key="lesson_next",
+        on_click=_move,
+        args=(1,),
+        disabled=step == N_STEPS,
+        icon=":material/arrow_forward:",
+        width="content",
+    )
+    st.selectbox(
+        t("lesson.step"),
+        list(range(1, N_STEPS + 1)),
+        key="lesson_step",
+        format_func=lambda k: f"{k} / {N_STEPS} · {t(STEPS[k - 1].TITLE)}",
+        width="stretch",
+    )
+    st.selectbox(t("lesson.model"), list(mnist), help=t("lesson.model_help", main=MAIN_MODEL), width=260, **model_param)
 step = int(st.session_state["lesson_step"])
-prev_col.button(
-    t("lesson.prev"),
-    key="lesson_prev",
-    on_click=_move,
-    args=(-1,),
-    disabled=step == 1,
-    icon=":material/arrow_back:",
-    width="stretch",
-)
-next_col.button(
-    t("lesson.next"),
-    key="lesson_next",
-    on_click=_move,
-    args=(1,),
-    disabled=step == N_STEPS,
-    icon=":material/arrow_forward:",
-    width="stretch",
-)
 clicker.lesson_keys(step, "lesson_prev", "lesson_next")  # PageUp/PageDown, arrows, Space, "." from anywhere
-model_col.selectbox(t("lesson.model"), list(mnist), help=t("lesson.model_help", main=MAIN_MODEL), **model_param)
 state.to_query(step=step)
 
 lesson = open_lesson(st.session_state["ls_model"])
@@ -70,3 +74,17 @@ z2 = two_d_lesson(lesson, [name for name, e in mnist.items() if e.config.latent_
 
 st.header(f"{step}. {t(STEPS[step - 1].TITLE)}")
 STEPS[step - 1].render(lesson, z2)
+
+# The whole lesson as a deck in the page's language (ui/slides.py): built on the first click, then kept.
+with st.popover(t("slides.button"), icon=":material/slideshow:", key="lesson_slides"):
+    st.caption(t("slides.help", name=lesson.name))
+    for fmt in slides.WRITERS:
+        st.download_button(
+            t("slides.get", fmt=fmt.upper()),
+            slides.deferred_file(current_language(), lesson.name, fmt),
+            file_name=slides.file_name(current_language(), fmt),
+            mime=slides.MIMES[fmt],
+            key=f"lesson_slides_{fmt}",
+            on_click="ignore",
+            icon=":material/download:",
+        )

@@ -12,7 +12,7 @@ import streamlit as st  # noqa: E402
 
 from ui import handoff, input_widgets, live, state, widgets, your_input  # noqa: E402
 from ui.app import current  # noqa: E402
-from ui.i18n import t  # noqa: E402
+from ui.i18n import number, t  # noqa: E402
 from ui.resources import test_set  # noqa: E402
 from vae.anomaly import read_upload  # noqa: E402
 from vae.placement import encode_image, projections  # noqa: E402
@@ -62,7 +62,7 @@ def results(image) -> None:  # uint8 (28, 28) or (64, 64, 3)
         c2.image(widgets.inline(widgets.enlarge(user.reconstruction, 224)), caption=t("yi.reconstruction"), width="stretch")
         m = st.columns(2)
         m[0].metric(t("yi.metric.elbo"), input_widgets.shown_score(reading.neg_elbo, your_input.nats), help=t("yi.elbo_help"))
-        m[1].metric(t("yi.metric.percentile"), f"{math.floor(pct * 10) / 10:.1f} %", help=t("yi.percentile_help"))
+        m[1].metric(t("yi.metric.percentile"), number(math.floor(pct * 10) / 1000, ".1%"), help=t("yi.percentile_help"))
         st.caption(
             t(
                 "yi.terms",
@@ -79,7 +79,7 @@ def results(image) -> None:  # uint8 (28, 28) or (64, 64, 3)
     st.subheader(t("yi.code"))
     st.caption(t("yi.code_help"))
     fig = input_widgets.mu_sigma_figure(user, (t("yi.code.dim"), t("yi.code.value")))
-    st.plotly_chart(fig, key="yi_mu_sigma", width="stretch")
+    st.plotly_chart(widgets.presented(fig), key="yi_mu_sigma", width="stretch")
     st.subheader(t("yi.map"))
     st.fragment(your_input.placement_map)(sel, user.mean, code_id, maps)
     your_input.neighbours(sel, data, user.mean)

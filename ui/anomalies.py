@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ui import input_widgets, state, widgets
-from ui.i18n import t
+from ui.i18n import error_text, number, t
 from ui.resources import Loaded, ModelKey, TestSet, loaded_of, model_key, test_set
 from vae.anomaly import (
     error_map,
@@ -48,7 +48,7 @@ def fmt(value: float, ranking: str) -> str:
 
 def pct_text(pct: float) -> str:
     """Rounded down to 0.1, so only a score above every test image reads 100 %."""
-    return f"{math.floor(pct * 10) / 10:.1f} %"
+    return number(math.floor(pct * 10) / 1000, ".1%")
 
 
 def error_figure(err: np.ndarray) -> go.Figure:
@@ -201,7 +201,9 @@ class AnomalyView:
             cols[0].image(widgets.inline(widgets.enlarge(original, 224)), caption=t("an.original"), width="stretch")
             cols[1].image(widgets.inline(widgets.enlarge(recon, 224)), caption=t("an.reconstruction"), width="stretch")
             with cols[2]:
-                st.plotly_chart(error_figure(error_map(original, recon)), key=f"an_err_{self.name}_{row}", width="stretch")
+                st.plotly_chart(
+                    widgets.presented(error_figure(error_map(original, recon))), key=f"an_err_{self.name}_{row}", width="stretch"
+                )
         else:
             cols[0].image(widgets.inline(widgets.enlarge(recon, 224)), caption=t("an.reconstruction"), width="stretch")
             cols[1].caption(t("an.no_error_map"))
@@ -223,7 +225,7 @@ class AnomalyView:
         texts = tuple(self.label(int(r)) or f"#{int(self.atlas.test_index[r])}" for r in top)
         labels = (t(f"map.axis.{projection}"), t("an.map.others"), t("an.map.outliers", n=len(top)))
         fig = anomaly_map(model_key(self.name), projection, tuple(int(r) for r in top), texts, labels)
-        st.plotly_chart(fig, key=f"an_map_{self.name}_{projection}", width="stretch")
+        st.plotly_chart(widgets.presented(fig), key=f"an_map_{self.name}_{projection}", width="stretch")
 
     def download_csv(self) -> None:
         key = model_key(self.name)
@@ -248,7 +250,7 @@ def upload_panel(sel: Loaded) -> None:
     try:
         image = np.array(load_user_image(file.getvalue(), dataset, invert=invert, allow_blank=True))  # writable for torch
     except InputImageError as err:
-        st.error(t("an.upload.error", error=str(err)))
+        st.error(t("an.upload.error", error=error_text(err)))
         return
     user = encode_image(sel.model, image)  # the atlas's fixed-seed estimate, like image_scores
     reading = read_upload(sel.atlas, user.neg_elbo_nats, user.recon_nats, user.kl_nats, user.logvar)
@@ -256,7 +258,7 @@ def upload_panel(sel: Loaded) -> None:
     cols[0].image(widgets.inline(widgets.enlarge(image, 224)), caption=t("an.upload.prepared"), width="stretch")
     cols[1].image(widgets.inline(widgets.enlarge(user.reconstruction, 224)), caption=t("an.reconstruction"), width="stretch")
     with cols[2]:
-        st.plotly_chart(error_figure(error_map(image, user.reconstruction)), key="an_upload_err", width="stretch")
+        st.plotly_chart(widgets.presented(error_figure(error_map(image, user.reconstruction))), key="an_upload_err", width="stretch")
     pct = reading.neg_elbo.percentile
     m = st.columns(4)
     m[0].metric(t("an.upload.elbo"), input_widgets.shown_score(reading.neg_elbo, nats))

@@ -8,10 +8,12 @@ renders the requested page with its sidebar, and stops the direct run.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 
 import streamlit as st
+import streamlit.commands.navigation as _navigation_module
 
 from ui import state, warm
 from ui.i18n import LANGUAGES, browser_language, t
@@ -48,6 +50,18 @@ def ensure_entry() -> None:
         st.stop()
 
 
+# Every mode: a label too long for its button or metric wraps onto a second line instead of ending
+# in an ellipsis ("Précéd…" on a projector is worse than a taller button).
+APP_CSS = """
+<style>
+  button [data-testid="stMarkdownContainer"], button [data-testid="stMarkdownContainer"] p,
+  [data-testid="stMetricValue"] > div, [data-testid="stMetricLabel"] div {
+    white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  }
+  button [data-testid="stMarkdownContainer"] p { overflow-wrap: break-word; }
+</style>
+"""
+
 PRESENTER_CSS = """
 <style>
   html, body, [data-testid="stAppViewContainer"] { font-size: 21px; }
@@ -71,6 +85,7 @@ def main() -> None:
         initial_sidebar_state="collapsed" if presenter else "auto",
     )
     state.from_query("lang", browser_language(), state.parse_choice(LANGUAGES))
+    st.html(APP_CSS)
     if presenter:
         st.html(PRESENTER_CSS)
     pages = [
@@ -80,6 +95,10 @@ def main() -> None:
     ]
     navigation = st.navigation(pages)
     sidebar()
+    missing = st.session_state.pop(PAGE_NOT_FOUND, None)
+    if missing is not None:
+        st.toast(t("nav.page_not_found", name=missing) if missing else t("nav.page_not_found_unnamed"), icon=":material/link_off:")
+
     if presenter:
         presenter_bar(pages)
     _entry.active = True
@@ -90,6 +109,20 @@ def main() -> None:
         notices = state.pop_notices()  # link parameters the shell or the page could not use
         if notices:
             st.toast(t("sidebar.bad_params", params=", ".join(dict.fromkeys(notices))), icon=":material/link_off:")
+
+
+PAGE_NOT_FOUND = "_page_not_found"  # session key: the page name a link asked for that no page has
+
+
+def _page_not_found(ctx) -> None:
+    """Replaces Streamlit's answer to a link to an unknown page (an English "Page not found" dialog):
+    the name is kept for the session, and main() says it in the reader's language over the home page,
+    which Streamlit runs in that case. Installed below; Streamlit 1.67 calls it from st.navigation."""
+    with contextlib.suppress(Exception):
+        st.session_state[PAGE_NOT_FOUND] = str(ctx.pages_manager.intended_page_name or "")
+
+
+_navigation_module.send_page_not_found = _page_not_found
 
 
 def presenter_bar(pages: list) -> None:
@@ -124,9 +157,8 @@ def _presenter_from_url() -> bool:
 def sidebar() -> None:
     entries = zoo()
     with st.sidebar:
-        lang_col, presenter_col = st.columns([3, 2], vertical_alignment="center")
-        lang_col.selectbox("🌐", list(LANGUAGES), format_func=LANGUAGES.get, key="lang", label_visibility="collapsed")
-        presenter_col.toggle(t("sidebar.presenter"), help=t("sidebar.presenter_help"), **state.bound("presenter", False, state.parse_bool))
+        st.selectbox("🌐", list(LANGUAGES), format_func=LANGUAGES.get, key="lang", label_visibility="collapsed")
+        st.toggle(t("sidebar.presenter"), help=t("sidebar.presenter_help"), **state.bound("presenter", False, state.parse_bool))
         available = {ds: [e.name for e in entries if e.available and e.dataset == ds] for ds in DATASETS}
         datasets = [ds for ds in DATASETS if available[ds]] or list(DATASETS)
         state.from_query("dataset", datasets[0], state.parse_choice(datasets))

@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 
 from ui import faces, handoff, state
-from ui.i18n import t
+from ui.i18n import number, t
 from ui.resources import Loaded, TestSet, test_set_error
 from vae.attributes import AttributeDirections
 from vae.latent import prior_samples
@@ -119,7 +119,7 @@ def bias_expander(dirs: AttributeDirections, chosen: list[str]) -> None:
                     "fe.bias_row",
                     name=faces.attr_label(attribute),
                     acc=float(dirs.balanced_accuracy[dirs.index(attribute)]),
-                    cosine=", ".join(f"{faces.attr_label(n)} ({c:+.2f})" for n, c in report.by_cosine),
-                    score=", ".join(f"{faces.attr_label(n)} ({v:+.0%})" for n, v in report.by_score),
+                    cosine=", ".join(f"{faces.attr_label(n)} ({number(c, '+.2f')})" for n, c in report.by_cosine),
+                    score=", ".join(f"{faces.attr_label(n)} ({number(v, '+.0%')})" for n, v in report.by_score),
                 )
             )

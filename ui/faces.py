@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from ui.i18n import catalogue, current_language, t
+from ui.i18n import catalogue, current_language, error_text, t
 from ui.resources import ModelKey, model_key
 from vae.attributes import AttributeDirections, load_directions
 from vae.checkpoint import CheckpointError
@@ -85,7 +85,7 @@ def uploaded_face(model: VAE, key: str) -> tuple[np.ndarray, np.ndarray] | None:
     try:
         image = load_user_image(data, "celeba")
     except InputImageError as err:
-        st.error(t("faces.bad_upload", error=str(err)))
+        st.error(t("faces.bad_upload", error=error_text(err)))
         return None
     code = encode(model, np.array(image[None]))[0][0]  # a writable copy: Pillow arrays are read-only
     st.session_state[f"_{key}_encoded"] = (token, image, code)

@@ -35,7 +35,16 @@ def catalogue(lang: str) -> dict[str, str]:
         if duplicated:
             raise ValueError(f"{path}: keys already defined in another catalogue file: {sorted(duplicated)}")
         merged.update(part)
+    if lang == DEFAULT_LANGUAGE:  # the English of the errors vae/ raises lives beside the code raising them
+        from vae.inputs import INPUT_ERRORS
+
+        merged.update({f"input_error.{code}": text for code, text in INPUT_ERRORS.items()})
     return merged
+
+
+def error_text(error) -> str:
+    """An error with a `code` and `params` (vae.inputs.InputImageError) in the current language."""
+    return t(f"input_error.{error.code}", **error.params)
 
 
 def current_language() -> str:
@@ -76,6 +85,24 @@ def number(value: float, spec: str = "g", lang: str | None = None) -> str:
         return format_decimal(value, locale=locale)
     body = "#,##0" + fraction
     return format_decimal(value, format=f"+{body};-{body}" if match["sign"] else body, locale=locale)
+
+
+# Between numbers in a list: French writes a decimal comma, so its lists of numbers use a semicolon.
+LIST_SEPARATORS = {"en": ", ", "fr": " ; "}
+
+
+def numbers_listed(values, spec: str = "g", lang: str | None = None) -> str:
+    """Numbers written by `number`, joined the language's way: "0.5, -1.2" / "0,5 ; -1,2"."""
+    lang = current_language() if lang is None else lang
+    return LIST_SEPARATORS[lang].join(number(float(v), spec, lang) for v in values)
+
+
+def latex_numbers(values, spec: str = "g", lang: str | None = None) -> str:
+    """`numbers_listed` for a LaTeX formula: a decimal comma as {,} (no space after it in maths mode),
+    thousands as a thin space, the separator spaced."""
+    lang = current_language() if lang is None else lang
+    written = [number(float(v), spec, lang).replace(",", "{,}").replace("\u202f", r"\,") for v in values]
+    return {"en": r",\ ", "fr": r"\ ;\ "}[lang].join(written)
 
 
 class _Localized(string.Formatter):

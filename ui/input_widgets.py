@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ui.figures import DIGIT_COLOURS, map_extent
-from ui.i18n import t
+from ui.i18n import error_text, number, t
 from ui.resources import loaded, models_dir, test_set
 from vae.anomaly import ScoreReading, UploadReading
 from vae.atlas import Atlas
@@ -63,7 +63,7 @@ def drawn_digit() -> tuple[np.ndarray | None, str | None]:
     try:
         return canvas_to_digit(rgba), None
     except InputImageError as err:
-        return None, str(err)
+        return None, error_text(err)
 
 
 def uploaded_image(dataset: str) -> tuple[np.ndarray | None, str | None]:
@@ -95,9 +95,9 @@ def score_notes(reading: UploadReading, nats: Callable[[float], str]) -> None:
     ]
     clamp = reading.clamp
     if clamp.at_max:
-        lines.append(t("yi.clamped.max", bound=f"{LOGVAR_MAX:g}", n=clamp.at_max, d=clamp.latent_dim))
+        lines.append(t("yi.clamped.max", bound=number(LOGVAR_MAX), n=clamp.at_max, d=clamp.latent_dim))
     if clamp.at_min:
-        lines.append(t("yi.clamped.min", bound=f"{LOGVAR_MIN:g}", n=clamp.at_min, d=clamp.latent_dim))
+        lines.append(t("yi.clamped.min", bound=number(LOGVAR_MIN), n=clamp.at_min, d=clamp.latent_dim))
     if lines:
         st.warning("\n".join(f"- {line}" for line in lines), icon=":material/warning:")
 
@@ -107,7 +107,7 @@ def prepare_upload(data: bytes, dataset: str, invert: bool | None = None) -> tup
     try:
         return np.array(load_user_image(data, dataset, invert=invert)), None
     except InputImageError as err:
-        return None, str(err)
+        return None, error_text(err)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -178,7 +178,7 @@ def map_with_point(name: str, projection: str, xy: np.ndarray, labels: tuple[str
         mode="markers",
         name=labels[2],
         marker=dict(symbol="star", size=26, color="#ffd700", line=dict(width=2, color="#111111")),
-        hovertemplate=f"{labels[2]}<br>({x:.2f}, {y:.2f})<extra></extra>",
+        hovertemplate=f"{labels[2]}<br>({number(x, '.2f')} ; {number(y, '.2f')})<extra></extra>",
     )
     fig = go.Figure(data=[*base.data, star], layout=base.layout)
     (x0, x1), (y0, y1) = base.layout.xaxis.range, base.layout.yaxis.range

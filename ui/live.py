@@ -25,7 +25,7 @@ import numpy as np
 import streamlit as st
 
 from ui.figures import VIRIDIS, map_colouring, map_extent, sample_overlays, viridis
-from ui.i18n import t
+from ui.i18n import number, t
 from ui.resources import Loaded, ModelKey, loaded_of, model_key, test_set
 from vae.atlas import FAR_SPACINGS
 from vae.checkpoint import CheckpointError
@@ -207,7 +207,7 @@ def map_colours(key: ModelKey, colour_by: str, labels: tuple[str, ...]) -> tuple
     if colouring.values is not None:
         rgbg[:, :3] = viridis(colouring.values)
         lo, hi = float(colouring.values.min()), float(colouring.values.max())
-        legend["scale"] = {"lo": f"{lo:.0f}", "hi": f"{hi:.0f}", "stops": list(VIRIDIS), "title": "nats"}
+        legend["scale"] = {"lo": number(lo, ".0f"), "hi": number(hi, ".0f"), "stops": list(VIRIDIS), "title": "nats"}
     slug = key_class(colour_by).replace("-", "_")
     path = decoder.parent / f"colours-{_atlas_stamp(key)}-{slug}.u8"
     try:

@@ -12,7 +12,7 @@ import streamlit as st
 
 from ui import handoff, state, widgets
 from ui.figures import grid_spacing
-from ui.i18n import t
+from ui.i18n import number, t
 from ui.resources import Loaded, TestSet
 from vae.atlas import code_at
 from vae.latent import decode, nearest_codes
@@ -145,5 +145,5 @@ def show_click(click: MapClick, sel: Loaded, data: TestSet | None, tsne_k: int) 
     st.caption(t("map.neighbours"))
     widgets.image_row(
         [data.images[atlas.test_index[i]] if data is not None else decode(model, atlas.mean[i])[0] for i in idx],
-        [f"{widgets.label_of(data, atlas.test_index[i])} · {d:.2f}" for i, d in zip(idx, dist)],
+        [f"{widgets.label_of(data, atlas.test_index[i])} · {number(d, '.2f')}" for i, d in zip(idx, dist)],
     )

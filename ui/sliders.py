@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 
 from ui import state, widgets
-from ui.i18n import t
+from ui.i18n import number, t
 from ui.resources import Loaded, TestSet
 from vae.explore_ops import SLIDER_LIMIT, UnitUsage, display_scale, labelled_grid, parse_code, snap_code, traversal_values
 from vae.images import gif_bytes, grid, png_bytes
@@ -115,7 +115,7 @@ def traversal(sel: Loaded, code: np.ndarray, order: np.ndarray, kl: np.ndarray) 
         images,
         ncols,
         [t("sliders.dim_label_plain", d=d + 1, kl=kl[d]) for d in dims],
-        [f"{v:+.1f}" for v in values],
+        [number(v, "+.1f") for v in values],
         scale=display_scale(side, ncols + 2),
     )
     figure_png = png_bytes(figure)

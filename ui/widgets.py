@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 from streamlit.delta_generator import DeltaGenerator
@@ -20,6 +21,37 @@ from vae.images import grid
 
 BIG = 280  # px: the decoded image shown large
 INLINE_MAX_BYTES = 4 << 20  # pictures up to this size travel inside the page's message (see inline)
+
+
+# Presenter mode: plot text at the size of the page's body text on a projector (plotly's default is
+# 12 px; the page's is 21 px there). Legends, ticks, axis titles, hover labels, annotations and
+# trace labels scale by the same factor.
+PRESENTER_PLOT_FONT_PX = 20
+PLOTLY_DEFAULT_FONT_PX = 12
+
+
+def presenting() -> bool:
+    return bool(st.session_state.get("presenter", False))
+
+
+def presented(fig: go.Figure) -> go.Figure:
+    """The figure as the current mode shows it: unchanged normally; in presenter mode a copy (figures
+    may be cached and shared by sessions) with every font scaled to PRESENTER_PLOT_FONT_PX."""
+    if not presenting():
+        return fig
+    fig = go.Figure(fig)
+    factor = PRESENTER_PLOT_FONT_PX / PLOTLY_DEFAULT_FONT_PX
+    layout = fig.layout
+    fig.update_layout(font_size=round((layout.font.size or PLOTLY_DEFAULT_FONT_PX) * factor), hoverlabel_font_size=PRESENTER_PLOT_FONT_PX)
+    fig.update_layout(legend_font_size=round((layout.legend.font.size or PLOTLY_DEFAULT_FONT_PX) * factor))
+    if layout.title.text:
+        fig.update_layout(title_font_size=round((layout.title.font.size or 17) * factor))
+    for annotation in layout.annotations:
+        annotation.font.size = round((annotation.font.size or PLOTLY_DEFAULT_FONT_PX) * factor)
+    for trace in fig.data:
+        if "textfont" in trace and trace.textfont.size:
+            trace.textfont.size = round(trace.textfont.size * factor)
+    return fig
 
 
 def enlarge(image: np.ndarray, size: int = BIG) -> np.ndarray:

@@ -9,7 +9,7 @@ import functools
 import numpy as np
 import streamlit as st
 
-from ui import input_widgets, state, widgets
+from ui import i18n, input_widgets, state, widgets
 from ui.i18n import t
 from ui.resources import Loaded, TestSet
 from vae.images import png_bytes
@@ -19,7 +19,7 @@ from vae.placement import TSNE_NEIGHBOURS, UserCode, code_json, place
 
 def number(nats: float) -> str:
     """One decimal for MNIST-sized scores; whole nats for CelebA's tens of thousands."""
-    return f"{nats:.1f}" if abs(nats) < 1000 else f"{nats:.0f}"
+    return i18n.number(nats, ".1f" if abs(nats) < 1000 else ".0f")
 
 
 def nats(value: float) -> str:
@@ -51,7 +51,7 @@ def placement_map(sel: Loaded, code: np.ndarray, code_id: str, maps: list[str]) 
         xy, method = place(sel.atlas, code, projection), projection
     labels = (t(f"map.axis.{projection}"), t("yi.map.test_points"), t(f"yi.map.you.{dataset}"))
     fig = input_widgets.map_with_point(name, projection, xy, labels)
-    st.plotly_chart(fig, key=f"yi_map_{name}_{projection}", width="stretch")
+    st.plotly_chart(widgets.presented(fig), key=f"yi_map_{name}_{projection}", width="stretch")
     st.caption(t(f"yi.placed.{method}", x=float(xy[0]), y=float(xy[1]), k=TSNE_NEIGHBOURS))
 
 
@@ -61,7 +61,7 @@ def neighbours(sel: Loaded, data: TestSet | None, code: np.ndarray) -> None:
     idx, dist = nearest_codes(atlas.mean, code, 8)
     st.caption(t("yi.neighbours"))
     images = [data.images[atlas.test_index[i]] for i in idx] if data is not None else list(decode(sel.model, atlas.mean[idx]))
-    widgets.image_row(images, [f"{widgets.label_of(data, atlas.test_index[i])} · {d:.2f}" for i, d in zip(idx, dist)])
+    widgets.image_row(images, [f"{widgets.label_of(data, atlas.test_index[i])} · {i18n.number(d, '.2f')}" for i, d in zip(idx, dist)])
 
 
 def downloads(name: str, image: np.ndarray, user: UserCode, pct: float) -> None:

@@ -16,9 +16,11 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from ui.figures import DIGIT_COLOURS
+from ui.i18n import fill, number
 from ui.resources import ModelKey, ZooKey, card_of, loaded_of, test_set, zoo_of
 from vae.compare import (
     COMPARE_IMAGES,
+    autoencoder_points,
     fixed_test_indices,
     history_series,
     iso_elbo_levels,
@@ -95,20 +97,24 @@ def sample_scatter(key: ModelKey, data_root: str, colour_by: str, labels: tuple[
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def rate_distortion_figure(zoo: ZooKey, dataset: str, current: str | None, labels: tuple[str, ...]) -> go.Figure:
-    """One point per available model of the dataset (customdata[0] = model name), one trace per β,
-    dashed lines of equal −ELBO, the current model ringed."""
-    x_title, y_title, current_label, iso_label = labels
-    points = rate_distortion(zoo_of(zoo), dataset)
+def rate_distortion_figure(zoo: ZooKey, dataset: str, current: str | None, labels: tuple[str, ...], lang: str = "en") -> go.Figure:
+    """One point per available VAE of the dataset (customdata[0] = model name), one trace per β,
+    dashed lines of equal −ELBO, the current model ringed. An autoencoder (β = 0) has no rate: a
+    dashed horizontal line at its reconstruction instead, named by labels[4] (format: name, recon).
+    Numbers in the labels are written the way `lang` writes them."""
+    x_title, y_title, current_label, iso_label, ae_label = labels
+    entries = zoo_of(zoo)
+    points = rate_distortion(entries, dataset)
+    autoencoders = autoencoder_points(entries, dataset)
     fig = go.Figure()
     for i, beta in enumerate(sorted({p.beta for p in points})):
-        group = sorted((p for p in points if p.beta == beta), key=lambda p: p.latent_dim)
+        group = sorted((p for p in points if p.beta == beta), key=lambda p: (p.latent_dim, p.architecture))
         fig.add_trace(
             go.Scatter(
                 x=[p.rate_nats for p in group],
                 y=[p.distortion_nats for p in group],
                 customdata=[[p.name, p.latent_dim, f"{p.beta:g}", p.rate_nats + p.distortion_nats] for p in group],
-                text=[f"z{p.latent_dim}" for p in group],
+                text=[f"z{p.latent_dim}" + (" dense" if p.architecture == "dense" else "") for p in group],
                 mode="markers+text",
                 textposition="top center",
                 name=f"β = {beta:g}",
@@ -120,17 +126,34 @@ def rate_distortion_figure(zoo: ZooKey, dataset: str, current: str | None, label
             )
         )
     xlim, ylim = plot_box(points)
+    if autoencoders:  # their reconstructions inside the box too
+        low = min(a.distortion_nats for a in autoencoders)
+        if low < ylim[0] + 0.05 * (ylim[1] - ylim[0]):
+            ylim = (max(0.0, low - 0.08 * (ylim[1] - low)), ylim[1])
     for level in iso_elbo_levels(xlim, ylim):
         (x0, y0), (x1, y1) = segment_in_box(level, xlim, ylim)
         fig.add_shape(type="line", x0=x0, y0=y0, x1=x1, y1=y1, line=dict(color="rgba(0,0,0,0.28)", dash="dot", width=1), layer="below")
         fig.add_annotation(
             x=x1,
             y=y1,
-            text=iso_label.format(level=level),
+            text=fill(iso_label, lang, level=level),
             showarrow=False,
             xanchor="right",
             yanchor="bottom",
             font=dict(size=10, color="rgba(0,0,0,0.5)"),
+        )
+    for a in autoencoders:
+        width = 3 if a.name == current else 1.5
+        name = fill(ae_label, lang, name=a.name, recon=a.distortion_nats)
+        fig.add_trace(
+            go.Scatter(
+                x=list(xlim),
+                y=[a.distortion_nats, a.distortion_nats],
+                mode="lines",
+                name=name,
+                line=dict(color="#444", dash="dash", width=width),
+                hovertemplate=name + "<extra></extra>",
+            )
         )
     chosen = next((p for p in points if p.name == current), None)
     if chosen is not None:
@@ -212,7 +235,7 @@ def kl_dims_figure(key: ModelKey, sort: bool, labels: tuple[str, ...]) -> go.Fig
         if mask.any():
             fig.add_trace(
                 go.Bar(
-                    x=[f"z{d}" for d in dims[mask]],
+                    x=[f"z{d + 1}" for d in dims[mask]],  # z1 … zn, as everywhere in the UI
                     y=values[mask],
                     customdata=activity[mask],
                     name=label,
@@ -221,7 +244,7 @@ def kl_dims_figure(key: ModelKey, sort: bool, labels: tuple[str, ...]) -> go.Fig
                 )
             )
     _layout(fig, 320, x_title, y_title)
-    fig.update_xaxes(categoryorder="array", categoryarray=[f"z{d}" for d in dims], type="category")
+    fig.update_xaxes(categoryorder="array", categoryarray=[f"z{d + 1}" for d in dims], type="category")
     return fig
 
 

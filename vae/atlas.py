@@ -2,9 +2,17 @@
 
     python -m vae.atlas models/mnist-z16
 
-Holds model outputs only — test indices, μ, log σ², per-image recon and KL (nats), 2-D PCA
-coordinates with the fitted PCA, 2-D t-SNE coordinates — never pixels or labels; the dashboard
-joins those from the data directory at run time.
+Holds model outputs only — test indices, μ, log σ², per-image recon and KL (nats), the fitted 2-D
+PCA, 2-D t-SNE coordinates — never pixels or labels; the dashboard joins those from the data
+directory at run time.
+
+Stored compactly (issue #14: the zoo's 44 MB budget), without losing what the pages use: the PCA
+coordinates are not stored but recomputed on loading from the stored μ (exactly what building
+them did: the fitted PCA's transform of the float16 μ); test indices are stored only when they are
+not every test image in order; t-SNE coordinates are float16 (at most 0.03 map units of rounding on
+maps ±100 wide, a tenth of the typical spacing between neighbours). Older atlases that store
+pca_coords, test_index and float32 t-SNE still load; `python -m vae.atlas --repack` rewrites one in
+this layout without encoding anything again.
 """
 
 from __future__ import annotations
@@ -195,35 +203,62 @@ def build_atlas(model_dir: str | Path, tsne_jobs: int = 2, verbose: bool = True)
     t1 = time.time()
     tsne_coords = TSNEMap(TSNE_PERPLEXITY, TSNE_SEED, tsne_jobs, progress=verbose).fit_transform(mean)
     t2 = time.time()
-    tensors = {
-        "test_index": torch.arange(len(images), dtype=torch.int32),
-        "mean": torch.from_numpy(terms["mean"]).half(),
-        "logvar": torch.from_numpy(terms["logvar"]).half(),
-        "recon_nats": torch.from_numpy(terms["recon_nats"]).float(),
-        "kl_nats": torch.from_numpy(terms["kl_nats"]).float(),
-        "pca_coords": torch.from_numpy(pca.transform(mean)).float(),
-        "pca_components": torch.from_numpy(pca.components_),
-        "pca_mean": torch.from_numpy(pca.mean_),
-        "pca_explained_variance_ratio": torch.from_numpy(pca.explained_variance_ratio_),
-        "tsne_coords": torch.from_numpy(tsne_coords).float(),
-    }
+    atlas = Atlas(
+        test_index=np.arange(len(images)),
+        mean=mean.astype(np.float32),  # float16 values: stored exactly
+        logvar=terms["logvar"].astype(np.float16).astype(np.float32),
+        recon_nats=terms["recon_nats"].astype(np.float32),
+        kl_nats=terms["kl_nats"].astype(np.float32),
+        pca_coords=pca.transform(mean).astype(np.float32),
+        tsne_coords=np.asarray(tsne_coords, np.float32),
+        pca=pca,
+        weights_sha256=file_sha256(model_dir / WEIGHTS_FILE),
+    )
     metadata = {
-        "weights_sha256": file_sha256(model_dir / WEIGHTS_FILE),
+        "weights_sha256": atlas.weights_sha256,
         "recon_convention": RECON_CONVENTIONS[model.config.likelihood],
         "tsne": f"openTSNE perplexity={TSNE_PERPLEXITY} random_state={TSNE_SEED}",
         "split": "test",
     }
-    out = model_dir / ATLAS_FILE
-    tmp = model_dir / f".{ATLAS_FILE}.tmp"
+    out = save_atlas(atlas, model_dir, metadata)
+    if verbose:
+        print(f"{model_dir.name}: {len(images)} test images encoded in {t1 - t0:.1f} s (PCA incl.), t-SNE {t2 - t1:.1f} s → {out}")
+    return out
+
+
+def save_atlas(atlas: Atlas, model_dir: Path, metadata: dict[str, str]) -> Path:
+    """Write `atlas` as the folder's atlas.safetensors (mode 0644, like the model files), atomically, in
+    the compact layout of the module docstring: μ, log σ² and t-SNE in float16, no PCA coordinates,
+    test indices only when they are not 0 … N−1."""
+    tensors = {
+        "mean": torch.from_numpy(np.ascontiguousarray(atlas.mean)).half(),
+        "logvar": torch.from_numpy(np.ascontiguousarray(atlas.logvar)).half(),
+        "recon_nats": torch.from_numpy(np.ascontiguousarray(atlas.recon_nats, np.float32)),
+        "kl_nats": torch.from_numpy(np.ascontiguousarray(atlas.kl_nats, np.float32)),
+        "pca_components": torch.from_numpy(np.ascontiguousarray(atlas.pca.components_)),
+        "pca_mean": torch.from_numpy(np.ascontiguousarray(atlas.pca.mean_)),
+        "pca_explained_variance_ratio": torch.from_numpy(np.ascontiguousarray(atlas.pca.explained_variance_ratio_)),
+        "tsne_coords": torch.from_numpy(np.ascontiguousarray(atlas.tsne_coords)).half(),
+    }
+    if not np.array_equal(atlas.test_index, np.arange(len(atlas.mean))):
+        tensors["test_index"] = torch.from_numpy(np.ascontiguousarray(atlas.test_index, np.int32))
+    out = Path(model_dir) / ATLAS_FILE
+    tmp = Path(model_dir) / f".{ATLAS_FILE}.tmp"
     try:
         save_file(tensors, str(tmp), metadata=metadata)
         os.chmod(tmp, 0o644)  # safetensors creates files 0600; the atlas is shared data like the weights (vae.checkpoint)
         tmp.replace(out)
     finally:
         tmp.unlink(missing_ok=True)  # only left when interrupted or failed
-    if verbose:
-        print(f"{model_dir.name}: {len(images)} test images encoded in {t1 - t0:.1f} s (PCA incl.), t-SNE {t2 - t1:.1f} s → {out}")
     return out
+
+
+def repack_atlas(model_dir: str | Path) -> Path:
+    """Rewrite a current atlas in the compact layout, keeping its metadata (so its weights' hash):
+    nothing is encoded again. CheckpointError when it is stale (it must be rebuilt instead)."""
+    path = Path(model_dir) / ATLAS_FILE
+    meta, _ = read_derived(path, "atlas", f"build it with `python -m vae.atlas {model_dir}`")
+    return save_atlas(load_atlas(model_dir), Path(model_dir), meta)
 
 
 def _refuse_stale(model_dir: Path, path: Path, meta: dict) -> None:
@@ -246,31 +281,24 @@ def _refuse_stale(model_dir: Path, path: Path, meta: dict) -> None:
 def load_atlas(model_dir: str | Path) -> Atlas:
     path = Path(model_dir) / ATLAS_FILE
     meta, arrays = read_derived(path, "atlas", f"build it with `python -m vae.atlas {model_dir}`")
-    needed = {
-        "test_index",
-        "mean",
-        "logvar",
-        "recon_nats",
-        "kl_nats",
-        "pca_coords",
-        "pca_components",
-        "pca_mean",
-        "pca_explained_variance_ratio",
-        "tsne_coords",
-    }
+    needed = {"mean", "logvar", "recon_nats", "kl_nats", "pca_components", "pca_mean", "pca_explained_variance_ratio", "tsne_coords"}
     if needed - set(arrays):
         raise CheckpointError(f"{path}: atlas lacks {sorted(needed - set(arrays))}; rebuild it")
     _refuse_stale(Path(model_dir), path, meta)
     a = {k: np.asarray(v) for k, v in arrays.items()}
+    mean = a["mean"].astype(np.float32)
+    pca = LatentPCA.from_arrays(a["pca_components"], a["pca_mean"], a["pca_explained_variance_ratio"])
+    # Not stored since the compact layout: the transform of the stored μ, as build_atlas computes it.
+    pca_coords = a["pca_coords"] if "pca_coords" in a else pca.transform(a["mean"].astype(np.float64))
     return Atlas(
-        test_index=a["test_index"].astype(np.int64),
-        mean=a["mean"].astype(np.float32),
+        test_index=a["test_index"].astype(np.int64) if "test_index" in a else np.arange(len(mean), dtype=np.int64),
+        mean=mean,
         logvar=a["logvar"].astype(np.float32),
         recon_nats=a["recon_nats"].astype(np.float32),
         kl_nats=a["kl_nats"].astype(np.float32),
-        pca_coords=a["pca_coords"].astype(np.float32),
+        pca_coords=pca_coords.astype(np.float32),
         tsne_coords=a["tsne_coords"].astype(np.float32),
-        pca=LatentPCA.from_arrays(a["pca_components"], a["pca_mean"], a["pca_explained_variance_ratio"]),
+        pca=pca,
         weights_sha256=meta.get("weights_sha256", ""),
     )
 
@@ -279,11 +307,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m vae.atlas", description="Encode a model's test split and store its atlas.")
     parser.add_argument("model_dirs", nargs="+", type=Path)
     parser.add_argument("--tsne-jobs", type=int, default=2)
+    parser.add_argument("--repack", action="store_true", help="rewrite existing atlases in the compact layout, encoding nothing")
     args = parser.parse_args(argv)
     status = 0
     for model_dir in args.model_dirs:
         try:
-            build_atlas(model_dir, args.tsne_jobs)
+            if args.repack:
+                before = (model_dir / ATLAS_FILE).stat().st_size if (model_dir / ATLAS_FILE).exists() else 0
+                out = repack_atlas(model_dir)
+                print(f"{model_dir.name}: {before:,} → {out.stat().st_size:,} bytes")
+            else:
+                build_atlas(model_dir, args.tsne_jobs)
         except (CheckpointError, OSError, ValueError) as err:
             print(f"error: {model_dir}: {err}", file=sys.stderr)
             status = 1

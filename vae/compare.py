@@ -4,6 +4,10 @@ cards, the fixed test images every model reconstructs, and a few plotting helper
 Rate = KL(q(z|x) ‖ p(z)), distortion = −log p(x|z), both test-set means in nats per image; their
 sum is the −ELBO, so models of equal ELBO lie on the line rate + distortion = const
 (Alemi et al., 2018, "Fixing a Broken ELBO").
+
+An autoencoder (β = 0) has no place on that plane: nothing kept its KL small, σ shrinks toward the
+encoder's clamp and the KL toward ∞, so the value measured only says where training stopped. It is
+listed apart (AutoencoderPoint): its distortion, the reference the VAEs approach as rate grows.
 """
 
 from __future__ import annotations
@@ -31,6 +35,19 @@ class RatePoint:
     beta: float
     rate_nats: float  # KL
     distortion_nats: float  # reconstruction
+    architecture: str = "conv"
+
+
+@dataclass(frozen=True)
+class AutoencoderPoint:
+    """An autoencoder (β = 0) beside the rate–distortion plane: its distortion (nats per image) and the
+    KL measured at its clamped σ, which is no rate (see the module docstring)."""
+
+    name: str
+    latent_dim: int
+    distortion_nats: float
+    measured_kl_nats: float
+    architecture: str = "conv"
 
 
 def dataset_entries(entries: Iterable[ZooEntry], dataset: str) -> list[ZooEntry]:
@@ -39,12 +56,25 @@ def dataset_entries(entries: Iterable[ZooEntry], dataset: str) -> list[ZooEntry]
     return [e for e in entries if e.dataset == dataset or e.config is None]
 
 
+def _with_card(entries: Iterable[ZooEntry], dataset: str) -> list[ZooEntry]:
+    return [e for e in entries if e.available and e.dataset == dataset and e.card is not None]
+
+
 def rate_distortion(entries: Iterable[ZooEntry], dataset: str) -> list[RatePoint]:
-    """One point per available model of `dataset` that has a card."""
+    """One point per available VAE of `dataset` that has a card (autoencoders: autoencoder_points)."""
     return [
-        RatePoint(e.name, e.config.latent_dim, e.config.beta, float(e.card.test.kl_nats), float(e.card.test.recon_nats))
-        for e in entries
-        if e.available and e.dataset == dataset and e.card is not None
+        RatePoint(e.name, e.config.latent_dim, e.config.beta, float(e.card.test.kl_nats), float(e.card.test.recon_nats), e.config.architecture)
+        for e in _with_card(entries, dataset)
+        if not e.config.is_autoencoder
+    ]
+
+
+def autoencoder_points(entries: Iterable[ZooEntry], dataset: str) -> list[AutoencoderPoint]:
+    """The available autoencoders (β = 0) of `dataset` that have a card, kept off the rate axis."""
+    return [
+        AutoencoderPoint(e.name, e.config.latent_dim, float(e.card.test.recon_nats), float(e.card.test.kl_nats), e.config.architecture)
+        for e in _with_card(entries, dataset)
+        if e.config.is_autoencoder
     ]
 
 

@@ -4,8 +4,9 @@ Loading is strict (vae.schema): unknown or missing keys are refused with a messa
 so a typo in a hand-edited config never silently changes the architecture. A field added after
 version 1 is declared with `added_in(version, default)`, so older config.json files keep loading.
 
-Schema versions: 1, every key below but `res_blocks` (files written before versions existed have no
-schema_version); 2 adds `res_blocks` (0 when absent).
+Schema versions: 1, every key below but `res_blocks` and `architecture` (files written before versions
+existed have no schema_version); 2 adds `res_blocks` (0 when absent); 3 adds `architecture` ("conv"
+when absent: every model before it was convolutional).
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ DATASET_SHAPES: dict[str, tuple[int, int, int]] = {
     "celeba": (3, 64, 64),
 }
 LIKELIHOODS = ("bernoulli", "gaussian")
-CONFIG_SCHEMA_VERSION = 2
+# "conv": the convolutional VAE of this project; "dense": the fully connected VAE of the course
+# (pixels → hidden ReLU → (μ, log σ²); code → hidden ReLU → pixels), the Keras example's architecture.
+ARCHITECTURES = ("conv", "dense")
+CONFIG_SCHEMA_VERSION = 3
 
 
 class ConfigError(ValueError):
@@ -30,25 +34,30 @@ class ConfigError(ValueError):
 
 @dataclass
 class VAEConfig:
-    """Everything needed to rebuild a VAE: data shape, latent size, β and architecture."""
+    """Everything needed to rebuild a VAE: data shape, latent size, β and architecture.
+
+    β = 0 is allowed: the loss is the reconstruction alone, a plain autoencoder (no KL term) trained
+    by the same code; its KL is still measured, never minimised."""
 
     schema_version: int = version_field(CONFIG_SCHEMA_VERSION)
     dataset: str = "mnist"
     latent_dim: int = 16
     beta: float = 1.0
-    # Output channels of each stride-2 conv of the encoder; the decoder mirrors them.
+    # Output channels of each stride-2 conv of the encoder; the decoder mirrors them. [] for "dense".
     channels: list[int] = field(default_factory=lambda: [32, 64, 128])
     # "bernoulli": BCE on grey levels in [0, 1] (MNIST);
     # "gaussian": N(x; decoder mean, σ²) with one learned σ shared by all pixels (CelebA).
     likelihood: str = "bernoulli"
     # Width of one hidden fully connected layer between the conv stack and the latent code, in
     # both encoder and decoder (0: a single linear map). A nonlinear map from a low-dimensional
-    # code to the first feature map matters most when latent_dim is small.
+    # code to the first feature map matters most when latent_dim is small. For "dense": the width of
+    # the one hidden ReLU layer between the pixels and the code (the course: 128), at least 1.
     hidden: int = 0
     # Residual blocks (3×3 conv, SiLU, 3×3 conv, plus the input) after each upsampling step of the
     # decoder; with any, the decoder also upsamples to a full-resolution feature map of channels[0]
     # before a 3×3 conv to pixels (the "scale blocks" of Dai & Wipf, 2019). 0: the plain mirror.
     res_blocks: int = added_in(2, 0)
+    architecture: str = added_in(3, "conv")
 
     def __post_init__(self) -> None:
         if self.dataset not in DATASET_SHAPES:
@@ -58,9 +67,11 @@ class VAEConfig:
         if not isinstance(self.beta, (int, float)) or not 0 <= float(self.beta) <= 1000:
             raise ConfigError(f"beta must be a number in [0, 1000], got {self.beta!r}")
         self.beta = float(self.beta)
+        if self.architecture not in ARCHITECTURES:
+            raise ConfigError(f"architecture must be one of {ARCHITECTURES}, got {self.architecture!r}")
         if (
             not isinstance(self.channels, (list, tuple))
-            or not 1 <= len(self.channels) <= 6
+            or not (0 if self.architecture == "dense" else 1) <= len(self.channels) <= 6
             or not all(isinstance(c, int) and 1 <= c <= 1024 for c in self.channels)
         ):
             raise ConfigError(f"channels must be 1-6 integers in [1, 1024], got {self.channels!r}")
@@ -71,6 +82,18 @@ class VAEConfig:
             raise ConfigError(f"res_blocks must be an integer in [0, 8], got {self.res_blocks!r}")
         if self.likelihood not in LIKELIHOODS:
             raise ConfigError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
+        if self.architecture == "dense" and (self.channels or self.res_blocks or not self.hidden):
+            raise ConfigError(
+                "a dense model has no convolutions and one hidden layer: channels must be [], res_blocks 0 and hidden ≥ 1, "
+                f"got channels={self.channels!r}, res_blocks={self.res_blocks!r}, hidden={self.hidden!r}"
+            )
+
+    @property
+    def is_autoencoder(self) -> bool:
+        """β = 0: trained on the reconstruction alone, a plain autoencoder. Its KL is measured but was
+        never minimised (σ shrinks toward the clamp, so the KL only says how far), its −ELBO is no
+        VAE's bound worth reporting, and there is no prior to sample from."""
+        return self.beta == 0.0
 
     @property
     def num_dims(self) -> int:

@@ -19,6 +19,10 @@ the file's metadata. Stored as density.safetensors beside the weights, with the 
 refused when the model was retrained.
 
 Temperature T scales the spread: the mixture's covariances by T², the second stage's u by T.
+
+The mixture's Cholesky factors are lower triangular: the file stores only their lower triangles,
+row by row (`cholesky_packed`, K × D(D+1)/2), which loses nothing and halves the file; files that
+store the full (K, D, D) `cholesky` still load, and `python -m vae.density --repack` rewrites one.
 """
 
 from __future__ import annotations
@@ -74,6 +78,9 @@ class LearnedDensity:
     def __init__(self, kind: str, arrays: dict[str, np.ndarray], meta: dict[str, str]):
         if kind not in KINDS:
             raise ValueError(f"unknown density kind {kind!r}")
+        if kind == "gmm" and "cholesky_packed" in arrays:
+            arrays = {**arrays, "cholesky": unpack_lower(arrays["cholesky_packed"], arrays["means"].shape[1])}
+            del arrays["cholesky_packed"]
         self.kind, self.arrays, self.meta = kind, arrays, meta
         self.dim = int(arrays["means"].shape[1] if kind == "gmm" else arrays["decoder.0.weight"].shape[1])
         self._stage2 = None
@@ -92,6 +99,22 @@ class LearnedDensity:
         u = torch.from_numpy(rng.standard_normal((n, self.dim)).astype(np.float32)) * float(temperature)
         with torch.inference_mode():
             return self._stage2.decoder(u).numpy().astype(np.float32)
+
+
+def pack_lower(matrices: np.ndarray) -> np.ndarray:
+    """(K, D, D) lower-triangular matrices → (K, D(D+1)/2): their lower triangles, row by row."""
+    rows, cols = np.tril_indices(matrices.shape[-1])
+    return np.ascontiguousarray(matrices[:, rows, cols])
+
+
+def unpack_lower(packed: np.ndarray, dim: int) -> np.ndarray:
+    """The inverse of pack_lower: (K, D(D+1)/2) → (K, D, D), zeros above the diagonal."""
+    rows, cols = np.tril_indices(dim)
+    if packed.ndim != 2 or packed.shape[1] != len(rows):
+        raise ValueError(f"packed Cholesky factors of shape {packed.shape} do not fit dimension {dim}")
+    out = np.zeros((len(packed), dim, dim), dtype=packed.dtype)
+    out[:, rows, cols] = packed
+    return out
 
 
 # ---- fitting ---------------------------------------------------------------------------------
@@ -201,12 +224,29 @@ def fit_density(model_dir: Path, kind: str = "auto", stage2_seconds: float = 60.
         "selection_fd": json.dumps({k: round(v, 3) for k, v in distances.items()}),
         "seconds": f"{time.perf_counter() - t0:.0f}",
     }
-    out, tmp = model_dir / DENSITY_FILE, model_dir / f".{DENSITY_FILE}.tmp"
-    save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, str(tmp), metadata=meta)
-    tmp.chmod(0o644)  # shared data, as the other files of a model folder
-    tmp.replace(out)
+    out = save_density(model_dir, arrays, meta)
     log(f"  kept {chosen} → {out} ({out.stat().st_size / 1e3:.0f} KB, {time.perf_counter() - t0:.0f} s)")
     return out
+
+
+def save_density(model_dir: Path, arrays: dict[str, np.ndarray], meta: dict[str, str]) -> Path:
+    """Write density.safetensors atomically (mode 0644, shared data like the rest of a model folder);
+    a mixture's full Cholesky factors are stored packed (pack_lower)."""
+    if "cholesky" in arrays:
+        if np.any(np.triu(arrays["cholesky"], 1)):
+            raise ValueError("Cholesky factors must be lower triangular")
+        arrays = {k: v for k, v in arrays.items() if k != "cholesky"} | {"cholesky_packed": pack_lower(arrays["cholesky"])}
+    out, tmp = Path(model_dir) / DENSITY_FILE, Path(model_dir) / f".{DENSITY_FILE}.tmp"
+    save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, str(tmp), metadata=meta)
+    tmp.chmod(0o644)
+    tmp.replace(out)
+    return out
+
+
+def repack_density(model_dir: str | Path) -> Path:
+    """Rewrite a current density file in the packed layout, metadata (so the weights' hash) kept."""
+    density = load_density(model_dir)
+    return save_density(Path(model_dir), density.arrays, density.meta)
 
 
 def load_density(model_dir: str | Path, check_weights: bool = True) -> LearnedDensity:
@@ -247,9 +287,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--stage2-seconds", type=float, default=60.0, help="training time of the second-stage VAE (default 60)")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: PyTorch's default)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--repack", action="store_true", help="rewrite existing files with packed Cholesky factors, fitting nothing")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.repack:
+        return build_each(args.model_dirs, repack_density)
     return build_each(
         args.model_dirs, lambda d: fit_density(d, args.kind, args.stage2_seconds, args.seed, log=lambda s: print(s, flush=True))
     )

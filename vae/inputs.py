@@ -32,39 +32,64 @@ GRID_PHASES = 10  # sub-pixel offsets of the output grid tried per axis
 MNIST_CORE = 0.984  # median over the MNIST test set of the ink-weighted median grey level (in [0, 1])
 
 
+# Why an image cannot be used, by code: the English message here (str(error), the command line), the
+# other languages in the UI's catalogue under "input_error.<code>" with the same placeholders.
+INPUT_ERRORS = {
+    "empty": "The file is empty.",
+    "too_many_bytes": "The file is {mb:.1f} MB; the limit is {limit_mb} MB.",
+    "format": "{format} files are not accepted; upload a PNG or JPEG image.",
+    "unknown_format": "This file type is not accepted; upload a PNG or JPEG image.",
+    "too_many_pixels": "The image is {width}×{height} pixels; the limit is {limit_mp} megapixels.",
+    "animated": "Animated images are not accepted; upload a single still image.",
+    "bomb": "The image is too large when decoded (a possible decompression bomb).",
+    "unreadable": "This is not an image Pillow can read; upload a PNG or JPEG image.",
+    "damaged": "The image file is damaged or truncated ({detail}).",
+    "too_small": "The image is only {width}×{height} pixels; at least {min_side}×{min_side} are needed.",
+    "blank": "No digit found: the image is blank (or the ink is too faint).",
+    "nothing_drawn": "Nothing drawn yet.",
+    "bad_drawing": "The drawing could not be read.",
+    "empty_canvas": "The canvas is empty: draw a digit first.",
+}
+
+
 class InputImageError(ValueError):
-    """An image that cannot be used; the message says why, for the user."""
+    """An image that cannot be used: `code` (a key of INPUT_ERRORS) and `params` say why; str() is the
+    English message."""
+
+    def __init__(self, code: str, **params):
+        self.code, self.params = code, params
+        super().__init__(INPUT_ERRORS[code].format(**params))
 
 
 def open_image(data: bytes) -> Image.Image:
     """Validate and decode uploaded bytes → a fully loaded RGB or L image (alpha flattened on white)."""
     if not data:
-        raise InputImageError("The file is empty.")
+        raise InputImageError("empty")
     if len(data) > MAX_UPLOAD_BYTES:
-        raise InputImageError(f"The file is {len(data) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 2**20} MB.")
+        raise InputImageError("too_many_bytes", mb=len(data) / 2**20, limit_mb=MAX_UPLOAD_BYTES // 2**20)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data))
             fmt = img.format
             if fmt not in ALLOWED_FORMATS:
-                raise InputImageError(f"{fmt or 'This'} files are not accepted; upload a PNG or JPEG image.")
+                raise InputImageError("format", format=fmt) if fmt else InputImageError("unknown_format")
             width, height = img.size
             if width * height > MAX_PIXELS:
-                raise InputImageError(f"The image is {width}×{height} pixels; the limit is {MAX_PIXELS // 10**6} megapixels.")
+                raise InputImageError("too_many_pixels", width=width, height=height, limit_mp=MAX_PIXELS // 10**6)
             if getattr(img, "is_animated", False) and fmt == "PNG":
-                raise InputImageError("Animated images are not accepted; upload a single still image.")
+                raise InputImageError("animated")
             img.load()
     except InputImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise InputImageError("The image is too large when decoded (a possible decompression bomb).") from None
+        raise InputImageError("bomb") from None
     except UnidentifiedImageError:
-        raise InputImageError("This is not an image Pillow can read; upload a PNG or JPEG image.") from None
+        raise InputImageError("unreadable") from None
     except (OSError, SyntaxError, ValueError, EOFError) as err:
-        raise InputImageError(f"The image file is damaged or truncated ({err}).") from None
+        raise InputImageError("damaged", detail=str(err)) from None
     if min(img.size) < MIN_SIDE:
-        raise InputImageError(f"The image is only {img.size[0]}×{img.size[1]} pixels; at least {MIN_SIDE}×{MIN_SIDE} are needed.")
+        raise InputImageError("too_small", width=img.size[0], height=img.size[1], min_side=MIN_SIDE)
     return to_rgb_or_l(img)
 
 
@@ -112,7 +137,7 @@ def prepare_digit(img: Image.Image, invert: bool | None = None, allow_blank: boo
         if allow_blank:
             whole = Image.fromarray(grey.round().astype(np.uint8)).resize((DIGIT_SIDE, DIGIT_SIDE), Image.BOX)
             return np.asarray(whole, dtype=np.uint8)
-        raise InputImageError("No digit found: the image is blank (or the ink is too faint).")
+        raise InputImageError("blank")
     digit = _fit_digit(np.clip(lifted / contrast, 0.0, 1.0))
     return (digit * 255.0).round().astype(np.uint8)
 
@@ -205,16 +230,16 @@ def prepare_face(img: Image.Image) -> np.ndarray:
 def canvas_to_digit(rgba: np.ndarray | None) -> np.ndarray:
     """A drawable-canvas RGBA array (white strokes on black, or any strokes on transparent) → (28, 28)."""
     if rgba is None:
-        raise InputImageError("Nothing drawn yet.")
+        raise InputImageError("nothing_drawn")
     arr = np.asarray(rgba)
     if arr.ndim != 3 or arr.shape[2] not in (3, 4) or min(arr.shape[:2]) < MIN_SIDE:
-        raise InputImageError("The drawing could not be read.")
+        raise InputImageError("bad_drawing")
     rgb = arr[..., :3].astype(np.float64)
     grey = rgb.mean(2)
     if arr.shape[2] == 4:
         grey = grey * (arr[..., 3].astype(np.float64) / 255.0)  # transparent = background (black)
     if grey.max() < 0.15 * 255:
-        raise InputImageError("The canvas is empty: draw a digit first.")
+        raise InputImageError("empty_canvas")
     return prepare_digit(Image.fromarray(grey.round().astype(np.uint8), "L"), invert=False)
 
 

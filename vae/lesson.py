@@ -58,6 +58,13 @@ def kl_normal_standard(mu: float | np.ndarray, sigma: float | np.ndarray) -> np.
     return 0.5 * (mu**2 + sigma**2 - 1.0 - np.log(sigma**2))
 
 
+def kl_standard_normal(mu: float | np.ndarray, sigma: float | np.ndarray) -> np.ndarray:
+    """The other direction, KL(N(0, 1) ‖ N(mu, sigma²)) in nats: ln σ + (1 + μ²)/(2σ²) − ½; elementwise.
+    Unlike kl_normal_standard it is not the VAE's term: the two differ, KL is not symmetric."""
+    mu, sigma = np.asarray(mu, np.float64), np.asarray(sigma, np.float64)
+    return np.log(sigma) + (1.0 + mu**2) / (2.0 * sigma**2) - 0.5
+
+
 def kl_numeric(mu: float, sigma: float, n: int = 20001, width: float = 12.0) -> float:
     """The same KL by numerical integration of q(z) ln(q(z)/p(z)) over mu ± width·sigma (nats).
 
@@ -142,7 +149,9 @@ def training_command(config: VAEConfig, card: ModelCard | None, name: str) -> st
     epochs, output). Formatted here, not through vae.train's parser, so the lesson does not import
     the training loop; tests check that the parser accepts it and rebuilds the same run."""
     parts = ["python -m vae.train", f"--dataset {config.dataset}", f"--latent-dim {config.latent_dim}"]
-    if config.channels != DEFAULT_CHANNELS[config.dataset]:
+    if config.architecture != "conv":
+        parts.append(f"--architecture {config.architecture}")
+    elif config.channels != DEFAULT_CHANNELS[config.dataset]:
         parts.append("--channels " + " ".join(str(c) for c in config.channels))
     if config.hidden:
         parts.append(f"--hidden {config.hidden}")

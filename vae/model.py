@@ -1,4 +1,4 @@
-"""Convolutional VAE for 1×28×28 (MNIST) and 3×64×64 (CelebA) images.
+"""VAE for 1×28×28 (MNIST) and 3×64×64 (CelebA) images: convolutional, or the course's dense one.
 
 The loss is the negative ELBO of Kingma & Welling (2014), "Auto-Encoding Variational Bayes",
 in nats per image:
@@ -6,7 +6,9 @@ in nats per image:
     −ELBO(x) = E_q(z|x)[−log p(x|z)] + β · KL(q(z|x) ‖ N(0, I))
              =        recon_nats        + β ·      kl_nats
 
-β = 1 gives the true bound; β ≠ 1 is the β-VAE of Higgins et al. (2017).
+β = 1 gives the true bound; β ≠ 1 is the β-VAE of Higgins et al. (2017); β = 0 drops the KL term
+and trains a plain autoencoder (σ then shrinks toward LOGVAR_MIN, z ≈ μ, and nothing shapes the
+codes like the prior: there is no prior to sample from).
 """
 
 from __future__ import annotations
@@ -125,11 +127,32 @@ class ResBlock(nn.Module):
 
 
 class VAE(nn.Module):
-    """Conv encoder → diagonal Gaussian posterior → conv decoder producing pixel means in [0, 1]."""
+    """Encoder → diagonal Gaussian posterior → decoder producing pixel means in [0, 1].
+
+    config.architecture "conv": stride-2 convolutions and their transposes (this project's models);
+    "dense": one hidden ReLU layer each way, the course's VAE (MNIST: 784 → 128 → (μ, log σ²) of
+    size 2, and 2 → 128 → 784). Both expose the same four parts: encoder, to_posterior, from_latent
+    and decoder, so every tool (atlas, density, export, the pages) treats them alike."""
 
     def __init__(self, config: VAEConfig):
         super().__init__()
         self.config = config
+        if config.architecture == "dense":
+            self._build_dense(config)
+        else:
+            self._build_conv(config)
+        # log σ of the Gaussian likelihood, in [0, 1] pixel units; unused for Bernoulli.
+        self.log_sigma = nn.Parameter(torch.tensor(-2.0)) if config.likelihood == "gaussian" else None
+
+    def _build_dense(self, config: VAEConfig) -> None:
+        pixels, h, d = config.num_dims, config.hidden, config.latent_dim
+        self.sizes = [config.image_shape[1]]  # no stride-2 convolutions: only the input's size
+        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(pixels, h), nn.ReLU())  # (B, C, H, W) → (B, h)
+        self.to_posterior = nn.Linear(h, 2 * d)  # → (B, 2D): μ and log σ²
+        self.from_latent = nn.Sequential(nn.Linear(d, h), nn.ReLU())  # (B, D) → (B, h)
+        self.decoder = nn.Sequential(nn.Linear(h, pixels), nn.Unflatten(1, config.image_shape))  # logits (B, C, H, W)
+
+    def _build_conv(self, config: VAEConfig) -> None:
         c_in, size, _ = config.image_shape
         chans = config.channels
         self.sizes = _spatial_sizes(size, len(chans))  # e.g. 28 → 14 → 7 → 4
@@ -163,8 +186,6 @@ class VAE(nn.Module):
         if blocks:
             dec += [nn.SiLU(), nn.Conv2d(chans[0], c_in, 3, 1, 1)]
         self.decoder = nn.Sequential(*dec)
-        # log σ of the Gaussian likelihood, in [0, 1] pixel units; unused for Bernoulli.
-        self.log_sigma = nn.Parameter(torch.tensor(-2.0)) if config.likelihood == "gaussian" else None
 
     # ---- public API -------------------------------------------------------------------
     def encode(self, x: torch.Tensor) -> DiagonalGaussian:
@@ -174,8 +195,12 @@ class VAE(nn.Module):
         return DiagonalGaussian(mean, logvar)
 
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
-        ch, s = self.config.channels[-1], self.sizes[-1]
-        return self.decoder(self.from_latent(z).view(-1, ch, s, s))
+        """z: (B, latent_dim) → pixel logits (B, C, H, W)."""
+        h = self.from_latent(z)
+        if self.config.architecture == "conv":  # the first feature map, (B, channels[-1], s, s)
+            ch, s = self.config.channels[-1], self.sizes[-1]
+            h = h.view(-1, ch, s, s)
+        return self.decoder(h)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """z: (B, latent_dim) → pixel means in [0, 1], shape (B, C, H, W)."""

@@ -2,6 +2,11 @@
 
     python -m vae.train --dataset mnist --latent-dim 16 --beta 1 --epochs 20 --out models/mnist-z16
 
+The course's dense VAE (784 → 128 ReLU → 2, and back), and the same network as a plain autoencoder
+(β = 0: no KL term):
+
+    python -m vae.train --dataset mnist --architecture dense --hidden 128 --latent-dim 2 --out models/mnist-dense-z2
+
 Data-parallel on several processes (torch.distributed DistributedDataParallel: gloo on CPUs, NCCL
 on GPUs; several machines through torchrun's rendezvous), with the same arguments:
 
@@ -35,7 +40,7 @@ from tqdm import tqdm
 
 from vae.card import EpochRecord, ModelCard
 from vae.checkpoint import save_model
-from vae.config import ConfigError, VAEConfig
+from vae.config import ARCHITECTURES, ConfigError, VAEConfig
 from vae.data import load_split, to_tensor
 from vae.defaults import DEFAULT_BATCH_SIZE, DEFAULT_CHANNELS, DEFAULT_EPOCHS, DEFAULT_LIKELIHOOD, DEFAULT_LR, DEFAULT_SEED
 from vae.evaluate import card_sections, evaluate
@@ -57,15 +62,34 @@ class TrainSettings:
     seed: int
     device: str  # "auto" (GPU when present), "cpu", "cuda", "cuda:1", ...
     threads: int  # CPU threads (0: PyTorch's default)
-    channels: list[int] | None  # None: DEFAULT_CHANNELS of the dataset
+    channels: list[int] | None  # None: DEFAULT_CHANNELS of the dataset ([] for a dense model)
     hidden: int
     res_blocks: int
+    architecture: str  # "conv" or "dense" (vae.config.ARCHITECTURES)
     likelihood: str | None  # None: DEFAULT_LIKELIHOOD of the dataset
     resume: bool
     iw_samples: int  # importance samples per image for the IW bound (MNIST only)
     iw_images: int
     train_limit: int  # 0: every training image
     test_limit: int  # 0: every test image
+
+
+def config_of(settings: TrainSettings) -> VAEConfig:
+    """The model a run trains: its options, with the dataset's defaults where they were left out
+    (ConfigError for options that describe no model, e.g. --channels on a dense one)."""
+    dense = settings.architecture == "dense"
+    if dense and settings.channels:
+        raise ConfigError("--channels describes convolutions; a dense model has none (leave it out)")
+    return VAEConfig(
+        dataset=settings.dataset,
+        latent_dim=settings.latent_dim,
+        beta=settings.beta,
+        architecture=settings.architecture,
+        channels=[] if dense else settings.channels or DEFAULT_CHANNELS[settings.dataset],
+        likelihood=settings.likelihood or DEFAULT_LIKELIHOOD[settings.dataset],
+        hidden=settings.hidden,
+        res_blocks=settings.res_blocks,
+    )
 
 
 def lr_at(step: int, total_steps: int, base_lr: float, warmup: int = 200) -> float:
@@ -185,15 +209,7 @@ def train(settings: TrainSettings, status: TrainingStatus | None = None) -> Path
         import torch.distributed as dist
 
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    config = VAEConfig(
-        dataset=settings.dataset,
-        latent_dim=settings.latent_dim,
-        beta=settings.beta,
-        channels=settings.channels or DEFAULT_CHANNELS[settings.dataset],
-        likelihood=settings.likelihood or DEFAULT_LIKELIHOOD[settings.dataset],
-        hidden=settings.hidden,
-        res_blocks=settings.res_blocks,
-    )
+    config = config_of(settings)
     model = VAE(config).to(device)  # the same initial weights on every rank (the same seed)
     if ranks.main:
         check_output_writable(out, needed_bytes=20 * model.num_parameters() + 50_000_000)
@@ -335,7 +351,7 @@ def identical_on_all_ranks(model, device) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m vae.train", description="Train a convolutional VAE on MNIST or CelebA 64×64.")
+    p = argparse.ArgumentParser(prog="python -m vae.train", description="Train a VAE (convolutional or dense) on MNIST or CelebA 64×64.")
     p.add_argument("--dataset", choices=["mnist", "celeba"], required=True)
     p.add_argument("--latent-dim", type=int, default=16)
     p.add_argument("--beta", type=float, default=1.0)
@@ -346,8 +362,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.add_argument("--device", default="auto", help="auto (GPU when present), cpu, cuda, cuda:1, ...")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: PyTorch's default)")
-    p.add_argument("--channels", type=int, nargs="+", default=None, help="encoder channels per stride-2 conv")
-    p.add_argument("--hidden", type=int, default=0, help="width of a hidden dense layer around the code (0: none)")
+    p.add_argument("--architecture", choices=list(ARCHITECTURES), default="conv", help="conv (default) or dense (the course's MLP)")
+    p.add_argument("--channels", type=int, nargs="+", default=None, help="encoder channels per stride-2 conv (conv only)")
+    p.add_argument(
+        "--hidden", type=int, default=0, help="conv: width of a hidden dense layer around the code (0: none); dense: the hidden ReLU layer's width"
+    )
     p.add_argument("--res-blocks", type=int, default=0, help="residual blocks after each upsampling step of the decoder (0: none)")
     p.add_argument("--likelihood", choices=["bernoulli", "gaussian"], default=None)
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last complete epoch")

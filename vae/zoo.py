@@ -7,6 +7,7 @@ python -m vae.zoo --markdown  # the README's model table
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -71,20 +72,34 @@ def scan(models_dir: str | Path = MODELS_DIR) -> list[ZooEntry]:
     return sorted(entries, key=key)
 
 
+def beta_family(entries: list[ZooEntry], name: str) -> list[ZooEntry]:
+    """The available models that differ from model `name` by β alone (same dataset, architecture,
+    latent size, layers and likelihood), itself included, by increasing β; [] when `name` is not an
+    available model. The β view lays them side by side."""
+    base = next((e for e in entries if e.name == name and e.available and e.config is not None), None)
+    if base is None:
+        return []
+    key = dataclasses.replace(base.config, beta=0.0)
+    family = [e for e in entries if e.available and e.config is not None and dataclasses.replace(e.config, beta=0.0) == key]
+    return sorted(family, key=lambda e: (e.config.beta, e.name))
+
+
 # The table's columns after the model's name: a header and the cell of one model card.
 COLUMNS: list[tuple[str, Callable[[ModelCard], str]]] = [
     ("dataset", lambda c: c.dataset),
     ("latent_dim", lambda c: str(c.latent_dim)),
-    ("β", lambda c: f"{c.beta:g}"),
+    ("β", lambda c: f"{c.beta:g}" if c.beta else "0 (autoencoder)"),
     ("epochs", lambda c: str(c.epochs)),
     ("params", lambda c: f"{c.parameter_count / 1e6:.2f} M"),
     ("recon (nats)", lambda c: _fmt(c.test.recon_nats)),
-    ("KL (nats)", lambda c: _fmt(c.test.kl_nats)),
-    ("−ELBO (nats)", lambda c: _fmt(c.test.neg_elbo_nats)),
-    ("bits/dim", lambda c: _fmt(c.test.neg_elbo_bits_per_dim, 3)),
+    # An autoencoder (β = 0) gets no KL or bound here: its KL was never minimised (σ shrinks toward the
+    # clamp, the KL toward ∞), so those figures would only say where training stopped (card.json keeps them).
+    ("KL (nats)", lambda c: _vae_only(c, c.test.kl_nats)),
+    ("−ELBO (nats)", lambda c: _vae_only(c, c.test.neg_elbo_nats)),
+    ("bits/dim", lambda c: _vae_only(c, c.test.neg_elbo_bits_per_dim, 3)),
     # the −ELBO of the images the IW bound was taken on: shown only beside that bound
-    ("−ELBO, first 1,000 (nats)", lambda c: _fmt(c.test.iw_images_neg_elbo_nats if c.test.iw_bound_nats is not None else None)),
-    ("IW bound k=500, first 1,000 (nats)", lambda c: _fmt(c.test.iw_bound_nats)),
+    ("−ELBO, first 1,000 (nats)", lambda c: _vae_only(c, c.test.iw_images_neg_elbo_nats if c.test.iw_bound_nats is not None else None)),
+    ("IW bound k=500, first 1,000 (nats)", lambda c: _vae_only(c, c.test.iw_bound_nats)),
     ("PSNR (dB)", lambda c: _fmt(c.test.psnr_db, 2)),
     ("active units", lambda c: f"{c.active_units}/{c.latent_dim}"),
     ("train time", lambda c: f"{c.training_seconds / 60:.0f} min on {c.device}"),
@@ -103,6 +118,10 @@ QUALITY_COLUMNS: list[tuple[str, Callable[[dict], str]]] = [
 
 def _fmt(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:,.{digits}f}"
+
+
+def _vae_only(card: ModelCard, value: float | None, digits: int = 1) -> str:
+    return "no KL term" if card.beta == 0 and value is not None else _fmt(value, digits)
 
 
 def table(entries: list[ZooEntry], markdown: bool = False) -> str:

@@ -13,6 +13,7 @@ import math
 import numpy as np
 import pytest
 from PIL import Image
+from streamlit.testing.v1 import AppTest
 
 from tests.apptest_media import arr, chart, download_bytes, image_with_caption, media_bytes, open_page, pixels, record_media  # noqa: F401
 from tests.conftest import MODELS_DIR, needs
@@ -330,3 +331,38 @@ def test_a_saturating_upload_is_shown_beyond_every_test_image_with_the_clamp_nam
     images, _ = load_mnist("test", real_root)
     upload(at, "digit.png", png(images[atlas.test_index[0]]))
     assert not at.warning and not metric(at, "−ELBO").startswith(">")
+
+
+
+def test_upload_errors_and_the_empty_canvas_speak_french():
+    """The reasons vae/inputs.py gives are translated (its English stays the command line's)."""
+
+    def script():
+        import io
+
+        import numpy as np
+        import streamlit as st
+        from PIL import Image
+
+        from ui.input_widgets import prepare_upload
+        from vae.inputs import InputImageError, canvas_to_digit
+
+        st.session_state["lang"] = st.query_params.get("lang", "en")
+        buffer = io.BytesIO()
+        Image.fromarray(np.zeros((1, 1), np.uint8)).save(buffer, format="PNG")
+        st.error(prepare_upload(buffer.getvalue(), "mnist")[1])
+        try:
+            canvas_to_digit(np.zeros((280, 280, 4), np.uint8))
+        except InputImageError as err:
+            from ui.i18n import error_text
+
+            st.info(error_text(err))
+
+    for lang, tiny, empty in [
+        ("fr", "L'image ne fait que 1×1 pixels ; il en faut au moins 8×8.", "La zone de dessin est vide : dessinez d'abord un chiffre."),
+        ("en", "The image is only 1×1 pixels; at least 8×8 are needed.", "The canvas is empty: draw a digit first."),
+    ]:
+        at = AppTest.from_function(script, default_timeout=30)
+        at.query_params["lang"] = lang
+        at.run()
+        assert not at.exception and [e.value for e in at.error] == [tiny] and [i.value for i in at.info] == [empty]

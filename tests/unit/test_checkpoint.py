@@ -10,7 +10,7 @@ import torch
 import vae.config
 from tests.card_samples import sample_card
 from tests.conftest import MODELS_DIR
-from vae import CheckpointError, VAEConfig, load_card, load_model, save_model
+from vae import VAE, CheckpointError, VAEConfig, load_card, load_model, save_model
 from vae.checkpoint import atomic_folder
 from vae.config import CONFIG_SCHEMA_VERSION, ConfigError
 from vae.schema import added_in
@@ -73,25 +73,32 @@ def test_shipped_configs_without_a_version_load_and_write_it(folder):
     data = json.loads((folder / "config.json").read_text())
     config = VAEConfig.load(folder / "config.json")
     assert config.schema_version == CONFIG_SCHEMA_VERSION
-    # version-1 files (no schema_version) read `res_blocks`, added in version 2, as 0: the plain decoder
-    assert config.to_dict() == {"schema_version": CONFIG_SCHEMA_VERSION, **data, "res_blocks": data.get("res_blocks", 0)}
+    # version-1 files (no schema_version) read `res_blocks`, added in version 2, as 0: the plain decoder;
+    # files before version 3 read `architecture` as "conv": every model before it was convolutional
+    defaults = {"res_blocks": data.get("res_blocks", 0), "architecture": data.get("architecture", "conv")}
+    assert config.to_dict() == {**data, "schema_version": CONFIG_SCHEMA_VERSION, **defaults}
+    if data.get("schema_version", 1) < 3:
+        assert config.architecture == "conv" and VAE(config).encoder[0].__class__.__name__ == "Conv2d"
     assert VAEConfig.from_dict(config.to_dict()) == config
 
 
 @dataclasses.dataclass
 class ConfigWithDropout(VAEConfig):
-    """VAEConfig as it would be once a field is added in schema version 3."""
+    """VAEConfig as it would be once a field is added in schema version 4."""
 
-    dropout: float = added_in(3, 0.0)
+    dropout: float = added_in(4, 0.0)
 
 
 def test_a_field_added_later_reads_as_its_default_from_older_configs(monkeypatch):
-    monkeypatch.setattr(vae.config, "CONFIG_SCHEMA_VERSION", 3)
+    monkeypatch.setattr(vae.config, "CONFIG_SCHEMA_VERSION", 4)
     old = json.loads((MODELS_DIR / "mnist-z2" / "config.json").read_text())  # version 1: no schema_version
     assert ConfigWithDropout.from_dict(old).dropout == 0.0
     assert ConfigWithDropout.from_dict({**old, "schema_version": 1}).dropout == 0.0
-    assert ConfigWithDropout.from_dict({**old, "schema_version": 3, "res_blocks": 0, "dropout": 0.1}).dropout == 0.1
-    with pytest.raises(ConfigError, match=r"missing config key\(s\) \['dropout'\]"):  # a version-3 file must have it
+    v3 = {**old, "res_blocks": 0, "architecture": "conv"}
+    assert ConfigWithDropout.from_dict({**v3, "schema_version": 4, "dropout": 0.1}).dropout == 0.1
+    with pytest.raises(ConfigError, match=r"missing config key\(s\) \['dropout'\]"):  # a version-4 file must have it
+        ConfigWithDropout.from_dict({**v3, "schema_version": 4})
+    with pytest.raises(ConfigError, match=r"missing config key\(s\) \['architecture'\]"):  # so must a version-3 one
         ConfigWithDropout.from_dict({**old, "schema_version": 3, "res_blocks": 0})
     with pytest.raises(ConfigError, match=r"missing config key\(s\) \['beta'\]"):  # a version-1 key is still required
         ConfigWithDropout.from_dict({k: v for k, v in old.items() if k != "beta"})

@@ -1,5 +1,7 @@
 """Step 1, autoencoder vs variational autoencoder: one test image, its decoded mean code μ (what an
-autoencoder would give) beside codes drawn from q(z|x) and decoded (what a VAE gives), with μ and σ."""
+autoencoder would give) beside codes drawn from q(z|x) and decoded (what a VAE gives), with μ and σ;
+then the latent spaces of two real models of the course's dense architecture, a plain autoencoder
+(β = 0) and the VAE (β = 1), side by side on one scale, with how close each is to the prior."""
 
 from __future__ import annotations
 
@@ -8,14 +10,18 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from ui import widgets
-from ui.i18n import t
+from ui import state, widgets
+from ui.i18n import number, numbers_listed, t
+from ui.latent_panels import PRIOR_DRAWS, SHOWN_DRAWS, Panel, panel_labels, panel_title, panels_figure, prior_match_of
 from ui.lesson.common import PLOT, Lesson, dims, image_and_seed, no_data_note, original, posterior_of, strip, who
+from ui.resources import model_key, test_set, zoo
 from vae.latent import decode
 from vae.lesson import posterior_samples
 
 TITLE = "lesson.step.1"
 N_POSTERIOR_SAMPLES = 6
+# The two models the comparison needs: the course's dense VAE and the same network trained with β = 0.
+AE_MODEL, VAE_MODEL = "mnist-dense-z2-ae", "mnist-dense-z2"
 
 
 def posterior_bars(mu: np.ndarray, sigma: np.ndarray, samples: np.ndarray) -> go.Figure:
@@ -72,4 +78,38 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
     table = pd.DataFrame({"μ": mu, "σ": sigma}, index=dims(lesson.latent_dim)).T
     st.dataframe(table.style.format("{:.3f}"), width="stretch")
     fig = posterior_plane(mu, sigma, samples) if lesson.latent_dim == 2 else posterior_bars(mu, sigma, samples)
-    st.plotly_chart(fig, key="ls1_bars", width="stretch")
+    st.plotly_chart(widgets.presented(fig), key="ls1_bars", width="stretch")
+
+
+def ae_vs_vae() -> None:
+    """The two latent spaces side by side (ui.latent_panels), and how close each is to the prior."""
+    st.subheader(t("cm.s1.title"))
+    entries = {e.name: e for e in zoo() if e.available and e.card is not None}
+    if AE_MODEL not in entries or VAE_MODEL not in entries:
+        st.info(t("cm.s1.missing", ae=AE_MODEL, vae=VAE_MODEL))
+        return
+    st.markdown(t("cm.s1.intro"))
+    st.toggle(t("cm.draws"), help=t("cm.draws_help", n=SHOWN_DRAWS, total=PRIOR_DRAWS), **state.bound("ls_draws", True, state.parse_bool))
+    pair = [entries[AE_MODEL], entries[VAE_MODEL]]
+    panels = tuple(Panel(model_key(e.name), panel_title(e)) for e in pair)
+    fig = panels_figure(panels, 2, bool(st.session_state["ls_draws"]), test_set("mnist") is not None, panel_labels())
+    st.plotly_chart(fig, key="ls1_ae_vae", width="stretch")
+    rows = {}
+    for e in pair:
+        match = prior_match_of(model_key(e.name))
+        rows[t("cm.s1.row_ae" if e.config.is_autoencoder else "cm.s1.row_vae")] = {
+            t("cm.s1.col.mean"): f"({numbers_listed(match.mean, '.2f')})",
+            t("cm.s1.col.variance"): f"({numbers_listed(match.variance, '.2f')})",
+            t("cm.s1.col.inside"): " / ".join(number(match.inside[r], ".0%") for r in sorted(match.inside)),
+            t("cm.s1.col.holes"): number(match.holes, ".0%"),
+        }
+    prior = prior_match_of(model_key(VAE_MODEL)).prior_inside
+    rows[t("cm.s1.row_prior")] = {
+        t("cm.s1.col.mean"): f"({numbers_listed([0, 0])})",
+        t("cm.s1.col.variance"): f"({numbers_listed([1, 1])})",
+        t("cm.s1.col.inside"): " / ".join(number(prior[r], ".0%") for r in sorted(prior)),
+        t("cm.s1.col.holes"): "—",
+    }
+    st.table(pd.DataFrame(rows).T)
+    st.caption(t("cm.s1.table_caption", n=PRIOR_DRAWS))
+    st.markdown(t("cm.s1.reading"))

@@ -68,4 +68,4 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
         st.dataframe(table, hide_index=True, width="stretch", key="ls_gan_table", column_config=numbers)
         st.caption(t("lesson.s9.measure", minutes=report.get("minutes", "?"), weight=report.get("weight", "?")))
     st.markdown(t("lesson.s9.roles"))
-    st.code(textwrap.dedent(inspect.getsource(Discriminator)), language="python")
+    st.code(textwrap.dedent(inspect.getsource(Discriminator)), language="python", wrap_lines=True)

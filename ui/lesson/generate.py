@@ -33,7 +33,7 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
     codes = prior_samples(lesson.latent_dim, n, seed)
     ncols = int(np.ceil(np.sqrt(n)))
     st.image(widgets.inline(strip(decode(lesson.model, codes), ncols, target=84)), caption=t("lesson.s7.caption", n=n, seed=seed))
-    st.code(CODE, language="python")
+    st.code(CODE, language="python", wrap_lines=True)
     _holes(lesson, seed, n, ncols)
 
 
@@ -45,7 +45,7 @@ def _holes(lesson: Lesson, seed: int, n: int, ncols: int) -> None:
     st.markdown(t("lesson.s7.holes"))
     axis = t(f"map.axis.{projection}")
     labels = (f"{axis} 1", f"{axis} 2", t("map.legend.points"), t("map.samples.prior"), t("map.samples.learned"))
-    st.plotly_chart(holes_figure(key, projection, labels), key="ls_holes", width="stretch")
+    st.plotly_chart(widgets.presented(holes_figure(key, projection, labels)), key="ls_holes", width="stretch")
     density = density_of(key)
     if density is None:
         st.info(t("gen.no_density", command=f"python -m vae.density models/{lesson.name}"))

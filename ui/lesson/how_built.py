@@ -14,7 +14,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from ui import widgets
-from ui.i18n import t
+from ui.i18n import number, t
 from ui.lesson.common import PLOT, Lesson, count, map_of, strip
 from ui.resources import ModelKey, loaded_of, model_key
 from vae import VAE, DiagonalGaussian, ModelCard
@@ -64,7 +64,7 @@ def show_test_metrics(card: ModelCard | None) -> None:
     """The card's test metrics and training time, three per row."""
     metrics = [getattr(card.test, key) if card else None for _, key, _ in TEST_METRICS]
     values = [("—" if value is None else fmt.format(value)) for value, (_, _, fmt) in zip(metrics, TEST_METRICS)]
-    values.append(f"{card.training_seconds / 60:.0f} min" if card else "—")
+    values.append(f"{number(card.training_seconds / 60, '.0f')} min" if card else "—")
     labels = [t(f"lesson.s8.m.{label}") for label, _, _ in TEST_METRICS] + [t("lesson.s8.m.time")]
     for start in (0, 3):
         for col, label, value in zip(st.columns(3), labels[start : start + 3], values[start : start + 3]):
@@ -81,43 +81,51 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
 
     st.subheader(t("lesson.s8.data"))
     st.markdown(t("lesson.s8.data_text", train=count(card.train_images if card else 60000), test=count(len(target.atlas.mean))))
-    st.code(LOAD_DATA, language="python")
+    st.code(LOAD_DATA, language="python", wrap_lines=True)
     st.subheader(t("lesson.s8.preprocessing"))
     st.markdown(t("lesson.s8.preprocessing_text"))
-    st.code(_source(to_tensor), language="python")
+    st.code(_source(to_tensor), language="python", wrap_lines=True)
     st.subheader(t("lesson.s8.encoder"))
-    side, top = model.sizes[-1], config.channels[-1]
-    head = t("lesson.s8.head_hidden", hidden=config.hidden) if config.hidden else t("lesson.s8.head_linear")
     channels = ", ".join(map(str, config.channels))
-    st.markdown(t("lesson.s8.encoder_text", n=len(config.channels), channels=channels, s=side, head=head, d=config.latent_dim))
-    st.code(f"{model.encoder}\n{model.to_posterior}", language=None)
-    st.code(_source(VAE.encode), language="python")
+    dense = dict(pixels=config.num_dims, hidden=config.hidden, d=config.latent_dim)  # the course's MLP (vae.model)
+    if config.architecture == "dense":
+        st.markdown(t("cm.s8.encoder_dense", **dense))
+    else:
+        side, top = model.sizes[-1], config.channels[-1]
+        head = t("lesson.s8.head_hidden", hidden=config.hidden) if config.hidden else t("lesson.s8.head_linear")
+        st.markdown(t("lesson.s8.encoder_text", n=len(config.channels), channels=channels, s=side, head=head, d=config.latent_dim))
+    st.code(f"{model.encoder}\n{model.to_posterior}", language=None, wrap_lines=True)
+    st.code(_source(VAE.encode), language="python", wrap_lines=True)
     st.subheader(t("lesson.s8.decoder"))
-    st.markdown(t("lesson.s8.decoder_text", head=head, ch=top, s=side))
-    st.code(f"{model.from_latent}\n{model.decoder}", language=None)
+    if config.architecture == "dense":
+        st.markdown(t("cm.s8.decoder_dense", **dense))
+    else:
+        st.markdown(t("lesson.s8.decoder_text", head=head, ch=top, s=side))
+    st.code(f"{model.from_latent}\n{model.decoder}", language=None, wrap_lines=True)
     st.subheader(t("lesson.s8.vae", d=config.latent_dim))
     st.markdown(t("lesson.s8.vae_text"))
+    # Headers in the reader's language, the config.json key beside them (what --help and the file say).
     settings = {
-        "latent_dim": config.latent_dim,
-        "channels": channels,
-        "hidden": config.hidden,
-        "beta": f"{config.beta:g}",
-        "likelihood": config.likelihood,
-        t("lesson.s8.params"): f"{model.num_parameters():,}",
+        t("lesson.s8.cfg.latent_dim"): config.latent_dim,
+        t("lesson.s8.cfg.channels"): channels,
+        t("lesson.s8.cfg.hidden"): config.hidden,
+        t("lesson.s8.cfg.beta"): number(config.beta),
+        t("lesson.s8.cfg.likelihood"): t(f"lesson.s8.cfg.likelihood.{config.likelihood}"),
+        t("lesson.s8.params"): count(model.num_parameters()),
     }
-    st.table(pd.DataFrame([settings], index=["config"]))
-    st.code(_source(DiagonalGaussian.kl_per_dim), language="python")
+    st.table(pd.DataFrame([settings], index=[t("lesson.s8.cfg.row")]))
+    st.code(_source(DiagonalGaussian.kl_per_dim), language="python", wrap_lines=True)
 
     st.subheader(t("lesson.s8.training"))
     epochs, batch, lr = (card.epochs, card.batch_size, card.lr) if card else ("?", "?", "?")
     st.markdown(t("lesson.s8.training_text", epochs=epochs, batch=batch, lr=lr))
-    st.code(training_command(config, card, target.name), language="bash")
-    st.code(_source(VAE.forward), language="python")
+    st.code(training_command(config, card, target.name), language="bash", wrap_lines=True)
+    st.code(_source(VAE.forward), language="python", wrap_lines=True)
     fig = curves([dataclasses.asdict(row) for row in card.history] if card else [])
     if fig is None:
         st.info(t("lesson.s8.no_history"))
     else:
-        st.plotly_chart(fig, key="ls8_curves", width="stretch")
+        st.plotly_chart(widgets.presented(fig), key="ls8_curves", width="stretch")
     show_test_metrics(card)
 
     st.subheader(t("lesson.s8.generation"))
@@ -126,7 +134,7 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
     st.subheader(t("lesson.s8.display"))
     if config.latent_dim == 2:
         left, right = st.columns(2, gap="large")
-        left.plotly_chart(map_of(target), key="ls8_map", width="stretch")
+        left.plotly_chart(widgets.presented(map_of(target)), key="ls8_map", width="stretch")
         manifold = widgets.inline(manifold_png(model_key(target.name)))
         right.image(manifold, caption=t("lesson.s8.manifold_caption"))
     else:

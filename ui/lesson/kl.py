@@ -7,13 +7,17 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ui import widgets
-from ui.i18n import t
+from ui.i18n import number, t
 from ui.lesson.common import PLOT, Lesson, density_figure, dims, index_input, no_data_note, original, posterior_of, slider, who
 from vae.latent import decode
-from vae.lesson import kl_normal_standard, kl_numeric
+from vae.lesson import kl_normal_standard, kl_numeric, kl_standard_normal
 
 TITLE = "lesson.step.5"
 MU_DEFAULT, SIGMA_DEFAULT = 1.5, 0.6  # the step opens on a q that differs from the prior
+ELBO_FORMULA = (
+    r"\log p(x) \;\ge\; \mathrm{ELBO}(x) = \mathbb{E}_{q(z\mid x)}\big[\log p(x\mid z)\big]"
+    r" - \mathrm{KL}\big(q(z\mid x)\,\|\,p(z)\big)"
+)
 KL_FORMULA = r"\mathrm{KL}\big(\mathcal{N}(\mu,\sigma^2)\,\|\,\mathcal{N}(0,1)\big) = \tfrac12\big(\mu^2 + \sigma^2 - 1 - \ln\sigma^2\big)"
 
 
@@ -25,10 +29,15 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
     mu = slider("ls_mu", "μ", -3.0, 3.0, MU_DEFAULT, c1)
     sigma = slider("ls_sigma", "σ", 0.05, 3.0, SIGMA_DEFAULT, c1)
     kl = float(kl_normal_standard(mu, sigma))
-    c1.metric(t("lesson.s5.kl_metric"), f"{kl:.3f} nats")
+    c1.metric(t("lesson.s5.kl_metric"), f"{number(kl, '.3f')} nats")
     c1.caption(t("lesson.s5.numeric_check", value=kl_numeric(mu, sigma)))
-    c2.plotly_chart(density_figure(mu, sigma, prior=True), key="ls5_densities", width="stretch")
+    c2.plotly_chart(widgets.presented(density_figure(mu, sigma, prior=True)), key="ls5_densities", width="stretch")
     st.markdown(t("lesson.s5.reading"))
+    forward, backward = float(kl_normal_standard(mu, sigma)), float(kl_standard_normal(mu, sigma))
+    st.markdown(t("lesson.s5.asymmetry", mu=mu, sigma=sigma, forward=forward, backward=backward))
+    st.markdown(t("lesson.s5.elbo"))
+    st.latex(ELBO_FORMULA)
+    st.caption(t("lesson.s5.elbo_caption"))
 
     st.subheader(t("lesson.s5.real"))
     left, right = st.columns([1, 3], gap="large")
@@ -45,7 +54,7 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
         hover = "%{x}: %{y:.3f} nats<extra></extra>"
         fig = go.Figure(go.Bar(x=dims(lesson.latent_dim), y=per_dim, marker_color="#d62728", hovertemplate=hover))
         fig.update_layout(**PLOT, yaxis_title=t("lesson.s5.kl_axis"))
-        st.plotly_chart(fig, key="ls5_bars", width="stretch")
-    left.metric(t("lesson.s5.total"), f"{total:.2f} nats")
+        st.plotly_chart(widgets.presented(fig), key="ls5_bars", width="stretch")
+    left.metric(t("lesson.s5.total"), f"{number(total, '.2f')} nats")
     mean = float(lesson.atlas.kl_nats.mean())
     right.markdown(t("lesson.s5.total_caption", total=total, total_bars=float(per_dim.sum()), mean=mean))

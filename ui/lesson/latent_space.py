@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ui import widgets
-from ui.i18n import t
+from ui.i18n import latex_numbers, numbers_listed, t
 from ui.lesson.common import Lesson, index_input, map_of, map_with, no_data_note, posterior_of, who
 from vae.latent import decode
 
@@ -28,12 +28,12 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
         st.image(decoded, width=200, caption=t("lesson.s3.decoded", who=who(lesson, row)))
         st.markdown(t("lesson.s3.vector", d=lesson.latent_dim))
         if lesson.latent_dim <= 8:
-            st.latex(r"\mathbf{z} = \mu(x) = (" + ",\\ ".join(f"{v:.3f}" for v in mu) + ")")
+            st.latex(r"\mathbf{z} = \mu(x) = (" + latex_numbers(mu, ".3f") + ")")
         else:
-            st.code("z = μ(x) = [" + ", ".join(f"{v:.3f}" for v in mu) + "]", language=None, wrap_lines=True)
+            st.code("z = μ(x) = [" + numbers_listed(mu, ".3f") + "]", language=None, wrap_lines=True)
     xy = mu if raw else lesson.atlas.pca.transform(mu[None].astype(np.float64))[0]
     marker = go.Scattergl(x=[xy[0]], y=[xy[1]], mode="markers", name=t("lesson.s3.highlight"), marker=RING)
     with left:
-        st.plotly_chart(map_with(map_of(lesson), [marker]), key="ls3_map", width="stretch")
+        st.plotly_chart(widgets.presented(map_with(map_of(lesson), [marker])), key="ls3_map", width="stretch")
         st.caption(t("lesson.s3.map_caption_raw" if raw else "lesson.s3.map_caption_pca"))
         no_data_note(lesson)

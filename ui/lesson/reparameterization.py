@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import widgets
-from ui.i18n import t
+from ui.i18n import number, t
 from ui.lesson.common import Lesson, dims, image_and_seed, no_data_note, original, who
 from vae import DiagonalGaussian
 from vae.latent import decode
@@ -43,9 +43,9 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
     st.subheader(t("lesson.s6.why"))
     st.markdown(t("lesson.s6.why_text"))
     st.markdown(t("lesson.s6.without"))
-    st.code(t("lesson.s6.diagram_without"), language=None)
+    st.code(t("lesson.s6.diagram_without"), language=None, wrap_lines=True)
     st.markdown(t("lesson.s6.with"))
-    st.code(t("lesson.s6.diagram_with"), language=None)
+    st.code(t("lesson.s6.diagram_with"), language=None, wrap_lines=True)
 
     st.subheader(t("lesson.s6.autograd"))
     st.markdown(t("lesson.s6.autograd_text"))
@@ -53,7 +53,7 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
     left, right = st.columns([2, 3], gap="large")
     left.dataframe(grads.style.format("{:.4f}"), width="stretch")
     off_diagonal = float(np.abs(r["jacobian_sigma"] - np.diag(np.diag(r["jacobian_sigma"]))).max())
-    right.metric(t("lesson.s6.max_mu_gap"), f"{float(np.abs(r['dz_dmu'] - 1).max()):.1e}")
-    right.metric(t("lesson.s6.max_sigma_gap"), f"{float(np.abs(r['dz_dsigma'] - r['eps']).max()):.1e}")
+    right.metric(t("lesson.s6.max_mu_gap"), number(float(np.abs(r["dz_dmu"] - 1).max()), ".1e"))
+    right.metric(t("lesson.s6.max_sigma_gap"), number(float(np.abs(r["dz_dsigma"] - r["eps"]).max()), ".1e"))
     right.markdown(t("lesson.s6.autograd_result", off=off_diagonal, loss=r["loss_nats"], norm=r["encoder_grad_norm"]))
-    st.code(textwrap.dedent(inspect.getsource(DiagonalGaussian.sample)), language="python")
+    st.code(textwrap.dedent(inspect.getsource(DiagonalGaussian.sample)), language="python", wrap_lines=True)

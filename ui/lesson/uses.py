@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import state, widgets
-from ui.i18n import t
+from ui.i18n import number, t
 from ui.lesson.common import Lesson, count, index_input, no_data_note, original, posterior_of, seed_input, strip, who
 from vae.latent import decode, lerp, prior_samples
 from vae.lesson import anomaly_pair
@@ -40,6 +40,6 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
             image = original(lesson, r)
             image = image if image is not None else decode(model, atlas.mean[r])[0]
             col.image(widgets.inline(widgets.enlarge(image, 140)), width=140, caption=t(key, who=who(lesson, r)))
-            col.metric(t("lesson.s2.score"), f"{atlas.neg_elbo_nats[r]:.1f} nats")
+            col.metric(t("lesson.s2.score"), f"{number(atlas.neg_elbo_nats[r], '.1f')} nats")
         cols[2].markdown(t("lesson.s2.anomaly_caption", n=count(len(atlas.mean))))
         no_data_note(lesson)

@@ -1,0 +1,126 @@
+"""Clipped text on a page, found in a real browser: the views a lecture shows (every page, every lesson
+step) and an in-page probe that lists each piece of text cut off on the right (an ellipsis, hidden or
+scrolled overflow) in buttons, labels, select values, tabs, tables, metrics, maths and code.
+
+    python -m harness.clipping --lang fr --presenter --width 1280 --height 720
+
+prints what is clipped on every view (used by tests/browser/test_browser_clipping.py and to find the
+cases); exit status 1 when something is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+# Each view: (URL path, query). The face pages need a CelebA model; the lesson is swept step by step.
+LESSON_STEPS = 9
+VIEWS: list[tuple[str, str]] = [
+    ("", ""),
+    *[("lesson", f"step={k}") for k in range(1, LESSON_STEPS + 1)],
+    ("latent_map", "dataset=mnist&model=mnist-z16"),
+    ("latent_sliders", "dataset=mnist&model=mnist-z16"),
+    ("interpolation", "dataset=mnist&model=mnist-z16"),
+    ("generate", "dataset=celeba&model=celeba-z64"),
+    ("your_input", "dataset=mnist&model=mnist-z16"),
+    ("kl_vs_recon", "dataset=mnist&model=mnist-z16"),
+    ("compare_models", "dataset=mnist&model=mnist-z16"),
+    ("face_editor", "dataset=celeba&model=celeba-z64"),
+    ("composer", "dataset=celeba&model=celeba-z64"),
+    ("anomalies", "dataset=mnist&model=mnist-z16"),
+]
+
+# Elements whose text a reader must see whole, and inside them any box that cuts its content: an
+# ellipsis, overflow hidden/clip, or a scroll box (maths and code scrolled sideways are cut on a
+# projector). Returns [{what, text, scroll_px, client_px}] for the visible ones whose content is
+# wider than the box by more than a pixel.
+CLIPPED_JS = """() => {
+  const CANDIDATES = [
+    ['button', 'button'], ['label', '[data-testid="stWidgetLabel"]'], ['select value', '[data-baseweb="select"]'],
+    ['tab', '[data-baseweb="tab"]'], ['table header', 'th'], ['table cell', 'td'],
+    ['maths', '.katex-display'], ['maths', '.katex'], ['code', 'pre'], ['metric', '[data-testid="stMetric"]'],
+    ['heading', 'h1, h2, h3, h4'], ['caption', '[data-testid="stCaptionContainer"]'],
+    ['expander', '[data-testid="stExpander"] summary'], ['popover', '[data-testid="stPopoverButton"]'],
+    ['nav', '[data-testid="stSidebarNav"] a'], ['radio', '[data-testid="stRadio"] label'],
+  ];
+  const shown = el => {
+    const r = el.getBoundingClientRect(), s = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none';
+  };
+  const cuts = el => {
+    const s = getComputedStyle(el);
+    return s.textOverflow === 'ellipsis' || ['hidden', 'clip', 'auto', 'scroll'].includes(s.overflowX);
+  };
+  const out = [], seen = new Set();
+  for (const [what, selector] of CANDIDATES) {
+    for (const root of document.querySelectorAll(selector)) {
+      if (!shown(root) || root.closest('[data-testid="stSidebar"][aria-expanded="false"]')) continue;
+      for (const el of [root, ...root.querySelectorAll('*')]) {
+        if (seen.has(el) || !shown(el) || !cuts(el) || el.closest('.katex-mathml')) continue;  // MathML: for screen readers
+        if (el.scrollWidth <= el.clientWidth + 1) continue;
+        const text = (el.innerText || el.textContent || '').trim().replace(/\\s+/g, ' ');
+        if (!text) continue;
+        seen.add(el);
+        out.push({what, text: text.slice(0, 80), scroll_px: el.scrollWidth, client_px: el.clientWidth});
+      }
+    }
+  }
+  return out;
+}"""
+
+
+def url_of(server: str, path: str, query: str, lang: str, presenter: bool) -> str:
+    params = "&".join(p for p in (query, f"lang={lang}", "presenter=1" if presenter else "") if p)
+    return f"{server}/{path}?{params}"
+
+
+def clipped_on(page) -> list[dict]:
+    return page.evaluate(CLIPPED_JS)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from playwright.sync_api import sync_playwright
+
+    from harness.browser import EXCEPTION, launch_chromium, streamlit_server, wait_for_app
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--lang", choices=["en", "fr"], default="fr")
+    p.add_argument("--presenter", action="store_true")
+    p.add_argument("--width", type=int, default=1280)
+    p.add_argument("--height", type=int, default=720)
+    p.add_argument("--only", default="", help="sweep only the views whose path contains this")
+    p.add_argument("--server", default="", help="an already running dashboard (default: start one)")
+    args = p.parse_args(argv)
+    found = 0
+
+    def sweep(server: str) -> None:
+        nonlocal found
+        with sync_playwright() as pw:
+            browser = launch_chromium(pw)
+            context = browser.new_context(viewport={"width": args.width, "height": args.height})
+            page = context.new_page()
+            page.set_default_timeout(60_000)
+            for path, query in VIEWS:
+                if args.only and args.only not in f"{path}?{query}":
+                    continue
+                page.goto(url_of(server, path, query, args.lang, args.presenter))
+                wait_for_app(page)
+                page.wait_for_timeout(800)  # fonts, KaTeX and images settle
+                errors = page.locator(EXCEPTION).count()
+                hits = clipped_on(page)
+                found += len(hits) + errors
+                print(f"/{path}?{query}: {len(hits)} clipped{f', {errors} EXCEPTIONS' if errors else ''}", flush=True)
+                for h in hits:
+                    print(f"    {h['what']}: {h['text']!r} ({h['scroll_px']} > {h['client_px']} px)", flush=True)
+            browser.close()
+
+    if args.server:
+        sweep(args.server)
+    else:
+        with streamlit_server() as (server, _):
+            sweep(server)
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
