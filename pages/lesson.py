@@ -8,7 +8,7 @@ ensure_entry()
 
 import streamlit as st  # noqa: E402
 
-from ui import clicker, slides, state  # noqa: E402
+from ui import clicker, slides, state, widgets  # noqa: E402
 from ui.i18n import current_language, t  # noqa: E402
 from ui.lesson import MAIN_MODEL, STEPS, open_lesson, two_d_lesson  # noqa: E402
 from ui.resources import loaded, zoo  # noqa: E402
@@ -21,7 +21,8 @@ def _move(delta: int) -> None:
 
 
 mnist = {e.name: e for e in zoo() if e.available and e.dataset == "mnist"}
-st.title(t("lesson.title"))
+if not widgets.presenting():  # on a projector the step heading is the title; the screen is for the step
+    st.title(t("lesson.title"))
 if not mnist:
     st.info(t("lesson.no_mnist"))
     st.stop()

@@ -59,6 +59,10 @@ APP_CSS = """
     white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
   }
   button [data-testid="stMarkdownContainer"] p { overflow-wrap: break-word; }
+  [data-testid="stWidgetLabel"] [data-testid="stMarkdownContainer"] {
+    white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  }
+  .katex-display > .katex { padding: 0 0.2em; }  /* sub-pixel glyph overhang stays inside the box */
 </style>
 """
 
@@ -68,7 +72,12 @@ PRESENTER_CSS = """
   [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li,
   [data-testid="stCaptionContainer"], label, [data-testid="stWidgetLabel"] p { font-size: 1.2rem !important; }
   h1 { font-size: 3rem !important; } h2 { font-size: 2.3rem !important; } h3 { font-size: 1.8rem !important; }
-  [data-testid="stMetricValue"] { font-size: 2.6rem !important; }
+  [data-testid="stMetricValue"], [data-testid="stMetricValue"] p { font-size: 2.6rem !important; }
+  [data-baseweb="select"] div, [data-baseweb="input"] input, [data-testid="stNumberInput"] input,
+  [data-testid="stTextInput"] input, [data-baseweb="popover"] li { font-size: 1.2rem !important; }
+  [data-testid="stTable"] td, [data-testid="stTable"] th, [data-testid="stMarkdownContainer"] td,
+  [data-testid="stMarkdownContainer"] th { font-size: 1.1rem !important; }
+  [data-testid="stCode"] code, [data-testid="stCode"] pre { font-size: 1rem !important; }
   header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"], footer { display: none !important; }
   [data-testid="stMainBlockContainer"], .block-container { padding-top: 1.2rem !important; max-width: 100% !important; }
 </style>

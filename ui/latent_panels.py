@@ -20,7 +20,7 @@ from ui import state
 from ui.figures import DIGIT_COLOURS
 from ui.i18n import number, numbers_listed, t
 from ui.resources import ModelKey, loaded_of, model_key, test_set, zoo
-from vae.aggregate import PRIOR_DRAWS, RADII, PriorMatch, map_extent, prior_draws_in_holes, prior_match
+from vae.aggregate import PRIOR_DRAWS, RADII, PriorMatch, map_extent, prior_draws_in_holes, prior_match, share_outside
 from vae.config import VAEConfig
 from vae.zoo import ZooEntry, beta_family
 
@@ -44,9 +44,11 @@ def _map_coords(atlas, codes: np.ndarray) -> np.ndarray:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def panels_figure(panels: tuple[Panel, ...], columns: int, draws: bool, has_data: bool, labels: tuple[str, ...]) -> go.Figure:
-    """The maps of `panels` in a grid of `columns`, every axis on the same range [−R, R] (R from
-    vae.aggregate.map_extent over all maps) and square, so sizes and distances compare across maps.
+def panels_figure(
+    panels: tuple[Panel, ...], columns: int, halves: tuple[float, ...], draws: bool, has_data: bool, labels: tuple[str, ...]
+) -> go.Figure:
+    """The maps of `panels` in a grid of `columns`, panel i square on [−halves[i], halves[i]]² (one
+    value for all: one scale, so sizes and distances compare across maps; see panel_halves).
     labels: axis name of raw maps, of PCA maps, the circles, draws among codes, draws in holes, codes
     (the legend entry without the data's labels). Shared read-only."""
     raw_axis, pca_axis, circle_label, near_label, hole_label, codes_label = labels
@@ -54,10 +56,9 @@ def panels_figure(panels: tuple[Panel, ...], columns: int, draws: bool, has_data
     fig = make_subplots(rows, columns, subplot_titles=[p.title for p in panels], horizontal_spacing=0.05, vertical_spacing=0.16)
     atlases = [loaded_of(p.key).atlas for p in panels]
     maps = [_map_coords(a, a.mean) for a in atlases]
-    half = map_extent(maps)
     data = test_set("mnist") if has_data else None
     theta = np.linspace(0, 2 * np.pi, 121)
-    for i, (atlas, xy) in enumerate(zip(atlases, maps)):
+    for i, (atlas, xy, half) in enumerate(zip(atlases, maps, halves)):
         row, col, first = i // columns + 1, i % columns + 1, i == 0
         if data is not None and data.labels is not None:
             labels_of_rows = data.labels[atlas.test_index]
@@ -70,7 +71,9 @@ def panels_figure(panels: tuple[Panel, ...], columns: int, draws: bool, has_data
                 fig.add_trace(trace.update(hoverinfo="name"), row=row, col=col)
         else:
             marker = dict(size=3, color="#3b6ea8", opacity=0.45)
-            trace = go.Scattergl(x=xy[:, 0], y=xy[:, 1], mode="markers", marker=marker, name=codes_label, legendgroup="codes", showlegend=first)
+            trace = go.Scattergl(
+                x=xy[:, 0], y=xy[:, 1], mode="markers", marker=marker, name=codes_label, legendgroup="codes", showlegend=first
+            )
             fig.add_trace(trace.update(hoverinfo="skip"), row=row, col=col)
         cx, cy = _map_coords(atlas, np.zeros((1, atlas.mean.shape[1])))[0]
         for r in RADII:
@@ -97,6 +100,44 @@ def panels_figure(panels: tuple[Panel, ...], columns: int, draws: bool, has_data
         legend=dict(orientation="h", y=1 + 45 / (70 + 360 * rows), yanchor="bottom", x=0, itemsizing="constant"),
     )
     return fig
+
+
+SCALES = ("all", "vae", "own")  # one scale fitted to every map; one fitted to the VAEs' maps; each its own
+
+
+def map_of(key: ModelKey) -> np.ndarray:
+    """The (N, 2) map of a model's test codes (raw in 2-D, else its PCA plane)."""
+    atlas = loaded_of(key).atlas
+    return _map_coords(atlas, atlas.mean)
+
+
+def panel_halves(entries: list[ZooEntry], scale: str) -> tuple[float, ...]:
+    """Half-widths of the panels' boxes (vae.aggregate.map_extent): "all", one fitted to every map;
+    "vae", one fitted to the maps of the VAEs (an autoencoder's codes may fall outside: share_outside);
+    "own", each map its own."""
+    maps = [map_of(model_key(e.name)) for e in entries]
+    if scale == "own":
+        return tuple(map_extent([m]) for m in maps)
+    fitted = [m for m, e in zip(maps, entries) if scale == "all" or not e.config.is_autoencoder] or maps
+    return (map_extent(fitted),) * len(maps)
+
+
+def scale_control(key: str, default: str, where=st) -> str:
+    """The maps' scale (SCALES), a segmented control whose value, not its translated label, is in the URL."""
+    state.from_query(key, default, state.parse_choice(SCALES))
+    where.segmented_control(t("cm.scale"), SCALES, format_func=lambda s: t(f"cm.scale.{s}"), key=key, required=True)
+    state.to_query(key)
+    return st.session_state[key]
+
+
+def spill_caption(entries: list[ZooEntry], halves: tuple[float, ...]) -> None:
+    """Under a scale that leaves out more than 1 % of an autoencoder's codes (fitted to the VAEs):
+    how many lie outside, and how far they reach."""
+    for e, half in zip(entries, halves):
+        share = share_outside(map_of(model_key(e.name)), half)
+        if e.config.is_autoencoder and share > 0.01:
+            reach = float(np.abs(map_of(model_key(e.name))).max())
+            st.caption(t("cm.spill", name=e.name, share=share, reach=reach))
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -157,19 +198,22 @@ def beta_view(dataset: str, current: str) -> None:
     names = list(found)
     own = next((n for n, members in found.items() if current in {m.name for m in members}), None)
     default = own or (COURSE_FAMILY if COURSE_FAMILY in found else names[0])
-    c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
+    c1, c2, c3 = st.columns([3, 3, 2], vertical_alignment="bottom")
     c1.selectbox(
         t("cm.beta.family"),
         names,
         format_func=lambda n: _family_label(found[n]),
         **state.bound("kr_family", default, state.parse_choice(names), via="index"),
     )
-    c2.toggle(t("cm.draws"), help=t("cm.draws_help", n=SHOWN_DRAWS, total=PRIOR_DRAWS), **state.bound("kr_draws", True, state.parse_bool))
+    scale = scale_control("kr_scale", "vae", c2)
+    c3.toggle(t("cm.draws"), help=t("cm.draws_help", n=SHOWN_DRAWS, total=PRIOR_DRAWS), **state.bound("kr_draws", True, state.parse_bool))
     members = found[st.session_state["kr_family"]]
     panels = tuple(Panel(model_key(m.name), panel_title(m)) for m in members)
+    halves = panel_halves(members, scale)
     has_data = test_set(dataset) is not None
-    fig = panels_figure(panels, 3 if len(panels) > 4 else len(panels), bool(st.session_state["kr_draws"]), has_data, panel_labels())
+    fig = panels_figure(panels, 3 if len(panels) > 4 else len(panels), halves, bool(st.session_state["kr_draws"]), has_data, panel_labels())
     st.plotly_chart(fig, key="kr_beta_chart", width="stretch")
+    spill_caption(members, halves)
     holes = [prior_match_of(model_key(m.name)).holes for m in members]
     betas = " · ".join(f"β = {number(m.config.beta)}: {number(h, '.0%')}" for m, h in zip(members, holes))
     st.caption(t("cm.beta.caption", holes=betas, n=PRIOR_DRAWS))

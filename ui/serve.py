@@ -15,6 +15,7 @@ def main() -> None:
     from ui import warm
 
     warm.start_once(launcher=True)
+    import ui.app  # noqa: F401  (installs the translated answer to an unknown page before the first session)
 
     sys.argv = ["streamlit", "run", str(ROOT / "dashboard.py"), *sys.argv[1:]]
     sys.exit(cli.main())

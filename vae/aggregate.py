@@ -83,3 +83,9 @@ def map_extent(coords: list[np.ndarray], quantile: float = 0.995, at_least: floa
     never less than `at_least` (so the prior's 2σ circle fits), with a margin."""
     extents = [float(np.quantile(np.abs(np.asarray(c, np.float64)), quantile)) for c in coords if len(c)]
     return pad * max([at_least, *extents])
+
+
+def share_outside(coords: np.ndarray, half: float) -> float:
+    """Share of the (N, 2) map points outside the square [−half, half]²."""
+    xy = np.asarray(coords, np.float64)
+    return float((np.abs(xy).max(1) > half).mean()) if len(xy) else 0.0

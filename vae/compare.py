@@ -63,7 +63,9 @@ def _with_card(entries: Iterable[ZooEntry], dataset: str) -> list[ZooEntry]:
 def rate_distortion(entries: Iterable[ZooEntry], dataset: str) -> list[RatePoint]:
     """One point per available VAE of `dataset` that has a card (autoencoders: autoencoder_points)."""
     return [
-        RatePoint(e.name, e.config.latent_dim, e.config.beta, float(e.card.test.kl_nats), float(e.card.test.recon_nats), e.config.architecture)
+        RatePoint(
+            e.name, e.config.latent_dim, e.config.beta, float(e.card.test.kl_nats), float(e.card.test.recon_nats), e.config.architecture
+        )
         for e in _with_card(entries, dataset)
         if not e.config.is_autoencoder
     ]

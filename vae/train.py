@@ -365,7 +365,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--architecture", choices=list(ARCHITECTURES), default="conv", help="conv (default) or dense (the course's MLP)")
     p.add_argument("--channels", type=int, nargs="+", default=None, help="encoder channels per stride-2 conv (conv only)")
     p.add_argument(
-        "--hidden", type=int, default=0, help="conv: width of a hidden dense layer around the code (0: none); dense: the hidden ReLU layer's width"
+        "--hidden",
+        type=int,
+        default=0,
+        help="conv: width of a hidden dense layer around the code (0: none); dense: the hidden ReLU layer's width",
     )
     p.add_argument("--res-blocks", type=int, default=0, help="residual blocks after each upsampling step of the decoder (0: none)")
     p.add_argument("--likelihood", choices=["bernoulli", "gaussian"], default=None)

@@ -34,6 +34,22 @@ def sections(at: AppTest, names: list[str]) -> tuple[list, list, list]:
     return originals, model_rows[:half], model_rows[half:]
 
 
+GROUPS = ("bound", "quality", "training")
+
+
+def full_table(at: AppTest):
+    """The metrics table with every column group's columns (the page shows one group at a time)."""
+    import pandas as pd
+
+    parts = []
+    for group in GROUPS:
+        at.segmented_control(key="cmp_group").set_value(group).run()
+        assert not at.exception, at.exception
+        parts.append(at.dataframe[0].value.set_index("Model"))
+    merged = pd.concat(parts, axis=1)
+    return merged.loc[:, ~merged.columns.duplicated()].reset_index()
+
+
 def card_table(entries) -> dict[str, ModelCard | None]:
     return {e.name: e.card for e in entries}
 
@@ -43,8 +59,9 @@ def test_mnist_table_reconstructions_and_samples_one_row_per_model(real_root):
     at = app(dataset="mnist", model="mnist-z16")
     entries = dataset_entries(zoo_at(str(MODELS_DIR)), "mnist")
     available = [e.name for e in entries if e.available]
-    table = at.dataframe[0].value
+    table = full_table(at)
     assert table["Model"].tolist() == [e.name for e in entries]
+    assert list(at.dataframe[0].value.columns)[:3] == ["Model", "z dim.", "β"]  # every group keeps them
     cards = card_table(entries)
     for _, row in table.iterrows():
         card = cards[row["Model"]]
@@ -59,7 +76,7 @@ def test_mnist_table_reconstructions_and_samples_one_row_per_model(real_root):
         assert row["PSNR (dB)"] == test.psnr_db and row["Active units"] == card.active_units
         assert row["Parameters"] == card.parameter_count and row["Epochs"] == card.epochs
         assert row["Training (min)"] == pytest.approx(card.training_seconds / 60)
-        assert row["latent_dim"] == card.latent_dim and row["β"] == card.beta
+        assert row["z dim."] == card.latent_dim and row["β"] == card.beta
     originals, recon, samples = sections(at, available)
     assert len(originals) == 1 and originals[0][0] == "Originals · 0 · 1 · 2 · 3 · 4 · 5 · 6 · 7"
     assert [c.split(" · ")[0] for c, _ in recon] == available
@@ -95,7 +112,7 @@ def test_broken_model_folder_is_an_unavailable_row_and_the_others_work(tmp_path,
     copies = zoo_with_a_broken_folder(tmp_path, ("mnist-z2", "mnist-z16"))  # zoo order
     monkeypatch.setenv("VAE_MODELS_DIR", str(tmp_path))
     at = app(dataset="mnist", model="mnist-z16")
-    table = at.dataframe[0].value.set_index("Model")
+    table = full_table(at).set_index("Model")
     assert sorted(table.index) == sorted(copies + ["mnist-broken"])
     assert table.loc["mnist-broken", "Status"].startswith("unavailable") and "colour" in table.loc["mnist-broken", "Status"]
     assert all(table.loc[n, "Status"] == "ready" for n in copies)
@@ -122,7 +139,7 @@ def test_without_the_data_directory_reconstructions_are_skipped_with_a_note(tmp_
 def test_celeba_page(celeba_root):
     at = app(dataset="celeba", model="celeba-z64")
     entries = dataset_entries(zoo_at(str(MODELS_DIR)), "celeba")
-    table = at.dataframe[0].value
+    table = full_table(at)
     assert table["Model"].tolist() == [e.name for e in entries]
     assert "IW bound k=500, first 1,000 (nats)" not in table.columns
     assert (table["−ELBO (bits/dim)"] > 0).all()

@@ -80,7 +80,7 @@ def test_every_step_renders_with_the_real_model(real_root):
     curves = chart(at, "ls8_curves")
     history = load_card(MODELS_DIR / z2).history
     np.testing.assert_allclose(arr(curves["data"][0]["y"]), [h.train_recon_nats for h in history], rtol=1e-6)
-    assert at.table[0].value.loc["config", "latent_dim"] == model.config.latent_dim or z2 != NAME
+    assert at.table[0].value.loc["config.json", "latent dimension (latent_dim)"] == model.config.latent_dim or z2 != NAME
 
 
 @needs_a_model

@@ -166,3 +166,23 @@ def test_clicker_keys_step_the_lesson_from_anywhere_and_each_step_opens_at_its_t
         assert page.locator(EXCEPTION).count() == 0
     finally:
         page.context.close()
+
+
+def test_a_link_to_an_unknown_page_answers_in_the_readers_language(chromium, server):
+    """Streamlit's own answer is an English "Page not found" dialog; ours is a notice in French over the
+    home page, with no dialog."""
+    from harness.browser import new_page
+
+    page = new_page(chromium, 1280, 720)
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(f"{server}/lessonn?lang=fr&presenter=1")
+        wait_for_app(page)
+        expect(page.get_by_test_id("stToast")).to_contain_text("Il n'y a pas de page « lessonn » : voici l'accueil.", timeout=EXPECT_MS)
+        expect(page.get_by_role("heading", name="VAE Latent Explorer")).to_be_visible(timeout=EXPECT_MS)
+        dialogs = page.get_by_role("dialog")
+        assert dialogs.count() == 0, dialogs.all_inner_texts()
+        assert page.locator(EXCEPTION).count() == 0
+        assert "Page not found" not in page.locator("body").inner_text()
+    finally:
+        page.context.close()

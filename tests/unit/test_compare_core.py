@@ -151,3 +151,14 @@ def test_real_cards_give_the_rate_distortion_points():
             assert len(kl_per_dim(e.card)[1]) == e.config.latent_dim
             # the card's −ELBO is the sum of its two terms
             assert e.card.test.neg_elbo_nats == pytest.approx(points[e.name].rate_nats + points[e.name].distortion_nats, rel=1e-6)
+
+
+def test_autoencoders_are_kept_off_the_rate_axis():
+    """β = 0: no KL term, so no rate to plot (its KL only says how far σ shrank); listed apart by its distortion."""
+    from vae.compare import autoencoder_points
+
+    entries = [entry("vae", kl=6, recon=150), entry("ae", beta=0.0, kl=300, recon=144), entry("ae-celeba", dataset="celeba", beta=0.0)]
+    assert [p.name for p in rate_distortion(entries, "mnist")] == ["vae"]
+    (ae,) = autoencoder_points(entries, "mnist")
+    assert (ae.name, ae.latent_dim, ae.distortion_nats, ae.measured_kl_nats) == ("ae", 4, 144, 300)
+    assert [p.name for p in autoencoder_points(entries, "celeba")] == ["ae-celeba"]

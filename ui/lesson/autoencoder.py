@@ -12,7 +12,18 @@ import streamlit as st
 
 from ui import state, widgets
 from ui.i18n import number, numbers_listed, t
-from ui.latent_panels import PRIOR_DRAWS, SHOWN_DRAWS, Panel, panel_labels, panel_title, panels_figure, prior_match_of
+from ui.latent_panels import (
+    PRIOR_DRAWS,
+    SHOWN_DRAWS,
+    Panel,
+    panel_halves,
+    panel_labels,
+    panel_title,
+    panels_figure,
+    prior_match_of,
+    scale_control,
+    spill_caption,
+)
 from ui.lesson.common import PLOT, Lesson, dims, image_and_seed, no_data_note, original, posterior_of, strip, who
 from ui.resources import model_key, test_set, zoo
 from vae.latent import decode
@@ -89,11 +100,15 @@ def ae_vs_vae() -> None:
         st.info(t("cm.s1.missing", ae=AE_MODEL, vae=VAE_MODEL))
         return
     st.markdown(t("cm.s1.intro"))
-    st.toggle(t("cm.draws"), help=t("cm.draws_help", n=SHOWN_DRAWS, total=PRIOR_DRAWS), **state.bound("ls_draws", True, state.parse_bool))
+    c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
+    scale = scale_control("ls_scale", "all", c1)
+    c2.toggle(t("cm.draws"), help=t("cm.draws_help", n=SHOWN_DRAWS, total=PRIOR_DRAWS), **state.bound("ls_draws", True, state.parse_bool))
     pair = [entries[AE_MODEL], entries[VAE_MODEL]]
     panels = tuple(Panel(model_key(e.name), panel_title(e)) for e in pair)
-    fig = panels_figure(panels, 2, bool(st.session_state["ls_draws"]), test_set("mnist") is not None, panel_labels())
+    halves = panel_halves(pair, scale)
+    fig = panels_figure(panels, 2, halves, bool(st.session_state["ls_draws"]), test_set("mnist") is not None, panel_labels())
     st.plotly_chart(fig, key="ls1_ae_vae", width="stretch")
+    spill_caption(pair, halves)
     rows = {}
     for e in pair:
         match = prior_match_of(model_key(e.name))

@@ -1,0 +1,241 @@
+"""The course's dense architecture and the models of issue #14: the dense VAE's exact layers, its
+config (schema version 3), training and export; the shipped dense VAE, its autoencoder (β = 0) and
+their β family, fresh and behaving as claimed on the real test set; the zoo's compact derived files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from tests.conftest import MODELS_DIR, needs
+from vae import VAE, VAEConfig, load_model
+from vae.aggregate import aggregate_moments, gaussian_kl_to_prior, map_extent, prior_match
+from vae.atlas import ATLAS_FILE, load_atlas, repack_atlas
+from vae.checkpoint import WEIGHTS_FILE, CheckpointError
+from vae.compare import autoencoder_points, rate_distortion
+from vae.config import ConfigError
+from vae.data import load_split, to_tensor
+from vae.density import DENSITY_FILE, load_density, pack_lower, repack_density, unpack_lower
+from vae.derived import file_sha256
+from vae.quality import load_quality
+from vae.zoo import beta_family, scan
+
+VAE_NAME, AE_NAME = "mnist-dense-z2", "mnist-dense-z2-ae"
+FAMILY = [AE_NAME, "mnist-dense-z2-beta0.5", VAE_NAME, "mnist-dense-z2-beta2", "mnist-dense-z2-beta4", "mnist-dense-z2-beta8"]
+BETAS = [0.0, 0.5, 1.0, 2.0, 4.0, 8.0]
+
+
+def course_config(**changes) -> VAEConfig:
+    return VAEConfig(**{"dataset": "mnist", "latent_dim": 2, "architecture": "dense", "channels": [], "hidden": 128, **changes})
+
+
+# ---- the architecture ----------------------------------------------------------------------------
+def test_dense_layers_are_exactly_the_course_ones():
+    model = VAE(course_config())
+    linear = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linear] == [(784, 128), (128, 4), (2, 128), (128, 784)]
+    assert [type(m) for m in model.encoder] == [nn.Flatten, nn.Linear, nn.ReLU]
+    assert [type(m) for m in model.from_latent] == [nn.Linear, nn.ReLU]
+    assert not any(isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.SiLU)) for m in model.modules())
+    assert model.num_parameters() == (784 * 128 + 128) + (128 * 4 + 4) + (2 * 128 + 128) + (128 * 784 + 784)
+
+
+def test_dense_shapes_range_and_loss():
+    torch.manual_seed(0)
+    model = VAE(course_config()).eval()
+    x = torch.rand(5, 1, 28, 28)
+    posterior = model.encode(x)
+    assert posterior.mean.shape == posterior.logvar.shape == (5, 2)
+    # μ and log σ² are the two halves of one 128 → 4 linear map of the hidden ReLU layer
+    hidden = torch.relu(x.flatten(1) @ model.encoder[1].weight.T + model.encoder[1].bias)
+    torch.testing.assert_close(torch.cat([posterior.mean, posterior.logvar], 1), model.to_posterior(hidden))
+    out = model.decode(posterior.mean)
+    assert out.shape == (5, 1, 28, 28) and 0 <= out.min() and out.max() <= 1
+    # decode = sigmoid(W₂ ReLU(W₁ z + b₁) + b₂), reshaped to the image
+    z = torch.randn(3, 2)
+    h = torch.relu(z @ model.from_latent[0].weight.T + model.from_latent[0].bias)
+    expected = torch.sigmoid(h @ model.decoder[0].weight.T + model.decoder[0].bias).view(3, 1, 28, 28)
+    torch.testing.assert_close(model.decode(z), expected)
+    terms = model(x, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(terms["loss"], terms["recon_nats"] + terms["kl_nats"])
+
+
+def test_beta_zero_loss_is_the_reconstruction_alone():
+    model = VAE(course_config(beta=0.0))
+    assert model.config.is_autoencoder and not VAE(course_config()).config.is_autoencoder
+    terms = model(torch.rand(4, 1, 28, 28), generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(terms["loss"], terms["recon_nats"])
+    assert (terms["kl_nats"] > 0).all()  # measured all the same
+
+
+def test_config_round_trip_and_version_3(tmp_path):
+    config = course_config(beta=0.0)
+    data = config.to_dict()
+    assert data["schema_version"] == 3 and data["architecture"] == "dense" and data["channels"] == []
+    assert VAEConfig.from_dict(json.loads(json.dumps(data))) == config
+    # a version-2 file (res_blocks, no architecture) is a convolutional model
+    v2 = {k: v for k, v in VAEConfig(latent_dim=4).to_dict().items() if k != "architecture"} | {"schema_version": 2}
+    assert VAEConfig.from_dict(v2).architecture == "conv"
+    with pytest.raises(ConfigError, match="missing config key"):  # a version-3 file must say which
+        VAEConfig.from_dict({**v2, "schema_version": 3})
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"architecture": "mlp"}, "architecture must be one of"),
+        ({"channels": [32]}, "channels must be \\[\\]"),
+        ({"hidden": 0}, "hidden ≥ 1"),
+        ({"res_blocks": 1}, "res_blocks 0"),
+    ],
+)
+def test_configs_that_describe_no_dense_model_are_refused(changes, message):
+    with pytest.raises(ConfigError, match=message):
+        course_config(**changes)
+
+
+def test_training_a_dense_model_on_real_mnist(real_root, tmp_path):
+    from vae.train import main
+
+    out = tmp_path / "dense"
+    argv = ["--dataset", "mnist", "--architecture", "dense", "--hidden", "128", "--latent-dim", "2", "--epochs", "2"]
+    argv += ["--train-limit", "2048", "--test-limit", "256", "--iw-samples", "4", "--iw-images", "8", "--threads", "1", "--out", str(out)]
+    assert main(argv) == 0
+    model = load_model(out)
+    assert model.config == course_config()
+    assert json.loads((out / "config.json").read_text())["architecture"] == "dense"
+    assert main([*argv[:-2], "--channels", "4", "8", "--out", str(tmp_path / "bad")]) == 1  # no convolutions to size
+    assert not (tmp_path / "bad").exists()
+
+
+# ---- the shipped models --------------------------------------------------------------------------
+@needs(*FAMILY)
+@pytest.mark.parametrize("name", FAMILY)
+def test_shipped_course_models_are_dense_z2_and_their_derived_files_fresh(name):
+    model = load_model(MODELS_DIR / name)
+    assert model.config == course_config(beta=BETAS[FAMILY.index(name)])
+    sha = file_sha256(MODELS_DIR / name / WEIGHTS_FILE)
+    assert load_atlas(MODELS_DIR / name).weights_sha256 == sha
+    assert load_density(MODELS_DIR / name).meta["weights_sha256"] == sha
+    assert load_quality(MODELS_DIR / name)["weights_sha256"] == sha
+
+
+@needs(*FAMILY)
+def test_the_family_is_found_by_beta_alone_and_ordered():
+    entries = scan(MODELS_DIR)
+    assert [e.name for e in beta_family(entries, VAE_NAME)] == FAMILY
+    assert [e.name for e in beta_family(entries, AE_NAME)] == FAMILY
+    assert VAE_NAME not in [e.name for e in beta_family(entries, "mnist-z2")]  # same size, other architecture
+    assert beta_family(entries, "no-such-model") == []
+    # the KL term's weight trades rate for distortion: KL falls and reconstruction worsens as β grows
+    cards = {e.name: e.card for e in entries}
+    vaes = FAMILY[1:]
+    kl = [cards[n].test.kl_nats for n in vaes]
+    recon = [cards[n].test.recon_nats for n in vaes]
+    assert kl == sorted(kl, reverse=True) and recon == sorted(recon)
+
+
+@needs(VAE_NAME, AE_NAME)
+def test_the_autoencoder_is_kept_off_the_rate_axis():
+    entries = scan(MODELS_DIR)
+    assert AE_NAME not in {p.name for p in rate_distortion(entries, "mnist")}
+    assert VAE_NAME in {p.name for p in rate_distortion(entries, "mnist")}
+    (ae,) = [a for a in autoencoder_points(entries, "mnist") if a.name == AE_NAME]
+    card = next(e.card for e in entries if e.name == AE_NAME)
+    assert (ae.distortion_nats, ae.measured_kl_nats, ae.architecture) == (card.test.recon_nats, card.test.kl_nats, "dense")
+
+
+@needs(VAE_NAME, AE_NAME)
+def test_autoencoder_and_vae_latent_spaces_on_the_real_test_set(real_root):
+    """The claims the lesson makes, measured afresh from the models on the real test images."""
+    images, _ = load_split("mnist", "test")
+    x = to_tensor(images)
+    codes = {}
+    for name in (VAE_NAME, AE_NAME):
+        with torch.inference_mode():
+            posterior = load_model(MODELS_DIR / name).encode(x)
+        codes[name] = (posterior.mean.numpy(), posterior.logvar.numpy(), posterior.kl().numpy())
+    vae_mu, vae_logvar, vae_kl = codes[VAE_NAME]
+    ae_mu, ae_logvar, ae_kl = codes[AE_NAME]
+    # no KL term: σ has shrunk toward the clamp (LOGVAR_MIN = −30), z ≈ μ, and the KL it was never
+    # charged is far larger than the VAE's
+    assert np.median(ae_logvar) < -20 and np.median(ae_logvar) < np.median(vae_logvar) - 10
+    assert ae_kl.mean() > 10 * vae_kl.mean()
+    # the VAE's aggregate posterior is near N(0, I): centred, variance of order 1; the autoencoder's
+    # codes are off-centre and spread over a hundred times the prior's variance
+    vae_mean, vae_var = aggregate_moments(vae_mu, vae_logvar)
+    ae_mean, ae_var = aggregate_moments(ae_mu, ae_logvar)
+    assert np.abs(vae_mean).max() < 0.3 and np.all((0.5 < vae_var) & (vae_var < 2.0))
+    assert np.abs(ae_mean).max() > 3 and ae_var.min() > 50
+    assert gaussian_kl_to_prior(vae_mean, vae_var) < 0.5 < 50 < gaussian_kl_to_prior(ae_mean, ae_var)
+    # and draws from the prior land among the VAE's codes far more often than among the autoencoder's
+    vae_match, ae_match = prior_match(load_atlas(MODELS_DIR / VAE_NAME)), prior_match(load_atlas(MODELS_DIR / AE_NAME))
+    assert vae_match.holes < ae_match.holes
+    assert abs(vae_match.inside[2.0] - vae_match.prior_inside[2.0]) < abs(ae_match.inside[2.0] - ae_match.prior_inside[2.0])
+
+
+def test_aggregate_moments_of_a_mixture():
+    rng = np.random.default_rng(0)
+    mu, logvar = rng.normal(1.0, 2.0, (20000, 3)), np.full((20000, 3), np.log(0.5))
+    mean, var = aggregate_moments(mu, logvar)
+    # sampling the mixture gives the same moments
+    z = mu + np.sqrt(0.5) * rng.standard_normal(mu.shape)
+    np.testing.assert_allclose(mean, z.mean(0), atol=0.05)
+    np.testing.assert_allclose(var, z.var(0), rtol=0.03)
+    assert gaussian_kl_to_prior(np.zeros(3), np.ones(3)) == 0.0
+    assert map_extent([np.array([[0.1, 0.2]])]) == pytest.approx(2.5 * 1.08)  # the prior's 2σ circle always fits
+
+
+# ---- compact derived files ------------------------------------------------------------------------
+def test_packed_cholesky_factors_round_trip():
+    rng = np.random.default_rng(1)
+    factors = np.tril(rng.standard_normal((3, 5, 5))).astype(np.float32)
+    packed = pack_lower(factors)
+    assert packed.shape == (3, 15)
+    np.testing.assert_array_equal(unpack_lower(packed, 5), factors)
+    with pytest.raises(ValueError):
+        unpack_lower(packed, 4)
+
+
+@needs("mnist-z16")
+def test_repacking_keeps_every_array_the_pages_use(tmp_path):
+    folder = tmp_path / "mnist-z16"
+    shutil.copytree(MODELS_DIR / "mnist-z16", folder)
+    before, density = load_atlas(folder), load_density(folder)
+    repack_atlas(folder)
+    repack_density(folder)
+    after = load_atlas(folder)
+    for field in ("test_index", "mean", "logvar", "recon_nats", "kl_nats", "pca_coords"):
+        np.testing.assert_array_equal(getattr(after, field), getattr(before, field), err_msg=field)
+    assert np.abs(after.tsne_coords - before.tsne_coords).max() <= 0.07  # float16 on maps ±100 wide
+    assert after.weights_sha256 == before.weights_sha256
+    np.testing.assert_array_equal(load_density(folder).sample(64, seed=3), density.sample(64, seed=3))
+    # still refused when the weights change
+    state = load_file(str(folder / WEIGHTS_FILE))
+    first = next(iter(state))
+    state[first] = state[first] + 0.01
+    save_file(state, str(folder / WEIGHTS_FILE))
+    with pytest.raises(CheckpointError, match="other weights"):
+        load_atlas(folder)
+    with pytest.raises(CheckpointError, match="other weights"):
+        load_density(folder)
+
+
+@needs("mnist-z16")
+def test_shipped_derived_files_are_in_the_compact_layout():
+    from safetensors import safe_open
+
+    for folder in sorted(p for p in MODELS_DIR.iterdir() if (p / ATLAS_FILE).exists()):
+        with safe_open(str(folder / ATLAS_FILE), framework="np") as f:
+            keys = set(f.keys())
+            assert "pca_coords" not in keys and "test_index" not in keys, folder.name
+            assert f.get_slice("tsne_coords").get_dtype() == "F16", folder.name
+        if (folder / DENSITY_FILE).exists():
+            with safe_open(str(folder / DENSITY_FILE), framework="np") as f:
+                assert "cholesky" not in set(f.keys()), folder.name
