@@ -116,8 +116,8 @@ def rate_distortion_figure(zoo: ZooKey, dataset: str, current: str | None, label
                 customdata=[[p.name, p.latent_dim, f"{p.beta:g}", p.rate_nats + p.distortion_nats] for p in group],
                 text=[f"z{p.latent_dim}" + (" dense" if p.architecture == "dense" else "") for p in group],
                 mode="markers+text",
-                textposition="top center",
-                name=f"β = {beta:g}",
+                textposition=["top center" if k % 2 == 0 else "bottom center" for k in range(len(group))],  # neighbours apart
+                name=f"β = {number(beta, lang=lang)}",
                 marker=dict(size=13, color=BETA_COLOURS[i % len(BETA_COLOURS)], line=dict(width=1, color="white")),
                 hovertemplate=(
                     "<b>%{customdata[0]}</b><br>latent_dim = %{customdata[1]}<br>β = %{customdata[2]}"
@@ -140,7 +140,7 @@ def rate_distortion_figure(zoo: ZooKey, dataset: str, current: str | None, label
             showarrow=False,
             xanchor="right",
             yanchor="bottom",
-            font=dict(size=10, color="rgba(0,0,0,0.5)"),
+            font=dict(size=13, color="rgba(0,0,0,0.55)"),
         )
     for a in autoencoders:
         width = 3 if a.name == current else 1.5
