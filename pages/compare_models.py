@@ -85,7 +85,9 @@ st.segmented_control(t("compare.group"), list(GROUPS), format_func=lambda g: t(f
 state.to_query("cmp_group")
 shown = ["model", "latent_dim", "beta", *(key for key in GROUPS[st.session_state["cmp_group"]] if key in COLUMNS)]
 view = table[[COLUMNS[key] for key in shown]]
-styled = view.style.format({COLUMNS[key]: (lambda v, spec=SPECS[key]: "—" if pd.isna(v) else number(v, spec)) for key in shown if key in SPECS})
+styled = view.style.format(
+    {COLUMNS[key]: (lambda v, spec=SPECS[key]: "—" if pd.isna(v) else number(v, spec)) for key in shown if key in SPECS}
+)
 config = {COLUMNS[key]: st.column_config.Column(help=helps[key]) for key in shown if key in helps}
 config[COLUMNS["model"]] = st.column_config.TextColumn(pinned=True)
 st.dataframe(styled, hide_index=True, width="stretch", key="cmp_table", column_config=config)

@@ -67,7 +67,11 @@ def map_and_details() -> None:
         if picked is False:
             fig, trace_rows = map_figure(model_key(name), projection, colour, map_labels(projection), samples)
             event = st.plotly_chart(
-                widgets.presented(fig), on_select="rerun", selection_mode="points", key=f"map_chart_{name}_{projection}_{colour}", width="stretch"
+                widgets.presented(fig),
+                on_select="rerun",
+                selection_mode="points",
+                key=f"map_chart_{name}_{projection}_{colour}",
+                width="stretch",
             )
             click = map_view.read_click(event, sel, projection, trace_rows)
         else:

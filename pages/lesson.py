@@ -11,13 +11,31 @@ import streamlit as st  # noqa: E402
 from ui import clicker, slides, state, widgets  # noqa: E402
 from ui.i18n import current_language, t  # noqa: E402
 from ui.lesson import MAIN_MODEL, STEPS, open_lesson, two_d_lesson  # noqa: E402
+from ui.lesson.common import SHOWN_PART  # noqa: E402
 from ui.resources import loaded, zoo  # noqa: E402
 
 N_STEPS = len(STEPS)
 
 
+def parts_of(step: int) -> int:
+    """Sub-steps of a step: its PARTS in presenter mode (each one projector screen), else 1."""
+    return getattr(STEPS[step - 1], "PARTS", 1) if widgets.presenting() else 1
+
+
 def _move(delta: int) -> None:
-    st.session_state["lesson_step"] = min(N_STEPS, max(1, int(st.session_state["lesson_step"]) + delta))
+    """One clicker press: the next (previous) sub-step, else the first (last) one of the next (previous) step."""
+    step, part = int(st.session_state["lesson_step"]), int(st.session_state.get("lesson_part", 1))
+    part = min(part, parts_of(step)) + delta
+    if part < 1:
+        step = max(1, step - 1)
+        part = parts_of(step) if step < int(st.session_state["lesson_step"]) else 1
+    elif part > parts_of(step):
+        step, part = (step + 1, 1) if step < N_STEPS else (step, parts_of(step))
+    st.session_state["lesson_step"], st.session_state["lesson_part"] = step, part
+
+
+def _step_chosen() -> None:
+    st.session_state["lesson_part"] = 1
 
 
 mnist = {e.name: e for e in zoo() if e.available and e.dataset == "mnist"}
@@ -32,17 +50,25 @@ model_param = state.bound("ls_model", default, state.parse_choice(mnist), via="i
 if st.session_state["ls_model"] not in mnist:
     st.session_state["ls_model"] = default
 state.from_query("lesson_step", 1, state.parse_int(1, N_STEPS), param="step")
+state.from_query("lesson_part", 1, state.parse_int(1, 20), param="part")
 
 # One row sized by its content: the buttons keep their whole label at 1280 px in presenter mode (21-px
 # text), the step selector takes what is left.
+presenting = widgets.presenting()
+step = int(st.session_state["lesson_step"])
+n_parts = parts_of(step)
+part = min(max(1, int(st.session_state["lesson_part"])), n_parts)
+st.session_state["lesson_part"] = part
+collapsed = "collapsed" if presenting else "visible"  # a projector screen keeps its height for the step
+# One row sized by its content: the buttons keep their whole label at 1280 px in presenter mode (21-px
+# text), the step selector takes what is left.
 with st.container(key="lesson_nav", horizontal=True, vertical_alignment="bottom", gap="small"):
-    step = int(st.session_state["lesson_step"])
     st.button(
         t("lesson.prev"),
         key="lesson_prev",
         on_click=_move,
         args=(-1,),
-        disabled=step == 1,
+        disabled=step == 1 and part == 1,
         icon=":material/arrow_back:",
         width="content",
     )
@@ -51,7 +77,7 @@ with st.container(key="lesson_nav", horizontal=True, vertical_alignment="bottom"
         key="lesson_next",
         on_click=_move,
         args=(1,),
-        disabled=step == N_STEPS,
+        disabled=step == N_STEPS and part == n_parts,
         icon=":material/arrow_forward:",
         width="content",
     )
@@ -60,12 +86,17 @@ with st.container(key="lesson_nav", horizontal=True, vertical_alignment="bottom"
         list(range(1, N_STEPS + 1)),
         key="lesson_step",
         format_func=lambda k: f"{k} / {N_STEPS} · {t(STEPS[k - 1].TITLE)}",
+        on_change=_step_chosen,
+        label_visibility=collapsed,
         width="stretch",
     )
-    st.selectbox(t("lesson.model"), list(mnist), help=t("lesson.model_help", main=MAIN_MODEL), width=260, **model_param)
-step = int(st.session_state["lesson_step"])
-clicker.lesson_keys(step, "lesson_prev", "lesson_next")  # PageUp/PageDown, arrows, Space, "." from anywhere
-state.to_query(step=step)
+    st.selectbox(
+        t("lesson.model"), list(mnist), help=t("lesson.model_help", main=MAIN_MODEL), label_visibility=collapsed, width=220, **model_param
+    )
+# PageUp/PageDown, arrows, Space, "." from anywhere; a new step or sub-step opens at its top
+clicker.lesson_keys(step * 100 + part, "lesson_prev", "lesson_next")
+state.to_query(step=step, part=part if part > 1 else None)
+st.session_state[SHOWN_PART] = part if presenting else None
 
 lesson = open_lesson(st.session_state["ls_model"])
 if lesson is None:
@@ -73,7 +104,7 @@ if lesson is None:
     st.stop()
 z2 = two_d_lesson(lesson, [name for name, e in mnist.items() if e.config.latent_dim == 2])
 
-st.header(f"{step}. {t(STEPS[step - 1].TITLE)}")
+st.header(f"{step}. {t(STEPS[step - 1].TITLE)}" + (f" ({part}/{n_parts})" if n_parts > 1 else ""))
 STEPS[step - 1].render(lesson, z2)
 
 # The whole lesson as a deck in the page's language (ui/slides.py): built on the first click, then kept.

@@ -28,6 +28,7 @@ INLINE_MAX_BYTES = 4 << 20  # pictures up to this size travel inside the page's 
 # trace labels scale by the same factor.
 PRESENTER_PLOT_FONT_PX = 20
 PLOTLY_DEFAULT_FONT_PX = 12
+PRESENTER_PLOT_MAX_PX = 400  # a plot plus the step's heading and controls fit a 720-px projector
 
 
 def presenting() -> bool:
@@ -36,7 +37,8 @@ def presenting() -> bool:
 
 def presented(fig: go.Figure) -> go.Figure:
     """The figure as the current mode shows it: unchanged normally; in presenter mode a copy (figures
-    may be cached and shared by sessions) with every font scaled to PRESENTER_PLOT_FONT_PX."""
+    may be cached and shared by sessions) with every font scaled to PRESENTER_PLOT_FONT_PX and the
+    height at most PRESENTER_PLOT_MAX_PX."""
     if not presenting():
         return fig
     fig = go.Figure(fig)
@@ -44,6 +46,8 @@ def presented(fig: go.Figure) -> go.Figure:
     layout = fig.layout
     fig.update_layout(font_size=round((layout.font.size or PLOTLY_DEFAULT_FONT_PX) * factor), hoverlabel_font_size=PRESENTER_PLOT_FONT_PX)
     fig.update_layout(legend_font_size=round((layout.legend.font.size or PLOTLY_DEFAULT_FONT_PX) * factor))
+    if (layout.height or 450) > PRESENTER_PLOT_MAX_PX:  # plotly's default height is 450 px
+        fig.update_layout(height=PRESENTER_PLOT_MAX_PX)
     if layout.title.text:
         fig.update_layout(title_font_size=round((layout.title.font.size or 17) * factor))
     for annotation in layout.annotations:

@@ -189,7 +189,7 @@ def test_step7_decodes_prior_samples_and_new_draw_changes_them():
     model = load_model(MODELS_DIR / NAME)
     at = lesson({"step": "7", "ls_n": "9", "ls_seed": "2"})
     url = image_with_caption(at, "9 codes z ~ N(0, I) (seed 2), decoded by the model")
-    cells = grid_cells(pixels(url), 9, 3, 28, display_scale(28, 3, target=84, max_width=900))
+    cells = grid_cells(pixels(url), 9, 3, 28, display_scale(28, 3, target=60, max_width=900))
     assert np.array_equal(cells, decode(model, prior_samples(model.config.latent_dim, 9, 2))[..., 0])
     at.button(key="ls_next_seed").click().run()
     assert at.number_input(key="ls_seed").value == 3
@@ -215,7 +215,7 @@ def test_step7_shows_the_prior_holes_and_the_learned_density_draw():
     assert len(arr(traces[0]["x"])) == len(atlas.mean) and [len(arr(tr["x"])) for tr in traces[1:]] == [600, 600]
     np.testing.assert_allclose(np.sort(arr(traces[0]["x"])), np.sort(atlas.coords(projection)[:, 0]), rtol=1e-5)
     url = image_with_caption(at, "9 codes from the learned density (seed 2), decoded by the same model")
-    cells = grid_cells(pixels(url), 9, 3, 28, display_scale(28, 3, target=84, max_width=900))
+    cells = grid_cells(pixels(url), 9, 3, 28, display_scale(28, 3, target=60, max_width=900))
     assert np.array_equal(cells, decode(model, load_density(MODELS_DIR / NAME).sample(9, 2))[..., 0])
 
 

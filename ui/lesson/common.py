@@ -67,6 +67,38 @@ def two_d_lesson(lesson: Lesson, two_d_names: list[str]) -> Lesson | None:
     return open_lesson(name) if name else None
 
 
+# ---- sub-steps: one projector screen each in presenter mode ----------------------------------
+# A step module with PARTS = n > 1 wraps its blocks in `if part(k):`. Normally every part shows (a
+# reader scrolls); in presenter mode only the current one, so each fits a 1280×720 projector and the
+# clicker walks through them (pages/lesson.py keeps the position, ?part=k in the URL).
+SHOWN_PART = "_lesson_part_shown"  # session key: the part on screen, None for all of them
+
+
+def part(k: int) -> bool:
+    """Whether sub-step k (1-based) of the current step is on screen."""
+    shown = st.session_state.get(SHOWN_PART)
+    return shown is None or shown == k
+
+
+def current_index(key: str, n: int) -> int:
+    """The value of a shared index input (e.g. ls_index) whose widget another part shows: from the
+    session or the URL it is bound to, clamped to [0, n)."""
+    raw = st.session_state.get(key, st.query_params.get(key, 0))
+    try:
+        return min(max(int(raw), 0), n - 1)
+    except (TypeError, ValueError):
+        return 0
+
+
+def current_float(key: str, default: float) -> float:
+    """A float slider's value (ui.lesson.common.slider) where another part shows the slider."""
+    raw = st.session_state.get(key, st.query_params.get(key, default))
+    try:
+        return float(raw)
+    except (TypeError, ValueError):
+        return default
+
+
 # ---- inputs shared by several steps, each in the URL ----------------------------------------
 def index_input(lesson: Lesson, where=st) -> int:
     """The lesson's test image (an atlas row), shared by steps 1, 2, 3, 5 and 6; in the URL as ls_index."""

@@ -12,20 +12,22 @@ import pandas as pd
 import streamlit as st
 
 from ui import widgets
-from ui.i18n import t
-from ui.lesson.common import Lesson, seed_input, strip
+from ui.i18n import number, t
+from ui.lesson.common import SEED_MAX, Lesson, current_index, part, seed_input, strip
 from ui.resources import adversarial_of, density_of, loaded_of, model_key, test_set, zoo
 from vae.gan import Discriminator
 from vae.latent import decode, encode
 
 TITLE = "lesson.step.9"
+PARTS = 4  # samples, reconstructions, measures and roles, the discriminator's code
 MODEL = "celeba-z64"
 SHOWN = 8
 
 
 @st.fragment
 def render(lesson: Lesson, z2: Lesson | None) -> None:
-    st.markdown(t("lesson.s9.intro"))
+    if part(1):
+        st.markdown(t("lesson.s9.intro"))
     if not any(e.name == MODEL and e.available for e in zoo()):
         st.info(t("lesson.s9.no_model", model=MODEL))
         return
@@ -36,23 +38,24 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
         return
     adversarial, report = found
     plain = loaded_of(key).model
-    seed = seed_input(st.columns(3)[0])
+    seed = seed_input(st.columns(3)[0]) if part(1) else current_index("ls_seed", SEED_MAX + 1)
     density = density_of(key)
     codes = (
         density.sample(SHOWN, seed) if density is not None else np.random.default_rng(seed).standard_normal((SHOWN, 64)).astype(np.float32)
     )
-    st.markdown(t("lesson.s9.samples"))
-    for name, model in (("plain", plain), ("adversarial", adversarial)):
-        st.image(widgets.inline(strip(decode(model, codes), SHOWN, target=84)), caption=t(f"lesson.s9.{name}"))
+    if part(1):  # new samples through both decoders
+        st.markdown(t("lesson.s9.samples"))
+        for name, model in (("plain", plain), ("adversarial", adversarial)):
+            st.image(widgets.inline(strip(decode(model, codes), SHOWN, target=84)), caption=t(f"lesson.s9.{name}"))
     data = test_set("celeba")
-    if data is not None:
+    if data is not None and part(2):  # the same test faces through both
         images = data.images[:SHOWN]
         mu = encode(plain, images)[0]  # the same encoder: the same codes for both decoders
         st.markdown(t("lesson.s9.reconstructions"))
         st.image(widgets.inline(strip(images, SHOWN, target=84)), caption=t("lesson.s9.originals"))
         for name, model in (("plain", plain), ("adversarial", adversarial)):
             st.image(widgets.inline(strip(decode(model, mu), SHOWN, target=84)), caption=t(f"lesson.s9.{name}"))
-    if "plain" in report and "adversarial" in report:
+    if "plain" in report and "adversarial" in report and part(3):  # measured
         rows = [
             {
                 t("lesson.s9.col.decoder"): t(f"lesson.s9.{name}"),
@@ -64,8 +67,10 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
             for name in ("plain", "adversarial")
         ]
         table = pd.DataFrame(rows)
-        numbers = {c: st.column_config.NumberColumn(format="%.1f") for c in table.columns[1:]}
-        st.dataframe(table, hide_index=True, width="stretch", key="ls_gan_table", column_config=numbers)
+        styled = table.style.format({c: (lambda v: number(v, ".1f")) for c in table.columns[1:]})
+        st.dataframe(styled, hide_index=True, width="stretch", key="ls_gan_table")
         st.caption(t("lesson.s9.measure", minutes=report.get("minutes", "?"), weight=report.get("weight", "?")))
-    st.markdown(t("lesson.s9.roles"))
-    st.code(textwrap.dedent(inspect.getsource(Discriminator)), language="python", wrap_lines=True)
+    if part(3):
+        st.markdown(t("lesson.s9.roles"))
+    if part(4):
+        st.code(textwrap.dedent(inspect.getsource(Discriminator)), language="python", wrap_lines=True)

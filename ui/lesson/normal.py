@@ -10,10 +10,11 @@ import streamlit as st
 
 from ui import widgets
 from ui.i18n import number, t
-from ui.lesson.common import PLOT, Lesson, density_figure, map_of, map_with, slider
+from ui.lesson.common import PLOT, Lesson, density_figure, map_of, map_with, part, slider
 from vae.lesson import fraction_within, mass_within_radius, normal2d_pdf
 
 TITLE = "lesson.step.4"
+PARTS = 3  # 1-D, n-D, the prior over real codes
 DENSITY_1D = r"p(z) = \frac{1}{\sigma\sqrt{2\pi}}\,\exp\!\Big(-\frac{(z-\mu)^2}{2\sigma^2}\Big)"
 DENSITY_ND = (
     r"\begin{aligned}p(\mathbf{z}) &= \mathcal{N}(\mathbf{z};\boldsymbol\mu,\operatorname{diag}\boldsymbol\sigma^2)"
@@ -45,37 +46,40 @@ def prior_rings() -> list[go.Scatter]:
 
 @st.fragment
 def render(lesson: Lesson, z2: Lesson | None) -> None:
-    st.markdown(t("lesson.s4.intro"))
-    st.subheader(t("lesson.s4.one_d"))
-    st.latex(DENSITY_1D)  # full width: the formula is wider than the sliders' column at 1280 px
-    c1, c2 = st.columns([1, 2], gap="large")
-    mu = slider("ls_mu1", "μ", -3.0, 3.0, 0.0, c1)
-    sigma = slider("ls_sigma1", "σ", 0.1, 3.0, 1.0, c1)
-    c1.caption(t("lesson.s4.one_d_caption"))
-    c2.plotly_chart(widgets.presented(density_figure(mu, sigma, prior=True)), key="ls4_1d", width="stretch")
+    if part(1):  # one dimension
+        st.markdown(t("lesson.s4.intro"))
+        st.subheader(t("lesson.s4.one_d"))
+        st.latex(DENSITY_1D)  # full width: the formula is wider than the sliders' column at 1280 px
+        c1, c2 = st.columns([1, 2], gap="large")
+        mu = slider("ls_mu1", "μ", -3.0, 3.0, 0.0, c1)
+        sigma = slider("ls_sigma1", "σ", 0.1, 3.0, 1.0, c1)
+        c1.caption(t("lesson.s4.one_d_caption"))
+        c2.plotly_chart(widgets.presented(density_figure(mu, sigma, prior=True)), key="ls4_1d", width="stretch")
 
-    st.subheader(t("lesson.s4.two_d"))
-    st.latex(DENSITY_ND)
-    c1, c2 = st.columns([1, 2], gap="large")
-    mux, muy = slider("ls_mu2x", "μ₁", -3.0, 3.0, 0.0, c1), slider("ls_mu2y", "μ₂", -3.0, 3.0, 0.0, c1)
-    sx, sy = slider("ls_sigma2x", "σ₁", 0.2, 3.0, 1.0, c1), slider("ls_sigma2y", "σ₂", 0.2, 3.0, 1.0, c1)
-    c1.caption(t("lesson.s4.n_d_caption"))
-    c2.plotly_chart(widgets.presented(contour_2d((mux, muy), (sx, sy))), key="ls4_2d", width="stretch")
+    if part(2):  # n dimensions
+        st.subheader(t("lesson.s4.two_d"))
+        st.latex(DENSITY_ND)
+        c1, c2 = st.columns([1, 2], gap="large")
+        mux, muy = slider("ls_mu2x", "μ₁", -3.0, 3.0, 0.0, c1), slider("ls_mu2y", "μ₂", -3.0, 3.0, 0.0, c1)
+        sx, sy = slider("ls_sigma2x", "σ₁", 0.2, 3.0, 1.0, c1), slider("ls_sigma2y", "σ₂", 0.2, 3.0, 1.0, c1)
+        c1.caption(t("lesson.s4.n_d_caption"))
+        c2.plotly_chart(widgets.presented(contour_2d((mux, muy), (sx, sy))), key="ls4_2d", width="stretch")
 
-    st.subheader(t("lesson.s4.prior"))
-    target = z2 or lesson
-    st.markdown(t("lesson.s4.prior_intro", name=target.name))
-    if z2 is None:
-        st.info(t("lesson.s4.no_z2", name=lesson.name))
-    left, right = st.columns([3, 2], gap="large")
-    left.plotly_chart(widgets.presented(map_with(map_of(target), prior_rings())), key="ls4_prior", width="stretch")
-    codes = target.atlas.mean if target.latent_dim == 2 else target.atlas.coords("pca")
-    table = pd.DataFrame(
-        {
-            t("lesson.s4.radius"): [f"{r}σ" for r in RADII],
-            t("lesson.s4.prior_mass"): [number(mass_within_radius(r), ".1%") for r in RADII],
-            t("lesson.s4.codes_inside"): [number(fraction_within(codes, r), ".1%") for r in RADII],
-        }
-    )
-    right.table(table.set_index(table.columns[0]))
-    right.markdown(t("lesson.s4.prior_caption"))
+    if part(3):  # the prior over the codes of real images
+        st.subheader(t("lesson.s4.prior"))
+        target = z2 or lesson
+        st.markdown(t("lesson.s4.prior_intro", name=target.name))
+        if z2 is None:
+            st.info(t("lesson.s4.no_z2", name=lesson.name))
+        left, right = st.columns([3, 2], gap="large")
+        left.plotly_chart(widgets.presented(map_with(map_of(target), prior_rings())), key="ls4_prior", width="stretch")
+        codes = target.atlas.mean if target.latent_dim == 2 else target.atlas.coords("pca")
+        table = pd.DataFrame(
+            {
+                t("lesson.s4.radius"): [f"{r}σ" for r in RADII],
+                t("lesson.s4.prior_mass"): [number(mass_within_radius(r), ".1%") for r in RADII],
+                t("lesson.s4.codes_inside"): [number(fraction_within(codes, r), ".1%") for r in RADII],
+            }
+        )
+        right.table(table.set_index(table.columns[0]))
+        right.markdown(t("lesson.s4.prior_caption"))

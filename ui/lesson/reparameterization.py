@@ -12,26 +12,41 @@ import streamlit as st
 
 from ui import widgets
 from ui.i18n import number, t
-from ui.lesson.common import Lesson, dims, image_and_seed, no_data_note, original, who
+from ui.lesson.common import SEED_MAX, Lesson, current_index, dims, image_and_seed, no_data_note, original, part, who
 from vae import DiagonalGaussian
 from vae.latent import decode
 from vae.lesson import reparameterize_with_grad
 
 TITLE = "lesson.step.6"
+PARTS = 4  # the trick on a real image, why it is needed, autograd's check, the code
 
 
 @st.fragment
 def render(lesson: Lesson, z2: Lesson | None) -> None:
-    st.markdown(t("lesson.s6.intro"))
-    row, seed = image_and_seed(lesson)
+    if part(1):
+        st.markdown(t("lesson.s6.intro"))
+        row, seed = image_and_seed(lesson)
+    else:  # the inputs are on the first sub-step; the others use their values
+        row, seed = current_index("ls_index", len(lesson.atlas.mean)), current_index("ls_seed", SEED_MAX + 1)
     image = original(lesson, row)
     x = image if image is not None else decode(lesson.model, lesson.atlas.mean[row])[0, ..., 0]
     r = reparameterize_with_grad(lesson.model, x, seed)
+    if part(1):
+        _steps(lesson, row, seed, x, r)
+    if part(2):
+        _why()
+    if part(3):
+        _autograd(lesson, r)
+    if part(4):
+        st.code(textwrap.dedent(inspect.getsource(DiagonalGaussian.sample)), language="python", wrap_lines=True)
+
+
+def _steps(lesson: Lesson, row: int, seed: int, x: np.ndarray, r: dict) -> None:
     st.markdown(t("lesson.s6.steps", seed=seed))
     columns = {"μ": r["mu"], "σ": r["sigma"], "ε": r["eps"], "σ·ε": r["sigma_eps"], "z = μ + σ·ε": r["z"]}
     table = pd.DataFrame(columns, index=dims(lesson.latent_dim))
     left, right = st.columns(2, gap="large")
-    left.dataframe(table.style.format("{:.3f}"), width="stretch")
+    left.dataframe(table.style.format(lambda v: number(v, ".3f")), width="stretch")
     images = decode(lesson.model, np.stack([r["mu"], r["z"]]))
     cols = right.columns(3)
     cols[0].image(widgets.inline(widgets.enlarge(x, 112)), width=112, caption=t("lesson.input", who=who(lesson, row)))
@@ -40,6 +55,8 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
     right.caption(t("lesson.s6.decoded_caption"))
     no_data_note(lesson)
 
+
+def _why() -> None:
     st.subheader(t("lesson.s6.why"))
     st.markdown(t("lesson.s6.why_text"))
     st.markdown(t("lesson.s6.without"))
@@ -47,13 +64,14 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
     st.markdown(t("lesson.s6.with"))
     st.code(t("lesson.s6.diagram_with"), language=None, wrap_lines=True)
 
+
+def _autograd(lesson: Lesson, r: dict) -> None:
     st.subheader(t("lesson.s6.autograd"))
     st.markdown(t("lesson.s6.autograd_text"))
     grads = pd.DataFrame({"ε": r["eps"], "∂z/∂μ": r["dz_dmu"], "∂z/∂σ": r["dz_dsigma"]}, index=dims(lesson.latent_dim))
     left, right = st.columns([2, 3], gap="large")
-    left.dataframe(grads.style.format("{:.4f}"), width="stretch")
+    left.dataframe(grads.style.format(lambda v: number(v, ".4f")), width="stretch")
     off_diagonal = float(np.abs(r["jacobian_sigma"] - np.diag(np.diag(r["jacobian_sigma"]))).max())
     right.metric(t("lesson.s6.max_mu_gap"), number(float(np.abs(r["dz_dmu"] - 1).max()), ".1e"))
     right.metric(t("lesson.s6.max_sigma_gap"), number(float(np.abs(r["dz_dsigma"] - r["eps"]).max()), ".1e"))
     right.markdown(t("lesson.s6.autograd_result", off=off_diagonal, loss=r["loss_nats"], norm=r["encoder_grad_norm"]))
-    st.code(textwrap.dedent(inspect.getsource(DiagonalGaussian.sample)), language="python", wrap_lines=True)

@@ -7,22 +7,36 @@ import streamlit as st
 
 from ui import state, widgets
 from ui.i18n import number, t
-from ui.lesson.common import Lesson, count, index_input, no_data_note, original, posterior_of, seed_input, strip, who
+from ui.lesson.common import Lesson, count, index_input, no_data_note, original, part, posterior_of, seed_input, strip, who
 from vae.latent import decode, lerp, prior_samples
 from vae.lesson import anomaly_pair
 
 TITLE = "lesson.step.2"
+PARTS = 3  # generation, interpolation, anomaly: one projector screen each in presenter mode
 
 
 @st.fragment
 def render(lesson: Lesson, z2: Lesson | None) -> None:
-    st.markdown(t("lesson.s2.intro"))
-    model, atlas = lesson.model, lesson.atlas
+    if part(1):
+        st.markdown(t("lesson.s2.intro"))
+        _generation(lesson)
+    if part(2):
+        _interpolation(lesson)
+    if part(3):
+        _anomaly(lesson)
+
+
+def _generation(lesson: Lesson) -> None:
+    model = lesson.model
     with st.container(border=True):
         st.subheader(t("lesson.s2.generation"))
         seed = seed_input(st.columns(3)[0])
         samples = decode(model, prior_samples(lesson.latent_dim, 8, seed))
         st.image(widgets.inline(strip(samples)), caption=t("lesson.s2.generation_caption", seed=seed))
+
+
+def _interpolation(lesson: Lesson) -> None:
+    model, atlas = lesson.model, lesson.atlas
     with st.container(border=True):
         st.subheader(t("lesson.s2.interpolation"))
         c1, c2 = st.columns(2)
@@ -32,6 +46,10 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
         row2 = int(st.session_state["ls_index2"])
         path = decode(model, lerp(posterior_of(lesson, row).mean[0].numpy(), posterior_of(lesson, row2).mean[0].numpy(), 8))
         st.image(widgets.inline(strip(path)), caption=t("lesson.s2.interpolation_caption", a=who(lesson, row), b=who(lesson, row2)))
+
+
+def _anomaly(lesson: Lesson) -> None:
+    model, atlas = lesson.model, lesson.atlas
     with st.container(border=True):
         st.subheader(t("lesson.s2.anomaly"))
         worst, typical = anomaly_pair(atlas.neg_elbo_nats)
