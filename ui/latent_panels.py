@@ -16,12 +16,13 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from ui import state
+from ui import state, widgets
 from ui.figures import DIGIT_COLOURS
 from ui.i18n import number, numbers_listed, t
 from ui.resources import ModelKey, loaded_of, model_key, test_set, zoo
 from vae.aggregate import PRIOR_DRAWS, RADII, PriorMatch, map_extent, prior_draws_in_holes, prior_match, share_outside
 from vae.config import VAEConfig
+from vae.latent import prior_samples
 from vae.zoo import ZooEntry, beta_family
 
 COURSE_FAMILY = "mnist-dense-z2"  # the β view opens on the β family of the course's dense 2-D VAE
@@ -58,6 +59,7 @@ def panels_figure(
     maps = [_map_coords(a, a.mean) for a in atlases]
     data = test_set("mnist") if has_data else None
     theta = np.linspace(0, 2 * np.pi, 121)
+    in_legend: set[str] = set()  # the draws' legend entries, each shown once (a map may have no hole)
     for i, (atlas, xy, half) in enumerate(zip(atlases, maps, halves)):
         row, col, first = i // columns + 1, i % columns + 1, i == 0
         if data is not None and data.labels is not None:
@@ -82,13 +84,21 @@ def panels_figure(
                 x=cx + r * np.cos(theta), y=cy + r * np.sin(theta), mode="lines", line=line, name=circle_label, legendgroup="circles"
             )
             fig.add_trace(circle.update(showlegend=first and r == RADII[0], hoverinfo="skip"), row=row, col=col)
-        if draws:
-            z, in_hole = prior_draws_in_holes(atlas, SHOWN_DRAWS, seed=0)
+        if draws:  # holes are measured in 2-D; beyond, the draws are shown projected, unclassified
+            z, in_hole = (
+                prior_draws_in_holes(atlas, SHOWN_DRAWS, seed=0)
+                if atlas.mean.shape[1] == 2
+                else (prior_samples(atlas.mean.shape[1], SHOWN_DRAWS, 0), None)
+            )
             zxy = _map_coords(atlas, z)
+            in_hole = np.zeros(len(z), bool) if in_hole is None else in_hole
             for mask, colour, name, group in ((~in_hole, NEAR_COLOUR, near_label, "near"), (in_hole, HOLE_COLOUR, hole_label, "hole")):
+                if not mask.any():
+                    continue
                 marker = dict(size=6, color=colour, symbol="x-thin", line=dict(width=1.5, color=colour))
                 trace = go.Scatter(x=zxy[mask, 0], y=zxy[mask, 1], mode="markers", marker=marker, name=name, legendgroup=group)
-                fig.add_trace(trace.update(showlegend=first, hoverinfo="skip"), row=row, col=col)
+                fig.add_trace(trace.update(showlegend=group not in in_legend, hoverinfo="skip"), row=row, col=col)
+                in_legend.add(group)
         axis = raw_axis if atlas.mean.shape[1] == 2 else pca_axis
         anchor = "x" if i == 0 else f"x{i + 1}"
         fig.update_xaxes(range=[-half, half], title_text=f"{axis}1", zeroline=False, row=row, col=col)
@@ -212,11 +222,14 @@ def beta_view(dataset: str, current: str) -> None:
     halves = panel_halves(members, scale)
     has_data = test_set(dataset) is not None
     fig = panels_figure(panels, 3 if len(panels) > 4 else len(panels), halves, bool(st.session_state["kr_draws"]), has_data, panel_labels())
-    st.plotly_chart(fig, key="kr_beta_chart", width="stretch")
+    st.plotly_chart(widgets.presented(fig), key="kr_beta_chart", width="stretch")
     spill_caption(members, halves)
     holes = [prior_match_of(model_key(m.name)).holes for m in members]
-    betas = " · ".join(f"β = {number(m.config.beta)}: {number(h, '.0%')}" for m, h in zip(members, holes))
-    st.caption(t("cm.beta.caption", holes=betas, n=PRIOR_DRAWS))
+    if all(h is not None for h in holes):
+        betas = " · ".join(f"β = {number(m.config.beta)}: {number(h, '.0%')}" for m, h in zip(members, holes))
+        st.caption(t("cm.beta.caption", holes=betas, n=PRIOR_DRAWS))
+    else:
+        st.caption(t("cm.beta.caption_pca"))
     if any(m.config.is_autoencoder for m in members):
         st.caption(t("cm.beta.ae_note"))
 

@@ -3,9 +3,9 @@
 A VAE's KL term pulls every q(z|x) toward N(0, I), so the aggregate posterior q(z) = mean over x of
 q(z|x) ends up shaped like the prior: centred, unit variance, the prior's draws landing among the
 codes. An autoencoder (β = 0) has no such pull: its codes sit wherever training put them, at any
-scale, with gaps between the classes, and a draw from N(0, I) may land where no code is ("holes";
-Ghosh et al., ICLR 2020, fit a density to the codes afterwards to generate at all). These figures
-measure that, from a model's atlas; the lesson and the β view show them.
+scale, with gaps between the classes, and a draw from N(0, I) often lands where no code is (a
+"hole"; Ghosh et al., ICLR 2020, fit a density to the codes afterwards to generate at all). These
+figures measure that, from a model's atlas; the lesson and the β view show them.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-from vae.atlas import FAR_SPACINGS, Atlas
+from vae.atlas import Atlas
 from vae.latent import prior_samples
 from vae.lesson import fraction_within, mass_within_radius
 
 PRIOR_DRAWS = 2000  # draws from N(0, I) whose distance to the codes measures the holes
+HOLE_LEVEL = 0.01  # codes spread exactly like the prior leave this share of the draws in holes
 RADII = (1.0, 2.0)  # the prior's 1σ and 2σ circles (spheres in more dimensions)
 
 
@@ -32,7 +33,7 @@ class PriorMatch:
     moment_kl_nats: float  # KL(N(mean, diag variance) ‖ N(0, I)): 0 when q(z)'s moments are the prior's
     inside: dict[float, float]  # radius r → share of the codes μ within r of the origin
     prior_inside: dict[float, float]  # radius r → the prior's mass within r (mass_within_radius)
-    holes: float  # share of prior draws farther than FAR_SPACINGS typical code spacings from every μ
+    holes: float | None  # share of prior draws in a hole (prior_draws_in_holes); None beyond 2-D
 
 
 def aggregate_moments(mean: np.ndarray, logvar: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -49,17 +50,31 @@ def gaussian_kl_to_prior(mean: np.ndarray, variance: np.ndarray) -> float:
     return float(0.5 * (m**2 + v - 1.0 - np.log(v)).sum())
 
 
+def hole_radius(z: np.ndarray, num_codes: int, level: float = HOLE_LEVEL) -> np.ndarray:
+    """For 2-D draws z (n, 2): the radius r*(z) within which `num_codes` codes drawn from the prior
+    itself would have put at least one with probability 1 − level. They leave the disc of radius r
+    around z empty with probability ≈ exp(−N·p(z)·πr²), p the density of N(0, I₂) (nearly constant
+    over so small a disc), so r*(z)² = ln(1/level) / (π N p(z)) = 2 ln(1/level)·exp(|z|²/2) / N."""
+    sq = (np.asarray(z, np.float64) ** 2).sum(1)
+    return np.sqrt(2.0 * np.log(1.0 / level) * np.exp(sq / 2.0) / num_codes)
+
+
 def prior_draws_in_holes(atlas: Atlas, draws: int = PRIOR_DRAWS, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """`draws` codes z ~ N(0, I), (n, D) float32, and which of them land in a hole, (n,) bool: farther
-    from every test code μ than FAR_SPACINGS typical spacings between neighbouring codes
-    (Atlas.latent_spacing), the distance at which the map pages call a decoded code made up."""
-    z = prior_samples(atlas.mean.shape[1], draws, seed)
+    """`draws` codes z ~ N(0, I₂), (n, 2) float32, and which of them land in a hole, (n,) bool: no test
+    code μ within hole_radius(z) — nearer codes than the model's would almost surely be there if its
+    codes were spread like the prior. Calibrated: codes drawn from the prior itself leave about
+    HOLE_LEVEL of the draws in holes. 2-D codes only (beyond, a disc's emptiness says little)."""
+    if atlas.mean.shape[1] != 2:
+        raise ValueError("holes are measured for 2-D codes only")
+    z = prior_samples(2, draws, seed)
     distance, _ = cKDTree(np.asarray(atlas.mean, np.float64)).query(z.astype(np.float64))
-    return z, distance > FAR_SPACINGS * atlas.latent_spacing()
+    return z, distance > hole_radius(z, len(atlas.mean))
 
 
-def hole_share(atlas: Atlas, draws: int = PRIOR_DRAWS, seed: int = 0) -> float:
-    """Share of prior draws that land in a hole (prior_draws_in_holes)."""
+def hole_share(atlas: Atlas, draws: int = PRIOR_DRAWS, seed: int = 0) -> float | None:
+    """Share of prior draws that land in a hole (prior_draws_in_holes); None beyond 2-D."""
+    if atlas.mean.shape[1] != 2:
+        return None
     return float(prior_draws_in_holes(atlas, draws, seed)[1].mean())
 
 

@@ -122,47 +122,57 @@ def test_presenter_mode_keeps_a_page_menu_the_language_and_the_exit_within_reach
 
 
 def test_clicker_keys_step_the_lesson_from_anywhere_and_each_step_opens_at_its_top(chromium, server):
-    """1280×720, French, presenter mode: PageDown after a slider was dragged, after a number input
-    was typed in, after the step selector was used; arrows, Space and "."; a new step at its top."""
+    """1280×720, French, presenter mode (each step in sub-steps of one screen): PageDown after a slider
+    was dragged, after a number input was typed in, after the step selector was used; arrows, Space
+    and "."; then normally (whole steps, taller than the screen): a new step opens at its top."""
     from harness.browser import new_page
 
     page = new_page(chromium, 1280, 720)
     page.set_default_timeout(60_000)
+    heading = page.locator('[data-testid="stMain"] h2').first
 
     def step() -> int:
-        return int(re.match(r"\d+", page.locator('[data-testid="stMain"] h2').first.inner_text()).group())
+        return int(re.match(r"\d+", heading.inner_text()).group())
 
-    def key(name: str, expected: int) -> None:
+    def key(name: str, expected: int, part: int | None = None) -> None:
         page.keyboard.press(name)
-        expect(page.locator('[data-testid="stMain"] h2').first).to_have_text(re.compile(rf"^{expected}\."), timeout=EXPECT_MS)
+        where = rf"^{expected}\..*\({part}/\d\)$" if part else rf"^{expected}\."
+        expect(heading).to_have_text(re.compile(where), timeout=EXPECT_MS)
         wait_for_app(page)
 
     try:
         page.goto(f"{server}/lesson?presenter=1&lang=fr&step=5")
         wait_for_app(page)
-        assert step() == 5
+        assert step() == 5 and heading.inner_text().endswith("(1/3)")
         slider = page.locator('[data-testid="stMain"] input[type="range"]').first
-        slider.focus()
-        page.keyboard.press("ArrowRight")  # the slider is being used: focus stays on it
-        key("PageDown", 6)  # the clicker, not the slider
-        key("ArrowLeft", 5)
-        key(" ", 6)
-        key(".", 7)
-        key("PageUp", 6)
+        box = slider.bounding_box()
+        page.mouse.click(box["x"] + box["width"] * 0.7, box["y"] + box["height"] / 2)  # μ dragged: focus stays on it
+        wait_for_app(page)
+        key("PageDown", 5, 2)  # the clicker, not the slider
+        key("ArrowLeft", 5, 1)
+        key(" ", 5, 2)
+        key(".", 5, 3)
         number = page.locator('[data-testid="stMain"] input[type="number"]').first
         number.fill("12")
-        key("PageDown", 7)
+        key("PageDown", 6, 1)  # after typing in a number input
+        key("PageUp", 5, 3)  # back: the previous step's last sub-step
+        key("ArrowDown", 6, 1)
         page.locator('[data-testid="stMain"] [data-testid="stSelectbox"] input').first.click()
-        page.get_by_role("option").nth(2).click()  # step 3
+        page.get_by_role("option").nth(2).click()  # step 3, from its first sub-step
+        expect(heading).to_have_text(re.compile(r"^3\..*\(1/2\)$"), timeout=EXPECT_MS)
         wait_for_app(page)
-        assert step() == 3
+        key("PageDown", 3, 2)  # after the step selector
+        assert page.locator(EXCEPTION).count() == 0
+
+        page.goto(f"{server}/lesson?lang=fr&step=3")  # normally: the whole step, taller than the screen
+        wait_for_app(page)
         scrolled = "() => Math.max(document.querySelector('[data-testid=\"stMain\"]').scrollTop, document.scrollingElement.scrollTop)"
         page.mouse.move(640, 500)
         page.mouse.wheel(0, 2000)  # read down the step, then step on
         page.wait_for_function(f"() => ({scrolled})() > 200")
         key("PageDown", 4)
         page.wait_for_function(f"() => ({scrolled})() === 0")  # the new step opens at its top
-        assert page.locator('[data-testid="stMain"] h2').first.is_visible()
+        assert heading.is_visible()
         assert page.locator(EXCEPTION).count() == 0
     finally:
         page.context.close()

@@ -176,7 +176,7 @@ def test_autoencoder_and_vae_latent_spaces_on_the_real_test_set(real_root):
     assert gaussian_kl_to_prior(vae_mean, vae_var) < 0.5 < 50 < gaussian_kl_to_prior(ae_mean, ae_var)
     # and draws from the prior land among the VAE's codes far more often than among the autoencoder's
     vae_match, ae_match = prior_match(load_atlas(MODELS_DIR / VAE_NAME)), prior_match(load_atlas(MODELS_DIR / AE_NAME))
-    assert vae_match.holes < ae_match.holes
+    assert vae_match.holes < 0.25 < 0.5 < ae_match.holes
     assert abs(vae_match.inside[2.0] - vae_match.prior_inside[2.0]) < abs(ae_match.inside[2.0] - ae_match.prior_inside[2.0])
 
 
@@ -190,6 +190,30 @@ def test_aggregate_moments_of_a_mixture():
     np.testing.assert_allclose(var, z.var(0), rtol=0.03)
     assert gaussian_kl_to_prior(np.zeros(3), np.ones(3)) == 0.0
     assert map_extent([np.array([[0.1, 0.2]])]) == pytest.approx(2.5 * 1.08)  # the prior's 2σ circle always fits
+
+
+def synthetic_atlas(codes: np.ndarray):
+    from vae.atlas import Atlas
+    from vae.projection import LatentPCA
+
+    codes = codes.astype(np.float32)
+    zeros = np.zeros(len(codes), np.float32)
+    pca = LatentPCA(2).fit(codes)
+    return Atlas(np.arange(len(codes)), codes, codes * 0 - 4.0, zeros, zeros, pca.transform(codes).astype(np.float32), codes, pca, "")
+
+
+def test_holes_are_calibrated_on_codes_spread_like_the_prior():
+    """Codes drawn from N(0, I) themselves leave about HOLE_LEVEL of the prior's draws in holes; the
+    same codes squeezed or spread by a factor of 3 leave a third or more of them in holes."""
+    from vae.aggregate import HOLE_LEVEL, hole_share
+
+    codes = np.random.default_rng(7).standard_normal((10000, 2))
+    assert hole_share(synthetic_atlas(codes)) == pytest.approx(HOLE_LEVEL, abs=0.01)
+    assert hole_share(synthetic_atlas(codes / 3)) > 0.3 and hole_share(synthetic_atlas(codes * 3)) > 0.3
+    assert hole_share(synthetic_atlas(np.random.default_rng(7).standard_normal((1000, 16)))) is None  # 2-D only
+    match = prior_match(synthetic_atlas(codes))
+    assert match.inside[1.0] == pytest.approx(match.prior_inside[1.0], abs=0.02)
+    assert match.moment_kl_nats < 0.01
 
 
 # ---- compact derived files ------------------------------------------------------------------------

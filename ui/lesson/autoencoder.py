@@ -90,6 +90,7 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
     st.dataframe(table.style.format("{:.3f}"), width="stretch")
     fig = posterior_plane(mu, sigma, samples) if lesson.latent_dim == 2 else posterior_bars(mu, sigma, samples)
     st.plotly_chart(widgets.presented(fig), key="ls1_bars", width="stretch")
+    ae_vs_vae()
 
 
 def ae_vs_vae() -> None:
@@ -107,7 +108,7 @@ def ae_vs_vae() -> None:
     panels = tuple(Panel(model_key(e.name), panel_title(e)) for e in pair)
     halves = panel_halves(pair, scale)
     fig = panels_figure(panels, 2, halves, bool(st.session_state["ls_draws"]), test_set("mnist") is not None, panel_labels())
-    st.plotly_chart(fig, key="ls1_ae_vae", width="stretch")
+    st.plotly_chart(widgets.presented(fig), key="ls1_ae_vae", width="stretch")
     spill_caption(pair, halves)
     rows = {}
     for e in pair:
