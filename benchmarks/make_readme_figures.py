@@ -4,7 +4,10 @@ seed) taken in headless Chromium against the dashboard.
 
 Only model outputs are written (decoded test codes and samples), never dataset images.
 
-    python benchmarks/make_readme_figures.py [--screenshots-only]
+    python benchmarks/make_readme_figures.py [--screenshots-only | --presenter-only]
+
+--presenter-only writes three lesson sub-steps as a French lecture shows them (presenter mode,
+1280×720), chosen among those that show model outputs only.
 """
 
 from __future__ import annotations
@@ -47,8 +50,34 @@ def generate_screenshots() -> None:
         browser.close()
 
 
+# (step, sub-step, file): the normal distribution, the KL with sliders, the prior's holes
+PRESENTER_SHOTS = ((4, 1, "presenter-fr-step4.png"), (5, 1, "presenter-fr-step5.png"), (7, 3, "presenter-fr-step7.png"))
+
+
+def presenter_screenshots() -> None:
+    """Whole 1280×720 screens of the lesson in French presenter mode: what the class sees."""
+    from playwright.sync_api import sync_playwright
+
+    from harness.browser import launch_chromium, new_page, streamlit_server, wait_for_app
+
+    with sync_playwright() as p, streamlit_server(timeout=120) as (url, _):
+        browser = launch_chromium(p)
+        page = new_page(browser, 1280, 720)
+        for step, part, name in PRESENTER_SHOTS:
+            page.goto(f"{url}/lesson?lang=fr&presenter=1&step={step}&part={part}")
+            wait_for_app(page, 120_000)
+            page.wait_for_timeout(1500)  # KaTeX, plots and images settle
+            path = OUT / name
+            page.screenshot(path=str(path))
+            print(f"wrote {path} (step {step}.{part}, French, presenter mode, 1280×720)")
+        browser.close()
+
+
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
+    if "--presenter-only" in sys.argv:
+        presenter_screenshots()
+        return 0
     if "--screenshots-only" in sys.argv:
         generate_screenshots()
         return 0
@@ -64,6 +93,7 @@ def main() -> int:
             path.write_bytes(png_bytes(grid(arr, 16, pad=2), scale=scale))
             print(f"wrote {path} ({name}, {len(arr)} images)")
     generate_screenshots()
+    presenter_screenshots()
     return 0
 
 

@@ -62,25 +62,25 @@ st.session_state["lesson_part"] = part
 collapsed = "collapsed" if presenting else "visible"  # a projector screen keeps its height for the step
 # One row sized by its content: the buttons keep their whole label at 1280 px in presenter mode (21-px
 # text), the step selector takes what is left.
+# One row sized by its content. In presenter mode the buttons are arrows (their names in the tooltip:
+# the clicker presses them) and the model sits in a popover, so the step selector keeps its whole
+# title beside the floating presenter bar at 1280 px.
 with st.container(key="lesson_nav", horizontal=True, vertical_alignment="bottom", gap="small"):
-    st.button(
-        t("lesson.prev"),
-        key="lesson_prev",
-        on_click=_move,
-        args=(-1,),
-        disabled=step == 1 and part == 1,
-        icon=":material/arrow_back:",
-        width="content",
-    )
-    st.button(
-        t("lesson.next"),
-        key="lesson_next",
-        on_click=_move,
-        args=(1,),
-        disabled=step == N_STEPS and part == n_parts,
-        icon=":material/arrow_forward:",
-        width="content",
-    )
+    for key, delta, icon, disabled in (
+        ("lesson_prev", -1, ":material/arrow_back:", step == 1 and part == 1),
+        ("lesson_next", 1, ":material/arrow_forward:", step == N_STEPS and part == n_parts),
+    ):
+        label = t(key.replace("_", "."))
+        st.button(
+            "" if presenting else label,
+            key=key,
+            on_click=_move,
+            args=(delta,),
+            disabled=disabled,
+            icon=icon,
+            help=label if presenting else None,
+            width="content",
+        )
     st.selectbox(
         t("lesson.step"),
         list(range(1, N_STEPS + 1)),
@@ -90,9 +90,9 @@ with st.container(key="lesson_nav", horizontal=True, vertical_alignment="bottom"
         label_visibility=collapsed,
         width="stretch",
     )
-    st.selectbox(
-        t("lesson.model"), list(mnist), help=t("lesson.model_help", main=MAIN_MODEL), label_visibility=collapsed, width=220, **model_param
-    )
+    model_box = st.popover(st.session_state["ls_model"], icon=":material/tune:") if presenting else st.container(width=260)
+    with model_box:  # chosen before the lecture; the link keeps it (ls_model)
+        st.selectbox(t("lesson.model"), list(mnist), help=t("lesson.model_help", main=MAIN_MODEL), **model_param)
 # PageUp/PageDown, arrows, Space, "." from anywhere; a new step or sub-step opens at its top
 clicker.lesson_keys(step * 100 + part, "lesson_prev", "lesson_next")
 state.to_query(step=step, part=part if part > 1 else None)
@@ -108,15 +108,17 @@ st.header(f"{step}. {t(STEPS[step - 1].TITLE)}" + (f" ({part}/{n_parts})" if n_p
 STEPS[step - 1].render(lesson, z2)
 
 # The whole lesson as a deck in the page's language (ui/slides.py): built on the first click, then kept.
-with st.popover(t("slides.button"), icon=":material/slideshow:", key="lesson_slides"):
-    st.caption(t("slides.help", name=lesson.name))
-    for fmt in slides.WRITERS:
-        st.download_button(
-            t("slides.get", fmt=fmt.upper()),
-            slides.deferred_file(current_language(), lesson.name, fmt),
-            file_name=slides.file_name(current_language(), fmt),
-            mime=slides.MIMES[fmt],
-            key=f"lesson_slides_{fmt}",
-            on_click="ignore",
-            icon=":material/download:",
-        )
+# Not in presenter mode: the presenter takes the deck before the lecture; a projector screen is for the step.
+if not presenting:
+    with st.popover(t("slides.button"), icon=":material/slideshow:", key="lesson_slides"):
+        st.caption(t("slides.help", name=lesson.name))
+        for fmt in slides.WRITERS:
+            st.download_button(
+                t("slides.get", fmt=fmt.upper()),
+                slides.deferred_file(current_language(), lesson.name, fmt),
+                file_name=slides.file_name(current_language(), fmt),
+                mime=slides.MIMES[fmt],
+                key=f"lesson_slides_{fmt}",
+                on_click="ignore",
+                icon=":material/download:",
+            )

@@ -70,8 +70,11 @@ PRESENTER_CSS = """
 <style>
   html, body, [data-testid="stAppViewContainer"] { font-size: 21px; }
   [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li,
-  [data-testid="stCaptionContainer"], label, [data-testid="stWidgetLabel"] p { font-size: 1.2rem !important; }
-  h1 { font-size: 3rem !important; } h2 { font-size: 2.3rem !important; } h3 { font-size: 1.8rem !important; }
+  [data-testid="stCaptionContainer"], label, [data-testid="stWidgetLabel"] p { font-size: 1.05rem !important; line-height: 1.45 !important; }
+  [data-testid="stVerticalBlock"] { gap: 0.55rem !important; }
+  [data-testid="stMain"] [data-testid="stImage"] img { max-height: 15rem; width: auto !important; }
+  .katex-display { margin: 0.3em 0 !important; }
+  h1 { font-size: 2.6rem !important; } h3 { font-size: 1.6rem !important; }
   [data-testid="stMetricValue"], [data-testid="stMetricValue"] p { font-size: 2.6rem !important; }
   [data-baseweb="select"] div, [data-baseweb="input"] input, [data-testid="stNumberInput"] input,
   [data-testid="stTextInput"] input, [data-baseweb="popover"] li { font-size: 1.2rem !important; }
@@ -79,7 +82,20 @@ PRESENTER_CSS = """
   [data-testid="stMarkdownContainer"] th { font-size: 1.1rem !important; }
   [data-testid="stCode"] code, [data-testid="stCode"] pre { font-size: 1rem !important; }
   header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"], footer { display: none !important; }
-  [data-testid="stMainBlockContainer"], .block-container { padding-top: 1.2rem !important; max-width: 100% !important; }
+  [data-testid="stMainBlockContainer"], .block-container {
+    padding: 0.6rem 2.5rem 2rem !important; max-width: 100% !important;
+  }
+  h1, h2, h3 { padding-top: 0.3rem !important; padding-bottom: 0.3rem !important; }
+  h2 { font-size: 2rem !important; }
+  .st-key-presenter_bar {
+    position: fixed; top: 0.45rem; right: 0.8rem; z-index: 999990; width: auto !important;
+    background: rgba(255, 255, 255, 0.94); border-radius: 0.6rem; padding: 0.1rem;
+  }
+  .st-key-presenter_bar button { font-size: 0.8rem !important; min-height: 0 !important; padding: 0.15rem 0.6rem !important; }
+  .st-key-presenter_bar button p { font-size: 0.8rem !important; }
+  /* the first row of a page leaves the floating bar's room */
+  .st-key-lesson_nav { padding-right: 17rem; }
+  .st-key-lesson_nav [data-baseweb="select"] div { font-size: 1rem !important; }
 </style>
 """
 
@@ -136,14 +152,17 @@ _navigation_module.send_page_not_found = _page_not_found
 
 def presenter_bar(pages: list) -> None:
     """Presenter mode hides Streamlit's header, and with it the control that opens the sidebar: this
-    compact bar keeps the page menu, the language and the way out within reach on every page."""
+    compact bar keeps the page menu, the language and the way out within reach on every page. It floats
+    at the top right (PRESENTER_CSS), so a projector screen keeps its height for the content."""
     other = next(code for code in LANGUAGES if code != st.session_state.get("lang"))
     with st.container(key="presenter_bar", horizontal=True, vertical_alignment="center", gap="small"):
         with st.popover(t("presenter.pages"), icon=":material/menu:"):
             for page in pages:
                 st.page_link(page)
-        st.button(LANGUAGES[other], key="presenter_lang", icon=":material/translate:", on_click=_set_language, args=(other,))
-        st.button(t("presenter.exit"), key="presenter_exit", icon=":material/close_fullscreen:", on_click=_leave_presenter)
+        st.button(other.upper(), key="presenter_lang", icon=":material/translate:", help=LANGUAGES[other], on_click=_set_language, args=(other,))
+        st.button(
+            t("presenter.exit_short"), key="presenter_exit", icon=":material/close_fullscreen:", help=t("presenter.exit"), on_click=_leave_presenter
+        )
 
 
 def _set_language(code: str) -> None:

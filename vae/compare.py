@@ -88,7 +88,7 @@ def metrics_row(entry: ZooEntry) -> dict:
     iw_images_neg_elbo_nats (the −ELBO of the images the IW bound was taken on), iw_bound_nats, psnr_db,
     active_units, parameter_count, epochs, training_minutes, error (None when available); and the
     sample-quality figures fd_recon, fd_prior, fd_learned, gap_closed (vae.quality; None when not
-    measured)."""
+    measured). An autoencoder (β = 0) has None for the KL and every bound: nothing kept its KL small."""
     fd = (entry.quality or {}).get("fd", {})
     quality = {
         "fd_recon": fd.get("reconstructions"),
@@ -107,16 +107,21 @@ def metrics_row(entry: ZooEntry) -> dict:
         row |= dict.fromkeys((*keys, "active_units", "parameter_count", "epochs", "training_minutes"))
         return row | quality | {"error": entry.error}
     test = card.test
+    bound = {  # an autoencoder's KL was never minimised: no rate, no bound worth a column (module docstring)
+        "kl_nats": test.kl_nats,
+        "neg_elbo_nats": test.neg_elbo_nats,
+        "neg_elbo_bits_per_dim": test.neg_elbo_bits_per_dim,
+        "iw_images_neg_elbo_nats": test.iw_images_neg_elbo_nats if test.iw_bound_nats is not None else None,
+        "iw_bound_nats": test.iw_bound_nats,
+    }
+    if entry.config is not None and entry.config.is_autoencoder:
+        bound = dict.fromkeys(bound)
     return (
         row
         | quality
         | {
             "recon_nats": test.recon_nats,
-            "kl_nats": test.kl_nats,
-            "neg_elbo_nats": test.neg_elbo_nats,
-            "neg_elbo_bits_per_dim": test.neg_elbo_bits_per_dim,
-            "iw_images_neg_elbo_nats": test.iw_images_neg_elbo_nats if test.iw_bound_nats is not None else None,
-            "iw_bound_nats": test.iw_bound_nats,
+            **bound,
             "psnr_db": test.psnr_db,
             "active_units": card.active_units,
             "parameter_count": card.parameter_count,

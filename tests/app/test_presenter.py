@@ -32,10 +32,11 @@ def test_presenter_mode_keeps_the_pages_the_language_and_the_exit_within_reach()
     assert not at.exception
     links = [e for e in at.get("page_link")]
     assert len(links) == len([p for p in PAGES if (REPO / "pages" / p[0]).exists()])
-    assert at.button(key="presenter_exit").label == "Quitter le mode présentateur"
-    assert at.button(key="presenter_lang").label == "English"
+    exit_button, language = at.button(key="presenter_exit"), at.button(key="presenter_lang")
+    assert (exit_button.label, exit_button.help) == ("Quitter", "Quitter le mode présentateur")
+    assert (language.label, language.help) == ("EN", "English")
     at.button(key="presenter_lang").click().run()
-    assert at.session_state["lang"] == "en" and at.button(key="presenter_exit").label == "Leave presenter mode"
+    assert at.session_state["lang"] == "en" and at.button(key="presenter_exit").help == "Leave presenter mode"
     at.button(key="presenter_exit").click().run()
     assert not at.exception and at.session_state["presenter"] is False
     assert not any("font-size: 21px" in h.proto.body for h in at.get("html"))

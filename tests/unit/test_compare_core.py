@@ -162,3 +162,9 @@ def test_autoencoders_are_kept_off_the_rate_axis():
     (ae,) = autoencoder_points(entries, "mnist")
     assert (ae.name, ae.latent_dim, ae.distortion_nats, ae.measured_kl_nats) == ("ae", 4, 144, 300)
     assert [p.name for p in autoencoder_points(entries, "celeba")] == ["ae-celeba"]
+
+
+def test_metrics_row_of_an_autoencoder_has_no_kl_or_bound():
+    row = metrics_row(entry("ae", beta=0.0, kl=300, recon=144))
+    assert row["recon_nats"] == 144 and row["beta"] == 0.0
+    assert all(row[k] is None for k in ("kl_nats", "neg_elbo_nats", "iw_bound_nats", "iw_images_neg_elbo_nats"))

@@ -45,8 +45,8 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
     )
     if part(1):  # new samples through both decoders
         st.markdown(t("lesson.s9.samples"))
-        for name, model in (("plain", plain), ("adversarial", adversarial)):
-            st.image(widgets.inline(strip(decode(model, codes), SHOWN, target=84)), caption=t(f"lesson.s9.{name}"))
+        for column, (name, model) in zip(st.columns(2), (("plain", plain), ("adversarial", adversarial))):
+            column.image(widgets.inline(strip(decode(model, codes), SHOWN, target=84)), caption=t(f"lesson.s9.{name}"))
     data = test_set("celeba")
     if data is not None and part(2):  # the same test faces through both
         images = data.images[:SHOWN]

@@ -46,8 +46,8 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
         sigma = slider("ls_sigma", "σ", 0.05, 3.0, SIGMA_DEFAULT, c1)
         kl = float(kl_normal_standard(mu, sigma))
         c1.metric(t("lesson.s5.kl_metric"), f"{number(kl, '.3f')} nats")
-        c1.caption(t("lesson.s5.numeric_check", value=kl_numeric(mu, sigma)))
         c2.plotly_chart(widgets.presented(density_figure(mu, sigma, prior=True)), key="ls5_densities", width="stretch")
+        c2.caption(t("lesson.s5.numeric_check", value=kl_numeric(mu, sigma)))
     if part(2):  # reading it: asymmetry, the ELBO
         st.markdown(t("lesson.s5.reading"))
         forward, backward = float(kl_normal_standard(mu, sigma)), float(kl_standard_normal(mu, sigma))

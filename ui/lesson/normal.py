@@ -60,8 +60,9 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
         st.subheader(t("lesson.s4.two_d"))
         st.latex(DENSITY_ND)
         c1, c2 = st.columns([1, 2], gap="large")
-        mux, muy = slider("ls_mu2x", "μ₁", -3.0, 3.0, 0.0, c1), slider("ls_mu2y", "μ₂", -3.0, 3.0, 0.0, c1)
-        sx, sy = slider("ls_sigma2x", "σ₁", 0.2, 3.0, 1.0, c1), slider("ls_sigma2y", "σ₂", 0.2, 3.0, 1.0, c1)
+        left, right = c1.columns(2)  # μ beside σ for each axis: the four sliders take two rows
+        mux, sx = slider("ls_mu2x", "μ₁", -3.0, 3.0, 0.0, left), slider("ls_sigma2x", "σ₁", 0.2, 3.0, 1.0, right)
+        muy, sy = slider("ls_mu2y", "μ₂", -3.0, 3.0, 0.0, left), slider("ls_sigma2y", "σ₂", 0.2, 3.0, 1.0, right)
         c1.caption(t("lesson.s4.n_d_caption"))
         c2.plotly_chart(widgets.presented(contour_2d((mux, muy), (sx, sy))), key="ls4_2d", width="stretch")
 

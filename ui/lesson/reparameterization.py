@@ -18,7 +18,7 @@ from vae.latent import decode
 from vae.lesson import reparameterize_with_grad
 
 TITLE = "lesson.step.6"
-PARTS = 4  # the trick on a real image, why it is needed, autograd's check, the code
+PARTS = 6  # the inputs, the trick on them, why it is needed (without, with), autograd's check, the code
 
 
 @st.fragment
@@ -32,17 +32,21 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
     x = image if image is not None else decode(lesson.model, lesson.atlas.mean[row])[0, ..., 0]
     r = reparameterize_with_grad(lesson.model, x, seed)
     if part(1):
-        _steps(lesson, row, seed, x, r)
+        st.markdown(t("lesson.s6.steps", seed=seed))
     if part(2):
-        _why()
+        _steps(lesson, row, x, r)
     if part(3):
-        _autograd(lesson, r)
+        _why()
     if part(4):
+        st.markdown(t("lesson.s6.with"))
+        st.code(t("lesson.s6.diagram_with"), language=None, wrap_lines=True)
+    if part(5):
+        _autograd(lesson, r)
+    if part(6):
         st.code(textwrap.dedent(inspect.getsource(DiagonalGaussian.sample)), language="python", wrap_lines=True)
 
 
-def _steps(lesson: Lesson, row: int, seed: int, x: np.ndarray, r: dict) -> None:
-    st.markdown(t("lesson.s6.steps", seed=seed))
+def _steps(lesson: Lesson, row: int, x: np.ndarray, r: dict) -> None:
     columns = {"μ": r["mu"], "σ": r["sigma"], "ε": r["eps"], "σ·ε": r["sigma_eps"], "z = μ + σ·ε": r["z"]}
     table = pd.DataFrame(columns, index=dims(lesson.latent_dim))
     left, right = st.columns(2, gap="large")
@@ -61,8 +65,6 @@ def _why() -> None:
     st.markdown(t("lesson.s6.why_text"))
     st.markdown(t("lesson.s6.without"))
     st.code(t("lesson.s6.diagram_without"), language=None, wrap_lines=True)
-    st.markdown(t("lesson.s6.with"))
-    st.code(t("lesson.s6.diagram_with"), language=None, wrap_lines=True)
 
 
 def _autograd(lesson: Lesson, r: dict) -> None:
