@@ -13,11 +13,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-# Each view: (URL path, query). The face pages need a CelebA model; the lesson is swept step by step.
-LESSON_STEPS = 9
-VIEWS: list[tuple[str, str]] = [
-    ("", ""),
-    *[("lesson", f"step={k}") for k in range(1, LESSON_STEPS + 1)],
+# Each view: (URL path, query). The face pages need a CelebA model; the lesson is swept step by step,
+# and in presenter mode sub-step by sub-step (each is one projector screen).
+PAGES: list[tuple[str, str]] = [
     ("latent_map", "dataset=mnist&model=mnist-z16"),
     ("latent_sliders", "dataset=mnist&model=mnist-z16"),
     ("interpolation", "dataset=mnist&model=mnist-z16"),
@@ -30,9 +28,24 @@ VIEWS: list[tuple[str, str]] = [
     ("anomalies", "dataset=mnist&model=mnist-z16"),
 ]
 
+
+def lesson_views(presenter: bool) -> list[tuple[str, str]]:
+    from ui.lesson import STEPS
+
+    return [
+        ("lesson", f"step={k}" + (f"&part={p}" if p > 1 else ""))
+        for k, module in enumerate(STEPS, start=1)
+        for p in range(1, (getattr(module, "PARTS", 1) if presenter else 1) + 1)
+    ]
+
+
+def views(presenter: bool) -> list[tuple[str, str]]:
+    return [("", ""), *lesson_views(presenter), *PAGES]
+
+
 # Elements whose text a reader must see whole, and inside them any box that cuts its content: an
 # ellipsis, overflow hidden/clip, or a scroll box (maths and code scrolled sideways are cut on a
-# projector). Returns [{what, text, scroll_px, client_px}] for the visible ones whose content is
+# projector). Boxes of at most 2 px are screen-reader text (an icon's name), not shown text. Returns [{what, text, scroll_px, client_px}] for the visible ones whose content is
 # wider than the box by more than a pixel.
 CLIPPED_JS = """() => {
   const CANDIDATES = [
@@ -45,7 +58,7 @@ CLIPPED_JS = """() => {
   ];
   const shown = el => {
     const r = el.getBoundingClientRect(), s = getComputedStyle(el);
-    return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none';
+    return r.width > 2 && r.height > 2 && s.visibility !== 'hidden' && s.display !== 'none';
   };
   const cuts = el => {
     const s = getComputedStyle(el);
@@ -100,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             context = browser.new_context(viewport={"width": args.width, "height": args.height})
             page = context.new_page()
             page.set_default_timeout(60_000)
-            for path, query in VIEWS:
+            for path, query in views(args.presenter):
                 if args.only and args.only not in f"{path}?{query}":
                     continue
                 page.goto(url_of(server, path, query, args.lang, args.presenter))

@@ -1,4 +1,5 @@
-"""Nothing cut off on a 1280×720 projector: every page and every lesson step, in French and in English,
+"""Nothing cut off on a 1280×720 projector: every page and every lesson step (in presenter mode every
+sub-step), in French and in English,
 in presenter mode and normally, shows every button, label, select value, tab, table header and cell,
 metric, maths block and code line whole (harness/clipping.py: no ellipsis, no hidden or scrolled
 overflow), and raises no exception.
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.browser
 require_browser()
 
 from harness.browser import new_page, wait_for_app  # noqa: E402
-from harness.clipping import VIEWS, clipped_on, url_of  # noqa: E402
+from harness.clipping import clipped_on, url_of, views  # noqa: E402
 
 for _name in ("mnist-z16", "mnist-z2", "celeba-z64"):
     if not (REPO / "models" / _name / "atlas.safetensors").exists():
@@ -30,7 +31,7 @@ def test_no_text_is_clipped_at_1280x720(chromium, server, lang, presenter):
     page.set_default_timeout(60_000)
     found: dict[str, list] = {}
     try:
-        for path, query in VIEWS:
+        for path, query in views(presenter):
             page.goto(url_of(server, path, query, lang, presenter))
             wait_for_app(page)
             page.wait_for_timeout(500)  # fonts, KaTeX and images settle

@@ -58,8 +58,8 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
 
     if part(2):  # n dimensions
         st.subheader(t("lesson.s4.two_d"))
-        st.latex(DENSITY_ND)
-        c1, c2 = st.columns([1, 2], gap="large")
+        c1, c2 = st.columns([2, 3], gap="large")
+        c1.latex(DENSITY_ND)  # beside the plot: a projector screen has room in width, not in height
         left, right = c1.columns(2)  # μ beside σ for each axis: the four sliders take two rows
         mux, sx = slider("ls_mu2x", "μ₁", -3.0, 3.0, 0.0, left), slider("ls_sigma2x", "σ₁", 0.2, 3.0, 1.0, right)
         muy, sy = slider("ls_mu2y", "μ₂", -3.0, 3.0, 0.0, left), slider("ls_sigma2y", "σ₂", 0.2, 3.0, 1.0, right)
