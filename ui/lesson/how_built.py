@@ -15,7 +15,7 @@ from plotly.subplots import make_subplots
 
 from ui import widgets
 from ui.i18n import number, t
-from ui.lesson.common import PLOT, Lesson, count, map_of, strip
+from ui.lesson.common import PLOT, Lesson, count, map_of, part, strip
 from ui.resources import ModelKey, loaded_of, model_key
 from vae import VAE, DiagonalGaussian, ModelCard
 from vae.data import to_tensor
@@ -23,6 +23,8 @@ from vae.latent import decode, manifold_grid, prior_samples
 from vae.lesson import history_columns, training_command
 
 TITLE = "lesson.step.8"
+# data, preprocessing, encoder, its code, decoder, the VAE, training, its code, curves, samples, the map
+PARTS = 11
 LOAD_DATA = "from vae.data import load_mnist\nimages, labels = load_mnist('train')  # uint8 (60000, 28, 28), digits 0-9"
 # (label key under lesson.s8.m., key of the card's test section, format)
 TEST_METRICS = (
@@ -75,67 +77,76 @@ def show_test_metrics(card: ModelCard | None) -> None:
 def render(lesson: Lesson, z2: Lesson | None) -> None:
     target = z2 or lesson
     model, card, config = target.model, target.card, target.model.config
-    st.markdown(t("lesson.s8.intro", name=target.name))
-    if z2 is None:
-        st.info(t("lesson.s4.no_z2", name=lesson.name))
-
-    st.subheader(t("lesson.s8.data"))
-    st.markdown(t("lesson.s8.data_text", train=count(card.train_images if card else 60000), test=count(len(target.atlas.mean))))
-    st.code(LOAD_DATA, language="python", wrap_lines=True)
-    st.subheader(t("lesson.s8.preprocessing"))
-    st.markdown(t("lesson.s8.preprocessing_text"))
-    st.code(_source(to_tensor), language="python", wrap_lines=True)
-    st.subheader(t("lesson.s8.encoder"))
     channels = ", ".join(map(str, config.channels))
     dense = dict(pixels=config.num_dims, hidden=config.hidden, d=config.latent_dim)  # the course's MLP (vae.model)
-    if config.architecture == "dense":
-        st.markdown(t("cm.s8.encoder_dense", **dense))
-    else:
+    if config.architecture != "dense":
         side, top = model.sizes[-1], config.channels[-1]
         head = t("lesson.s8.head_hidden", hidden=config.hidden) if config.hidden else t("lesson.s8.head_linear")
-        st.markdown(t("lesson.s8.encoder_text", n=len(config.channels), channels=channels, s=side, head=head, d=config.latent_dim))
-    st.code(f"{model.encoder}\n{model.to_posterior}", language=None, wrap_lines=True)
-    st.code(_source(VAE.encode), language="python", wrap_lines=True)
-    st.subheader(t("lesson.s8.decoder"))
-    if config.architecture == "dense":
-        st.markdown(t("cm.s8.decoder_dense", **dense))
-    else:
-        st.markdown(t("lesson.s8.decoder_text", head=head, ch=top, s=side))
-    st.code(f"{model.from_latent}\n{model.decoder}", language=None, wrap_lines=True)
-    st.subheader(t("lesson.s8.vae", d=config.latent_dim))
-    st.markdown(t("lesson.s8.vae_text"))
-    # Headers in the reader's language, the config.json key beside them (what --help and the file say).
-    settings = {
-        t("lesson.s8.cfg.latent_dim"): config.latent_dim,
-        t("lesson.s8.cfg.channels"): channels,
-        t("lesson.s8.cfg.hidden"): config.hidden,
-        t("lesson.s8.cfg.beta"): number(config.beta),
-        t("lesson.s8.cfg.likelihood"): t(f"lesson.s8.cfg.likelihood.{config.likelihood}"),
-        t("lesson.s8.params"): count(model.num_parameters()),
-    }
-    st.table(pd.DataFrame([settings], index=[t("lesson.s8.cfg.row")]))
-    st.code(_source(DiagonalGaussian.kl_per_dim), language="python", wrap_lines=True)
-
-    st.subheader(t("lesson.s8.training"))
-    epochs, batch, lr = (card.epochs, card.batch_size, card.lr) if card else ("?", "?", "?")
-    st.markdown(t("lesson.s8.training_text", epochs=epochs, batch=batch, lr=lr))
-    st.code(training_command(config, card, target.name), language="bash", wrap_lines=True)
-    st.code(_source(VAE.forward), language="python", wrap_lines=True)
-    fig = curves([dataclasses.asdict(row) for row in card.history] if card else [])
-    if fig is None:
-        st.info(t("lesson.s8.no_history"))
-    else:
-        st.plotly_chart(widgets.presented(fig), key="ls8_curves", width="stretch")
-    show_test_metrics(card)
-
-    st.subheader(t("lesson.s8.generation"))
-    samples = decode(model, prior_samples(config.latent_dim, 10, 0))
-    st.image(widgets.inline(strip(samples)), caption=t("lesson.s8.generation_caption"))
-    st.subheader(t("lesson.s8.display"))
-    if config.latent_dim == 2:
-        left, right = st.columns(2, gap="large")
-        left.plotly_chart(widgets.presented(map_of(target)), key="ls8_map", width="stretch")
-        manifold = widgets.inline(manifold_png(model_key(target.name)))
-        right.image(manifold, caption=t("lesson.s8.manifold_caption"))
-    else:
-        st.markdown(t("lesson.s8.display_pca"))
+    if part(1):
+        st.markdown(t("lesson.s8.intro", name=target.name))
+        if z2 is None:
+            st.info(t("lesson.s4.no_z2", name=lesson.name))
+        st.subheader(t("lesson.s8.data"))
+        st.markdown(t("lesson.s8.data_text", train=count(card.train_images if card else 60000), test=count(len(target.atlas.mean))))
+        st.code(LOAD_DATA, language="python", wrap_lines=True)
+    if part(2):
+        st.subheader(t("lesson.s8.preprocessing"))
+        st.markdown(t("lesson.s8.preprocessing_text"))
+        st.code(_source(to_tensor), language="python", wrap_lines=True)
+    if part(3):
+        st.subheader(t("lesson.s8.encoder"))
+        if config.architecture == "dense":
+            st.markdown(t("cm.s8.encoder_dense", **dense))
+        else:
+            st.markdown(t("lesson.s8.encoder_text", n=len(config.channels), channels=channels, s=side, head=head, d=config.latent_dim))
+        st.code(f"{model.encoder}\n{model.to_posterior}", language=None, wrap_lines=True)
+    if part(4):
+        st.code(_source(VAE.encode), language="python", wrap_lines=True)
+    if part(5):
+        st.subheader(t("lesson.s8.decoder"))
+        if config.architecture == "dense":
+            st.markdown(t("cm.s8.decoder_dense", **dense))
+        else:
+            st.markdown(t("lesson.s8.decoder_text", head=head, ch=top, s=side))
+        st.code(f"{model.from_latent}\n{model.decoder}", language=None, wrap_lines=True)
+    if part(6):
+        st.subheader(t("lesson.s8.vae", d=config.latent_dim))
+        st.markdown(t("lesson.s8.vae_text"))
+        # Headers in the reader's language, the config.json key beside them (what --help and the file say).
+        settings = {
+            t("lesson.s8.cfg.latent_dim"): config.latent_dim,
+            t("lesson.s8.cfg.channels"): channels,
+            t("lesson.s8.cfg.hidden"): config.hidden,
+            t("lesson.s8.cfg.beta"): number(config.beta),
+            t("lesson.s8.cfg.likelihood"): t(f"lesson.s8.cfg.likelihood.{config.likelihood}"),
+            t("lesson.s8.params"): count(model.num_parameters()),
+        }
+        st.table(pd.DataFrame([settings], index=[t("lesson.s8.cfg.row")]))
+        st.code(_source(DiagonalGaussian.kl_per_dim), language="python", wrap_lines=True)
+    if part(7):
+        st.subheader(t("lesson.s8.training"))
+        epochs, batch, lr = (card.epochs, card.batch_size, card.lr) if card else ("?", "?", "?")
+        st.markdown(t("lesson.s8.training_text", epochs=epochs, batch=batch, lr=lr))
+        st.code(training_command(config, card, target.name), language="bash", wrap_lines=True)
+    if part(8):
+        st.code(_source(VAE.forward), language="python", wrap_lines=True)
+    if part(9):
+        fig = curves([dataclasses.asdict(row) for row in card.history] if card else [])
+        if fig is None:
+            st.info(t("lesson.s8.no_history"))
+        else:
+            st.plotly_chart(widgets.presented(fig), key="ls8_curves", width="stretch")
+        show_test_metrics(card)
+    if part(10):
+        st.subheader(t("lesson.s8.generation"))
+        samples = decode(model, prior_samples(config.latent_dim, 10, 0))
+        st.image(widgets.inline(strip(samples)), caption=t("lesson.s8.generation_caption"))
+    if part(11):
+        st.subheader(t("lesson.s8.display"))
+        if config.latent_dim == 2:
+            left, right = st.columns(2, gap="large")
+            left.plotly_chart(widgets.presented(map_of(target)), key="ls8_map", width="stretch")
+            manifold = widgets.inline(manifold_png(model_key(target.name)))
+            right.image(manifold, caption=t("lesson.s8.manifold_caption"))
+        else:
+            st.markdown(t("lesson.s8.display_pca"))
