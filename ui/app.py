@@ -75,12 +75,12 @@ PRESENTER_CSS = """
   [data-testid="stMain"] [data-testid="stImage"] img { max-height: 15rem; width: auto !important; }
   .katex-display { margin: 0.3em 0 !important; }
   h1 { font-size: 2.6rem !important; } h3 { font-size: 1.6rem !important; }
-  [data-testid="stMetricValue"], [data-testid="stMetricValue"] p { font-size: 2.6rem !important; }
+  [data-testid="stMetricValue"], [data-testid="stMetricValue"] p { font-size: 2.2rem !important; }
   [data-baseweb="select"] div, [data-baseweb="input"] input, [data-testid="stNumberInput"] input,
   [data-testid="stTextInput"] input, [data-baseweb="popover"] li { font-size: 1.2rem !important; }
   [data-testid="stTable"] td, [data-testid="stTable"] th, [data-testid="stMarkdownContainer"] td,
   [data-testid="stMarkdownContainer"] th { font-size: 1.1rem !important; }
-  [data-testid="stCode"] code, [data-testid="stCode"] pre { font-size: 1rem !important; }
+  [data-testid="stCode"] code, [data-testid="stCode"] pre { font-size: 0.85rem !important; line-height: 1.35 !important; }
   header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"], footer { display: none !important; }
   [data-testid="stMainBlockContainer"], .block-container {
     padding: 0.6rem 2.5rem 2rem !important; max-width: 100% !important;

@@ -28,7 +28,7 @@ INLINE_MAX_BYTES = 4 << 20  # pictures up to this size travel inside the page's 
 # trace labels scale by the same factor.
 PRESENTER_PLOT_FONT_PX = 20
 PLOTLY_DEFAULT_FONT_PX = 12
-PRESENTER_PLOT_MAX_PX = 340  # a plot plus the step's heading and controls fit a 720-px projector
+PRESENTER_PLOT_MAX_PX = 320  # a plot plus the step's heading and controls fit a 720-px projector
 
 
 def presenting() -> bool:
