@@ -4,8 +4,9 @@ scrolled overflow) in buttons, labels, select values, tabs, tables, metrics, mat
 
     python -m harness.clipping --lang fr --presenter --width 1280 --height 720
 
-prints what is clipped on every view (used by tests/browser/test_browser_clipping.py and to find the
-cases); exit status 1 when something is.
+prints what is clipped on every view, and in presenter mode each lesson sub-step taller than the
+screen (used by tests/browser/test_browser_clipping.py and to find the cases); exit status 1 when
+something is.
 """
 
 from __future__ import annotations
@@ -82,6 +83,24 @@ CLIPPED_JS = """() => {
 }"""
 
 
+# The bottom of the page's content in px from the top of the page (the main block's last element):
+# what must stay within the screen's height for a projector screen to need no scrolling.
+CONTENT_BOTTOM_JS = """() => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  const block = document.querySelector('[data-testid="stMainBlockContainer"]');
+  let bottom = 0;
+  for (const el of block.querySelectorAll('[data-testid="stElementContainer"], [data-testid="stVerticalBlockBorderWrapper"]')) {
+    const r = el.getBoundingClientRect();
+    if (r.height > 0) bottom = Math.max(bottom, r.bottom);
+  }
+  return bottom + (main ? main.scrollTop : 0) + (document.scrollingElement ? document.scrollingElement.scrollTop : 0);
+}"""
+
+
+def content_bottom(page) -> float:
+    return page.evaluate(CONTENT_BOTTOM_JS)
+
+
 def url_of(server: str, path: str, query: str, lang: str, presenter: bool) -> str:
     params = "&".join(p for p in (query, f"lang={lang}", "presenter=1" if presenter else "") if p)
     return f"{server}/{path}?{params}"
@@ -121,8 +140,10 @@ def main(argv: list[str] | None = None) -> int:
                 page.wait_for_timeout(800)  # fonts, KaTeX and images settle
                 errors = page.locator(EXCEPTION).count()
                 hits = clipped_on(page)
-                found += len(hits) + errors
-                print(f"/{path}?{query}: {len(hits)} clipped{f', {errors} EXCEPTIONS' if errors else ''}", flush=True)
+                tall = path == "lesson" and args.presenter and content_bottom(page) > args.height
+                found += len(hits) + errors + tall
+                extra = (f", {errors} EXCEPTIONS" if errors else "") + (f", {content_bottom(page):.0f} px tall" if tall else "")
+                print(f"/{path}?{query}: {len(hits)} clipped{extra}", flush=True)
                 for h in hits:
                     print(f"    {h['what']}: {h['text']!r} ({h['scroll_px']} > {h['client_px']} px)", flush=True)
             browser.close()
