@@ -48,6 +48,9 @@ def presented(fig: go.Figure) -> go.Figure:
     fig.update_layout(legend_font_size=round((layout.legend.font.size or PLOTLY_DEFAULT_FONT_PX) * factor))
     if (layout.height or 450) > PRESENTER_PLOT_MAX_PX:  # plotly's default height is 450 px
         fig.update_layout(height=PRESENTER_PLOT_MAX_PX)
+        if layout.yaxis.scaleanchor or layout.xaxis.scaleanchor:  # equal axes (a map): narrower, not wider ranges
+            fig.update_xaxes(constrain="domain")
+            fig.update_yaxes(constrain="domain")
     if layout.title.text:
         fig.update_layout(title_font_size=round((layout.title.font.size or 17) * factor))
     for annotation in layout.annotations:
