@@ -62,7 +62,7 @@ def results(image) -> None:  # uint8 (28, 28) or (64, 64, 3)
         c2.image(widgets.inline(widgets.enlarge(user.reconstruction, 224)), caption=t("yi.reconstruction"), width="stretch")
         m = st.columns(2)
         m[0].metric(t("yi.metric.elbo"), input_widgets.shown_score(reading.neg_elbo, your_input.nats), help=t("yi.elbo_help"))
-        m[1].metric(t("yi.metric.percentile"), number(math.floor(pct * 10) / 1000, ".1%"), help=t("yi.percentile_help"))
+        m[1].metric(t("yi.metric.percentile"), f"{number(math.floor(pct * 10) / 10, '.1f')} %", help=t("yi.percentile_help"))
         st.caption(
             t(
                 "yi.terms",

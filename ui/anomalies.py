@@ -48,7 +48,7 @@ def fmt(value: float, ranking: str) -> str:
 
 def pct_text(pct: float) -> str:
     """Rounded down to 0.1, so only a score above every test image reads 100 %."""
-    return number(math.floor(pct * 10) / 1000, ".1%")
+    return f"{number(math.floor(pct * 10) / 10, '.1f')} %"
 
 
 def error_figure(err: np.ndarray) -> go.Figure:

@@ -209,12 +209,12 @@ def beta_view(dataset: str, current: str) -> None:
     own = next((n for n, members in found.items() if current in {m.name for m in members}), None)
     default = own or (COURSE_FAMILY if COURSE_FAMILY in found else names[0])
     c1, c2, c3 = st.columns([3, 3, 2], vertical_alignment="bottom")
-    c1.selectbox(
-        t("cm.beta.family"),
-        names,
-        format_func=lambda n: _family_label(found[n]),
-        **state.bound("kr_family", default, state.parse_choice(names), via="index"),
-    )
+    # labels translated: the URL holds the family's name, not its label (ui.state: from_query/to_query)
+    state.from_query("kr_family", default, state.parse_choice(names))
+    if st.session_state["kr_family"] not in found:
+        st.session_state["kr_family"] = default
+    c1.selectbox(t("cm.beta.family"), names, format_func=lambda n: _family_label(found[n]), key="kr_family")
+    state.to_query("kr_family")
     scale = scale_control("kr_scale", "vae", c2)
     c3.toggle(t("cm.draws"), help=t("cm.draws_help", n=SHOWN_DRAWS, total=PRIOR_DRAWS), **state.bound("kr_draws", True, state.parse_bool))
     members = found[st.session_state["kr_family"]]

@@ -69,24 +69,33 @@ def test_lesson_step_1_shows_the_autoencoder_and_the_vae_on_one_scale(real_root,
     inside = table.loc[catalogue(lang)["cm.s1.row_prior"], catalogue(lang)["cm.s1.col.inside"]]
     assert inside == " / ".join(number(float(mass_within_radius(r)), ".0%", lang) for r in (1.0, 2.0))
     assert inside.startswith("39") and "86" in inside
-    # without the draws, the same maps
-    at.toggle(key="ls_draws").set_value(False).run()
+    # without the draws (a link's ls_draws=0), the same maps; a scale fitted to the VAE says what it leaves out
+    at = open_page("lesson.py", "mnist-z16", query={"lang": lang, "step": "1", "ls_draws": "0", "ls_scale": "vae"})
     assert not at.exception
-    assert catalogue(lang)["cm.legend.hole"] not in {tr.get("name") for tr in chart(at, "ls1_ae_vae")["data"]}
+    spec = chart(at, "ls1_ae_vae")
+    assert catalogue(lang)["cm.legend.hole"] not in {tr.get("name") for tr in spec["data"]}
+    same_scale(spec, 2)
+    assert spec["layout"]["xaxis"]["range"][1] < 10  # fitted to the VAE's codes, not the autoencoder's
+    spill = catalogue(lang)["cm.spill"].split("{")[0]
+    assert any(c.value.startswith(spill) for c in at.caption)
 
 
 @needs(*FAMILY)
 @pytest.mark.parametrize("lang", LANGS)
 def test_beta_view_lays_the_family_side_by_side(real_root, lang):
+    # on mnist-z16, the view opens on its own β family (0.5 … 8, PCA planes: no holes measured)
     at = open_page("kl_vs_recon.py", "mnist-z16", query={"lang": lang})
     assert not at.exception
-    # mnist-z16 has its own β family (0.5 … 8): the view opens on it
     assert at.selectbox(key="kr_family").value == "mnist-z16"
-    at.selectbox(key="kr_family").set_value(VAE_NAME).run()
-    assert not at.exception and at.query_params["kr_family"] == VAE_NAME
+    assert len(titles(chart(at, "kr_beta_chart"))) == 5
+    assert catalogue(lang)["cm.beta.caption_pca"] in [c.value for c in at.caption]
+    # the course's family, from a link
+    at = open_page("kl_vs_recon.py", "mnist-z16", query={"lang": lang, "kr_family": VAE_NAME, "kr_scale": "all"})
+    assert not at.exception and at.selectbox(key="kr_family").value == VAE_NAME
     spec = chart(at, "kr_beta_chart")
     assert titles(spec) == [expected_title(name, lang) for name in FAMILY]
-    assert "KL" not in titles(spec)[0]  # the autoencoder's panel gives no KL
+    ae_kl = load_card(MODELS_DIR / AE_NAME).test.kl_nats
+    assert number(ae_kl, ".1f", lang) not in titles(spec)[0]  # the autoencoder's panel gives no KL value
     same_scale(spec, len(FAMILY))
     for panel, name in enumerate(FAMILY):
         atlas = load_atlas(MODELS_DIR / name)

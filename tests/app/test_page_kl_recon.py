@@ -83,7 +83,7 @@ def test_mnist_page_scatter_rate_distortion_curves_and_dimensions(real_root):
     assert not at.exception
     bars = chart(at, "kr_dims_chart")
     order = bars["layout"]["xaxis"]["categoryarray"]
-    assert order == [f"z{d}" for d in range(16)]
+    assert order == [f"z{d + 1}" for d in range(16)]  # z1 … z16, as everywhere in the UI
     heights = {x: y for tr in bars["data"] for x, y in zip(tr["x"], arr(tr["y"]).tolist())}
     assert [heights[x] for x in order] == card.kl_per_dim_nats
     for link in ("false", "0"):  # a link reopens it, as do links made before the binding (0/1)

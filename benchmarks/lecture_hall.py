@@ -1,0 +1,221 @@
+"""A lecture hall: simulated students (benchmarks/protocol_client.py) through nginx to N replicas.
+
+    python -m benchmarks.lecture_hall --replicas 2 --sessions 200 --interactions 20
+    python -m benchmarks.lecture_hall --replicas 2 --sessions 20 --interactions 6 --kill-one-at 8
+
+Each student opens a scene by its deep link (generate, interpolation, latent map, lesson), then makes
+`--interactions` widget changes with a think time between them (uniform 0.5..1.5 x `--think-s`),
+each one a rerun waited for until `script_finished`. Sessions are opened over `--ramp-s` seconds.
+
+`--kill-one-at S`: S seconds after the first student starts, replica 0 is SIGKILLed. Its students'
+websockets drop; each reopens its scene through nginx (same affinity cookie, the URL it had, which
+holds every widget value: nginx sends it to a replica that is alive) and carries on. Reported for
+them: seconds without an answer (from the request that got none, and from the kill, to the reopened
+scene's `script_finished`), interactions lost (a button press in flight, or a value the reopened scene
+does not show) and whether the scene came back (every URL parameter it had). Errors: an exception
+element, a timeout (`--timeout-s`), a drop without a kill, a scene that could not be reopened.
+
+The report is printed and written to logs/lecture_hall_<replicas>r_<sessions>s_<interactions>i[_kill].txt
+(or `--log`). Exit status 0 only with zero errors and every affected session back within 10 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import os
+import platform
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks.protocol_client import SCENES, NoAnswer, Session, SessionLost, percentile, random_move
+from harness.browser import rss_kib
+from harness.nginx import lecture_hall
+
+REPO = Path(__file__).resolve().parent.parent
+BACK_WITHIN_S = 10.0  # the issue's bar for a student whose replica died
+
+
+@dataclass
+class Loss:
+    """One dropped websocket and what the student saw of it."""
+
+    seen_at: float  # time.time() when the request got no answer
+    answered_at: float  # when the reopened scene finished its run
+    reconnects: int  # connection attempts until one answered
+    interaction_lost: bool
+    restored: bool  # every URL parameter of the scene is back
+
+
+@dataclass
+class Student:
+    index: int
+    scene: str
+    latencies: list[float] = field(default_factory=list)
+    by_key: dict[str, list[float]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    losses: list[Loss] = field(default_factory=list)
+    done: int = 0
+    replicas: list[str] = field(default_factory=list)  # the replica each (re)opened connection reached
+
+
+async def reopen(session: Session, budget_s: float) -> int:
+    """Reopen the session's scene until an answer comes (or budget_s passes): number of attempts."""
+    deadline = time.monotonic() + budget_s
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            await session.open()
+            return attempts
+        except NoAnswer:
+            raise
+        except SessionLost:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+
+
+def params(query: str) -> set[str]:
+    """A query string's name=value pairs."""
+    return set(filter(None, query.split("&")))
+
+
+async def run_student(url: str, index: int, scene: str, args: argparse.Namespace) -> Student:
+    page, query, keys = SCENES[scene]
+    rng = random.Random(index)
+    log = Student(index, scene)
+    await asyncio.sleep(args.ramp_s * index / max(1, args.sessions))
+    session = Session(url, page, query, args.timeout_s)
+    try:
+        await reopen(session, budget_s=30)
+        log.replicas.append(session.replica)
+        for _ in range(args.interactions):
+            await asyncio.sleep(args.think_s * rng.uniform(0.5, 1.5))
+            key, value = random_move(session, keys, rng)
+            sent = time.time()
+            try:
+                run = await session.set(key, value)
+            except NoAnswer as e:
+                log.errors.append(f"{key}={value}: {e}")
+                return log
+            except SessionLost:
+                url_before = params(session.scene.query)  # the URL when the answer failed (the change in flight included)
+                attempts = await reopen(session, budget_s=60)
+                log.replicas.append(session.replica)
+                lost = session.widgets[key].kind == "button" or abs(float(session.value(key)) - float(value)) > 1e-9
+                restored = {p for p in url_before if p.split("=", 1)[0] != key} <= params(session.scene.query)
+                log.losses.append(Loss(sent, time.time(), attempts, lost, restored))
+                log.done += 0 if lost else 1
+                continue
+            log.latencies.append(run.seconds)
+            log.by_key.setdefault(key, []).append(run.seconds)
+            log.errors += [f"{key}={value}: {e}" for e in run.exceptions]
+            log.done += 1
+    except (SessionLost, KeyError) as e:
+        log.errors.append(repr(e))
+    finally:
+        await session.close()
+    return log
+
+
+async def run_hall(url: str, args: argparse.Namespace, hall) -> tuple[list[Student], float | None, float, float]:
+    scenes = args.scenes.split(",")
+    t0 = time.time()
+    killed_at: float | None = None
+
+    async def killer() -> None:
+        nonlocal killed_at
+        await asyncio.sleep(args.kill_one_at)
+        killed_at = hall.kill(0)
+
+    kill_task = asyncio.create_task(killer()) if args.kill_one_at is not None else None
+    students = await asyncio.gather(*(run_student(url, i, scenes[i % len(scenes)], args) for i in range(args.sessions)))
+    if kill_task is not None:
+        await kill_task
+    return students, killed_at, t0, time.time()
+
+
+def report(
+    students: list[Student], args: argparse.Namespace, killed_at: float | None, t0: float, t1: float, rss: list[str]
+) -> tuple[str, bool]:
+    lat = [s for st in students for s in st.latencies]
+    affected = [st for st in students if st.losses]
+    unaffected = [st for st in students if not st.losses]
+    errors = [f"student {st.index} ({st.scene}): {e}" for st in students for e in st.errors]
+    lines = [
+        f"lecture hall: {args.replicas} replicas behind nginx, {args.sessions} sessions x {args.interactions} interactions",
+        f"think time {args.think_s} s (0.5..1.5x), ramp {args.ramp_s} s, timeout {args.timeout_s} s, scenes {args.scenes}",
+        f"machine: {platform.node()}, {os.cpu_count()} CPUs; wall {t1 - t0:.1f} s",
+        f"interactions answered: {len(lat)} of {args.sessions * args.interactions}",
+        f"per interaction (BackMsg -> script_finished): p50 {percentile(lat, 0.5):.3f} s, p95 {percentile(lat, 0.95):.3f} s, max {max(lat, default=float('nan')):.3f} s",
+    ]
+    by_key: dict[str, list[float]] = {}
+    for st in students:
+        for k, v in st.by_key.items():
+            by_key.setdefault(k, []).extend(v)
+    for k, v in sorted(by_key.items()):
+        lines.append(f"  {k:<12} n={len(v):5d}  p50 {percentile(v, 0.5):.3f} s  p95 {percentile(v, 0.95):.3f} s")
+    first = collections.Counter(st.replicas[0] if st.replicas else "none" for st in students)
+    lines.append("sessions per replica at the start (nginx X-Replica): " + ", ".join(f"{r}: {n}" for r, n in sorted(first.items())))
+    lines.append(f"errors: {len(errors)} (in sessions without a replica loss: {sum(len(st.errors) for st in unaffected)})")
+    lines += [f"  {e}" for e in errors[:30]]
+    ok = not errors
+    if killed_at is not None:
+        losses = [loss for st in affected for loss in st.losses]
+        gaps = [loss.answered_at - loss.seen_at for loss in losses]
+        since_kill = [loss.answered_at - killed_at for loss in losses]
+        restored = sum(loss.restored for loss in losses)
+        lost = sum(loss.interaction_lost for loss in losses)
+        back = all(g <= BACK_WITHIN_S for g in gaps)
+        ok = ok and back and restored == len(losses)
+        lines += [
+            f"replica 0 killed at {killed_at - t0:.1f} s: {len(affected)} sessions affected, {len(unaffected)} not",
+            f"  seconds without an answer (request sent -> reopened scene answered): p50 {percentile(gaps, 0.5):.2f}, max {max(gaps, default=float('nan')):.2f}",
+            f"  seconds from the kill to the answer: p50 {percentile(since_kill, 0.5):.2f}, max {max(since_kill, default=float('nan')):.2f}",
+            f"  reconnect attempts: max {max((loss.reconnects for loss in losses), default=0)}",
+            f"  scenes restored: {restored} of {len(losses)}; interactions lost: {lost} (button presses in flight count as lost)",
+            f"  every affected session back within {BACK_WITHIN_S:.0f} s: {back}",
+        ]
+    lines += rss
+    lines.append(f"verdict: {'PASS' if ok else 'FAIL'}")
+    return "\n".join(lines), ok
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--replicas", type=int, default=2)
+    ap.add_argument("--sessions", type=int, default=200)
+    ap.add_argument("--interactions", type=int, default=20)
+    ap.add_argument("--think-s", type=float, default=1.0)
+    ap.add_argument("--ramp-s", type=float, default=10.0)
+    ap.add_argument("--timeout-s", type=float, default=30.0)
+    ap.add_argument("--kill-one-at", type=float, default=None, help="seconds after the start: SIGKILL replica 0")
+    ap.add_argument("--scenes", default=",".join(SCENES))
+    ap.add_argument("--log", type=Path, default=None)
+    return ap
+
+
+def main() -> None:
+    args = parser().parse_args()
+    kill = "_kill" if args.kill_one_at is not None else ""
+    log_path = args.log or REPO / "logs" / f"lecture_hall_{args.replicas}r_{args.sessions}s_{args.interactions}i{kill}.txt"
+
+    with lecture_hall(args.replicas) as hall:
+        rss_before = [rss_kib(proc.pid) for _, proc in hall.replicas]
+        students, killed_at, t0, t1 = asyncio.run(run_hall(hall.url, args, hall))
+        rss_after = [rss_kib(proc.pid) if proc.poll() is None else 0 for _, proc in hall.replicas]
+    rss = ["replica RSS (MiB) before -> after: " + ", ".join(f"{b / 1024:.0f} -> {a / 1024:.0f}" for b, a in zip(rss_before, rss_after))]
+    text, ok = report(students, args, killed_at, t0, t1, rss)
+    print(text)
+    log_path.parent.mkdir(exist_ok=True)
+    log_path.write_text(text + "\n")
+    print(f"log: {log_path}")
+    raise SystemExit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
