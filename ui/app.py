@@ -159,9 +159,15 @@ def presenter_bar(pages: list) -> None:
         with st.popover(t("presenter.pages"), icon=":material/menu:"):
             for page in pages:
                 st.page_link(page)
-        st.button(other.upper(), key="presenter_lang", icon=":material/translate:", help=LANGUAGES[other], on_click=_set_language, args=(other,))
         st.button(
-            t("presenter.exit_short"), key="presenter_exit", icon=":material/close_fullscreen:", help=t("presenter.exit"), on_click=_leave_presenter
+            other.upper(), key="presenter_lang", icon=":material/translate:", help=LANGUAGES[other], on_click=_set_language, args=(other,)
+        )
+        st.button(
+            t("presenter.exit_short"),
+            key="presenter_exit",
+            icon=":material/close_fullscreen:",
+            help=t("presenter.exit"),
+            on_click=_leave_presenter,
         )
 
 

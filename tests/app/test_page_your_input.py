@@ -85,7 +85,9 @@ def test_an_uploaded_test_digit_is_reconstructed_scored_and_placed(mnist):
     assert np.array_equal(pixels(image_with_caption(at, "Reconstruction (decoded μ)"))[::8, ::8], user.reconstruction[..., 0])
     pct = neg_elbo_percentile(user.neg_elbo_nats, atlas)
     assert metric(at, "−ELBO") == f"{user.neg_elbo_nats:.1f} nats"
-    terms = f"= {user.recon_nats:.1f} nats of reconstruction, −log p(x|z) for one z ~ q(z|x), + {user.kl_nats:.1f} nats of KL(q(z|x) ‖ p(z))"
+    terms = (
+        f"= {user.recon_nats:.1f} nats of reconstruction, −log p(x|z) for one z ~ q(z|x), + {user.kl_nats:.1f} nats of KL(q(z|x) ‖ p(z))"
+    )
     assert terms in [c.value for c in at.caption]
     assert metric(at, "Percentile") == f"{math.floor(pct * 10) / 10:.1f} %" and 0 < pct < 100
     assert user.kl_nats == pytest.approx(atlas.kl_nats[1], rel=1e-3)  # the atlas's own estimate for this digit
@@ -331,7 +333,6 @@ def test_a_saturating_upload_is_shown_beyond_every_test_image_with_the_clamp_nam
     images, _ = load_mnist("test", real_root)
     upload(at, "digit.png", png(images[atlas.test_index[0]]))
     assert not at.warning and not metric(at, "−ELBO").startswith(">")
-
 
 
 def test_upload_errors_and_the_empty_canvas_speak_french():

@@ -25,7 +25,9 @@ for _name in ("mnist-z16", "mnist-z2", "celeba-z64"):
         pytest.skip(f"model not built yet: {_name}", allow_module_level=True)
 
 
-@pytest.mark.parametrize("lang, presenter", [("fr", True), ("fr", False), ("en", True), ("en", False)], ids=["fr-presenter", "fr", "en-presenter", "en"])
+@pytest.mark.parametrize(
+    "lang, presenter", [("fr", True), ("fr", False), ("en", True), ("en", False)], ids=["fr-presenter", "fr", "en-presenter", "en"]
+)
 def test_no_text_is_clipped_at_1280x720(chromium, server, lang, presenter):
     page = new_page(chromium, 1280, 720)
     page.set_default_timeout(60_000)

@@ -24,12 +24,26 @@ from ui.latent_panels import (
     scale_control,
     spill_caption,
 )
-from ui.lesson.common import PLOT, Lesson, dims, image_and_seed, no_data_note, original, posterior_of, strip, who
+from ui.lesson.common import (
+    PLOT,
+    SEED_MAX,
+    Lesson,
+    current_index,
+    dims,
+    image_and_seed,
+    no_data_note,
+    original,
+    part,
+    posterior_of,
+    strip,
+    who,
+)
 from ui.resources import model_key, test_set, zoo
 from vae.latent import decode
 from vae.lesson import posterior_samples
 
 TITLE = "lesson.step.1"
+PARTS = 4  # one image through AE and VAE, its posterior in numbers, the two latent spaces, how close to the prior
 N_POSTERIOR_SAMPLES = 6
 # The two models the comparison needs: the course's dense VAE and the same network trained with β = 0.
 AE_MODEL, VAE_MODEL = "mnist-dense-z2-ae", "mnist-dense-z2"
@@ -64,33 +78,41 @@ def posterior_plane(mu: np.ndarray, sigma: np.ndarray, samples: np.ndarray) -> g
 
 @st.fragment
 def render(lesson: Lesson, z2: Lesson | None) -> None:
-    st.markdown(t("lesson.s1.intro"))
-    row, seed = image_and_seed(lesson)
+    if part(1):
+        st.markdown(t("lesson.s1.intro"))
+        row, seed = image_and_seed(lesson)
+    else:  # the inputs are on the first sub-step; the others use their values
+        row, seed = current_index("ls_index", len(lesson.atlas.mean)), current_index("ls_seed", SEED_MAX + 1)
     posterior = posterior_of(lesson, row)
     mu, sigma = posterior.mean[0].numpy(), posterior.std[0].numpy()
     samples = posterior_samples(mu, posterior.logvar[0].numpy(), N_POSTERIOR_SAMPLES, seed)
     images = decode(lesson.model, np.vstack([mu[None], samples]))
-    left, right = st.columns([2, 3], gap="large")
-    with left:
-        st.subheader(t("lesson.s1.ae"))
-        cols = st.columns(2)
-        image = original(lesson, row)
-        if image is not None:
-            cols[0].image(widgets.inline(widgets.enlarge(image, 140)), width=140, caption=t("lesson.input", who=who(lesson, row)))
-        cols[1].image(widgets.inline(widgets.enlarge(images[0], 140)), width=140, caption=t("lesson.s1.decoded_mu"))
-        st.caption(t("lesson.s1.ae_caption"))
-    with right:
-        st.subheader(t("lesson.s1.vae"))
-        caption = t("lesson.s1.samples_caption", n=N_POSTERIOR_SAMPLES, seed=seed)
-        st.image(widgets.inline(strip(images[1:], target=100)), caption=caption)
-        st.caption(t("lesson.s1.vae_caption"))
-    no_data_note(lesson)
-    st.markdown(t("lesson.s1.numbers_plane" if lesson.latent_dim == 2 else "lesson.s1.numbers"))
-    table = pd.DataFrame({"μ": mu, "σ": sigma}, index=dims(lesson.latent_dim)).T
-    st.dataframe(table.style.format("{:.3f}"), width="stretch")
-    fig = posterior_plane(mu, sigma, samples) if lesson.latent_dim == 2 else posterior_bars(mu, sigma, samples)
-    st.plotly_chart(widgets.presented(fig), key="ls1_bars", width="stretch")
-    ae_vs_vae()
+    if part(1):
+        left, right = st.columns([2, 3], gap="large")
+        with left:
+            st.subheader(t("lesson.s1.ae"))
+            cols = st.columns(2)
+            image = original(lesson, row)
+            if image is not None:
+                cols[0].image(widgets.inline(widgets.enlarge(image, 140)), width=140, caption=t("lesson.input", who=who(lesson, row)))
+            cols[1].image(widgets.inline(widgets.enlarge(images[0], 140)), width=140, caption=t("lesson.s1.decoded_mu"))
+            st.caption(t("lesson.s1.ae_caption"))
+        with right:
+            st.subheader(t("lesson.s1.vae"))
+            caption = t("lesson.s1.samples_caption", n=N_POSTERIOR_SAMPLES, seed=seed)
+            st.image(widgets.inline(strip(images[1:], target=100)), caption=caption)
+            st.caption(t("lesson.s1.vae_caption"))
+        no_data_note(lesson)
+    if part(2):
+        st.markdown(t("lesson.s1.numbers_plane" if lesson.latent_dim == 2 else "lesson.s1.numbers"))
+        table = pd.DataFrame({"μ": mu, "σ": sigma}, index=dims(lesson.latent_dim)).T
+        st.dataframe(table.style.format(lambda v: number(v, ".3f")), width="stretch")
+        fig = posterior_plane(mu, sigma, samples) if lesson.latent_dim == 2 else posterior_bars(mu, sigma, samples)
+        st.plotly_chart(widgets.presented(fig), key="ls1_bars", width="stretch")
+    if part(3):
+        ae_vs_vae()
+    if part(4):
+        prior_match_table()
 
 
 def ae_vs_vae() -> None:
@@ -110,6 +132,15 @@ def ae_vs_vae() -> None:
     fig = panels_figure(panels, 2, halves, bool(st.session_state["ls_draws"]), test_set("mnist") is not None, panel_labels())
     st.plotly_chart(widgets.presented(fig), key="ls1_ae_vae", width="stretch")
     spill_caption(pair, halves)
+
+
+def prior_match_table() -> None:
+    """How close each latent space is to the prior: the codes' mean and variance, the share within
+    1σ/2σ, and how many prior draws land in a hole."""
+    entries = {e.name: e for e in zoo() if e.available and e.card is not None}
+    if AE_MODEL not in entries or VAE_MODEL not in entries:
+        return
+    pair = [entries[AE_MODEL], entries[VAE_MODEL]]
     rows = {}
     for e in pair:
         match = prior_match_of(model_key(e.name))
