@@ -43,7 +43,9 @@ from vae.latent import decode
 from vae.lesson import posterior_samples
 
 TITLE = "lesson.step.1"
-PARTS = 4  # one image through AE and VAE, its posterior in numbers, the two latent spaces, how close to the prior
+# the idea; one image through AE and VAE; its posterior in numbers; two latent spaces: what, the maps;
+# how close each is to the prior; what differs
+PARTS = 7
 N_POSTERIOR_SAMPLES = 6
 # The two models the comparison needs: the course's dense VAE and the same network trained with β = 0.
 AE_MODEL, VAE_MODEL = "mnist-dense-z2-ae", "mnist-dense-z2"
@@ -80,22 +82,23 @@ def posterior_plane(mu: np.ndarray, sigma: np.ndarray, samples: np.ndarray) -> g
 def render(lesson: Lesson, z2: Lesson | None) -> None:
     if part(1):
         st.markdown(t("lesson.s1.intro"))
+    if part(2):
         row, seed = image_and_seed(lesson)
-    else:  # the inputs are on the first sub-step; the others use their values
+    else:  # the inputs are on the second sub-step; the others use their values
         row, seed = current_index("ls_index", len(lesson.atlas.mean)), current_index("ls_seed", SEED_MAX + 1)
     posterior = posterior_of(lesson, row)
     mu, sigma = posterior.mean[0].numpy(), posterior.std[0].numpy()
     samples = posterior_samples(mu, posterior.logvar[0].numpy(), N_POSTERIOR_SAMPLES, seed)
     images = decode(lesson.model, np.vstack([mu[None], samples]))
-    if part(1):
+    if part(2):
         left, right = st.columns([2, 3], gap="large")
         with left:
             st.subheader(t("lesson.s1.ae"))
             cols = st.columns(2)
             image = original(lesson, row)
             if image is not None:
-                cols[0].image(widgets.inline(widgets.enlarge(image, 140)), width=140, caption=t("lesson.input", who=who(lesson, row)))
-            cols[1].image(widgets.inline(widgets.enlarge(images[0], 140)), width=140, caption=t("lesson.s1.decoded_mu"))
+                cols[0].image(widgets.inline(widgets.enlarge(image, 120)), width=120, caption=t("lesson.input", who=who(lesson, row)))
+            cols[1].image(widgets.inline(widgets.enlarge(images[0], 120)), width=120, caption=t("lesson.s1.decoded_mu"))
             st.caption(t("lesson.s1.ae_caption"))
         with right:
             st.subheader(t("lesson.s1.vae"))
@@ -103,26 +106,31 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
             st.image(widgets.inline(strip(images[1:], target=100)), caption=caption)
             st.caption(t("lesson.s1.vae_caption"))
         no_data_note(lesson)
-    if part(2):
-        st.markdown(t("lesson.s1.numbers_plane" if lesson.latent_dim == 2 else "lesson.s1.numbers"))
+    if part(3):
+        text, numbers = st.columns([3, 2], gap="large")
+        text.markdown(t("lesson.s1.numbers_plane" if lesson.latent_dim == 2 else "lesson.s1.numbers"))
         table = pd.DataFrame({"μ": mu, "σ": sigma}, index=dims(lesson.latent_dim)).T
-        st.dataframe(table.style.format(lambda v: number(v, ".3f")), width="stretch")
+        numbers.dataframe(table.style.format(lambda v: number(v, ".3f")), width="stretch")
         fig = posterior_plane(mu, sigma, samples) if lesson.latent_dim == 2 else posterior_bars(mu, sigma, samples)
         st.plotly_chart(widgets.presented(fig), key="ls1_bars", width="stretch")
-    if part(3):
-        ae_vs_vae()
-    if part(4):
-        prior_match_table()
+    if part(4) or part(5):
+        ae_vs_vae(intro=part(4), maps=part(5))
+    if part(6) or part(7):
+        prior_match_table(table=part(6), reading=part(7))
 
 
-def ae_vs_vae() -> None:
-    """The two latent spaces side by side (ui.latent_panels), and how close each is to the prior."""
-    st.subheader(t("cm.s1.title"))
+def ae_vs_vae(intro: bool = True, maps: bool = True) -> None:
+    """The two latent spaces side by side (ui.latent_panels): what they are (intro), the maps."""
     entries = {e.name: e for e in zoo() if e.available and e.card is not None}
+    if intro:
+        st.subheader(t("cm.s1.title"))
     if AE_MODEL not in entries or VAE_MODEL not in entries:
         st.info(t("cm.s1.missing", ae=AE_MODEL, vae=VAE_MODEL))
         return
-    st.markdown(t("cm.s1.intro"))
+    if intro:
+        st.markdown(t("cm.s1.intro"))
+    if not maps:
+        return
     c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
     scale = scale_control("ls_scale", "all", c1)
     c2.toggle(t("cm.draws"), help=t("cm.draws_help", n=SHOWN_DRAWS, total=PRIOR_DRAWS), **state.bound("ls_draws", True, state.parse_bool))
@@ -134,11 +142,14 @@ def ae_vs_vae() -> None:
     spill_caption(pair, halves)
 
 
-def prior_match_table() -> None:
+def prior_match_table(table: bool = True, reading: bool = True) -> None:
     """How close each latent space is to the prior: the codes' mean and variance, the share within
-    1σ/2σ, and how many prior draws land in a hole."""
+    1σ/2σ, and how many prior draws land in a hole (table); then what differs (reading)."""
     entries = {e.name: e for e in zoo() if e.available and e.card is not None}
     if AE_MODEL not in entries or VAE_MODEL not in entries:
+        return
+    if reading and not table:
+        st.markdown(t("cm.s1.reading"))
         return
     pair = [entries[AE_MODEL], entries[VAE_MODEL]]
     rows = {}
@@ -159,4 +170,5 @@ def prior_match_table() -> None:
     }
     st.table(pd.DataFrame(rows).T)
     st.caption(t("cm.s1.table_caption", n=PRIOR_DRAWS))
-    st.markdown(t("cm.s1.reading"))
+    if reading:
+        st.markdown(t("cm.s1.reading"))
