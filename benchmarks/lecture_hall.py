@@ -84,10 +84,11 @@ def params(query: str) -> set[str]:
     return set(filter(None, query.split("&")))
 
 
-async def run_student(url: str, index: int, scene: str, args: argparse.Namespace) -> Student:
-    page, query, keys = SCENES[scene]
+async def run_student(url: str, log: Student, args: argparse.Namespace) -> Student:
+    """One student's session, recorded into `log` as it goes (so a run stopped at its budget keeps it)."""
+    page, query, keys = SCENES[log.scene]
+    index = log.index
     rng = random.Random(index)
-    log = Student(index, scene)
     await asyncio.sleep(args.ramp_s * index / max(1, args.sessions))
     session = Session(url, page, query, args.timeout_s)
     try:
@@ -132,10 +133,27 @@ async def run_hall(url: str, args: argparse.Namespace, hall) -> tuple[list[Stude
         await asyncio.sleep(args.kill_one_at)
         killed_at = hall.kill(0)
 
+    async def progress() -> None:
+        while True:
+            await asyncio.sleep(args.progress_s)
+            lat = [x for st in students for x in st.latencies]
+            print(f"  {time.time() - t0:6.0f} s: {len(lat)} answers, p50 {percentile(lat, 0.5):.2f} s, "
+                  f"p95 {percentile(lat, 0.95):.2f} s, errors {sum(len(st.errors) for st in students)}", flush=True)  # fmt: skip
+
+    students = [Student(i, scenes[i % len(scenes)]) for i in range(args.sessions)]
     kill_task = asyncio.create_task(killer()) if args.kill_one_at is not None else None
-    students = await asyncio.gather(*(run_student(url, i, scenes[i % len(scenes)], args) for i in range(args.sessions)))
-    if kill_task is not None:
-        await kill_task
+    progress_task = asyncio.create_task(progress())
+    tasks = [asyncio.create_task(run_student(url, st, args)) for st in students]
+    _, pending = await asyncio.wait(tasks, timeout=args.budget_s)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    for st, task in zip(students, tasks):
+        if task in pending:
+            st.errors.append(f"unfinished after the run's budget ({args.budget_s:.0f} s): {st.done} of {args.interactions} done")
+    progress_task.cancel()
+    if kill_task is not None and not kill_task.done():
+        kill_task.cancel()  # the students were done before the kill time: reported as no kill
     return students, killed_at, t0, time.time()
 
 
@@ -180,6 +198,9 @@ def report(
             f"  scenes restored: {restored} of {len(losses)}; interactions lost: {lost} (button presses in flight count as lost)",
             f"  every affected session back within {BACK_WITHIN_S:.0f} s: {back}",
         ]
+    elif args.kill_one_at is not None:
+        lines.append(f"no replica killed: the run ended before {args.kill_one_at} s")
+        ok = False
     lines += rss
     lines.append(f"verdict: {'PASS' if ok else 'FAIL'}")
     return "\n".join(lines), ok
@@ -195,6 +216,8 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--timeout-s", type=float, default=30.0)
     ap.add_argument("--kill-one-at", type=float, default=None, help="seconds after the start: SIGKILL replica 0")
     ap.add_argument("--scenes", default=",".join(SCENES))
+    ap.add_argument("--budget-s", type=float, default=600.0, help="stop the run (and report what it has) after this long")
+    ap.add_argument("--progress-s", type=float, default=15.0, help="print a progress line this often")
     ap.add_argument("--log", type=Path, default=None)
     return ap
 

@@ -91,14 +91,14 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
     samples = posterior_samples(mu, posterior.logvar[0].numpy(), N_POSTERIOR_SAMPLES, seed)
     images = decode(lesson.model, np.vstack([mu[None], samples]))
     if part(2):
-        left, right = st.columns([2, 3], gap="large")
+        left, right = st.columns(2, gap="large")
         with left:
             st.subheader(t("lesson.s1.ae"))
             cols = st.columns(2)
             image = original(lesson, row)
             if image is not None:
-                cols[0].image(widgets.inline(widgets.enlarge(image, 120)), width=120, caption=t("lesson.input", who=who(lesson, row)))
-            cols[1].image(widgets.inline(widgets.enlarge(images[0], 120)), width=120, caption=t("lesson.s1.decoded_mu"))
+                cols[0].image(widgets.inline(widgets.enlarge(image, 150)), width=150, caption=t("lesson.input", who=who(lesson, row)))
+            cols[1].image(widgets.inline(widgets.enlarge(images[0], 150)), width=150, caption=t("lesson.s1.decoded_mu"))
             st.caption(t("lesson.s1.ae_caption"))
         with right:
             st.subheader(t("lesson.s1.vae"))
