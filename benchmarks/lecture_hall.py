@@ -180,6 +180,18 @@ def report(
     first = collections.Counter(st.replicas[0] if st.replicas else "none" for st in students)
     lines.append("sessions per replica at the start (nginx X-Replica): " + ", ".join(f"{r}: {n}" for r, n in sorted(first.items())))
     lines.append(f"errors: {len(errors)} (in sessions without a replica loss: {sum(len(st.errors) for st in unaffected)})")
+    kinds = collections.Counter(
+        "no answer"
+        if "no answer" in e
+        else "unfinished at the budget"
+        if "unfinished" in e
+        else "lost connection"
+        if "SessionLost" in e
+        else "other"
+        for e in errors
+    )
+    if kinds:
+        lines.append("  by kind: " + ", ".join(f"{k}: {n}" for k, n in kinds.most_common()))
     lines += [f"  {e}" for e in errors[:30]]
     ok = not errors
     if killed_at is not None:
