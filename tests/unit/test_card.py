@@ -17,6 +17,7 @@ SHIPPED_CARDS = sorted(MODELS_DIR.glob("*/card.json"))
 @pytest.mark.parametrize("path", SHIPPED_CARDS, ids=lambda p: p.parent.name)
 def test_shipped_card_round_trips_apart_from_the_added_version(path, tmp_path):
     data = json.loads(path.read_text())
+    data.pop("schema_version", None)  # cards written before versions have none; newer ones the current one
     card = load_card(path.parent)
     assert isinstance(card, ModelCard) and isinstance(card.test, TestMetrics)
     assert all(isinstance(row, EpochRecord) for row in card.history) and card.name == path.parent.name
@@ -29,7 +30,7 @@ def test_shipped_card_round_trips_apart_from_the_added_version(path, tmp_path):
 
 
 def test_shipped_cards_are_all_there():
-    assert len(SHIPPED_CARDS) == 13
+    assert len(SHIPPED_CARDS) == 19  # 13 convolutional models and the course's dense β family (β = 0 … 8)
 
 
 def test_values_that_do_not_apply_are_none_and_left_out_of_the_file():
