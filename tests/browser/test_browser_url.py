@@ -111,9 +111,9 @@ def test_presenter_mode_keeps_a_page_menu_the_language_and_the_exit_within_reach
         page.wait_for_url(re.compile(r"/latent_map\?.*presenter=true"))
         wait_for_app(page)
         expect(page.locator(".st-key-presenter_bar")).to_be_visible(timeout=EXPECT_MS)
-        page.locator(".st-key-presenter_lang button").click()
+        page.locator(".st-key-presenter_lang button").first.click()
         expect(page.get_by_role("heading", name="Latent map")).to_be_visible(timeout=EXPECT_MS)
-        page.locator(".st-key-presenter_exit button").click()
+        page.locator(".st-key-presenter_exit button").first.click()
         expect(page.locator(".st-key-presenter_bar")).to_have_count(0, timeout=EXPECT_MS)
         expect(page.locator('header[data-testid="stHeader"]')).to_be_visible(timeout=EXPECT_MS)
         assert "presenter" not in page.url and page.locator(EXCEPTION).count() == 0
