@@ -61,6 +61,15 @@ def presented(fig: go.Figure) -> go.Figure:
     return fig
 
 
+def data_table(data, where=st, **dataframe_kwargs) -> None:
+    """A small table of numbers: a static HTML table in presenter mode, whose cells take the page's
+    projector type (a dataframe's canvas keeps its own small font), else a sortable dataframe."""
+    if presenting():
+        where.table(data)
+    else:
+        where.dataframe(data, **dataframe_kwargs)
+
+
 def enlarge(image: np.ndarray, size: int = BIG) -> np.ndarray:
     """Nearest-neighbour upscale so pixels stay crisp on a projector."""
     image = np.asarray(image)

@@ -110,7 +110,7 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
         text, numbers = st.columns([3, 2], gap="large")
         text.markdown(t("lesson.s1.numbers_plane" if lesson.latent_dim == 2 else "lesson.s1.numbers"))
         table = pd.DataFrame({"μ": mu, "σ": sigma}, index=dims(lesson.latent_dim)).T
-        numbers.dataframe(table.style.format(lambda v: number(v, ".3f")), width="stretch")
+        widgets.data_table(table.style.format(lambda v: number(v, ".3f")), numbers, width="stretch")
         fig = posterior_plane(mu, sigma, samples) if lesson.latent_dim == 2 else posterior_bars(mu, sigma, samples)
         st.plotly_chart(widgets.presented(fig), key="ls1_bars", width="stretch")
     if part(4) or part(5):

@@ -68,7 +68,7 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
         ]
         table = pd.DataFrame(rows)
         styled = table.style.format({c: (lambda v: number(v, ".1f")) for c in table.columns[1:]})
-        st.dataframe(styled, hide_index=True, width="stretch", key="ls_gan_table")
+        widgets.data_table(styled.hide(axis="index"), hide_index=True, width="stretch", key="ls_gan_table")
         st.caption(t("lesson.s9.measure", minutes=report.get("minutes", "?"), weight=report.get("weight", "?")))
     if part(3):
         st.markdown(t("lesson.s9.roles"))

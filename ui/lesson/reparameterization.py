@@ -50,7 +50,7 @@ def _steps(lesson: Lesson, row: int, x: np.ndarray, r: dict) -> None:
     columns = {"μ": r["mu"], "σ": r["sigma"], "ε": r["eps"], "σ·ε": r["sigma_eps"], "z = μ + σ·ε": r["z"]}
     table = pd.DataFrame(columns, index=dims(lesson.latent_dim))
     left, right = st.columns(2, gap="large")
-    left.dataframe(table.style.format(lambda v: number(v, ".3f")), width="stretch")
+    widgets.data_table(table.style.format(lambda v: number(v, ".3f")), left, width="stretch")
     images = decode(lesson.model, np.stack([r["mu"], r["z"]]))
     cols = right.columns(3)
     cols[0].image(widgets.inline(widgets.enlarge(x, 112)), width=112, caption=t("lesson.input", who=who(lesson, row)))
@@ -72,7 +72,7 @@ def _autograd(lesson: Lesson, r: dict) -> None:
     st.markdown(t("lesson.s6.autograd_text"))
     grads = pd.DataFrame({"ε": r["eps"], "∂z/∂μ": r["dz_dmu"], "∂z/∂σ": r["dz_dsigma"]}, index=dims(lesson.latent_dim))
     left, right = st.columns([2, 3], gap="large")
-    left.dataframe(grads.style.format(lambda v: number(v, ".4f")), width="stretch")
+    widgets.data_table(grads.style.format(lambda v: number(v, ".4f")), left, width="stretch")
     off_diagonal = float(np.abs(r["jacobian_sigma"] - np.diag(np.diag(r["jacobian_sigma"]))).max())
     right.metric(t("lesson.s6.max_mu_gap"), number(float(np.abs(r["dz_dmu"] - 1).max()), ".1e"))
     right.metric(t("lesson.s6.max_sigma_gap"), number(float(np.abs(r["dz_dsigma"] - r["eps"]).max()), ".1e"))
