@@ -18,6 +18,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import fnmatch
+import json
 import random
 import statistics
 import time
@@ -25,11 +27,14 @@ import uuid
 from dataclasses import dataclass, field
 
 import websockets
+from streamlit import config as streamlit_config
+from streamlit.components.v2.bidi_component.main import _make_trigger_id as trigger_id
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ClientState_pb2 import ClientState
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
+MAX_CACHED_MESSAGE_AGE = int(streamlit_config.get_option("global.maxCachedMessageAge"))
 AFFINITY_COOKIE = "vae_affinity"  # nginx hashes on it (deploy/nginx.conf.template)
 FINISHED = {
     ForwardMsg.FINISHED_SUCCESSFULLY,
@@ -87,6 +92,8 @@ class Session:
         self.session_id = ""
         self.replica = ""  # nginx's X-Replica answer header: the replica this connection reached
         self.exceptions: list[str] = []
+        self.cache: dict[str, bytes] = {}  # the frontend's message cache (hash -> message) ...
+        self.cache_age: dict[str, int] = {}  # ... and each entry's age in finished runs since it was last used
 
     # -- connection ------------------------------------------------------------------------------
     async def open(self) -> Run:
@@ -135,14 +142,22 @@ class Session:
                 state.double_value = float(value)
         elif widget.kind in ("checkbox", "toggle"):
             state.bool_value = bool(value)
+        elif widget.kind in ("selectbox", "radio"):
+            state.string_value = str(value)  # the option as shown (its formatted label), as the frontend sends it
+        elif widget.kind == "button_group":  # segmented control / pills: the chosen options' labels
+            state.string_array_value.data.append(str(value))
+        elif widget.kind == "bidi_component":  # a click on the browser map (ui.live.latent_map): a trigger event
+            state.id = trigger_id(widget.id, "events")
+            state.json_trigger_value = json.dumps([{"event": "click", "value": value}])
         else:
             raise ValueError(f"{key}: {widget.kind} widgets are not simulated")
         client_state = ClientState(fragment_id=widget.fragment_id)
         client_state.widget_states.widgets.extend(v for i, v in self.values.items() if i != widget.id)
         client_state.widget_states.widgets.append(state)
-        if widget.kind != "button":
+        if widget.kind not in ("button", "bidi_component"):  # triggers are sent once, values every time
             self.values[widget.id] = state
-            if getattr(widget.proto, "query_param_key", ""):  # the frontend writes a bound widget into the URL
+            if getattr(widget.proto, "query_param_key", "") and widget.kind in ("slider", "number_input", "checkbox", "toggle"):
+                # the frontend writes a bound widget into the URL (choice widgets here are written by the app)
                 self._write_query(widget.proto.query_param_key, value, self._default(widget))
         return await self._run(client_state)
 
@@ -152,8 +167,26 @@ class Session:
         p = widget.proto
         if widget.kind == "button":
             return None
+        if widget.id in self.values:  # what this tab last sent
+            state = self.values[widget.id]
+            kind = state.WhichOneof("value")
+            raw = getattr(state, kind)
+            return raw.data[0] if kind in ("double_array_value", "string_array_value") else raw
+        if widget.kind in ("selectbox", "radio"):
+            return p.options[p.default] if p.options and p.HasField("default") else None
+        if widget.kind == "button_group":
+            return p.options[p.default[0]].content if p.default else None
+        if widget.kind == "bidi_component":
+            return None
         raw = p.value if getattr(p, "set_value", False) else p.default
         return raw[0] if widget.kind == "slider" else raw
+
+    def options(self, key: str) -> list[str]:
+        """The options of a choice widget as shown (formatted labels)."""
+        widget = self.widgets[key]
+        if widget.kind == "button_group":
+            return [o.content for o in widget.proto.options]
+        return list(widget.proto.options)
 
     @staticmethod
     def _default(widget: Widget) -> float | int | bool:
@@ -184,6 +217,7 @@ class Session:
         client_state.context_info.timezone = "UTC"
         client_state.context_info.locale = "en-US"
         client_state.context_info.url = f"{self.base_url}/{self.scene.page}?{self.scene.query}"
+        client_state.cached_message_hashes.extend(self.cache)  # the server then sends references to these
         started = time.perf_counter()
         try:
             await self.ws.send(BackMsg(rerun_script=client_state).SerializeToString())
@@ -199,6 +233,15 @@ class Session:
                 raise SessionLost(f"recv: {e!r}") from e
             msg = ForwardMsg()
             msg.ParseFromString(raw)
+            if msg.WhichOneof("type") == "ref_hash":  # a large element this tab has already received
+                if msg.ref_hash not in self.cache:
+                    exceptions.append(f"reference to a message this tab never received: {msg.ref_hash}")
+                    continue
+                self.cache_age[msg.ref_hash] = 0
+                msg.ParseFromString(self.cache[msg.ref_hash])
+            elif msg.metadata.cacheable and msg.hash:
+                self.cache[msg.hash] = raw
+                self.cache_age[msg.hash] = 0
             kind = msg.WhichOneof("type")
             if kind == "new_session":
                 self.session_id = msg.new_session.initialize.session_id
@@ -209,6 +252,7 @@ class Session:
             elif kind == "page_not_found":
                 exceptions.append(f"page not found: {self.scene.page}")
             elif kind == "script_finished":
+                self._age_cache()
                 if msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                     continue  # superseded by a rerun the app asked for itself
                 run = Run(time.perf_counter() - started, msg.script_finished, exceptions)
@@ -216,6 +260,14 @@ class Session:
                     exceptions.append(f"script finished with status {msg.script_finished}")
                 self.exceptions += exceptions
                 return run
+
+    def _age_cache(self) -> None:
+        """Like the frontend's ForwardMsgCache: after each finished run, entries not used for more than
+        `global.maxCachedMessageAge` runs are dropped (the server then sends them in full again)."""
+        for h in list(self.cache_age):
+            self.cache_age[h] += 1
+            if self.cache_age[h] > MAX_CACHED_MESSAGE_AGE:
+                del self.cache_age[h], self.cache[h]
 
     def _see_delta(self, delta, exceptions: list[str]) -> None:
         if delta.WhichOneof("type") != "new_element":
@@ -232,26 +284,83 @@ class Session:
             key = widget_id.split("-", 2)[2] if widget_id.count("-") >= 2 else ""
             if key and key != "None":
                 self.widgets[key] = Widget(widget_id, kind, delta.fragment_id, proto)
+                if widget_id not in self.values or getattr(proto, "set_value", False):
+                    # the frontend keeps a value for every widget it drew (its default, or the value the
+                    # app set) and sends them all with each rerun, fragment runs included
+                    shown = shown_state(self.widgets[key])
+                    if shown is not None:
+                        self.values[widget_id] = shown
+
+
+def shown_state(widget: Widget) -> WidgetState | None:
+    """The value the frontend holds for a widget it has just drawn (the app's value if it set one, else
+    the default), as it sends it back; None for widgets without a value (buttons, uploads, components)."""
+    p, kind = widget.proto, widget.kind
+    state = WidgetState(id=widget.id)
+    given = getattr(p, "set_value", False)
+    if kind == "slider":
+        state.double_array_value.data.extend(p.value if given else p.default)
+    elif kind == "number_input":
+        if not (given or p.HasField("default")):
+            return None  # an empty box
+        value = p.value if given else p.default
+        if p.data_type == p.INT:
+            state.int_value = int(value)
+        else:
+            state.double_value = float(value)
+    elif kind in ("checkbox", "toggle"):
+        state.bool_value = p.value if given else p.default
+    elif kind in ("selectbox", "radio"):
+        if given and p.HasField("raw_value"):
+            state.string_value = p.raw_value
+        elif p.HasField("default") and p.options:
+            state.string_value = p.options[p.default]
+        else:
+            return None
+    elif kind == "button_group":
+        state.string_array_value.data.extend(list(p.raw_values) if given else [p.options[i].content for i in p.default])
+    elif kind == "multiselect":
+        state.string_array_value.data.extend(list(p.raw_values) if given else [p.options[i] for i in p.default])
+    else:
+        return None
+    return state
 
 
 # -- a scripted student -------------------------------------------------------------------------
-# Each scene: a deep link and the widget moves a student makes there (user key, how to pick a value).
+# Each scene: a deep link and the widget moves a student makes there (user keys; "*" patterns match
+# numbered widgets). What follows the hand (hovering the map, dragging a slider or the scrub) runs in
+# the browser and sends nothing: the server sees the click, the release, the choice, the press.
 SCENES: dict[str, tuple[str, str, list[str]]] = {
     "generate": ("generate", "dataset=mnist&model=mnist-z16", ["gen_seed", "gen_next", "gen_temp"]),
-    "interpolation": ("interpolation", "dataset=mnist&model=mnist-z16", ["ip_steps", "ip_t"]),
-    "latent_map": ("latent_map", "dataset=mnist&model=mnist-dense-z2", ["manifold_n", "manifold_r"]),
-    "lesson": ("lesson", "step=3", ["lesson_next"]),
+    "interpolation": ("interpolation", "dataset=mnist&model=mnist-z16", ["ip_steps", "ip_t", "ip_method"]),
+    "latent_map": ("latent_map", "dataset=mnist&model=mnist-z16&projection=pca", ["live_map_*", "live_map_*", "projection"]),
+    "manifold": ("latent_map", "dataset=mnist&model=mnist-dense-z2", ["manifold_n", "manifold_r", "live_map_*"]),
+    "lesson": ("lesson", "step=3", ["lesson_next", "lesson_prev"]),
+    "composer": ("composer", "dataset=celeba", ["cmp_sel_*", "cmp_sel_*", "composer_breed"]),
 }
 
 
-def random_move(session: Session, keys: list[str], rng: random.Random) -> tuple[str, float | None]:
-    """A widget change a student could make among `keys` present on the page: (key, value)."""
-    present = [k for k in keys if k in session.widgets]
+def random_move(session: Session, keys: list[str], rng: random.Random) -> tuple[str, object]:
+    """A widget change a student could make among `keys` present and enabled on the page: (key, value)."""
+    present = [
+        [k for k in session.widgets if fnmatch.fnmatchcase(k, pattern) and not getattr(session.widgets[k].proto, "disabled", False)]
+        for pattern in keys
+    ]
+    present = [ks for ks in present if ks]
     if not present:
         raise KeyError(f"none of {keys} on {session.scene.page} (widgets: {sorted(session.widgets)})")
-    key = rng.choice(present)
-    if session.widgets[key].kind == "button":
+    key = rng.choice(rng.choice(present))
+    kind = session.widgets[key].kind
+    if kind == "button":
         return key, None
+    if kind in ("checkbox", "toggle"):
+        return key, not session.value(key)
+    if kind in ("selectbox", "radio", "button_group"):
+        others = [o for o in session.options(key) if o != session.value(key)]
+        return key, rng.choice(others or session.options(key))
+    if kind == "bidi_component":  # a click on an empty spot of the map, anywhere in its extent
+        (x0, x1), (y0, y1) = json.loads(session.widgets[key].proto.json)["map"]["extent"]
+        return key, {"x": rng.uniform(x0, x1), "y": rng.uniform(y0, y1), "index": None}
     lo, hi, step = session.numeric_range(key)
     hi = min(hi, lo + 1000 * step)  # seeds: a few values are enough
     value = round(lo + step * rng.randrange(int(round((hi - lo) / step)) + 1), 10)

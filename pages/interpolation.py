@@ -13,7 +13,7 @@ from ui.app import current  # noqa: E402
 from ui.i18n import t  # noqa: E402
 from ui.resources import test_set, test_set_error  # noqa: E402
 from vae.explore_ops import as_hwc, crossfade, display_scale  # noqa: E402
-from vae.images import gif_bytes, grid, png_bytes  # noqa: E402
+from vae.images import grid, png_bytes  # noqa: E402
 from vae.latent import decode, lerp, path_at, slerp  # noqa: E402
 
 METHODS = {"lerp": lerp, "slerp": slerp}
@@ -72,7 +72,7 @@ def interpolation() -> None:
     st.subheader(t("interp.strip", method=method_name, n=steps))
     ncols = min(steps, STRIP_COLUMNS)
     strip_scale = display_scale(side, ncols)
-    st.image(widgets.inline(png_bytes(grid(frames, ncols), strip_scale)), caption=t("interp.strip_caption", method=method_name))
+    st.image(widgets.inline(widgets.png_of(grid(frames, ncols), strip_scale)), caption=t("interp.strip_caption", method=method_name))
 
     originals_usable = a.original is not None and b.original is not None  # both test images, data present
     if originals_usable:
@@ -84,34 +84,25 @@ def interpolation() -> None:
     ends = (a.original, b.original) if fade_source == "original" else (frames[0], frames[-1])
     fade = crossfade(as_hwc(ends[0]), as_hwc(ends[1]), steps)
     st.image(
-        widgets.inline(png_bytes(grid(fade, ncols), strip_scale)),
+        widgets.inline(widgets.png_of(grid(fade, ncols), strip_scale)),
         caption=t("interp.fade_strip", source=t(f"interp.fade.{fade_source}")),
     )
     st.caption(t("interp.contrast"))
 
     gif_scale = display_scale(side, 1, target=192)
-    latent_gif = gif_bytes(frames, scale=gif_scale)
     left, right = st.columns(2, gap="large")
-    left.image(widgets.inline(latent_gif), caption=t("interp.latent_animation", method=method_name))
-    right.image(widgets.inline(gif_bytes(fade, scale=gif_scale)), caption=t("interp.pixel_animation"))
+    left.image(widgets.inline(widgets.gif_of(frames, gif_scale)), caption=t("interp.latent_animation", method=method_name))
+    right.image(widgets.inline(widgets.gif_of(fade, gif_scale)), caption=t("interp.pixel_animation"))
 
     st.subheader(t("interp.scrub"))
-    scrub_col, picture_col = st.columns([3, 2], vertical_alignment="center")
-    where = scrub_col.slider(
-        t("interp.scrub_t"), 0.0, 1.0, step=0.01, help=t("interp.scrub_help"), **state.bound("ip_t", 0.5, state.parse_float(0.0, 1.0))
-    )
-    with picture_col.container(key="ip_scrubbed"):
-        st.image(
-            widgets.inline(widgets.enlarge(decode(model, path_at(a.code, b.code, [where], method))[0], 168)),
-            caption=t("interp.scrub_caption", t=where),
-            width=168,
-        )
-    live.live_sliders(sel, a.code, [], "ip_scrubbed", path=("ip_t", a.code, b.code, method))  # the picture follows the drag
+    scrub(a.code, b.code, method)
 
     interp.norms_chart(a.code, b.code, steps, METHODS)
 
     d1, d2, _ = st.columns(3)
-    widgets.download(t("interp.download_gif"), lambda: latent_gif, f"{name}-{method}-{steps}.gif", key="ip_gif", where=d1)
+    widgets.download(
+        t("interp.download_gif"), lambda: widgets.gif_of(frames, gif_scale), f"{name}-{method}-{steps}.gif", key="ip_gif", where=d1
+    )
     widgets.download(
         t("interp.download_png"),
         lambda: png_bytes(grid(frames, steps), display_scale(side, 1)),
@@ -119,6 +110,23 @@ def interpolation() -> None:
         key="ip_png",
         where=d2,
     )
+
+
+@st.fragment
+def scrub(a_code, b_code, method: str) -> None:
+    """The scrub slider and its picture: releasing the slider reruns only this (the strips, the GIFs
+    and the chart above stay as they are); while dragging, the picture follows in the browser."""
+    scrub_col, picture_col = st.columns([3, 2], vertical_alignment="center")
+    where = scrub_col.slider(
+        t("interp.scrub_t"), 0.0, 1.0, step=0.01, help=t("interp.scrub_help"), **state.bound("ip_t", 0.5, state.parse_float(0.0, 1.0))
+    )
+    with picture_col.container(key="ip_scrubbed"):
+        st.image(
+            widgets.inline(widgets.enlarge(decode(model, path_at(a_code, b_code, [where], method))[0], 168)),
+            caption=t("interp.scrub_caption", t=where),
+            width=168,
+        )
+    live.live_sliders(sel, a_code, [], "ip_scrubbed", path=("ip_t", a_code, b_code, method))  # the picture follows the drag
 
 
 interpolation()

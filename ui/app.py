@@ -18,7 +18,7 @@ import streamlit.commands.navigation as _navigation_module
 from ui import state, warm
 from ui.i18n import LANGUAGES, browser_language, t
 from ui.resources import Loaded, loaded, zoo
-from vae.zoo import DEFAULT_MODEL
+from vae.zoo import DEFAULT_MODEL, ZooEntry
 
 ROOT = Path(__file__).resolve().parent.parent
 # The pages in navigation order: file in pages/ (its stem is the URL path, so a cold deep link finds
@@ -204,7 +204,8 @@ def sidebar() -> None:
         if st.session_state.get("model") not in names:
             st.session_state["model"] = default
         if names:
-            st.selectbox(t("sidebar.model"), names, key="model", format_func=_model_label)
+            labels = {e.name: _model_label(e) for e in entries}  # once per run, not once per option
+            st.selectbox(t("sidebar.model"), names, key="model", format_func=labels.get)
         else:
             st.warning(t("sidebar.no_models"))
         broken = [e for e in entries if not e.available]
@@ -220,12 +221,11 @@ def _dataset_changed() -> None:
     st.query_params.pop("model", None)  # the old dataset's model is not a bad link parameter
 
 
-def _model_label(name: str) -> str:
-    entry = next((e for e in zoo() if e.name == name), None)
-    if entry is None or entry.config is None:
-        return name
+def _model_label(entry: ZooEntry) -> str:
+    if entry.config is None:
+        return entry.name
     c = entry.config
-    return f"{name}  (z={c.latent_dim}, β={c.beta:g})"
+    return f"{entry.name}  (z={c.latent_dim}, β={c.beta:g})"
 
 
 def current() -> Loaded:

@@ -11,6 +11,7 @@ directions change the signature, so nothing cached goes stale.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,8 @@ def models_dir() -> Path:
     return Path(os.environ.get("VAE_MODELS_DIR", MODELS_DIR))
 
 
+SIGNATURE_TTL_S = 1.0  # a model retrained or added shows within this long
+
 MODEL_FILES = (
     "config.json",
     "model.safetensors",
@@ -47,18 +50,27 @@ MODEL_FILES = (
 
 
 def _signature(folder: Path) -> tuple:
-    """(name, size, mtime) of the files that define the models: a cache key that changes when a
-    model is added, retrained, its atlas built or a file damaged — a few stat calls per rerun."""
+    """One (model name, digest) pair per model folder: a cache key that changes when a model is added,
+    retrained, its atlas built or a file damaged. The digest covers (file, size, mtime) of the files that
+    define the model; it is read again at most once a second per folder (a rerun asks several times, and
+    a short key is cheap for the caches to hash)."""
+    return _signature_within(str(folder))
+
+
+@st.cache_resource(show_spinner=False, ttl=SIGNATURE_TTL_S, max_entries=8)
+def _signature_within(folder: str) -> tuple:
     out = []
     try:
         for d in sorted(os.scandir(folder), key=lambda e: e.name):
             if d.is_dir() and not d.name.startswith("."):
+                files = []
                 for f in MODEL_FILES:
                     try:
                         st_ = os.stat(os.path.join(d.path, f))
-                        out.append((d.name, f, st_.st_size, st_.st_mtime_ns))
+                        files.append((f, st_.st_size, st_.st_mtime_ns))
                     except OSError:
-                        out.append((d.name, f, None, None))
+                        files.append((f, None, None))
+                out.append((d.name, hashlib.blake2b(repr(files).encode(), digest_size=12).hexdigest()))
     except OSError:
         pass
     return tuple(out)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 from collections.abc import Callable
 
@@ -17,7 +18,7 @@ from ui.i18n import t
 from ui.resources import ModelKey, TestSet, card_of, loaded_of, model_key, test_set
 from vae.atlas import FAR_SPACINGS, MapLocation
 from vae.explore_ops import UnitUsage, unit_usage
-from vae.images import grid
+from vae.images import gif_bytes, grid, png_bytes
 
 BIG = 280  # px: the decoded image shown large
 INLINE_MAX_BYTES = 4 << 20  # pictures up to this size travel inside the page's message (see inline)
@@ -101,6 +102,29 @@ def inline(picture: np.ndarray | bytes) -> str | bytes:
 
 
 MIME_TYPES = {".png": "image/png", ".gif": "image/gif", ".csv": "text/csv", ".json": "application/json", ".html": "text/html"}
+
+
+def png_of(image: np.ndarray, scale: int = 1) -> bytes:
+    """`png_bytes(image, scale)`, encoded once per picture in this process: many students looking at
+    the same scene get the same bytes without encoding them again (content-addressed: the key is a
+    digest of the pixels, so a different picture is never served)."""
+    return _encoded("png", _digest(image), scale, image)
+
+
+def gif_of(frames: np.ndarray, scale: int = 4) -> bytes:
+    """`gif_bytes(frames, scale)`, encoded once per animation in this process (a GIF of 30 frames
+    costs as much as the rest of an interpolation rerun)."""
+    return _encoded("gif", _digest(frames), scale, frames)
+
+
+def _digest(array: np.ndarray) -> str:
+    array = np.ascontiguousarray(array)
+    return hashlib.blake2b(repr((array.shape, array.dtype.str)).encode() + array.tobytes(), digest_size=16).hexdigest()
+
+
+@st.cache_resource(show_spinner=False, max_entries=96)  # at most ~100 MB of CelebA GIFs per process
+def _encoded(kind: str, digest: str, scale: int, _array: np.ndarray) -> bytes:
+    return gif_bytes(_array, scale=scale) if kind == "gif" else png_bytes(_array, scale)
 
 
 def download(

@@ -22,7 +22,7 @@ from vae import VAE, DiagonalGaussian
 from vae.atlas import Atlas
 from vae.data import to_tensor
 from vae.explore_ops import display_scale
-from vae.images import grid, png_bytes
+from vae.images import grid
 from vae.lesson import normal_pdf
 
 if TYPE_CHECKING:
@@ -150,9 +150,9 @@ def who(lesson: Lesson, row: int) -> str:
 
 
 def strip(images: np.ndarray, ncols: int | None = None, target: int = 84) -> bytes:
-    """A row (or grid) of decoded images as one crisp PNG."""
+    """A row (or grid) of decoded images as one crisp PNG (encoded once per picture per process)."""
     ncols = ncols or len(images)
-    return png_bytes(grid(images, ncols), display_scale(images.shape[1], ncols, target=target, max_width=900))
+    return widgets.png_of(grid(images, ncols), display_scale(images.shape[1], ncols, target=target, max_width=900))
 
 
 def no_data_note(lesson: Lesson) -> None:
