@@ -10,7 +10,8 @@ One session at a time, one interaction at a time: after each, the client waits f
 browser: a new image loaded and the app idle; the simulated session: `script_finished`) and 0.2 s
 more, so what the answer makes the server do afterwards (the browser's fetches) is counted. Measured:
 the server's CPU seconds (user + system of the process and its children, /proc) per interaction, and
-per page load, less the server's idle rate over the interaction's wall time (measured in the same
+per page load (the simulated session replays the HTTP fetches Chromium made to open the page:
+record_page_assets), less the server's idle rate over the interaction's wall time (measured in the same
 session before its first interaction). The protocol client is a fair stand-in where its cost per interaction is within
 `--tolerance` of the browser's; the report prints both and the ratio, and the verdict.
 
@@ -31,7 +32,7 @@ from pathlib import Path
 from playwright.async_api import async_playwright
 
 from benchmarks.load_test import EXTRA_ARGS, IMAGES, QUERY, READY, STEMS, WATCH_ANY_NEW_IMAGE, app_idle, cpu_seconds, interact
-from benchmarks.protocol_client import Session
+from benchmarks.protocol_client import Session, record_page_assets
 from harness.browser import CHROMIUM, CHROMIUM_ARGS, INPUT_CLOCK, MAP_READY, streamlit_server
 
 REPO = Path(__file__).resolve().parent.parent
@@ -85,11 +86,13 @@ async def browser_scene(url: str, pid: int, kind: str, n: int, seed: int) -> tup
     return load, costs
 
 
-async def protocol_scene(url: str, pid: int, kind: str, n: int, seed: int) -> tuple[float, list[float]]:
-    """The simulated session, the same moves: (server CPU s of the page load, of each interaction)."""
+async def protocol_scene(url: str, pid: int, kind: str, n: int, seed: int, assets: list[str] = ()) -> tuple[float, list[float]]:
+    """The simulated session, the same moves: (server CPU s of the page load, of each interaction).
+    `assets`: the HTTP fetches of the browser's page load (record_page_assets), replayed first."""
     rng, costs = random.Random(seed), []
     session = Session(url, STEMS[kind], query_of(kind))
     c0 = cpu_seconds(pid)
+    await session.fetch_assets(list(assets))
     await session.open()
     await asyncio.sleep(1.0)
     load = cpu_seconds(pid) - c0
@@ -130,12 +133,16 @@ async def measure(url: str, pid: int, args: argparse.Namespace) -> list[dict]:
     for kind in args.scenes.split(","):  # warm the server's caches first (models, atlases, exports)
         await protocol_scene(url, pid, kind, 4, seed=99)
         await browser_scene(url, pid, kind, 2, seed=99)
+    assets = {kind: await asyncio.to_thread(record_page_assets, url, STEMS[kind], query_of(kind)) for kind in args.scenes.split(",")}
     for kind in args.scenes.split(","):
         by: dict[str, list[float]] = {"browser": [], "protocol": []}
         loads: dict[str, list[float]] = {"browser": [], "protocol": []}
         for r in range(args.rounds):  # alternate, so a drift of the machine's load hits both alike
-            for client, scene in (("browser", browser_scene), ("protocol", protocol_scene)):
-                load, costs = await scene(url, pid, kind, args.interactions, seed=r)
+            for client in ("browser", "protocol"):
+                if client == "browser":
+                    load, costs = await browser_scene(url, pid, kind, args.interactions, seed=r)
+                else:
+                    load, costs = await protocol_scene(url, pid, kind, args.interactions, seed=r, assets=assets[kind])
                 loads[client].append(load)
                 by[client] += costs
                 print(f"  {kind:<13} round {r + 1} {client:<8}: load {load:.3f} s, {mean(costs) * 1000:.1f} ms CPU/interaction", flush=True)

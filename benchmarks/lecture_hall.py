@@ -27,11 +27,13 @@ import collections
 import os
 import platform
 import random
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.protocol_client import SCENES, NoAnswer, Session, SessionLost, percentile, random_move
+from benchmarks.load_test import cpu_seconds
+from benchmarks.protocol_client import SCENES, NoAnswer, Session, SessionLost, percentile, random_move, record_page_assets
 from harness.browser import rss_kib
 from harness.nginx import lecture_hall
 
@@ -60,6 +62,7 @@ class Student:
     losses: list[Loss] = field(default_factory=list)
     done: int = 0
     replicas: list[str] = field(default_factory=list)  # the replica each (re)opened connection reached
+    session: Session | None = None  # kept open until every student is done (memory per open session)
 
 
 async def reopen(session: Session, budget_s: float) -> int:
@@ -79,19 +82,35 @@ async def reopen(session: Session, budget_s: float) -> int:
             await asyncio.sleep(0.2)
 
 
+def same_value(shown: object, sent: object) -> bool:
+    """Whether the reopened scene shows the value the lost interaction sent (numbers up to rounding)."""
+    if isinstance(shown, (int, float)) and isinstance(sent, (int, float)) and not isinstance(shown, bool):
+        return abs(float(shown) - float(sent)) <= 1e-9
+    return shown == sent
+
+
+def label_of(key: str) -> str:
+    """The row of the report an interaction counts in (numbered widgets and map clicks grouped)."""
+    if key.startswith("live_map_"):
+        return "map click"
+    return re.sub(r"_\d+$", "_*", key) if key.startswith("cmp_sel_") else key
+
+
 def params(query: str) -> set[str]:
     """A query string's name=value pairs."""
     return set(filter(None, query.split("&")))
 
 
-async def run_student(url: str, log: Student, args: argparse.Namespace) -> Student:
+async def run_student(url: str, log: Student, args: argparse.Namespace, assets: dict[str, list[str]] | None = None) -> Student:
     """One student's session, recorded into `log` as it goes (so a run stopped at its budget keeps it)."""
     page, query, keys = SCENES[log.scene]
     index = log.index
     rng = random.Random(index)
     await asyncio.sleep(args.ramp_s * index / max(1, args.sessions))
-    session = Session(url, page, query, args.timeout_s)
+    session = log.session = Session(url, page, query, args.timeout_s)
     try:
+        if assets:
+            await session.fetch_assets(assets[log.scene])  # the browser's first page load; cached afterwards
         await reopen(session, budget_s=30)
         log.replicas.append(session.replica)
         for _ in range(args.interactions):
@@ -107,23 +126,46 @@ async def run_student(url: str, log: Student, args: argparse.Namespace) -> Stude
                 url_before = params(session.scene.query)  # the URL when the answer failed (the change in flight included)
                 attempts = await reopen(session, budget_s=60)
                 log.replicas.append(session.replica)
-                lost = session.widgets[key].kind == "button" or abs(float(session.value(key)) - float(value)) > 1e-9
+                lost = session.widgets[key].kind in ("button", "bidi_component") or not same_value(session.value(key), value)
                 restored = {p for p in url_before if p.split("=", 1)[0] != key} <= params(session.scene.query)
                 log.losses.append(Loss(sent, time.time(), attempts, lost, restored))
                 log.done += 0 if lost else 1
                 continue
             log.latencies.append(run.seconds)
-            log.by_key.setdefault(key, []).append(run.seconds)
+            log.by_key.setdefault(label_of(key), []).append(run.seconds)
             log.errors += [f"{key}={value}: {e}" for e in run.exceptions]
             log.done += 1
     except (SessionLost, KeyError) as e:
         log.errors.append(repr(e))
-    finally:
-        await session.close()
     return log
 
 
-async def run_hall(url: str, args: argparse.Namespace, hall) -> tuple[list[Student], float | None, float, float]:
+async def memory_per_session(url: str, hall, students: list[Student], scenes: list[str], args: argparse.Namespace) -> list[str]:
+    """Memory an open session holds: with the run's sessions still open and the caches warm (every
+    scene's pictures made), `--extra-sessions` more tabs open the same scenes and stay open; the
+    replicas' resident memory grows by what the sessions hold (their state, widgets, message queues),
+    divided by the tabs each replica got. → report lines."""
+    alive = [(u, proc) for u, proc in hall.replicas if proc.poll() is None]
+    before = {u: rss_kib(proc.pid) for u, proc in alive}
+    extra = [Session(url, *SCENES[scenes[i % len(scenes)]][:2], args.timeout_s) for i in range(args.extra_sessions)]
+    opened = await asyncio.gather(*(s.open() for s in extra), return_exceptions=True)
+    await asyncio.sleep(2.0)
+    after = {u: rss_kib(proc.pid) for u, proc in alive}
+    placed = collections.Counter(s.replica for s, r in zip(extra, opened) if not isinstance(r, BaseException))
+    await asyncio.gather(*(s.close() for s in extra))
+    lines = []
+    for u, _ in alive:
+        n = placed.get(u.split("//", 1)[1], 0)
+        if n:
+            lines.append(
+                f"{u}: +{(after[u] - before[u]) / 1024:.1f} MiB for {n} more open sessions = {(after[u] - before[u]) / 1024 / n:.2f} MiB each"
+            )
+    return lines or ["memory per session: not measured (no extra session opened)"]
+
+
+async def run_hall(
+    url: str, args: argparse.Namespace, hall, assets: dict | None = None
+) -> tuple[list[Student], float | None, float, float]:
     scenes = args.scenes.split(",")
     t0 = time.time()
     killed_at: float | None = None
@@ -143,7 +185,7 @@ async def run_hall(url: str, args: argparse.Namespace, hall) -> tuple[list[Stude
     students = [Student(i, scenes[i % len(scenes)]) for i in range(args.sessions)]
     kill_task = asyncio.create_task(killer()) if args.kill_one_at is not None else None
     progress_task = asyncio.create_task(progress())
-    tasks = [asyncio.create_task(run_student(url, st, args)) for st in students]
+    tasks = [asyncio.create_task(run_student(url, st, args, assets)) for st in students]
     _, pending = await asyncio.wait(tasks, timeout=args.budget_s)
     for task in pending:
         task.cancel()
@@ -152,9 +194,12 @@ async def run_hall(url: str, args: argparse.Namespace, hall) -> tuple[list[Stude
         if task in pending:
             st.errors.append(f"unfinished after the run's budget ({args.budget_s:.0f} s): {st.done} of {args.interactions} done")
     progress_task.cancel()
+    t1 = time.time()
+    hall.memory = await memory_per_session(url, hall, students, scenes, args)
+    await asyncio.gather(*(st.session.close() for st in students if st.session is not None))
     if kill_task is not None and not kill_task.done():
         kill_task.cancel()  # the students were done before the kill time: reported as no kill
-    return students, killed_at, t0, time.time()
+    return students, killed_at, t0, t1
 
 
 def report(
@@ -231,6 +276,8 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--budget-s", type=float, default=600.0, help="stop the run (and report what it has) after this long")
     ap.add_argument("--progress-s", type=float, default=15.0, help="print a progress line this often")
     ap.add_argument("--log", type=Path, default=None)
+    ap.add_argument("--extra-sessions", type=int, default=40, help="tabs opened at the end to measure memory per session")
+    ap.add_argument("--no-assets", action="store_true", help="do not replay the browser's HTTP fetches of a page load")
     return ap
 
 
@@ -240,10 +287,25 @@ def main() -> None:
     log_path = args.log or REPO / "logs" / f"lecture_hall_{args.replicas}r_{args.sessions}s_{args.interactions}i{kill}.txt"
 
     with lecture_hall(args.replicas) as hall:
+        assets = None
+        if not args.no_assets:  # what Chromium fetches to open each scene, replayed by each student once
+            assets = {name: record_page_assets(hall.url, *SCENES[name][:2]) for name in set(args.scenes.split(","))}
+            print("page load replayed per student: " + ", ".join(f"{k} {len(v)} requests" for k, v in sorted(assets.items())), flush=True)
         rss_before = [rss_kib(proc.pid) for _, proc in hall.replicas]
-        students, killed_at, t0, t1 = asyncio.run(run_hall(hall.url, args, hall))
+        cpu_before = [cpu_seconds(proc.pid) for _, proc in hall.replicas]
+        students, killed_at, t0, t1 = asyncio.run(run_hall(hall.url, args, hall, assets))
+        cpu_after = [cpu_seconds(proc.pid) if proc.poll() is None else float("nan") for _, proc in hall.replicas]
         rss_after = [rss_kib(proc.pid) if proc.poll() is None else 0 for _, proc in hall.replicas]
-    rss = ["replica RSS (MiB) before -> after: " + ", ".join(f"{b / 1024:.0f} -> {a / 1024:.0f}" for b, a in zip(rss_before, rss_after))]
+    rss = [
+        "replica RSS (MiB) before -> after the run: "
+        + ", ".join(f"{b / 1024:.0f} -> {a / 1024:.0f}" for b, a in zip(rss_before, rss_after)),
+        "memory per open session (tabs opened on warm caches, resident memory growth):",
+        *[f"  {line}" for line in hall.memory],
+        "replica CPU seconds during the run: "
+        + ", ".join(f"{a - b:.0f}" for b, a in zip(cpu_before, cpu_after))
+        + f" (wall {t1 - t0:.0f} s)",
+        f"page load replayed (Chromium's HTTP fetches): {'no' if assets is None else 'yes'}",
+    ]
     text, ok = report(students, args, killed_at, t0, t1, rss)
     print(text)
     log_path.parent.mkdir(exist_ok=True)

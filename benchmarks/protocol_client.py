@@ -96,6 +96,33 @@ class Session:
         self.cache_age: dict[str, int] = {}  # ... and each entry's age in finished runs since it was last used
 
     # -- connection ------------------------------------------------------------------------------
+    async def fetch_assets(self, paths: list[str], concurrency: int = 6) -> float:
+        """What a browser fetches over HTTP to show the page the first time (the app's JavaScript and
+        CSS, the components' files, the map's arrays, the ONNX decoder: recorded by record_page_assets),
+        `concurrency` at a time like a browser's connections to one host. A browser keeps them in its
+        cache, so a tab does this once, not on a reconnect. → seconds taken; SessionLost if the server
+        cannot be reached."""
+        from tornado.httpclient import AsyncHTTPClient, HTTPClientError
+
+        client = AsyncHTTPClient(max_clients=64)
+        headers = {"Cookie": f"{AFFINITY_COOKIE}={self.affinity}"}
+        queue = list(paths)
+        started = time.perf_counter()
+
+        async def worker() -> None:
+            while queue:
+                path = queue.pop()
+                try:
+                    await client.fetch(self.base_url + path, headers=headers, request_timeout=self.timeout_s, raise_error=True)
+                except HTTPClientError as e:
+                    if e.code >= 500 or e.code == 599:
+                        raise SessionLost(f"GET {path}: {e}") from e
+                except OSError as e:
+                    raise SessionLost(f"GET {path}: {e!r}") from e
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return time.perf_counter() - started
+
     async def open(self) -> Run:
         """Connect and run the scene's page with its query string: a fresh page load (also after a
         lost connection: the same affinity cookie, and everything a student sees is in the URL)."""
@@ -393,6 +420,28 @@ async def student(base_url: str, scene: str, interactions: int, seed: int, timeo
     finally:
         await session.close()
     return log
+
+
+def record_page_assets(base_url: str, page: str, query: str, settle_s: float = 1.0) -> list[str]:
+    """The paths a headless Chromium fetches from the server over HTTP when it opens the page (until the
+    app is idle and `settle_s` more): the page load a simulated tab replays (Session.fetch_assets)."""
+    from playwright.sync_api import sync_playwright
+
+    from harness.browser import launch_chromium, wait_for_app
+
+    origin = base_url.rstrip("/")
+    paths: list[str] = []
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+            tab.on("request", lambda r: paths.append(r.url[len(origin) :]) if r.url.startswith(origin) and r.method == "GET" else None)
+            tab.goto(f"{origin}/{page}?{query}", timeout=60_000)
+            wait_for_app(tab)
+            tab.wait_for_timeout(settle_s * 1000)
+        finally:
+            browser.close()
+    return [path for path in paths if not path.startswith("/_stcore/stream")]
 
 
 def percentile(values: list[float], q: float) -> float:
