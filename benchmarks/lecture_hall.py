@@ -38,6 +38,7 @@ from harness.browser import rss_kib
 from harness.nginx import lecture_hall
 
 REPO = Path(__file__).resolve().parent.parent
+OPEN_AT_ONCE = 10  # extra tabs for the memory measure open this many at a time
 BACK_WITHIN_S = 10.0  # the bar for a student whose replica died
 
 
@@ -148,7 +149,13 @@ async def memory_per_session(url: str, hall, students: list[Student], scenes: li
     alive = [(u, proc) for u, proc in hall.replicas if proc.poll() is None]
     before = {u: rss_kib(proc.pid) for u, proc in alive}
     extra = [Session(url, *SCENES[scenes[i % len(scenes)]][:2], args.timeout_s) for i in range(args.extra_sessions)]
-    opened = await asyncio.gather(*(s.open() for s in extra), return_exceptions=True)
+    gate = asyncio.Semaphore(OPEN_AT_ONCE)
+
+    async def open_one(session: Session):
+        async with gate:
+            return await session.open()
+
+    opened = await asyncio.gather(*(open_one(s) for s in extra), return_exceptions=True)
     await asyncio.sleep(2.0)
     after = {u: rss_kib(proc.pid) for u, proc in alive}
     placed = collections.Counter(s.replica for s, r in zip(extra, opened) if not isinstance(r, BaseException))
@@ -160,6 +167,11 @@ async def memory_per_session(url: str, hall, students: list[Student], scenes: li
             lines.append(
                 f"{u}: +{(after[u] - before[u]) / 1024:.1f} MiB for {n} more open sessions = {(after[u] - before[u]) / 1024 / n:.2f} MiB each"
             )
+    failed = sum(isinstance(r, BaseException) for r in opened)
+    if failed:
+        lines.append(
+            f"({failed} of the {len(extra)} extra tabs could not open: {next(r for r in opened if isinstance(r, BaseException))!r})"
+        )
     return lines or ["memory per session: not measured (no extra session opened)"]
 
 
