@@ -68,7 +68,7 @@ def test_sessions_stick_to_one_replica(nginx_ready) -> None:
 
 def test_replica_killed_mid_run(nginx_ready) -> None:
     args = bench.parser().parse_args(
-        ["--replicas", "2", "--sessions", "20", "--interactions", "4", "--think-s", "1", "--ramp-s", "2", "--kill-one-at", "6", "--extra-sessions", "4"]
+        "--replicas 2 --sessions 20 --interactions 4 --think-s 1 --ramp-s 2 --kill-one-at 6 --extra-sessions 4".split()
     )
     started = time.monotonic()
     with lecture_hall(args.replicas) as hall:
