@@ -1,11 +1,14 @@
 """A lecture hall: simulated students (benchmarks/protocol_client.py) through nginx to N replicas.
 
-    python -m benchmarks.lecture_hall --replicas 2 --sessions 200 --interactions 20
-    python -m benchmarks.lecture_hall --replicas 2 --sessions 20 --interactions 6 --kill-one-at 8
+    python -m benchmarks.lecture_hall --replicas 2 --sessions 200 --interactions 20 --ramp-s 30
+    python -m benchmarks.lecture_hall --replicas 2 --sessions 40 --interactions 10 --kill-one-at 25
 
-Each student opens a scene by its deep link (generate, interpolation, latent map, lesson), then makes
-`--interactions` widget changes with a think time between them (uniform 0.5..1.5 x `--think-s`),
-each one a rerun waited for until `script_finished`. Sessions are opened over `--ramp-s` seconds.
+Each student first replays the HTTP fetches Chromium makes to open its scene (recorded once per scene,
+`--no-assets` to skip), opens the scene by its deep link (protocol_client.SCENES: generate,
+interpolation, the PCA map's clicks, the z2 map and manifold, the lesson, the face composer's breed),
+then makes `--interactions` widget changes with a think time between them (uniform 0.5..1.5 x
+`--think-s`), each one a rerun waited for until `script_finished`. Sessions are opened over `--ramp-s`
+seconds. At the end, `--extra-sessions` more tabs open on warm caches to measure memory per session.
 
 `--kill-one-at S`: S seconds after the first student starts, replica 0 is SIGKILLed. Its students'
 websockets drop; each reopens its scene through nginx (same affinity cookie, the URL it had, which
@@ -280,7 +283,7 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--replicas", type=int, default=2)
     ap.add_argument("--sessions", type=int, default=200)
     ap.add_argument("--interactions", type=int, default=20)
-    ap.add_argument("--think-s", type=float, default=1.0)
+    ap.add_argument("--think-s", type=float, default=3.0, help="mean seconds a student looks before the next touch")
     ap.add_argument("--ramp-s", type=float, default=10.0)
     ap.add_argument("--timeout-s", type=float, default=30.0)
     ap.add_argument("--kill-one-at", type=float, default=None, help="seconds after the start: SIGKILL replica 0")
