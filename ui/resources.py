@@ -36,8 +36,6 @@ def models_dir() -> Path:
     return Path(os.environ.get("VAE_MODELS_DIR", MODELS_DIR))
 
 
-SIGNATURE_TTL_S = 1.0  # a model retrained or added shows within this long
-
 MODEL_FILES = (
     "config.json",
     "model.safetensors",
@@ -52,13 +50,7 @@ MODEL_FILES = (
 def _signature(folder: Path) -> tuple:
     """One (model name, digest) pair per model folder: a cache key that changes when a model is added,
     retrained, its atlas built or a file damaged. The digest covers (file, size, mtime) of the files that
-    define the model; it is read again at most once a second per folder (a rerun asks several times, and
-    a short key is cheap for the caches to hash)."""
-    return _signature_within(str(folder))
-
-
-@st.cache_resource(show_spinner=False, ttl=SIGNATURE_TTL_S, max_entries=8)
-def _signature_within(folder: str) -> tuple:
+    define the model: a few stat calls per rerun, and a short key for the caches to hash."""
     out = []
     try:
         for d in sorted(os.scandir(folder), key=lambda e: e.name):
