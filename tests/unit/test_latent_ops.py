@@ -113,6 +113,15 @@ def test_grid_png_and_gif():
     assert img.size == (22, 26)
     gif = Image.open(io.BytesIO(gif_bytes(frames, scale=2)))
     assert gif.format == "GIF" and gif.n_frames == 4  # forward then back (bounce)
+    # grey frames come back exactly, every grey level (no palette quantization)
+    ramp = np.arange(256, dtype=np.uint8).reshape(16, 16, 1)
+    frames = np.stack([ramp, 255 - ramp, ramp[::-1]])
+    gif = Image.open(io.BytesIO(gif_bytes(frames, scale=1)))
+    for i, order in enumerate([0, 1, 2, 1]):  # bounce
+        gif.seek(i)
+        np.testing.assert_array_equal(np.asarray(gif.convert("L")), frames[order, ..., 0])
+    colour = np.stack([np.dstack([ramp, 255 - ramp, ramp]), np.dstack([255 - ramp, ramp, ramp])])
+    assert Image.open(io.BytesIO(gif_bytes(colour, scale=1))).n_frames == 2
 
 
 @needs("mnist-z16-beta8", "mnist-z64")
