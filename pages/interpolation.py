@@ -90,9 +90,11 @@ def interpolation() -> None:
     st.caption(t("interp.contrast"))
 
     gif_scale = display_scale(side, 1, target=192)
-    left, right = st.columns(2, gap="large")
-    left.image(widgets.inline(widgets.gif_of(frames, gif_scale)), caption=t("interp.latent_animation", method=method_name))
-    right.image(widgets.inline(widgets.gif_of(fade, gif_scale)), caption=t("interp.pixel_animation"))
+    # The animations travel at the model's resolution (28 or 64 px: 10-50x fewer bytes per rerun) and the
+    # browser enlarges them with crisp pixels (APP_CSS: image-rendering: pixelated in .st-key-ip_animations)
+    left, right = st.container(key="ip_animations").columns(2, gap="large")
+    left.image(widgets.inline(widgets.gif_of(frames, 1)), caption=t("interp.latent_animation", method=method_name), width=side * gif_scale)
+    right.image(widgets.inline(widgets.gif_of(fade, 1)), caption=t("interp.pixel_animation"), width=side * gif_scale)
 
     st.subheader(t("interp.scrub"))
     scrub(a.code, b.code, method)

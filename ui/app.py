@@ -54,6 +54,7 @@ def ensure_entry() -> None:
 # in an ellipsis ("Précéd…" on a projector is worse than a taller button).
 APP_CSS = """
 <style>
+  .st-key-ip_animations img { image-rendering: pixelated; }
   button [data-testid="stMarkdownContainer"], button [data-testid="stMarkdownContainer"] p,
   [data-testid="stMetricValue"] > div, [data-testid="stMetricLabel"] div {
     white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
