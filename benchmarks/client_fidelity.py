@@ -38,7 +38,7 @@ from harness.browser import CHROMIUM, CHROMIUM_ARGS, INPUT_CLOCK, MAP_READY, str
 REPO = Path(__file__).resolve().parent.parent
 SCENES = ("generate", "interpolation", "map")
 SETTLE_S = 0.2  # after an answer: what it makes the server do next (fetches) is counted
-IDLE_S = 3.0  # the server's idle CPU rate is measured this long in each session
+IDLE_S = 6.0  # the server's idle CPU rate is measured this long in each session
 
 
 async def idle_rate(pid: int, seconds: float = IDLE_S) -> float:
