@@ -92,6 +92,7 @@ class Session:
         self.session_id = ""
         self.replica = ""  # nginx's X-Replica answer header: the replica this connection reached
         self.exceptions: list[str] = []
+        self.page_hash = ""  # the page's script hash from the app's navigation message
         self.cache: dict[str, bytes] = {}  # the frontend's message cache (hash -> message) ...
         self.cache_age: dict[str, int] = {}  # ... and each entry's age in finished runs since it was last used
 
@@ -145,6 +146,7 @@ class Session:
         self.widgets.clear()
         self.values.clear()
         self.bound.clear()  # a fresh page load: the URL (self.scene.query) holds them now
+        self.page_hash = ""  # ... and the URL's path names the page
         return await self._run(ClientState())
 
     async def close(self) -> None:
@@ -240,7 +242,10 @@ class Session:
     # -- the protocol ----------------------------------------------------------------------------
     async def _run(self, client_state: ClientState) -> Run:
         client_state.query_string = self.scene.query
-        client_state.page_name = self.scene.page
+        if self.page_hash:  # after the first run the frontend names the page by its script hash, as the app told it
+            client_state.page_script_hash = self.page_hash
+        else:
+            client_state.page_name = self.scene.page
         client_state.context_info.timezone = "UTC"
         client_state.context_info.locale = "en-US"
         client_state.context_info.url = f"{self.base_url}/{self.scene.page}?{self.scene.query}"
@@ -274,6 +279,8 @@ class Session:
                 self.session_id = msg.new_session.initialize.session_id
             elif kind == "delta":
                 self._see_delta(msg.delta, exceptions)
+            elif kind == "navigation":
+                self.page_hash = msg.navigation.page_script_hash
             elif kind == "page_info_changed":
                 self.scene.query = self._with_bound(msg.page_info_changed.query_string)
             elif kind == "page_not_found":
