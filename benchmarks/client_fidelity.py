@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import random
@@ -32,7 +31,7 @@ from pathlib import Path
 from playwright.async_api import async_playwright
 
 from benchmarks.load_test import EXTRA_ARGS, IMAGES, QUERY, READY, STEMS, WATCH_ANY_NEW_IMAGE, app_idle, cpu_seconds, interact
-from benchmarks.protocol_client import Session, record_page_assets
+from benchmarks.protocol_client import Session, map_click, record_page_assets
 from harness.browser import CHROMIUM, CHROMIUM_ARGS, INPUT_CLOCK, MAP_READY, streamlit_server
 
 REPO = Path(__file__).resolve().parent.parent
@@ -120,8 +119,7 @@ def move(session: Session, kind: str, k: int, rng: random.Random) -> tuple[str, 
     if kind == "interpolation":
         return "ip_method", next(o for o in session.options("ip_method") if o != session.value("ip_method"))
     key = next(k for k in session.widgets if k.startswith("live_map_"))
-    (x0, x1), (y0, y1) = json.loads(session.widgets[key].proto.json)["map"]["extent"]
-    return key, {"x": rng.uniform(x0, x1), "y": rng.uniform(y0, y1), "index": None}
+    return key, map_click(session, key, rng)
 
 
 def mean(xs: list[float]) -> float:

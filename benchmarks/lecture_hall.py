@@ -180,7 +180,7 @@ async def memory_per_session(url: str, hall, students: list[Student], scenes: li
 
 async def run_hall(
     url: str, args: argparse.Namespace, hall, assets: dict | None = None
-) -> tuple[list[Student], float | None, float, float]:
+) -> tuple[list[Student], float | None, float, float, list[str]]:
     scenes = args.scenes.split(",")
     t0 = time.time()
     killed_at: float | None = None
@@ -210,11 +210,11 @@ async def run_hall(
             st.errors.append(f"unfinished after the run's budget ({args.budget_s:.0f} s): {st.done} of {args.interactions} done")
     progress_task.cancel()
     t1 = time.time()
-    hall.memory = await memory_per_session(url, hall, students, scenes, args)
+    memory = await memory_per_session(url, hall, students, scenes, args)
     await asyncio.gather(*(st.session.close() for st in students if st.session is not None))
     if kill_task is not None and not kill_task.done():
         kill_task.cancel()  # the students were done before the kill time: reported as no kill
-    return students, killed_at, t0, t1
+    return students, killed_at, t0, t1, memory
 
 
 def report(
@@ -308,14 +308,14 @@ def main() -> None:
             print("page load replayed per student: " + ", ".join(f"{k} {len(v)} requests" for k, v in sorted(assets.items())), flush=True)
         rss_before = [rss_kib(proc.pid) for _, proc in hall.replicas]
         cpu_before = [cpu_seconds(proc.pid) for _, proc in hall.replicas]
-        students, killed_at, t0, t1 = asyncio.run(run_hall(hall.url, args, hall, assets))
+        students, killed_at, t0, t1, memory = asyncio.run(run_hall(hall.url, args, hall, assets))
         cpu_after = [cpu_seconds(proc.pid) if proc.poll() is None else float("nan") for _, proc in hall.replicas]
         rss_after = [rss_kib(proc.pid) if proc.poll() is None else 0 for _, proc in hall.replicas]
     rss = [
         "replica RSS (MiB) before -> after the run: "
         + ", ".join(f"{b / 1024:.0f} -> {a / 1024:.0f}" for b, a in zip(rss_before, rss_after)),
         "memory per open session (tabs opened on warm caches, resident memory growth):",
-        *[f"  {line}" for line in hall.memory],
+        *[f"  {line}" for line in memory],
         "replica CPU seconds during the run: "
         + ", ".join(f"{a - b:.0f}" for b, a in zip(cpu_before, cpu_after))
         + f" (wall {t1 - t0:.0f} s)",

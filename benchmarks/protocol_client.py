@@ -374,6 +374,12 @@ SCENES: dict[str, tuple[str, str, list[str]]] = {
 }
 
 
+def map_click(session: Session, key: str, rng: random.Random) -> dict:
+    """A click on a random spot of the browser map `key` (anywhere in its extent; no test point picked)."""
+    (x0, x1), (y0, y1) = json.loads(session.widgets[key].proto.json)["map"]["extent"]
+    return {"x": rng.uniform(x0, x1), "y": rng.uniform(y0, y1), "index": None}
+
+
 def random_move(session: Session, keys: list[str], rng: random.Random) -> tuple[str, object]:
     """A widget change a student could make among `keys` present and enabled on the page: (key, value)."""
     present = [
@@ -392,9 +398,8 @@ def random_move(session: Session, keys: list[str], rng: random.Random) -> tuple[
     if kind in ("selectbox", "radio", "button_group"):
         others = [o for o in session.options(key) if o != session.value(key)]
         return key, rng.choice(others or session.options(key))
-    if kind == "bidi_component":  # a click on an empty spot of the map, anywhere in its extent
-        (x0, x1), (y0, y1) = json.loads(session.widgets[key].proto.json)["map"]["extent"]
-        return key, {"x": rng.uniform(x0, x1), "y": rng.uniform(y0, y1), "index": None}
+    if kind == "bidi_component":
+        return key, map_click(session, key, rng)
     lo, hi, step = session.numeric_range(key)
     hi = min(hi, lo + 1000 * step)  # seeds: a few values are enough
     value = round(lo + step * rng.randrange(int(round((hi - lo) / step)) + 1), 10)
