@@ -1,5 +1,9 @@
 """VAE Latent Explorer — entry point: `streamlit run dashboard.py`."""
 
-from ui.app import main
+from ui.serve import one_openmp_thread
+
+one_openmp_thread()  # before ui.app loads torch
+
+from ui.app import main  # noqa: E402
 
 main()

@@ -3,13 +3,24 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def one_openmp_thread() -> None:
+    """One OpenMP thread per server process, unless OMP_NUM_THREADS says otherwise; call it before torch
+    loads (OpenMP reads the variable once). torch.set_num_threads(1) (ui.resources) holds for the thread
+    that calls it, but every script run is a new thread, and each run of the interpolation page started a
+    second OpenMP thread that spun on the other core: 63 ms of server CPU per interpolation interaction
+    with a browser on the same 2 cores, 24 ms with this (benchmarks/client_fidelity.py)."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
 def main() -> None:
+    one_openmp_thread()
     from streamlit.web import cli  # first, in this thread: see ui.warm.start_once
 
     from ui import warm
