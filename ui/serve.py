@@ -15,8 +15,10 @@ def one_openmp_thread() -> None:
     loads (OpenMP reads the variable once). torch.set_num_threads(1) (ui.resources) holds for the thread
     that calls it, but every script run is a new thread, and each run of the interpolation page started a
     second OpenMP thread that spun on the other core: 63 ms of server CPU per interpolation interaction
-    with a browser on the same 2 cores, 24 ms with this (benchmarks/client_fidelity.py)."""
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    with a browser on the same 2 cores, 24 ms with this (benchmarks/client_fidelity.py). Where torch is
+    loaded already (the app run in-process by a test) it would only reach child processes: left alone."""
+    if "torch" not in sys.modules:
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 def main() -> None:

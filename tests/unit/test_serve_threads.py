@@ -39,6 +39,18 @@ def test_the_launcher_gives_torch_one_openmp_thread_and_a_user_setting_wins():
         assert _omp_threads("", env) == os.cpu_count()
 
 
+def test_it_leaves_the_environment_alone_once_torch_is_loaded(monkeypatch):
+    """In-process (AppTest runs dashboard.py inside pytest) it would change nothing here, only what child
+    processes such as a training run inherit."""
+    import torch  # noqa: F401  (loaded, as in the test process)
+
+    from ui.serve import one_openmp_thread
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    one_openmp_thread()
+    assert "OMP_NUM_THREADS" not in os.environ
+
+
 def test_both_entry_points_set_it_before_anything_loads_torch():
     """`python -m ui.serve` calls it first thing in main(); `streamlit run dashboard.py` before ui.app."""
     tree = ast.parse((REPO / "dashboard.py").read_text())
