@@ -217,9 +217,9 @@ def load_celeba(split: str = "train", root: Path | None = None, workers: int = 2
 # ---- tensors -------------------------------------------------------------------------------
 def to_tensor(images: np.ndarray) -> torch.Tensor:
     """uint8 (N, H, W) or (N, H, W, C) → float32 (N, C, H, W) in [0, 1]."""
-    t = torch.from_numpy(np.ascontiguousarray(images))
+    t = torch.from_numpy(np.array(images, dtype=np.float32))  # always a copy: the caller's array is never written
     t = t.unsqueeze(1) if t.ndim == 3 else t.permute(0, 3, 1, 2)
-    return t.float().div_(255.0)
+    return t.div_(255.0)
 
 
 def load_split(dataset: str, split: str, root: Path | None = None) -> tuple[np.ndarray, np.ndarray | None]:
