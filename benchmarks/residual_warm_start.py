@@ -22,6 +22,7 @@ import torch
 from vae.checkpoint import load_model
 from vae.data import load_split, to_tensor
 from vae.model import ResBlock
+from vae.train import lr_at
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -81,8 +82,8 @@ def main() -> None:
         t0 = time.time()
         order = torch.randperm(len(x_train), generator=gen).numpy()
         for b in range(per_epoch):
-            for group in opt.param_groups:  # cosine to 5 % of the base rate
-                group["lr"] = args.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / total)))
+            for group in opt.param_groups:  # vae.train's cosine to 5 % of the base rate, no warm-up
+                group["lr"] = lr_at(step, total, args.lr, warmup=0)
             x = to_tensor(x_train[np.sort(order[b * args.batch_size : (b + 1) * args.batch_size])])
             loss = model(x)["loss"].mean()
             opt.zero_grad()
