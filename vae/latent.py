@@ -92,13 +92,28 @@ def manifold_grid(x_range: tuple[float, float], y_range: tuple[float, float], n:
     return np.stack([gx.ravel(), gy.ravel()], 1).astype(np.float32)
 
 
+def squared_distances(points: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Squared Euclidean distance from each row of `points` (N, D) to `query` (D,), in float64, summed
+    dimension by dimension in order: the same float values as the browser's `nearest`
+    (assets/live/live_decoder.js), which sums (p_j − q_j)² over j in a JavaScript number."""
+    points = np.asarray(points)
+    q = np.asarray(query, np.float64).reshape(-1)
+    d2 = np.zeros(len(points), np.float64)
+    for j in range(points.shape[1]):
+        diff = points[:, j].astype(np.float64) - q[j]
+        d2 += diff * diff
+    return d2
+
+
 def nearest_codes(codes: np.ndarray, query: np.ndarray, k: int = 8) -> tuple[np.ndarray, np.ndarray]:
-    """k nearest rows of `codes` to `query` (Euclidean): (indices (k,), distances (k,)), nearest first."""
-    q = np.asarray(query, np.float32).reshape(1, -1)
-    d2 = ((codes - q) ** 2).sum(1)
-    k = min(k, len(codes))
-    idx = np.argpartition(d2, k - 1)[:k]
-    idx = idx[np.argsort(d2[idx])]
+    """k nearest rows of `codes` to `query` (Euclidean): (indices (k,), distances (k,)), nearest first.
+
+    The tie rule, one for Python and the browser: points at equal distance (the same float64 value of
+    squared_distances) come in the order of their index, lowest first. Ties are real: the atlas stores
+    coordinates in float16, so test points can share a map position exactly."""
+    d2 = squared_distances(codes, query)
+    k = min(k, len(d2))
+    idx = np.argsort(d2, kind="stable")[:k]  # stable: equal distances keep index order
     return idx, np.sqrt(d2[idx])
 
 

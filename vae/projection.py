@@ -12,6 +12,8 @@ import sys
 import numpy as np
 from tqdm import tqdm
 
+from vae.latent import nearest_codes
+
 
 class LatentPCA:
     """Principal components of latent codes, fitted by SVD."""
@@ -121,12 +123,11 @@ class TSNEMap:
         return tsne
 
     def nearest(self, codes: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
-        """(distances, indices), each (N, k): the k nearest reference codes, Euclidean in latent space."""
+        """(distances, indices), each (N, k): the k nearest reference codes, Euclidean in latent space,
+        ties to the lowest index (vae.latent.nearest_codes, the browser's rule)."""
         codes = np.atleast_2d(np.asarray(codes, dtype=np.float64))
-        sq = (codes**2).sum(1)[:, None] - 2 * codes @ self.codes_.T + (self.codes_**2).sum(1)[None, :]
-        idx = np.argsort(sq, axis=1)[:, :k]
-        dist = np.sqrt(np.maximum(np.take_along_axis(sq, idx, 1), 0))
-        return dist, idx
+        found = [nearest_codes(self.codes_, code, k) for code in codes]
+        return np.stack([d for _, d in found]), np.stack([i for i, _ in found])
 
     def place(self, codes: np.ndarray, k: int = 10) -> np.ndarray:
         """Fast out-of-sample placement (milliseconds): inverse-distance-weighted mean of the k nearest codes' map positions."""

@@ -285,7 +285,9 @@ const floats = (url) => fetchArray(url, Float32Array); // little-endian float32 
 const bytes = (url) => fetchArray(url, Uint8Array);
 
 function nearest(points, dim, query, k) {
-  // indices and distances of the k rows of `points` (N, dim) nearest to `query`
+  // indices and distances of the k rows of `points` (N, dim) nearest to `query`, nearest first.
+  // The tie rule of vae.latent.nearest_codes: d2 summed over j in order in a JS number (float64), and
+  // points at equal d2 in index order (strict < below, and a stable sort), lowest index first.
   const n = points.length / dim;
   const best = [];
   for (let i = 0; i < n; i++) {

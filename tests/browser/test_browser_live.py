@@ -224,6 +224,64 @@ def test_hovering_the_map_decodes_under_the_pointer(chromium, server, model, pro
     page.context.close()
 
 
+def tied_groups(coords: np.ndarray) -> list[tuple[float, list[int]]]:
+    """Groups of test points that share one map position exactly (the atlas stores float16 values),
+    with each group's distance to the nearest other point, most isolated first."""
+    from scipy.spatial import cKDTree
+
+    groups: dict[tuple[float, float], list[int]] = {}
+    for i, (x, y) in enumerate(np.asarray(coords, np.float64)):
+        groups.setdefault((x, y), []).append(i)
+    tree = cKDTree(np.asarray(coords, np.float64))
+    out = []
+    for spot, members in groups.items():
+        if len(members) > 1:
+            gap = tree.query(spot, k=len(members) + 1)[0][-1]
+            out.append((float(gap), members))
+    return sorted(out, reverse=True)
+
+
+def test_hovering_a_spot_with_tied_points_decodes_the_lowest_index(chromium, server):
+    """Where several test points sit at exactly the same t-SNE position, the browser and Python break
+    the tie the same way (vae.latent.nearest_codes: equal distances in index order): the hover decodes
+    the lowest index's code, as code_at does."""
+    from vae.atlas import code_at, load_atlas
+    from vae.latent import squared_distances
+
+    atlas = load_atlas(REPO / "models" / "mnist-z16")
+    groups = tied_groups(atlas.tsne_coords)
+    assert groups, "the shipped mnist-z16 t-SNE map has points at identical positions"
+    page = live_page(chromium, f"{server}/latent_map?dataset=mnist&model=mnist-z16&projection=tsne")
+    box = map_box(page)
+    units_per_px = page.evaluate("() => { const [[x0, x1]] = window.__vaeMap.ranges(); return Math.abs(x1 - x0); }") / box["width"]
+    tried = 0
+    for gap, members in groups:
+        if gap / units_per_px < 6:  # the pointer lands within a pixel of the group: keep others 6 px away
+            break
+        if np.abs(atlas.mean[members] - atlas.mean[members[0]]).max() < 0.05:
+            continue  # (nearly) the same codes: the wrong tie rule would pass too
+        px, py = page.evaluate("([x, y]) => window.__vaeMap.toPixel(x, y)", [float(v) for v in atlas.tsne_coords[members[0]]])
+        x, y = box["x"] + px + 0.5, box["y"] + py + 0.5
+        if not (0 < px < box["width"] and 0 < py < box["height"]) or not page.evaluate("([x, y]) => window.__vaeMap.hit(x, y)", [x, y]):
+            continue  # off the view, or under the legend
+        tried += 1
+        before = page.evaluate("() => window.__vaeLive.frames")
+        page.mouse.move(x, y)
+        page.wait_for_function("n => window.__vaeLive.frames > n", arg=before)
+        hover = page.evaluate("() => window.__vaeLive.lastHover")
+        d2 = squared_distances(atlas.tsne_coords, (hover["x"], hover["y"]))
+        assert len(set(d2[members])) == 1 and d2.min() == d2[members[0]]  # the pointer is on a real tie
+        location = code_at(atlas, "tsne", (hover["x"], hover["y"]), 1)
+        assert location.neighbours[0] == min(members)
+        np.testing.assert_allclose(page.evaluate("() => window.__vaeLive.lastCode"), atlas.mean[min(members)], atol=2e-3)
+        np.testing.assert_allclose(location.code, atlas.mean[min(members)])
+        if tried == 2:
+            break
+    assert tried, "no tied group of points on the visible map"
+    assert page.locator(EXCEPTION).count() == 0
+    page.context.close()
+
+
 def test_faces_mode_draws_the_test_faces_on_a_celeba_map(chromium, server):
     """The CelebA map's points drawn as their faces (a sprite sheet of the originals, joined from the
     data directory at run time); the map under them still answers hovers."""

@@ -55,6 +55,41 @@ def test_nearest_and_blend():
     np.testing.assert_allclose(code, [1, 0])
 
 
+def test_nearest_breaks_ties_by_lowest_index():
+    """The tie rule the browser shares: equal distances come in index order, whatever their order in
+    memory, and the k-th place goes to the lowest index of a tie."""
+    codes = np.array([[3, 0], [1, 1], [0, 0], [1, 1], [1, 1], [-1, -1]], np.float32)
+    idx, dist = nearest_codes(codes, np.array([1.0, 1.0]), 3)
+    assert idx.tolist() == [1, 3, 4] and dist.tolist() == [0, 0, 0]
+    idx, _ = nearest_codes(codes, np.array([1.0, 1.0]), 2)
+    assert idx.tolist() == [1, 3]
+    idx, _ = nearest_codes(codes, np.array([0.0, 0.0]), 4)  # 2 first, then the three (1, 1) at √2 and (−1, −1) at √2
+    assert idx.tolist() == [2, 1, 3, 4]
+
+
+@needs("mnist-z16")
+def test_nearest_ties_on_the_shipped_tsne_map():
+    """The shipped mnist-z16 t-SNE coordinates have points at identical positions (float16 storage):
+    nearest_codes, blend_nearest, code_at and the t-SNE placement all pick the lowest index of the tie."""
+    from vae.atlas import load_atlas
+
+    atlas = load_atlas(MODELS_DIR / "mnist-z16")
+    coords = np.asarray(atlas.tsne_coords)
+    _, inverse, counts = np.unique(coords, axis=0, return_inverse=True, return_counts=True)
+    tied = [np.flatnonzero(inverse.ravel() == g) for g in np.flatnonzero(counts > 1)]
+    assert tied
+    for members in tied:
+        spot = coords[members[0]].astype(np.float64)  # on the tie: every member at distance 0
+        idx, dist = nearest_codes(coords, spot, len(members))
+        assert sorted(idx.tolist()) == idx.tolist() == sorted(members.tolist())
+        assert code_at(atlas, "tsne", tuple(spot), 1).neighbours[0] == members.min()
+        _, used, _ = blend_nearest(atlas.mean, coords, spot, 1)
+        assert used.tolist() == [members.min()]
+    tsne = TSNEMap.from_arrays(np.array([[0, 0], [2, 0], [1, 0], [2, 0]]), np.zeros((4, 2)))
+    dist, near = tsne.nearest(np.array([[2.0, 0.0], [1.5, 0.0]]), 3)
+    assert near.tolist() == [[1, 3, 2], [1, 2, 3]] and dist[1].tolist() == [0.5, 0.5, 0.5]
+
+
 def test_pca_inverse_is_exact_on_the_plane():
     rng = np.random.default_rng(1)
     codes = rng.normal(size=(300, 6)) @ rng.normal(size=(6, 6))
