@@ -17,6 +17,7 @@ import streamlit.commands.navigation as _navigation_module
 
 from ui import state, warm
 from ui.i18n import LANGUAGES, browser_language, t
+from ui.reconnect import resume_session
 from ui.resources import Loaded, loaded, zoo
 from vae.zoo import DEFAULT_MODEL, ZooEntry
 
@@ -64,6 +65,7 @@ APP_CSS = """
     white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
   }
   .katex-display > .katex { padding: 0 0.2em; }  /* sub-pixel glyph overhang stays inside the box */
+  .st-key-vae_resume_session, .st-key-vae_resume_reload { display: none; }  /* ui.reconnect: no HTML, and no gap */
 </style>
 """
 
@@ -112,6 +114,7 @@ def main() -> None:
     )
     state.from_query("lang", browser_language(), state.parse_choice(LANGUAGES))
     st.html(APP_CSS)
+    resume_session()  # before anything reads the session: it may stop this run and reload the page
     if presenter:
         st.html(PRESENTER_CSS)
     pages = [
