@@ -10,7 +10,8 @@ then makes `--interactions` widget changes with a think time between them (unifo
 `--think-s`), each one a rerun waited for until `script_finished`. Sessions are opened over `--ramp-s`
 seconds. At the end, `--extra-sessions` more tabs open on warm caches to measure memory per session.
 
-`--kill-one-at S`: S seconds after the first student starts, replica 0 is SIGKILLed. Its students'
+`--kill-one-at S`: S seconds after the first student starts, replica 0 is SIGKILLed (supervisord
+restarts it; the hall is `scripts/serve_replicas.sh`, run by harness.nginx.lecture_hall). Its students'
 websockets drop; each reopens its scene through nginx (same affinity cookie, the URL it had, which
 holds every widget value: nginx sends it to a replica that is alive) and carries on. Reported for
 them: seconds without an answer (from the request that got none, and from the kill, to the reopened
@@ -31,6 +32,7 @@ import os
 import platform
 import random
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,8 +151,8 @@ async def memory_per_session(url: str, hall, students: list[Student], scenes: li
     scene's pictures made), `--extra-sessions` more tabs open the same scenes and stay open; the
     replicas' resident memory grows by what the sessions hold (their state, widgets, message queues),
     divided by the tabs each replica got. → report lines."""
-    alive = [(u, proc) for u, proc in hall.replicas if proc.poll() is None]
-    before = {u: rss_kib(proc.pid) for u, proc in alive}
+    alive = [(u, pid) for u, pid in zip(hall.replica_urls, hall.replica_pids()) if pid]  # a killed replica restarted counts
+    before = {u: rss_kib(pid) for u, pid in alive}
     extra = [Session(url, *SCENES[scenes[i % len(scenes)]][:2], args.timeout_s) for i in range(args.extra_sessions)]
     gate = asyncio.Semaphore(OPEN_AT_ONCE)
 
@@ -160,7 +162,7 @@ async def memory_per_session(url: str, hall, students: list[Student], scenes: li
 
     opened = await asyncio.gather(*(open_one(s) for s in extra), return_exceptions=True)
     await asyncio.sleep(2.0)
-    after = {u: rss_kib(proc.pid) for u, proc in alive}
+    after = {u: rss_kib(pid) for u, pid in alive}
     placed = collections.Counter(s.replica for s, r in zip(extra, opened) if not isinstance(r, BaseException))
     await asyncio.gather(*(s.close() for s in extra))
     lines = []
@@ -176,6 +178,82 @@ async def memory_per_session(url: str, hall, students: list[Student], scenes: li
             f"({failed} of the {len(extra)} extra tabs could not open: {next(r for r in opened if isinstance(r, BaseException))!r})"
         )
     return lines or ["memory per session: not measured (no extra session opened)"]
+
+
+class BrowserTabs(threading.Thread):
+    """`--browsers` real Chromium tabs among the simulated students (each its own context, so its own
+    affinity cookie): each opens Generate (benchmarks.replica_kill_browser.PAGE) and clicks its "Next"
+    seed button in turn, about every --think-s seconds, until the students are done. Timed in the page
+    (harness.browser's input clock): click → new image. A tab on the killed replica reloads itself
+    (ui.reconnect); for those: seconds from the kill to the first click answered after it."""
+
+    def __init__(self, url: str, n: int, think_s: float, timeout_s: float) -> None:
+        super().__init__(daemon=True)
+        self.url, self.n, self.think_s, self.timeout_ms = url, n, think_s, timeout_s * 1000
+        self.done = threading.Event()
+        self.ready = threading.Event()
+        self.latencies_ms: list[float] = []
+        self.replicas: list[str] = []  # X-Replica of each tab's page load
+        self.answered_at: list[list[float]] = []  # time.time() of each answered click, per tab
+        self.errors: list[str] = []
+
+    def run(self) -> None:
+        from playwright.sync_api import sync_playwright
+
+        from benchmarks.replica_kill_browser import CLOCK, PAGE, click_next
+        from harness.browser import launch_chromium, new_page, wait_for_app
+
+        try:
+            with sync_playwright() as p:
+                browser = launch_chromium(p)
+                pages = []
+                for _ in range(self.n):
+                    page = new_page(browser)
+                    page.set_default_timeout(self.timeout_ms)
+                    page.context.add_init_script(CLOCK)
+                    response = page.goto(self.url + PAGE)
+                    self.replicas.append(response.headers.get("x-replica", "?"))
+                    wait_for_app(page, self.timeout_ms)
+                    pages.append(page)
+                    self.answered_at.append([])
+                self.ready.set()
+                rng = random.Random(7)
+                while not self.done.is_set():
+                    for i, page in enumerate(pages):
+                        if self.done.wait(rng.uniform(0.5, 1.5) * self.think_s / self.n):
+                            break
+                        try:
+                            wait_for_app(page, self.timeout_ms)  # a reloaded tab: its scene first
+                            self.latencies_ms.append(click_next(page))
+                            self.answered_at[i].append(time.time())
+                        except Exception as e:  # a click lost with a dying replica: the tab reloads, try again
+                            self.errors.append(f"tab {i} ({self.replicas[i]}): {type(e).__name__}: {str(e)[:120]}")
+                browser.close()
+        except Exception as e:
+            self.errors.append(f"browser tabs: {type(e).__name__}: {e}")
+        finally:
+            self.ready.set()
+
+    def report(self, killed_at: float | None, killed_replica: str | None) -> list[str]:
+        lat = sorted(self.latencies_ms)
+        lines = [
+            f"real Chromium tabs among the students: {self.n} on Generate, clicks answered {len(lat)}, "
+            f"click → image p50 {percentile(lat, 0.5):.0f} ms, p95 {percentile(lat, 0.95):.0f} ms",
+            "  tabs per replica: " + ", ".join(f"{r}: {n}" for r, n in sorted(collections.Counter(self.replicas).items())),
+        ]
+        if killed_at is not None:
+            back = []
+            for replica, answered in zip(self.replicas, self.answered_at):
+                if replica == killed_replica:
+                    after = [t for t in answered if t > killed_at]
+                    back.append(after[0] - killed_at if after else float("inf"))
+            lines.append(
+                f"  tabs on the killed replica: {len(back)}, every one answering again: {all(b < float('inf') for b in back)}; "
+                f"kill → first click answered: " + ", ".join(f"{b:.1f} s" for b in back)
+            )
+        lines.append(f"  clicks lost or failed: {len(self.errors)}")
+        lines += [f"    {e}" for e in self.errors[:10]]
+        return lines
 
 
 async def run_hall(
@@ -292,6 +370,7 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--progress-s", type=float, default=15.0, help="print a progress line this often")
     ap.add_argument("--log", type=Path, default=None)
     ap.add_argument("--extra-sessions", type=int, default=40, help="tabs opened at the end to measure memory per session")
+    ap.add_argument("--browsers", type=int, default=0, help="real Chromium tabs among the students (Generate, Next clicks)")
     ap.add_argument("--no-assets", action="store_true", help="do not replay the browser's HTTP fetches of a page load")
     return ap
 
@@ -306,11 +385,21 @@ def main() -> None:
         if not args.no_assets:  # what Chromium fetches to open each scene, replayed by each student once
             assets = {name: record_page_assets(hall.url, *SCENES[name][:2]) for name in set(args.scenes.split(","))}
             print("page load replayed per student: " + ", ".join(f"{k} {len(v)} requests" for k, v in sorted(assets.items())), flush=True)
-        rss_before = [rss_kib(proc.pid) for _, proc in hall.replicas]
-        cpu_before = [cpu_seconds(proc.pid) for _, proc in hall.replicas]
+        tabs = None
+        if args.browsers:
+            tabs = BrowserTabs(hall.url, args.browsers, args.think_s, args.timeout_s)
+            tabs.start()
+            tabs.ready.wait()
+        pids = hall.replica_pids()
+        rss_before = [rss_kib(pid) for pid in pids]
+        cpu_before = [cpu_seconds(pid) for pid in pids]
         students, killed_at, t0, t1, memory = asyncio.run(run_hall(hall.url, args, hall, assets))
-        cpu_after = [cpu_seconds(proc.pid) if proc.poll() is None else float("nan") for _, proc in hall.replicas]
-        rss_after = [rss_kib(proc.pid) if proc.poll() is None else 0 for _, proc in hall.replicas]
+        if tabs is not None:
+            tabs.done.set()
+            tabs.join(120)
+        same = [pid == now for pid, now in zip(pids, hall.replica_pids())]  # a killed replica runs again under a new pid
+        cpu_after = [cpu_seconds(pid) if ok else float("nan") for pid, ok in zip(pids, same)]
+        rss_after = [rss_kib(pid) if ok else 0 for pid, ok in zip(pids, same)]
     rss = [
         "replica RSS (MiB) before -> after the run: "
         + ", ".join(f"{b / 1024:.0f} -> {a / 1024:.0f}" for b, a in zip(rss_before, rss_after)),
@@ -321,7 +410,12 @@ def main() -> None:
         + f" (wall {t1 - t0:.0f} s)",
         f"page load replayed (Chromium's HTTP fetches): {'no' if assets is None else 'yes'}",
     ]
+    if tabs is not None:
+        killed = hall.replica_urls[0].removeprefix("http://") if killed_at is not None else None
+        rss += tabs.report(killed_at, killed)
     text, ok = report(students, args, killed_at, t0, t1, rss)
+    if tabs is not None and killed_at is not None:
+        ok = ok and all(any(t > killed_at for t in a) for r, a in zip(tabs.replicas, tabs.answered_at) if r == killed)
     print(text)
     log_path.parent.mkdir(exist_ok=True)
     log_path.write_text(text + "\n")

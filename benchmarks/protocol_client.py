@@ -35,7 +35,8 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 MAX_CACHED_MESSAGE_AGE = int(streamlit_config.get_option("global.maxCachedMessageAge"))
-AFFINITY_COOKIE = "vae_affinity"  # nginx hashes on it (deploy/nginx.conf.template)
+AFFINITY_COOKIE = "vae_affinity"  # the browser's id: nginx's per-client limits, and its hash without REPLICA_COOKIE
+REPLICA_COOKIE = "vae_replica"  # the replica that last answered: nginx routes by it (deploy/nginx.conf.template)
 FINISHED = {
     ForwardMsg.FINISHED_SUCCESSFULLY,
     ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
@@ -84,7 +85,8 @@ class Session:
         self.base_url = base_url.rstrip("/")
         self.scene = Scene(page.strip("/"), query.lstrip("?"))
         self.timeout_s = timeout_s
-        self.affinity = affinity or uuid.uuid4().hex  # one cookie per tab: nginx keeps the tab on one replica
+        self.affinity = affinity or uuid.uuid4().hex  # one browser id per tab
+        self.pinned = ""  # the vae_replica cookie nginx last set: the replica holding this tab's session
         self.widgets: dict[str, Widget] = {}  # user key -> widget
         self.values: dict[str, WidgetState] = {}  # widget id -> last value sent (triggers are not kept)
         self.bound: dict[str, str | None] = {}  # URL parameter -> text, for widgets bound to the URL (None: default)
@@ -97,6 +99,18 @@ class Session:
         self.cache_age: dict[str, int] = {}  # ... and each entry's age in finished runs since it was last used
 
     # -- connection ------------------------------------------------------------------------------
+    def cookie_header(self) -> str:
+        """The Cookie header a browser would send: its id, and the replica nginx pinned it to (once it has)."""
+        return f"{AFFINITY_COOKIE}={self.affinity}" + (f"; {REPLICA_COOKIE}={self.pinned}" if self.pinned else "")
+
+    def keep_cookies(self, set_cookies: list[str]) -> None:
+        """Keep the vae_replica of an answer's Set-Cookie headers, as a browser does (nginx moves it when the
+        replica it named is gone and another one answers)."""
+        for header in set_cookies:
+            name, _, value = header.split(";", 1)[0].strip().partition("=")
+            if name == REPLICA_COOKIE and value:
+                self.pinned = value
+
     async def fetch_assets(self, paths: list[str], concurrency: int = 6) -> float:
         """What a browser fetches over HTTP to show the page the first time (the app's JavaScript and
         CSS, the components' files, the map's arrays, the ONNX decoder: recorded by record_page_assets),
@@ -106,16 +120,19 @@ class Session:
         from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
         client = AsyncHTTPClient(max_clients=64)
-        headers = {"Cookie": f"{AFFINITY_COOKIE}={self.affinity}"}
         queue = list(paths)
         started = time.perf_counter()
 
         async def worker() -> None:
             while queue:
                 path = queue.pop()
+                headers = {"Cookie": self.cookie_header()}
                 try:
-                    await client.fetch(self.base_url + path, headers=headers, request_timeout=self.timeout_s, raise_error=True)
+                    response = await client.fetch(self.base_url + path, headers=headers, request_timeout=self.timeout_s, raise_error=True)
+                    self.keep_cookies(response.headers.get_list("Set-Cookie"))
                 except HTTPClientError as e:
+                    if e.response is not None:
+                        self.keep_cookies(e.response.headers.get_list("Set-Cookie"))
                     if e.code >= 500 or e.code == 599:
                         raise SessionLost(f"GET {path}: {e}") from e
                 except OSError as e:
@@ -126,14 +143,14 @@ class Session:
 
     async def open(self) -> Run:
         """Connect and run the scene's page with its query string: a fresh page load (also after a
-        lost connection: the same affinity cookie, and everything a student sees is in the URL)."""
+        lost connection: the same cookies, and everything a student sees is in the URL)."""
         await self.close()
         url = self.base_url.replace("http://", "ws://", 1).replace("https://", "wss://", 1) + "/_stcore/stream"
         try:
             self.ws = await websockets.connect(
                 url,
                 subprotocols=["streamlit"],
-                additional_headers={"Cookie": f"{AFFINITY_COOKIE}={self.affinity}"},
+                additional_headers={"Cookie": self.cookie_header()},
                 max_size=None,
                 ping_interval=None,  # Streamlit's frontend sends no pings either; a busy server must not look dead
                 open_timeout=self.timeout_s,
@@ -143,6 +160,7 @@ class Session:
         except (TimeoutError, OSError, websockets.WebSocketException) as e:
             raise SessionLost(f"connect: {e!r}") from e
         self.replica = self.ws.response.headers.get("X-Replica", "")
+        self.keep_cookies(self.ws.response.headers.get_all("Set-Cookie"))
         self.widgets.clear()
         self.values.clear()
         self.bound.clear()  # a fresh page load: the URL (self.scene.query) holds them now

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Serve a class: N dashboard replicas on loopback ports behind nginx, one public port.
+# Serve a class: N dashboard replicas on loopback ports behind nginx, one public port, under supervisord.
 #
 #   bash scripts/serve_replicas.sh N [PORT]          # N replicas here (ports PORT+1 .. PORT+N), nginx on PORT (8501)
 #   UPSTREAMS="10.0.0.5:8501 10.0.0.6:8501" bash scripts/serve_replicas.sh 0 8080
@@ -7,67 +7,95 @@
 #                                                     # (there: scripts/run_dashboard.sh or
 #                                                     #  python -m ui.serve --server.address 0.0.0.0 --server.port 8501)
 #
-# nginx's configuration is deploy/nginx.conf.template filled by envsubst (LISTEN_PORT, UPSTREAM_SERVERS,
-# RUN_DIR); affinity by a cookie, websocket upgrade on /_stcore/stream, passive health checks (stock
-# nginx has no active ones: this script waits for each local replica's /_stcore/health before nginx
-# starts, and nginx skips a replica that refuses connections). Ctrl-C (or the end of this script)
-# stops nginx and every replica.
+# supervisord (Debian's `supervisor` package) runs the replicas and nginx: a replica that dies (a crash,
+# SIGKILL, the kernel's OOM killer) is restarted at once and the others and nginx carry on; nginx skips
+# it meanwhile (passive health checks) and sends its students to a survivor. Its configuration is
+# deploy/supervisor/supervisord.conf.template (+ replica.conf.template once per replica), nginx's is
+# deploy/nginx.conf.template (deploy/render_nginx_conf.sh), all rendered with envsubst into a temporary
+# run folder, whose path is the first line printed ("run folder: /tmp/vae-hall-XXXXXX"). There:
+# supervisord.conf (`supervisorctl -c RUN_DIR/supervisord.conf status`, `... pid replica1`), the logs
+# (replicaI.log, supervisord.log, error.log of nginx) and the control socket.
+#
+# The script waits for each local replica's /_stcore/health (STARTUP_TIMEOUT_S, 300 s) before nginx
+# starts, then stays in the foreground. Ctrl-C or SIGTERM stops everything (supervisord stops each
+# program with SIGTERM, SIGKILL after 10 s, then exits) and removes the run folder. The environment is
+# passed through: supervisord's programs inherit it (VAE_WARM_UP=0, OMP_NUM_THREADS, ...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+REPO=$PWD
 N=${1:?usage: serve_replicas.sh N [PORT]}
 PORT=${2:-8501}
-NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+NGINX_BIN=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+unset NGINX  # nginx reads an NGINX variable in its environment as sockets inherited from a parent nginx
+SUPERVISORD=${SUPERVISORD:-$(command -v supervisord || echo /usr/bin/supervisord)}
+SUPERVISORCTL=${SUPERVISORCTL:-$(command -v supervisorctl || echo /usr/bin/supervisorctl)}
 PYTHON=${PYTHON:-.venv/bin/python}
-[ -x "$NGINX" ] || { echo "nginx not found: apt-get install nginx" >&2; exit 1; }
+case $PYTHON in  # supervisord needs an absolute path (not resolved: a venv's python is a symlink)
+  /*) ;;
+  */*) PYTHON=$REPO/$PYTHON ;;
+  *) PYTHON=$(command -v "$PYTHON") ;;
+esac
+STARTUP_TIMEOUT_S=${STARTUP_TIMEOUT_S:-300}
+[ -x "$NGINX_BIN" ] || { echo "nginx not found: apt-get install nginx" >&2; exit 1; }
+[ -x "$SUPERVISORD" ] && [ -x "$SUPERVISORCTL" ] || { echo "supervisord not found: apt-get install supervisor" >&2; exit 1; }
 command -v envsubst >/dev/null || { echo "envsubst not found: apt-get install gettext-base" >&2; exit 1; }
+command -v curl >/dev/null || { echo "curl not found: apt-get install curl" >&2; exit 1; }
+[ "$N" -gt 0 ] || [ -n "${UPSTREAMS:-}" ] || { echo "no replicas: N=0 needs UPSTREAMS" >&2; exit 1; }
+for p in $(seq "$PORT" $((PORT + N))); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "port $p is in use" >&2; exit 1; fi
+done
 
-RUN_DIR=$(mktemp -d /tmp/vae-nginx-XXXXXX)
+RUN_DIR=$(mktemp -d /tmp/vae-hall-XXXXXX)
 chmod 755 "$RUN_DIR"  # nginx's workers run as nobody when started by root
-PIDS=()
+echo "run folder: $RUN_DIR"
+SUPERVISOR_PID=""
 stop() {
   trap - EXIT INT TERM
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for _ in $(seq 50); do  # 10 s for a clean shutdown, then SIGKILL
-    alive=0
-    for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    [ "$alive" = 0 ] && break
-    sleep 0.2
-  done
-  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  if [ -n "$SUPERVISOR_PID" ] && kill -0 "$SUPERVISOR_PID" 2>/dev/null; then
+    kill -TERM "$SUPERVISOR_PID"  # it stops every program (SIGTERM, SIGKILL after stopwaitsecs) before it exits
+    wait "$SUPERVISOR_PID" 2>/dev/null || true
+  fi
   rm -rf "$RUN_DIR"
 }
 trap stop EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
+export RUN_DIR PYTHON REPO
+NGINX=$NGINX_BIN envsubst '${RUN_DIR} ${NGINX}' <deploy/supervisor/supervisord.conf.template >"$RUN_DIR/supervisord.conf"
 ADDRESSES=(${UPSTREAMS:-})
 for i in $(seq 1 "$N"); do
-  port=$((PORT + i))
-  "$PYTHON" -m ui.serve --server.port "$port" --server.address 127.0.0.1 --server.headless true \
-    --browser.gatherUsageStats false --server.fileWatcherType none >"$RUN_DIR/replica$i.log" 2>&1 &
-  PIDS+=($!)
-  ADDRESSES+=("127.0.0.1:$port")
+  REPLICA_NAME=replica$i REPLICA_PORT=$((PORT + i)) REPLICA_ADDRESS=127.0.0.1 \
+    envsubst '${REPLICA_NAME} ${REPLICA_PORT} ${REPLICA_ADDRESS} ${PYTHON} ${REPO} ${RUN_DIR}' \
+    <deploy/supervisor/replica.conf.template >>"$RUN_DIR/supervisord.conf"
+  ADDRESSES+=("127.0.0.1:$((PORT + i))")
 done
-[ ${#ADDRESSES[@]} -gt 0 ] || { echo "no replicas: N=0 needs UPSTREAMS" >&2; exit 1; }
+CONFIG_PYTHON=$( [ -x "$PYTHON" ] && echo "$PYTHON" || echo python3 ) \
+  bash deploy/render_nginx_conf.sh "$PORT" "$RUN_DIR" "${ADDRESSES[@]}" >"$RUN_DIR/nginx.conf"
+"$NGINX_BIN" -t -q -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf"
+
+"$SUPERVISORD" -c "$RUN_DIR/supervisord.conf" >>"$RUN_DIR/supervisord.out" 2>&1 &
+SUPERVISOR_PID=$!
+ctl() { "$SUPERVISORCTL" -c "$RUN_DIR/supervisord.conf" "$@"; }
+
+deadline=$((SECONDS + STARTUP_TIMEOUT_S))
 for i in $(seq 1 "$N"); do
   port=$((PORT + i))
-  for _ in $(seq 300); do
-    curl -sf "http://127.0.0.1:$port/_stcore/health" >/dev/null 2>&1 && break
-    kill -0 "${PIDS[$((i - 1))]}" 2>/dev/null || { cat "$RUN_DIR/replica$i.log" >&2; exit 1; }
-    sleep 0.2
+  until curl -sf "http://127.0.0.1:$port/_stcore/health" >/dev/null 2>&1; do
+    kill -0 "$SUPERVISOR_PID" 2>/dev/null || { cat "$RUN_DIR/supervisord.out" >&2; echo "supervisord exited" >&2; exit 1; }
+    if grep -q "gave up: replica$i " "$RUN_DIR/supervisord.log" 2>/dev/null || [ $SECONDS -gt $deadline ]; then
+      tail -n 40 "$RUN_DIR/replica$i.log" >&2 || true
+      echo "replica $i did not start (log above)" >&2
+      exit 1
+    fi
+    sleep 0.5
   done
-  echo "replica $i: http://127.0.0.1:$port (log $RUN_DIR/replica$i.log)"
+  echo "replica $i: http://127.0.0.1:$port (log $RUN_DIR/replica$i.log, supervisorctl -c $RUN_DIR/supervisord.conf pid replica$i)"
 done
 
-UPSTREAM_SERVERS=""
-for a in "${ADDRESSES[@]}"; do UPSTREAM_SERVERS+="server $a max_fails=1 fail_timeout=10s; "; done
-UPSTREAM_SERVERS=${UPSTREAM_SERVERS% }
-LISTEN_PORT=$PORT UPSTREAM_SERVERS=$UPSTREAM_SERVERS RUN_DIR=$RUN_DIR \
-  envsubst '${LISTEN_PORT} ${UPSTREAM_SERVERS} ${RUN_DIR}' <deploy/nginx.conf.template >"$RUN_DIR/nginx.conf"
-"$NGINX" -t -q -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf"
-"$NGINX" -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -g 'daemon off;' &
-PIDS+=($!)
-echo "nginx: http://0.0.0.0:$PORT -> ${ADDRESSES[*]}   (Ctrl-C stops everything)"
-wait -n "${PIDS[@]}"  # the first one to exit (a crashed replica is survived: nginx fails over; nginx itself is not)
-echo "a process exited; nginx still up: $(kill -0 "${PIDS[-1]}" 2>/dev/null && echo yes || echo no)" >&2
-wait "${PIDS[-1]}"
+ctl start nginx >/dev/null || { cat "$RUN_DIR/nginx.out" "$RUN_DIR/error.log" >&2 2>/dev/null; echo "nginx did not start" >&2; exit 1; }
+echo "nginx: http://0.0.0.0:$PORT -> ${ADDRESSES[*]}   (error log $RUN_DIR/error.log)"
+echo "public URL: http://$(hostname -f 2>/dev/null || hostname):$PORT/   (Ctrl-C stops everything)"
+wait "$SUPERVISOR_PID" || true  # returns when a signal arrives (the trap stops everything) or supervisord ends
+echo "supervisord exited" >&2
+exit 1

@@ -1,18 +1,20 @@
 """A short lecture hall (issue 15): 2 replicas behind nginx, 20 simulated students, one replica killed
 mid-run. The students of the other replica see no error; every student of the killed one answers
-again within 10 s through nginx, with its scene (page and URL parameters) restored."""
+again within 10 s through nginx, with its scene (page and URL parameters) restored. The hall is
+scripts/serve_replicas.sh (harness.nginx.lecture_hall), so supervisord restarts the killed replica."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
-import time
+import tomllib
 
 import pytest
 
 from benchmarks import lecture_hall as bench
-from benchmarks.protocol_client import Session
-from harness.nginx import PLACEHOLDERS, TEMPLATE, ensure_nginx, lecture_hall, render, upstream_servers
+from harness.browser import REPO
+from harness.nginx import RENDER, TEMPLATE, ensure_nginx, lecture_hall, nginx_binary
 
 pytestmark = pytest.mark.slow
 
@@ -24,57 +26,57 @@ def nginx_ready() -> None:
         pytest.skip(reason)
 
 
-def test_template_renders_like_envsubst(tmp_path) -> None:
-    """The shell script (envsubst) and the harness (Python) fill the template identically, and nginx's
-    own $variables survive both."""
-    addresses = ["127.0.0.1:9001", "10.0.0.7:8501"]
-    python = render(8080, addresses, tmp_path)
-    env = {"LISTEN_PORT": "8080", "UPSTREAM_SERVERS": upstream_servers(addresses), "RUN_DIR": str(tmp_path)}
-    names = " ".join(f"${{{name}}}" for name in PLACEHOLDERS)
-    try:
-        shell = subprocess.run(["envsubst", names], input=TEMPLATE.read_text(), env=env, capture_output=True, text=True, check=True)
-    except FileNotFoundError:
-        pytest.skip("envsubst (Debian gettext-base) is not installed")
-    assert shell.stdout == python
-    assert "server 10.0.0.7:8501 max_fails=1 fail_timeout=10s;" in python
-    assert "hash $vae_affinity consistent;" in python and "${" not in python
-
-
-def test_sessions_stick_to_one_replica(nginx_ready) -> None:
-    """A tab's affinity cookie takes each of its connections to the same replica; tabs spread over both;
-    when a replica dies its tabs move to the survivor and open their scene there, the others stay."""
-    cookies = [f"tab{i}" for i in range(12)]
-
-    async def open_all(url: str) -> list[Session]:
-        sessions = [Session(url, "generate", "dataset=mnist&model=mnist-z16&gen_seed=3", affinity=c) for c in cookies]
-        for s in sessions:
-            await s.open()
-            await s.close()
-        return sessions
-
-    with lecture_hall(2) as hall:
-        first, again = asyncio.run(open_all(hall.url)), asyncio.run(open_all(hall.url))
-        replica_urls = [url.removeprefix("http://") for url, _ in hall.replicas]
-        hall.kill(0)
-        after = asyncio.run(open_all(hall.url))
-    assert [s.replica for s in first] == [s.replica for s in again]
-    assert set(s.replica for s in first) == set(replica_urls)
-    for before, now in zip(first, after):
-        # $upstream_addr lists every replica tried: the dead one first (connection refused), then the survivor
-        assert now.replica.split(", ")[-1] == replica_urls[1] and now.exceptions == [] and now.value("gen_seed") == 3
-        if before.replica == replica_urls[1]:
-            assert now.replica == before.replica  # a survivor's tab is not moved (consistent hashing)
+def test_template_renders_every_placeholder(tmp_path, nginx_ready) -> None:
+    """deploy/render_nginx_conf.sh fills each of the template's placeholders (envsubst leaves a name it
+    is not given as it is), nginx's own $variables survive, each replica gets its own upstream block (it
+    first, the others as backups) and a route from the vae_replica cookie, a host name is written as the
+    address nginx reports in $upstream_addr, the upload limit is config.toml's, every page in pages/ is a
+    proxied path, and nginx accepts the file."""
+    addresses = ["127.0.0.1:9001", "10.0.0.7:8501", "localhost:9002"]
+    shell = subprocess.run(["bash", str(RENDER), "8080", str(tmp_path), *addresses], capture_output=True, text=True, check=True)
+    conf = shell.stdout
+    placeholders = set(re.findall(r"\$\{(\w+)\}", TEMPLATE.read_text()))
+    assert placeholders == {
+        "LISTEN_PORT",
+        "UPSTREAM_SERVERS",
+        "REPLICA_UPSTREAMS",
+        "REPLICA_ROUTES",
+        "RUN_DIR",
+        "MAX_UPLOAD_MB",
+        "APP_PAGES",
+    }
+    assert "${" not in conf
+    assert "server 10.0.0.7:8501 max_fails=1 fail_timeout=10s;" in conf and "listen 8080;" in conf
+    assert "hash $vae_affinity consistent;" in conf and "$cookie_vae_affinity" in conf
+    resolved = ["127.0.0.1:9001", "10.0.0.7:8501", "127.0.0.1:9002"]
+    blocks = dict(re.findall(r"upstream (replica_\d+) \{([^}]*)\}", conf))
+    routes = dict(re.findall(r'"([\d.:]+)" (replica_\d+);', conf))
+    assert sorted(routes) == sorted(resolved) and sorted(routes.values()) == sorted(blocks)
+    for address, block in routes.items():
+        servers = re.findall(r"server ([\d.:]+) max_fails=1 fail_timeout=10s( backup)?;", blocks[block])
+        assert servers[0] == (address, "") and sorted(servers[1:]) == sorted((a, " backup") for a in resolved if a != address)
+    assert conf.count("proxy_pass http://$vae_upstream;") == 4 and "proxy_pass http://dashboard" not in conf
+    upload_mb = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())["server"]["maxUploadSize"]
+    assert f"client_max_body_size {upload_mb}m;" in conf
+    pages = re.search(r"location ~ \^/\(\(([\w|]+)\)/\?\)\?\$", conf).group(1).split("|")
+    assert sorted(pages) == sorted(p.stem for p in (REPO / "pages").glob("*.py"))
+    (tmp_path / "nginx.conf").write_text(conf)
+    checked = subprocess.run(
+        [nginx_binary(), "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")], capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stderr
+    twice = subprocess.run(["bash", str(RENDER), "8080", str(tmp_path), "127.0.0.1:9001", "127.0.0.1:9001"], capture_output=True, text=True)
+    assert twice.returncode != 0 and "twice" in twice.stderr
 
 
 def test_replica_killed_mid_run(nginx_ready) -> None:
     args = bench.parser().parse_args(
         "--replicas 2 --sessions 20 --interactions 4 --think-s 1 --ramp-s 2 --kill-one-at 6 --extra-sessions 4".split()
     )
-    started = time.monotonic()
     with lecture_hall(args.replicas) as hall:
         students, killed_at, *_ = asyncio.run(bench.run_hall(hall.url, args, hall))
         error_log = hall.error_log()
-    assert killed_at is not None and time.monotonic() - started < 110
+    assert killed_at is not None
     affected = [s for s in students if s.losses]
     unaffected = [s for s in students if not s.losses]
     placed = [s.replicas for s in students]
