@@ -172,7 +172,9 @@ def wait_for_app(page, timeout_ms: int = 60_000) -> None:
     """Wait until the script run finished and the main block exists.
 
     Streamlit marks the app root with data-test-script-state ('initial', 'running', 'notRunning', ...);
-    widgets whose code is still loading show as skeletons for a moment after the run."""
+    widgets whose code is still loading show as skeletons for a moment after the run. After a widget
+    change or a click this can return before the rerun has even started (the page shows 'running'
+    only once the server reports back): use `rerun` there."""
     page.wait_for_selector('[data-testid="stMain"]', timeout=timeout_ms)
     page.wait_for_function(
         """() => document.querySelector('[data-testid="stApp"][data-test-script-state="notRunning"]')
@@ -190,6 +192,68 @@ window.__vaeInput = null;
 addEventListener('mousedown', () => { window.__vaeInput = performance.now(); }, true);
 addEventListener('keydown', () => { window.__vaeInput = performance.now(); }, true);
 """
+
+# Installed before any page script (new_page): window.__vaeRuns counts the script runs the server
+# reported finished, from Streamlit's own websocket: each message is one ForwardMsg (protobuf), and a
+# top-level field 6 (script_finished) ends a run. Read from the wire rather than from the app root's
+# data-test-script-state, because a short run can go from 'notRunning' through 'running' and back
+# within one React commit and leave no trace in the page. A run cut short by a rerun
+# (FINISHED_EARLY_FOR_RERUN = 2) is not counted: the next one is.
+RUN_COUNTER = """
+window.__vaeRuns = 0;
+(() => {
+  const Socket = window.WebSocket;
+  if (!Socket) return;
+  const finished = (bytes) => {  // the script_finished status of a ForwardMsg, or null
+    let i = 0;
+    const varint = () => { let v = 0, scale = 1; for (;;) { const c = bytes[i++]; v += (c & 127) * scale; scale *= 128; if (c < 128 || i >= bytes.length) return v; } };
+    while (i < bytes.length) {
+      const tag = varint(), field = Math.floor(tag / 8), wire = tag & 7;
+      if (wire === 0) { const v = varint(); if (field === 6) return v; }
+      else if (wire === 2) { const length = varint(); i += length; }  // (not i += varint(): that adds to the old i)
+      else if (wire === 1) i += 8;
+      else if (wire === 5) i += 4;
+      else return null;
+    }
+    return null;
+  };
+  window.WebSocket = class extends Socket {
+    constructor(...args) {
+      super(...args);
+      if (!String(args[0]).includes('/_stcore/stream')) return;
+      this.addEventListener('message', (e) => {
+        if (!(e.data instanceof ArrayBuffer)) return;
+        const status = finished(new Uint8Array(e.data));
+        if (status !== null && status !== 2) window.__vaeRuns += 1;
+      });
+    }
+  };
+})();
+"""
+
+
+def run_count(page) -> int:
+    """How many script runs of this page the server has finished so far (RUN_COUNTER)."""
+    return page.evaluate("() => window.__vaeRuns")
+
+
+def wait_for_rerun(page, before: int, timeout_ms: int = 60_000) -> None:
+    """Wait until a run after the first `before` (run_count) has finished and the page shows it: the
+    server's message received, Streamlit done with what came before it (two animation frames), and
+    the app idle (wait_for_app)."""
+    page.wait_for_function("n => window.__vaeRuns > n", arg=before, timeout=timeout_ms, polling=20)
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    wait_for_app(page, timeout_ms)
+
+
+@contextlib.contextmanager
+def rerun(page, timeout_ms: int = 60_000):
+    """`with rerun(page): <a widget change or a click>` returns once the rerun it causes has finished
+    and the page shows it."""
+    before = run_count(page)
+    yield
+    wait_for_rerun(page, before, timeout_ms)
+
 
 # Arms a watcher: window.__vaeDone becomes {t, src} at the first moment the first element matching
 # `selector` is an image with a src other than `before` that has finished loading.
@@ -232,9 +296,9 @@ def wait_new_image(page, timeout_ms: int = 30_000) -> tuple[float, str]:
 
 
 def new_page(browser, width: int = 1400, height: int = 1000):
-    """A page in a fresh English context with the input clock installed."""
+    """A page in a fresh English context with the input clock and the run counter installed."""
     context = browser.new_context(viewport={"width": width, "height": height}, locale="en-US")
-    context.add_init_script(INPUT_CLOCK)
+    context.add_init_script(INPUT_CLOCK + RUN_COUNTER)
     return context.new_page()
 
 
@@ -280,28 +344,66 @@ def map_box(page, timeout_ms: int = 60_000) -> dict:
     return page.evaluate(MAP_BOX)
 
 
-def map_isolated_point(page) -> tuple[float, float, str]:
-    """Page pixels and group name (the digit when coloured by label) of a test point with no other
-    point within 12 px, found in the browser, so that a click lands on that point and no other."""
+def map_units_per_px(page) -> float:
+    """Map units per pixel of the latent map as drawn now (the same both ways: the map keeps its aspect)."""
     box = map_box(page)
-    x, y, name = page.evaluate(
-        f"""() => {{
-          const api = {MAP_API}, pts = api.pixels(), r = api.plot.getBoundingClientRect();
-          let best = null, bestGap = -1;
-          for (const [px, py, name] of pts) {{
-            if (px < 20 || py < 20 || px > r.width - 20 || py > r.height - 20 || !api.hit(r.left + px, r.top + py)) continue;
-            let gap = Infinity;
-            for (const [qx, qy] of pts) {{
-              if (qx === px && qy === py) continue;
-              gap = Math.min(gap, Math.hypot(qx - px, qy - py));
-            }}
-            if (gap > bestGap) {{ bestGap = gap; best = [px, py, name]; }}
-            if (bestGap > 12) break;
-          }}
-          return best;
-        }}"""
-    )
-    return box["x"] + x, box["y"] + y, name
+    [x0, x1], _ = map_ranges(page)
+    return abs(x1 - x0) / box["width"]
+
+
+def map_spot_at(page, x: float, y: float, margin_px: float = 3.0) -> tuple[float, float] | None:
+    """Page pixels of map location (x, y) (map units) as the map is drawn now, or None when it is off the
+    view (or within margin_px of its edge) or covered (the legend, the hover inset). Call it right before
+    the mouse goes there: the layout (plot size, view) is each machine's own."""
+    box = map_box(page)
+    px, py = page.evaluate(f"([x, y]) => {MAP_API}.toPixel(x, y)", [float(x), float(y)])
+    if not (margin_px <= px <= box["width"] - margin_px and margin_px <= py <= box["height"] - margin_px):
+        return None
+    spot = box["x"] + px, box["y"] + py
+    return spot if page.evaluate(MAP_HIT, list(spot)) else None
+
+
+def map_empty_spots(page, coords, rng, min_gap_px: float = 15.0, keep=None, tries: int = 2000):
+    """Map locations (map units) drawn by `rng` (random.Random) over the range of the test points'
+    coordinates `coords` ((N, 2), the atlas's for the map's projection), each with no test point within
+    min_gap_px pixels and `keep(x, y)` true; yields (x, y) lazily, so that each is turned into page
+    pixels (map_spot_at, which may refuse it) right before use."""
+    import numpy as np
+    from scipy.spatial import cKDTree
+
+    coords = np.asarray(coords, np.float64)
+    tree = cKDTree(coords)
+    (lo_x, lo_y), (hi_x, hi_y) = coords.min(0), coords.max(0)
+    min_gap = min_gap_px * map_units_per_px(page)
+    for _ in range(tries):
+        x, y = rng.uniform(lo_x, hi_x), rng.uniform(lo_y, hi_y)
+        if tree.query((x, y))[0] < min_gap or (keep is not None and not keep(x, y)):
+            continue
+        yield x, y
+    raise RuntimeError(f"no empty spot of the map found in {tries} tries")
+
+
+def map_isolated_point(page, coords, margin_px: float = 20.0) -> tuple[int, float, float]:
+    """(index, page pixels) of the test point farthest from its nearest other test point (map units,
+    `coords`: the atlas's (N, 2) for the map's projection) among those on the visible map, so that a
+    click there lands on that point and no other. A point with an exact twin (the atlas stores float16
+    positions) has no gap and is never chosen."""
+    import numpy as np
+    from scipy.spatial import cKDTree
+
+    coords = np.asarray(coords, np.float64)
+    gaps = cKDTree(coords).query(coords, k=2)[0][:, 1]
+    for index in np.argsort(-gaps, kind="stable")[:500]:
+        spot = map_spot_at(page, *coords[index], margin_px=margin_px)
+        if spot is not None:
+            return int(index), *spot
+    raise RuntimeError("no isolated test point on the visible map")
+
+
+def map_group_of(page, index: int) -> str | None:
+    """The group name (the digit when coloured by label) of test point `index` on the browser map;
+    None on the plotly map, whose points carry no index."""
+    return page.evaluate(f"i => {{ const p = {MAP_API}.pixels().find(p => p[3] === i); return p ? p[2] : null; }}", index)
 
 
 def map_data_coords(page, x: float, y: float) -> tuple[float, float]:

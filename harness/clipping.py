@@ -106,6 +106,22 @@ def url_of(server: str, path: str, query: str, lang: str, presenter: bool) -> st
     return f"{server}/{path}?{params}"
 
 
+# Resolves once the page has nothing left to lay out: its fonts loaded, every image complete (KaTeX's
+# fonts and the figures change the width of what is measured), then two animation frames (a layout
+# and a paint after the last change). A state the page reaches, not a guess at how long it takes.
+SETTLED_JS = """async () => {
+  await document.fonts.ready;
+  const pending = [...document.images].filter(i => !i.complete && i.loading !== 'lazy');  // a lazy one off screen never loads
+  await Promise.all(pending.map(i => new Promise(r => { i.addEventListener('load', r); i.addEventListener('error', r); })));
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+}"""
+
+
+def settle(page) -> None:
+    """Wait until fonts and images have loaded and the page has been laid out with them (SETTLED_JS)."""
+    page.evaluate(SETTLED_JS)
+
+
 def clipped_on(page) -> list[dict]:
     return page.evaluate(CLIPPED_JS)
 
@@ -137,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 page.goto(url_of(server, path, query, args.lang, args.presenter))
                 wait_for_app(page)
-                page.wait_for_timeout(800)  # fonts, KaTeX and images settle
+                settle(page)  # fonts, KaTeX and images
                 errors = page.locator(EXCEPTION).count()
                 hits = clipped_on(page)
                 tall = path == "lesson" and args.presenter and content_bottom(page) > args.height

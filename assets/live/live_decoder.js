@@ -454,13 +454,16 @@ function liveDrawing(component) {
   let stopped = false;
   let encoder = null, coords = null, codes = null, ort = null;
 
-  async function strokeEnded() {
+  async function strokeEnded(tries = 10) {
     const lower = deepQuery(document.querySelector(`.st-key-${d.canvas}`), "canvas.dc-canvas.lower-canvas");
     if (!lower || !encoder || stopped) return;
     const t0 = performance.now();
     const rgba = lower.getContext("2d").getImageData(0, 0, lower.width, lower.height).data;
     const digit = prepareDigit(rgba, lower.width, lower.height);
-    if (!digit) return;
+    if (!digit) { // no ink yet: Fabric may not have drawn the stroke; look again a frame later, a few times
+      if (tries > 1) await new Promise((r) => requestAnimationFrame(r)).then(() => strokeEnded(tries - 1));
+      return;
+    }
     const x = new ort.Tensor("float32", Float32Array.from(digit, (v) => v / 255), [1, 1, DIGIT_SIDE, DIGIT_SIDE]);
     const { mean } = await encoder.run({ x });
     const mu = Array.from(mean.data);
@@ -497,7 +500,10 @@ function liveDrawing(component) {
     star.style.top = `${r.top - g.top + gd._fullLayout.yaxis.d2p(xy[1])}px`;
   }
 
-  const onUp = () => setTimeout(() => strokeEnded().catch((e) => { LIVE.error = String(e); }), 0);
+  // Fabric draws the finished stroke onto its lower canvas on the next animation frame after the
+  // pointerup (this listener, in the capture phase, runs before Fabric's): read it a frame after that.
+  const afterTwoFrames = (run) => requestAnimationFrame(() => requestAnimationFrame(run));
+  const onUp = () => afterTwoFrames(() => strokeEnded().catch((e) => { LIVE.error = String(e); }));
   loadRuntime(data.runtime)
     .then(async (runtime) => {
       ort = runtime;

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 require_browser()
 
 from harness.browser import new_page, wait_for_app  # noqa: E402
-from harness.clipping import clipped_on, content_bottom, url_of, views  # noqa: E402
+from harness.clipping import clipped_on, content_bottom, settle, url_of, views  # noqa: E402
 
 for _name in ("mnist-z16", "mnist-z2", "celeba-z64"):
     if not (REPO / "models" / _name / "atlas.safetensors").exists():
@@ -37,7 +37,7 @@ def test_no_text_is_clipped_at_1280x720(chromium, server, lang, presenter):
     heading = page.locator('[data-testid="stMain"] h2').first
 
     def check(where: str) -> None:
-        page.wait_for_timeout(400)  # fonts, KaTeX and images settle
+        settle(page)  # fonts, KaTeX and images
         assert page.locator(EXCEPTION).count() == 0, (where, page.locator(EXCEPTION).first.inner_text())
         hits = clipped_on(page)
         if presenter and where.startswith("/lesson") and content_bottom(page) > 720:  # a sub-step is one screen

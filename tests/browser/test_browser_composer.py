@@ -22,7 +22,7 @@ require_browser()
 
 from playwright.sync_api import expect  # noqa: E402
 
-from harness.browser import app_in_chromium, images_loaded, wait_for_app  # noqa: E402
+from harness.browser import app_in_chromium, images_loaded, rerun, wait_for_app  # noqa: E402
 
 MODEL = "celeba-z64"
 if not (REPO / "models" / MODEL / "atlas.safetensors").exists():
@@ -31,6 +31,12 @@ TIMEOUT_MS = 60_000
 GRID = '[data-testid="stMain"] [class*="st-key-composer_grid"] [data-testid="stImage"] img'
 EN = json.loads((REPO / "assets" / "i18n" / "en" / "composer.json").read_text())
 SCREENSHOTS = os.environ.get("VAE_SCREENSHOTS")  # a folder: save what the test saw
+GENERATION = EN["co.generation"].split("{g}")[0].strip("* ")  # "Generation"
+
+
+def generation_is(g: int) -> re.Pattern:
+    """The status line of generation g ("Generation 2 · mutation step σ = 0.26"), and not of 12 or 21."""
+    return re.compile(rf"^{re.escape(GENERATION)} {g}\b")
 
 
 def generation(page) -> int:
@@ -44,9 +50,9 @@ def grid_srcs(page) -> list[str]:
 
 def tick(page, i: int) -> None:
     before = page.locator(f".st-key-cmp_sel_{i} input").is_checked()
-    page.locator(f".st-key-cmp_sel_{i} label").click()
+    with rerun(page, TIMEOUT_MS):
+        page.locator(f".st-key-cmp_sel_{i} label").click()
     expect(page.locator(f".st-key-cmp_sel_{i} input")).to_be_checked(checked=not before)
-    wait_for_app(page, TIMEOUT_MS)
 
 
 def test_tick_two_faces_breed_and_undo():
@@ -56,14 +62,15 @@ def test_tick_two_faces_breed_and_undo():
         assert page.locator(EXCEPTION).count() == 0
         first = grid_srcs(page)
         assert len(first) == 12 and generation(page) == 1
+        expect(page.locator('[class*="st-key-composer_status"]')).to_have_text(generation_is(1))
         tick(page, 2)
         tick(page, 5)
         expect(page.locator(".st-key-composer_breed button")).to_contain_text("2")
         if SCREENSHOTS:
             page.screenshot(path=f"{SCREENSHOTS}/composer-picked.png", full_page=True)
-        page.locator(".st-key-composer_breed button").click()
-        expect(page.locator('[class*="st-key-composer_status"]')).to_contain_text("2")
-        wait_for_app(page, TIMEOUT_MS)
+        with rerun(page, TIMEOUT_MS):
+            page.locator(".st-key-composer_breed button").click()
+        expect(page.locator('[class*="st-key-composer_status"]')).to_have_text(generation_is(2))
         second = grid_srcs(page)
         assert generation(page) == 2 and len(second) == 12
         assert len(set(second) - set(first)) >= 11, "a new generation shows new faces"
@@ -72,9 +79,9 @@ def test_tick_two_faces_breed_and_undo():
         assert "co_seed=3" in page.url and "co_pop=12" in page.url
         if SCREENSHOTS:
             page.screenshot(path=f"{SCREENSHOTS}/composer-bred.png", full_page=True)
-        page.locator(".st-key-composer_undo button").click()
-        expect(page.locator('[class*="st-key-composer_status"]')).to_contain_text("1")
-        wait_for_app(page, TIMEOUT_MS)
+        with rerun(page, TIMEOUT_MS):
+            page.locator(".st-key-composer_undo button").click()
+        expect(page.locator('[class*="st-key-composer_status"]')).to_have_text(generation_is(1))
         assert generation(page) == 1
         assert page.locator(".st-key-cmp_sel_2 input").is_checked() and page.locator(".st-key-cmp_sel_5 input").is_checked()
         assert len(grid_srcs(page)) == 12

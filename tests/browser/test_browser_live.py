@@ -9,6 +9,7 @@ Skipped without the browser runtime (scripts/install_runtime.sh) unless VAE_REQU
 from __future__ import annotations
 
 import os
+import random
 import re
 import time
 
@@ -27,10 +28,14 @@ from harness.browser import (  # noqa: E402
     arm_new_image,
     first_src,
     map_box,
-    map_empty_spot,
+    map_empty_spots,
+    map_group_of,
     map_isolated_point,
     map_ranges,
+    map_spot_at,
+    map_units_per_px,
     new_page,
+    rerun,
     wait_for_app,
     wait_new_image,
 )
@@ -71,24 +76,32 @@ def sliders_page(browser, url: str, model: str):
     return live_page(browser, f"{url}/latent_sliders?dataset={dataset}&model={model}")
 
 
-def drag_slider(page, key: str, to: float) -> tuple[int, float, np.ndarray]:
-    """Drag slider `key` from mid-track to fraction `to` of it in 20 moves (holding the button), and
-    return what the browser drew meanwhile: (pictures, the slider's value, the last code drawn);
-    then release and wait for the server's rerun."""
+def drag_slider(page, key: str, to: float, code_of, sent: list, atol: float) -> tuple[int, float, np.ndarray]:
+    """Drag slider `key` from mid-track to fraction `to` of it in 20 moves (holding the button), wait
+    (up to TIMEOUT_MS) until the browser has drawn the slider's value (the last code drawn is
+    code_of(value) within atol), and return what it drew meanwhile: (pictures drawn since the press,
+    the slider's value, the last code drawn); then release and wait for the server's rerun. Nothing
+    may reach the server before the release (`sent`: the page's websocket frames, see live_page)."""
     page.locator(f".st-key-{key}").scroll_into_view_if_needed()
     track = page.locator(f'.st-key-{key} [role="group"] > div').first.bounding_box()
     y = track["y"] + track["height"] / 2
+    frames_before = page.evaluate("() => window.__vaeLive.frames")
     page.mouse.move(track["x"] + track["width"] / 2, y)
     page.mouse.down()
+    sent.clear()
     for i in range(1, 21):
         page.mouse.move(track["x"] + track["width"] * (0.5 + (to - 0.5) * i / 20), y)
-        page.wait_for_timeout(30)
-    page.wait_for_timeout(200)
-    drawn = page.evaluate("() => window.__vaeLive.frames")
-    value = float(page.locator(f".st-key-{key} input[type=range]").input_value())
-    code = np.asarray(page.evaluate("() => window.__vaeLive.lastCode"), np.float32)
-    page.mouse.up()
-    wait_for_app(page, TIMEOUT_MS)
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while True:  # the decoder may still be on an earlier value: poll until it has caught up
+        value = float(page.locator(f".st-key-{key} input[type=range]").input_value())
+        code = np.asarray(page.evaluate("() => window.__vaeLive.lastCode"), np.float32)
+        if np.allclose(code, code_of(value), atol=atol) or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(50)
+    drawn = page.evaluate("() => window.__vaeLive.frames") - frames_before
+    assert not sent, f"{len(sent)} websocket frames sent during the drag"
+    with rerun(page, TIMEOUT_MS):
+        page.mouse.up()
     return drawn, value, code
 
 
@@ -117,23 +130,24 @@ def test_a_drag_is_drawn_while_the_mouse_moves_and_sent_on_release(chromium, ser
     page.wait_for_function("() => window.__vaeLive && window.__vaeLive.status === 'ready'", timeout=TIMEOUT_MS)
     track = page.locator(TRACK).first.bounding_box()
     x, y = track["x"] + track["width"] / 2, track["y"] + track["height"] / 2  # the thumb starts at 0, mid-track
+    slider = page.locator(SLIDER).first
     frames_before = page.evaluate("() => window.__vaeLive.frames")
     page.mouse.move(x, y)
     page.mouse.down()
     sent.clear()
-    t0 = time.perf_counter()
-    steps = 40
-    for i in range(1, steps + 1):  # about 1.5 s across the track and back
-        frac = i / steps
-        page.mouse.move(track["x"] + track["width"] * (0.1 + 0.8 * abs(2 * frac - 1)), y)
-        page.wait_for_timeout(30)
+    steps, moved = 40, 0
+    for i in range(1, steps + 1):  # across the track and back
+        value, frames = slider.input_value(), page.evaluate("() => window.__vaeLive.frames")
+        page.mouse.move(track["x"] + track["width"] * (0.1 + 0.8 * abs(2 * i / steps - 1)), y)
+        if slider.input_value() != value:  # a new value: the browser draws it before the next move
+            moved += 1
+            page.wait_for_function("n => window.__vaeLive.frames > n", arg=frames, timeout=TIMEOUT_MS)
     drawn = page.evaluate("() => window.__vaeLive.frames") - frames_before
     during = len(sent)
-    seconds = time.perf_counter() - t0
     before_release = first_src(page, DECODED)
     page.mouse.up()
     assert during == 0, f"{during} websocket frames sent during the drag"
-    assert drawn >= 20, f"{drawn} pictures drawn in {seconds:.1f} s of dragging"
+    assert moved >= 10 and drawn >= moved, f"{drawn} pictures drawn for {moved} slider values while dragging"
     # the release reruns the page: the server's picture of the released code
     page.wait_for_function("([s, b]) => document.querySelector(s).src !== b", arg=[DECODED, before_release])
     assert len(sent) >= 1
@@ -163,27 +177,31 @@ def test_without_webassembly_the_server_decodes(chromium, server):
 
 
 def test_face_attribute_drag_adds_the_directions_in_the_browser(chromium, server):
-    page = live_page(chromium, f"{server}/face_editor?dataset=celeba&model=celeba-z64&fe_attrs=Smiling&fe_source=test&fe_index=3")
-    drawn, amount, code = drag_slider(page, "fe_amt_Smiling", 0.9)
     from vae.atlas import load_atlas
     from vae.attributes import load_directions
 
     atlas = load_atlas(REPO / "models" / "celeba-z64")
     dirs = load_directions(REPO / "models" / "celeba-z64")
-    assert drawn >= 10 and amount > 0.5
+    sent = []
+    page = live_page(chromium, f"{server}/face_editor?dataset=celeba&model=celeba-z64&fe_attrs=Smiling&fe_source=test&fe_index=3", sent)
+    drawn, amount, code = drag_slider(page, "fe_amt_Smiling", 0.9, lambda a: dirs.apply(atlas.mean[3], {"Smiling": a}), sent, 1e-4)
+    assert drawn >= 2 and amount > 0.5  # drawn while the mouse moved, and nothing sent (drag_slider)
     np.testing.assert_allclose(code, dirs.apply(atlas.mean[3], {"Smiling": amount}), atol=1e-4)
     assert page.locator(EXCEPTION).count() == 0
     page.context.close()
 
 
 def test_the_interpolation_scrubber_follows_the_drag_in_the_browser(chromium, server):
-    page = live_page(chromium, f"{server}/interpolation?dataset=mnist&model=mnist-z16&ip_a_index=2&ip_b_index=5")  # slerp
-    drawn, where, code = drag_slider(page, "ip_t", 0.1)  # below the strip: scrolled into view
     from vae.atlas import load_atlas
     from vae.latent import path_at
 
     atlas = load_atlas(REPO / "models" / "mnist-z16")
-    assert drawn >= 10 and where < 0.3
+    sent = []
+    page = live_page(chromium, f"{server}/interpolation?dataset=mnist&model=mnist-z16&ip_a_index=2&ip_b_index=5", sent)  # slerp
+    drawn, where, code = drag_slider(  # below the strip: scrolled into view
+        page, "ip_t", 0.1, lambda t: path_at(atlas.mean[2], atlas.mean[5], [t], "slerp")[0], sent, 1e-5
+    )
+    assert drawn >= 2 and where < 0.3  # drawn while the mouse moved, and nothing sent (drag_slider)
     np.testing.assert_allclose(code, path_at(atlas.mean[2], atlas.mean[5], [where], "slerp")[0], atol=1e-5)
     assert page.locator(EXCEPTION).count() == 0
     page.context.close()
@@ -192,9 +210,11 @@ def test_the_interpolation_scrubber_follows_the_drag_in_the_browser(chromium, se
 @pytest.mark.parametrize(("model", "projection"), [("mnist-z2", "raw"), ("mnist-z16", "pca"), ("mnist-z16", "tsne")])
 def test_hovering_the_map_decodes_under_the_pointer(chromium, server, model, projection):
     """The preview equals the server's decode of the same location (raw: z; PCA: the exact inverse;
-    t-SNE: the nearest code), and the honesty cue is the server's; hovering sends nothing."""
-    from harness.browser import map_box, map_empty_spot
-    from vae.atlas import code_at, load_atlas
+    t-SNE: the nearest code), and the honesty cue is the server's; hovering sends nothing.
+
+    The spots are chosen in map units, the same on every machine, and none lies within 5 % (or two
+    pixels) of the "far from the data" threshold, where a pixel's difference would flip the cue."""
+    from vae.atlas import FAR_SPACINGS, code_at, load_atlas
 
     page = new_page(chromium)
     page.set_default_timeout(TIMEOUT_MS)
@@ -205,20 +225,36 @@ def test_hovering_the_map_decodes_under_the_pointer(chromium, server, model, pro
     map_box(page)
     page.wait_for_function("() => window.__vaeLive && window.__vaeLive.status === 'ready'", timeout=TIMEOUT_MS)
     net, atlas = load_model(REPO / "models" / model), load_atlas(REPO / "models" / model)
-    rng = __import__("random").Random(5)
+    pixel = map_units_per_px(page)
+
+    def clear_of_the_threshold(x: float, y: float) -> bool:
+        spot = code_at(atlas, projection, (x, y), 1)
+        for spacings, spacing in ((spot.map_spacings, spot.map_spacing), (spot.latent_spacings, spot.latent_spacing)):
+            # a pixel moves a distance by at most a pixel (raw, PCA: the code moves with the point)
+            if spacings is not None and abs(spacings - FAR_SPACINGS) < max(0.05 * FAR_SPACINGS, 2 * pixel / spacing):
+                return False
+        return True
+
     sent.clear()
-    for _ in range(4):
-        x, y = map_empty_spot(page, rng)
+    hovered = 0
+    for x, y in map_empty_spots(page, atlas.coords(projection), random.Random(5), keep=clear_of_the_threshold):
+        spot = map_spot_at(page, x, y)  # page pixels as the map is laid out here, right before the move
+        if spot is None:
+            continue
         before = page.evaluate("() => window.__vaeLive.frames")
-        page.mouse.move(x, y)
+        page.mouse.move(*spot)
         page.wait_for_function("n => window.__vaeLive.frames > n", arg=before)
         hover = page.evaluate("() => window.__vaeLive.lastHover")
+        assert abs(hover["x"] - x) <= 1.01 * pixel and abs(hover["y"] - y) <= 1.01 * pixel, (hover, (x, y), pixel)
         location = code_at(atlas, projection, (hover["x"], hover["y"]), 1)
         np.testing.assert_allclose(page.evaluate("() => window.__vaeLive.lastCode"), location.code, atol=2e-3)
         rgba = np.asarray(page.evaluate("() => Array.from(window.__vaeLive.lastPixels)"), np.int16).reshape(28, 28, 4)
         assert np.abs(rgba[..., 0] - decode(net, location.code)[0][..., 0].astype(np.int16)).max() <= 2
         assert hover["mapSpacings"] == pytest.approx(location.map_spacings, rel=1e-3)
         assert hover["far"] == location.far_from_data
+        hovered += 1
+        if hovered == 4:
+            break
     assert not sent, f"{len(sent)} websocket frames sent while hovering"
     assert page.locator(EXCEPTION).count() == 0
     page.context.close()
@@ -328,17 +364,18 @@ def test_a_map_click_pins_at_once_and_reaches_python_once(chromium, server):
     assert after[0][1] - after[0][0] < 0.9 * (before[0][1] - before[0][0])  # zoomed in
     assert not sent, f"{len(sent)} websocket frames sent while zooming and panning"
     assert page.evaluate("() => window.__vaeMap.clicks") == 0  # a drag is not a click
-    x, y, digit = map_isolated_point(page)
-    arm_new_image(page)
-    page.mouse.click(x, y)
-    click = page.evaluate("() => window.__vaeMap.lastClick")
-    assert click["index"] is not None
-    wait_new_image(page)
-    wait_for_app(page, TIMEOUT_MS)
-    details = page.locator('[data-testid="stMarkdownContainer"] p').filter(has_text=re.compile(r"^Test image #\d+")).first.inner_text()
     from vae.atlas import load_atlas
 
     atlas = load_atlas(REPO / "models" / "mnist-z16")
+    index, x, y = map_isolated_point(page, atlas.pca_coords)
+    digit = map_group_of(page, index)
+    arm_new_image(page)
+    page.mouse.click(x, y)
+    click = page.evaluate("() => window.__vaeMap.lastClick")
+    assert click["index"] == index
+    wait_new_image(page)
+    wait_for_app(page, TIMEOUT_MS)
+    details = page.locator('[data-testid="stMarkdownContainer"] p').filter(has_text=re.compile(r"^Test image #\d+")).first.inner_text()
     assert f"#{int(atlas.test_index[click['index']])}" in details and f"label {digit}" in details
     assert f"point={click['index']}" in page.url
     assert len(sent) == 1 and page.locator(EXCEPTION).count() == 0  # the click, once
@@ -358,9 +395,12 @@ def test_without_webassembly_or_webgl_the_map_still_draws_and_the_server_decodes
         map_box(page)
         assert page.evaluate("() => window.__vaeMap.renderer") == "2d"
         page.wait_for_function("() => window.__vaeLive.status === 'server'", timeout=TIMEOUT_MS)
-        x, y = map_empty_spot(page, __import__("random").Random(3))
+        for x, y in map_empty_spots(page, load_model_atlas("mnist-z16").pca_coords, random.Random(3)):
+            spot = map_spot_at(page, x, y)
+            if spot is not None:
+                break
         arm_new_image(page)
-        page.mouse.click(x, y)
+        page.mouse.click(*spot)
         wait_new_image(page)
         assert page.locator(IMAGE).count() == 1 and page.evaluate("() => window.__vaeLive.frames") == 0
         assert page.locator(EXCEPTION).count() == 0
@@ -394,8 +434,13 @@ def test_live_pages_log_no_console_errors(chromium, server, path):
         box = map_box(page)
         for f in (0.2, 0.5, 0.8):
             page.mouse.move(box["x"] + f * box["width"], box["y"] + (1 - f) * box["height"], steps=4)
-        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        wait_for_app(page, TIMEOUT_MS)
+        atlas = load_model_atlas(re.search(r"model=([\w-]+)", path).group(1))
+        for x, y in map_empty_spots(page, atlas.coords(re.search(r"projection=(\w+)", path).group(1)), random.Random(0)):
+            spot = map_spot_at(page, x, y)  # a spot in map units: the click decodes there on every machine
+            if spot is not None:
+                break
+        with rerun(page, TIMEOUT_MS):
+            page.mouse.click(*spot)
     streamlits = [u for u in failed if "/_stcore/" in u]
     assert len(streamlits) == len(failed), failed  # every file of ours was found
     own = [e for e in errors if not e.startswith("Failed to load resource")]

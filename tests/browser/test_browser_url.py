@@ -20,7 +20,7 @@ require_browser()
 
 from playwright.sync_api import expect  # noqa: E402
 
-from harness.browser import wait_for_app  # noqa: E402
+from harness.browser import rerun, wait_for_app  # noqa: E402
 
 EXPECT_MS = 30_000  # a busy 2-core machine: a rerun can take seconds
 
@@ -48,8 +48,8 @@ def opened(page, url: str) -> None:
 def type_number(page, key: str, value: int) -> None:
     box = number(page, key)
     box.fill(str(value))
-    box.press("Enter")
-    wait_for_app(page, TIMEOUT_MS)
+    with rerun(page, TIMEOUT_MS):
+        box.press("Enter")
 
 
 def test_bound_widgets_write_the_url_and_the_link_reopens_the_scene(tab, server):
@@ -58,7 +58,8 @@ def test_bound_widgets_write_the_url_and_the_link_reopens_the_scene(tab, server)
     expect(number(tab, "gen_n")).to_have_value("4")
     caption = tab.get_by_text(re.compile(r"seed 5"))
     expect(caption.first).to_be_visible()
-    tab.locator(".st-key-gen_next button").first.click()  # the "next seed" button sets the bound widget's state
+    with rerun(tab, TIMEOUT_MS):
+        tab.locator(".st-key-gen_next button").first.click()  # the "next seed" button sets the bound widget's state
     expect(number(tab, "gen_seed")).to_have_value("6")
     tab.wait_for_url(re.compile(r"gen_seed=6"))
     type_number(tab, "gen_n", 9)
@@ -76,13 +77,13 @@ def test_values_survive_a_page_switch(tab, server):
     opened(tab, f"{server}/generate{QUERY}")
     type_number(tab, "gen_seed", 41)
     tab.wait_for_url(re.compile(r"gen_seed=41"))
-    tab.locator('[data-testid="stSidebarNav"] a[href$="/latent_map"]').click()
+    with rerun(tab, TIMEOUT_MS):
+        tab.locator('[data-testid="stSidebarNav"] a[href$="/latent_map"]').click()
     tab.wait_for_url(re.compile(r"/latent_map"))
-    wait_for_app(tab, TIMEOUT_MS)
     assert "gen_seed" not in query(tab)  # another page's parameter is not in this page's link
-    tab.locator('[data-testid="stSidebarNav"] a[href$="/generate"]').click()
+    with rerun(tab, TIMEOUT_MS):
+        tab.locator('[data-testid="stSidebarNav"] a[href$="/generate"]').click()
     tab.wait_for_url(re.compile(r"/generate"))
-    wait_for_app(tab, TIMEOUT_MS)
     expect(number(tab, "gen_seed")).to_have_value("41")
 
 
@@ -116,7 +117,8 @@ def test_presenter_mode_keeps_a_page_menu_the_language_and_the_exit_within_reach
         page.locator(".st-key-presenter_exit button").first.click()
         expect(page.locator(".st-key-presenter_bar")).to_have_count(0, timeout=EXPECT_MS)
         expect(page.locator('header[data-testid="stHeader"]')).to_be_visible(timeout=EXPECT_MS)
-        assert "presenter" not in page.url and page.locator(EXCEPTION).count() == 0
+        expect(page).not_to_have_url(re.compile("presenter"), timeout=EXPECT_MS)
+        assert page.locator(EXCEPTION).count() == 0
     finally:
         page.context.close()
 
@@ -145,9 +147,12 @@ def test_clicker_keys_step_the_lesson_from_anywhere_and_each_step_opens_at_its_t
         wait_for_app(page)
         assert step() == 5 and heading.inner_text().endswith("(1/3)")
         slider = page.locator('[data-testid="stMain"] input[type="range"]').first
-        box = slider.bounding_box()
-        page.mouse.click(box["x"] + box["width"] * 0.7, box["y"] + box["height"] / 2)  # μ dragged: focus stays on it
-        wait_for_app(page)
+        box = page.locator('[data-testid="stMain"] [data-testid="stSlider"] [role="group"] > div').first.bounding_box()  # the track
+        low, high, value = (float(slider.get_attribute(a)) for a in ("min", "max", "value"))
+        to = 0.15 if (value - low) / (high - low) > 0.5 else 0.85  # well away from the thumb: the value changes
+        with rerun(page):
+            page.mouse.click(box["x"] + box["width"] * to, box["y"] + box["height"] / 2)  # μ dragged: focus stays on it
+        assert float(slider.input_value()) != value
         key("PageDown", 5, 2)  # the clicker, not the slider
         key("ArrowLeft", 5, 1)
         key(" ", 5, 2)
@@ -167,8 +172,9 @@ def test_clicker_keys_step_the_lesson_from_anywhere_and_each_step_opens_at_its_t
         page.goto(f"{server}/lesson?lang=fr&step=3")  # normally: the whole step, taller than the screen
         wait_for_app(page)
         scrolled = "() => Math.max(document.querySelector('[data-testid=\"stMain\"]').scrollTop, document.scrollingElement.scrollTop)"
-        page.mouse.move(640, 500)
-        page.mouse.wheel(0, 2000)  # read down the step, then step on
+        page.evaluate(  # read down the step (whichever box scrolls the page), then step on
+            "() => { for (const el of [document.querySelector('[data-testid=\"stMain\"]'), document.scrollingElement]) el.scrollTop += 2000; }"
+        )
         page.wait_for_function(f"() => ({scrolled})() > 200")
         key("PageDown", 4)
         page.wait_for_function(f"() => ({scrolled})() === 0")  # the new step opens at its top
