@@ -22,7 +22,6 @@ import argparse
 import os
 import platform
 import statistics
-import urllib.request
 from pathlib import Path
 
 from harness.browser import IMAGE, REPO, arm_new_image, launch_chromium, new_page, wait_for_app, wait_new_image
@@ -55,25 +54,6 @@ CLOCK = (
 })();
 """
 )
-
-
-def replica_for(url: str, cookie: str) -> str:
-    request = urllib.request.Request(f"{url}/_stcore/health", headers={"Cookie": f"vae_affinity={cookie}"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.headers["X-Replica"]
-
-
-def split_cookies(url: str, replicas: list[str], per_replica: int) -> list[tuple[str, str]]:
-    """Affinity cookie values, `per_replica` for each replica: [(cookie, replica)]."""
-    chosen: dict[str, list[str]] = {r: [] for r in replicas}
-    for i in range(1000):
-        cookie = f"bench-{i}"
-        replica = replica_for(url, cookie)
-        if len(chosen[replica]) < per_replica:
-            chosen[replica].append(cookie)
-        if all(len(c) == per_replica for c in chosen.values()):
-            return [(c, r) for r, cookies in chosen.items() for c in cookies]
-    raise RuntimeError(f"no cookie split found: {chosen}")
 
 
 def click_next(page) -> float:
@@ -129,11 +109,10 @@ def main() -> int:
     for k in range(args.kills):  # a fresh hall per kill: after a restart, nginx's routing of a tab's page
         # and of its websocket can differ for a while, and a tab's replica would be a guess
         with lecture_hall(2) as hall, sync_playwright() as p:
-            replicas = [u.removeprefix("http://") for u in hall.replica_urls]
             browser = launch_chromium(p)
             try:
                 pages = []
-                for cookie, _ in split_cookies(hall.url, replicas, args.tabs // 2):
+                for cookie, _ in hall.split_cookies(args.tabs // 2, "bench"):
                     page = new_page(browser)
                     page.set_default_timeout(TIMEOUT_MS)
                     page.context.add_cookies([{"name": "vae_affinity", "value": cookie, "url": hall.url}])

@@ -113,6 +113,26 @@ class Hall:
     def replica_pids(self) -> list[int]:
         return [self.pid(i) for i in range(len(self.replica_urls))]
 
+    def replica_for(self, cookie: str) -> str:
+        """The replica ("127.0.0.1:PORT") nginx sends a browser with this affinity cookie (and no
+        `vae_replica` yet) to: its X-Replica answer header."""
+        request = urllib.request.Request(f"{self.url}/_stcore/health", headers={"Cookie": f"vae_affinity={cookie}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.headers["X-Replica"]
+
+    def split_cookies(self, per_replica: int, prefix: str = "tab") -> list[tuple[str, str]]:
+        """Affinity cookie values that nginx sends `per_replica` to each replica: [(cookie, replica)],
+        replica by replica, so a test or benchmark never depends on the luck of the hash."""
+        chosen: dict[str, list[str]] = {u.removeprefix("http://"): [] for u in self.replica_urls}
+        for i in range(1000):
+            cookie = f"{prefix}-{i}"
+            replica = self.replica_for(cookie)
+            if len(chosen[replica]) < per_replica:
+                chosen[replica].append(cookie)
+            if all(len(c) == per_replica for c in chosen.values()):
+                return [(c, r) for r, cookies in chosen.items() for c in cookies]
+        raise RuntimeError(f"no cookie split found: {chosen}")
+
     def kill(self, index: int) -> float:
         """SIGKILL replica `index`'s current process (a crash, not a shutdown: no goodbye to its websockets;
         supervisord restarts it); waits until it is gone and returns time.time() of the kill."""

@@ -12,7 +12,6 @@ server dropped the Generate page's fragment runs ("The fragment with id ... does
 from __future__ import annotations
 
 import os
-import urllib.request
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -33,26 +32,6 @@ TIMEOUT_MS = 60_000  # generous: a 2-core machine, a replica restarting beside t
 ERRORS = ("Connection error", "is not responding")  # Streamlit's connection dialogs
 if not (REPO / "models" / MODEL / "atlas.safetensors").exists():
     pytest.skip(f"model not built yet: {MODEL}", allow_module_level=True)
-
-
-def replica_for(url: str, cookie: str) -> str:
-    """The replica ("127.0.0.1:PORT") that nginx sends a browser with this affinity cookie to."""
-    request = urllib.request.Request(f"{url}/_stcore/health", headers={"Cookie": f"vae_affinity={cookie}"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.headers["X-Replica"]
-
-
-def split_cookies(url: str, replicas: list[str], per_replica: int) -> list[tuple[str, str]]:
-    """Affinity cookie values, `per_replica` for each replica: [(cookie, replica)]."""
-    chosen: dict[str, list[str]] = {r: [] for r in replicas}
-    for i in range(1000):
-        cookie = f"replica-kill-{i}"
-        replica = replica_for(url, cookie)
-        if len(chosen[replica]) < per_replica:
-            chosen[replica].append(cookie)
-        if all(len(c) == per_replica for c in chosen.values()):
-            return [(c, r) for r, cookies in chosen.items() for c in cookies]
-    raise AssertionError(f"no cookie split found: {chosen}")
 
 
 def seed(page) -> int:
@@ -92,7 +71,7 @@ def test_tabs_of_a_killed_replica_come_back_and_answer() -> None:
         browser = launch_chromium(p)
         try:
             tabs = []
-            for cookie, replica in split_cookies(hall.url, replicas, TABS // 2):
+            for cookie, replica in hall.split_cookies(TABS // 2, "replica-kill"):
                 page = new_page(browser)
                 page.set_default_timeout(TIMEOUT_MS)
                 page.context.add_cookies([{"name": "vae_affinity", "value": cookie, "url": hall.url}])
