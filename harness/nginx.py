@@ -212,6 +212,10 @@ def lecture_hall(replicas: int, env: dict | None = None, timeout: float = 180.0)
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # a Ctrl-C at the test's terminal reaches pytest, which stops the hall itself
+            # Ctrl-C's default action in the script, so that its trap can be set: a shell ignores SIGINT in
+            # its background jobs (a benchmark started with &), which their children inherit, and bash
+            # cannot trap a signal that was ignored when it started.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
     try:
         deadline = time.monotonic() + timeout
