@@ -56,11 +56,11 @@ CLOCK = (
 )
 
 
-def click_next(page) -> float:
+def click_next(page, timeout_ms: float = TIMEOUT_MS) -> float:
     """Generate's "Next": ms from the click to the new image loaded."""
     arm_new_image(page)
-    page.locator(".st-key-gen_next button").first.click()
-    ms, _ = wait_new_image(page, TIMEOUT_MS)
+    page.locator(".st-key-gen_next button").first.click(timeout=timeout_ms)
+    ms, _ = wait_new_image(page, timeout_ms)
     return ms
 
 
