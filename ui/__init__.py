@@ -13,6 +13,8 @@ Where each concept lives:
                  each page's logic and panels, one module per page that needs more than a layout
 - live.py        live decoding in the browser (slider drags, map hover, the scrubber): the v2 component
                  (assets/live/live_decoder.js) over the server's pictures, ONNX from vae/export.py
+- reconnect.py   a tab that reconnects to a server which never saw its session reloads itself
+                 (assets/reconnect/resume_session.js): a replica's death behind nginx
 - lesson/        the course, one module per step (lesson/__init__.py lists them)
 - serve.py, warm.py   the launcher and the warm-up that loads the zoo before the first visitor
 """
