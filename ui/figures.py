@@ -19,14 +19,10 @@ DIGIT_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b
 def map_labels(projection: str, lang: str | None = None) -> tuple[str, ...]:
     """Translated axis and legend texts of the map figure (part of its cache key), in the session's
     language or in `lang` (the warm-up builds the default figure in English, as the page asks for it)."""
-    from ui.i18n import DEFAULT_LANGUAGE, catalogue, t
+    from ui.i18n import say, t
 
-    if lang is None:
-        text = t
-    else:
-
-        def text(key: str) -> str:
-            return catalogue(lang).get(key) or catalogue(DEFAULT_LANGUAGE).get(key) or key
+    def text(key: str) -> str:
+        return t(key) if lang is None else say(lang, key)
 
     axis = text(f"map.axis.{projection}")
     return (f"{axis} 1", f"{axis} 2", text("map.legend.points"), text("map.legend.has"), text("map.legend.lacks"))

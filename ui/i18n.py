@@ -52,10 +52,15 @@ def current_language() -> str:
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
 
 
-def t(key: str, **kwargs) -> str:
-    lang = current_language()
+def say(lang: str, key: str, **kwargs) -> str:
+    """The catalogue text of `key` in `lang` (English, then the key itself, as fallbacks), its fields
+    filled the language's way (fill). The one fallback rule: t() is say() in the session's language."""
     text = catalogue(lang).get(key) or catalogue(DEFAULT_LANGUAGE).get(key) or key
     return fill(text, lang, **kwargs) if kwargs else text
+
+
+def t(key: str, **kwargs) -> str:
+    return say(current_language(), key, **kwargs)
 
 
 def fill(text: str, lang: str, **kwargs) -> str:

@@ -21,7 +21,7 @@ from matplotlib.ticker import FuncFormatter
 from PIL import Image
 
 from ui.figures import DIGIT_COLOURS, sample_overlays
-from ui.i18n import DEFAULT_LANGUAGE, LIST_SEPARATORS, number, numbers_listed
+from ui.i18n import DEFAULT_LANGUAGE, LIST_SEPARATORS, number, numbers_listed, say
 from ui.lesson.autoencoder import N_POSTERIOR_SAMPLES
 from ui.lesson.common import Z_AXIS, Lesson, original, posterior_of
 from ui.lesson.gan import MODEL as GAN_MODEL
@@ -30,15 +30,14 @@ from ui.lesson.how_built import manifold_png
 from ui.lesson.kl import MU_DEFAULT, SIGMA_DEFAULT
 from ui.lesson.normal import RADII
 from ui.resources import adversarial_of, density_of, loaded_of, model_key, test_set, zoo
-from ui.slides import say
 from vae.images import grid
 from vae.latent import decode, encode, lerp, prior_samples
 from vae.lesson import (
     anomaly_pair,
     fraction_within,
     history_columns,
-    kl_normal_standard,
     kl_numeric,
+    kl_posterior_prior,
     mass_within_radius,
     normal_pdf,
     posterior_samples,
@@ -226,7 +225,7 @@ def normal(lesson: Lesson, z2: Lesson | None, lang: str) -> StepFigure:
 
 def kl(lesson: Lesson, z2: Lesson | None, lang: str) -> StepFigure:
     mu, sigma = MU_DEFAULT, SIGMA_DEFAULT
-    value = float(kl_normal_standard(mu, sigma))
+    value = float(kl_posterior_prior(mu, sigma))
     posterior = posterior_of(lesson, ROW)
     per_dim = posterior.kl_per_dim()[0].numpy()  # (D,) nats
     fig = new_figure()
@@ -241,7 +240,7 @@ def kl(lesson: Lesson, z2: Lesson | None, lang: str) -> StepFigure:
     densities.legend(fontsize=7)
     sigmas = np.linspace(0.05, 3.0, 300)
     for m, colour in ((0.0, BLUE), (mu, RED)):
-        curve.plot(sigmas, kl_normal_standard(m, sigmas), color=colour, label=f"μ = {number(m, '.1f', lang)}")
+        curve.plot(sigmas, kl_posterior_prior(m, sigmas), color=colour, label=f"μ = {number(m, '.1f', lang)}")
     curve.scatter([sigma], [value], color=RED, zorder=3)
     curve.set_ylim(0, 5)
     curve.set_xlabel("σ")

@@ -26,7 +26,7 @@ from pathlib import Path
 import streamlit as st
 from PIL import Image
 
-from ui.i18n import DEFAULT_LANGUAGE, LANGUAGES, LOCALES, catalogue, fill
+from ui.i18n import DEFAULT_LANGUAGE, LANGUAGES, LOCALES, catalogue, say
 
 SLIDE_INCHES = (13.333, 7.5)  # 16:9
 _PDF_LOCK = threading.Lock()
@@ -34,13 +34,6 @@ MIMES = {
     "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     "pdf": "application/pdf",
 }
-
-
-def say(lang: str, key: str, **kwargs) -> str:
-    """The catalogue text of `key` in `lang` (English, then the key, as fallbacks), filled like
-    ui.i18n.t, which reads the session's language instead."""
-    text = catalogue(lang).get(key) or catalogue(DEFAULT_LANGUAGE).get(key) or key
-    return fill(text, lang, **kwargs) if kwargs else text
 
 
 @dataclass(frozen=True)

@@ -52,15 +52,17 @@ def fraction_within(codes: np.ndarray, r: float) -> float:
 
 
 # ---- KL divergence -------------------------------------------------------------------------
-def kl_normal_standard(mu: float | np.ndarray, sigma: float | np.ndarray) -> np.ndarray:
-    """KL(N(mu, sigma²) ‖ N(0, 1)) in nats, closed form ½(μ² + σ² − 1 − ln σ²); elementwise."""
+def kl_posterior_prior(mu: float | np.ndarray, sigma: float | np.ndarray) -> np.ndarray:
+    """KL(q ‖ p) = KL(N(mu, sigma²) ‖ N(0, 1)) in nats, the VAE's term: the posterior q first, the prior p
+    second (the name's order); closed form ½(μ² + σ² − 1 − ln σ²); elementwise."""
     mu, sigma = np.asarray(mu, np.float64), np.asarray(sigma, np.float64)
     return 0.5 * (mu**2 + sigma**2 - 1.0 - np.log(sigma**2))
 
 
-def kl_standard_normal(mu: float | np.ndarray, sigma: float | np.ndarray) -> np.ndarray:
-    """The other direction, KL(N(0, 1) ‖ N(mu, sigma²)) in nats: ln σ + (1 + μ²)/(2σ²) − ½; elementwise.
-    Unlike kl_normal_standard it is not the VAE's term: the two differ, KL is not symmetric."""
+def kl_prior_posterior(mu: float | np.ndarray, sigma: float | np.ndarray) -> np.ndarray:
+    """The other direction, KL(p ‖ q) = KL(N(0, 1) ‖ N(mu, sigma²)) in nats: the prior first (the name's
+    order); ln σ + (1 + μ²)/(2σ²) − ½; elementwise. Not the VAE's term (kl_posterior_prior): KL is not
+    symmetric."""
     mu, sigma = np.asarray(mu, np.float64), np.asarray(sigma, np.float64)
     return np.log(sigma) + (1.0 + mu**2) / (2.0 * sigma**2) - 0.5
 

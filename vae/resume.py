@@ -10,16 +10,12 @@ import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import torch
 from safetensors.torch import load_file, save_file
 
 from vae.checkpoint import atomic_folder, write_json
 from vae.model import VAE
-
-if TYPE_CHECKING:
-    from vae.train import TrainSettings
 
 
 class TrainingError(RuntimeError):
@@ -46,11 +42,12 @@ def resume_command(argv: list[str]) -> str:
     return shlex.join([python, "-m", "vae.train", *argv, *([] if "--resume" in argv else ["--resume"])])
 
 
-def interrupt_message(status: TrainingStatus, settings: TrainSettings, argv: list[str]) -> str:
-    """What a Ctrl-C left behind and how to go on (printed by main)."""
-    rdir = resume_dir(settings.out)
+def interrupt_message(status: TrainingStatus, argv: list[str], *, out: Path, epochs: int, resuming: bool) -> str:
+    """What a Ctrl-C left behind and how to go on (printed by vae.train's main): `out` the model folder,
+    `epochs` the run's epochs, `resuming` whether it was started with --resume."""
+    rdir = resume_dir(out)
     if status.stage == "saved":
-        return f"interrupted after the model was saved to {settings.out}"
+        return f"interrupted after the model was saved to {out}"
     if status.stage == "final evaluation":
         return (
             f"interrupted during the final evaluation; all {status.saved_epoch} epochs are saved in {rdir}\n"
@@ -58,11 +55,11 @@ def interrupt_message(status: TrainingStatus, settings: TrainSettings, argv: lis
         )
     if status.saved_epoch:
         return (
-            f"interrupted during epoch {status.saved_epoch + 1} of {settings.epochs}; "
+            f"interrupted during epoch {status.saved_epoch + 1} of {epochs}; "
             f"epoch {status.saved_epoch} (the last complete one) is saved in {rdir}\n"
             f"continue with: {resume_command(argv)}"
         )
-    if settings.resume:
+    if resuming:
         return f"interrupted before a new epoch finished; the resume state in {rdir} is unchanged\ncontinue with: {resume_command(argv)}"
     return "interrupted before the first epoch finished: nothing was saved; start again with the same command"
 

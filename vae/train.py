@@ -393,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(interrupt_message(status, settings, argv), file=sys.stderr)
+        print(interrupt_message(status, argv, out=settings.out, epochs=settings.epochs, resuming=settings.resume), file=sys.stderr)
         return 130  # 128 + SIGINT, what a shell reports for Ctrl-C
     finally:
         import torch.distributed as dist

@@ -18,7 +18,7 @@ from vae import load_card, load_model
 from vae.data import load_mnist, to_tensor
 from vae.explore_ops import display_scale
 from vae.latent import decode, prior_samples
-from vae.lesson import kl_normal_standard, posterior_samples, training_command
+from vae.lesson import kl_posterior_prior, posterior_samples, training_command
 
 pytestmark = pytest.mark.usefixtures("record_media")
 MODELS_DIR = models_dir()  # the folder the app reads (VAE_MODELS_DIR or models/)
@@ -134,7 +134,7 @@ def test_step1_shows_mu_sigma_and_the_decoded_samples_of_the_same_image(real_roo
 def test_kl_sliders_show_the_closed_form():
     at = lesson({"step": "5"})
     first = metric(at, "KL(q ‖ p)")
-    assert first == f"{float(kl_normal_standard(1.5, 0.6)):.3f} nats"
+    assert first == f"{float(kl_posterior_prior(1.5, 0.6)):.3f} nats"
     for mu, sigma in ((0.8, 1.7), (0.0, 1.0), (-2.4, 0.12)):
         at.slider(key="ls_mu").set_value(mu).run()
         at.slider(key="ls_sigma").set_value(sigma).run()

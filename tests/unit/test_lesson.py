@@ -19,9 +19,9 @@ from vae.lesson import (
     anomaly_pair,
     fraction_within,
     history_columns,
-    kl_normal_standard,
     kl_numeric,
-    kl_standard_normal,
+    kl_posterior_prior,
+    kl_prior_posterior,
     mass_within_radius,
     normal2d_pdf,
     normal_pdf,
@@ -40,7 +40,7 @@ def shipped(name: str):
 
 @pytest.mark.parametrize("mu, sigma", CASES)
 def test_closed_form_kl_equals_numerical_integral_and_torch(mu, sigma):
-    closed = float(kl_normal_standard(mu, sigma))
+    closed = float(kl_posterior_prior(mu, sigma))
     assert closed == pytest.approx(kl_numeric(mu, sigma), abs=1e-6)
     reference = kl_divergence(Normal(torch.tensor(mu, dtype=torch.float64), sigma), Normal(0.0, 1.0)).item()
     assert closed == pytest.approx(reference, abs=1e-12)
@@ -48,25 +48,25 @@ def test_closed_form_kl_equals_numerical_integral_and_torch(mu, sigma):
 
 @pytest.mark.parametrize("mu, sigma", CASES)
 def test_the_reverse_kl_matches_torch_and_differs_from_the_vae_direction(mu, sigma):
-    reverse = float(kl_standard_normal(mu, sigma))
+    reverse = float(kl_prior_posterior(mu, sigma))
     reference = kl_divergence(Normal(0.0, 1.0), Normal(torch.tensor(mu, dtype=torch.float64), sigma)).item()
     assert reverse == pytest.approx(reference, abs=1e-12)
     if (mu, sigma) != (0.0, 1.0) and sigma != 1.0:  # equal σ: both are μ²/2, the one symmetric case
-        assert abs(reverse - float(kl_normal_standard(mu, sigma))) > 1e-3
+        assert abs(reverse - float(kl_posterior_prior(mu, sigma))) > 1e-3
 
 
 def test_kl_is_zero_only_at_the_prior_and_grows_away_from_it():
-    assert kl_normal_standard(0.0, 1.0) == 0.0
-    assert all(kl_normal_standard(mu, sigma) > 0 for mu, sigma in CASES if (mu, sigma) != (0.0, 1.0))
-    assert kl_normal_standard(2.0, 1.0) > kl_normal_standard(1.0, 1.0)  # further away
-    assert kl_normal_standard(0.0, 0.1) > kl_normal_standard(0.0, 0.5)  # narrower: a more precise code costs more
+    assert kl_posterior_prior(0.0, 1.0) == 0.0
+    assert all(kl_posterior_prior(mu, sigma) > 0 for mu, sigma in CASES if (mu, sigma) != (0.0, 1.0))
+    assert kl_posterior_prior(2.0, 1.0) > kl_posterior_prior(1.0, 1.0)  # further away
+    assert kl_posterior_prior(0.0, 0.1) > kl_posterior_prior(0.0, 0.5)  # narrower: a more precise code costs more
 
 
 def test_kl_per_dimension_sums_to_the_model_posterior_kl():
     gen = torch.Generator().manual_seed(0)
     mean, logvar = torch.randn(3, 8, generator=gen), torch.randn(3, 8, generator=gen)
     posterior = DiagonalGaussian(mean, logvar)
-    ours = kl_normal_standard(mean.numpy(), posterior.std.numpy()).sum(1)
+    ours = kl_posterior_prior(mean.numpy(), posterior.std.numpy()).sum(1)
     np.testing.assert_allclose(ours, posterior.kl().numpy(), rtol=1e-5)
 
 

@@ -28,7 +28,7 @@ from vae import load_card, load_model
 from vae.atlas import load_atlas
 from vae.data import load_mnist, to_tensor
 from vae.gan import load_adversarial
-from vae.lesson import kl_normal_standard
+from vae.lesson import kl_posterior_prior
 
 pytestmark = needs(MAIN_MODEL, "celeba-z64")
 LANGS = ("en", "fr")
@@ -147,7 +147,7 @@ def test_the_command_refuses_bad_arguments(args, message, tmp_path, capsys):
 
 
 def test_the_french_deck_writes_numbers_with_a_decimal_comma(decks):
-    kl = f"{float(kl_normal_standard(MU_DEFAULT, SIGMA_DEFAULT)):.3f}"  # step 5's closed form, 1.316
+    kl = f"{float(kl_posterior_prior(MU_DEFAULT, SIGMA_DEFAULT)):.3f}"  # step 5's closed form, 1.316
     en, fr = (" ".join(decks[lang].slides[4].points) for lang in LANGS)
     assert f"{kl} nats" in en and f"{kl.replace('.', ',')} nats" in fr
     french = " ".join(point for slide in decks["fr"].slides for point in slide.points)

@@ -23,7 +23,7 @@ from ui.lesson.common import (
     who,
 )
 from vae.latent import decode
-from vae.lesson import kl_normal_standard, kl_numeric, kl_standard_normal
+from vae.lesson import kl_numeric, kl_posterior_prior, kl_prior_posterior
 
 TITLE = "lesson.step.5"
 PARTS = 3  # the closed form with sliders, reading it, a real image's KL per dimension
@@ -44,13 +44,13 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
         c1, c2 = st.columns([1, 2], gap="large")
         mu = slider("ls_mu", "μ", -3.0, 3.0, MU_DEFAULT, c1)
         sigma = slider("ls_sigma", "σ", 0.05, 3.0, SIGMA_DEFAULT, c1)
-        kl = float(kl_normal_standard(mu, sigma))
+        kl = float(kl_posterior_prior(mu, sigma))
         c1.metric(t("lesson.s5.kl_metric"), f"{number(kl, '.3f')} nats")
         c2.plotly_chart(widgets.presented(density_figure(mu, sigma, prior=True)), key="ls5_densities", width="stretch")
         c2.caption(t("lesson.s5.numeric_check", value=kl_numeric(mu, sigma)))
     if part(2):  # reading it: asymmetry, the ELBO
         st.markdown(t("lesson.s5.reading"))
-        forward, backward = float(kl_normal_standard(mu, sigma)), float(kl_standard_normal(mu, sigma))
+        forward, backward = float(kl_posterior_prior(mu, sigma)), float(kl_prior_posterior(mu, sigma))
         st.markdown(t("lesson.s5.asymmetry", mu=mu, sigma=sigma, forward=forward, backward=backward))
         st.markdown(t("lesson.s5.elbo"))
         st.latex(ELBO_FORMULA)
