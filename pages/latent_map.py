@@ -63,8 +63,10 @@ def map_and_details() -> None:
         pin = map_view.current_click(sel, projection)
         pin = None if pin is None else (pin.x, pin.y, pin.index)
         faces = bool(st.session_state.get("faces"))
-        picked = live.latent_map(sel, projection, colour, map_labels(projection), tsne_k, faces, pin, samples)
-        if picked is False:
+        browser_map = live.latent_map(
+            sel, projection, colour, labels=map_labels(projection), tsne_k=tsne_k, faces=faces, pin=pin, samples=samples
+        )
+        if browser_map is None:
             fig, trace_rows = map_figure(model_key(name), projection, colour, map_labels(projection), samples)
             event = st.plotly_chart(
                 widgets.presented(fig),
@@ -75,7 +77,7 @@ def map_and_details() -> None:
             )
             click = map_view.read_click(event, sel, projection, trace_rows)
         else:
-            click = map_view.read_browser_click(picked, sel, projection)
+            click = map_view.read_browser_click(browser_map.click, sel, projection)
     with right:
         if click is None:
             st.info(t("map.click_hint"))

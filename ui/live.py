@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -224,16 +225,24 @@ def map_colours(key: ModelKey, colour_by: str, labels: tuple[str, ...]) -> tuple
 MAP_HEIGHT_PX = 620
 
 
+@dataclass(frozen=True)
+class BrowserMap:
+    """The browser-drawn latent map of this run: the click it sent in this run ({"x", "y", "index"}), or None."""
+
+    click: dict | None
+
+
 def latent_map(
     sel: Loaded,
     projection: str,
     colour_by: str,
+    *,
     labels: tuple[str, ...],
     tsne_k: int,
     faces: bool,
     pin: tuple[float, float, int | None] | None,
     samples: tuple[tuple[str, str], ...] = (),
-) -> dict | None | bool:
+) -> BrowserMap | None:
     """The latent map drawn in the browser (assets/live/latent_map.js): the test points with WebGL,
     coloured as the plotly map (map_colours), pan and zoom there; hovering decodes the location under
     the pointer in the browser on every frame with its honesty cue (raw: that z; PCA: the exact
@@ -241,15 +250,15 @@ def latent_map(
     and is returned here once, as {"x", "y", "index"} (index: the test point clicked, or None).
     `pin` is the current click, drawn on the map; `samples`, (source, name) of the sample overlays to
     draw over the test points (ui.figures.sample_overlays). faces: on a CelebA map, the test points drawn as
-    their faces (face_sprites), the Embedding Projector's sprite view. → the click of this run, None
-    without one, or False when the browser map cannot be shown (no runtime, no export): the caller
-    draws the plotly map instead."""
+    their faces (face_sprites), the Embedding Projector's sprite view. → the map with the click of this
+    run, or None when the browser map cannot be shown (no runtime, no export): the caller draws the
+    plotly map instead."""
     if not enabled():
-        return False
+        return None
     key = model_key(sel.name)
     decoder, arrays, colours = decoder_file(key), map_arrays(key, projection), map_colours(key, colour_by, labels)
     if decoder is None or arrays is None or colours is None:
-        return False
+        return None
     sprites = face_sprites(key) if faces else None
     atlas = sel.atlas
     names = dict(samples)
@@ -301,7 +310,7 @@ def latent_map(
         on_click_change=lambda: None,
     )
     click = getattr(result, "click", None)
-    return click if isinstance(click, dict) else None
+    return BrowserMap(click if isinstance(click, dict) else None)
 
 
 def live_drawing(sel: Loaded, projection: str, canvas_key: str, map_key: str) -> None:

@@ -56,6 +56,7 @@ class Composer:
         latent_dim: int,
         population: int = 16,
         seed: int = 0,
+        *,
         temperature: float = 0.8,
         start: np.ndarray | None = None,
         sampler: Sampler | None = None,
@@ -168,10 +169,10 @@ class Composer:
             log["latent_dim"],
             log["population"],
             log["seed"],
-            log["temperature"],
-            None if start is None else np.asarray(start),
-            sampler if log.get("source", "prior") != "prior" else None,
-            log.get("source", "prior"),
+            temperature=log["temperature"],
+            start=None if start is None else np.asarray(start),
+            sampler=sampler if log.get("source", "prior") != "prior" else None,
+            source=log.get("source", "prior"),
         )
         for step in log["breeds"]:
             composer.breed(step["picks"], step.get("constraints") or None, directions)

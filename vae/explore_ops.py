@@ -116,6 +116,7 @@ def labelled_grid(
     ncols: int,
     row_labels: list[str],
     col_labels: list[str] | None = None,
+    *,
     scale: int = 1,
     pad: int = 4,
     font_size: int = 14,

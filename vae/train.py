@@ -137,7 +137,7 @@ class Ranks:
         return batch[self.rank :: self.world]
 
 
-def run_epoch(model, optimizer, x_train, epoch, settings: TrainSettings, total_steps, device, bar, ranks: Ranks = Ranks()) -> dict:
+def run_epoch(model, optimizer, x_train, epoch, settings: TrainSettings, *, total_steps: int, device, bar, ranks: Ranks = Ranks()) -> dict:
     model.train()
     gen = torch.Generator().manual_seed(settings.seed * 100_003 + epoch)
     order = torch.randperm(len(x_train), generator=gen)
@@ -263,7 +263,10 @@ def train(settings: TrainSettings, status: TrainingStatus | None = None) -> Path
     with bar:  # closed on Ctrl-C too, so the message starts on a fresh line
         for epoch in range(state["epoch"], settings.epochs):
             t0 = time.time()
-            row = {"epoch": epoch + 1, **run_epoch(trainer, optimizer, x_train, epoch, settings, total_steps, device, bar, ranks)}
+            row = {
+                "epoch": epoch + 1,
+                **run_epoch(trainer, optimizer, x_train, epoch, settings, total_steps=total_steps, device=device, bar=bar, ranks=ranks),
+            }
             if not ranks.main:  # the first process evaluates and saves; the others go on with the next epoch
                 state["epoch"] = epoch + 1
                 continue

@@ -66,10 +66,10 @@ def test_resume_continues_from_last_complete_epoch(real_root, tmp_path, monkeypa
 
     real_run_epoch = vt.run_epoch
 
-    def interrupted(model, optimizer, x_train, epoch, *rest):
+    def interrupted(model, optimizer, x_train, epoch, *rest, **options):
         if epoch == 2:
             raise KeyboardInterrupt
-        return real_run_epoch(model, optimizer, x_train, epoch, *rest)
+        return real_run_epoch(model, optimizer, x_train, epoch, *rest, **options)
 
     monkeypatch.setattr(vt, "run_epoch", interrupted)
     with pytest.raises(KeyboardInterrupt):
@@ -209,7 +209,7 @@ def test_ctrl_c_in_a_subprocess_prints_the_resume_hint_and_exits_130(real_root, 
 def test_ctrl_c_before_the_first_epoch_finished_says_nothing_was_saved(real_root, tmp_path, monkeypatch, capsys):
     import vae.train as vt
 
-    def interrupted(*args):
+    def interrupted(*args, **options):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(vt, "run_epoch", interrupted)

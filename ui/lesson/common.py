@@ -121,7 +121,7 @@ def image_and_seed(lesson: Lesson) -> tuple[int, int]:
     return index_input(lesson, c1), seed_input(c2)
 
 
-def slider(key: str, label: str, lo: float, hi: float, default: float, where=st, step: float = 0.01) -> float:
+def slider(key: str, label: str, lo: float, hi: float, default: float, *, where=st, step: float = 0.01) -> float:
     """A float slider whose value lives in the URL under `key`."""
     return float(where.slider(label, lo, hi, step=step, **state.bound(key, default, state.parse_float(lo, hi))))
 

@@ -51,8 +51,8 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
         st.subheader(t("lesson.s4.one_d"))
         st.latex(DENSITY_1D)  # full width: the formula is wider than the sliders' column at 1280 px
         c1, c2 = st.columns([1, 2], gap="large")
-        mu = slider("ls_mu1", "μ", -3.0, 3.0, 0.0, c1)
-        sigma = slider("ls_sigma1", "σ", 0.1, 3.0, 1.0, c1)
+        mu = slider("ls_mu1", "μ", -3.0, 3.0, 0.0, where=c1)
+        sigma = slider("ls_sigma1", "σ", 0.1, 3.0, 1.0, where=c1)
         c1.caption(t("lesson.s4.one_d_caption"))
         c2.plotly_chart(widgets.presented(density_figure(mu, sigma, prior=True)), key="ls4_1d", width="stretch")
 
@@ -61,8 +61,8 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
         c1, c2 = st.columns([2, 3], gap="large")
         c1.latex(DENSITY_ND)  # beside the plot: a projector screen has room in width, not in height
         left, right = c1.columns(2)  # μ beside σ for each axis: the four sliders take two rows
-        mux, sx = slider("ls_mu2x", "μ₁", -3.0, 3.0, 0.0, left), slider("ls_sigma2x", "σ₁", 0.2, 3.0, 1.0, right)
-        muy, sy = slider("ls_mu2y", "μ₂", -3.0, 3.0, 0.0, left), slider("ls_sigma2y", "σ₂", 0.2, 3.0, 1.0, right)
+        mux, sx = slider("ls_mu2x", "μ₁", -3.0, 3.0, 0.0, where=left), slider("ls_sigma2x", "σ₁", 0.2, 3.0, 1.0, where=right)
+        muy, sy = slider("ls_mu2y", "μ₂", -3.0, 3.0, 0.0, where=left), slider("ls_sigma2y", "σ₂", 0.2, 3.0, 1.0, where=right)
         c1.caption(t("lesson.s4.n_d_caption"))
         c2.plotly_chart(widgets.presented(contour_2d((mux, muy), (sx, sy))), key="ls4_2d", width="stretch")
 
