@@ -225,6 +225,44 @@ def map_colours(key: ModelKey, colour_by: str, labels: tuple[str, ...]) -> tuple
 MAP_HEIGHT_PX = 620
 
 
+def _map_payload(sel: Loaded, projection: str, arrays: tuple, colours: tuple, tsne_k: int, sprites: tuple | None) -> dict:
+    """What assets/live/latent_map.js needs of one model's map: the files of its points, codes and
+    colours, the view's extent, the maths of the hover (PCA, k, the honesty cue's spacings) and the faces."""
+    atlas = sel.atlas
+    return {
+        "projection": projection,
+        "coords": static_url(arrays[0]),
+        "codes": static_url(arrays[1]),
+        "colours": static_url(colours[0]),
+        **colours[1],
+        "extent": [list(r) for r in map_extent(atlas.coords(projection))],
+        "equal": projection == "raw",
+        "circles": projection == "raw",
+        "height": MAP_HEIGHT_PX,
+        "dim": int(atlas.mean.shape[1]),
+        "k": int(max(1, tsne_k)),
+        **_pca(atlas),
+        "map_spacing": float(atlas.map_spacing(projection)),
+        "latent_spacing": float(atlas.latent_spacing()),
+        "far": FAR_SPACINGS,
+        "faces": None if sprites is None else {"url": static_url(sprites[0]), "side": FACE_SIDE, "source": sprites[1]},
+    }
+
+
+def _map_texts() -> dict[str, str]:
+    """The map's own texts, in the session's language."""
+    return {
+        "hint": t("map.hover.idle"),
+        "map": t("map.hover.map_distance"),
+        "latent": t("map.hover.latent_distance"),
+        "far_short": t("map.hover.far_short"),
+        "legend": t("map.legend.toggle"),
+        "zoom_in": t("map.zoom_in"),
+        "zoom_out": t("map.zoom_out"),
+        "reset": t("map.reset_view"),
+    }
+
+
 @dataclass(frozen=True)
 class BrowserMap:
     """The browser-drawn latent map of this run: the click it sent in this run ({"x", "y", "index"}), or None."""
@@ -260,13 +298,12 @@ def latent_map(
     if decoder is None or arrays is None or colours is None:
         return None
     sprites = face_sprites(key) if faces else None
-    atlas = sel.atlas
     names = dict(samples)
     overlays = [
         {"name": names.get(source, source), "colour": colour, "points": [round(float(v), 4) for v in xy.ravel()]}
         for source, colour, xy in (sample_overlays(key, projection) if samples else [])
     ]
-
+    view = {"axes": list(labels[:2]), "pin": None if pin is None else [float(pin[0]), float(pin[1]), pin[2]], "overlays": overlays}
     result = _component(
         key=f"live_map_{sel.name}",
         data={
@@ -274,37 +311,7 @@ def latent_map(
             "decoder": static_url(decoder),
             "model": sel.name,
             "image_shape": list(sel.model.config.image_shape),
-            "map": {
-                "projection": projection,
-                "coords": static_url(arrays[0]),
-                "codes": static_url(arrays[1]),
-                "colours": static_url(colours[0]),
-                **colours[1],
-                "extent": [list(r) for r in map_extent(atlas.coords(projection))],
-                "equal": projection == "raw",
-                "circles": projection == "raw",
-                "axes": list(labels[:2]),
-                "height": MAP_HEIGHT_PX,
-                "pin": None if pin is None else [float(pin[0]), float(pin[1]), pin[2]],
-                "overlays": overlays,
-                "dim": int(atlas.mean.shape[1]),
-                "k": int(max(1, tsne_k)),
-                **_pca(atlas),
-                "map_spacing": float(atlas.map_spacing(projection)),
-                "latent_spacing": float(atlas.latent_spacing()),
-                "far": FAR_SPACINGS,
-                "faces": None if sprites is None else {"url": static_url(sprites[0]), "side": FACE_SIDE, "source": sprites[1]},
-                "texts": {
-                    "hint": t("map.hover.idle"),
-                    "map": t("map.hover.map_distance"),
-                    "latent": t("map.hover.latent_distance"),
-                    "far_short": t("map.hover.far_short"),
-                    "legend": t("map.legend.toggle"),
-                    "zoom_in": t("map.zoom_in"),
-                    "zoom_out": t("map.zoom_out"),
-                    "reset": t("map.reset_view"),
-                },
-            },
+            "map": {**_map_payload(sel, projection, arrays, colours, tsne_k, sprites), **view, "texts": _map_texts()},
         },
         height="content",
         on_click_change=lambda: None,
