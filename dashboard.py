@@ -1,6 +1,6 @@
 """VAE Latent Explorer — entry point: `streamlit run dashboard.py`."""
 
-from ui.serve import one_openmp_thread
+from ui.serve.launcher import one_openmp_thread
 
 one_openmp_thread()  # before ui.app loads torch
 

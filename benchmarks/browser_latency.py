@@ -66,7 +66,7 @@ class OutOfTime(Exception):
 
 def zoo_models() -> list[tuple[str, str]]:
     """(dataset, name) of every model folder with an atlas that the zoo reports usable."""
-    from vae.zoo import scan
+    from vae.analysis.zoo import scan
 
     return [(e.dataset, e.name) for e in scan() if e.available and (e.path / "atlas.safetensors").exists()]
 
@@ -250,7 +250,7 @@ def main() -> int:
     query = f"?dataset={dataset}&model={args.model}&projection=pca"
     deadline = time.time() + args.timeout
     results: dict = {
-        "launcher": "streamlit run" if args.plain else "python -m ui.serve",
+        "launcher": "streamlit run" if args.plain else "python -m ui.serve.launcher",
         "model": args.model,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "load_start": [round(x, 2) for x in os.getloadavg()]},
         "args": {k: str(v) for k, v in vars(args).items()},

@@ -2,8 +2,8 @@
 
     python benchmarks/composer_latency.py [--model celeba-z64] [--rounds 40] [--browser 15] [--threads 1] [--out results.json]
 
-(a) in process: breed 16 new codes from 2 random picks (vae.composer) and decode them in one
-    batch (vae.latent.decode), then PNG-encode the 16 faces the way st.image does; p50 / p95 / max
+(a) in process: breed 16 new codes from 2 random picks (vae.analysis.composer) and decode them in one
+    batch (vae.core.latent.decode), then PNG-encode the 16 faces the way st.image does; p50 / p95 / max
     of each part and of the total, over --rounds rounds (also with an attribute constraint);
 (b) with --browser N > 0: in headless Chromium against a dashboard server on 127.0.0.1, tick two
     faces, then time from the mouse press on "Breed next generation" until the generation counter
@@ -28,10 +28,10 @@ import numpy as np
 import torch
 
 from vae import load_model
-from vae.attributes import load_directions
-from vae.composer import Composer
-from vae.images import png_bytes
-from vae.latent import decode
+from vae.analysis.composer import Composer
+from vae.artifacts.attributes import load_directions
+from vae.core.latent import decode
+from vae.data.images import png_bytes
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 from vae import load_card, load_model
-from vae.data import load_split, to_tensor
-from vae.evaluate import evaluate
-from vae.zoo import MODELS_DIR, scan
+from vae.analysis.zoo import MODELS_DIR, scan
+from vae.core.evaluate import evaluate
+from vae.data.datasets import load_split, to_tensor
 
 
 def bar_for(config) -> tuple[str, float, str] | None:

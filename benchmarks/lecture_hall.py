@@ -186,7 +186,7 @@ class BrowserTabs(threading.Thread):
     affinity cookie): each opens Generate (benchmarks.replica_kill_browser.PAGE) and clicks its "Next"
     seed button in turn, about every --think-s seconds, until the students are done. Timed in the page
     (harness.browser's input clock): click → new image. A tab on the killed replica reloads itself
-    (ui.reconnect); for those: seconds from the kill to the first click answered after it."""
+    (ui.components.reconnect); for those: seconds from the kill to the first click answered after it."""
 
     def __init__(self, hall, n: int, think_s: float, timeout_s: float) -> None:
         super().__init__(daemon=True)

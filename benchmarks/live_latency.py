@@ -1,4 +1,4 @@
-"""Live decoding in the browser (ui/live.py), measured in headless Chromium against the dashboard
+"""Live decoding in the browser (ui/components/live.py), measured in headless Chromium against the dashboard
 on 127.0.0.1, per model:
 
 (a) runtime ready: from navigation start (a fresh browser context: cold HTTP cache) until the

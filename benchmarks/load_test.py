@@ -528,7 +528,7 @@ def main() -> int:
     incomplete = None
     t0 = time.perf_counter()
     with streamlit_server(timeout=180) as (url, proc):  # stopped on leaving, whatever happens
-        print(f"server up at {url} in {time.perf_counter() - t0:.1f} s (python -m ui.serve, pid {proc.pid})", flush=True)
+        print(f"server up at {url} in {time.perf_counter() - t0:.1f} s (python -m ui.serve.launcher, pid {proc.pid})", flush=True)
         run = Run(url, proc.pid, args)
         try:
             asyncio.run(asyncio.wait_for(drive(run), args.timeout_s + 120))

@@ -18,9 +18,9 @@ from pathlib import Path
 import torch
 
 from vae import load_model
-from vae.data import load_split, to_tensor
-from vae.images import grid, png_bytes
-from vae.latent import decode, prior_samples
+from vae.core.latent import decode, prior_samples
+from vae.data.datasets import load_split, to_tensor
+from vae.data.images import grid, png_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,5 +1,5 @@
 """One student at a time, against a server with one OpenMP thread (the shipped setting,
-ui.serve.one_openmp_thread) and one with two (what every script run got before), alternated:
+ui.serve.launcher.one_openmp_thread) and one with two (what every script run got before), alternated:
 the server's answer time per interaction (BackMsg → script_finished, benchmarks/protocol_client.py).
 
     python -m benchmarks.openmp_threads --interactions 20 --rounds 2

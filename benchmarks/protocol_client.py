@@ -193,7 +193,7 @@ class Session:
             state.string_value = str(value)  # the option as shown (its formatted label), as the frontend sends it
         elif widget.kind == "button_group":  # segmented control / pills: the chosen options' labels
             state.string_array_value.data.append(str(value))
-        elif widget.kind == "bidi_component":  # a click on the browser map (ui.live.latent_map): a trigger event
+        elif widget.kind == "bidi_component":  # a click on the browser map (ui.components.live.latent_map): a trigger event
             state.id = trigger_id(widget.id, "events")
             state.json_trigger_value = json.dumps([{"event": "click", "value": value}])
         else:

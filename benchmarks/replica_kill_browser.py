@@ -9,7 +9,7 @@ For each tab of the killed replica, timed in the page (performance.timeOrigin + 
 machine's clock, so comparable with the kill's time.time(); an init script keeps the times across the
 page's reload in sessionStorage):
 - close → back: from its websocket's close to the reloaded page's first finished run with its image
-  drawn (ui.reconnect reloads a tab that a new server session got);
+  drawn (ui.components.reconnect reloads a tab that a new server session got);
 - click → image: Generate's "Next" clicked once it is back, to the new image loaded;
 - kill → answered: kill → back, plus click → image: when a click at that moment would have been answered.
 The other replica's tabs are clicked right after each kill, and must answer without a reload. The figures

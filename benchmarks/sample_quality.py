@@ -1,6 +1,6 @@
 """How close each model's images are to the real test split: reconstructions, prior samples and
 learned-density samples, as Fréchet distances in the features of the project's feature networks
-(vae.quality: a digit classifier for MNIST, a 40-attribute classifier for CelebA, trained here on
+(vae.artifacts.quality: a digit classifier for MNIST, a 40-attribute classifier for CelebA, trained here on
 the real training splits). Not Inception FIDs: comparable only within this project.
 
     python benchmarks/sample_quality.py [--models mnist-z16 celeba-z64] [--out logs/sample_quality.json]
@@ -24,12 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-from vae.checkpoint import CheckpointError, load_model
-from vae.data import load_split
-from vae.density import load_density
-from vae.latent import decode, encode, prior_samples
-from vae.quality import QUALITY_FILE, frechet_distance, load_feature_net, save_quality
-from vae.zoo import scan
+from vae.analysis.zoo import scan
+from vae.artifacts.density import load_density
+from vae.artifacts.quality import QUALITY_FILE, frechet_distance, load_feature_net, save_quality
+from vae.core.checkpoint import CheckpointError, load_model
+from vae.core.latent import decode, encode, prior_samples
+from vae.data.datasets import load_split
 
 REPO = Path(__file__).resolve().parent.parent
 

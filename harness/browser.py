@@ -60,7 +60,7 @@ def free_port() -> int:
 
 def _start(env: dict | None, warm_up: bool) -> tuple[str, subprocess.Popen]:
     port = free_port()
-    entry = ["-m", "ui.serve"] if warm_up else ["-m", "streamlit", "run", str(REPO / "dashboard.py")]
+    entry = ["-m", "ui.serve.launcher"] if warm_up else ["-m", "streamlit", "run", str(REPO / "dashboard.py")]
     cmd = [sys.executable, *entry, "--server.port", str(port), "--server.address", "127.0.0.1",
            "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -110,7 +110,7 @@ def _stop(procs: list[subprocess.Popen]) -> None:
 def streamlit_servers(n: int, env: dict | None = None, timeout: float = 60.0, warm_up: bool = True):
     """Start n dashboard servers at once, each on 127.0.0.1:<free port>; yield [(base url, process)].
 
-    warm_up=True runs them as the launcher does (`python -m ui.serve`: loads the zoo in the background);
+    warm_up=True runs them as the launcher does (`python -m ui.serve.launcher`: loads the zoo in the background);
     False runs plain `streamlit run dashboard.py`. Each server's output is drained by a thread and its
     tail kept for error messages: `process.output_tail()`."""
     servers = []

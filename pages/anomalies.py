@@ -7,12 +7,13 @@ ensure_entry()
 
 import streamlit as st  # noqa: E402
 
-from ui import anomalies, state  # noqa: E402
 from ui.app import current  # noqa: E402
-from ui.i18n import t  # noqa: E402
-from ui.resources import model_key, test_set, test_set_error  # noqa: E402
-from vae.anomaly import rank  # noqa: E402
-from vae.data import data_root  # noqa: E402
+from ui.shell import state  # noqa: E402
+from ui.shell.i18n import t  # noqa: E402
+from ui.shell.resources import model_key, test_set, test_set_error  # noqa: E402
+from ui.views import anomalies  # noqa: E402
+from vae.analysis.anomaly import rank  # noqa: E402
+from vae.data.datasets import data_root  # noqa: E402
 
 sel = current()
 atlas, model, name = sel.atlas, sel.model, sel.name

@@ -8,13 +8,14 @@ ensure_entry()
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from ui import state, widgets  # noqa: E402
 from ui.app import DATASETS  # noqa: E402
-from ui.i18n import number, t  # noqa: E402
-from ui.resources import model_key, test_set, test_set_error, zoo  # noqa: E402
-from ui.zoo_figures import prior_images, reconstructions  # noqa: E402
-from vae.compare import COMPARE_IMAGES, dataset_entries, fixed_test_indices, metrics_row  # noqa: E402
-from vae.data import data_root  # noqa: E402
+from ui.components import widgets  # noqa: E402
+from ui.components.zoo_figures import prior_images, reconstructions  # noqa: E402
+from ui.shell import state  # noqa: E402
+from ui.shell.i18n import number, t  # noqa: E402
+from ui.shell.resources import model_key, test_set, test_set_error, zoo  # noqa: E402
+from vae.analysis.compare import COMPARE_IMAGES, dataset_entries, fixed_test_indices, metrics_row  # noqa: E402
+from vae.data.datasets import data_root  # noqa: E402
 
 MAX_SEED = 9999
 

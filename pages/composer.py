@@ -1,5 +1,5 @@
 """Face composer: pick the generated faces most like the person you saw; new faces are bred from
-your picks, generation after generation, until one is close enough (vae.composer)."""
+your picks, generation after generation, until one is close enough (vae.analysis.composer)."""
 
 from ui.app import ensure_entry
 
@@ -8,15 +8,16 @@ ensure_entry()
 
 import streamlit as st  # noqa: E402
 
-from ui import composer as composer_session  # noqa: E402
-from ui import faces, handoff, state, widgets  # noqa: E402
 from ui.app import current  # noqa: E402
-from ui.composer import ComposerSession  # noqa: E402
-from ui.i18n import t  # noqa: E402
+from ui.components import faces, widgets  # noqa: E402
+from ui.shell import handoff, state  # noqa: E402
+from ui.shell.i18n import t  # noqa: E402
+from ui.views import composer as composer_session  # noqa: E402
+from ui.views.composer import ComposerSession  # noqa: E402
 
 SEED_MAX = 2**31 - 1
 POPULATION = composer_session.POPULATION
-LEVELS = [-1.0, -0.5, 0.0, 0.5, 1.0]  # constraint levels (vae.attributes.AttributeDirections.constrain)
+LEVELS = [-1.0, -0.5, 0.0, 0.5, 1.0]  # constraint levels (vae.artifacts.attributes.AttributeDirections.constrain)
 
 sel = current()
 model, name = sel.model, sel.name

@@ -9,13 +9,18 @@ import functools  # noqa: E402
 
 import streamlit as st  # noqa: E402
 
-from ui import face_editor as fe  # noqa: E402
-from ui import faces, handoff, live, state, widgets  # noqa: E402
 from ui.app import current  # noqa: E402
-from ui.i18n import t  # noqa: E402
-from ui.resources import test_set  # noqa: E402
-from vae.attributes import DEFAULT_ATTRIBUTES  # noqa: E402
-from vae.latent import decode  # noqa: E402
+from ui.components import (  # noqa: E402
+    faces,  # noqa: E402
+    live,
+    widgets,
+)
+from ui.shell import handoff, state  # noqa: E402
+from ui.shell.i18n import t  # noqa: E402
+from ui.shell.resources import test_set  # noqa: E402
+from ui.views import face_editor as fe  # noqa: E402
+from vae.artifacts.attributes import DEFAULT_ATTRIBUTES  # noqa: E402
+from vae.core.latent import decode  # noqa: E402
 
 LIMIT = fe.LIMIT
 

@@ -7,9 +7,9 @@ ensure_entry()
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from ui import widgets  # noqa: E402
-from ui.i18n import number, t  # noqa: E402
-from ui.resources import zoo  # noqa: E402
+from ui.components import widgets  # noqa: E402
+from ui.shell.i18n import number, t  # noqa: E402
+from ui.shell.resources import zoo  # noqa: E402
 
 st.title(t("home.title"))
 st.markdown(t("home.intro_presenter" if widgets.presenting() else "home.intro"))

@@ -7,14 +7,15 @@ ensure_entry()
 
 import streamlit as st  # noqa: E402
 
-from ui import interpolation as interp  # noqa: E402
-from ui import live, state, widgets  # noqa: E402
 from ui.app import current  # noqa: E402
-from ui.i18n import t  # noqa: E402
-from ui.resources import test_set, test_set_error  # noqa: E402
-from vae.explore_ops import as_hwc, crossfade, display_scale  # noqa: E402
-from vae.images import grid, png_bytes  # noqa: E402
-from vae.latent import decode, lerp, path_at, slerp  # noqa: E402
+from ui.components import live, widgets  # noqa: E402
+from ui.shell import state  # noqa: E402
+from ui.shell.i18n import t  # noqa: E402
+from ui.shell.resources import test_set, test_set_error  # noqa: E402
+from ui.views import interpolation as interp  # noqa: E402
+from vae.analysis.explore_ops import as_hwc, crossfade, display_scale  # noqa: E402
+from vae.core.latent import decode, lerp, path_at, slerp  # noqa: E402
+from vae.data.images import grid, png_bytes  # noqa: E402
 
 METHODS = {"lerp": lerp, "slerp": slerp}
 STRIP_COLUMNS = 16  # the on-screen strip wraps after this many frames

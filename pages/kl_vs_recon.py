@@ -7,14 +7,15 @@ ensure_entry()
 
 import streamlit as st  # noqa: E402
 
-from ui import state, widgets  # noqa: E402
 from ui.app import current  # noqa: E402
-from ui.i18n import current_language, number, t  # noqa: E402
-from ui.latent_panels import autoencoder_note, beta_view  # noqa: E402
-from ui.resources import model_key, test_set, test_set_error, zoo, zoo_key  # noqa: E402
-from ui.zoo_figures import history_figure, kl_dims_figure, pick_model, rate_distortion_figure, sample_scatter  # noqa: E402
-from vae.data import data_root  # noqa: E402
-from vae.model import bits_per_dim  # noqa: E402
+from ui.components import widgets  # noqa: E402
+from ui.components.latent_panels import autoencoder_note, beta_view  # noqa: E402
+from ui.components.zoo_figures import history_figure, kl_dims_figure, pick_model, rate_distortion_figure, sample_scatter  # noqa: E402
+from ui.shell import state  # noqa: E402
+from ui.shell.i18n import current_language, number, t  # noqa: E402
+from ui.shell.resources import model_key, test_set, test_set_error, zoo, zoo_key  # noqa: E402
+from vae.core.model import bits_per_dim  # noqa: E402
+from vae.data.datasets import data_root  # noqa: E402
 
 RD_CHART = "kr_rd_chart"
 
@@ -111,7 +112,7 @@ def dims() -> None:
         st.info(t("kr.dims.missing"))
         return
     st.plotly_chart(widgets.presented(fig), key="kr_dims_chart", width="stretch")
-    usage = widgets.dimension_usage(name)  # the one definition of "active": vae.latent.active_mask
+    usage = widgets.dimension_usage(name)  # the one definition of "active": vae.core.latent.active_mask
     st.caption(t("kr.dims.help", active=int(usage.active.sum()), d=latent_dim))
     if not usage.active.all():
         st.caption(t("kr.dims.inactive_effect", n=int((~usage.active).sum()), pixels=int(usage.effect_pixels.max())))

@@ -8,13 +8,15 @@ import functools  # noqa: E402
 
 import streamlit as st  # noqa: E402
 
-from ui import live, map_view, state, widgets  # noqa: E402
 from ui.app import current  # noqa: E402
-from ui.figures import map_figure, map_labels  # noqa: E402
-from ui.i18n import t  # noqa: E402
-from ui.latent_panels import autoencoder_note  # noqa: E402
-from ui.resources import model_key, test_set, test_set_error  # noqa: E402
-from vae.latent import decode, manifold_grid  # noqa: E402
+from ui.components import live, widgets  # noqa: E402
+from ui.components.figures import map_figure, map_labels  # noqa: E402
+from ui.components.latent_panels import autoencoder_note  # noqa: E402
+from ui.shell import state  # noqa: E402
+from ui.shell.i18n import t  # noqa: E402
+from ui.shell.resources import model_key, test_set, test_set_error  # noqa: E402
+from ui.views import map_view  # noqa: E402
+from vae.core.latent import decode, manifold_grid  # noqa: E402
 
 sel = current()
 atlas, model, name = sel.atlas, sel.model, sel.name

@@ -6,16 +6,18 @@ ensure_entry()
 
 import streamlit as st  # noqa: E402
 
-from ui import live, sliders, state, widgets  # noqa: E402
 from ui.app import current  # noqa: E402
-from ui.i18n import t  # noqa: E402
-from ui.resources import test_set, test_set_error, zoo  # noqa: E402
-from vae.explore_ops import (  # noqa: E402
+from ui.components import live, widgets  # noqa: E402
+from ui.shell import state  # noqa: E402
+from ui.shell.i18n import t  # noqa: E402
+from ui.shell.resources import test_set, test_set_error, zoo  # noqa: E402
+from ui.views import sliders  # noqa: E402
+from vae.analysis.explore_ops import (  # noqa: E402
     dims_by_kl,
     format_code,
     kl_per_dim,
 )
-from vae.latent import decode  # noqa: E402
+from vae.core.latent import decode  # noqa: E402
 
 TOP = sliders.TOP
 SEED_MAX = 2**31 - 1

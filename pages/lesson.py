@@ -8,11 +8,12 @@ ensure_entry()
 
 import streamlit as st  # noqa: E402
 
-from ui import clicker, slides, state, widgets  # noqa: E402
-from ui.i18n import current_language, t  # noqa: E402
-from ui.lesson import MAIN_MODEL, STEPS, open_lesson, two_d_lesson  # noqa: E402
+from ui.components import widgets  # noqa: E402
+from ui.lesson import MAIN_MODEL, STEPS, clicker, open_lesson, slides, two_d_lesson  # noqa: E402  # noqa: E402
 from ui.lesson.common import SHOWN_PART  # noqa: E402
-from ui.resources import loaded, zoo  # noqa: E402
+from ui.shell import state  # noqa: E402
+from ui.shell.i18n import current_language, t  # noqa: E402
+from ui.shell.resources import loaded, zoo  # noqa: E402
 
 N_STEPS = len(STEPS)
 
@@ -107,7 +108,7 @@ z2 = two_d_lesson(lesson, [name for name, e in mnist.items() if e.config.latent_
 st.header(f"{step}. {t(STEPS[step - 1].TITLE)}" + (f" ({part}/{n_parts})" if n_parts > 1 else ""))
 STEPS[step - 1].render(lesson, z2)
 
-# The whole lesson as a deck in the page's language (ui/slides.py): built on the first click, then kept.
+# The whole lesson as a deck in the page's language (ui/lesson/slides.py): built on the first click, then kept.
 # Not in presenter mode: the presenter takes the deck before the lecture; a projector screen is for the step.
 if not presenting:
     with st.popover(t("slides.button"), icon=":material/slideshow:", key="lesson_slides"):

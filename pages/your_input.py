@@ -10,12 +10,14 @@ import math  # noqa: E402
 
 import streamlit as st  # noqa: E402
 
-from ui import handoff, input_widgets, live, state, widgets, your_input  # noqa: E402
 from ui.app import current  # noqa: E402
-from ui.i18n import number, t  # noqa: E402
-from ui.resources import test_set  # noqa: E402
-from vae.anomaly import read_upload  # noqa: E402
-from vae.placement import encode_image, projections  # noqa: E402
+from ui.components import input_widgets, live, widgets  # noqa: E402
+from ui.shell import handoff, state  # noqa: E402
+from ui.shell.i18n import number, t  # noqa: E402
+from ui.shell.resources import test_set  # noqa: E402
+from ui.views import your_input  # noqa: E402
+from vae.analysis.anomaly import read_upload  # noqa: E402
+from vae.analysis.placement import encode_image, projections  # noqa: E402
 
 sel = current()
 atlas, model, name = sel.atlas, sel.model, sel.name

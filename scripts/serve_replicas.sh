@@ -5,7 +5,7 @@
 #   UPSTREAMS="10.0.0.5:8501 10.0.0.6:8501" bash scripts/serve_replicas.sh 0 8080
 #                                                     # nginx only, in front of replicas on other machines
 #                                                     # (there: scripts/run_dashboard.sh or
-#                                                     #  python -m ui.serve --server.address 0.0.0.0 --server.port 8501)
+#                                                     #  python -m ui.serve.launcher --server.address 0.0.0.0 --server.port 8501)
 #
 # supervisord (Debian's `supervisor` package) runs the replicas and nginx: a replica that dies (a crash,
 # SIGKILL, the kernel's OOM killer) is restarted at once and the others and nginx carry on; nginx skips

@@ -73,7 +73,7 @@ def image_urls(at: AppTest) -> list[str]:
 
 
 def media_bytes(url: str) -> bytes:
-    """The bytes behind an st.image URL: a data: URL (ui.widgets.inline) or a recorded media file."""
+    """The bytes behind an st.image URL: a data: URL (ui.components.widgets.inline) or a recorded media file."""
     if url.startswith("data:"):
         header, _, payload = url.partition(",")
         assert header.endswith(";base64"), header
@@ -119,7 +119,7 @@ def image_with_caption(at: AppTest, caption: str) -> str:
 
 
 def grid_cells(image: np.ndarray, n: int, ncols: int, side: int, scale: int, pad: int = 2) -> np.ndarray:
-    """Cut the n cells back out of vae.images.grid(·, ncols, pad) enlarged `scale`×; (n, side, side[, C])."""
+    """Cut the n cells back out of vae.data.images.grid(·, ncols, pad) enlarged `scale`×; (n, side, side[, C])."""
     cells = []
     for i in range(n):
         r, c = divmod(i, ncols)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from vae.card import EpochRecord, ModelCard, TestMetrics
+from vae.core.card import EpochRecord, ModelCard, TestMetrics
 
 # epoch: train recon, train KL, test recon, test KL, test −ELBO (nats)
 HISTORY = {1: (120.0, 5.0, 100.0, 6.0, 106.0), 2: (100.0, 7.0, 95.0, 8.0, 103.0)}

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from vae.config import VAEConfig
-from vae.data import data_root
-from vae.model import VAE
+from vae.core.config import VAEConfig
+from vae.core.model import VAE
+from vae.data.datasets import data_root
 
 REPO = Path(__file__).resolve().parent.parent
-os.environ.setdefault("VAE_WARM_UP", "0")  # AppTest runs load only what they use (ui.warm); servers started by tests inherit it
+os.environ.setdefault("VAE_WARM_UP", "0")  # AppTest runs load only what they use (ui.serve.warm); servers started by tests inherit it
 
 MODELS_DIR = REPO / "models"
 

@@ -15,11 +15,12 @@ from pathlib import Path
 import streamlit as st
 import streamlit.commands.navigation as _navigation_module
 
-from ui import state, warm
-from ui.i18n import LANGUAGES, browser_language, t
-from ui.reconnect import resume_session
-from ui.resources import Loaded, loaded, zoo
-from vae.zoo import DEFAULT_MODEL, ZooEntry
+from ui.components.reconnect import resume_session
+from ui.serve import warm
+from ui.shell import state
+from ui.shell.i18n import LANGUAGES, browser_language, t
+from ui.shell.resources import Loaded, loaded, zoo
+from vae.analysis.zoo import DEFAULT_MODEL, ZooEntry
 
 ROOT = Path(__file__).resolve().parent.parent
 # The pages in navigation order: file in pages/ (its stem is the URL path, so a cold deep link finds
@@ -65,7 +66,7 @@ APP_CSS = """
     white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
   }
   .katex-display > .katex { padding: 0 0.2em; }  /* sub-pixel glyph overhang stays inside the box */
-  .st-key-vae_resume_session, .st-key-vae_resume_reload { display: none; }  /* ui.reconnect: no HTML, and no gap */
+  .st-key-vae_resume_session, .st-key-vae_resume_reload { display: none; }  /* ui.components.reconnect: no HTML, and no gap */
 </style>
 """
 
@@ -104,7 +105,7 @@ PRESENTER_CSS = """
 
 
 def main() -> None:
-    warm.start_once()  # a no-op under `python -m ui.serve`, which started it before Streamlit
+    warm.start_once()  # a no-op under `python -m ui.serve.launcher`, which started it before Streamlit
     presenter = _presenter_from_url()
     st.set_page_config(
         page_title="VAE Latent Explorer",

@@ -1,9 +1,10 @@
-"""VAE Latent Explorer's model package: VAEs, data, training, atlases. Never imports streamlit."""
+"""VAE Latent Explorer's model package; never imports streamlit. Its folders are its layers, each docstring says
+what it may import: data ← core ← artifacts ← {training, analysis}. The names most callers need are re-exported here."""
 
-from vae.card import ModelCard
-from vae.checkpoint import CheckpointError, load_card, load_model, save_model
-from vae.config import ConfigError, VAEConfig
-from vae.model import VAE, DiagonalGaussian
+from vae.core.card import ModelCard
+from vae.core.checkpoint import CheckpointError, load_card, load_model, save_model
+from vae.core.config import ConfigError, VAEConfig
+from vae.core.model import VAE, DiagonalGaussian
 
 __all__ = [
     "VAE",
@@ -20,10 +21,10 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    """vae.sample_codes (vae.density.sample_codes), imported on first use so that
-    `python -m vae.density` does not find its module already imported."""
+    """vae.sample_codes (vae.artifacts.density.sample_codes), imported on first use so that
+    `python -m vae.artifacts.density` does not find its module already imported."""
     if name == "sample_codes":
-        from vae.density import sample_codes
+        from vae.artifacts.density import sample_codes
 
         return sample_codes
     raise AttributeError(f"module 'vae' has no attribute {name!r}")

@@ -1,4 +1,4 @@
-// Presentation clickers on the Lesson page (ui/clicker.py): PageDown, →, ↓, Space and "." go to the
+// Presentation clickers on the Lesson page (ui/lesson/clicker.py): PageDown, →, ↓, Space and "." go to the
 // next step, PageUp, ← and ↑ to the previous one, from anywhere on the page — also after a slider, a
 // number input or the step selector was used — except while typing in a text field (there, and in a
 // number input or a drop-down, only PageUp/PageDown step). A new step opens at its top.

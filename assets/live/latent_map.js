@@ -1,13 +1,13 @@
 // ---- the latent map: the encoded test set drawn in the browser (WebGL), hovered and clicked ------
-// Appended to live_decoder.js by ui/live.py (one module: it uses loadRuntime, decoderSession,
+// Appended to live_decoder.js by ui/components/live.py (one module: it uses loadRuntime, decoderSession,
 // floats, bytes, nearest, toImageData, record and frames from there).
 //
 // The test points are drawn with WebGL (a 2-D canvas where WebGL is unavailable), coloured as the
-// server says (ui.figures.map_colouring: one RGBA + group byte per point, fetched once); drag pans,
+// server says (ui.components.figures.map_colouring: one RGBA + group byte per point, fetched once); drag pans,
 // the wheel or the +/− buttons zoom, a double click or ⟲ resets the view. Hovering decodes the
 // location under the pointer in the browser on every animation frame (raw: that z; PCA: the exact
 // inverse mean + coords · components; t-SNE: the inverse-distance blend of the k nearest test codes
-// on the map) and draws it in an inset with the honesty cue (vae.atlas.code_at's distances in
+// on the map) and draws it in an inset with the honesty cue (vae.artifacts.atlas.code_at's distances in
 // typical neighbour spacings). A click pins the spot at once and sends it to Python once, as
 // {x, y, index} (index: the test point within a few pixels, or null), which answers with the
 // details panel. Hovering and panning send nothing. On a CelebA map, the faces mode draws each test
@@ -315,7 +315,7 @@ function latentMap(component) {
     return drawn;
   }
 
-  function drawOverlays(a) { // samples drawn over the test points (ui.figures.sample_overlays): small crosses
+  function drawOverlays(a) { // samples drawn over the test points (ui.components.figures.sample_overlays): small crosses
     const ctx = overlay.getContext("2d");
     ctx.save();
     ctx.beginPath();

@@ -1,6 +1,6 @@
 // Live decoding in the browser (onnxruntime-web, WebAssembly, one thread).
 //
-// Mounted by ui/live.py as a Streamlit v2 component with no HTML of its own. While one of the page's
+// Mounted by ui/components/live.py as a Streamlit v2 component with no HTML of its own. While one of the page's
 // latent sliders (Streamlit st.slider widgets, named in data.sliders or data.directions) is dragged, it reads their
 // values from the page on every animation frame, decodes that code with the model's ONNX decoder
 // and draws the picture over the server's decoded image (the element .st-key-<data.target>).
@@ -53,7 +53,7 @@ function decoderSession(ort, url) {
   return LIVE.sessions.get(url);
 }
 
-// (1, C, H, W) floats in [0, 1] → RGBA pixels, rounded as the server does (vae.latent.to_uint8).
+// (1, C, H, W) floats in [0, 1] → RGBA pixels, rounded as the server does (vae.core.latent.to_uint8).
 function toImageData(pixels, channels, height, width) {
   const out = new ImageData(width, height);
   const plane = height * width;
@@ -67,7 +67,7 @@ function toImageData(pixels, channels, height, width) {
   return out;
 }
 
-// The point a fraction t of the way from a to b: vae.latent.path_at, the same maths.
+// The point a fraction t of the way from a to b: vae.core.latent.path_at, the same maths.
 function pathAt(a, b, t, method) {
   const n = a.length;
   const out = new Float64Array(n);
@@ -281,12 +281,12 @@ function fetchArray(url, Type) {
   }
   return arrays.get(url);
 }
-const floats = (url) => fetchArray(url, Float32Array); // little-endian float32 files (ui/live.py)
+const floats = (url) => fetchArray(url, Float32Array); // little-endian float32 files (ui/components/live.py)
 const bytes = (url) => fetchArray(url, Uint8Array);
 
 function nearest(points, dim, query, k) {
   // indices and distances of the k rows of `points` (N, dim) nearest to `query`, nearest first.
-  // The tie rule of vae.latent.nearest_codes: d2 summed over j in order in a JS number (float64), and
+  // The tie rule of vae.core.latent.nearest_codes: d2 summed over j in order in a JS number (float64), and
   // points at equal d2 in index order (strict < below, and a stable sort), lowest index first.
   const n = points.length / dim;
   const best = [];
@@ -306,9 +306,9 @@ function nearest(points, dim, query, k) {
 }
 
 // ---- your own input: the drawn digit encoded after each stroke ----------------------------------
-// A port of vae.inputs.canvas_to_digit / prepare_digit (box to 20 px, the crispest registration of
+// A port of vae.data.inputs.canvas_to_digit / prepare_digit (box to 20 px, the crispest registration of
 // 5 spans × 10 × 10 sub-pixel phases, centre of mass to (14, 14), crisp strokes), the encoder in
-// ONNX, and vae.placement.place (raw: μ; PCA: the exact transform; t-SNE: the inverse-distance mean
+// ONNX, and vae.analysis.placement.place (raw: μ; PCA: the exact transform; t-SNE: the inverse-distance mean
 // of the 10 nearest test codes' map positions). The server, answering the same stroke, replaces it.
 const GRID_SPANS = [0.0, -0.25, 0.25, 0.5, 0.75], GRID_PHASES = 10, DIGIT_BOX = 20, DIGIT_SIDE = 28;
 const MNIST_CORE = 0.984, BOX_THRESHOLD = 0.3, MIN_CONTRAST = 16.0;

@@ -1,5 +1,5 @@
 // @ts-check
-// A tab that reconnects to a server which never saw its session must reload (ui/reconnect.py).
+// A tab that reconnects to a server which never saw its session must reload (ui/components/reconnect.py).
 //
 // Streamlit's frontend, on reconnecting, asks for a run only when one was under way at the break; else
 // it takes its old session for resumed and sends nothing. A new server (the tab's replica was killed

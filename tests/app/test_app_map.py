@@ -8,11 +8,11 @@ from streamlit.testing.v1 import AppTest
 
 from tests.apptest_media import launch as app
 from tests.conftest import MODELS_DIR, REPO, needs
-from ui.map_view import MapClick
+from ui.views.map_view import MapClick
 
 
 def test_vae_package_never_imports_streamlit():
-    code = "import sys, vae, vae.train, vae.atlas, vae.zoo, vae.latent, vae.images, vae.evaluate; print('streamlit' in sys.modules)"
+    code = "import sys, vae, vae.training.train, vae.artifacts.atlas, vae.analysis.zoo, vae.core.latent, vae.data.images, vae.core.evaluate; print('streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -139,8 +139,8 @@ def test_deep_link_garbage_falls_back_with_notice():
 def test_map_exports_csv_and_interactive_html():
     at = app("latent_map.py", dataset="mnist", model="mnist-z16")
     assert len(at.get("download_button")) >= 2
-    from ui import widgets
-    from ui.resources import model_key
+    from ui.components import widgets
+    from ui.shell.resources import model_key
 
     html = widgets.map_html(
         model_key("mnist-z16", str(MODELS_DIR)), "pca", "none", ("PC 1", "PC 2", "test images", "has", "lacks")
@@ -156,13 +156,13 @@ def test_map_exports_csv_and_interactive_html():
 def test_the_samples_switch_draws_prior_and_learned_samples_over_the_map(monkeypatch):
     """Where new samples land over the encoded test set (PCA): 600 prior samples and 600 of the
     learned density, at their exact PCA coordinates (the plotly map, VAE_LIVE=0; the browser map
-    draws the same ui.figures.sample_overlays, tests/browser/test_browser_live.py)."""
+    draws the same ui.components.figures.sample_overlays, tests/browser/test_browser_live.py)."""
     import numpy as np
 
     from tests.apptest_media import arr, chart
-    from vae.atlas import load_atlas
-    from vae.density import DENSITY_FILE, load_density
-    from vae.latent import prior_samples
+    from vae.artifacts.atlas import load_atlas
+    from vae.artifacts.density import DENSITY_FILE, load_density
+    from vae.core.latent import prior_samples
 
     if not (MODELS_DIR / "mnist-z16" / DENSITY_FILE).exists():
         pytest.skip("no learned density fitted for mnist-z16")

@@ -9,10 +9,10 @@ import pytest
 
 from tests.apptest_media import arr, chart, open_page
 from tests.conftest import MODELS_DIR, needs
-from ui.i18n import catalogue, fill, number
-from vae.atlas import load_atlas
-from vae.checkpoint import load_card
-from vae.lesson import mass_within_radius
+from ui.shell.i18n import catalogue, fill, number
+from vae.analysis.lesson import mass_within_radius
+from vae.artifacts.atlas import load_atlas
+from vae.core.checkpoint import load_card
 
 VAE_NAME, AE_NAME = "mnist-dense-z2", "mnist-dense-z2-ae"
 FAMILY = [AE_NAME, "mnist-dense-z2-beta0.5", VAE_NAME, "mnist-dense-z2-beta2", "mnist-dense-z2-beta4", "mnist-dense-z2-beta8"]

@@ -7,8 +7,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import MODELS_DIR, REPO
-from ui import state
 from ui.app import PAGES
+from ui.shell import state
 
 GARBAGE = ["", "-1", "1e308", "nan", "inf", "-inf", "0x10", "💥", "None", "[]", "{}", "9" * 400, "a" * 5000]
 GARBAGE += ["<script>alert(1)</script>", "../../etc/passwd", "1,2,3", "true", "mnist", "celeba", "pca", "3.5", "-0"]
@@ -25,7 +25,7 @@ MORE_OPENINGS = {"lesson.py": [{"dataset": "mnist", "model": "mnist-z16", "step"
 
 
 def declared_parameters(page: str) -> dict[str, state.Param]:
-    """Every URL parameter the page and the app shell declare (ui.state.PARAMS), on each opening."""
+    """Every URL parameter the page and the app shell declare (ui.shell.state.PARAMS), on each opening."""
     declared = {}
     for query in OPENINGS + MORE_OPENINGS.get(page, []):
         state.PARAMS.clear()

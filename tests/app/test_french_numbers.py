@@ -5,7 +5,7 @@ Python writes them."""
 import numpy as np
 import pytest
 
-from ui.i18n import catalogue, fill, number
+from ui.shell.i18n import catalogue, fill, number
 
 NNBSP = "\u202f"  # CLDR's French group separator (a narrow no-break space)
 NBSP = "\u00a0"  # and its no-break space before %

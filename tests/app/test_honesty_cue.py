@@ -6,8 +6,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import MODELS_DIR, REPO, needs
-from ui.map_view import MapClick
-from vae.atlas import FAR_SPACINGS, code_at, load_atlas
+from ui.views.map_view import MapClick
+from vae.artifacts.atlas import FAR_SPACINGS, code_at, load_atlas
 
 
 def _far_spot(coords: np.ndarray) -> tuple[float, float]:
@@ -48,8 +48,8 @@ def test_pca_and_raw_cue_measures_map_and_latent_distance():
 
 def test_spacings_are_median_nearest_neighbour_distances():
     rng = np.random.default_rng(0)
-    from vae.atlas import Atlas
-    from vae.projection import LatentPCA
+    from vae.artifacts.atlas import Atlas
+    from vae.artifacts.projection import LatentPCA
 
     codes = rng.normal(size=(300, 3)).astype(np.float32)
     coords = np.arange(300, dtype=np.float32)[:, None] * np.array([[2.0, 0.0]], np.float32)  # on a line, 2 apart

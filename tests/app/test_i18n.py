@@ -7,7 +7,7 @@ import string
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO, needs
-from ui.i18n import LANGUAGES, catalogue
+from ui.shell.i18n import LANGUAGES, catalogue
 
 
 def placeholders(text: str) -> set[str]:

@@ -1,4 +1,4 @@
-"""The server side of live decoding (ui/live.py): the files the browser fetches hold what the server
+"""The server side of live decoding (ui/components/live.py): the files the browser fetches hold what the server
 uses, and the pages mount it only where it applies. The browser side: tests/browser/test_browser_live.py."""
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ from PIL import Image
 
 from tests.apptest_media import open_page
 from tests.conftest import MODELS_DIR, needs
-from ui import live, resources
-from vae.atlas import load_atlas
+from ui.components import live
+from ui.shell import resources
+from vae.artifacts.atlas import load_atlas
 
 
 @needs("mnist-z16")

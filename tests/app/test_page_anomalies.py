@@ -14,10 +14,10 @@ from PIL import Image
 from tests.apptest_media import arr, chart, download_bytes, image_with_caption, media_bytes, open_page, pixels, record_media  # noqa: F401
 from tests.conftest import MODELS_DIR, needs
 from vae import load_model
-from vae.anomaly import error_map, image_scores, ink_correlation, percentile, rank, reconstruction_errors
-from vae.atlas import load_atlas
-from vae.data import load_celeba, load_mnist
-from vae.latent import decode
+from vae.analysis.anomaly import error_map, image_scores, ink_correlation, percentile, rank, reconstruction_errors
+from vae.artifacts.atlas import load_atlas
+from vae.core.latent import decode
+from vae.data.datasets import load_celeba, load_mnist
 
 pytestmark = pytest.mark.usefixtures("record_media")
 MNIST, CELEBA = "mnist-z16", "celeba-z64"

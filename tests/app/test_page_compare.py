@@ -8,12 +8,12 @@ from streamlit.testing.v1 import AppTest
 
 from tests.apptest_media import launch, zoo_with_a_broken_folder
 from tests.conftest import MODELS_DIR, needs
-from ui.resources import model_key, zoo_at
-from ui.zoo_figures import reconstructions
-from vae.card import ModelCard
-from vae.checkpoint import load_model
-from vae.compare import dataset_entries, fixed_test_indices, reconstruct
-from vae.data import data_root, load_mnist
+from ui.components.zoo_figures import reconstructions
+from ui.shell.resources import model_key, zoo_at
+from vae.analysis.compare import dataset_entries, fixed_test_indices, reconstruct
+from vae.core.card import ModelCard
+from vae.core.checkpoint import load_model
+from vae.data.datasets import data_root, load_mnist
 
 
 def app(query: dict | None = None, **state) -> AppTest:
@@ -69,7 +69,7 @@ def test_mnist_table_reconstructions_and_samples_one_row_per_model(real_root):
             continue
         test = card.test
         bound = ("KL (nats)", "−ELBO (nats)", "IW bound k=500, first 1,000 (nats)", "−ELBO, first 1,000 (nats)")
-        if card.beta == 0:  # an autoencoder: its KL was never minimised, so no rate and no bound (vae.compare)
+        if card.beta == 0:  # an autoencoder: its KL was never minimised, so no rate and no bound (vae.analysis.compare)
             assert row["Reconstruction (nats)"] == test.recon_nats and all(row[c] != row[c] for c in bound)  # NaN
         else:
             assert row["Reconstruction (nats)"] == test.recon_nats and row["KL (nats)"] == test.kl_nats

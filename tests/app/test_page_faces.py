@@ -1,5 +1,5 @@
 """AppTest: the face attribute editor and the face composer on the real celeba-z64 model —
-the pictures shown are checked against vae.attributes / vae.composer + the decoder, pixel for pixel.
+the pictures shown are checked against vae.artifacts.attributes / vae.analysis.composer + the decoder, pixel for pixel.
 
 Uploads go through AppTest's own `at.file_uploader(key=...).set_value((name, bytes, mime))`."""
 
@@ -13,21 +13,21 @@ from PIL import Image
 
 from tests.apptest_media import download_bytes, image_urls, image_with_caption, media_bytes, open_page, pixels, record_media  # noqa: F401
 from tests.conftest import MODELS_DIR
-from ui.handoff import ComposerStart
+from ui.shell.handoff import ComposerStart
 from vae import load_model
-from vae.atlas import load_atlas
-from vae.attributes import DEFAULT_ATTRIBUTES, DIRECTIONS_FILE, load_directions
-from vae.composer import Composer
-from vae.density import load_density
-from vae.inputs import load_user_image
-from vae.latent import decode, encode, prior_samples
+from vae.analysis.composer import Composer
+from vae.artifacts.atlas import load_atlas
+from vae.artifacts.attributes import DEFAULT_ATTRIBUTES, DIRECTIONS_FILE, load_directions
+from vae.artifacts.density import load_density
+from vae.core.latent import decode, encode, prior_samples
+from vae.data.inputs import load_user_image
 
 pytestmark = pytest.mark.usefixtures("record_media")
 NAME = "celeba-z64"
 
 
 def needs(*names: str):
-    """The models' atlases, and celeba-z64's attribute directions (python -m vae.attributes models/celeba-z64)."""
+    """The models' atlases, and celeba-z64's attribute directions (python -m vae.artifacts.attributes models/celeba-z64)."""
     missing_dirs = not (MODELS_DIR / NAME / DIRECTIONS_FILE).exists()
     return pytest.mark.skipif(
         missing_dirs or any(not (MODELS_DIR / n / "atlas.safetensors").exists() for n in names),
@@ -268,7 +268,7 @@ def test_pages_without_directions_or_data(tmp_path, monkeypatch, real):
     monkeypatch.setenv("VAE_MODELS_DIR", str(models))
     monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path / "no-data-here"))
     at = open_page("face_editor.py", NAME, "celeba")
-    assert not at.slider and any("python -m vae.attributes" in w.value for w in at.warning)
+    assert not at.slider and any("python -m vae.artifacts.attributes" in w.value for w in at.warning)
     at = open_page("composer.py", NAME, "celeba")
     assert len(at.checkbox) == 16 and not at.multiselect and any("attribute directions" in c.value for c in at.caption)
     at.checkbox(key="cmp_sel_0").check().run()
@@ -287,7 +287,7 @@ def test_pages_without_directions_or_data(tmp_path, monkeypatch, real):
 def test_catalogues_have_every_key_the_pages_use_in_both_languages():
     root = MODELS_DIR.parent
     used = set()
-    for f in ("pages/face_editor.py", "pages/composer.py", "ui/faces.py"):
+    for f in ("pages/face_editor.py", "pages/composer.py", "ui/components/faces.py"):
         used |= set(re.findall(r'\bt\(\s*"((?:fe|co|faces)\.[a-z_.]+)"', (root / f).read_text()))
     used |= {f"co.level.{v:+.1f}" for v in (-1.0, -0.5, 0.0, 0.5, 1.0)} | {
         f"fe.source.{s}" for s in ("test", "prior", "upload", "composer")
@@ -305,5 +305,5 @@ def test_catalogues_have_every_key_the_pages_use_in_both_languages():
 
 
 def composer_face(at) -> np.ndarray:
-    """The composer's current face as it leaves it for the face editor (ui.handoff)."""
+    """The composer's current face as it leaves it for the face editor (ui.shell.handoff)."""
     return np.asarray(at.session_state["handoff_composer_face"].code, np.float32)

@@ -8,9 +8,9 @@ import pytest
 from tests.apptest_media import grid_cells, open_page, pixels, record_media  # noqa: F401
 from tests.conftest import MODELS_DIR, needs
 from vae import load_model
-from vae.density import DENSITY_FILE, load_density
-from vae.explore_ops import display_scale
-from vae.latent import decode, prior_samples
+from vae.analysis.explore_ops import display_scale
+from vae.artifacts.density import DENSITY_FILE, load_density
+from vae.core.latent import decode, prior_samples
 
 pytestmark = pytest.mark.usefixtures("record_media")
 NAME = "mnist-z16"
@@ -115,4 +115,4 @@ def test_a_model_without_a_learned_density_shows_the_prior_and_the_command(tmp_p
     monkeypatch.setenv("VAE_MODELS_DIR", str(tmp_path))
     at = open_page("generate.py", NAME)
     assert not at.exception and len(at.get("image")) == 1
-    assert any(f"python -m vae.density models/{NAME}" in i.value for i in at.info)
+    assert any(f"python -m vae.artifacts.density models/{NAME}" in i.value for i in at.info)

@@ -8,11 +8,11 @@ from PIL import Image
 
 from tests.apptest_media import grid_cells, media_bytes, open_page, pixels, record_media  # noqa: F401
 from tests.conftest import MODELS_DIR, needs
-from ui.handoff import LatentCode
+from ui.shell.handoff import LatentCode
 from vae import load_model
-from vae.atlas import load_atlas
-from vae.explore_ops import display_scale
-from vae.latent import decode, lerp, path_at, prior_samples, slerp
+from vae.analysis.explore_ops import display_scale
+from vae.artifacts.atlas import load_atlas
+from vae.core.latent import decode, lerp, path_at, prior_samples, slerp
 
 pytestmark = pytest.mark.usefixtures("record_media")
 NAME = "mnist-z16"
@@ -134,7 +134,7 @@ def test_pixel_cross_fade_between_originals():
     fades = [u for e in at.get("image") for u, c in zip(e.value, e.captions) if c.startswith("Pixel cross-fade between")]
     if not any(w.key == "ip_fade" for w in at.get("segmented_control")):
         pytest.skip("the MNIST test images are not in the data directory")
-    from vae.data import data_root, load_mnist
+    from vae.data.datasets import data_root, load_mnist
 
     images, _ = load_mnist("test", data_root())
     at.segmented_control(key="ip_fade").set_value("original").run()

@@ -11,11 +11,11 @@ from streamlit.testing.v1 import AppTest
 
 from tests.apptest_media import arr, chart, launch, open_page, zoo_with_a_broken_folder
 from tests.conftest import MODELS_DIR, needs
-from ui.resources import zoo_at
-from ui.zoo_figures import pick_model
-from vae.atlas import load_atlas
-from vae.checkpoint import load_card
-from vae.compare import rate_distortion
+from ui.components.zoo_figures import pick_model
+from ui.shell.resources import zoo_at
+from vae.analysis.compare import rate_distortion
+from vae.artifacts.atlas import load_atlas
+from vae.core.checkpoint import load_card
 
 
 def app(**state) -> AppTest:

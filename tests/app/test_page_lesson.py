@@ -11,14 +11,14 @@ import torch
 
 from tests.apptest_media import arr, chart, grid_cells, image_with_caption, open_page, pixels, record_media  # noqa: F401
 from tests.conftest import REPO
-from ui.i18n import catalogue
 from ui.lesson import STEPS
-from ui.resources import models_dir
+from ui.shell.i18n import catalogue
+from ui.shell.resources import models_dir
 from vae import load_card, load_model
-from vae.data import load_mnist, to_tensor
-from vae.explore_ops import display_scale
-from vae.latent import decode, prior_samples
-from vae.lesson import kl_posterior_prior, posterior_samples, training_command
+from vae.analysis.explore_ops import display_scale
+from vae.analysis.lesson import kl_posterior_prior, posterior_samples, training_command
+from vae.core.latent import decode, prior_samples
+from vae.data.datasets import load_mnist, to_tensor
 
 pytestmark = pytest.mark.usefixtures("record_media")
 MODELS_DIR = models_dir()  # the folder the app reads (VAE_MODELS_DIR or models/)
@@ -74,7 +74,7 @@ def test_every_step_renders_with_the_real_model(real_root):
             assert at.get("image"), step  # every step but the densities decodes something
     # step 8: the real config, command and training curves of the 2-D model
     at.selectbox(key="lesson_step").set_value(8).run()
-    commands = [c.value for c in at.code if c.value.startswith("python -m vae.train")]
+    commands = [c.value for c in at.code if c.value.startswith("python -m vae.training.train")]
     z2 = MAIN if HAVE_MAIN else NAME
     assert commands == [training_command(load_model(MODELS_DIR / z2).config, load_card(MODELS_DIR / z2), z2)]
     curves = chart(at, "ls8_curves")
@@ -94,7 +94,7 @@ def test_previous_next_buttons_walk_the_steps():
     assert at.selectbox(key="lesson_step").value == 2 and at.query_params["step"] == "2"
     at.selectbox(key="lesson_step").set_value(len(STEPS)).run()
     assert at.button(key="lesson_next").disabled
-    # presentation clickers' keys: ui/clicker.py, tested in Chromium (tests/browser/test_browser_url.py)
+    # presentation clickers' keys: ui/lesson/clicker.py, tested in Chromium (tests/browser/test_browser_url.py)
 
 
 def test_the_steps_are_the_modules_of_the_lesson_package_in_course_order():
@@ -200,8 +200,8 @@ def test_step7_decodes_prior_samples_and_new_draw_changes_them():
 def test_step7_shows_the_prior_holes_and_the_learned_density_draw():
     """The codes of the test images with prior and learned-density samples over them, and the same
     seed drawn from the learned density."""
-    from vae.atlas import load_atlas
-    from vae.density import DENSITY_FILE, load_density
+    from vae.artifacts.atlas import load_atlas
+    from vae.artifacts.density import DENSITY_FILE, load_density
 
     if not (MODELS_DIR / NAME / DENSITY_FILE).exists():
         pytest.skip(f"no learned density fitted for {NAME}")
@@ -271,11 +271,11 @@ def test_every_step_works_without_the_data_directory(monkeypatch, tmp_path):
 
 @needs_a_model
 def test_step9_shows_the_plain_and_the_adversarial_decoder_on_the_same_codes():
-    from vae.density import load_density
-    from vae.gan import ADVERSARIAL_FILE, load_adversarial
+    from vae.artifacts.density import load_density
+    from vae.training.gan import ADVERSARIAL_FILE, load_adversarial
 
     if not (MODELS_DIR / "celeba-z64" / ADVERSARIAL_FILE).exists():
-        pytest.skip("no adversarial decoder made for celeba-z64 (python -m vae.gan models/celeba-z64 --save)")
+        pytest.skip("no adversarial decoder made for celeba-z64 (python -m vae.training.gan models/celeba-z64 --save)")
     at = lesson({"step": "9", "ls_seed": "4"})
     assert not at.exception
     plain = load_model(MODELS_DIR / "celeba-z64")

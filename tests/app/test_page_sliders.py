@@ -8,9 +8,9 @@ import pytest
 from tests.apptest_media import image_with_caption, open_page, pixels, record_media  # noqa: F401
 from tests.conftest import MODELS_DIR, needs
 from vae import load_card, load_model
-from vae.atlas import load_atlas
-from vae.explore_ops import display_scale, format_code, labelled_grid, snap_code, traversal_values
-from vae.latent import active_mask, decode, prior_samples, traversal_codes, unit_activity
+from vae.analysis.explore_ops import display_scale, format_code, labelled_grid, snap_code, traversal_values
+from vae.artifacts.atlas import load_atlas
+from vae.core.latent import active_mask, decode, prior_samples, traversal_codes, unit_activity
 
 pytestmark = pytest.mark.usefixtures("record_media")
 NAME = "mnist-z16"

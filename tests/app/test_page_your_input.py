@@ -17,13 +17,13 @@ from streamlit.testing.v1 import AppTest
 
 from tests.apptest_media import arr, chart, download_bytes, image_with_caption, media_bytes, open_page, pixels, record_media  # noqa: F401
 from tests.conftest import MODELS_DIR, needs
-from ui.handoff import LatentCode
-from ui.input_widgets import CANVAS_HOOK
+from ui.components.input_widgets import CANVAS_HOOK
+from ui.shell.handoff import LatentCode
 from vae import load_model
-from vae.atlas import load_atlas
-from vae.data import load_mnist
-from vae.inputs import canvas_to_digit
-from vae.placement import encode_image, neg_elbo_percentile, place, refine_tsne
+from vae.analysis.placement import encode_image, neg_elbo_percentile, place, refine_tsne
+from vae.artifacts.atlas import load_atlas
+from vae.data.datasets import load_mnist
+from vae.data.inputs import canvas_to_digit
 
 pytestmark = pytest.mark.usefixtures("record_media")
 MNIST, CELEBA = "mnist-z16", "celeba-z64"
@@ -287,7 +287,7 @@ def test_the_code_is_an_endpoint_for_the_interpolation_page(mnist):
 
 @needs("mnist-z2")
 def test_a_two_dimensional_model_places_the_digit_at_mu_itself(real_root):
-    from vae.data import load_mnist
+    from vae.data.datasets import load_mnist
 
     images, _ = load_mnist("test", real_root)
     model = load_model(MODELS_DIR / "mnist-z2")
@@ -300,10 +300,10 @@ def test_a_two_dimensional_model_places_the_digit_at_mu_itself(real_root):
 
 @needs(MNIST)
 def test_without_the_canvas_package_digits_are_uploaded(monkeypatch, mnist):
-    import ui.input_widgets
+    import ui.components.input_widgets
 
     _, _, images, _ = mnist
-    monkeypatch.setattr(ui.input_widgets, "canvas_available", lambda: False)
+    monkeypatch.setattr(ui.components.input_widgets, "canvas_available", lambda: False)
     at = open_page(PAGE, MNIST, query={"yi_source": "draw"})
     assert not [w for w in at.segmented_control if w.key == "yi_source"]
     assert any("streamlit-drawable-canvas" in c.value for c in at.caption)
@@ -336,7 +336,7 @@ def test_a_saturating_upload_is_shown_beyond_every_test_image_with_the_clamp_nam
 
 
 def test_upload_errors_and_the_empty_canvas_speak_french():
-    """The reasons vae/inputs.py gives are translated (its English stays the command line's)."""
+    """The reasons vae/data/inputs.py gives are translated (its English stays the command line's)."""
 
     def script():
         import io
@@ -345,8 +345,8 @@ def test_upload_errors_and_the_empty_canvas_speak_french():
         import streamlit as st
         from PIL import Image
 
-        from ui.input_widgets import prepare_upload
-        from vae.inputs import InputImageError, canvas_to_digit
+        from ui.components.input_widgets import prepare_upload
+        from vae.data.inputs import InputImageError, canvas_to_digit
 
         st.session_state["lang"] = st.query_params.get("lang", "en")
         buffer = io.BytesIO()
@@ -355,7 +355,7 @@ def test_upload_errors_and_the_empty_canvas_speak_french():
         try:
             canvas_to_digit(np.zeros((280, 280, 4), np.uint8))
         except InputImageError as err:
-            from ui.i18n import error_text
+            from ui.shell.i18n import error_text
 
             st.info(error_text(err))
 

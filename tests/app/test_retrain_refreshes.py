@@ -1,4 +1,4 @@
-"""One cache-key scheme (ui.resources.ModelKey): after a model is retrained in place (new weights,
+"""One cache-key scheme (ui.shell.resources.ModelKey): after a model is retrained in place (new weights,
 card and atlas in the same folder), every page shows the new model, not a cached figure of the old."""
 
 import numpy as np
@@ -7,12 +7,13 @@ import torch
 
 from tests.apptest_media import arr, chart, image_with_caption, launch, pixels, record_media  # noqa: F401
 from tests.card_samples import sample_card
-from ui import live, resources
-from vae.atlas import build_atlas, load_atlas
-from vae.checkpoint import save_model
-from vae.config import VAEConfig
-from vae.latent import decode, prior_samples
-from vae.model import VAE
+from ui.components import live
+from ui.shell import resources
+from vae.artifacts.atlas import build_atlas, load_atlas
+from vae.core.checkpoint import save_model
+from vae.core.config import VAEConfig
+from vae.core.latent import decode, prior_samples
+from vae.core.model import VAE
 
 pytestmark = pytest.mark.usefixtures("record_media")
 N_TEST = 300  # a small atlas: t-SNE of the whole test split would take minutes
@@ -45,11 +46,11 @@ def _pages() -> tuple:
 
 
 def test_a_retrained_model_shows_up_on_every_page(real_root, tmp_path, monkeypatch, fresh_caches):
-    import vae.atlas
-    from vae.data import load_split
+    import vae.artifacts.atlas
+    from vae.data.datasets import load_split
 
     images, labels = load_split("mnist", "test")
-    monkeypatch.setattr(vae.atlas, "load_split", lambda dataset, split: (images[:N_TEST], labels[:N_TEST]))
+    monkeypatch.setattr(vae.artifacts.atlas, "load_split", lambda dataset, split: (images[:N_TEST], labels[:N_TEST]))
     monkeypatch.setenv("VAE_MODELS_DIR", str(tmp_path))
     monkeypatch.setenv("VAE_LIVE", "0")  # the map page draws the plotly map (the browser map's file is checked too)
     folder = tmp_path / "tiny"

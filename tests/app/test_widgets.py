@@ -1,4 +1,4 @@
-"""ui.widgets.inline (pictures sent as data: URLs) and the launcher's heap freeze (ui.warm)."""
+"""ui.components.widgets.inline (pictures sent as data: URLs) and the launcher's heap freeze (ui.serve.warm)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from PIL import Image
 
 from tests.apptest_media import media_bytes
 from tests.conftest import REPO, needs
-from ui import widgets
-from vae.images import gif_bytes, png_bytes
+from ui.components import widgets
+from vae.data.images import gif_bytes, png_bytes
 
 
 def decoded(url: str) -> np.ndarray:
@@ -67,7 +67,7 @@ def test_warm_up_leaves_little_for_the_collector_to_walk():
 def test_warm_up_starts_once_per_process(monkeypatch):
     """The launcher starts it before Streamlit; the app shell's call is then a no-op. Under a plain
     `streamlit run dashboard.py` the shell's first call starts it, unless VAE_WARM_UP=0."""
-    from ui import warm
+    from ui.serve import warm
 
     ran = threading.Event()
     monkeypatch.setattr(warm, "warm_up", ran.set)

@@ -1,4 +1,4 @@
-"""End to end in headless Chromium against a real dashboard server (`python -m ui.serve` on loopback).
+"""End to end in headless Chromium against a real dashboard server (`python -m ui.serve.launcher` on loopback).
 
 A map click decodes the clicked location or shows the clicked test image, a latent slider changes the
 decoded image, the interpolation page draws its strip and animations, and every page opened by a cold
@@ -67,7 +67,7 @@ COLD_TIMEOUT_MS = 180_000  # a dozen servers starting at once on two cores
 
 
 def pca_coords():
-    from vae.atlas import load_atlas
+    from vae.artifacts.atlas import load_atlas
 
     return load_atlas(REPO / "models" / MODEL).pca_coords
 
@@ -175,7 +175,7 @@ def test_interpolation_draws_the_strip_and_the_animations(tab, server):
 
     def strip_and_gifs():
         images = images_loaded(tab)
-        gifs = [i["src"] for i in images if i["src"].startswith("data:image/gif")]  # ui.widgets.inline
+        gifs = [i["src"] for i in images if i["src"].startswith("data:image/gif")]  # ui.components.widgets.inline
         strip = max(images, key=lambda i: i["width"])["src"]  # the widest picture is the strip of steps
         return strip, gifs
 

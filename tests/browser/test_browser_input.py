@@ -44,7 +44,7 @@ MAP_TRACES = """() => [...document.querySelectorAll('[class*="st-key-yi_map_"] .
 
 
 def image_by_caption(page, caption: str) -> np.ndarray:
-    """The pixels of the st.image captioned `caption`: its data: URL (ui.widgets.inline) decoded, or its
+    """The pixels of the st.image captioned `caption`: its data: URL (ui.components.widgets.inline) decoded, or its
     media file fetched from the server as the browser would."""
     figure = page.locator('[data-testid="stImage"]').filter(has_text=caption)
     expect(figure).to_have_count(1)
@@ -122,9 +122,9 @@ def test_a_digit_drawn_with_the_mouse_lands_on_the_map(server, tab):
 
 @pytest.mark.parametrize("projection", ["pca", "tsne"])
 def test_the_browser_encodes_the_drawing_after_each_stroke_as_the_server_does(server, tab, projection):
-    """The live path (ui.live.live_drawing): the browser's prepared digit and its place on the map
+    """The live path (ui.components.live.live_drawing): the browser's prepared digit and its place on the map
     (PCA exactly; t-SNE by the 10 nearest codes) are the server's, for the same strokes."""
-    from ui.live import runtime_installed
+    from ui.components.live import runtime_installed
 
     if not runtime_installed():
         pytest.skip("browser runtime missing (scripts/install_runtime.sh)")

@@ -1,4 +1,4 @@
-"""Live decoding in the browser (ui/live.py, assets/live/live_decoder.js), in headless Chromium:
+"""Live decoding in the browser (ui/components/live.py, assets/live/live_decoder.js), in headless Chromium:
 the browser's decoder agrees with the server's (≤ 2/255 per pixel on 20 random codes per model
 kind), a slider drag draws new pictures while the mouse moves and sends nothing to the server
 until the release, and without WebAssembly the page decodes on the server as before.
@@ -39,9 +39,9 @@ from harness.browser import (  # noqa: E402
     wait_for_app,
     wait_new_image,
 )
-from ui.live import runtime_installed  # noqa: E402
-from vae.checkpoint import load_model  # noqa: E402
-from vae.latent import decode  # noqa: E402
+from ui.components.live import runtime_installed  # noqa: E402
+from vae.core.checkpoint import load_model  # noqa: E402
+from vae.core.latent import decode  # noqa: E402
 
 if not runtime_installed():
     if os.environ.get("VAE_REQUIRE_BROWSER") == "1":
@@ -177,8 +177,8 @@ def test_without_webassembly_the_server_decodes(chromium, server):
 
 
 def test_face_attribute_drag_adds_the_directions_in_the_browser(chromium, server):
-    from vae.atlas import load_atlas
-    from vae.attributes import load_directions
+    from vae.artifacts.atlas import load_atlas
+    from vae.artifacts.attributes import load_directions
 
     atlas = load_atlas(REPO / "models" / "celeba-z64")
     dirs = load_directions(REPO / "models" / "celeba-z64")
@@ -192,8 +192,8 @@ def test_face_attribute_drag_adds_the_directions_in_the_browser(chromium, server
 
 
 def test_the_interpolation_scrubber_follows_the_drag_in_the_browser(chromium, server):
-    from vae.atlas import load_atlas
-    from vae.latent import path_at
+    from vae.artifacts.atlas import load_atlas
+    from vae.core.latent import path_at
 
     atlas = load_atlas(REPO / "models" / "mnist-z16")
     sent = []
@@ -214,7 +214,7 @@ def test_hovering_the_map_decodes_under_the_pointer(chromium, server, model, pro
 
     The spots are chosen in map units, the same on every machine, and none lies within 5 % (or two
     pixels) of the "far from the data" threshold, where a pixel's difference would flip the cue."""
-    from vae.atlas import FAR_SPACINGS, code_at, load_atlas
+    from vae.artifacts.atlas import FAR_SPACINGS, code_at, load_atlas
 
     page = new_page(chromium)
     page.set_default_timeout(TIMEOUT_MS)
@@ -279,10 +279,10 @@ def tied_groups(coords: np.ndarray) -> list[tuple[float, list[int]]]:
 
 def test_hovering_a_spot_with_tied_points_decodes_the_lowest_index(chromium, server):
     """Where several test points sit at exactly the same t-SNE position, the browser and Python break
-    the tie the same way (vae.latent.nearest_codes: equal distances in index order): the hover decodes
+    the tie the same way (vae.core.latent.nearest_codes: equal distances in index order): the hover decodes
     the lowest index's code, as code_at does."""
-    from vae.atlas import code_at, load_atlas
-    from vae.latent import squared_distances
+    from vae.artifacts.atlas import code_at, load_atlas
+    from vae.core.latent import squared_distances
 
     atlas = load_atlas(REPO / "models" / "mnist-z16")
     groups = tied_groups(atlas.tsne_coords)
@@ -340,7 +340,7 @@ def test_faces_mode_draws_the_test_faces_on_a_celeba_map(chromium, server):
 
 
 def load_model_atlas(model: str):
-    from vae.atlas import load_atlas
+    from vae.artifacts.atlas import load_atlas
 
     return load_atlas(REPO / "models" / model)
 
@@ -364,7 +364,7 @@ def test_a_map_click_pins_at_once_and_reaches_python_once(chromium, server):
     assert after[0][1] - after[0][0] < 0.9 * (before[0][1] - before[0][0])  # zoomed in
     assert not sent, f"{len(sent)} websocket frames sent while zooming and panning"
     assert page.evaluate("() => window.__vaeMap.clicks") == 0  # a drag is not a click
-    from vae.atlas import load_atlas
+    from vae.artifacts.atlas import load_atlas
 
     atlas = load_atlas(REPO / "models" / "mnist-z16")
     index, x, y = map_isolated_point(page, atlas.pca_coords)
@@ -451,7 +451,7 @@ def test_live_pages_log_no_console_errors(chromium, server, path):
 
 
 def test_the_browser_map_draws_where_prior_and_learned_samples_land(chromium, server):
-    from vae.density import DENSITY_FILE
+    from vae.artifacts.density import DENSITY_FILE
 
     if not (REPO / "models" / "mnist-z16" / DENSITY_FILE).exists():
         pytest.skip("no learned density fitted for mnist-z16")

@@ -1,10 +1,10 @@
 """A replica killed under a class: two replicas behind nginx, eight Chromium tabs (each its own browser, so
 its own affinity cookie) on the Generate page, half on each replica; one replica is SIGKILLed. Every tab
-of the killed replica comes back by itself (ui.reconnect: the new server session has it reload, so its
+of the killed replica comes back by itself (ui.components.reconnect: the new server session has it reload, so its
 scene comes from its URL), shows no error, and answers the next click; the tabs of the other replica
 never stop answering and are neither reloaded nor given a new session.
 
-Before ui.reconnect, the killed replica's tabs reconnected to the survivor, kept their old scene, and
+Before ui.components.reconnect, the killed replica's tabs reconnected to the survivor, kept their old scene, and
 ignored every click: Streamlit's frontend took the new, empty server session for its old one, and the
 server dropped the Generate page's fragment runs ("The fragment with id ... does not exist anymore").
 """

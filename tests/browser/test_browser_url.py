@@ -1,4 +1,4 @@
-"""Widgets bound to the URL by Streamlit's own binding (ui.state.bound), in a real browser: the URL
+"""Widgets bound to the URL by Streamlit's own binding (ui.shell.state.bound), in a real browser: the URL
 follows every change without a server round trip of ours, a default value leaves the URL, the link
 reopens the same scene, values survive a page switch, and a bad or legacy link value is handled.
 

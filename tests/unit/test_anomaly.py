@@ -1,4 +1,4 @@
-"""vae.anomaly: rankings, percentiles, reconstruction errors and error maps (tiny models and the real mnist-z16)."""
+"""vae.analysis.anomaly: rankings, percentiles, reconstruction errors and error maps (tiny models and the real mnist-z16)."""
 
 import csv
 import io
@@ -9,7 +9,7 @@ import torch
 
 from tests.conftest import MODELS_DIR
 from vae import load_model
-from vae.anomaly import (
+from vae.analysis.anomaly import (
     error_map,
     image_scores,
     ink_correlation,
@@ -21,11 +21,11 @@ from vae.anomaly import (
     read_upload,
     reconstruction_errors,
 )
-from vae.atlas import load_atlas
-from vae.data import load_mnist, to_tensor
-from vae.evaluate import per_sample_terms
-from vae.model import LOGVAR_MAX, LOGVAR_MIN, DiagonalGaussian
-from vae.placement import encode_image
+from vae.analysis.placement import encode_image
+from vae.artifacts.atlas import load_atlas
+from vae.core.evaluate import per_sample_terms
+from vae.core.model import LOGVAR_MAX, LOGVAR_MIN, DiagonalGaussian
+from vae.data.datasets import load_mnist, to_tensor
 
 REAL = "mnist-z16"
 needs_real = pytest.mark.skipif(not (MODELS_DIR / REAL / "atlas.safetensors").exists(), reason=f"{REAL} not built yet")
@@ -115,7 +115,7 @@ def test_ranking_csv_lists_rows_in_ranking_order():
 @needs_real
 def test_real_ranking_is_sorted_and_matches_a_fresh_evaluation(real_root):
     from vae import load_model
-    from vae.atlas import load_atlas
+    from vae.artifacts.atlas import load_atlas
 
     model, atlas = load_model(MODELS_DIR / REAL), load_atlas(MODELS_DIR / REAL)
     order = rank(atlas.neg_elbo_nats)

@@ -9,9 +9,9 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from tests.conftest import MODELS_DIR, needs
-from vae.atlas import ATLAS_FILE, load_atlas
-from vae.checkpoint import WEIGHTS_FILE, CheckpointError
-from vae.model import RECON_CONVENTIONS
+from vae.artifacts.atlas import ATLAS_FILE, load_atlas
+from vae.core.checkpoint import WEIGHTS_FILE, CheckpointError
+from vae.core.model import RECON_CONVENTIONS
 
 
 def _copy(name, tmp_path):
@@ -41,7 +41,7 @@ def test_atlas_of_other_weights_is_refused(tmp_path):
     name = next(iter(weights))
     weights[name] = weights[name] + torch.ones_like(weights[name]) * 0.01  # a "retrain"
     save_file(weights, str(folder / WEIGHTS_FILE))
-    with pytest.raises(CheckpointError, match="other weights.*python -m vae.atlas"):
+    with pytest.raises(CheckpointError, match="other weights.*python -m vae.artifacts.atlas"):
         load_atlas(folder)
 
 

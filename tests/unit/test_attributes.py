@@ -5,9 +5,9 @@ import pytest
 from safetensors.numpy import save_file
 
 from tests.conftest import MODELS_DIR
-from vae.atlas import load_atlas
-from vae.attributes import DIRECTIONS_FILE, encode_means, fit_directions, load_directions, save_directions
-from vae.checkpoint import CheckpointError, save_model
+from vae.artifacts.atlas import load_atlas
+from vae.artifacts.attributes import DIRECTIONS_FILE, encode_means, fit_directions, load_directions, save_directions
+from vae.core.checkpoint import CheckpointError, save_model
 
 NAME = "celeba-z64"
 EDITED = ["Smiling", "Male", "Eyeglasses", "Blond_Hair"]
@@ -65,7 +65,7 @@ def test_save_load_round_trip_and_errors(tmp_path, tiny_celeba):
     z, attrs = planted(dim=5)
     d = fit_directions(z, attrs, ["A", "B", "C"], z[:300], attrs[:300])
     folder = save_model(tiny_celeba, tmp_path / "m")
-    from vae.derived import file_sha256
+    from vae.core.derived import file_sha256
 
     d.weights_sha256 = file_sha256(folder / "model.safetensors")
     save_directions(d, folder)
@@ -82,7 +82,7 @@ def test_save_load_round_trip_and_errors(tmp_path, tiny_celeba):
     assert load_directions(folder, check_weights=False).names == ["A", "B", "C"]
     # damaged or incomplete files, and a missing one, name the command that rebuilds them
     (folder / DIRECTIONS_FILE).write_bytes(b"garbage")
-    with pytest.raises(CheckpointError, match="python -m vae.attributes"):
+    with pytest.raises(CheckpointError, match="python -m vae.artifacts.attributes"):
         load_directions(folder)
     save_file({"mean_with": np.zeros((3, 5), np.float32)}, str(folder / DIRECTIONS_FILE), metadata={"attribute_names": "A,B,C"})
     with pytest.raises(CheckpointError, match="lacks"):
@@ -100,7 +100,7 @@ def test_encode_means_batches_like_one_batch(tiny_celeba):
 # ---- the real model ----------------------------------------------------------------------------
 needs_real = pytest.mark.skipif(
     not (MODELS_DIR / NAME / DIRECTIONS_FILE).exists() or not (MODELS_DIR / NAME / "atlas.safetensors").exists(),
-    reason=f"{NAME} or its directions not built yet (python -m vae.attributes models/{NAME})",
+    reason=f"{NAME} or its directions not built yet (python -m vae.artifacts.attributes models/{NAME})",
 )
 
 

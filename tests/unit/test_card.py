@@ -1,4 +1,4 @@
-"""vae.card: every shipped card.json reads into a ModelCard and writes back unchanged; older cards
+"""vae.core.card: every shipped card.json reads into a ModelCard and writes back unchanged; older cards
 read with defaults; unknown keys, missing keys, wrong types and newer versions are refused by name."""
 
 import dataclasses
@@ -9,7 +9,7 @@ import pytest
 from tests.card_samples import sample_card
 from tests.conftest import MODELS_DIR
 from vae import CheckpointError, load_card
-from vae.card import CARD_SCHEMA_VERSION, CardError, EpochRecord, ModelCard, TestMetrics
+from vae.core.card import CARD_SCHEMA_VERSION, CardError, EpochRecord, ModelCard, TestMetrics
 
 SHIPPED_CARDS = sorted(MODELS_DIR.glob("*/card.json"))
 
@@ -98,11 +98,11 @@ def test_cards_built_in_code_are_type_checked_too():
 
 
 def test_evaluate_write_card_replaces_the_metrics_and_keeps_the_rest(tiny_mnist, tmp_path, real_root, capsys):
-    """python -m vae.evaluate --write-card: fresh test metrics and per-dimension figures, the card's IW
+    """python -m vae.core.evaluate --write-card: fresh test metrics and per-dimension figures, the card's IW
     bound kept (none is computed without --iw-samples), every other field as it was."""
     from vae import load_model, save_model
-    from vae.data import load_split, to_tensor
-    from vae.evaluate import card_sections, evaluate, main
+    from vae.core.evaluate import card_sections, evaluate, main
+    from vae.data.datasets import load_split, to_tensor
 
     old = sample_card(latent_dim=3, name="tiny")
     folder = save_model(tiny_mnist, tmp_path / "tiny", card=old)

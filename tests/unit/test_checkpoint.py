@@ -7,13 +7,13 @@ import pickle
 import pytest
 import torch
 
-import vae.config
+import vae.core.config
 from tests.card_samples import sample_card
 from tests.conftest import MODELS_DIR
 from vae import VAE, CheckpointError, VAEConfig, load_card, load_model, save_model
-from vae.checkpoint import atomic_folder
-from vae.config import CONFIG_SCHEMA_VERSION, ConfigError
-from vae.schema import added_in
+from vae.core.checkpoint import atomic_folder
+from vae.core.config import CONFIG_SCHEMA_VERSION, ConfigError
+from vae.core.schema import added_in
 
 
 def test_save_load_round_trip_gives_identical_outputs(tiny_mnist, tmp_path):
@@ -90,7 +90,7 @@ class ConfigWithDropout(VAEConfig):
 
 
 def test_a_field_added_later_reads_as_its_default_from_older_configs(monkeypatch):
-    monkeypatch.setattr(vae.config, "CONFIG_SCHEMA_VERSION", 4)
+    monkeypatch.setattr(vae.core.config, "CONFIG_SCHEMA_VERSION", 4)
     old = json.loads((MODELS_DIR / "mnist-z2" / "config.json").read_text())  # version 1: no schema_version
     assert ConfigWithDropout.from_dict(old).dropout == 0.0
     assert ConfigWithDropout.from_dict({**old, "schema_version": 1}).dropout == 0.0

@@ -1,4 +1,4 @@
-"""vae.compare: rate–distortion points and table rows from cards, the fixed test images,
+"""vae.analysis.compare: rate–distortion points and table rows from cards, the fixed test images,
 reconstructions, iso-ELBO lines, per-dimension KL; on toy entries and on the real shipped cards."""
 
 from pathlib import Path
@@ -9,7 +9,7 @@ import torch
 
 from tests.card_samples import sample_card
 from tests.conftest import MODELS_DIR
-from vae.compare import (
+from vae.analysis.compare import (
     dataset_entries,
     fixed_test_indices,
     history_series,
@@ -21,9 +21,9 @@ from vae.compare import (
     reconstruct,
     segment_in_box,
 )
-from vae.config import VAEConfig
-from vae.latent import decode, unit_activity
-from vae.zoo import ZooEntry, scan
+from vae.analysis.zoo import ZooEntry, scan
+from vae.core.config import VAEConfig
+from vae.core.latent import decode, unit_activity
 
 
 def entry(name, dataset="mnist", latent_dim=4, beta=1.0, kl=10.0, recon=90.0, error=None, config=True):
@@ -155,7 +155,7 @@ def test_real_cards_give_the_rate_distortion_points():
 
 def test_autoencoders_are_kept_off_the_rate_axis():
     """β = 0: no KL term, so no rate to plot (its KL only says how far σ shrank); listed apart by its distortion."""
-    from vae.compare import autoencoder_points
+    from vae.analysis.compare import autoencoder_points
 
     entries = [entry("vae", kl=6, recon=150), entry("ae", beta=0.0, kl=300, recon=144), entry("ae-celeba", dataset="celeba", beta=0.0)]
     assert [p.name for p in rate_distortion(entries, "mnist")] == ["vae"]

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from tests.conftest import MODELS_DIR
-from vae.attributes import DIRECTIONS_FILE, load_directions
-from vae.composer import MIN_STEP, Composer, mean_pairwise_distance
+from vae.analysis.composer import MIN_STEP, Composer, mean_pairwise_distance
+from vae.artifacts.attributes import DIRECTIONS_FILE, load_directions
 
 
 def test_first_generation_is_seeded_prior_samples():

@@ -2,7 +2,7 @@
 many threads at once must give exactly what one thread gives, and leave the model untouched.
 
 The dashboard serves each browser session from its own script thread, all with the same cached
-model (ui.resources.loaded), so these are the conditions the pages run under.
+model (ui.shell.resources.loaded), so these are the conditions the pages run under.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import torch
 
 from tests.conftest import MODELS_DIR
 from vae import load_model
-from vae.latent import decode, encode, prior_samples
+from vae.core.latent import decode, encode, prior_samples
 
 MODEL = "mnist-z16"
 THREADS = 8
@@ -88,7 +88,7 @@ def test_concurrent_decode_encode_match_single_thread(model):
 
 
 def test_page_helpers_are_deterministic_across_threads(model):
-    """vae.latent.decode/encode (what the pages call) give the same uint8 images and codes from 8 threads."""
+    """vae.core.latent.decode/encode (what the pages call) give the same uint8 images and codes from 8 threads."""
     codes = prior_samples(model.config.latent_dim, 64, seed=1)  # (64, D)
     images = decode(model, codes)  # (64, 28, 28, 1) uint8
     expected_images = [decode(model, codes[i]) for i in range(64)]
@@ -107,12 +107,12 @@ def test_page_helpers_are_deterministic_across_threads(model):
 
 
 def test_resources_shared_and_read_only():
-    """ui.resources.loaded() gives every caller (here 8 threads at once, on a cold cache) the very
+    """ui.shell.resources.loaded() gives every caller (here 8 threads at once, on a cold cache) the very
     same model and atlas, whose arrays cannot be written to."""
     _need_model()
     import streamlit as st
 
-    from ui import resources
+    from ui.shell import resources
 
     st.cache_resource.clear()  # cold: the threads race to load it
     start = threading.Barrier(THREADS)
@@ -141,8 +141,8 @@ def test_resources_shared_and_read_only():
 
 
 def test_test_set_read_only(real_root):
-    """The test split is shared by every session too (ui.resources.test_set): read-only arrays."""
-    from ui import resources
+    """The test split is shared by every session too (ui.shell.resources.test_set): read-only arrays."""
+    from ui.shell import resources
 
     data = resources.test_set("mnist")
     assert data is not None

@@ -15,16 +15,16 @@ from torch import nn
 
 from tests.conftest import MODELS_DIR, needs
 from vae import VAE, VAEConfig, load_model
-from vae.aggregate import aggregate_moments, gaussian_kl_to_prior, map_extent, prior_match
-from vae.atlas import ATLAS_FILE, load_atlas, repack_atlas
-from vae.checkpoint import WEIGHTS_FILE, CheckpointError
-from vae.compare import autoencoder_points, rate_distortion
-from vae.config import ConfigError
-from vae.data import load_split, to_tensor
-from vae.density import DENSITY_FILE, load_density, pack_lower, repack_density, unpack_lower
-from vae.derived import file_sha256
-from vae.quality import load_quality
-from vae.zoo import beta_family, scan
+from vae.analysis.aggregate import aggregate_moments, gaussian_kl_to_prior, map_extent, prior_match
+from vae.analysis.compare import autoencoder_points, rate_distortion
+from vae.analysis.zoo import beta_family, scan
+from vae.artifacts.atlas import ATLAS_FILE, load_atlas, repack_atlas
+from vae.artifacts.density import DENSITY_FILE, load_density, pack_lower, repack_density, unpack_lower
+from vae.artifacts.quality import load_quality
+from vae.core.checkpoint import WEIGHTS_FILE, CheckpointError
+from vae.core.config import ConfigError
+from vae.core.derived import file_sha256
+from vae.data.datasets import load_split, to_tensor
 
 VAE_NAME, AE_NAME = "mnist-dense-z2", "mnist-dense-z2-ae"
 FAMILY = [AE_NAME, "mnist-dense-z2-beta0.5", VAE_NAME, "mnist-dense-z2-beta2", "mnist-dense-z2-beta4", "mnist-dense-z2-beta8"]
@@ -101,7 +101,7 @@ def test_configs_that_describe_no_dense_model_are_refused(changes, message):
 
 
 def test_training_a_dense_model_on_real_mnist(real_root, tmp_path):
-    from vae.train import main
+    from vae.training.train import main
 
     out = tmp_path / "dense"
     argv = ["--dataset", "mnist", "--architecture", "dense", "--hidden", "128", "--latent-dim", "2", "--epochs", "2"]
@@ -195,8 +195,8 @@ def test_aggregate_moments_of_a_mixture():
 
 
 def synthetic_atlas(codes: np.ndarray):
-    from vae.atlas import Atlas
-    from vae.projection import LatentPCA
+    from vae.artifacts.atlas import Atlas
+    from vae.artifacts.projection import LatentPCA
 
     codes = codes.astype(np.float32)
     zeros = np.zeros(len(codes), np.float32)
@@ -207,7 +207,7 @@ def synthetic_atlas(codes: np.ndarray):
 def test_holes_are_calibrated_on_codes_spread_like_the_prior():
     """Codes drawn from N(0, I) themselves leave about HOLE_LEVEL of the prior's draws in holes; the
     same codes squeezed or spread by a factor of 3 leave a third or more of them in holes."""
-    from vae.aggregate import HOLE_LEVEL, hole_share
+    from vae.analysis.aggregate import HOLE_LEVEL, hole_share
 
     codes = np.random.default_rng(7).standard_normal((10000, 2))
     assert hole_share(synthetic_atlas(codes)) == pytest.approx(HOLE_LEVEL, abs=0.01)

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vae import data
-from vae.data import DataError, celeba_crop_64, load_celeba, load_celeba_index, load_mnist, to_tensor
+from vae.data import datasets as data
+from vae.data.datasets import DataError, celeba_crop_64, load_celeba, load_celeba_index, load_mnist, to_tensor
 
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]

@@ -21,11 +21,11 @@ def test_two_processes_hold_identical_weights_and_match_one_process(real_root, t
     env = {**os.environ, "VAE_DATA_DIR": str(real_root), "OMP_NUM_THREADS": "1"}
     single, double = tmp_path / "one", tmp_path / "two"
     one = subprocess.run(
-        [sys.executable, "-m", "vae.train", *TINY, "--out", str(single)], cwd=REPO, env=env, capture_output=True, text=True
+        [sys.executable, "-m", "vae.training.train", *TINY, "--out", str(single)], cwd=REPO, env=env, capture_output=True, text=True
     )
     assert one.returncode == 0, one.stderr[-2000:]
     two = subprocess.run(
-        [TORCHRUN, "--standalone", "--nproc_per_node=2", "-m", "vae.train", *TINY, "--out", str(double)],
+        [TORCHRUN, "--standalone", "--nproc_per_node=2", "-m", "vae.training.train", *TINY, "--out", str(double)],
         cwd=REPO,
         env=env,
         capture_output=True,

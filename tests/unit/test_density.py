@@ -1,4 +1,4 @@
-"""The learned latent density (vae.density) and the sample-quality measure (vae.quality), on real
+"""The learned latent density (vae.artifacts.density) and the sample-quality measure (vae.artifacts.quality), on real
 models and real data."""
 
 import shutil
@@ -8,8 +8,8 @@ import pytest
 
 from tests.conftest import MODELS_DIR, needs
 from vae import CheckpointError, sample_codes
-from vae.density import DENSITY_FILE, LearnedDensity, fit_gmm, fit_stage2, load_density, training_codes
-from vae.quality import frechet_distance
+from vae.artifacts.density import DENSITY_FILE, LearnedDensity, fit_gmm, fit_stage2, load_density, training_codes
+from vae.artifacts.quality import frechet_distance
 
 
 def test_frechet_distance_is_zero_for_equal_sets_and_grows_with_a_shift():
@@ -38,7 +38,7 @@ def test_both_kinds_fit_real_codes_and_sample_where_the_data_is(real_root):
     from every real code, farther than 95 % of held-out real codes are); the mixture's and the
     second stage's samples much less often."""
     from vae import load_model
-    from vae.data import load_split
+    from vae.data.datasets import load_split
 
     model = load_model(MODELS_DIR / "mnist-z16")
     images, _ = load_split("mnist", "train")
@@ -66,7 +66,7 @@ def test_both_kinds_fit_real_codes_and_sample_where_the_data_is(real_root):
 @needs("mnist-z16")
 def test_the_shipped_density_is_loaded_and_a_retrained_model_refuses_it(tmp_path):
     if not (MODELS_DIR / "mnist-z16" / DENSITY_FILE).exists():
-        pytest.skip("no learned density fitted for mnist-z16 (python -m vae.density models/mnist-z16)")
+        pytest.skip("no learned density fitted for mnist-z16 (python -m vae.artifacts.density models/mnist-z16)")
     density = load_density(MODELS_DIR / "mnist-z16")
     assert density.kind in ("gmm", "stage2") and density.dim == 16
     codes = sample_codes(MODELS_DIR / "mnist-z16", 64, seed=2, density="learned")
@@ -79,7 +79,7 @@ def test_the_shipped_density_is_loaded_and_a_retrained_model_refuses_it(tmp_path
     with pytest.raises(CheckpointError, match="other weights"):
         sample_codes(folder, 4, density="learned")
     (folder / DENSITY_FILE).unlink()
-    with pytest.raises(CheckpointError, match="python -m vae.density"):
+    with pytest.raises(CheckpointError, match="python -m vae.artifacts.density"):
         sample_codes(folder, 4, density="learned")
     (folder / DENSITY_FILE).write_bytes(b"not a safetensors file")
     with pytest.raises(CheckpointError, match="not a valid"):

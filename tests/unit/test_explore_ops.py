@@ -1,10 +1,10 @@
-"""Unit tests of vae.explore_ops: KL ordering, deep-link codes, cross-fades, labelled grids."""
+"""Unit tests of vae.analysis.explore_ops: KL ordering, deep-link codes, cross-fades, labelled grids."""
 
 import numpy as np
 import pytest
 
 from tests.card_samples import sample_card
-from vae.explore_ops import (
+from vae.analysis.explore_ops import (
     as_hwc,
     card_activity,
     crossfade,
@@ -17,7 +17,7 @@ from vae.explore_ops import (
     snap_code,
     traversal_values,
 )
-from vae.latent import unit_activity
+from vae.core.latent import unit_activity
 
 
 def test_kl_per_dim_prefers_the_card_and_otherwise_matches_the_closed_form():

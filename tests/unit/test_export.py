@@ -1,4 +1,4 @@
-"""ONNX exports (vae.export) against torch, on every shipped model: the decoder within 1e-4 per
+"""ONNX exports (vae.artifacts.export) against torch, on every shipped model: the decoder within 1e-4 per
 pixel on 256 random codes, the encoder on real test images; stale exports refused."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from tests.conftest import MODELS_DIR
-from vae.checkpoint import CheckpointError, load_model, save_model
-from vae.data import load_celeba, load_mnist
-from vae.export import export_model, exports_of, main, read_meta
+from vae.artifacts.export import export_model, exports_of, main, read_meta
+from vae.core.checkpoint import CheckpointError, load_model, save_model
+from vae.data.datasets import load_celeba, load_mnist
 
 ort = pytest.importorskip("onnxruntime")
 
@@ -98,8 +98,8 @@ def test_cli_reports_a_bad_folder(tmp_path, capsys):
 def test_a_residual_decoder_saves_loads_and_exports(tmp_path):
     """`--res-blocks` (the Dai & Wipf scale blocks): the config round-trips, an old config without the key
     reads as the plain mirror, and the browser's ONNX decoder computes what torch computes."""
-    from vae.config import VAEConfig
-    from vae.model import VAE
+    from vae.core.config import VAEConfig
+    from vae.core.model import VAE
 
     torch.manual_seed(0)
     model = VAE(VAEConfig(dataset="celeba", latent_dim=8, channels=[8, 16], likelihood="gaussian", res_blocks=2)).eval()

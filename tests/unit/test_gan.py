@@ -1,4 +1,4 @@
-"""vae.gan: the discriminator, and the adversarial decoder stored beside a model (round trip,
+"""vae.training.gan: the discriminator, and the adversarial decoder stored beside a model (round trip,
 refusals). The fine-tuning itself runs on the real model in benchmarks (logs/gan_celeba-z64.txt)."""
 
 import numpy as np
@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from vae import CheckpointError, VAEConfig, load_model, save_model
-from vae.gan import ADVERSARIAL_FILE, Discriminator, load_adversarial, save_adversarial
-from vae.latent import decode
-from vae.model import VAE
+from vae.core.latent import decode
+from vae.core.model import VAE
+from vae.training.gan import ADVERSARIAL_FILE, Discriminator, load_adversarial, save_adversarial
 
 
 def test_the_discriminator_scores_each_image():
@@ -20,7 +20,7 @@ def test_the_adversarial_decoder_round_trips_and_is_refused_when_stale(tmp_path)
     torch.manual_seed(0)
     folder = tmp_path / "tiny-celeba"
     save_model(VAE(VAEConfig(dataset="celeba", latent_dim=4, channels=[4, 8], likelihood="gaussian")).eval(), folder)
-    with pytest.raises(CheckpointError, match="python -m vae.gan"):
+    with pytest.raises(CheckpointError, match="python -m vae.training.gan"):
         load_adversarial(folder)
     tuned = load_model(folder)
     with torch.no_grad():

@@ -15,11 +15,11 @@ from PIL import Image
 
 from tests.conftest import MODELS_DIR, needs
 from vae import load_model
-from vae.anomaly import image_scores, percentile
-from vae.atlas import load_atlas
-from vae.data import load_split
-from vae.inputs import DIGIT_CENTRE, canvas_to_digit, load_user_image, prepare_digit
-from vae.latent import encode
+from vae.analysis.anomaly import image_scores, percentile
+from vae.artifacts.atlas import load_atlas
+from vae.core.latent import encode
+from vae.data.datasets import load_split
+from vae.data.inputs import DIGIT_CENTRE, canvas_to_digit, load_user_image, prepare_digit
 
 MODEL = "mnist-z16"
 SAMPLE_SIZE, SAMPLE_SEED = 48, 0

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vae.data import load_mnist
-from vae.inputs import MAX_UPLOAD_BYTES, InputImageError, canvas_to_digit, load_user_image, open_image, prepare_digit, prepare_face
+from vae.data.datasets import load_mnist
+from vae.data.inputs import MAX_UPLOAD_BYTES, InputImageError, canvas_to_digit, load_user_image, open_image, prepare_digit, prepare_face
 
 
 def encode(img: Image.Image, fmt: str = "PNG", **kw) -> bytes:

@@ -7,10 +7,10 @@ import pytest
 from PIL import Image
 
 from tests.conftest import MODELS_DIR, needs
-from vae.atlas import Atlas, code_at
-from vae.images import gif_bytes, grid, png_bytes
-from vae.latent import blend_nearest, decode, lerp, manifold_grid, nearest_codes, prior_samples, slerp, traversal_codes
-from vae.projection import LatentPCA, TSNEMap
+from vae.artifacts.atlas import Atlas, code_at
+from vae.artifacts.projection import LatentPCA, TSNEMap
+from vae.core.latent import blend_nearest, decode, lerp, manifold_grid, nearest_codes, prior_samples, slerp, traversal_codes
+from vae.data.images import gif_bytes, grid, png_bytes
 
 
 def test_lerp_and_slerp_hit_both_endpoints():
@@ -71,7 +71,7 @@ def test_nearest_breaks_ties_by_lowest_index():
 def test_nearest_ties_on_the_shipped_tsne_map():
     """The shipped mnist-z16 t-SNE coordinates have points at identical positions (float16 storage):
     nearest_codes, blend_nearest, code_at and the t-SNE placement all pick the lowest index of the tie."""
-    from vae.atlas import load_atlas
+    from vae.artifacts.atlas import load_atlas
 
     atlas = load_atlas(MODELS_DIR / "mnist-z16")
     coords = np.asarray(atlas.tsne_coords)
@@ -161,12 +161,12 @@ def test_grid_png_and_gif():
 
 @needs("mnist-z16-beta8", "mnist-z64")
 def test_one_definition_of_inactive_and_what_an_inactive_unit_still_does():
-    """Cards, sliders and the KL page share vae.latent.active_mask (Var_x μ_d > 0.01); mnist-z64 used to
+    """Cards, sliders and the KL page share vae.core.latent.active_mask (Var_x μ_d > 0.01); mnist-z64 used to
     show 26 active on the sliders (KL < 0.01 nats) and 27 on the card."""
     from vae import load_card, load_model
-    from vae.atlas import load_atlas
-    from vae.explore_ops import unit_usage
-    from vae.latent import EFFECT_GREY_LEVELS, active_mask, dimension_effect, traversal_codes, unit_activity
+    from vae.analysis.explore_ops import unit_usage
+    from vae.artifacts.atlas import load_atlas
+    from vae.core.latent import EFFECT_GREY_LEVELS, active_mask, dimension_effect, traversal_codes, unit_activity
 
     for name in ("mnist-z64", "mnist-z16-beta8"):
         card, model, atlas = load_card(MODELS_DIR / name), load_model(MODELS_DIR / name), load_atlas(MODELS_DIR / name)

@@ -1,4 +1,4 @@
-"""Unit tests of vae/lesson.py: the maths the lesson page shows (densities, KL, reparameterization
+"""Unit tests of vae/analysis/lesson.py: the maths the lesson page shows (densities, KL, reparameterization
 gradients) against independent computations — numerical integration, torch.distributions, autograd
 on the shipped models."""
 
@@ -14,8 +14,8 @@ from torch.distributions import Normal, kl_divergence
 
 from tests.card_samples import sample_card
 from tests.conftest import MODELS_DIR, REPO
-from vae import DiagonalGaussian, VAEConfig, defaults, load_card, load_model
-from vae.lesson import (
+from vae import DiagonalGaussian, VAEConfig, load_card, load_model
+from vae.analysis.lesson import (
     anomaly_pair,
     fraction_within,
     history_columns,
@@ -29,9 +29,10 @@ from vae.lesson import (
     reparameterize_with_grad,
     training_command,
 )
+from vae.core import defaults
 
 CASES = [(0.0, 1.0), (1.0, 0.5), (-2.5, 0.05), (0.3, 3.0), (3.0, 1.0), (-1.2, 1.7)]
-BRIEF_COMMAND = "python -m vae.train --dataset mnist --latent-dim 2 --hidden 512 --epochs 40 --out models/mnist-z2"
+BRIEF_COMMAND = "python -m vae.training.train --dataset mnist --latent-dim 2 --hidden 512 --epochs 40 --out models/mnist-z2"
 
 
 def shipped(name: str):
@@ -141,7 +142,7 @@ def test_reparameterization_gradients_on_a_tiny_model(tiny_mnist):
 def test_reparameterization_gradients_on_the_shipped_model(name, real_root):
     if not (MODELS_DIR / name / "model.safetensors").exists():
         pytest.skip(f"model not built yet: {name}")
-    from vae.data import load_mnist
+    from vae.data.datasets import load_mnist
 
     model = load_model(MODELS_DIR / name)
     images, _ = load_mnist("test", real_root)
@@ -163,7 +164,10 @@ def test_training_command_reproduces_the_course_command():
     card = sample_card(epochs=40, batch_size=128, lr=0.002, seed=0)
     assert training_command(config, card, "mnist-z2") == BRIEF_COMMAND
     beta = training_command(VAEConfig(latent_dim=16, beta=0.5), sample_card(epochs=30, lr=0.001), "mnist-z16-beta0.5")
-    assert beta == "python -m vae.train --dataset mnist --latent-dim 16 --beta 0.5 --epochs 30 --lr 0.001 --out models/mnist-z16-beta0.5"
+    assert (
+        beta
+        == "python -m vae.training.train --dataset mnist --latent-dim 16 --beta 0.5 --epochs 30 --lr 0.001 --out models/mnist-z16-beta0.5"
+    )
 
 
 @shipped("mnist-z2")
@@ -173,17 +177,17 @@ def test_training_command_of_the_shipped_z2_model():
 
 
 def _parsed(command: str):
-    """The arguments vae.train's own parser reads from a command the lesson shows."""
-    from vae.train import build_parser
+    """The arguments vae.training.train's own parser reads from a command the lesson shows."""
+    from vae.training.train import build_parser
 
     argv = shlex.split(command)
-    assert argv[:3] == ["python", "-m", "vae.train"]
+    assert argv[:3] == ["python", "-m", "vae.training.train"]
     return build_parser().parse_args(argv[3:])
 
 
 def _trained_config(args):
-    """The config vae.train builds from parsed arguments."""
-    from vae.train import TrainSettings, config_of
+    """The config vae.training.train builds from parsed arguments."""
+    from vae.training.train import TrainSettings, config_of
 
     return config_of(TrainSettings(**vars(args)))
 
@@ -206,7 +210,7 @@ RUNS = [
 @pytest.mark.parametrize("config, card", RUNS)
 def test_training_command_is_read_back_by_the_training_parser_as_the_same_run(config, card):
     args = _parsed(training_command(config, card, "my-model"))
-    assert _trained_config(args) == config  # what vae.train.train() builds from its arguments
+    assert _trained_config(args) == config  # what vae.training.train.train() builds from its arguments
     assert args.epochs == (card.epochs if card else defaults.DEFAULT_EPOCHS)
     expected = (card.batch_size, card.lr, card.seed) if card else (defaults.DEFAULT_BATCH_SIZE, defaults.DEFAULT_LR, defaults.DEFAULT_SEED)
     assert (args.batch_size, args.lr, args.seed) == expected
@@ -224,7 +228,7 @@ def test_training_command_of_every_shipped_model_rebuilds_its_config():
 
 
 def test_training_defaults_are_those_of_the_training_cli():
-    import vae.train as vt
+    import vae.training.train as vt
 
     for dataset in ("mnist", "celeba"):
         args = vt.build_parser().parse_args(["--dataset", dataset, "--out", "x"])
@@ -238,7 +242,7 @@ def test_training_defaults_are_those_of_the_training_cli():
 
 
 def test_the_lesson_does_not_import_the_training_loop():
-    code = "import sys, vae.lesson; print(sorted(m for m in ('vae.train', 'streamlit') if m in sys.modules))"
+    code = "import sys, vae.analysis.lesson; print(sorted(m for m in ('vae.training.train', 'streamlit') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch.distributions import Bernoulli, Normal, kl_divergence
 
-from vae.evaluate import iw_bound
-from vae.model import DiagonalGaussian, bernoulli_floor_nats, bits_per_dim, discretized_gaussian_nats
+from vae.core.evaluate import iw_bound
+from vae.core.model import DiagonalGaussian, bernoulli_floor_nats, bits_per_dim, discretized_gaussian_nats
 
 
 def test_kl_matches_torch_distributions():

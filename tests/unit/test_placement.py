@@ -1,4 +1,4 @@
-"""vae.placement: a new code on the raw, PCA and t-SNE maps of an atlas, its ELBO terms and percentile.
+"""vae.analysis.placement: a new code on the raw, PCA and t-SNE maps of an atlas, its ELBO terms and percentile.
 
 Synthetic atlases keep the invariants fast; the shipped mnist-z16 atlas checks them on real codes."""
 
@@ -9,11 +9,11 @@ import pytest
 
 from tests.conftest import MODELS_DIR
 from vae import load_model
-from vae.anomaly import image_scores
-from vae.atlas import Atlas, load_atlas
-from vae.latent import decode
-from vae.placement import code_json, encode_image, neg_elbo_percentile, place, projections, refine_tsne
-from vae.projection import LatentPCA
+from vae.analysis.anomaly import image_scores
+from vae.analysis.placement import code_json, encode_image, neg_elbo_percentile, place, projections, refine_tsne
+from vae.artifacts.atlas import Atlas, load_atlas
+from vae.artifacts.projection import LatentPCA
+from vae.core.latent import decode
 
 MNIST = "mnist-z16"
 needs_mnist = pytest.mark.skipif(not (MODELS_DIR / MNIST / "atlas.safetensors").exists(), reason=f"model not built yet: {MNIST}")
@@ -143,7 +143,7 @@ def test_real_atlas_pca_and_tsne_placement_of_its_own_codes():
 
 @needs_mnist
 def test_real_test_digit_encoded_alone_matches_its_atlas_row_and_refines_near_its_point(real_root):
-    from vae.data import load_mnist
+    from vae.data.datasets import load_mnist
 
     model, atlas = load_model(MODELS_DIR / MNIST), load_atlas(MODELS_DIR / MNIST)
     images, _ = load_mnist("test", real_root)

@@ -1,4 +1,4 @@
-"""Progress and Ctrl-C of the atlas build (`python -m vae.atlas`): encoding and t-SNE report their
+"""Progress and Ctrl-C of the atlas build (`python -m vae.artifacts.atlas`): encoding and t-SNE report their
 progress on stderr, Ctrl-C exits 130 with one line, and the atlas file has the model files' mode."""
 
 import os
@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from tests.card_samples import sample_card
-from vae.atlas import ATLAS_FILE, build_atlas, file_sha256, load_atlas
-from vae.checkpoint import WEIGHTS_FILE, load_model, save_model
-from vae.data import to_tensor
-from vae.evaluate import per_sample_terms
-from vae.projection import TSNEMap
+from vae.artifacts.atlas import ATLAS_FILE, build_atlas, file_sha256, load_atlas
+from vae.artifacts.projection import TSNEMap
+from vae.core.checkpoint import WEIGHTS_FILE, load_model, save_model
+from vae.core.evaluate import per_sample_terms
+from vae.data.datasets import to_tensor
 
 
 def test_tsne_progress_reports_affinities_and_both_phases_and_keeps_the_map(capsys):
@@ -35,11 +35,11 @@ def tiny_model_dir(tiny_mnist, tmp_path):
 
 
 def test_build_atlas_shows_progress_and_writes_the_model_files_mode(real_root, tiny_model_dir, monkeypatch, capsys):
-    import vae.atlas
-    from vae.data import load_split
+    import vae.artifacts.atlas
+    from vae.data.datasets import load_split
 
     images, labels = load_split("mnist", "test")
-    monkeypatch.setattr(vae.atlas, "load_split", lambda dataset, split: (images[:400], labels[:400]))
+    monkeypatch.setattr(vae.artifacts.atlas, "load_split", lambda dataset, split: (images[:400], labels[:400]))
     old_umask = os.umask(0o077)  # a private umask must not make the atlas unlike the weights
     try:
         path = build_atlas(tiny_model_dir, tsne_jobs=1)
@@ -72,7 +72,7 @@ def test_ctrl_c_during_the_atlas_build_exits_130_with_one_line(real_root, tiny_m
     err_path = tmp_path / "stderr.txt"
     with open(err_path, "w") as err_file:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "vae.atlas", str(tiny_model_dir)],
+            [sys.executable, "-m", "vae.artifacts.atlas", str(tiny_model_dir)],
             cwd=REPO,
             stdout=subprocess.DEVNULL,
             stderr=err_file,

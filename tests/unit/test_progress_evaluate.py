@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from vae.evaluate import iw_bound
+from vae.core.evaluate import iw_bound
 
 
 def test_iw_bound_progress_bar_over_images(tiny_mnist, capsys):

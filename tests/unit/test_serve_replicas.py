@@ -216,7 +216,7 @@ def test_a_tab_stays_with_the_replica_that_holds_its_session(hall) -> None:
             survivor = replicas[1 - killed]
             moved = [s for s in tabs if s.replica == home]
             stayed = [s for s in tabs if s.replica == survivor]
-            page.evaluate("() => { window.__sameDocument = true }")  # gone when ui.reconnect reloads the page
+            page.evaluate("() => { window.__sameDocument = true }")  # gone when ui.components.reconnect reloads the page
             mark = len(answers)
 
             old_pid = hall.pid(killed)

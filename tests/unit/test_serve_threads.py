@@ -1,4 +1,4 @@
-"""The server runs torch on one OpenMP thread per process (ui.serve.one_openmp_thread): a second
+"""The server runs torch on one OpenMP thread per process (ui.serve.launcher.one_openmp_thread): a second
 OpenMP thread per script run spun on the other core and doubled the server's CPU per interpolation."""
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ def _omp_threads(setup: str, env: dict) -> int:
 
 def test_the_launcher_gives_torch_one_openmp_thread_and_a_user_setting_wins():
     env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
-    assert _omp_threads("from ui.serve import one_openmp_thread; one_openmp_thread()", env) == 1
-    assert _omp_threads("from ui.serve import one_openmp_thread; one_openmp_thread()", {**env, "OMP_NUM_THREADS": "2"}) == 2
+    assert _omp_threads("from ui.serve.launcher import one_openmp_thread; one_openmp_thread()", env) == 1
+    assert _omp_threads("from ui.serve.launcher import one_openmp_thread; one_openmp_thread()", {**env, "OMP_NUM_THREADS": "2"}) == 2
     if (os.cpu_count() or 1) > 1:  # without it, OpenMP takes every core
         assert _omp_threads("", env) == os.cpu_count()
 
@@ -44,7 +44,7 @@ def test_it_leaves_the_environment_alone_once_torch_is_loaded(monkeypatch):
     processes such as a training run inherit."""
     import torch  # noqa: F401  (loaded, as in the test process)
 
-    from ui.serve import one_openmp_thread
+    from ui.serve.launcher import one_openmp_thread
 
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     one_openmp_thread()
@@ -52,7 +52,7 @@ def test_it_leaves_the_environment_alone_once_torch_is_loaded(monkeypatch):
 
 
 def test_both_entry_points_set_it_before_anything_loads_torch():
-    """`python -m ui.serve` calls it first thing in main(); `streamlit run dashboard.py` before ui.app."""
+    """`python -m ui.serve.launcher` calls it first thing in main(); `streamlit run dashboard.py` before ui.app."""
     tree = ast.parse((REPO / "dashboard.py").read_text())
     names = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom, ast.Expr))]
     calls = [i for i, n in enumerate(names) if isinstance(n, ast.Expr) and "one_openmp_thread" in ast.dump(n)]

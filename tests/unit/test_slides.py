@@ -1,4 +1,4 @@
-"""The lesson as a slide deck (ui/slides.py) on the real shipped models and data: one PPTX slide and one
+"""The lesson as a slide deck (ui/lesson/slides.py) on the real shipped models and data: one PPTX slide and one
 PDF page per lesson step, in English and in French, each with the step's title, its key points (on the
 slide and in the speaker notes) and a figure computed from the models; the numbers the points quote
 are the models' own, written the language's way; the command line and the Lesson page's download."""
@@ -19,16 +19,15 @@ from pypdf.generic import ContentStream
 
 from tests.apptest_media import download_bytes, open_page, record_media  # noqa: F401
 from tests.conftest import needs
-from ui import slides
-from ui.i18n import catalogue
-from ui.lesson import MAIN_MODEL, STEPS
+from ui.lesson import MAIN_MODEL, STEPS, slides
 from ui.lesson.kl import MU_DEFAULT, SIGMA_DEFAULT
-from ui.resources import models_dir, zoo_key
+from ui.shell.i18n import catalogue
+from ui.shell.resources import models_dir, zoo_key
 from vae import load_card, load_model
-from vae.atlas import load_atlas
-from vae.data import load_mnist, to_tensor
-from vae.gan import load_adversarial
-from vae.lesson import kl_posterior_prior
+from vae.analysis.lesson import kl_posterior_prior
+from vae.artifacts.atlas import load_atlas
+from vae.data.datasets import load_mnist, to_tensor
+from vae.training.gan import load_adversarial
 
 pytestmark = needs(MAIN_MODEL, "celeba-z64")
 LANGS = ("en", "fr")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from vae import load_card, load_model
-from vae.card import EpochRecord
-from vae.train import TrainingError, TrainSettings, build_parser, main, resume_dir, train
+from vae.core.card import EpochRecord
+from vae.training.train import TrainingError, TrainSettings, build_parser, main, resume_dir, train
 
 TINY = ["--dataset", "mnist", "--latent-dim", "2", "--channels", "4", "8", "--batch-size", "64", "--train-limit", "512",
         "--test-limit", "128", "--iw-samples", "8", "--iw-images", "4", "--threads", "2"]  # fmt: skip
@@ -62,7 +62,7 @@ def test_resume_continues_from_last_complete_epoch(real_root, tmp_path, monkeypa
     out = tmp_path / "tiny"
     run = settings(*TINY, "--epochs", "3", "--out", str(out))
     # Interrupt after epoch 2 by failing the 3rd epoch
-    import vae.train as vt
+    import vae.training.train as vt
 
     real_run_epoch = vt.run_epoch
 
@@ -101,7 +101,7 @@ def test_resume_without_state_is_a_clear_error(real_root, tmp_path, capsys):
 def test_nan_loss_stops_with_clear_message(real_root, tmp_path, monkeypatch, capsys):
     import torch
 
-    from vae.model import VAE
+    from vae.core.model import VAE
 
     monkeypatch.setattr(VAE, "recon_nats", lambda self, x, logits: torch.full((len(x),), float("nan")))
     assert main([*TINY, "--epochs", "1", "--out", str(tmp_path / "nan")]) == 1
@@ -137,7 +137,7 @@ def test_sigkill_mid_epoch_then_resume(real_root, tmp_path):
     from tests.conftest import REPO
 
     out = tmp_path / "killed"
-    args = [sys.executable, "-m", "vae.train", *TINY, "--train-limit", "3072", "--epochs", "4", "--out", str(out)]
+    args = [sys.executable, "-m", "vae.training.train", *TINY, "--train-limit", "3072", "--epochs", "4", "--out", str(out)]
     proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     state_file = resume_dir(out) / "state.json"
     deadline = time.time() + 120
@@ -184,7 +184,11 @@ def test_ctrl_c_in_a_subprocess_prints_the_resume_hint_and_exits_130(real_root, 
     state_file = resume_dir(out) / "state.json"
     with open(tmp_path / "stderr.txt", "w") as err_file:  # a file, not a pipe: a full pipe would block the child
         proc = subprocess.Popen(
-            [sys.executable, "-m", "vae.train", *argv], cwd=REPO, stdout=subprocess.DEVNULL, stderr=err_file, preexec_fn=with_ctrl_c
+            [sys.executable, "-m", "vae.training.train", *argv],
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=err_file,
+            preexec_fn=with_ctrl_c,
         )
         deadline = time.time() + 120
         while not state_file.exists() and time.time() < deadline and proc.poll() is None:
@@ -203,11 +207,11 @@ def test_ctrl_c_in_a_subprocess_prints_the_resume_hint_and_exits_130(real_root, 
     assert message[1].startswith(prefix) and len(message) == 2
     command = shlex.split(message[1][len(prefix) :])
     assert os.path.normpath(os.path.join(REPO, command[0])) == os.path.normpath(sys.executable)
-    assert command[1:] == ["-m", "vae.train", *argv, "--resume"]
+    assert command[1:] == ["-m", "vae.training.train", *argv, "--resume"]
 
 
 def test_ctrl_c_before_the_first_epoch_finished_says_nothing_was_saved(real_root, tmp_path, monkeypatch, capsys):
-    import vae.train as vt
+    import vae.training.train as vt
 
     def interrupted(*args, **options):
         raise KeyboardInterrupt
@@ -221,7 +225,7 @@ def test_ctrl_c_before_the_first_epoch_finished_says_nothing_was_saved(real_root
 
 
 def test_ctrl_c_during_the_final_evaluation_resumes_straight_to_the_evaluation(real_root, tmp_path, monkeypatch, capsys):
-    import vae.train as vt
+    import vae.training.train as vt
 
     real_evaluate = vt.evaluate
 

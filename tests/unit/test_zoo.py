@@ -7,10 +7,10 @@ import torch
 
 from tests.conftest import MODELS_DIR
 from vae import load_card, load_model
-from vae.atlas import code_at, load_atlas
-from vae.data import load_split, to_tensor
-from vae.evaluate import per_sample_terms, summarize
-from vae.zoo import scan, table
+from vae.analysis.zoo import scan, table
+from vae.artifacts.atlas import code_at, load_atlas
+from vae.core.evaluate import per_sample_terms, summarize
+from vae.data.datasets import load_split, to_tensor
 
 EXPECTED = (
     [f"mnist-z{d}" for d in (2, 4, 8, 16, 32, 64)]

@@ -10,9 +10,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from ui import state, widgets
-from ui.i18n import number, numbers_listed, t
-from ui.latent_panels import (
+from ui.components import widgets
+from ui.components.latent_panels import (
     PRIOR_DRAWS,
     SHOWN_DRAWS,
     Panel,
@@ -38,9 +37,11 @@ from ui.lesson.common import (
     strip,
     who,
 )
-from ui.resources import model_key, test_set, zoo
-from vae.latent import decode
-from vae.lesson import posterior_samples
+from ui.shell import state
+from ui.shell.i18n import number, numbers_listed, t
+from ui.shell.resources import model_key, test_set, zoo
+from vae.analysis.lesson import posterior_samples
+from vae.core.latent import decode
 
 TITLE = "lesson.step.1"
 # the idea; one image through AE and VAE; its posterior in numbers; two latent spaces: what, the maps;
@@ -120,7 +121,7 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
 
 
 def ae_vs_vae(intro: bool = True, maps: bool = True) -> None:
-    """The two latent spaces side by side (ui.latent_panels): what they are (intro), the maps."""
+    """The two latent spaces side by side (ui.components.latent_panels): what they are (intro), the maps."""
     entries = {e.name: e for e in zoo() if e.available and e.card is not None}
     if intro:
         st.subheader(t("cm.s1.title"))

@@ -1,7 +1,7 @@
 """What the lesson's steps share: the Lesson they run on, the inputs several steps read (test image,
 seed, float sliders, all mirrored in the URL), small look-ups and the cached map of the test set.
 
-The maths lives in vae/lesson.py; the steps and this module only lay it out.
+The maths lives in vae/analysis/lesson.py; the steps and this module only lay it out.
 """
 
 from __future__ import annotations
@@ -14,19 +14,20 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from ui import state, widgets
-from ui.figures import DIGIT_COLOURS
-from ui.i18n import current_language, t
-from ui.resources import ModelKey, TestSet, loaded, loaded_of, model_key, test_set, zoo
+from ui.components import widgets
+from ui.components.figures import DIGIT_COLOURS
+from ui.shell import state
+from ui.shell.i18n import current_language, t
+from ui.shell.resources import ModelKey, TestSet, loaded, loaded_of, model_key, test_set, zoo
 from vae import VAE, DiagonalGaussian
-from vae.atlas import Atlas
-from vae.data import to_tensor
-from vae.explore_ops import display_scale
-from vae.images import grid
-from vae.lesson import normal_pdf
+from vae.analysis.explore_ops import display_scale
+from vae.analysis.lesson import normal_pdf
+from vae.artifacts.atlas import Atlas
+from vae.data.datasets import to_tensor
+from vae.data.images import grid
 
 if TYPE_CHECKING:
-    from vae.card import ModelCard
+    from vae.core.card import ModelCard
 
 MAIN_MODEL = "mnist-z2"  # the model of the course, chosen independently of the sidebar
 SEED_MAX = 2**31 - 1

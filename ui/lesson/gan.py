@@ -1,4 +1,4 @@
-"""Step 9, from VAE to GAN: celeba-z64's decoder fine-tuned as a GAN's generator (vae.gan), beside
+"""Step 9, from VAE to GAN: celeba-z64's decoder fine-tuned as a GAN's generator (vae.training.gan), beside
 the plain decoder on the same codes, with their test PSNR and Fréchet distances; what a generator
 shares with a decoder, and how a discriminator differs from an encoder."""
 
@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ui import widgets
-from ui.i18n import number, t
+from ui.components import widgets
 from ui.lesson.common import SEED_MAX, Lesson, current_index, part, seed_input, strip
-from ui.resources import adversarial_of, density_of, loaded_of, model_key, test_set, zoo
-from vae.gan import Discriminator
-from vae.latent import decode, encode
+from ui.shell.i18n import number, t
+from ui.shell.resources import adversarial_of, density_of, loaded_of, model_key, test_set, zoo
+from vae.core.latent import decode, encode
+from vae.training.gan import Discriminator
 
 TITLE = "lesson.step.9"
 PARTS = 4  # samples, reconstructions, measures and roles, the discriminator's code
@@ -34,7 +34,7 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
     key = model_key(MODEL)
     found = adversarial_of(key)
     if isinstance(found, str):
-        st.info(t("lesson.s9.no_decoder", command=f"python -m vae.gan models/{MODEL} --save", error=found))
+        st.info(t("lesson.s9.no_decoder", command=f"python -m vae.training.gan models/{MODEL} --save", error=found))
         return
     adversarial, report = found
     plain = loaded_of(key).model

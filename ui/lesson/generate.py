@@ -6,12 +6,13 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from ui import state, widgets
-from ui.figures import holes_figure
-from ui.i18n import t
+from ui.components import widgets
+from ui.components.figures import holes_figure
 from ui.lesson.common import SEED_MAX, Lesson, current_index, part, seed_input, strip
-from ui.resources import density_of, model_key
-from vae.latent import decode, prior_samples
+from ui.shell import state
+from ui.shell.i18n import t
+from ui.shell.resources import density_of, model_key
+from vae.core.latent import decode, prior_samples
 
 TITLE = "lesson.step.7"
 PARTS = 4  # prior samples, the code, the holes, the learned density
@@ -61,7 +62,7 @@ def _learned(lesson: Lesson, seed: int, n: int, ncols: int) -> None:
     """The learned density's draw with the same seed: no blotches where the prior's holes were."""
     density = density_of(model_key(lesson.name))
     if density is None:
-        st.info(t("gen.no_density", command=f"python -m vae.density models/{lesson.name}"))
+        st.info(t("gen.no_density", command=f"python -m vae.artifacts.density models/{lesson.name}"))
         return
     st.markdown(t("lesson.s7.learned"))
     st.image(

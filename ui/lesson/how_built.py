@@ -13,19 +13,19 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from ui import widgets
-from ui.i18n import number, t
+from ui.components import widgets
 from ui.lesson.common import PLOT, Lesson, count, map_of, part, strip
-from ui.resources import ModelKey, loaded_of, model_key
+from ui.shell.i18n import number, t
+from ui.shell.resources import ModelKey, loaded_of, model_key
 from vae import VAE, DiagonalGaussian, ModelCard
-from vae.data import to_tensor
-from vae.latent import decode, manifold_grid, prior_samples
-from vae.lesson import history_columns, training_command
+from vae.analysis.lesson import history_columns, training_command
+from vae.core.latent import decode, manifold_grid, prior_samples
+from vae.data.datasets import to_tensor
 
 TITLE = "lesson.step.8"
 # data, preprocessing, encoder, its code, decoder, the VAE, training, its code, curves, samples, the map
 PARTS = 11
-LOAD_DATA = "from vae.data import load_mnist\nimages, labels = load_mnist('train')  # uint8 (60000, 28, 28), digits 0-9"
+LOAD_DATA = "from vae.data.datasets import load_mnist\nimages, labels = load_mnist('train')  # uint8 (60000, 28, 28), digits 0-9"
 # (label key under lesson.s8.m., key of the card's test section, format)
 TEST_METRICS = (
     ("recon", "recon_nats", "{:.1f} nats"),
@@ -78,7 +78,7 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
     target = z2 or lesson
     model, card, config = target.model, target.card, target.model.config
     channels = ", ".join(map(str, config.channels))
-    dense = dict(pixels=config.num_dims, hidden=config.hidden, d=config.latent_dim)  # the course's MLP (vae.model)
+    dense = dict(pixels=config.num_dims, hidden=config.hidden, d=config.latent_dim)  # the course's MLP (vae.core.model)
     if config.architecture != "dense":
         side, top = model.sizes[-1], config.channels[-1]
         head = t("lesson.s8.head_hidden", hidden=config.hidden) if config.hidden else t("lesson.s8.head_linear")

@@ -6,8 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from ui import widgets
-from ui.i18n import number, t
+from ui.components import widgets
 from ui.lesson.common import (
     PLOT,
     Lesson,
@@ -22,8 +21,9 @@ from ui.lesson.common import (
     slider,
     who,
 )
-from vae.latent import decode
-from vae.lesson import kl_numeric, kl_posterior_prior, kl_prior_posterior
+from ui.shell.i18n import number, t
+from vae.analysis.lesson import kl_numeric, kl_posterior_prior, kl_prior_posterior
+from vae.core.latent import decode
 
 TITLE = "lesson.step.5"
 PARTS = 3  # the closed form with sliders, reading it, a real image's KL per dimension

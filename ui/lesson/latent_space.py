@@ -7,10 +7,10 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from ui import widgets
-from ui.i18n import latex_numbers, numbers_listed, t
+from ui.components import widgets
 from ui.lesson.common import Lesson, current_index, index_input, map_of, map_with, no_data_note, part, posterior_of, who
-from vae.latent import decode
+from ui.shell.i18n import latex_numbers, numbers_listed, t
+from vae.core.latent import decode
 
 TITLE = "lesson.step.3"
 PARTS = 2  # the image's vector, then its place on the map

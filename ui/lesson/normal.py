@@ -8,10 +8,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from ui import widgets
-from ui.i18n import number, t
+from ui.components import widgets
 from ui.lesson.common import PLOT, Lesson, density_figure, map_of, map_with, part, slider
-from vae.lesson import fraction_within, mass_within_radius, normal2d_pdf
+from ui.shell.i18n import number, t
+from vae.analysis.lesson import fraction_within, mass_within_radius, normal2d_pdf
 
 TITLE = "lesson.step.4"
 PARTS = 3  # 1-D, n-D, the prior over real codes

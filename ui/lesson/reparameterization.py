@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ui import widgets
-from ui.i18n import number, t
+from ui.components import widgets
 from ui.lesson.common import SEED_MAX, Lesson, current_index, dims, image_and_seed, no_data_note, original, part, who
+from ui.shell.i18n import number, t
 from vae import DiagonalGaussian
-from vae.latent import decode
-from vae.lesson import reparameterize_with_grad
+from vae.analysis.lesson import reparameterize_with_grad
+from vae.core.latent import decode
 
 TITLE = "lesson.step.6"
 PARTS = 6  # the inputs, the trick on them, why it is needed (without, with), autograd's check, the code

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import state, widgets
-from ui.i18n import number, t
+from ui.components import widgets
 from ui.lesson.common import Lesson, count, index_input, no_data_note, original, part, posterior_of, seed_input, strip, who
-from vae.latent import decode, lerp, prior_samples
-from vae.lesson import anomaly_pair
+from ui.shell import state
+from ui.shell.i18n import number, t
+from vae.analysis.lesson import anomaly_pair
+from vae.core.latent import decode, lerp, prior_samples
 
 TITLE = "lesson.step.2"
 PARTS = 3  # generation, interpolation, anomaly: one projector screen each in presenter mode

@@ -1,0 +1,349 @@
+"""Live decoding in the browser: what must follow the hand runs there (onnxruntime-web running the
+model's ONNX exports, made by vae.artifacts.export), drawn over or beside the server's pictures; the server
+answers a click or a release, as before. One component, four uses: live_sliders (latent sliders,
+face-attribute sliders, the interpolation scrubber: decoded on every animation frame of a drag;
+assets/live/live_decoder.js), latent_map (the latent map drawn with WebGL in the browser, hover
+decoded there with its honesty cue, a click sent once; on CelebA, the faces mode;
+assets/live/latent_map.js), live_drawing (a drawn digit encoded after each stroke, its star moved).
+
+What travels: the runtime (static/ort/, from the pinned npm package onnxruntime-web, installed by
+scripts/setup.sh: 74 KB of JavaScript and the WebAssembly binary, 3.7 MB gzipped, inflated in the
+browser), the model's decoder (static/onnx/<model>/<sha12>/decoder.onnx, half-precision weights,
+0.3–2.3 MB) and the map's arrays, all through Streamlit's static file serving, cached by the
+browser (the weights' or the atlas's hash is in the path). Without them (a checkout set up without
+npm, an export that failed), or in a browser without WebAssembly, the page is the server path.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from ui.components.figures import VIRIDIS, map_colouring, map_extent, sample_overlays, viridis
+from ui.shell.i18n import number, t
+from ui.shell.resources import Loaded, ModelKey, loaded_of, model_key, test_set
+from vae.analysis.placement import TSNE_NEIGHBOURS
+from vae.artifacts.atlas import FAR_SPACINGS
+from vae.artifacts.export import DEFAULT_ROOT, export_model
+from vae.core.checkpoint import CheckpointError
+from vae.core.derived import file_sha256
+
+ROOT = Path(__file__).resolve().parents[2]
+STATIC = ROOT / "static"
+RUNTIME_DIR = STATIC / "ort"
+RUNTIME_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm.gz")
+JS = "\n".join((ROOT / "assets" / "live" / name).read_text() for name in ("live_decoder.js", "latent_map.js"))
+
+_component = st.components.v2.component("vae_live_decoder", js=JS)
+
+
+def static_url(path: Path) -> str:
+    """The URL Streamlit's static serving gives a file under static/ (respecting server.baseUrlPath)."""
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    return ("/" + base if base else "") + "/app/static/" + path.relative_to(STATIC).as_posix()
+
+
+def key_class(key: str) -> str:
+    """The part after "st-key-" of the CSS class Streamlit gives an element with this key."""
+    return re.sub(r"[^a-zA-Z0-9_-]", "-", key.strip())
+
+
+def runtime_installed() -> bool:
+    return all((RUNTIME_DIR / f).exists() for f in RUNTIME_FILES)
+
+
+def enabled() -> bool:
+    """Live decoding is on: the runtime is installed, Streamlit serves static/, and VAE_LIVE is not 0
+    (the switch that turns it off, e.g. to compare with the server path)."""
+    return runtime_installed() and bool(st.get_option("server.enableStaticServing")) and os.environ.get("VAE_LIVE", "1") != "0"
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def decoder_file(key: ModelKey) -> Path | None:
+    """The model's ONNX decoder, exported on first use (a few seconds, once per weights); None when
+    the export fails (logged; the page keeps the server path)."""
+    try:
+        return export_model(Path(key.models_path) / key.name, DEFAULT_ROOT).decoder
+    except (CheckpointError, OSError, ImportError, RuntimeError) as err:
+        logging.getLogger(__name__).warning("no live decoding for %s: %s", key.name, err)
+        return None
+
+
+def _mount(sel: Loaded, decoder: Path, key: str, **mode) -> None:
+    """The component, with what every use needs (the runtime, the model's decoder, its image shape)
+    and the use's own data (one of code/sliders, map, draw)."""
+    data = {"runtime": static_url(RUNTIME_DIR), "decoder": static_url(decoder), "model": sel.name}
+    _component(key=key, data={**data, "image_shape": list(sel.model.config.image_shape), **mode}, height="content")
+
+
+def _pca(atlas) -> dict:
+    """The map's PCA for the browser: z = mean + coords · components, coords = (z − mean) · componentsᵀ."""
+    return {"pca_mean": [float(v) for v in atlas.pca.mean_], "pca_components": [[float(v) for v in r] for r in atlas.pca.components_]}
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _atlas_stamp(key: ModelKey) -> str:
+    """The start of the atlas file's sha256: in the names of the files made from it."""
+    return file_sha256(Path(key.models_path) / key.name / "atlas.safetensors")[:12]
+
+
+def live_sliders(
+    sel: Loaded,
+    code: np.ndarray,
+    sliders: list[tuple[str, int]],
+    target: str,
+    directions: list[tuple[str, np.ndarray]] = (),
+    path: tuple[str, np.ndarray, np.ndarray, str] | None = None,
+) -> None:
+    """Decode in the browser while sliders are dragged, drawing over the image inside
+    st.container(key=target). The code drawn is `code` with each latent slider's value in its
+    dimension (`sliders`: [(widget key, dimension)]) plus value · vector for each direction slider
+    (`directions`: [(widget key, (D,) vector)]); or, with `path` (widget key, a, b, method), the
+    point that fraction of the way from a to b (vae.core.latent.path_at). Nothing when the runtime or the export is missing:
+    the server path alone."""
+    if not enabled():
+        return
+    decoder = decoder_file(model_key(sel.name))
+    if decoder is None:
+        return
+    _mount(
+        sel,
+        decoder,
+        f"live_{target}",
+        code=[float(v) for v in code],
+        sliders=[[key_class(k), int(d)] for k, d in sliders],
+        directions=[[key_class(k), [float(v) for v in vector]] for k, vector in directions],
+        path=None if path is None else [key_class(path[0]), [float(v) for v in path[1]], [float(v) for v in path[2]], path[3]],
+        target=key_class(target),
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def map_arrays(key: ModelKey, projection: str) -> tuple[Path, Path] | None:
+    """Float32 files the browser fetches once for hover decoding on a map: the test points' map
+    coordinates (N, 2) and their codes (N, D), beside the model's decoder; named by the atlas
+    file's hash, so a rebuilt atlas is never read stale from the browser's cache."""
+    decoder = decoder_file(key)
+    if decoder is None:
+        return None
+    atlas = loaded_of(key).atlas
+    stamp = _atlas_stamp(key)
+    coords_file = decoder.parent / f"atlas-{stamp}-{projection}.f32"
+    codes_file = decoder.parent / f"atlas-{stamp}-codes.f32"
+    try:
+        for path, values in ((coords_file, atlas.coords(projection)), (codes_file, atlas.mean)):
+            if not path.exists():
+                tmp = path.with_suffix(".tmp")
+                tmp.write_bytes(np.ascontiguousarray(values, dtype="<f4").tobytes())
+                tmp.replace(path)
+    except OSError as err:  # a read-only install: the server path alone
+        logging.getLogger(__name__).warning("no live map for %s: %s", key.name, err)
+        return None
+    return coords_file, codes_file
+
+
+FACE_SIDE = 32  # px: a face in the map's sprite sheet (64 px averaged 2 × 2)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def face_sprites(key: ModelKey) -> tuple[Path, str] | None:
+    """A sprite sheet of the test faces in atlas order (FACE_SIDE px each, ceil(√N) per row), for the
+    map's faces mode: the originals, joined from the data directory at run time (the sheet stays in
+    static/, never committed), or the model's reconstructions when the data is absent. → (file,
+    "originals" | "reconstructions")."""
+    from PIL import Image
+
+    from vae.core.latent import decode
+
+    decoder = decoder_file(key)
+    result = loaded_of(key)
+    if decoder is None or result.model.config.dataset != "celeba":
+        return None
+    atlas, data = result.atlas, test_set("celeba")
+    source = "originals" if data is not None else "reconstructions"
+    stamp = _atlas_stamp(key)
+    path = decoder.parent / f"faces-{stamp}-{source}.jpg"
+    if not path.exists():
+        if data is not None:
+            faces = data.images[atlas.test_index]
+        else:
+            faces = np.concatenate([decode(result.model, atlas.mean[i : i + 256]) for i in range(0, len(atlas.mean), 256)])
+        n, side = len(faces), int(np.ceil(np.sqrt(len(faces))))
+        small = faces.reshape(n, FACE_SIDE, 64 // FACE_SIDE, FACE_SIDE, 64 // FACE_SIDE, 3).mean((2, 4)).round().astype(np.uint8)
+        sheet = np.zeros((side * FACE_SIDE, side * FACE_SIDE, 3), np.uint8)
+        for i, face in enumerate(small):
+            r, c = divmod(i, side)
+            sheet[r * FACE_SIDE : (r + 1) * FACE_SIDE, c * FACE_SIDE : (c + 1) * FACE_SIDE] = face
+        try:
+            tmp = path.with_suffix(".tmp")
+            Image.fromarray(sheet).save(tmp, format="JPEG", quality=85)
+            tmp.replace(path)
+        except OSError as err:  # a read-only install: no faces mode
+            logging.getLogger(__name__).warning("no faces sprite for %s: %s", key.name, err)
+            return None
+    return path, source
+
+
+@st.cache_resource(show_spinner=False, max_entries=128)
+def map_colours(key: ModelKey, colour_by: str, labels: tuple[str, ...]) -> tuple[Path, dict] | None:
+    """The browser map's colours (ui.components.figures.map_colouring, the plotly map's): a file of N × 4 bytes
+    (R, G, B, group) beside the decoder, named by the atlas hash and the colouring, and the legend
+    ({"groups": [[name, hex], ...]} or, for a score, {"scale": lo, hi, stops})."""
+    decoder = decoder_file(key)
+    if decoder is None:
+        return None
+    colouring = map_colouring(key, colour_by, labels)
+    n = len(loaded_of(key).atlas.mean)
+    rgbg = np.zeros((n, 4), np.uint8)
+    for g, group in enumerate(colouring.groups):
+        rgbg[group.rows, :3] = [int(group.colour[i : i + 2], 16) for i in (1, 3, 5)]
+        rgbg[group.rows, 3] = g
+    legend: dict = {"groups": [[group.name, group.colour] for group in colouring.groups], "scale": None}
+    if colouring.values is not None:
+        rgbg[:, :3] = viridis(colouring.values)
+        lo, hi = float(colouring.values.min()), float(colouring.values.max())
+        legend["scale"] = {"lo": number(lo, ".0f"), "hi": number(hi, ".0f"), "stops": list(VIRIDIS), "title": "nats"}
+    slug = key_class(colour_by).replace("-", "_")
+    path = decoder.parent / f"colours-{_atlas_stamp(key)}-{slug}.u8"
+    try:
+        if not path.exists() or path.read_bytes() != rgbg.tobytes():
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(rgbg.tobytes())
+            tmp.replace(path)
+    except OSError as err:  # a read-only install: the plotly map
+        logging.getLogger(__name__).warning("no browser map for %s: %s", key.name, err)
+        return None
+    return path, legend
+
+
+MAP_HEIGHT_PX = 620
+
+
+def _map_payload(sel: Loaded, projection: str, arrays: tuple, colours: tuple, tsne_k: int, sprites: tuple | None) -> dict:
+    """What assets/live/latent_map.js needs of one model's map: the files of its points, codes and
+    colours, the view's extent, the maths of the hover (PCA, k, the honesty cue's spacings) and the faces."""
+    atlas = sel.atlas
+    return {
+        "projection": projection,
+        "coords": static_url(arrays[0]),
+        "codes": static_url(arrays[1]),
+        "colours": static_url(colours[0]),
+        **colours[1],
+        "extent": [list(r) for r in map_extent(atlas.coords(projection))],
+        "equal": projection == "raw",
+        "circles": projection == "raw",
+        "height": MAP_HEIGHT_PX,
+        "dim": int(atlas.mean.shape[1]),
+        "k": int(max(1, tsne_k)),
+        **_pca(atlas),
+        "map_spacing": float(atlas.map_spacing(projection)),
+        "latent_spacing": float(atlas.latent_spacing()),
+        "far": FAR_SPACINGS,
+        "faces": None if sprites is None else {"url": static_url(sprites[0]), "side": FACE_SIDE, "source": sprites[1]},
+    }
+
+
+def _map_texts() -> dict[str, str]:
+    """The map's own texts, in the session's language."""
+    return {
+        "hint": t("map.hover.idle"),
+        "map": t("map.hover.map_distance"),
+        "latent": t("map.hover.latent_distance"),
+        "far_short": t("map.hover.far_short"),
+        "legend": t("map.legend.toggle"),
+        "zoom_in": t("map.zoom_in"),
+        "zoom_out": t("map.zoom_out"),
+        "reset": t("map.reset_view"),
+    }
+
+
+@dataclass(frozen=True)
+class BrowserMap:
+    """The browser-drawn latent map of this run: the click it sent in this run ({"x", "y", "index"}), or None."""
+
+    click: dict | None
+
+
+def latent_map(
+    sel: Loaded,
+    projection: str,
+    colour_by: str,
+    *,
+    labels: tuple[str, ...],
+    tsne_k: int,
+    faces: bool,
+    pin: tuple[float, float, int | None] | None,
+    samples: tuple[tuple[str, str], ...] = (),
+) -> BrowserMap | None:
+    """The latent map drawn in the browser (assets/live/latent_map.js): the test points with WebGL,
+    coloured as the plotly map (map_colours), pan and zoom there; hovering decodes the location under
+    the pointer in the browser on every frame with its honesty cue (raw: that z; PCA: the exact
+    inverse; t-SNE: the blend of the tsne_k nearest codes), sending nothing; a click pins the spot
+    and is returned here once, as {"x", "y", "index"} (index: the test point clicked, or None).
+    `pin` is the current click, drawn on the map; `samples`, (source, name) of the sample overlays to
+    draw over the test points (ui.components.figures.sample_overlays). faces: on a CelebA map, the test points drawn as
+    their faces (face_sprites), the Embedding Projector's sprite view. → the map with the click of this
+    run, or None when the browser map cannot be shown (no runtime, no export): the caller draws the
+    plotly map instead."""
+    if not enabled():
+        return None
+    key = model_key(sel.name)
+    decoder, arrays, colours = decoder_file(key), map_arrays(key, projection), map_colours(key, colour_by, labels)
+    if decoder is None or arrays is None or colours is None:
+        return None
+    sprites = face_sprites(key) if faces else None
+    names = dict(samples)
+    overlays = [
+        {"name": names.get(source, source), "colour": colour, "points": [round(float(v), 4) for v in xy.ravel()]}
+        for source, colour, xy in (sample_overlays(key, projection) if samples else [])
+    ]
+    view = {"axes": list(labels[:2]), "pin": None if pin is None else [float(pin[0]), float(pin[1]), pin[2]], "overlays": overlays}
+    result = _component(
+        key=f"live_map_{sel.name}",
+        data={
+            "runtime": static_url(RUNTIME_DIR),
+            "decoder": static_url(decoder),
+            "model": sel.name,
+            "image_shape": list(sel.model.config.image_shape),
+            "map": {**_map_payload(sel, projection, arrays, colours, tsne_k, sprites), **view, "texts": _map_texts()},
+        },
+        height="content",
+        on_click_change=lambda: None,
+    )
+    click = getattr(result, "click", None)
+    return BrowserMap(click if isinstance(click, dict) else None)
+
+
+def live_drawing(sel: Loaded, projection: str, canvas_key: str, map_key: str) -> None:
+    """While a digit is drawn on the canvas st.container/key `canvas_key`, encode it in the browser
+    after each stroke (the digit preparation of vae.data.inputs ported to JavaScript, the ONNX encoder)
+    and move a star to its place on the map whose key starts with `map_key` (vae.analysis.placement.place:
+    raw, PCA exactly, t-SNE by the 10 nearest codes). The server's answer to the stroke follows."""
+    if not enabled():
+        return
+    key = model_key(sel.name)
+    decoder = decoder_file(key)
+    if decoder is None:
+        return
+    arrays = map_arrays(key, "tsne") if projection == "tsne" else None
+    _mount(
+        sel,
+        decoder,
+        "live_drawing",
+        draw={
+            "canvas": key_class(canvas_key),
+            "map": key_class(map_key),
+            "encoder": static_url(decoder.with_name("encoder.onnx")),
+            "projection": projection,
+            **_pca(sel.atlas),
+            "k": TSNE_NEIGHBOURS,
+            "coords": static_url(arrays[0]) if arrays else None,
+            "codes": static_url(arrays[1]) if arrays else None,
+        },
+    )

@@ -1,0 +1,331 @@
+"""Latent atlas: the encoded test split of a model, stored beside its weights (atlas.safetensors).
+
+    python -m vae.artifacts.atlas models/mnist-z16
+
+Holds model outputs only — test indices, μ, log σ², per-image recon and KL (nats), the fitted 2-D
+PCA, 2-D t-SNE coordinates — never pixels or labels; the dashboard joins those from the data
+directory at run time.
+
+Stored compactly (issue #14: the zoo's 44 MB budget), without losing what the pages use: the PCA
+coordinates are not stored but recomputed on loading from the stored μ (exactly what building
+them did: the fitted PCA's transform of the float16 μ); test indices are stored only when they are
+not every test image in order; t-SNE coordinates are float16 (at most 0.03 map units of rounding on
+maps ±100 wide, a tenth of the typical spacing between neighbours). Older atlases that store
+pca_coords, test_index and float32 t-SNE still load; `python -m vae.artifacts.atlas --repack` rewrites one in
+this layout without encoding anything again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import save_file
+from scipy.spatial import cKDTree
+from tqdm import tqdm
+
+from vae.artifacts.projection import LatentPCA, TSNEMap
+from vae.core.checkpoint import CONFIG_FILE, WEIGHTS_FILE, CheckpointError, load_model
+from vae.core.config import ConfigError, VAEConfig
+from vae.core.derived import file_sha256, read_derived, refuse_other_weights
+from vae.core.evaluate import per_sample_terms
+from vae.core.model import LEGACY_RECON_CONVENTION, RECON_CONVENTIONS, VAE
+from vae.data.datasets import load_split, to_tensor
+
+ATLAS_FILE = "atlas.safetensors"
+TSNE_PERPLEXITY = 30.0
+TSNE_SEED = 0
+
+
+@dataclass
+class Atlas:
+    """The encoded test split of one model; arrays are float32/int64 numpy, read-only in use."""
+
+    test_index: np.ndarray  # (N,) row of each point in the dataset's test split
+    mean: np.ndarray  # (N, D) posterior means μ
+    logvar: np.ndarray  # (N, D) posterior log σ²
+    recon_nats: np.ndarray  # (N,) −log p(x|z), one posterior sample, nats per image
+    kl_nats: np.ndarray  # (N,) KL(q(z|x) ‖ p(z)), nats per image
+    pca_coords: np.ndarray  # (N, 2)
+    tsne_coords: np.ndarray  # (N, 2)
+    pca: LatentPCA
+    weights_sha256: str
+    _derived: dict = field(default_factory=dict, repr=False, compare=False)  # lazily built search trees and spacings
+
+    @property
+    def neg_elbo_nats(self) -> np.ndarray:
+        return self.recon_nats + self.kl_nats
+
+    def map_tree(self, projection: str) -> cKDTree:
+        """A k-d tree over the (N, 2) map coordinates of a projection, built once."""
+        key = ("tree", projection)
+        if key not in self._derived:
+            self._derived[key] = cKDTree(np.asarray(self.coords(projection), np.float64))
+        return self._derived[key]
+
+    def map_spacing(self, projection: str) -> float:
+        """Typical spacing between neighbours on a map: the median distance, in map units, from a
+        test point to its nearest other test point."""
+        key = ("spacing", projection)
+        if key not in self._derived:
+            dist, _ = self.map_tree(projection).query(self.map_tree(projection).data, k=2)
+            self._derived[key] = float(np.median(dist[:, 1]))
+        return self._derived[key]
+
+    def latent_spacing(self, sample: int = 2000) -> float:
+        """Typical spacing between neighbouring codes: the median latent distance from a test code to
+        its nearest other test code (over a fixed sample of `sample` codes)."""
+        if "latent_spacing" not in self._derived:
+            codes = np.asarray(self.mean, np.float64)
+            rng = np.random.default_rng(0)
+            rows = rng.choice(len(codes), min(sample, len(codes)), replace=False)
+            d2 = (codes[rows] ** 2).sum(1)[:, None] - 2 * codes[rows] @ codes.T + (codes**2).sum(1)[None]
+            d2[np.arange(len(rows)), rows] = np.inf  # not the code itself
+            self._derived["latent_spacing"] = float(np.median(np.sqrt(np.maximum(d2.min(1), 0))))
+        return self._derived["latent_spacing"]
+
+    def tsne(self) -> TSNEMap:
+        return TSNEMap.from_arrays(self.mean, self.tsne_coords, TSNE_PERPLEXITY, TSNE_SEED)
+
+    def coords(self, projection: str) -> np.ndarray:
+        """(N, 2) map coordinates for 'raw' (latent_dim = 2 only), 'pca' or 'tsne'."""
+        if projection == "raw":
+            if self.mean.shape[1] != 2:
+                raise ValueError("the raw projection needs latent_dim = 2")
+            return self.mean
+        if projection == "pca":
+            return self.pca_coords
+        if projection == "tsne":
+            return self.tsne_coords
+        raise ValueError(f"unknown projection {projection!r}")
+
+
+# A map location farther than this many typical neighbour spacings from every test point (on the
+# map, or in latent space for the codes raw/PCA decode) is "far from the data": its picture is made up.
+FAR_SPACINGS = 3.0
+
+
+@dataclass
+class MapLocation:
+    """What a click on a 2-D map decodes to, and how far it is from the data (the honesty cue)."""
+
+    code: np.ndarray  # (D,) latent code to decode
+    method: str  # "exact" (raw), "pca_inverse", "tsne_nearest", "tsne_blend"
+    neighbours: np.ndarray  # indices of the test points used or nearest to `code`, nearest first
+    map_distance: float  # map units from the clicked location to the nearest test point on this map
+    map_spacing: float  # typical neighbour spacing on this map (Atlas.map_spacing)
+    # Latent distance from `code` to the nearest test code, for the codes a map makes up (raw, PCA);
+    # None for t-SNE, whose codes are test codes or blends of them (their distance says nothing).
+    latent_distance: float | None
+    latent_spacing: float  # typical neighbour spacing in latent space (Atlas.latent_spacing)
+
+    @property
+    def map_spacings(self) -> float:
+        """map_distance in typical neighbour spacings."""
+        return self.map_distance / self.map_spacing if self.map_spacing > 0 else float("inf")
+
+    @property
+    def latent_spacings(self) -> float | None:
+        """latent_distance in typical neighbour spacings (None for t-SNE)."""
+        if self.latent_distance is None:
+            return None
+        return self.latent_distance / self.latent_spacing if self.latent_spacing > 0 else float("inf")
+
+    @property
+    def far_from_data(self) -> bool:
+        """True where the decoded picture is made up: far from every test point on the map, or (raw, PCA)
+        a code far from every test code."""
+        return self.map_spacings > FAR_SPACINGS or (self.latent_spacings or 0.0) > FAR_SPACINGS
+
+
+def code_at(atlas: Atlas, projection: str, xy: tuple[float, float], tsne_k: int = 1) -> MapLocation:
+    """Latent code for a map location. Raw: the point itself; PCA: the exact inverse transform;
+    t-SNE (no inverse): the nearest test point's code (tsne_k = 1) or an inverse-distance blend of
+    the tsne_k nearest on the map. Also how far the location is from the data (MapLocation)."""
+    from vae.core.latent import blend_nearest, nearest_codes
+
+    point = np.asarray(xy, dtype=np.float64).reshape(2)
+    map_distance = float(atlas.map_tree(projection).query(point)[0])
+    spacings = {"map_spacing": atlas.map_spacing(projection), "latent_spacing": atlas.latent_spacing()}
+    if projection == "raw":
+        if atlas.mean.shape[1] != 2:
+            raise ValueError("the raw projection needs latent_dim = 2")
+        code, method = point.astype(np.float32), "exact"
+    elif projection == "pca":
+        code, method = atlas.pca.inverse_transform(point[None])[0].astype(np.float32), "pca_inverse"
+    else:  # t-SNE (coords() has refused unknown projections)
+        code, idx, _ = blend_nearest(atlas.mean, atlas.tsne_coords, point, max(1, tsne_k))
+        method = "tsne_nearest" if tsne_k <= 1 else "tsne_blend"
+        return MapLocation(code, method, idx, map_distance, latent_distance=None, **spacings)
+    idx, dist = nearest_codes(atlas.mean, code, 8)
+    return MapLocation(code, method, idx, map_distance, latent_distance=float(dist[0]), **spacings)
+
+
+@contextmanager
+def encoding_progress(model: VAE, total: int, enabled: bool = True) -> Iterator[None]:
+    """A progress bar (stderr) over the images that pass through `model`'s encoder inside the block."""
+    if not enabled:
+        yield
+        return
+    with tqdm(total=total, desc="encoding test split", unit="image", dynamic_ncols=True) as bar:
+        # per_sample_terms has no progress argument: count the images as the encoder sees them.
+        def count(module: torch.nn.Module, inputs: tuple, output: torch.Tensor) -> None:  # None: the output is kept
+            bar.update(len(inputs[0]))
+
+        handle = model.encoder.register_forward_hook(count)
+        try:
+            yield
+        finally:
+            handle.remove()
+
+
+def build_atlas(model_dir: str | Path, tsne_jobs: int = 2, verbose: bool = True) -> Path:
+    """Encode the test split and write `atlas.safetensors` into the model folder (mode 0644, like the
+    model files). verbose: progress on stderr (loading, encoding, t-SNE) and a summary on stdout."""
+    model_dir = Path(model_dir)
+    model = load_model(model_dir)
+    if verbose:
+        print(f"{model_dir.name}: loading the {model.config.dataset} test split…", file=sys.stderr, flush=True)
+    images, _ = load_split(model.config.dataset, "test")
+    t0 = time.time()
+    with encoding_progress(model, len(images), verbose):
+        terms = per_sample_terms(model, to_tensor(images))
+    mean = terms["mean"].astype(np.float16).astype(np.float64)  # what the atlas stores
+    pca = LatentPCA(2).fit(mean)
+    t1 = time.time()
+    tsne_coords = TSNEMap(TSNE_PERPLEXITY, TSNE_SEED, tsne_jobs, progress=verbose).fit_transform(mean)
+    t2 = time.time()
+    atlas = Atlas(
+        test_index=np.arange(len(images)),
+        mean=mean.astype(np.float32),  # float16 values: stored exactly
+        logvar=terms["logvar"].astype(np.float16).astype(np.float32),
+        recon_nats=terms["recon_nats"].astype(np.float32),
+        kl_nats=terms["kl_nats"].astype(np.float32),
+        pca_coords=pca.transform(mean).astype(np.float32),
+        tsne_coords=np.asarray(tsne_coords, np.float32),
+        pca=pca,
+        weights_sha256=file_sha256(model_dir / WEIGHTS_FILE),
+    )
+    metadata = {
+        "weights_sha256": atlas.weights_sha256,
+        "recon_convention": RECON_CONVENTIONS[model.config.likelihood],
+        "tsne": f"openTSNE perplexity={TSNE_PERPLEXITY} random_state={TSNE_SEED}",
+        "split": "test",
+    }
+    out = save_atlas(atlas, model_dir, metadata)
+    if verbose:
+        print(f"{model_dir.name}: {len(images)} test images encoded in {t1 - t0:.1f} s (PCA incl.), t-SNE {t2 - t1:.1f} s → {out}")
+    return out
+
+
+def save_atlas(atlas: Atlas, model_dir: Path, metadata: dict[str, str]) -> Path:
+    """Write `atlas` as the folder's atlas.safetensors (mode 0644, like the model files), atomically, in
+    the compact layout of the module docstring: μ, log σ² and t-SNE in float16, no PCA coordinates,
+    test indices only when they are not 0 … N−1."""
+    tensors = {
+        "mean": torch.from_numpy(np.ascontiguousarray(atlas.mean)).half(),
+        "logvar": torch.from_numpy(np.ascontiguousarray(atlas.logvar)).half(),
+        "recon_nats": torch.from_numpy(np.ascontiguousarray(atlas.recon_nats, np.float32)),
+        "kl_nats": torch.from_numpy(np.ascontiguousarray(atlas.kl_nats, np.float32)),
+        "pca_components": torch.from_numpy(np.ascontiguousarray(atlas.pca.components_)),
+        "pca_mean": torch.from_numpy(np.ascontiguousarray(atlas.pca.mean_)),
+        "pca_explained_variance_ratio": torch.from_numpy(np.ascontiguousarray(atlas.pca.explained_variance_ratio_)),
+        "tsne_coords": torch.from_numpy(np.ascontiguousarray(atlas.tsne_coords)).half(),
+    }
+    if not np.array_equal(atlas.test_index, np.arange(len(atlas.mean))):
+        tensors["test_index"] = torch.from_numpy(np.ascontiguousarray(atlas.test_index, np.int32))
+    out = Path(model_dir) / ATLAS_FILE
+    tmp = Path(model_dir) / f".{ATLAS_FILE}.tmp"
+    try:
+        save_file(tensors, str(tmp), metadata=metadata)
+        os.chmod(tmp, 0o644)  # safetensors creates files 0600; the atlas is shared data like the weights (vae.core.checkpoint)
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)  # only left when interrupted or failed
+    return out
+
+
+def repack_atlas(model_dir: str | Path) -> Path:
+    """Rewrite a current atlas in the compact layout, keeping its metadata (so its weights' hash):
+    nothing is encoded again. CheckpointError when it is stale (it must be rebuilt instead)."""
+    path = Path(model_dir) / ATLAS_FILE
+    meta, _ = read_derived(path, "atlas", f"build it with `python -m vae.artifacts.atlas {model_dir}`")
+    return save_atlas(load_atlas(model_dir), Path(model_dir), meta)
+
+
+def _refuse_stale(model_dir: Path, path: Path, meta: dict) -> None:
+    """An atlas made from other weights, or whose scores use another likelihood convention, is stale."""
+    rebuild = f"rebuild it with `python -m vae.artifacts.atlas {model_dir}`"
+    if meta.get("weights_sha256"):  # atlases carry it since the first version; an empty one has no claim to check
+        refuse_other_weights(model_dir, path, meta, rebuild)
+    try:
+        likelihood = VAEConfig.load(model_dir / CONFIG_FILE).likelihood
+    except ConfigError:
+        return  # the model itself will be refused with the config's own message
+    convention = meta.get("recon_convention") or LEGACY_RECON_CONVENTION[likelihood]
+    if convention != RECON_CONVENTIONS[likelihood]:
+        raise CheckpointError(
+            f"{path}: its scores use the likelihood convention {convention!r}, this version computes "
+            f"{RECON_CONVENTIONS[likelihood]!r}; {rebuild}"
+        )
+
+
+def load_atlas(model_dir: str | Path) -> Atlas:
+    path = Path(model_dir) / ATLAS_FILE
+    meta, arrays = read_derived(path, "atlas", f"build it with `python -m vae.artifacts.atlas {model_dir}`")
+    needed = {"mean", "logvar", "recon_nats", "kl_nats", "pca_components", "pca_mean", "pca_explained_variance_ratio", "tsne_coords"}
+    if needed - set(arrays):
+        raise CheckpointError(f"{path}: atlas lacks {sorted(needed - set(arrays))}; rebuild it")
+    _refuse_stale(Path(model_dir), path, meta)
+    a = {k: np.asarray(v) for k, v in arrays.items()}
+    mean = a["mean"].astype(np.float32)
+    pca = LatentPCA.from_arrays(a["pca_components"], a["pca_mean"], a["pca_explained_variance_ratio"])
+    # Not stored since the compact layout: the transform of the stored μ, as build_atlas computes it.
+    pca_coords = a["pca_coords"] if "pca_coords" in a else pca.transform(a["mean"].astype(np.float64))
+    return Atlas(
+        test_index=a["test_index"].astype(np.int64) if "test_index" in a else np.arange(len(mean), dtype=np.int64),
+        mean=mean,
+        logvar=a["logvar"].astype(np.float32),
+        recon_nats=a["recon_nats"].astype(np.float32),
+        kl_nats=a["kl_nats"].astype(np.float32),
+        pca_coords=pca_coords.astype(np.float32),
+        tsne_coords=a["tsne_coords"].astype(np.float32),
+        pca=pca,
+        weights_sha256=meta.get("weights_sha256", ""),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m vae.artifacts.atlas", description="Encode a model's test split and store its atlas.")
+    parser.add_argument("model_dirs", nargs="+", type=Path)
+    parser.add_argument("--tsne-jobs", type=int, default=2)
+    parser.add_argument("--repack", action="store_true", help="rewrite existing atlases in the compact layout, encoding nothing")
+    args = parser.parse_args(argv)
+    status = 0
+    for model_dir in args.model_dirs:
+        try:
+            if args.repack:
+                before = (model_dir / ATLAS_FILE).stat().st_size if (model_dir / ATLAS_FILE).exists() else 0
+                out = repack_atlas(model_dir)
+                print(f"{model_dir.name}: {before:,} → {out.stat().st_size:,} bytes")
+            else:
+                build_atlas(model_dir, args.tsne_jobs)
+        except (CheckpointError, OSError, ValueError) as err:
+            print(f"error: {model_dir}: {err}", file=sys.stderr)
+            status = 1
+        except KeyboardInterrupt:
+            print(f"interrupted: no new atlas for {model_dir} (an existing {ATLAS_FILE} there is unchanged)", file=sys.stderr)
+            return 130
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
