@@ -1,19 +1,17 @@
 """Anomalies: the test images the model finds least (and most) typical, ranked by −ELBO, reconstruction
 error or KL; a chosen one's error map; where the outliers sit on the latent map; scoring an upload."""
 
-from ui.app import ensure_entry
+import streamlit as st
+
+from ui.app import current, ensure_entry
+from ui.shell import state
+from ui.shell.i18n import t
+from ui.shell.resources import model_key, test_set, test_set_error
+from ui.views import anomalies
+from vae.analysis.anomaly import rank
+from vae.data.datasets import data_root
 
 ensure_entry()
-
-import streamlit as st  # noqa: E402
-
-from ui.app import current  # noqa: E402
-from ui.shell import state  # noqa: E402
-from ui.shell.i18n import t  # noqa: E402
-from ui.shell.resources import model_key, test_set, test_set_error  # noqa: E402
-from ui.views import anomalies  # noqa: E402
-from vae.analysis.anomaly import rank  # noqa: E402
-from vae.data.datasets import data_root  # noqa: E402
 
 sel = current()
 atlas, model, name = sel.atlas, sel.model, sel.name

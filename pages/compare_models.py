@@ -1,21 +1,19 @@
 """Compare models: every model of the current dataset side by side — test metrics from the cards,
 the same eight test images reconstructed by each, and prior samples from the same seed."""
 
-from ui.app import ensure_entry
+import pandas as pd
+import streamlit as st
+
+from ui.app import DATASETS, ensure_entry
+from ui.components import widgets
+from ui.components.zoo_figures import prior_images, reconstructions
+from ui.shell import state
+from ui.shell.i18n import number, t
+from ui.shell.resources import model_key, test_set, test_set_error, zoo
+from vae.analysis.compare import COMPARE_IMAGES, dataset_entries, fixed_test_indices, metrics_row
+from vae.data.datasets import data_root
 
 ensure_entry()
-
-import pandas as pd  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from ui.app import DATASETS  # noqa: E402
-from ui.components import widgets  # noqa: E402
-from ui.components.zoo_figures import prior_images, reconstructions  # noqa: E402
-from ui.shell import state  # noqa: E402
-from ui.shell.i18n import number, t  # noqa: E402
-from ui.shell.resources import model_key, test_set, test_set_error, zoo  # noqa: E402
-from vae.analysis.compare import COMPARE_IMAGES, dataset_entries, fixed_test_indices, metrics_row  # noqa: E402
-from vae.data.datasets import data_root  # noqa: E402
 
 MAX_SEED = 9999
 

@@ -1,19 +1,16 @@
 """Face composer: pick the generated faces most like the person you saw; new faces are bred from
 your picks, generation after generation, until one is close enough (vae.analysis.composer)."""
 
-from ui.app import ensure_entry
+import streamlit as st
+
+from ui.app import current, ensure_entry
+from ui.components import faces, widgets
+from ui.shell import handoff, state
+from ui.shell.i18n import t
+from ui.views import composer as composer_session
+from ui.views.composer import ComposerSession
 
 ensure_entry()
-
-
-import streamlit as st  # noqa: E402
-
-from ui.app import current  # noqa: E402
-from ui.components import faces, widgets  # noqa: E402
-from ui.shell import handoff, state  # noqa: E402
-from ui.shell.i18n import t  # noqa: E402
-from ui.views import composer as composer_session  # noqa: E402
-from ui.views.composer import ComposerSession  # noqa: E402
 
 SEED_MAX = 2**31 - 1
 POPULATION = composer_session.POPULATION

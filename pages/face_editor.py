@@ -1,26 +1,24 @@
 """Face attributes: add CelebA attribute directions (smile, glasses, hair colour…) to a face's code,
 with a bias check beside each slider (which other attributes the same direction also moves)."""
 
-from ui.app import ensure_entry
+import functools
 
-ensure_entry()
+import streamlit as st
 
-import functools  # noqa: E402
-
-import streamlit as st  # noqa: E402
-
-from ui.app import current  # noqa: E402
-from ui.components import (  # noqa: E402
-    faces,  # noqa: E402
+from ui.app import current, ensure_entry
+from ui.components import (
+    faces,
     live,
     widgets,
 )
-from ui.shell import handoff, state  # noqa: E402
-from ui.shell.i18n import t  # noqa: E402
-from ui.shell.resources import test_set  # noqa: E402
-from ui.views import face_editor as fe  # noqa: E402
-from vae.artifacts.attributes import DEFAULT_ATTRIBUTES  # noqa: E402
-from vae.core.latent import decode  # noqa: E402
+from ui.shell import handoff, state
+from ui.shell.i18n import t
+from ui.shell.resources import test_set
+from ui.views import face_editor as fe
+from vae.artifacts.attributes import DEFAULT_ATTRIBUTES
+from vae.core.latent import decode
+
+ensure_entry()
 
 LIMIT = fe.LIMIT
 

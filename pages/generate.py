@@ -1,23 +1,21 @@
 """Generate: decode fresh samples, z ~ N(0, T² I) from the prior and, beside them with the same seed,
 from the model's learned latent density (vae.artifacts.density), reproducible from a seed."""
 
-from ui.app import ensure_entry
+import math
+
+import streamlit as st
+
+from ui.app import current, ensure_entry
+from ui.components import widgets
+from ui.components.latent_panels import autoencoder_note
+from ui.shell import state
+from ui.shell.i18n import t
+from ui.shell.resources import density_of, model_key
+from vae.analysis.explore_ops import display_scale
+from vae.core.latent import decode, prior_samples
+from vae.data.images import grid, png_bytes
 
 ensure_entry()
-
-import math  # noqa: E402
-
-import streamlit as st  # noqa: E402
-
-from ui.app import current  # noqa: E402
-from ui.components import widgets  # noqa: E402
-from ui.components.latent_panels import autoencoder_note  # noqa: E402
-from ui.shell import state  # noqa: E402
-from ui.shell.i18n import t  # noqa: E402
-from ui.shell.resources import density_of, model_key  # noqa: E402
-from vae.analysis.explore_ops import display_scale  # noqa: E402
-from vae.core.latent import decode, prior_samples  # noqa: E402
-from vae.data.images import grid, png_bytes  # noqa: E402
 
 SEED_MAX = 2**31 - 1
 
@@ -70,7 +68,7 @@ def samples() -> None:
                 key=f"gen_png_{source}",
             )
     if density is None:
-        st.info(t("gen.no_density", command=f"python -m vae.artifacts.density models/{name}"))
+        st.info(t("gen.no_density", command=f"vae-explorer density models/{name}"))
     else:
         st.caption(t("gen.why_learned"))
 

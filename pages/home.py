@@ -1,15 +1,14 @@
 """Home: what the app is, and the model zoo with its test metrics."""
 
+import pandas as pd
+import streamlit as st
+
 from ui.app import ensure_entry
+from ui.components import widgets
+from ui.shell.i18n import number, t
+from ui.shell.resources import zoo
 
 ensure_entry()
-
-import pandas as pd  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from ui.components import widgets  # noqa: E402
-from ui.shell.i18n import number, t  # noqa: E402
-from ui.shell.resources import zoo  # noqa: E402
 
 st.title(t("home.title"))
 st.markdown(t("home.intro_presenter" if widgets.presenting() else "home.intro"))

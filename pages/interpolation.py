@@ -1,21 +1,19 @@
 """Interpolation: walk between two latent codes (lerp or slerp), decode the path, and set it beside
 a plain pixel cross-fade between the same two endpoints."""
 
-from ui.app import ensure_entry
+import streamlit as st
+
+from ui.app import current, ensure_entry
+from ui.components import live, widgets
+from ui.shell import state
+from ui.shell.i18n import t
+from ui.shell.resources import test_set, test_set_error
+from ui.views import interpolation as interp
+from vae.analysis.explore_ops import as_hwc, crossfade, display_scale
+from vae.core.latent import decode, lerp, path_at, slerp
+from vae.data.images import grid, png_bytes
 
 ensure_entry()
-
-import streamlit as st  # noqa: E402
-
-from ui.app import current  # noqa: E402
-from ui.components import live, widgets  # noqa: E402
-from ui.shell import state  # noqa: E402
-from ui.shell.i18n import t  # noqa: E402
-from ui.shell.resources import test_set, test_set_error  # noqa: E402
-from ui.views import interpolation as interp  # noqa: E402
-from vae.analysis.explore_ops import as_hwc, crossfade, display_scale  # noqa: E402
-from vae.core.latent import decode, lerp, path_at, slerp  # noqa: E402
-from vae.data.images import grid, png_bytes  # noqa: E402
 
 METHODS = {"lerp": lerp, "slerp": slerp}
 STRIP_COLUMNS = 16  # the on-screen strip wraps after this many frames

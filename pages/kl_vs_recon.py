@@ -1,21 +1,19 @@
 """KL vs reconstruction: the two terms of the ELBO per test image, per model (rate–distortion
 plane of the zoo; click a model to switch to it), per epoch, and per latent dimension."""
 
-from ui.app import ensure_entry
+import streamlit as st
+
+from ui.app import current, ensure_entry
+from ui.components import widgets
+from ui.components.latent_panels import autoencoder_note, beta_view
+from ui.components.zoo_figures import history_figure, kl_dims_figure, pick_model, rate_distortion_figure, sample_scatter
+from ui.shell import state
+from ui.shell.i18n import current_language, number, t
+from ui.shell.resources import model_key, test_set, test_set_error, zoo, zoo_key
+from vae.core.model import bits_per_dim
+from vae.data.datasets import data_root
 
 ensure_entry()
-
-import streamlit as st  # noqa: E402
-
-from ui.app import current  # noqa: E402
-from ui.components import widgets  # noqa: E402
-from ui.components.latent_panels import autoencoder_note, beta_view  # noqa: E402
-from ui.components.zoo_figures import history_figure, kl_dims_figure, pick_model, rate_distortion_figure, sample_scatter  # noqa: E402
-from ui.shell import state  # noqa: E402
-from ui.shell.i18n import current_language, number, t  # noqa: E402
-from ui.shell.resources import model_key, test_set, test_set_error, zoo, zoo_key  # noqa: E402
-from vae.core.model import bits_per_dim  # noqa: E402
-from vae.data.datasets import data_root  # noqa: E402
 
 RD_CHART = "kr_rd_chart"
 

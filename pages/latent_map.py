@@ -1,22 +1,20 @@
 """Latent map: the encoded test set in 2-D; click anywhere (a point or empty space) to decode it."""
 
-from ui.app import ensure_entry
+import functools
+
+import streamlit as st
+
+from ui.app import current, ensure_entry
+from ui.components import live, widgets
+from ui.components.figures import map_figure, map_labels
+from ui.components.latent_panels import autoencoder_note
+from ui.shell import state
+from ui.shell.i18n import t
+from ui.shell.resources import model_key, test_set, test_set_error
+from ui.views import map_view
+from vae.core.latent import decode, manifold_grid
 
 ensure_entry()
-
-import functools  # noqa: E402
-
-import streamlit as st  # noqa: E402
-
-from ui.app import current  # noqa: E402
-from ui.components import live, widgets  # noqa: E402
-from ui.components.figures import map_figure, map_labels  # noqa: E402
-from ui.components.latent_panels import autoencoder_note  # noqa: E402
-from ui.shell import state  # noqa: E402
-from ui.shell.i18n import t  # noqa: E402
-from ui.shell.resources import model_key, test_set, test_set_error  # noqa: E402
-from ui.views import map_view  # noqa: E402
-from vae.core.latent import decode, manifold_grid  # noqa: E402
 
 sel = current()
 atlas, model, name = sel.atlas, sel.model, sel.name

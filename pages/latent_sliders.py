@@ -1,23 +1,21 @@
 """Latent sliders: one slider per latent dimension, most informative first; the decoder follows live."""
 
-from ui.app import ensure_entry
+import streamlit as st
 
-ensure_entry()
-
-import streamlit as st  # noqa: E402
-
-from ui.app import current  # noqa: E402
-from ui.components import live, widgets  # noqa: E402
-from ui.shell import state  # noqa: E402
-from ui.shell.i18n import t  # noqa: E402
-from ui.shell.resources import test_set, test_set_error, zoo  # noqa: E402
-from ui.views import sliders  # noqa: E402
-from vae.analysis.explore_ops import (  # noqa: E402
+from ui.app import current, ensure_entry
+from ui.components import live, widgets
+from ui.shell import state
+from ui.shell.i18n import t
+from ui.shell.resources import test_set, test_set_error, zoo
+from ui.views import sliders
+from vae.analysis.explore_ops import (
     dims_by_kl,
     format_code,
     kl_per_dim,
 )
-from vae.core.latent import decode  # noqa: E402
+from vae.core.latent import decode
+
+ensure_entry()
 
 TOP = sliders.TOP
 SEED_MAX = 2**31 - 1

@@ -2,18 +2,17 @@
 (mnist-z2 by default, chosen here independently of the sidebar). Step and settings are in the URL;
 the steps themselves are the modules of ui/lesson/, in the order of ui.lesson.STEPS."""
 
+import streamlit as st
+
 from ui.app import ensure_entry
+from ui.components import widgets
+from ui.lesson import MAIN_MODEL, STEPS, clicker, open_lesson, slides, two_d_lesson
+from ui.lesson.common import SHOWN_PART
+from ui.shell import state
+from ui.shell.i18n import current_language, t
+from ui.shell.resources import loaded, zoo
 
 ensure_entry()
-
-import streamlit as st  # noqa: E402
-
-from ui.components import widgets  # noqa: E402
-from ui.lesson import MAIN_MODEL, STEPS, clicker, open_lesson, slides, two_d_lesson  # noqa: E402  # noqa: E402
-from ui.lesson.common import SHOWN_PART  # noqa: E402
-from ui.shell import state  # noqa: E402
-from ui.shell.i18n import current_language, t  # noqa: E402
-from ui.shell.resources import loaded, zoo  # noqa: E402
 
 N_STEPS = len(STEPS)
 

@@ -1,23 +1,21 @@
 """Your own input: draw a digit or upload an image, encode it, and see where it lands among the test set —
 its reconstruction, code (μ, σ), −ELBO and percentile, and its place on the latent map."""
 
-from ui.app import ensure_entry
+import hashlib
+import math
+
+import streamlit as st
+
+from ui.app import current, ensure_entry
+from ui.components import input_widgets, live, widgets
+from ui.shell import handoff, state
+from ui.shell.i18n import number, t
+from ui.shell.resources import test_set
+from ui.views import your_input
+from vae.analysis.anomaly import read_upload
+from vae.analysis.placement import encode_image, projections
 
 ensure_entry()
-
-import hashlib  # noqa: E402
-import math  # noqa: E402
-
-import streamlit as st  # noqa: E402
-
-from ui.app import current  # noqa: E402
-from ui.components import input_widgets, live, widgets  # noqa: E402
-from ui.shell import handoff, state  # noqa: E402
-from ui.shell.i18n import number, t  # noqa: E402
-from ui.shell.resources import test_set  # noqa: E402
-from ui.views import your_input  # noqa: E402
-from vae.analysis.anomaly import read_upload  # noqa: E402
-from vae.analysis.placement import encode_image, projections  # noqa: E402
 
 sel = current()
 atlas, model, name = sel.atlas, sel.model, sel.name

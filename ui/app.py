@@ -46,7 +46,11 @@ _entry = threading.local()  # set while the entry point runs a page, per script 
 
 
 def ensure_entry() -> None:
-    """Call first in every page script: run through the app shell if Streamlit ran us directly."""
+    """The first statement of every page script, after its imports: run through the app shell if Streamlit ran
+    the page directly. Streamlit 1.67 still does on a cold deep link (/latent_map in a new tab): because a
+    pages/ folder sits beside dashboard.py, its script runner takes the pages-folder route (`_mpa_v1`), which
+    runs pages/latent_map.py itself, not dashboard.py (streamlit#9624). Here the shell's main() runs instead,
+    builds the navigation and runs the page inside it; this direct run then stops."""
     if not getattr(_entry, "active", False):
         main()
         st.stop()
@@ -105,7 +109,7 @@ PRESENTER_CSS = """
 
 
 def main() -> None:
-    warm.start_once()  # a no-op under `python -m ui.serve.launcher`, which started it before Streamlit
+    warm.start_once()  # a no-op under `vae-explorer serve`, which started it before Streamlit
     presenter = _presenter_from_url()
     st.set_page_config(
         page_title="VAE Latent Explorer",
