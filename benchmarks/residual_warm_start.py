@@ -1,5 +1,5 @@
 """Can residual blocks lift the shipped celeba-z64 cheaply? One identity-initialised residual block
-(vae.core.model.ResBlock) after each upsampling step of its decoder but the last (8, 16, 32 px), so the
+(vae.core.architectures.conv.ResBlock) after each upsampling step of its decoder but the last (8, 16, 32 px), so the
 network starts at exactly the shipped model's PSNR, then fine-tuned on the CelebA training split
 with the training loss (−ELBO, β of the model), Adam and a cosine schedule; test PSNR after each epoch.
 
@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vae.core.architectures.conv import ResBlock
 from vae.core.checkpoint import load_model
-from vae.core.model import ResBlock
 from vae.data.datasets import load_split, to_tensor
 from vae.training.train import lr_at
 
@@ -85,7 +85,7 @@ def main() -> None:
             for group in opt.param_groups:  # vae.training.train's cosine to 5 % of the base rate, no warm-up
                 group["lr"] = lr_at(step, total, args.lr, warmup=0)
             x = to_tensor(x_train[np.sort(order[b * args.batch_size : (b + 1) * args.batch_size])])
-            loss = model(x)["loss"].mean()
+            loss = model(x).loss.mean()
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1000.0)

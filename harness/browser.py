@@ -110,7 +110,7 @@ def _stop(procs: list[subprocess.Popen]) -> None:
 def streamlit_servers(n: int, env: dict | None = None, timeout: float = 60.0, warm_up: bool = True):
     """Start n dashboard servers at once, each on 127.0.0.1:<free port>; yield [(base url, process)].
 
-    warm_up=True runs them as the launcher does (`python -m ui.serve.launcher`: loads the zoo in the background);
+    warm_up=True runs them as the launcher does (`vae-explorer serve`: loads the zoo in the background);
     False runs plain `streamlit run dashboard.py`. Each server's output is drained by a thread and its
     tail kept for error messages: `process.output_tail()`."""
     servers = []

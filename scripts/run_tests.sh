@@ -6,6 +6,7 @@ bash scripts/setup.sh
 export VAE_REQUIRE_DATA=${VAE_REQUIRE_DATA:-1}
 .venv/bin/python -m ruff check .
 .venv/bin/python -m ruff format --check .
+.venv/bin/python -m mypy  # vae/ and ui/, configured in pyproject.toml; cached in .mypy_cache/
 # Two workers (pytest-xdist), one test file at a time each: a file's module-scoped server and browser stay
 # in one worker. TEST_WORKERS=0 runs in this process (as `pytest -n 0`).
 exec .venv/bin/python -m pytest -q -n "${TEST_WORKERS:-2}" --dist loadfile "$@"

@@ -5,7 +5,7 @@
 #   UPSTREAMS="10.0.0.5:8501 10.0.0.6:8501" bash scripts/serve_replicas.sh 0 8080
 #                                                     # nginx only, in front of replicas on other machines
 #                                                     # (there: scripts/run_dashboard.sh or
-#                                                     #  python -m ui.serve.launcher --server.address 0.0.0.0 --server.port 8501)
+#                                                     #  .venv/bin/vae-explorer serve --server.address 0.0.0.0 --server.port 8501)
 #
 # supervisord (Debian's `supervisor` package) runs the replicas and nginx: a replica that dies (a crash,
 # SIGKILL, the kernel's OOM killer) is restarted at once and the others and nginx carry on; nginx skips
@@ -29,12 +29,12 @@ NGINX_BIN=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 unset NGINX  # nginx reads an NGINX variable in its environment as sockets inherited from a parent nginx
 SUPERVISORD=${SUPERVISORD:-$(command -v supervisord || echo /usr/bin/supervisord)}
 SUPERVISORCTL=${SUPERVISORCTL:-$(command -v supervisorctl || echo /usr/bin/supervisorctl)}
-PYTHON=${PYTHON:-.venv/bin/python}
-case $PYTHON in  # supervisord needs an absolute path (not resolved: a venv's python is a symlink)
+VENV=${VENV:-.venv}  # the replicas run its vae-explorer (scripts/setup.sh makes .venv)
+case $VENV in  # supervisord needs an absolute path
   /*) ;;
-  */*) PYTHON=$REPO/$PYTHON ;;
-  *) PYTHON=$(command -v "$PYTHON") ;;
+  *) VENV=$REPO/$VENV ;;
 esac
+[ -x "$VENV/bin/vae-explorer" ] || { echo "$VENV/bin/vae-explorer not found: bash scripts/setup.sh (or VENV=path/to/venv)" >&2; exit 1; }
 STARTUP_TIMEOUT_S=${STARTUP_TIMEOUT_S:-300}
 [ -x "$NGINX_BIN" ] || { echo "nginx not found: apt-get install nginx" >&2; exit 1; }
 [ -x "$SUPERVISORD" ] && [ -x "$SUPERVISORCTL" ] || { echo "supervisord not found: apt-get install supervisor" >&2; exit 1; }
@@ -61,16 +61,16 @@ trap stop EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-export RUN_DIR PYTHON REPO
+export RUN_DIR VENV REPO
 NGINX=$NGINX_BIN envsubst '${RUN_DIR} ${NGINX}' <deploy/supervisor/supervisord.conf.template >"$RUN_DIR/supervisord.conf"
 ADDRESSES=(${UPSTREAMS:-})
 for i in $(seq 1 "$N"); do
   REPLICA_NAME=replica$i REPLICA_PORT=$((PORT + i)) REPLICA_ADDRESS=127.0.0.1 \
-    envsubst '${REPLICA_NAME} ${REPLICA_PORT} ${REPLICA_ADDRESS} ${PYTHON} ${REPO} ${RUN_DIR}' \
+    envsubst '${REPLICA_NAME} ${REPLICA_PORT} ${REPLICA_ADDRESS} ${VENV} ${REPO} ${RUN_DIR}' \
     <deploy/supervisor/replica.conf.template >>"$RUN_DIR/supervisord.conf"
   ADDRESSES+=("127.0.0.1:$((PORT + i))")
 done
-CONFIG_PYTHON=$( [ -x "$PYTHON" ] && echo "$PYTHON" || echo python3 ) \
+CONFIG_PYTHON=$( [ -x "$VENV/bin/python" ] && echo "$VENV/bin/python" || echo python3 ) \
   bash deploy/render_nginx_conf.sh "$PORT" "$RUN_DIR" "${ADDRESSES[@]}" >"$RUN_DIR/nginx.conf"
 "$NGINX_BIN" -t -q -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf"
 

@@ -21,7 +21,7 @@ bash scripts/install_runtime.sh || echo "warning: browser runtime not installed;
 # weights' hash; the dashboard also makes a missing one on first use)
 weights=$(find models -name model.safetensors -printf '%p %s %T@\n' 2>/dev/null | sort | sha256sum | cut -d' ' -f1)
 if [ "$(cat static/onnx/.weights.sha256 2>/dev/null)" != "$weights" ]; then
-  if .venv/bin/python -m vae.artifacts.export --all --quiet; then
+  if .venv/bin/vae-explorer export --all --quiet; then
     echo "$weights" > static/onnx/.weights.sha256
   else
     echo "warning: some ONNX exports failed; those models decode on the server" >&2

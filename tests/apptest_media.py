@@ -140,6 +140,14 @@ def zoo_with_a_broken_folder(tmp_path, names: tuple[str, ...]) -> list[str]:
     for name in copies:
         shutil.copytree(MODELS_DIR / name, tmp_path / name)
     (tmp_path / "mnist-broken").mkdir()
-    config = {"dataset": "mnist", "latent_dim": 4, "beta": 1.0, "channels": [8], "likelihood": "bernoulli", "colour": "red"}
+    config = {
+        "schema_version": 3,
+        "dataset": "mnist",
+        "latent_dim": 4,
+        "beta": 1.0,
+        "channels": [8],
+        "likelihood": "bernoulli",
+        "colour": "red",
+    }
     (tmp_path / "mnist-broken" / "config.json").write_text(json.dumps(config))
     return copies

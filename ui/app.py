@@ -14,12 +14,13 @@ from pathlib import Path
 
 import streamlit as st
 import streamlit.commands.navigation as _navigation_module
+from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext
 
 from ui.components.reconnect import resume_session
 from ui.serve import warm
 from ui.shell import state
 from ui.shell.i18n import LANGUAGES, browser_language, t
-from ui.shell.resources import Loaded, loaded, zoo
+from ui.shell.resources import Ready, loaded, zoo
 from vae.analysis.zoo import DEFAULT_MODEL, ZooEntry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,7 +149,7 @@ def main() -> None:
 PAGE_NOT_FOUND = "_page_not_found"  # session key: the page name a link asked for that no page has
 
 
-def _page_not_found(ctx) -> None:
+def _page_not_found(ctx: ScriptRunContext) -> None:
     """Replaces Streamlit's answer to a link to an unknown page (an English "Page not found" dialog):
     the name is kept for the session, and main() says it in the reader's language over the home page,
     which Streamlit runs in that case. Installed below; Streamlit 1.67 calls it from st.navigation."""
@@ -200,12 +201,14 @@ def _presenter_from_url() -> bool:
 def sidebar() -> None:
     entries = zoo()
     with st.sidebar:
-        st.selectbox("🌐", list(LANGUAGES), format_func=LANGUAGES.get, key="lang", label_visibility="collapsed")
+        st.selectbox("🌐", list(LANGUAGES), format_func=LANGUAGES.__getitem__, key="lang", label_visibility="collapsed")
         st.toggle(t("sidebar.presenter"), help=t("sidebar.presenter_help"), **state.bound("presenter", False, state.parse_bool))
         available = {ds: [e.name for e in entries if e.available and e.dataset == ds] for ds in DATASETS}
         datasets = [ds for ds in DATASETS if available[ds]] or list(DATASETS)
         state.from_query("dataset", datasets[0], state.parse_choice(datasets))
-        st.radio(t("sidebar.dataset"), datasets, format_func=DATASETS.get, key="dataset", horizontal=True, on_change=_dataset_changed)
+        st.radio(
+            t("sidebar.dataset"), datasets, format_func=DATASETS.__getitem__, key="dataset", horizontal=True, on_change=_dataset_changed
+        )
         names = available.get(st.session_state["dataset"], [])
         default = DEFAULT_MODEL.get(st.session_state["dataset"])
         default = default if default in names else (names[0] if names else None)
@@ -214,7 +217,7 @@ def sidebar() -> None:
             st.session_state["model"] = default
         if names:
             labels = {e.name: _model_label(e) for e in entries}  # once per run, not once per option
-            st.selectbox(t("sidebar.model"), names, key="model", format_func=labels.get)
+            st.selectbox(t("sidebar.model"), names, key="model", format_func=labels.__getitem__)
         else:
             st.warning(t("sidebar.no_models"))
         broken = [e for e in entries if not e.available]
@@ -237,14 +240,15 @@ def _model_label(entry: ZooEntry) -> str:
     return f"{entry.name}  (z={c.latent_dim}, β={c.beta:g})"
 
 
-def current() -> Loaded:
+def current() -> Ready:
     """The model picked in the sidebar, loaded; stops the page with a message if it cannot be used."""
     name = st.session_state.get("model")
     if not name:
         st.info(t("common.no_model"))
         st.stop()
     result = loaded(name)
-    if result.model is None or result.atlas is None:
+    ready = result.ready()
+    if ready is None:
         st.error(t("common.model_unavailable", name=name, error=result.error))
         st.stop()
-    return result
+    return ready

@@ -1,10 +1,15 @@
 """VAE Latent Explorer's model package; never imports streamlit. Its folders are its layers, each docstring says
 what it may import: data ← core ← artifacts ← {training, analysis}. The names most callers need are re-exported here."""
 
+from typing import TYPE_CHECKING
+
 from vae.core.card import ModelCard
 from vae.core.checkpoint import CheckpointError, load_card, load_model, save_model
 from vae.core.config import ConfigError, VAEConfig
-from vae.core.model import VAE, DiagonalGaussian
+from vae.core.model import VAE, DiagonalGaussian, VAEOutput
+
+if TYPE_CHECKING:  # what __getattr__ imports on first use, for type checkers
+    from vae.artifacts.density import sample_codes
 
 __all__ = [
     "VAE",
@@ -13,6 +18,7 @@ __all__ = [
     "DiagonalGaussian",
     "ModelCard",
     "VAEConfig",
+    "VAEOutput",
     "load_card",
     "load_model",
     "sample_codes",
@@ -20,9 +26,9 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     """vae.sample_codes (vae.artifacts.density.sample_codes), imported on first use so that
-    `python -m vae.artifacts.density` does not find its module already imported."""
+    vae/artifacts/density.py run as a script (`__main__`) does not find its module already imported."""
     if name == "sample_codes":
         from vae.artifacts.density import sample_codes
 

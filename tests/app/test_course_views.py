@@ -1,4 +1,4 @@
-"""AppTest: the views of issue #14 on the real shipped models, in English and French — lesson step 1's
+"""AppTest: the course's views on the real shipped models, in English and French — lesson step 1's
 autoencoder vs VAE maps, the β view and the autoencoder's place on the KL vs reconstruction page, and
 the note every page shows on an autoencoder."""
 

@@ -1,4 +1,4 @@
-"""French numbers (issue #14): decimal comma, narrow no-break space between thousands, no-break space before %,
+"""French numbers: decimal comma, narrow no-break space between thousands, no-break space before %,
 written by Babel from CLDR data wherever the catalogue gives a number a format spec; English as
 Python writes them."""
 

@@ -1,4 +1,4 @@
-"""The map's honesty cue (issue #10, item 2): a click far from the data says so on every projection,
+"""The map's honesty cue: a click far from the data says so on every projection,
 a click on a test point says ~0 — on the real shipped atlases."""
 
 import numpy as np
@@ -26,7 +26,7 @@ def test_tsne_click_far_from_data_is_flagged_and_a_point_is_not(tsne_k):
     atlas = load_atlas(MODELS_DIR / "mnist-z16")
     coords = atlas.tsne_coords
     far = code_at(atlas, "tsne", _far_spot(coords), tsne_k)
-    # the old cue (latent distance of the decoded code to the nearest test code) read 0.00 here for k = 1
+    # no latent distance: the decoded code is a test code (k = 1) or a blend of them, so it would read ~0 here
     assert far.latent_distance is None
     assert far.map_distance > 10 * atlas.map_spacing("tsne") and far.far_from_data
     on_point = code_at(atlas, "tsne", tuple(coords[1234]), tsne_k)

@@ -115,7 +115,7 @@ def test_switching_the_ranking(real_root):
     assert values == sorted(values, reverse=True) and rows != atlas.test_index[top_kl].tolist()
     mse, _ = reconstruction_errors(model, images[rows])
     assert [f"{v:.4f}" for v in mse] == [c.split(" · ")[-1] for c in shown]
-    csv_mse = [float(r["mse_per_pixel"]) for r in csv_rows(at)]  # the MSE column, now computed, in ranking order
+    csv_mse = [float(r["mse_per_pixel"]) for r in csv_rows(at)]  # the MSE column, computed, in ranking order
     assert csv_mse[0] == pytest.approx(mse[0], rel=1e-4) and np.all(np.diff(csv_mse) <= 1e-9)
     assert at.selectbox(key="an_pick").value == rows[0]
 
@@ -206,7 +206,7 @@ def test_without_the_data_directory(monkeypatch, tmp_path):
     [(0, "auto", 0), (255, "auto", 0), (255, "keep", 255)],  # auto reads an all-white page as blank paper
 )
 def test_blank_uploads_are_scored_beyond_every_test_image(real_root, fill, invert, seen_value):
-    """Issue #10 item 9: an all-black or all-white upload used to be refused ("No digit found"); it is scored."""
+    """An all-black or all-white upload is scored (not refused as "no digit"): beyond every test image."""
     model, atlas = load_model(MODELS_DIR / MNIST), load_atlas(MODELS_DIR / MNIST)
     at = open_page("anomalies.py", MNIST)
     at.radio(key="an_invert").set_value(invert)
@@ -243,9 +243,9 @@ def test_the_page_explains_what_the_score_measures_and_its_ink_bias(real_root):
 
 @needs("mnist-z2")
 def test_a_saturating_upload_says_the_encoder_hit_its_clamp(real_root):
-    """Issue #10 item 5: on mnist-z2 a white page drives log σ² to the clamp and KL to ~5·10⁸ nats: shown bounded, clamp named."""
+    """On mnist-z2 a white page drives log σ² to the clamp and KL to ~5·10⁸ nats: shown bounded, clamp named."""
     model, atlas = load_model(MODELS_DIR / "mnist-z2"), load_atlas(MODELS_DIR / "mnist-z2")
-    assert image_scores(model, np.full((1, 28, 28), 255, np.uint8))["kl_nats"][0] > 1e8  # what used to be shown
+    assert image_scores(model, np.full((1, 28, 28), 255, np.uint8))["kl_nats"][0] > 1e8  # the raw figure, not what the page shows
     at = open_page("anomalies.py", "mnist-z2")
     at.radio(key="an_invert").set_value("keep")
     upload(at, "white.png", png(np.full((280, 280), 255, np.uint8)))

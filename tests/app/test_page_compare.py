@@ -74,7 +74,7 @@ def test_mnist_table_reconstructions_and_samples_one_row_per_model(real_root):
         else:
             assert row["Reconstruction (nats)"] == test.recon_nats and row["KL (nats)"] == test.kl_nats
             assert row["−ELBO (nats)"] == test.neg_elbo_nats and row["IW bound k=500, first 1,000 (nats)"] == test.iw_bound_nats
-            # the bound and the −ELBO it is compared with are taken on the same images (issue #10, item 4)
+            # the bound and the −ELBO it is compared with are taken on the same images
             assert test.iw_images == 1000 and row["−ELBO, first 1,000 (nats)"] == test.iw_images_neg_elbo_nats
         assert test.iw_bound_nats < test.iw_images_neg_elbo_nats
         assert row["PSNR (dB)"] == test.psnr_db and row["Active units"] == card.active_units

@@ -27,7 +27,7 @@ NAME = "celeba-z64"
 
 
 def needs(*names: str):
-    """The models' atlases, and celeba-z64's attribute directions (python -m vae.artifacts.attributes models/celeba-z64)."""
+    """The models' atlases, and celeba-z64's attribute directions (vae-explorer attributes models/celeba-z64)."""
     missing_dirs = not (MODELS_DIR / NAME / DIRECTIONS_FILE).exists()
     return pytest.mark.skipif(
         missing_dirs or any(not (MODELS_DIR / n / "atlas.safetensors").exists() for n in names),
@@ -268,7 +268,7 @@ def test_pages_without_directions_or_data(tmp_path, monkeypatch, real):
     monkeypatch.setenv("VAE_MODELS_DIR", str(models))
     monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path / "no-data-here"))
     at = open_page("face_editor.py", NAME, "celeba")
-    assert not at.slider and any("python -m vae.artifacts.attributes" in w.value for w in at.warning)
+    assert not at.slider and any("vae-explorer attributes" in w.value for w in at.warning)
     at = open_page("composer.py", NAME, "celeba")
     assert len(at.checkbox) == 16 and not at.multiselect and any("attribute directions" in c.value for c in at.caption)
     at.checkbox(key="cmp_sel_0").check().run()

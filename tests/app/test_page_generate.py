@@ -115,4 +115,4 @@ def test_a_model_without_a_learned_density_shows_the_prior_and_the_command(tmp_p
     monkeypatch.setenv("VAE_MODELS_DIR", str(tmp_path))
     at = open_page("generate.py", NAME)
     assert not at.exception and len(at.get("image")) == 1
-    assert any(f"python -m vae.artifacts.density models/{NAME}" in i.value for i in at.info)
+    assert any(f"vae-explorer density models/{NAME}" in i.value for i in at.info)

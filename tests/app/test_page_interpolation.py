@@ -96,6 +96,19 @@ def test_map_endpoint_only_for_the_same_model():
 
 
 @needs(NAME)
+def test_map_endpoint_of_a_clicked_test_point_names_that_image():
+    atlas = load_atlas(MODELS_DIR / NAME)
+    row = 5
+    at = open_page("interpolation.py", NAME)
+    at.segmented_control(key="ip_a_src").set_value("map").run()
+    at.session_state["handoff_last_code"] = LatentCode(NAME, tuple(atlas.mean[row].tolist()), index=row)
+    at.run()
+    assert not at.exception
+    caption = f"Test image #{int(atlas.test_index[row])}"
+    assert any(c.value.startswith(caption) and c.value.endswith("last clicked on the latent map") for c in at.caption)
+
+
+@needs(NAME)
 def test_deep_link_seeds_widgets_and_garbage_falls_back():
     at = open_page(
         "interpolation.py",

@@ -96,7 +96,7 @@ def test_clicking_a_model_on_the_rate_distortion_plane_selects_it():
     click_model(at, "mnist-z2")
     assert at.sidebar.selectbox(key="model").value == "mnist-z2"
     atlas = load_atlas(MODELS_DIR / "mnist-z2")
-    assert at.metric[0].value == f"{atlas.recon_nats.mean():.1f} nats"  # the page now shows mnist-z2
+    assert at.metric[0].value == f"{atlas.recon_nats.mean():.1f} nats"  # after the click the page shows mnist-z2
     card = load_card(MODELS_DIR / "mnist-z2")
     ring = next(tr for tr in chart(at, "kr_rd_chart")["data"] if tr["name"] == "current model")
     assert arr(ring["x"]).tolist() == [card.test.kl_nats]

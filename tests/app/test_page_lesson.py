@@ -74,7 +74,7 @@ def test_every_step_renders_with_the_real_model(real_root):
             assert at.get("image"), step  # every step but the densities decodes something
     # step 8: the real config, command and training curves of the 2-D model
     at.selectbox(key="lesson_step").set_value(8).run()
-    commands = [c.value for c in at.code if c.value.startswith("python -m vae.training.train")]
+    commands = [c.value for c in at.code if c.value.startswith("vae-explorer train")]
     z2 = MAIN if HAVE_MAIN else NAME
     assert commands == [training_command(load_model(MODELS_DIR / z2).config, load_card(MODELS_DIR / z2), z2)]
     curves = chart(at, "ls8_curves")
@@ -275,7 +275,7 @@ def test_step9_shows_the_plain_and_the_adversarial_decoder_on_the_same_codes():
     from vae.training.gan import ADVERSARIAL_FILE, load_adversarial
 
     if not (MODELS_DIR / "celeba-z64" / ADVERSARIAL_FILE).exists():
-        pytest.skip("no adversarial decoder made for celeba-z64 (python -m vae.training.gan models/celeba-z64 --save)")
+        pytest.skip("no adversarial decoder made for celeba-z64 (vae-explorer gan models/celeba-z64 --save)")
     at = lesson({"step": "9", "ls_seed": "4"})
     assert not at.exception
     plain = load_model(MODELS_DIR / "celeba-z64")

@@ -152,7 +152,7 @@ def test_every_dimension_is_reachable_and_inactive_ones_are_marked(kind):
     at = open_page("latent_sliders.py", name, dataset=card.dataset)
     shown = [s.key for s in at.slider if s.key.startswith("sl_z_")]
     assert sorted(shown) == sorted(f"sl_z_{name}_{d}" for d in range(latent_dim))
-    # one definition of "inactive" (issue #10, item 6): the card's active_units criterion, Var_x(μ_d) ≤ 0.01
+    # one definition of "inactive": the card's active_units criterion, Var_x(μ_d) ≤ 0.01
     active = active_mask(card.unit_activity)
     assert int(active.sum()) == card.active_units
     assert active.tolist() == active_mask(unit_activity(load_atlas(MODELS_DIR / name).mean)).tolist()

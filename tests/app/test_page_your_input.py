@@ -313,7 +313,7 @@ def test_without_the_canvas_package_digits_are_uploaded(monkeypatch, mnist):
 
 @needs("mnist-z2")
 def test_a_saturating_upload_is_shown_beyond_every_test_image_with_the_clamp_named(real_root):
-    """Issue #10 item 5: a checkerboard drives mnist-z2's log σ² to its clamp (20) and its KL to ~5·10⁸ nats;
+    """A checkerboard drives mnist-z2's log σ² to its clamp (20) and its KL to ~5·10⁸ nats;
     the page shows the largest test values instead and says why; a real digit gets no such note."""
     atlas = load_atlas(MODELS_DIR / "mnist-z2")
     at = open_page(PAGE, "mnist-z2", query={"yi_source": "upload"})

@@ -54,7 +54,7 @@ def test_warm_up_leaves_little_for_the_collector_to_walk():
     """After the launcher's warm-up, the objects it loaded are frozen: Streamlit's post-run gc.collect(2)
     walks only what was made since (it walked ~280,000 objects, ~110 ms, before the freeze)."""
     script = (
-        "import gc, json, time; from ui import warm; warm.warm_up(); "
+        "import gc, json, time; from ui.serve import warm; warm.warm_up(); "
         "t = time.perf_counter(); gc.collect(2); ms = 1000 * (time.perf_counter() - t); "
         "print(json.dumps({'frozen': gc.get_freeze_count(), 'tracked': len(gc.get_objects()), 'ms': ms}))"
     )

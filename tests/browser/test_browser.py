@@ -1,4 +1,4 @@
-"""End to end in headless Chromium against a real dashboard server (`python -m ui.serve.launcher` on loopback).
+"""End to end in headless Chromium against a real dashboard server (`vae-explorer serve` on loopback).
 
 A map click decodes the clicked location or shows the clicked test image, a latent slider changes the
 decoded image, the interpolation page draws its strip and animations, and every page opened by a cold

@@ -4,9 +4,9 @@ of the killed replica comes back by itself (ui.components.reconnect: the new ser
 scene comes from its URL), shows no error, and answers the next click; the tabs of the other replica
 never stop answering and are neither reloaded nor given a new session.
 
-Before ui.components.reconnect, the killed replica's tabs reconnected to the survivor, kept their old scene, and
-ignored every click: Streamlit's frontend took the new, empty server session for its old one, and the
-server dropped the Generate page's fragment runs ("The fragment with id ... does not exist anymore").
+Without ui.components.reconnect, the killed replica's tabs reconnect to the survivor, keep the scene they
+showed, and ignore every click: Streamlit's frontend takes the new, empty server session for the one it
+had, and the server drops the Generate page's fragment runs ("The fragment with id ... does not exist anymore").
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Widgets bound to the URL by Streamlit's own binding (ui.shell.state.bound), in a real browser: the URL
 follows every change without a server round trip of ours, a default value leaves the URL, the link
-reopens the same scene, values survive a page switch, and a bad or legacy link value is handled.
+reopens the same scene, values survive a page switch, and a bad link value or a 1/0 boolean is handled.
 
 (AppTest cannot show this: the binding writes the URL in the browser.)
 """
@@ -87,12 +87,12 @@ def test_values_survive_a_page_switch(tab, server):
     expect(number(tab, "gen_seed")).to_have_value("41")
 
 
-def test_bad_and_legacy_link_values(tab, server):
+def test_bad_link_values_and_1_0_booleans(tab, server):
     opened(tab, f"{server}/generate{QUERY}&gen_n=inf&gen_seed=-3&presenter=1")
     expect(tab.get_by_text(re.compile(r"gen_n, gen_seed|gen_seed, gen_n"))).to_be_visible()  # the notice names both
     expect(number(tab, "gen_n")).to_have_value("16")
     expect(number(tab, "gen_seed")).to_have_value("0")
-    tab.wait_for_url(re.compile(r"presenter=true"))  # a 1/0 link from before the binding still opens presenter mode
+    tab.wait_for_url(re.compile(r"presenter=true"))  # a 1/0 boolean in a link opens presenter mode
     assert "gen_n" not in query(tab) and "gen_seed" not in query(tab)
 
 

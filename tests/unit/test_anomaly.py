@@ -159,7 +159,7 @@ def test_logvar_clamp_counts_dimensions_at_either_bound():
 @needs_z2
 @pytest.mark.parametrize("kind", ["noise", "black", "white"])
 def test_saturated_uploads_on_mnist_z2_read_as_beyond_every_test_image(real_root, kind):
-    """Issue #10 item 5: on mnist-z2 such inputs push log σ² to the clamp; KL ≈ e^20 nats, beyond every test image."""
+    """On mnist-z2 such inputs push log σ² to the clamp; KL ≈ e^20 nats, beyond every test image."""
     model, atlas = load_model(MODELS_DIR / Z2), load_atlas(MODELS_DIR / Z2)
     image = {
         "noise": np.random.default_rng(0).integers(0, 256, (28, 28), dtype=np.uint8),
@@ -183,7 +183,7 @@ def test_saturated_uploads_on_mnist_z2_read_as_beyond_every_test_image(real_root
 
 @needs_real
 def test_ink_correlation_measures_the_bias_towards_little_ink(real_root):
-    """Issue #10 item 9: −ELBO follows the amount of ink; the most typical test digits are thin "1"s."""
+    """−ELBO follows the amount of ink; the most typical test digits are thin "1"s."""
     atlas = load_atlas(MODELS_DIR / REAL)
     images, labels = load_mnist("test", real_root)
     ours = images[atlas.test_index]

@@ -1,6 +1,7 @@
-"""A derived atlas is refused when stale: made from other weights, or scored under an older
-likelihood convention (issue #10, item 3: the CelebA scores changed convention)."""
+"""A derived atlas is refused when stale (made from other weights, or scored under another likelihood
+convention) or when it lacks the metadata that says so, each time with the command that rebuilds it."""
 
+import re
 import shutil
 
 import pytest
@@ -41,21 +42,30 @@ def test_atlas_of_other_weights_is_refused(tmp_path):
     name = next(iter(weights))
     weights[name] = weights[name] + torch.ones_like(weights[name]) * 0.01  # a "retrain"
     save_file(weights, str(folder / WEIGHTS_FILE))
-    with pytest.raises(CheckpointError, match="other weights.*python -m vae.artifacts.atlas"):
+    with pytest.raises(CheckpointError, match="other weights.*vae-explorer atlas"):
+        load_atlas(folder)
+
+
+@needs("celeba-z64")
+def test_atlas_scored_under_another_likelihood_convention_is_refused(tmp_path):
+    folder = _copy("celeba-z64", tmp_path)
+    assert load_atlas(folder).recon_nats.mean() > 0  # the shipped atlas is current
+    with safe_open(str(folder / ATLAS_FILE), framework="pt") as f:
+        assert f.metadata()["recon_convention"] == RECON_CONVENTIONS["gaussian"]
+    _resave_atlas(folder, recon_convention="gaussian-density-per-1/255")  # a density per 1/255 bin, not the discretised one
+    with pytest.raises(
+        CheckpointError,
+        match=f"likelihood convention 'gaussian-density-per-1/255'.*rebuild it with `vae-explorer atlas {re.escape(str(folder))}`",
+    ):
         load_atlas(folder)
 
 
 @needs("celeba-z64", "mnist-z16")
-def test_celeba_atlas_scored_under_the_old_convention_is_refused(tmp_path):
-    folder = _copy("celeba-z64", tmp_path)
-    atlas = load_atlas(folder)  # the shipped atlas is current
-    with safe_open(str(folder / ATLAS_FILE), framework="pt") as f:
-        assert f.metadata()["recon_convention"] == RECON_CONVENTIONS["gaussian"]
-    _resave_atlas(folder, recon_convention=None)  # what every atlas before the discretised likelihood looked like
-    with pytest.raises(CheckpointError, match="likelihood convention.*rebuild"):
+@pytest.mark.parametrize("name", ["celeba-z64", "mnist-z16"])
+@pytest.mark.parametrize("key", ["recon_convention", "weights_sha256"])
+def test_atlas_without_its_convention_or_weights_hash_is_refused(tmp_path, name, key):
+    folder = _copy(name, tmp_path)
+    _resave_atlas(folder, **{key: None})
+    message = rf"{re.escape(str(folder / ATLAS_FILE))}: not in the atlas layout this code reads \(missing metadata \['{key}'\]\); rebuild it with `vae-explorer atlas {re.escape(str(folder))}`"
+    with pytest.raises(CheckpointError, match=message):
         load_atlas(folder)
-    # MNIST's convention did not change: an untagged MNIST atlas is still current
-    mnist = _copy("mnist-z16", tmp_path)
-    _resave_atlas(mnist, recon_convention=None)
-    assert load_atlas(mnist).mean.shape == load_atlas(MODELS_DIR / "mnist-z16").mean.shape
-    assert atlas.recon_nats.mean() > 0

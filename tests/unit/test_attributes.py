@@ -82,7 +82,7 @@ def test_save_load_round_trip_and_errors(tmp_path, tiny_celeba):
     assert load_directions(folder, check_weights=False).names == ["A", "B", "C"]
     # damaged or incomplete files, and a missing one, name the command that rebuilds them
     (folder / DIRECTIONS_FILE).write_bytes(b"garbage")
-    with pytest.raises(CheckpointError, match="python -m vae.artifacts.attributes"):
+    with pytest.raises(CheckpointError, match="vae-explorer attributes"):
         load_directions(folder)
     save_file({"mean_with": np.zeros((3, 5), np.float32)}, str(folder / DIRECTIONS_FILE), metadata={"attribute_names": "A,B,C"})
     with pytest.raises(CheckpointError, match="lacks"):
@@ -100,7 +100,7 @@ def test_encode_means_batches_like_one_batch(tiny_celeba):
 # ---- the real model ----------------------------------------------------------------------------
 needs_real = pytest.mark.skipif(
     not (MODELS_DIR / NAME / DIRECTIONS_FILE).exists() or not (MODELS_DIR / NAME / "atlas.safetensors").exists(),
-    reason=f"{NAME} or its directions not built yet (python -m vae.artifacts.attributes models/{NAME})",
+    reason=f"{NAME} or its directions not built yet (vae-explorer attributes models/{NAME})",
 )
 
 

@@ -10,8 +10,8 @@ import torch
 import vae.core.config
 from tests.card_samples import sample_card
 from tests.conftest import MODELS_DIR
-from vae import VAE, CheckpointError, VAEConfig, load_card, load_model, save_model
-from vae.core.checkpoint import atomic_folder
+from vae import CheckpointError, VAEConfig, load_card, load_model, save_model
+from vae.core.checkpoint import atomic_folder, write_json
 from vae.core.config import CONFIG_SCHEMA_VERSION, ConfigError
 from vae.core.schema import added_in
 
@@ -52,11 +52,12 @@ def test_unknown_config_key_is_refused(saved):
         load_model(saved)
 
 
-def test_missing_config_key_is_refused(saved):
+@pytest.mark.parametrize("key", ["beta", "architecture", "schema_version"])
+def test_missing_config_key_is_refused(saved, key):
     cfg = json.loads((saved / "config.json").read_text())
-    del cfg["beta"]
+    del cfg[key]
     (saved / "config.json").write_text(json.dumps(cfg))
-    with pytest.raises(CheckpointError, match="missing config key.*beta"):
+    with pytest.raises(CheckpointError, match=rf"missing config key\(s\) \['{key}'\]"):
         load_model(saved)
 
 
@@ -69,17 +70,11 @@ def test_newer_config_version_is_refused(saved):
 
 
 @pytest.mark.parametrize("folder", sorted(p.parent for p in MODELS_DIR.glob("*/config.json")), ids=lambda p: p.name)
-def test_shipped_configs_without_a_version_load_and_write_it(folder):
-    data = json.loads((folder / "config.json").read_text())
+def test_shipped_configs_are_at_the_current_version_as_the_writer_writes_them(folder, tmp_path):
     config = VAEConfig.load(folder / "config.json")
-    assert config.schema_version == CONFIG_SCHEMA_VERSION
-    # version-1 files (no schema_version) read `res_blocks`, added in version 2, as 0: the plain decoder;
-    # files before version 3 read `architecture` as "conv": every model before it was convolutional
-    defaults = {"res_blocks": data.get("res_blocks", 0), "architecture": data.get("architecture", "conv")}
-    assert config.to_dict() == {**data, "schema_version": CONFIG_SCHEMA_VERSION, **defaults}
-    if data.get("schema_version", 1) < 3:
-        assert config.architecture == "conv" and VAE(config).encoder[0].__class__.__name__ == "Conv2d"
-    assert VAEConfig.from_dict(config.to_dict()) == config
+    assert json.loads((folder / "config.json").read_text())["schema_version"] == CONFIG_SCHEMA_VERSION
+    write_json(tmp_path / "config.json", config.to_dict())
+    assert (tmp_path / "config.json").read_bytes() == (folder / "config.json").read_bytes()
 
 
 @dataclasses.dataclass
@@ -91,19 +86,15 @@ class ConfigWithDropout(VAEConfig):
 
 def test_a_field_added_later_reads_as_its_default_from_older_configs(monkeypatch):
     monkeypatch.setattr(vae.core.config, "CONFIG_SCHEMA_VERSION", 4)
-    old = json.loads((MODELS_DIR / "mnist-z2" / "config.json").read_text())  # version 1: no schema_version
-    assert ConfigWithDropout.from_dict(old).dropout == 0.0
-    assert ConfigWithDropout.from_dict({**old, "schema_version": 1}).dropout == 0.0
-    v3 = {**old, "res_blocks": 0, "architecture": "conv"}
+    v3 = json.loads((MODELS_DIR / "mnist-z2" / "config.json").read_text())
+    assert v3["schema_version"] == 3 and ConfigWithDropout.from_dict(v3).dropout == 0.0
     assert ConfigWithDropout.from_dict({**v3, "schema_version": 4, "dropout": 0.1}).dropout == 0.1
     with pytest.raises(ConfigError, match=r"missing config key\(s\) \['dropout'\]"):  # a version-4 file must have it
         ConfigWithDropout.from_dict({**v3, "schema_version": 4})
-    with pytest.raises(ConfigError, match=r"missing config key\(s\) \['architecture'\]"):  # so must a version-3 one
-        ConfigWithDropout.from_dict({**old, "schema_version": 3, "res_blocks": 0})
-    with pytest.raises(ConfigError, match=r"missing config key\(s\) \['beta'\]"):  # a version-1 key is still required
-        ConfigWithDropout.from_dict({k: v for k, v in old.items() if k != "beta"})
+    with pytest.raises(ConfigError, match=r"missing config key\(s\) \['architecture'\]"):  # every other key is required
+        ConfigWithDropout.from_dict({k: v for k, v in v3.items() if k != "architecture"})
     with pytest.raises(ConfigError, match=r"unknown config key\(s\) \['dropuot'\]"):
-        ConfigWithDropout.from_dict({**old, "dropuot": 0.1})
+        ConfigWithDropout.from_dict({**v3, "dropuot": 0.1})
 
 
 def test_bad_config_value_is_refused(saved):

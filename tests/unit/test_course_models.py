@@ -1,15 +1,18 @@
-"""The course's dense architecture and the models of issue #14: the dense VAE's exact layers, its
+"""The course's dense architecture and its shipped models: the dense VAE's exact layers, its
 config (schema version 3), training and export; the shipped dense VAE, its autoencoder (β = 0) and
-their β family, fresh and behaving as claimed on the real test set; the zoo's compact derived files."""
+their β family, fresh and behaving as claimed on the real test set; the zoo's compact derived files, and
+the refusal of a derived file in another layout."""
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import numpy as np
 import pytest
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
@@ -18,8 +21,8 @@ from vae import VAE, VAEConfig, load_model
 from vae.analysis.aggregate import aggregate_moments, gaussian_kl_to_prior, map_extent, prior_match
 from vae.analysis.compare import autoencoder_points, rate_distortion
 from vae.analysis.zoo import beta_family, scan
-from vae.artifacts.atlas import ATLAS_FILE, load_atlas, repack_atlas
-from vae.artifacts.density import DENSITY_FILE, load_density, pack_lower, repack_density, unpack_lower
+from vae.artifacts.atlas import ATLAS_FILE, LAYOUT, load_atlas
+from vae.artifacts.density import DENSITY_FILE, load_density, pack_lower, unpack_lower
 from vae.artifacts.quality import load_quality
 from vae.core.checkpoint import WEIGHTS_FILE, CheckpointError
 from vae.core.config import ConfigError
@@ -63,15 +66,15 @@ def test_dense_shapes_range_and_loss():
     expected = torch.sigmoid(h @ model.decoder[0].weight.T + model.decoder[0].bias).view(3, 1, 28, 28)
     torch.testing.assert_close(model.decode(z), expected)
     terms = model(x, generator=torch.Generator().manual_seed(0))
-    torch.testing.assert_close(terms["loss"], terms["recon_nats"] + terms["kl_nats"])
+    torch.testing.assert_close(terms.loss, terms.recon_nats + terms.kl_nats)
 
 
 def test_beta_zero_loss_is_the_reconstruction_alone():
     model = VAE(course_config(beta=0.0))
     assert model.config.is_autoencoder and not VAE(course_config()).config.is_autoencoder
     terms = model(torch.rand(4, 1, 28, 28), generator=torch.Generator().manual_seed(1))
-    torch.testing.assert_close(terms["loss"], terms["recon_nats"])
-    assert (terms["kl_nats"] > 0).all()  # measured all the same
+    torch.testing.assert_close(terms.loss, terms.recon_nats)
+    assert (terms.kl_nats > 0).all()  # measured all the same
 
 
 def test_config_round_trip_and_version_3(tmp_path):
@@ -79,11 +82,8 @@ def test_config_round_trip_and_version_3(tmp_path):
     data = config.to_dict()
     assert data["schema_version"] == 3 and data["architecture"] == "dense" and data["channels"] == []
     assert VAEConfig.from_dict(json.loads(json.dumps(data))) == config
-    # a version-2 file (res_blocks, no architecture) is a convolutional model
-    v2 = {k: v for k, v in VAEConfig(latent_dim=4).to_dict().items() if k != "architecture"} | {"schema_version": 2}
-    assert VAEConfig.from_dict(v2).architecture == "conv"
-    with pytest.raises(ConfigError, match="missing config key"):  # a version-3 file must say which
-        VAEConfig.from_dict({**v2, "schema_version": 3})
+    with pytest.raises(ConfigError, match=r"missing config key\(s\) \['architecture'\]"):  # a file must say which
+        VAEConfig.from_dict({k: v for k, v in data.items() if k != "architecture"})
 
 
 @pytest.mark.parametrize(
@@ -230,38 +230,41 @@ def test_packed_cholesky_factors_round_trip():
 
 
 @needs("mnist-z16")
-def test_repacking_keeps_every_array_the_pages_use(tmp_path):
+def test_derived_files_in_another_layout_are_refused_with_the_command_that_rebuilds_them(tmp_path):
+    """An atlas that stores its PCA coordinates, int64 test indices and float32 t-SNE, and a mixture
+    that stores full Cholesky factors, are not read: the loaders name what differs and the command."""
     folder = tmp_path / "mnist-z16"
     shutil.copytree(MODELS_DIR / "mnist-z16", folder)
-    before, density = load_atlas(folder), load_density(folder)
-    repack_atlas(folder)
-    repack_density(folder)
-    after = load_atlas(folder)
-    for field in ("test_index", "mean", "logvar", "recon_nats", "kl_nats", "pca_coords"):
-        np.testing.assert_array_equal(getattr(after, field), getattr(before, field), err_msg=field)
-    assert np.abs(after.tsne_coords - before.tsne_coords).max() <= 0.07  # float16 on maps ±100 wide
-    assert after.weights_sha256 == before.weights_sha256
-    np.testing.assert_array_equal(load_density(folder).sample(64, seed=3), density.sample(64, seed=3))
-    # still refused when the weights change
-    state = load_file(str(folder / WEIGHTS_FILE))
-    first = next(iter(state))
-    state[first] = state[first] + 0.01
-    save_file(state, str(folder / WEIGHTS_FILE))
-    with pytest.raises(CheckpointError, match="other weights"):
+    atlas = load_atlas(folder)
+    with safe_open(str(folder / ATLAS_FILE), framework="pt") as f:
+        meta = f.metadata()
+    tensors = load_file(str(folder / ATLAS_FILE))
+    tensors |= {"pca_coords": torch.from_numpy(atlas.pca_coords), "test_index": torch.from_numpy(atlas.test_index)}
+    save_file(tensors | {"tsne_coords": tensors["tsne_coords"].float()}, str(folder / ATLAS_FILE), metadata=meta)
+    message = (
+        rf"{re.escape(str(folder / ATLAS_FILE))}: not in the atlas layout this code reads \(unexpected tensors \['pca_coords'\]; "
+        rf"other dtypes \['test_index', 'tsne_coords'\]\); rebuild it with `vae-explorer atlas {re.escape(str(folder))}`"
+    )
+    with pytest.raises(CheckpointError, match=message):
         load_atlas(folder)
-    with pytest.raises(CheckpointError, match="other weights"):
+    density = load_density(folder)
+    with safe_open(str(folder / DENSITY_FILE), framework="pt") as f:
+        meta = f.metadata()
+    full = {k: torch.from_numpy(np.ascontiguousarray(density.arrays[k])) for k in ("weights", "means", "cholesky")}
+    save_file(full, str(folder / DENSITY_FILE), metadata=meta)
+    with pytest.raises(
+        CheckpointError,
+        match=r"holds \['weights', 'means', 'cholesky_packed'\], this one \['cholesky', 'means', 'weights'\]\); fit it with `vae-explorer density",
+    ):
         load_density(folder)
 
 
 @needs("mnist-z16")
-def test_shipped_derived_files_are_in_the_compact_layout():
-    from safetensors import safe_open
-
+def test_every_shipped_derived_file_loads_in_the_current_layout():
     for folder in sorted(p for p in MODELS_DIR.iterdir() if (p / ATLAS_FILE).exists()):
         with safe_open(str(folder / ATLAS_FILE), framework="np") as f:
-            keys = set(f.keys())
-            assert "pca_coords" not in keys and "test_index" not in keys, folder.name
-            assert f.get_slice("tsne_coords").get_dtype() == "F16", folder.name
+            assert set(f.keys()) == set(LAYOUT), folder.name  # every test image in order: no test_index
+        atlas = load_atlas(folder)
+        assert atlas.weights_sha256 == file_sha256(folder / WEIGHTS_FILE) and len(atlas.pca_coords) == len(atlas.mean)
         if (folder / DENSITY_FILE).exists():
-            with safe_open(str(folder / DENSITY_FILE), framework="np") as f:
-                assert "cholesky" not in set(f.keys()), folder.name
+            assert load_density(folder).sample(4, seed=1).shape == (4, atlas.mean.shape[1]), folder.name

@@ -20,12 +20,11 @@ TORCHRUN = shutil.which("torchrun", path=os.path.dirname(sys.executable)) or shu
 def test_two_processes_hold_identical_weights_and_match_one_process(real_root, tmp_path):
     env = {**os.environ, "VAE_DATA_DIR": str(real_root), "OMP_NUM_THREADS": "1"}
     single, double = tmp_path / "one", tmp_path / "two"
-    one = subprocess.run(
-        [sys.executable, "-m", "vae.training.train", *TINY, "--out", str(single)], cwd=REPO, env=env, capture_output=True, text=True
-    )
+    cli = os.path.join(os.path.dirname(sys.executable), "vae-explorer")  # the two documented forms: the console script,
+    one = subprocess.run([cli, "train", *TINY, "--out", str(single)], cwd=REPO, env=env, capture_output=True, text=True)
     assert one.returncode == 0, one.stderr[-2000:]
     two = subprocess.run(
-        [TORCHRUN, "--standalone", "--nproc_per_node=2", "-m", "vae.training.train", *TINY, "--out", str(double)],
+        [TORCHRUN, "--standalone", "--nproc_per_node=2", "-m", "vae.training", *TINY, "--out", str(double)],  # and torchrun's module
         cwd=REPO,
         env=env,
         capture_output=True,

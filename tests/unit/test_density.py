@@ -66,7 +66,7 @@ def test_both_kinds_fit_real_codes_and_sample_where_the_data_is(real_root):
 @needs("mnist-z16")
 def test_the_shipped_density_is_loaded_and_a_retrained_model_refuses_it(tmp_path):
     if not (MODELS_DIR / "mnist-z16" / DENSITY_FILE).exists():
-        pytest.skip("no learned density fitted for mnist-z16 (python -m vae.artifacts.density models/mnist-z16)")
+        pytest.skip("no learned density fitted for mnist-z16 (vae-explorer density models/mnist-z16)")
     density = load_density(MODELS_DIR / "mnist-z16")
     assert density.kind in ("gmm", "stage2") and density.dim == 16
     codes = sample_codes(MODELS_DIR / "mnist-z16", 64, seed=2, density="learned")
@@ -79,7 +79,7 @@ def test_the_shipped_density_is_loaded_and_a_retrained_model_refuses_it(tmp_path
     with pytest.raises(CheckpointError, match="other weights"):
         sample_codes(folder, 4, density="learned")
     (folder / DENSITY_FILE).unlink()
-    with pytest.raises(CheckpointError, match="python -m vae.artifacts.density"):
+    with pytest.raises(CheckpointError, match="vae-explorer density"):
         sample_codes(folder, 4, density="learned")
     (folder / DENSITY_FILE).write_bytes(b"not a safetensors file")
     with pytest.raises(CheckpointError, match="not a valid"):

@@ -96,8 +96,8 @@ def test_cli_reports_a_bad_folder(tmp_path, capsys):
 
 
 def test_a_residual_decoder_saves_loads_and_exports(tmp_path):
-    """`--res-blocks` (the Dai & Wipf scale blocks): the config round-trips, an old config without the key
-    reads as the plain mirror, and the browser's ONNX decoder computes what torch computes."""
+    """`--res-blocks` (the Dai & Wipf scale blocks): the config round-trips, a shipped model's 0 is the plain
+    mirror, and the browser's ONNX decoder computes what torch computes."""
     from vae.core.config import VAEConfig
     from vae.core.model import VAE
 
@@ -119,4 +119,4 @@ def test_a_residual_decoder_saves_loads_and_exports(tmp_path):
     got = session.run(None, {session.get_inputs()[0].name: z.numpy()})[0]
     np.testing.assert_allclose(got.reshape(expected.shape), expected, atol=4e-3)
     plain = json.loads((MODELS_DIR / "celeba-z64" / "config.json").read_text())
-    assert "res_blocks" not in plain and VAEConfig.from_dict(plain).res_blocks == 0
+    assert plain["res_blocks"] == 0 and VAEConfig.from_dict(plain).res_blocks == 0

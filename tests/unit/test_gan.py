@@ -20,7 +20,7 @@ def test_the_adversarial_decoder_round_trips_and_is_refused_when_stale(tmp_path)
     torch.manual_seed(0)
     folder = tmp_path / "tiny-celeba"
     save_model(VAE(VAEConfig(dataset="celeba", latent_dim=4, channels=[4, 8], likelihood="gaussian")).eval(), folder)
-    with pytest.raises(CheckpointError, match="python -m vae.training.gan"):
+    with pytest.raises(CheckpointError, match="vae-explorer gan"):
         load_adversarial(folder)
     tuned = load_model(folder)
     with torch.no_grad():

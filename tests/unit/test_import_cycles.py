@@ -16,7 +16,7 @@ def test_the_graph_reads_imports_inside_functions_and_from_package_imports():
     modules = project_modules()
     graph = import_graph(modules)
     assert "vae.core.latent" in graph["vae.artifacts.projection"]  # a top-level `from vae.core.latent import ...`
-    assert "ui.shell.i18n" in graph["ui.components.figures"]  # imported inside map_labels
+    assert "ui.lesson.slide_figures" in graph["ui.lesson.slides"]  # imported inside build_deck
     assert "vae.core.model" in graph["vae.core.latent"]
 
 

@@ -1,10 +1,10 @@
-"""Re-uploaded MNIST test digits come back as themselves (issue #10, item 1).
+"""Re-uploaded MNIST test digits come back as themselves.
 
 A fixed random sample of real test digits is enlarged (56, 140, 280 and 500 px; pixel-art and smooth
 resampling), saved as PNG in both polarities and sent through load_user_image, as a user re-uploading
 a test image would. The prepared image must land on the digit's own code: the original's atlas code
-(its posterior mean μ) is the nearest atlas code to the upload's μ. Centring the centre of mass at
-(13.5, 13.5), as the first version did, managed this for about a third of them.
+(its posterior mean μ) is the nearest atlas code to the upload's μ. (Centring the centre of mass at
+the image centre, (13.5, 13.5), instead of MNIST's (14, 14) manages this for only about a third of them.)
 """
 
 import io

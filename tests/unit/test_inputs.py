@@ -103,7 +103,7 @@ def test_blank_images_are_refused_for_a_digit_and_returned_as_they_are_to_be_sco
 
 
 def test_paper_grain_is_not_ink():
-    """A photo of an empty page: a few grey levels of noise are not a digit (they used to be stretched to full contrast)."""
+    """A photo of an empty page: a few grey levels of noise are not a digit (not stretched to full contrast)."""
     grain = np.random.default_rng(0).integers(245, 256, (300, 200), dtype=np.uint8)
     with pytest.raises(InputImageError, match="No digit"):
         load_user_image(encode(Image.fromarray(grain)), "mnist")
@@ -120,7 +120,7 @@ def test_prepared_digit_is_20_px_and_centred_at_14_14():
     assert rows[-1] - rows[0] + 1 == 20  # the longer side spans MNIST's 20 px
     ys, xs = np.indices(digit.shape)
     com = np.array([(ys * digit).sum(), (xs * digit).sum()]) / digit.sum()
-    assert np.all(np.abs(com - 14.0) <= 0.5)  # MNIST's centre of mass, not the first version's 13.5
+    assert np.all(np.abs(com - 14.0) <= 0.5)  # MNIST's centre of mass, not the image centre 13.5
 
 
 def test_real_mnist_digit_survives_preparation(real_root):

@@ -1,4 +1,4 @@
-"""A short lecture hall (issue 15): 2 replicas behind nginx, 20 simulated students, one replica killed
+"""A short lecture hall: 2 replicas behind nginx, 20 simulated students, one replica killed
 mid-run. The students of the other replica see no error; every student of the killed one answers
 again within 10 s through nginx, with its scene (page and URL parameters) restored. The hall is
 scripts/serve_replicas.sh (harness.nginx.lecture_hall), so supervisord restarts the killed replica."""

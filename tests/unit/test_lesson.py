@@ -2,6 +2,7 @@
 gradients) against independent computations — numerical integration, torch.distributions, autograd
 on the shipped models."""
 
+import dataclasses
 import math
 import shlex
 import subprocess
@@ -32,7 +33,7 @@ from vae.analysis.lesson import (
 from vae.core import defaults
 
 CASES = [(0.0, 1.0), (1.0, 0.5), (-2.5, 0.05), (0.3, 3.0), (3.0, 1.0), (-1.2, 1.7)]
-BRIEF_COMMAND = "python -m vae.training.train --dataset mnist --latent-dim 2 --hidden 512 --epochs 40 --out models/mnist-z2"
+BRIEF_COMMAND = "vae-explorer train --dataset mnist --latent-dim 2 --hidden 512 --epochs 40 --out models/mnist-z2"
 
 
 def shipped(name: str):
@@ -164,10 +165,7 @@ def test_training_command_reproduces_the_course_command():
     card = sample_card(epochs=40, batch_size=128, lr=0.002, seed=0)
     assert training_command(config, card, "mnist-z2") == BRIEF_COMMAND
     beta = training_command(VAEConfig(latent_dim=16, beta=0.5), sample_card(epochs=30, lr=0.001), "mnist-z16-beta0.5")
-    assert (
-        beta
-        == "python -m vae.training.train --dataset mnist --latent-dim 16 --beta 0.5 --epochs 30 --lr 0.001 --out models/mnist-z16-beta0.5"
-    )
+    assert beta == "vae-explorer train --dataset mnist --latent-dim 16 --beta 0.5 --epochs 30 --lr 0.001 --out models/mnist-z16-beta0.5"
 
 
 @shipped("mnist-z2")
@@ -181,13 +179,13 @@ def _parsed(command: str):
     from vae.training.train import build_parser
 
     argv = shlex.split(command)
-    assert argv[:3] == ["python", "-m", "vae.training.train"]
-    return build_parser().parse_args(argv[3:])
+    assert argv[:2] == ["vae-explorer", "train"]
+    return build_parser().parse_args(argv[2:])
 
 
 def _trained_config(args):
     """The config vae.training.train builds from parsed arguments."""
-    from vae.training.train import TrainSettings, config_of
+    from vae.training.settings import TrainSettings, config_of
 
     return config_of(TrainSettings(**vars(args)))
 
@@ -247,12 +245,9 @@ def test_the_lesson_does_not_import_the_training_loop():
     assert out.stdout.strip() == "[]"
 
 
-def test_history_columns_skip_incomplete_rows():
-    history = [
-        {"epoch": 1, "train_recon_nats": 160.0, "train_kl_nats": 10.0, "test_recon_nats": 120.0, "test_kl_nats": 12.0},
-        {"epoch": 2, "train_recon_nats": 110.0},  # incomplete
-        {"epoch": 3, "train_recon_nats": 100.0, "train_kl_nats": 11.0, "test_recon_nats": 101.0, "test_kl_nats": 11.5},
-    ]
-    cols = history_columns(history)
-    assert cols["epoch"] == [1.0, 3.0] and cols["test_kl_nats"] == [12.0, 11.5]
-    assert history_columns([])["epoch"] == [] and history_columns(None)["epoch"] == []
+def test_history_columns_are_the_cards_epochs():
+    card = sample_card()
+    cols = history_columns([dataclasses.asdict(row) for row in card.history])
+    assert cols["epoch"] == [float(row.epoch) for row in card.history]
+    assert cols["test_kl_nats"] == [row.test_kl_nats for row in card.history] and len(cols["epoch"]) > 1
+    assert history_columns([])["epoch"] == []

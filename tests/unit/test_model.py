@@ -1,5 +1,6 @@
 """The VAE's maths against torch.distributions, and the public API's shapes and ranges."""
 
+import dataclasses
 import math
 
 import pytest
@@ -7,7 +8,7 @@ import torch
 from torch.distributions import Bernoulli, Normal, kl_divergence
 
 from vae.core.evaluate import iw_bound
-from vae.core.model import DiagonalGaussian, bernoulli_floor_nats, bits_per_dim, discretized_gaussian_nats
+from vae.core.model import DiagonalGaussian, VAEOutput, bernoulli_floor_nats, bits_per_dim, discretized_gaussian_nats
 
 
 def test_kl_matches_torch_distributions():
@@ -72,8 +73,7 @@ def test_bernoulli_recon_is_bce_summed_over_pixels(tiny_mnist):
 )
 def test_discretized_gaussian_equals_numerical_integration(k, mean, sigma):
     """−log P(pixel = k) against a direct numerical integration of the Gaussian density over the
-    pixel's bin, edge bins (k = 0, 255) open to ∓∞, in 40-digit arithmetic so far tails count too
-    (issue #10, item 3)."""
+    pixel's bin, edge bins (k = 0, 255) open to ∓∞, in 40-digit arithmetic so far tails count too."""
     mpmath = pytest.importorskip("mpmath")
     mpmath.mp.dps = 40
     x = mpmath.mpf(k) / 255
@@ -107,7 +107,7 @@ def test_gaussian_recon_is_the_discretized_likelihood_summed_over_pixels(tiny_ce
     log_sigma = tiny_celeba.log_sigma
     expected = discretized_gaussian_nats(x, torch.sigmoid(logits), log_sigma).flatten(1).sum(1)
     torch.testing.assert_close(tiny_celeba.recon_nats(x, logits), expected)
-    # an edge bin holds more mass than the density at its centre × 1/255 (the old convention)
+    # an edge bin holds more mass than the density at its centre × 1/255 (a density is not a bin's probability)
     edge = discretized_gaussian_nats(torch.tensor(0.0), torch.tensor(0.03), torch.tensor(math.log(0.05)))
     centre_density = -Normal(0.03, 0.05).log_prob(torch.tensor(0.0)) + math.log(255)
     assert float(edge) < float(centre_density) - 0.5
@@ -126,13 +126,28 @@ def test_bits_per_dim_and_bernoulli_floor():
 def test_loss_is_recon_plus_beta_kl(tiny_mnist):
     tiny_mnist.config.beta = 4.0
     out = tiny_mnist(torch.rand(5, 1, 28, 28), generator=torch.Generator().manual_seed(0))
-    torch.testing.assert_close(out["loss"], out["recon_nats"] + 4.0 * out["kl_nats"])
-    torch.testing.assert_close(out["neg_elbo_nats"], out["recon_nats"] + out["kl_nats"])
+    torch.testing.assert_close(out.loss, out.recon_nats + 4.0 * out.kl_nats)
+    torch.testing.assert_close(out.neg_elbo_nats, out.recon_nats + out.kl_nats)
+
+
+@pytest.mark.parametrize("fixture,shape", [("tiny_mnist", (1, 28, 28)), ("tiny_celeba", (3, 64, 64))])
+def test_forward_returns_the_typed_output_with_its_documented_shapes(fixture, shape, request):
+    model = request.getfixturevalue(fixture)
+    out = model(torch.rand(3, *shape), generator=torch.Generator().manual_seed(0))
+    assert isinstance(out, VAEOutput)
+    assert [f.name for f in dataclasses.fields(out)] == ["recon_nats", "kl_nats", "loss", "neg_elbo_nats", "x_mean", "kl_per_dim"]
+    for per_image in (out.recon_nats, out.kl_nats, out.loss, out.neg_elbo_nats):
+        assert per_image.shape == (3,)  # nats per image
+    assert out.x_mean.shape == (3, *shape) and 0 <= out.x_mean.min() and out.x_mean.max() <= 1
+    assert out.kl_per_dim.shape == (3, model.config.latent_dim) and (out.kl_per_dim >= 0).all()
+    torch.testing.assert_close(out.kl_per_dim.sum(1), out.kl_nats)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        out.loss = out.recon_nats
 
 
 def test_iw_bound_is_tighter_than_elbo(tiny_mnist):
     x = torch.rand(3, 1, 28, 28).round()
     with torch.inference_mode():
-        elbos = torch.stack([tiny_mnist(x, torch.Generator().manual_seed(s))["neg_elbo_nats"] for s in range(200)]).mean(0)
+        elbos = torch.stack([tiny_mnist(x, torch.Generator().manual_seed(s)).neg_elbo_nats for s in range(200)]).mean(0)
     bound = torch.from_numpy(iw_bound(tiny_mnist, x, k=200)).float()
     assert torch.all(bound <= elbos + 1e-3)

@@ -1,8 +1,9 @@
-"""Progress and Ctrl-C of the atlas build (`python -m vae.artifacts.atlas`): encoding and t-SNE report their
+"""Progress and Ctrl-C of the atlas build (`vae-explorer atlas`): encoding and t-SNE report their
 progress on stderr, Ctrl-C exits 130 with one line, and the atlas file has the model files' mode."""
 
 import os
 import stat
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -70,9 +71,10 @@ def test_ctrl_c_during_the_atlas_build_exits_130_with_one_line(real_root, tiny_m
     from tests.conftest import REPO, with_ctrl_c
 
     err_path = tmp_path / "stderr.txt"
+    cli = Path(sys.executable).parent / "vae-explorer"
     with open(err_path, "w") as err_file:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "vae.artifacts.atlas", str(tiny_model_dir)],
+            [str(cli), "atlas", str(tiny_model_dir)],
             cwd=REPO,
             stdout=subprocess.DEVNULL,
             stderr=err_file,

@@ -1,4 +1,4 @@
-"""The lecture hall through its one command, `bash scripts/serve_replicas.sh 2 PORT` (issue 23): a killed
+"""The lecture hall through its one command, `bash scripts/serve_replicas.sh 2 PORT`: a killed
 replica comes back under supervisord while the other and nginx carry on; Ctrl-C leaves nothing behind;
 nginx is the only door (the app's upload limit, per-client limits, XSRF kept, nothing but the app's
 paths); a tab stays with the replica that holds its session across a failover and the restart after it. One

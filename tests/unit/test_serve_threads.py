@@ -52,12 +52,12 @@ def test_it_leaves_the_environment_alone_once_torch_is_loaded(monkeypatch):
 
 
 def test_both_entry_points_set_it_before_anything_loads_torch():
-    """`python -m ui.serve.launcher` calls it first thing in main(); `streamlit run dashboard.py` before ui.app."""
+    """`vae-explorer serve` calls it first thing in main(); `streamlit run dashboard.py` before ui.app."""
     tree = ast.parse((REPO / "dashboard.py").read_text())
     names = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom, ast.Expr))]
     calls = [i for i, n in enumerate(names) if isinstance(n, ast.Expr) and "one_openmp_thread" in ast.dump(n)]
     app = [i for i, n in enumerate(names) if isinstance(n, ast.ImportFrom) and n.module == "ui.app"]
     assert calls and app and calls[0] < app[0]
-    serve = ast.parse((REPO / "ui" / "serve.py").read_text())
+    serve = ast.parse((REPO / "ui" / "serve" / "launcher.py").read_text())
     main = next(f for f in serve.body if isinstance(f, ast.FunctionDef) and f.name == "main")
     assert "one_openmp_thread" in ast.dump(main.body[0])

@@ -9,7 +9,8 @@ import pytest
 
 from vae import load_card, load_model
 from vae.core.card import EpochRecord
-from vae.training.train import TrainingError, TrainSettings, build_parser, main, resume_dir, train
+from vae.training.settings import TrainSettings
+from vae.training.train import TrainingError, build_parser, main, resume_dir, train
 
 TINY = ["--dataset", "mnist", "--latent-dim", "2", "--channels", "4", "8", "--batch-size", "64", "--train-limit", "512",
         "--test-limit", "128", "--iw-samples", "8", "--iw-images", "4", "--threads", "2"]  # fmt: skip
@@ -77,9 +78,6 @@ def test_resume_continues_from_last_complete_epoch(real_root, tmp_path, monkeypa
     assert not out.exists()  # no half-written model folder
     state = json.loads((resume_dir(out) / "state.json").read_text())
     assert state["epoch"] == 2
-    # a resume state saved before configs had a schema version still continues
-    del state["config"]["schema_version"]
-    (resume_dir(out) / "state.json").write_text(json.dumps(state))
     monkeypatch.setattr(vt, "run_epoch", real_run_epoch)
     assert main([*TINY, "--epochs", "3", "--out", str(out), "--resume"]) == 0
     card = load_card(out)
@@ -182,9 +180,10 @@ def test_ctrl_c_in_a_subprocess_prints_the_resume_hint_and_exits_130(real_root, 
     out = tmp_path / "run dir" / "ctrl-c"  # a space, so the printed command must quote it
     argv = [*TINY, "--train-limit", "1024", "--epochs", "20", "--out", str(out)]
     state_file = resume_dir(out) / "state.json"
+    cli = Path(sys.executable).parent / "vae-explorer"  # the console script, as a user runs it
     with open(tmp_path / "stderr.txt", "w") as err_file:  # a file, not a pipe: a full pipe would block the child
         proc = subprocess.Popen(
-            [sys.executable, "-m", "vae.training.train", *argv],
+            [str(cli), "train", *argv],
             cwd=REPO,
             stdout=subprocess.DEVNULL,
             stderr=err_file,
@@ -206,8 +205,33 @@ def test_ctrl_c_in_a_subprocess_prints_the_resume_hint_and_exits_130(real_root, 
     prefix = "continue with: "
     assert message[1].startswith(prefix) and len(message) == 2
     command = shlex.split(message[1][len(prefix) :])
-    assert os.path.normpath(os.path.join(REPO, command[0])) == os.path.normpath(sys.executable)
-    assert command[1:] == ["-m", "vae.training.train", *argv, "--resume"]
+    assert os.path.normpath(os.path.join(REPO, command[0])) == os.path.normpath(cli)
+    assert command[1:] == ["train", *argv, "--resume"]
+
+
+def test_resume_command_names_the_console_script_beside_the_interpreter(tmp_path, monkeypatch):
+    """Relative to the working directory below it, absolute outside it; without a console script (the package
+    not installed), the training package run as a module."""
+    import shlex
+    import sys
+
+    from vae.training.resume import resume_command
+
+    bin_dir = tmp_path / "venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    monkeypatch.setattr(sys, "executable", str(bin_dir / "python"))
+    monkeypatch.chdir(tmp_path)
+    argv = ["--dataset", "mnist", "--out", "my models/x"]
+    assert shlex.split(resume_command(argv)) == [str(bin_dir / "python"), "-m", "vae.training", *argv, "--resume"]
+    (bin_dir / "vae-explorer").touch()
+    assert shlex.split(resume_command(argv)) == ["venv/bin/vae-explorer", "train", *argv, "--resume"]
+    assert shlex.split(resume_command([*argv, "--resume"])) == ["venv/bin/vae-explorer", "train", *argv, "--resume"]
+    monkeypatch.chdir(bin_dir)  # a bare name would be looked up on PATH
+    assert shlex.split(resume_command(argv))[0] == str(bin_dir / "vae-explorer")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert shlex.split(resume_command(argv))[0] == str(bin_dir / "vae-explorer")
 
 
 def test_ctrl_c_before_the_first_epoch_finished_says_nothing_was_saved(real_root, tmp_path, monkeypatch, capsys):

@@ -16,7 +16,7 @@ EXPECTED = (
     [f"mnist-z{d}" for d in (2, 4, 8, 16, 32, 64)]
     + [f"mnist-z16-beta{b}" for b in ("0.5", "2", "4", "8")]
     + [f"celeba-z{d}" for d in (32, 64, 128)]
-    # the course's dense 2-D VAE and its β family, β = 0 being the plain autoencoder (issue #14)
+    # the course's dense 2-D VAE and its β family, β = 0 being the plain autoencoder
     + ["mnist-dense-z2", "mnist-dense-z2-ae"]
     + [f"mnist-dense-z2-beta{b}" for b in ("0.5", "2", "4", "8")]
 )
@@ -28,7 +28,7 @@ def test_zoo_has_every_expected_model():
 
 
 def test_models_dir_is_small_enough():
-    """The budget of issue #13: 44 MB in all (weights, atlases, directions, densities, the adversarial decoder)."""
+    """The zoo's budget: 44 MB in all (weights, atlases, directions, densities, the adversarial decoder)."""
     total = sum(f.stat().st_size for f in MODELS_DIR.rglob("*") if f.is_file())
     assert total < 44 * 10**6, f"models/ holds {total / 1e6:.1f} MB"
 

@@ -96,7 +96,7 @@ def face_png(image: np.ndarray) -> bytes:
     return png_bytes(image, EXPORT_SCALE)
 
 
-def code_json(model_name: str, code: np.ndarray, **extra) -> bytes:
+def code_json(model_name: str, code: np.ndarray, **extra: object) -> bytes:
     payload = {"model": model_name, "latent_dim": int(len(code)), "code": [round(float(v), 6) for v in code], **extra}
     return json.dumps(payload, indent=1).encode()
 

@@ -9,7 +9,9 @@ import plotly.colors
 import plotly.graph_objects as go
 import streamlit as st
 
-from ui.shell.resources import ModelKey, loaded_of, test_set
+from ui.shell.i18n import say, t
+from ui.shell.resources import ModelKey, density_of, ready_of, test_set
+from vae.core.latent import prior_samples
 
 GRID_POINTS_PER_SIDE = 110  # invisible click targets: a click on empty space returns the nearest one
 VIRIDIS = plotly.colors.sequential.Viridis  # hex stops, dark blue → yellow
@@ -19,7 +21,6 @@ DIGIT_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b
 def map_labels(projection: str, lang: str | None = None) -> tuple[str, ...]:
     """Translated axis and legend texts of the map figure (part of its cache key), in the session's
     language or in `lang` (the warm-up builds the default figure in English, as the page asks for it)."""
-    from ui.shell.i18n import say, t
 
     def text(key: str) -> str:
         return t(key) if lang is None else say(lang, key)
@@ -61,7 +62,7 @@ class MapColouring:
 def map_colouring(key: ModelKey, colour_by: str, labels: tuple[str, ...]) -> MapColouring:
     """The one definition of the map's colours, shared by the plotly map and the browser's map
     (ui.components.live.latent_map). colour_by: "label", "attr:<name>", "kl", "recon" or "none"."""
-    result = loaded_of(key)
+    result = ready_of(key)
     atlas = result.atlas
     n = len(atlas.mean)
     rows = np.arange(n)
@@ -98,27 +99,38 @@ def map_figure(
 
     Rows are kept server-side rather than as plotly customdata: Streamlit's selection event
     drops clicks on points that carry typed-array customdata."""
-    result = loaded_of(key)
-    atlas = result.atlas
-    coords = atlas.coords(projection)
+    coords = ready_of(key).atlas.coords(projection)
+    colouring = map_colouring(key, colour_by, labels)
+    overlays = sample_overlays(key, projection) if samples else []
+    traces = [_click_grid(coords), *_point_traces(coords, colouring), *_overlay_traces(overlays, dict(samples))]
+    no_rows = np.empty(0, dtype=np.int64)  # the grid and the overlays are not test points: a click there decodes the spot
+    trace_rows = [no_rows, *(group.rows for group in colouring.groups), *(no_rows for _ in overlays)]
+    fig = go.Figure(traces)
+    if projection == "raw":
+        _prior_circles(fig)
+    _map_layout(fig, coords, labels[:2], f"{key.name}-{projection}", square=projection == "raw")
+    return fig, trace_rows
+
+
+def _click_grid(coords: np.ndarray) -> go.Scattergl:
+    """The invisible grid of click targets over the map's extent."""
     (x0, x1), (y0, y1) = map_extent(coords)
     gx, gy = np.meshgrid(np.linspace(x0, x1, GRID_POINTS_PER_SIDE), np.linspace(y0, y1, GRID_POINTS_PER_SIDE))
-    traces: list[go.BaseTraceType] = [
-        go.Scattergl(
-            x=gx.ravel().astype(np.float32),
-            y=gy.ravel().astype(np.float32),
-            mode="markers",
-            marker=dict(size=4, opacity=0),
-            hoverinfo="none",
-            showlegend=False,
-            name="grid",
-        )
-    ]
-    trace_rows: list[np.ndarray] = [np.empty(0, dtype=np.int64)]
-    x_label, y_label = labels[:2]
-    colouring = map_colouring(key, colour_by, labels)
+    return go.Scattergl(
+        x=gx.ravel().astype(np.float32),
+        y=gy.ravel().astype(np.float32),
+        mode="markers",
+        marker=dict(size=4, opacity=0),
+        hoverinfo="none",
+        showlegend=False,
+        name="grid",
+    )
+
+
+def _point_traces(coords: np.ndarray, colouring: MapColouring) -> list[go.Scattergl]:
+    """One trace of test points per group of the colouring; a score colours by value on Viridis."""
+    traces = []
     for group in colouring.groups:
-        trace_rows.append(group.rows)
         colour = group.colour if colouring.values is None else colouring.values[group.rows]
         scale = {} if colouring.values is None else dict(colorscale="Viridis", showscale=True, colorbar=dict(title="nats", thickness=12))
         traces.append(
@@ -133,31 +145,46 @@ def map_figure(
                 hovertemplate=group.name + "<extra></extra>",
             )
         )
+    return traces
 
-    names = dict(samples)
-    for source, colour, xy in sample_overlays(key, projection) if samples else []:
-        name = names.get(source, source)
-        trace_rows.append(np.empty(0, dtype=np.int64))  # not test points: a click there decodes the spot
-        traces.append(
-            go.Scattergl(x=xy[:, 0], y=xy[:, 1], mode="markers", name=name, marker=dict(size=7, color=colour, symbol="x"), hoverinfo="skip")
+
+def _overlay_traces(overlays: list[tuple[str, str, np.ndarray]], names: dict[str, str]) -> list[go.Scattergl]:
+    """The sample overlays (sample_overlays), each named by `names` (source → name)."""
+    return [
+        go.Scattergl(
+            x=xy[:, 0],
+            y=xy[:, 1],
+            mode="markers",
+            name=names.get(source, source),
+            marker=dict(size=7, color=colour, symbol="x"),
+            hoverinfo="skip",
         )
-    fig = go.Figure(traces)
-    if projection == "raw":  # the prior's 1σ and 2σ circles: where N(0, I) puts 39 % and 86 % of its mass
-        for r in (1, 2):
-            fig.add_shape(type="circle", x0=-r, y0=-r, x1=r, y1=r, line=dict(color="rgba(0,0,0,0.45)", dash="dash", width=1.5))
-            fig.add_annotation(x=r * 0.7071, y=r * 0.7071, text=f"{r}σ", showarrow=False, font=dict(size=12, color="rgba(0,0,0,0.6)"))
+        for source, colour, xy in overlays
+    ]
+
+
+def _prior_circles(fig: go.Figure) -> None:
+    """The prior's 1σ and 2σ circles: where N(0, I) puts 39 % and 86 % of its mass."""
+    for r in (1, 2):
+        fig.add_shape(type="circle", x0=-r, y0=-r, x1=r, y1=r, line=dict(color="rgba(0,0,0,0.45)", dash="dash", width=1.5))
+        fig.add_annotation(x=r * 0.7071, y=r * 0.7071, text=f"{r}σ", showarrow=False, font=dict(size=12, color="rgba(0,0,0,0.6)"))
+
+
+def _map_layout(fig: go.Figure, coords: np.ndarray, axis_titles: tuple[str, ...], uirevision: str, square: bool) -> None:
+    """Size, axes over the map's extent (equal scales when `square`), legend and click behaviour."""
+    (x0, x1), (y0, y1) = map_extent(coords)
+    x_label, y_label = axis_titles
     fig.update_layout(
         height=620,
         margin=dict(l=10, r=10, t=10, b=10),
         xaxis=dict(title=x_label, range=[x0, x1], zeroline=False),
-        yaxis=dict(title=y_label, range=[y0, y1], zeroline=False, scaleanchor="x" if projection == "raw" else None),
+        yaxis=dict(title=y_label, range=[y0, y1], zeroline=False, scaleanchor="x" if square else None),
         legend=dict(itemsizing="constant", orientation="h", y=1.02, x=0),
         hovermode="closest",
         dragmode="pan",
         clickmode="event+select",
-        uirevision=f"{key.name}-{projection}",
+        uirevision=uirevision,
     )
-    return fig, trace_rows
 
 
 SAMPLE_COLOURS = {"prior": "#e11d48", "learned": "#0f766e"}  # where prior and learned-density samples land
@@ -169,19 +196,15 @@ def sample_overlays(key: ModelKey, projection: str) -> list[tuple[str, str, np.n
     """Where new samples land on the map, over the encoded test set (the aggregate posterior):
     [(source, colour, (n, 2) map coordinates)] for prior samples and, where the model has a learned
     latent density, its samples (the same seed). Raw and PCA maps only: t-SNE has no map for new codes."""
-    from ui.shell.resources import density_of
-    from vae.core.latent import prior_samples
-
     if projection not in ("raw", "pca"):
         return []
-    atlas = loaded_of(key).atlas
-    dim = atlas.mean.shape[1]
+    atlas = ready_of(key).atlas
     density = density_of(key)
+    sources = [("prior", prior_samples(atlas.mean.shape[1], OVERLAY_SAMPLES, 1))]
+    if density is not None:
+        sources.append(("learned", density.sample(OVERLAY_SAMPLES, 1)))
     out = []
-    for source in ("prior", "learned"):
-        if source == "learned" and density is None:
-            continue
-        codes = prior_samples(dim, OVERLAY_SAMPLES, 1) if source == "prior" else density.sample(OVERLAY_SAMPLES, 1)
+    for source, codes in sources:
         xy = codes[:, :2] if projection == "raw" else atlas.pca.transform(codes)
         xy = np.ascontiguousarray(xy, np.float32)
         xy.setflags(write=False)
@@ -194,7 +217,7 @@ def holes_figure(key: ModelKey, projection: str, labels: tuple[str, ...]) -> go.
     """The prior's holes in one picture: the encoded test set (grey) with prior samples and
     learned-density samples over it (sample_overlays). labels: axis 1, axis 2, test images, prior,
     learned."""
-    coords = loaded_of(key).atlas.coords(projection)
+    coords = ready_of(key).atlas.coords(projection)
     x_label, y_label, test_label, prior_label, learned_label = labels
     names = {"prior": prior_label, "learned": learned_label}
     fig = go.Figure(

@@ -20,7 +20,7 @@ import streamlit as st
 
 from ui.components.figures import DIGIT_COLOURS, map_extent
 from ui.shell.i18n import error_text, number, t
-from ui.shell.resources import loaded, models_dir, test_set
+from ui.shell.resources import model_key, models_dir, ready_of, test_set
 from vae.analysis.anomaly import ScoreReading, UploadReading
 from vae.analysis.placement import UserCode, refine_tsne
 from vae.artifacts.atlas import Atlas
@@ -118,13 +118,13 @@ def _tsne(key: tuple, _atlas: Atlas) -> tuple[TSNEMap, threading.Lock, Atlas]:
 
 
 def tsne_map(name: str) -> TSNEMap:
-    atlas = loaded(name).atlas
+    atlas = ready_of(model_key(name)).atlas
     return _tsne((str(models_dir()), name, id(atlas)), atlas)[0]
 
 
 def refined_tsne_position(name: str, code: np.ndarray) -> np.ndarray:
     """openTSNE's placement of `code` on model `name`'s t-SNE map; serialised per model (the map is shared)."""
-    atlas = loaded(name).atlas
+    atlas = ready_of(model_key(name)).atlas
     tsne, lock, _ = _tsne((str(models_dir()), name, id(atlas)), atlas)
     with lock:
         return refine_tsne(tsne, code)
@@ -136,7 +136,7 @@ def _base_map(key: tuple, _atlas: Atlas, projection: str, labels: tuple[str, str
     models_path, name = key[0], key[1]
     coords = _atlas.coords(projection)
     axis, points_label, _ = labels
-    data = test_set(loaded(name).model.config.dataset)
+    data = test_set(ready_of(model_key(name)).model.config.dataset)
     marker = dict(size=4, opacity=0.55)
     if data is not None and data.labels is not None:
         digits = data.labels[_atlas.test_index]
@@ -169,7 +169,7 @@ def _base_map(key: tuple, _atlas: Atlas, projection: str, labels: tuple[str, str
 
 def map_with_point(name: str, projection: str, xy: np.ndarray, labels: tuple[str, str, str]) -> go.Figure:
     """The cached test-set map plus the user's point as a big star on top (a new figure; the cached one is untouched)."""
-    atlas = loaded(name).atlas
+    atlas = ready_of(model_key(name)).atlas
     base, _ = _base_map((str(models_dir()), name, id(atlas)), atlas, projection, labels)
     x, y = float(xy[0]), float(xy[1])
     star = go.Scattergl(  # gl like the test points, so it is drawn above them

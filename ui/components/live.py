@@ -19,20 +19,23 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
+from PIL import Image
 
 from ui.components.figures import VIRIDIS, map_colouring, map_extent, sample_overlays, viridis
 from ui.shell.i18n import number, t
-from ui.shell.resources import Loaded, ModelKey, loaded_of, model_key, test_set
+from ui.shell.resources import ModelKey, Ready, model_key, ready_of, test_set
 from vae.analysis.placement import TSNE_NEIGHBOURS
-from vae.artifacts.atlas import FAR_SPACINGS
+from vae.artifacts.atlas import FAR_SPACINGS, Atlas
 from vae.artifacts.export import DEFAULT_ROOT, export_model
 from vae.core.checkpoint import CheckpointError
 from vae.core.derived import file_sha256
+from vae.core.latent import decode
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "static"
@@ -75,14 +78,14 @@ def decoder_file(key: ModelKey) -> Path | None:
         return None
 
 
-def _mount(sel: Loaded, decoder: Path, key: str, **mode) -> None:
+def _mount(sel: Ready, decoder: Path, key: str, **mode: object) -> None:
     """The component, with what every use needs (the runtime, the model's decoder, its image shape)
     and the use's own data (one of code/sliders, map, draw)."""
     data = {"runtime": static_url(RUNTIME_DIR), "decoder": static_url(decoder), "model": sel.name}
     _component(key=key, data={**data, "image_shape": list(sel.model.config.image_shape), **mode}, height="content")
 
 
-def _pca(atlas) -> dict:
+def _pca(atlas: Atlas) -> dict:
     """The map's PCA for the browser: z = mean + coords · components, coords = (z − mean) · componentsᵀ."""
     return {"pca_mean": [float(v) for v in atlas.pca.mean_], "pca_components": [[float(v) for v in r] for r in atlas.pca.components_]}
 
@@ -94,11 +97,11 @@ def _atlas_stamp(key: ModelKey) -> str:
 
 
 def live_sliders(
-    sel: Loaded,
+    sel: Ready,
     code: np.ndarray,
     sliders: list[tuple[str, int]],
     target: str,
-    directions: list[tuple[str, np.ndarray]] = (),
+    directions: Sequence[tuple[str, np.ndarray]] = (),
     path: tuple[str, np.ndarray, np.ndarray, str] | None = None,
 ) -> None:
     """Decode in the browser while sliders are dragged, drawing over the image inside
@@ -132,7 +135,7 @@ def map_arrays(key: ModelKey, projection: str) -> tuple[Path, Path] | None:
     decoder = decoder_file(key)
     if decoder is None:
         return None
-    atlas = loaded_of(key).atlas
+    atlas = ready_of(key).atlas
     stamp = _atlas_stamp(key)
     coords_file = decoder.parent / f"atlas-{stamp}-{projection}.f32"
     codes_file = decoder.parent / f"atlas-{stamp}-codes.f32"
@@ -157,12 +160,8 @@ def face_sprites(key: ModelKey) -> tuple[Path, str] | None:
     map's faces mode: the originals, joined from the data directory at run time (the sheet stays in
     static/, never committed), or the model's reconstructions when the data is absent. → (file,
     "originals" | "reconstructions")."""
-    from PIL import Image
-
-    from vae.core.latent import decode
-
     decoder = decoder_file(key)
-    result = loaded_of(key)
+    result = ready_of(key)
     if decoder is None or result.model.config.dataset != "celeba":
         return None
     atlas, data = result.atlas, test_set("celeba")
@@ -199,7 +198,7 @@ def map_colours(key: ModelKey, colour_by: str, labels: tuple[str, ...]) -> tuple
     if decoder is None:
         return None
     colouring = map_colouring(key, colour_by, labels)
-    n = len(loaded_of(key).atlas.mean)
+    n = len(ready_of(key).atlas.mean)
     rgbg = np.zeros((n, 4), np.uint8)
     for g, group in enumerate(colouring.groups):
         rgbg[group.rows, :3] = [int(group.colour[i : i + 2], 16) for i in (1, 3, 5)]
@@ -225,7 +224,7 @@ def map_colours(key: ModelKey, colour_by: str, labels: tuple[str, ...]) -> tuple
 MAP_HEIGHT_PX = 620
 
 
-def _map_payload(sel: Loaded, projection: str, arrays: tuple, colours: tuple, tsne_k: int, sprites: tuple | None) -> dict:
+def _map_payload(sel: Ready, projection: str, arrays: tuple, colours: tuple, tsne_k: int, sprites: tuple | None) -> dict:
     """What assets/live/latent_map.js needs of one model's map: the files of its points, codes and
     colours, the view's extent, the maths of the hover (PCA, k, the honesty cue's spacings) and the faces."""
     atlas = sel.atlas
@@ -271,7 +270,7 @@ class BrowserMap:
 
 
 def latent_map(
-    sel: Loaded,
+    sel: Ready,
     projection: str,
     colour_by: str,
     *,
@@ -320,7 +319,7 @@ def latent_map(
     return BrowserMap(click if isinstance(click, dict) else None)
 
 
-def live_drawing(sel: Loaded, projection: str, canvas_key: str, map_key: str) -> None:
+def live_drawing(sel: Ready, projection: str, canvas_key: str, map_key: str) -> None:
     """While a digit is drawn on the canvas st.container/key `canvas_key`, encode it in the browser
     after each stroke (the digit preparation of vae.data.inputs ported to JavaScript, the ONNX encoder)
     and move a star to its place on the map whose key starts with `map_key` (vae.analysis.placement.place:

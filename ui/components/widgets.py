@@ -6,16 +6,19 @@ import base64
 import hashlib
 import io
 from collections.abc import Callable
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from pandas.io.formats.style import Styler
 from PIL import Image
 from streamlit.delta_generator import DeltaGenerator
 
+from ui.components.figures import map_figure
 from ui.shell.i18n import t
-from ui.shell.resources import ModelKey, TestSet, card_of, loaded_of, model_key, test_set
+from ui.shell.resources import ModelKey, TestSet, card_of, model_key, ready_of, test_set
 from vae.analysis.explore_ops import UnitUsage, unit_usage
 from vae.artifacts.atlas import FAR_SPACINGS, MapLocation
 from vae.data.images import gif_bytes, grid, png_bytes
@@ -62,13 +65,14 @@ def presented(fig: go.Figure) -> go.Figure:
     return fig
 
 
-def data_table(data, where=st, **dataframe_kwargs) -> None:
+def data_table(data: pd.DataFrame | Styler, where: DeltaGenerator | None = None, **dataframe_kwargs: Any) -> None:
     """A small table of numbers: a static HTML table in presenter mode, whose cells take the page's
-    projector type (a dataframe's canvas keeps its own small font), else a sortable dataframe."""
+    projector type (a dataframe's canvas keeps its own small font), else a sortable dataframe
+    (`dataframe_kwargs`: st.dataframe's)."""
     if presenting():
-        where.table(data)
+        (where or st).table(data)
     else:
-        where.dataframe(data, **dataframe_kwargs)
+        (where or st).dataframe(data, **dataframe_kwargs)
 
 
 def enlarge(image: np.ndarray, size: int = BIG) -> np.ndarray:
@@ -135,7 +139,7 @@ def download(
     *,
     where: DeltaGenerator | None = None,
     icon: str = ":material/download:",
-    width: str | int = "content",
+    width: Literal["stretch", "content"] | int = "content",
 ) -> None:
     """The one download button of the dashboard: `build` runs only when the button is clicked, so no
     media file is made per rerun (a faster rerun could delete it mid-download, and a file per rerun
@@ -160,7 +164,7 @@ def label_of(data: TestSet | None, test_index: int) -> str:
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _unit_usage(key: ModelKey) -> UnitUsage:
-    result = loaded_of(key)
+    result = ready_of(key)
     return unit_usage(result.model, card_of(key), result.atlas.mean)
 
 
@@ -194,7 +198,7 @@ def distance_cue(location: MapLocation) -> None:
 @st.cache_data(show_spinner=False, max_entries=16)
 def atlas_csv(key: ModelKey) -> bytes:
     """The encoded test set as CSV: index, label (when the data is present), scores, map coordinates, μ."""
-    result = loaded_of(key)
+    result = ready_of(key)
     atlas = result.atlas
     frame = pd.DataFrame({"test_index": atlas.test_index})
     data = test_set(result.model.config.dataset)
@@ -220,8 +224,6 @@ def png(image: np.ndarray) -> bytes:
 
 def map_html(key: ModelKey, projection: str, colour: str, labels: tuple[str, ...]) -> bytes:
     """The latent map as a self-contained interactive HTML page (plotly.js inlined: works offline)."""
-    from ui.components.figures import map_figure
-
     fig, _ = map_figure(key, projection, colour, labels)
     html = fig.to_html(include_plotlyjs=True, full_html=True, config={"displaylogo": False})
     return html.encode()

@@ -17,9 +17,11 @@ from plotly.subplots import make_subplots
 
 from ui.components.figures import DIGIT_COLOURS
 from ui.shell.i18n import fill, number
-from ui.shell.resources import ModelKey, ZooKey, card_of, loaded_of, test_set, zoo_of
+from ui.shell.resources import ModelKey, ZooKey, card_of, loaded_of, ready_of, test_set, zoo_of
 from vae.analysis.compare import (
     COMPARE_IMAGES,
+    AutoencoderPoint,
+    RatePoint,
     autoencoder_points,
     fixed_test_indices,
     history_series,
@@ -54,7 +56,7 @@ def sample_scatter(key: ModelKey, data_root: str, colour_by: str, labels: tuple[
     """KL against reconstruction for every encoded test image (WebGL), with the test-set mean.
 
     colour_by: "label" (MNIST digits), "attr:<name>" (CelebA attribute) or "none"."""
-    result = loaded_of(key)
+    result = ready_of(key)
     atlas = result.atlas
     x_title, y_title, points_label, mean_label, has_label, lacks_label = labels
     data = test_set(result.model.config.dataset)
@@ -107,9 +109,27 @@ def rate_distortion_figure(zoo: ZooKey, dataset: str, current: str | None, label
     points = rate_distortion(entries, dataset)
     autoencoders = autoencoder_points(entries, dataset)
     fig = go.Figure()
+    for trace in _beta_traces(points, lang):
+        fig.add_trace(trace)
+    xlim, ylim = _rate_distortion_box(points, autoencoders)
+    _iso_elbo_lines(fig, xlim, ylim, iso_label, lang)
+    for a in autoencoders:
+        name = fill(ae_label, lang, name=a.name, recon=a.distortion_nats)
+        fig.add_trace(_autoencoder_line(a, xlim, name, current=a.name == current))
+    chosen = next((p for p in points if p.name == current), None)
+    if chosen is not None:
+        fig.add_trace(_ring(chosen, current_label))
+    _layout(fig, 520, x_title, y_title)
+    fig.update_layout(xaxis=dict(range=list(xlim)), yaxis=dict(range=list(ylim)), clickmode="event+select", dragmode="pan")
+    return fig
+
+
+def _beta_traces(points: list[RatePoint], lang: str) -> list[go.Scatter]:
+    """One trace of labelled markers per β, in increasing β, each point's model in its customdata."""
+    traces = []
     for i, beta in enumerate(sorted({p.beta for p in points})):
         group = sorted((p for p in points if p.beta == beta), key=lambda p: (p.latent_dim, p.architecture))
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=[p.rate_nats for p in group],
                 y=[p.distortion_nats for p in group],
@@ -125,13 +145,26 @@ def rate_distortion_figure(zoo: ZooKey, dataset: str, current: str | None, label
                 ),
             )
         )
+    return traces
+
+
+def _rate_distortion_box(points: list[RatePoint], autoencoders: list[AutoencoderPoint]) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The axes' ranges: vae.analysis.compare.plot_box, lowered to take in the autoencoders' reconstructions too."""
     xlim, ylim = plot_box(points)
-    if autoencoders:  # their reconstructions inside the box too
+    if autoencoders:
         low = min(a.distortion_nats for a in autoencoders)
         if low < ylim[0] + 0.05 * (ylim[1] - ylim[0]):
             ylim = (max(0.0, low - 0.08 * (ylim[1] - low)), ylim[1])
+    return xlim, ylim
+
+
+def _iso_elbo_lines(fig: go.Figure, xlim: tuple[float, float], ylim: tuple[float, float], iso_label: str, lang: str) -> None:
+    """Dotted lines of equal −ELBO across the box, each labelled at its end."""
     for level in iso_elbo_levels(xlim, ylim):
-        (x0, y0), (x1, y1) = segment_in_box(level, xlim, ylim)
+        segment = segment_in_box(level, xlim, ylim)
+        if segment is None:  # iso_elbo_levels keeps the levels whose line crosses the box
+            continue
+        (x0, y0), (x1, y1) = segment
         fig.add_shape(type="line", x0=x0, y0=y0, x1=x1, y1=y1, line=dict(color="rgba(0,0,0,0.28)", dash="dot", width=1), layer="below")
         fig.add_annotation(
             x=x1,
@@ -142,34 +175,30 @@ def rate_distortion_figure(zoo: ZooKey, dataset: str, current: str | None, label
             yanchor="bottom",
             font=dict(size=13, color="rgba(0,0,0,0.55)"),
         )
-    for a in autoencoders:
-        width = 3 if a.name == current else 1.5
-        name = fill(ae_label, lang, name=a.name, recon=a.distortion_nats)
-        fig.add_trace(
-            go.Scatter(
-                x=list(xlim),
-                y=[a.distortion_nats, a.distortion_nats],
-                mode="lines",
-                name=name,
-                line=dict(color="#444", dash="dash", width=width),
-                hovertemplate=name + "<extra></extra>",
-            )
-        )
-    chosen = next((p for p in points if p.name == current), None)
-    if chosen is not None:
-        fig.add_trace(
-            go.Scatter(
-                x=[chosen.rate_nats],
-                y=[chosen.distortion_nats],
-                mode="markers",
-                name=current_label,
-                marker=dict(size=24, color="rgba(0,0,0,0)", line=dict(width=2.5, color="black")),
-                hoverinfo="skip",
-            )
-        )
-    _layout(fig, 520, x_title, y_title)
-    fig.update_layout(xaxis=dict(range=list(xlim)), yaxis=dict(range=list(ylim)), clickmode="event+select", dragmode="pan")
-    return fig
+
+
+def _autoencoder_line(point: AutoencoderPoint, xlim: tuple[float, float], name: str, current: bool) -> go.Scatter:
+    """An autoencoder, which has no rate: a dashed horizontal line at its reconstruction, thicker for the current model."""
+    return go.Scatter(
+        x=list(xlim),
+        y=[point.distortion_nats, point.distortion_nats],
+        mode="lines",
+        name=name,
+        line=dict(color="#444", dash="dash", width=3 if current else 1.5),
+        hovertemplate=name + "<extra></extra>",
+    )
+
+
+def _ring(point: RatePoint, label: str) -> go.Scatter:
+    """The ring around the current model's point."""
+    return go.Scatter(
+        x=[point.rate_nats],
+        y=[point.distortion_nats],
+        mode="markers",
+        name=label,
+        marker=dict(size=24, color="rgba(0,0,0,0)", line=dict(width=2.5, color="black")),
+        hoverinfo="skip",
+    )
 
 
 def pick_model(chart_key: str, models: list[str], state: MutableMapping | None = None) -> None:
@@ -195,12 +224,12 @@ def history_figure(key: ModelKey, labels: tuple[str, ...]) -> go.Figure | None:
     fig = make_subplots(rows=1, cols=2, subplot_titles=(recon_title, kl_title), horizontal_spacing=0.08)
     for col, term in ((1, "recon_nats"), (2, "kl_nats")):
         for split, label, dash, colour in (("train", train_label, "dash", "#9aa5b1"), ("test", test_label, "solid", "#3b6ea8")):
-            key = f"{split}_{term}"
-            if key in series:
+            name = f"{split}_{term}"
+            if name in series:
                 fig.add_trace(
                     go.Scatter(
                         x=series["epoch"],
-                        y=series[key],
+                        y=series[name],
                         mode="lines+markers",
                         name=label,
                         legendgroup=split,

@@ -12,7 +12,6 @@ import streamlit as st
 
 from ui.components import widgets
 from ui.components.latent_panels import (
-    PRIOR_DRAWS,
     SHOWN_DRAWS,
     Panel,
     panel_halves,
@@ -40,6 +39,7 @@ from ui.lesson.common import (
 from ui.shell import state
 from ui.shell.i18n import number, numbers_listed, t
 from ui.shell.resources import model_key, test_set, zoo
+from vae.analysis.aggregate import PRIOR_DRAWS
 from vae.analysis.lesson import posterior_samples
 from vae.core.latent import decode
 
@@ -122,7 +122,7 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
 
 def ae_vs_vae(intro: bool = True, maps: bool = True) -> None:
     """The two latent spaces side by side (ui.components.latent_panels): what they are (intro), the maps."""
-    entries = {e.name: e for e in zoo() if e.available and e.card is not None}
+    entries = {e.name: m for e in zoo() if (m := e.with_card()) is not None}
     if intro:
         st.subheader(t("cm.s1.title"))
     if AE_MODEL not in entries or VAE_MODEL not in entries:
@@ -138,7 +138,8 @@ def ae_vs_vae(intro: bool = True, maps: bool = True) -> None:
     pair = [entries[AE_MODEL], entries[VAE_MODEL]]
     panels = tuple(Panel(model_key(e.name), panel_title(e)) for e in pair)
     halves = panel_halves(pair, scale)
-    fig = panels_figure(panels, 2, halves, bool(st.session_state["ls_draws"]), test_set("mnist") is not None, panel_labels())
+    has_data = test_set("mnist") is not None
+    fig = panels_figure(panels, 2, halves, draws=bool(st.session_state["ls_draws"]), has_data=has_data, labels=panel_labels())
     st.plotly_chart(widgets.presented(fig), key="ls1_ae_vae", width="stretch")
     spill_caption(pair, halves)
 
@@ -146,7 +147,7 @@ def ae_vs_vae(intro: bool = True, maps: bool = True) -> None:
 def prior_match_table(table: bool = True, reading: bool = True) -> None:
     """How close each latent space is to the prior: the codes' mean and variance, the share within
     1σ/2σ, and how many prior draws land in a hole (table); then what differs (reading)."""
-    entries = {e.name: e for e in zoo() if e.available and e.card is not None}
+    entries = {e.name: m for e in zoo() if (m := e.with_card()) is not None}
     if AE_MODEL not in entries or VAE_MODEL not in entries:
         return
     if reading and not table:
@@ -160,7 +161,7 @@ def prior_match_table(table: bool = True, reading: bool = True) -> None:
             t("cm.s1.col.mean"): f"({numbers_listed(match.mean, '.2f')})",
             t("cm.s1.col.variance"): f"({numbers_listed(match.variance, '.2f')})",
             t("cm.s1.col.inside"): " / ".join(number(match.inside[r], ".0%") for r in sorted(match.inside)),
-            t("cm.s1.col.holes"): number(match.holes, ".0%"),
+            t("cm.s1.col.holes"): "—" if match.holes is None else number(match.holes, ".0%"),
         }
     prior = prior_match_of(model_key(VAE_MODEL)).prior_inside
     rows[t("cm.s1.row_prior")] = {

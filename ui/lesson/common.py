@@ -13,12 +13,13 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 import torch
+from streamlit.delta_generator import DeltaGenerator
 
 from ui.components import widgets
 from ui.components.figures import DIGIT_COLOURS
 from ui.shell import state
 from ui.shell.i18n import current_language, t
-from ui.shell.resources import ModelKey, TestSet, loaded, loaded_of, model_key, test_set, zoo
+from ui.shell.resources import ModelKey, TestSet, loaded, model_key, ready_of, test_set, zoo
 from vae import VAE, DiagonalGaussian
 from vae.analysis.explore_ops import display_scale
 from vae.analysis.lesson import normal_pdf
@@ -101,18 +102,20 @@ def current_float(key: str, default: float) -> float:
 
 
 # ---- inputs shared by several steps, each in the URL ----------------------------------------
-def index_input(lesson: Lesson, where=st) -> int:
+def index_input(lesson: Lesson, where: DeltaGenerator | None = None) -> int:
     """The lesson's test image (an atlas row), shared by steps 1, 2, 3, 5 and 6; in the URL as ls_index."""
     n = len(lesson.atlas.mean)
     index_param = state.bound("ls_index", 0, state.parse_int(0, n - 1))
     if st.session_state["ls_index"] >= n:
         st.session_state["ls_index"] = 0
-    where.number_input(t("lesson.index", n=n - 1), 0, n - 1, help=t("lesson.index_help"), **index_param)
+    (where or st).number_input(t("lesson.index", n=n - 1), 0, n - 1, help=t("lesson.index_help"), **index_param)
     return int(st.session_state["ls_index"])
 
 
-def seed_input(where=st) -> int:
-    where.number_input(t("lesson.seed"), 0, SEED_MAX, help=t("lesson.seed_help"), **state.bound("ls_seed", 0, state.parse_int(0, SEED_MAX)))
+def seed_input(where: DeltaGenerator | None = None) -> int:
+    (where or st).number_input(
+        t("lesson.seed"), 0, SEED_MAX, help=t("lesson.seed_help"), **state.bound("ls_seed", 0, state.parse_int(0, SEED_MAX))
+    )
     return int(st.session_state["ls_seed"])
 
 
@@ -122,9 +125,9 @@ def image_and_seed(lesson: Lesson) -> tuple[int, int]:
     return index_input(lesson, c1), seed_input(c2)
 
 
-def slider(key: str, label: str, lo: float, hi: float, default: float, *, where=st, step: float = 0.01) -> float:
+def slider(key: str, label: str, lo: float, hi: float, default: float, *, where: DeltaGenerator | None = None, step: float = 0.01) -> float:
     """A float slider whose value lives in the URL under `key`."""
-    return float(where.slider(label, lo, hi, step=step, **state.bound(key, default, state.parse_float(lo, hi))))
+    return float((where or st).slider(label, lo, hi, step=step, **state.bound(key, default, state.parse_float(lo, hi))))
 
 
 # ---- look-ups ------------------------------------------------------------------------------
@@ -180,7 +183,7 @@ def map_of(lesson: Lesson) -> go.Figure:
 def _cached_map(key: ModelKey, lang: str, has_data: bool) -> go.Figure:
     """The encoded test set: raw (z₁, z₂) for a 2-D latent space, else PCA; coloured by digit when
     the data is present. Shared read-only: callers build new figures from its traces."""
-    atlas = loaded_of(key).atlas
+    atlas = ready_of(key).atlas
     raw = atlas.mean.shape[1] == 2
     coords = atlas.coords("raw" if raw else "pca")  # (N, 2)
     data = test_set("mnist") if has_data else None

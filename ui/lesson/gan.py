@@ -14,7 +14,7 @@ import streamlit as st
 from ui.components import widgets
 from ui.lesson.common import SEED_MAX, Lesson, current_index, part, seed_input, strip
 from ui.shell.i18n import number, t
-from ui.shell.resources import adversarial_of, density_of, loaded_of, model_key, test_set, zoo
+from ui.shell.resources import adversarial_of, density_of, model_key, model_of, test_set, zoo
 from vae.core.latent import decode, encode
 from vae.training.gan import Discriminator
 
@@ -34,10 +34,10 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
     key = model_key(MODEL)
     found = adversarial_of(key)
     if isinstance(found, str):
-        st.info(t("lesson.s9.no_decoder", command=f"python -m vae.training.gan models/{MODEL} --save", error=found))
+        st.info(t("lesson.s9.no_decoder", command=f"vae-explorer gan models/{MODEL} --save", error=found))
         return
     adversarial, report = found
-    plain = loaded_of(key).model
+    plain = model_of(key)
     seed = seed_input(st.columns(3)[0]) if part(1) else current_index("ls_seed", SEED_MAX + 1)
     density = density_of(key)
     codes = (

@@ -62,7 +62,7 @@ def _learned(lesson: Lesson, seed: int, n: int, ncols: int) -> None:
     """The learned density's draw with the same seed: no blotches where the prior's holes were."""
     density = density_of(model_key(lesson.name))
     if density is None:
-        st.info(t("gen.no_density", command=f"python -m vae.artifacts.density models/{lesson.name}"))
+        st.info(t("gen.no_density", command=f"vae-explorer density models/{lesson.name}"))
         return
     st.markdown(t("lesson.s7.learned"))
     st.image(

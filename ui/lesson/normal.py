@@ -78,7 +78,7 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
         table = pd.DataFrame(
             {
                 t("lesson.s4.radius"): [f"{r}σ" for r in RADII],
-                t("lesson.s4.prior_mass"): [number(mass_within_radius(r), ".1%") for r in RADII],
+                t("lesson.s4.prior_mass"): [number(float(mass_within_radius(r)), ".1%") for r in RADII],
                 t("lesson.s4.codes_inside"): [number(fraction_within(codes, r), ".1%") for r in RADII],
             }
         )

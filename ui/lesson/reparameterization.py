@@ -14,7 +14,7 @@ from ui.components import widgets
 from ui.lesson.common import SEED_MAX, Lesson, current_index, dims, image_and_seed, no_data_note, original, part, who
 from ui.shell.i18n import number, t
 from vae import DiagonalGaussian
-from vae.analysis.lesson import reparameterize_with_grad
+from vae.analysis.lesson import Reparameterization, reparameterize_with_grad
 from vae.core.latent import decode
 
 TITLE = "lesson.step.6"
@@ -46,7 +46,7 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
         st.code(textwrap.dedent(inspect.getsource(DiagonalGaussian.sample)), language="python", wrap_lines=True)
 
 
-def _steps(lesson: Lesson, row: int, x: np.ndarray, r: dict) -> None:
+def _steps(lesson: Lesson, row: int, x: np.ndarray, r: Reparameterization) -> None:
     columns = {"μ": r["mu"], "σ": r["sigma"], "ε": r["eps"], "σ·ε": r["sigma_eps"], "z = μ + σ·ε": r["z"]}
     table = pd.DataFrame(columns, index=dims(lesson.latent_dim))
     left, right = st.columns(2, gap="large")
@@ -67,7 +67,7 @@ def _why() -> None:
     st.code(t("lesson.s6.diagram_without"), language=None, wrap_lines=True)
 
 
-def _autograd(lesson: Lesson, r: dict) -> None:
+def _autograd(lesson: Lesson, r: Reparameterization) -> None:
     st.subheader(t("lesson.s6.autograd"))
     st.markdown(t("lesson.s6.autograd_text"))
     grads = pd.DataFrame({"ε": r["eps"], "∂z/∂μ": r["dz_dmu"], "∂z/∂σ": r["dz_dsigma"]}, index=dims(lesson.latent_dim))

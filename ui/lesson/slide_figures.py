@@ -11,11 +11,12 @@ from __future__ import annotations
 import dataclasses
 import io
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from matplotlib.figure import Figure
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure, SubFigure
 from matplotlib.patches import Ellipse
 from matplotlib.ticker import FuncFormatter
 from PIL import Image
@@ -29,7 +30,7 @@ from ui.lesson.how_built import manifold_png
 from ui.lesson.kl import MU_DEFAULT, SIGMA_DEFAULT
 from ui.lesson.normal import RADII
 from ui.shell.i18n import DEFAULT_LANGUAGE, LIST_SEPARATORS, number, numbers_listed, say
-from ui.shell.resources import adversarial_of, density_of, loaded_of, model_key, test_set, zoo
+from ui.shell.resources import adversarial_of, density_of, model_key, model_of, test_set, zoo
 from vae.analysis.lesson import (
     anomaly_pair,
     fraction_within,
@@ -81,13 +82,20 @@ def new_figure() -> Figure:
     return Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
 
 
+def subfigures(
+    fig: Figure, rows: int, cols: int, height_ratios: Sequence[float] | None = None, width_ratios: Sequence[float] | None = None
+) -> list[SubFigure]:
+    """The figure's rows × cols subfigures in reading order (matplotlib types its result SubFigure | array)."""
+    return list(fig.subfigures(rows, cols, squeeze=False, height_ratios=height_ratios, width_ratios=width_ratios).ravel())
+
+
 def png(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, facecolor="white")
     return buf.getvalue()
 
 
-def show_images(ax, images: np.ndarray, ncols: int, title: str = "") -> None:
+def show_images(ax: Axes, images: np.ndarray, ncols: int, title: str = "") -> None:
     """uint8 images (N, H, W[, C]) as one grid, pixels kept sharp."""
     tiled = grid(images, ncols)
     ax.imshow(tiled[..., 0] if tiled.shape[-1] == 1 else tiled, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
@@ -96,7 +104,7 @@ def show_images(ax, images: np.ndarray, ncols: int, title: str = "") -> None:
         ax.set_title(title, fontsize=9)
 
 
-def localize(ax, lang: str, axes: str = "xy") -> None:
+def localize(ax: Axes, lang: str, axes: str = "xy") -> None:
     """Numeric tick labels written the language's way (decimal comma in French); `axes` leaves out
     an axis whose ticks are names (z1, z2, …)."""
     if lang != DEFAULT_LANGUAGE:
@@ -111,7 +119,7 @@ def image_of(lesson: Lesson, row: int) -> np.ndarray:
     return image if image is not None else decode(lesson.model, lesson.atlas.mean[row])[0]
 
 
-def latent_map(ax, lesson: Lesson, lang: str) -> None:
+def latent_map(ax: Axes, lesson: Lesson, lang: str) -> None:
     """The encoded test set (raw 2-D codes, else PCA), coloured by digit when the labels are there."""
     raw = lesson.latent_dim == 2
     coords = lesson.atlas.coords("raw" if raw else "pca")  # (N, 2)
@@ -138,7 +146,7 @@ def autoencoder(lesson: Lesson, z2: Lesson | None, lang: str) -> StepFigure:
     samples = posterior_samples(mu, logvar, N_POSTERIOR_SAMPLES, SEED)  # (n, D)
     images = decode(lesson.model, np.vstack([mu[None], samples]))
     fig = new_figure()
-    top, bottom = fig.subfigures(2, 1, height_ratios=[1, 2])
+    top, bottom = subfigures(fig, 2, 1, height_ratios=[1, 2])
     axes = top.subplots(1, 3, width_ratios=[1, 1, N_POSTERIOR_SAMPLES])
     show_images(axes[0], image_of(lesson, ROW)[None], 1, "x")
     show_images(axes[1], images[:1], 1, say(lang, "lesson.s1.decoded_mu"))
@@ -146,7 +154,11 @@ def autoencoder(lesson: Lesson, z2: Lesson | None, lang: str) -> StepFigure:
     ax = bottom.subplots()
     if lesson.latent_dim == 2:
         for k, style in ((1, "-"), (2, "--")):
-            ax.add_patch(Ellipse(mu, 2 * k * sigma[0], 2 * k * sigma[1], fill=False, color=RED, linestyle=style, label=f"{k}σ"))
+            ax.add_patch(
+                Ellipse(
+                    (float(mu[0]), float(mu[1])), 2 * k * sigma[0], 2 * k * sigma[1], fill=False, color=RED, linestyle=style, label=f"{k}σ"
+                )
+            )
         ax.set_aspect("equal", adjustable="datalim")
         ax.set_xlabel("z1")
         ax.set_ylabel("z2")
@@ -189,7 +201,7 @@ def latent_space(lesson: Lesson, z2: Lesson | None, lang: str) -> StepFigure:
     ax = fig.subplots()
     latent_map(ax, lesson, lang)
     ax.scatter([xy[0]], [xy[1]], s=260, facecolors="none", edgecolors="black", linewidths=2.5)
-    inset = ax.inset_axes([0.01, 0.74, 0.22, 0.25])
+    inset = ax.inset_axes((0.01, 0.74, 0.22, 0.25))
     show_images(inset, decode(lesson.model, mu), 1)
     view = say(lang, "slides.s3.view_raw" if raw else "slides.s3.view_pca")
     facts = dict(d=lesson.latent_dim, who=who(lesson, ROW, lang), mu=vector(mu, lang), view=view)
@@ -229,7 +241,7 @@ def kl(lesson: Lesson, z2: Lesson | None, lang: str) -> StepFigure:
     posterior = posterior_of(lesson, ROW)
     per_dim = posterior.kl_per_dim()[0].numpy()  # (D,) nats
     fig = new_figure()
-    top, bottom = fig.subfigures(2, 1)
+    top, bottom = subfigures(fig, 2, 1)
     densities, curve = top.subplots(1, 2)
     densities.plot(Z_AXIS, normal_pdf(Z_AXIS, 0, 1), "--", color=BLUE, label=say(lang, "lesson.prior_curve"))
     densities.fill_between(
@@ -263,7 +275,7 @@ def reparameterization(lesson: Lesson, z2: Lesson | None, lang: str) -> StepFigu
     r = reparameterize_with_grad(lesson.model, x, SEED)
     images = decode(lesson.model, np.stack([r["mu"], r["z"]]))
     fig = new_figure()
-    top, bottom = fig.subfigures(2, 1, height_ratios=[1, 1.2])
+    top, bottom = subfigures(fig, 2, 1, height_ratios=[1, 1.2])
     diagram, pictures = top.subplots(1, 2, width_ratios=[2.2, 1])
     diagram.set_xlim(0, 10)
     diagram.set_ylim(0, 4)
@@ -298,7 +310,7 @@ def generate(lesson: Lesson, z2: Lesson | None, lang: str) -> StepFigure:
     projection = "raw" if lesson.latent_dim == 2 else "pca"
     density = density_of(key)
     fig = new_figure()
-    top, bottom = fig.subfigures(2, 1, height_ratios=[1, 1.1])
+    top, bottom = subfigures(fig, 2, 1, height_ratios=[1, 1.1])
     prior_ax, learned_ax = top.subplots(1, 2)
     show_images(prior_ax, decode(lesson.model, prior_samples(lesson.latent_dim, N_GENERATED, SEED)), ncols, say(lang, "map.samples.prior"))
     if density is not None:
@@ -323,7 +335,7 @@ def how_built(lesson: Lesson, z2: Lesson | None, lang: str) -> StepFigure:
     card, config = target.card, target.model.config
     cols = history_columns([dataclasses.asdict(row) for row in card.history] if card else [])
     fig = new_figure()
-    left, right = fig.subfigures(1, 2, width_ratios=[1, 1.1])
+    left, right = subfigures(fig, 1, 2, width_ratios=[1, 1.1])
     for ax, (term, colour) in zip(left.subplots(2, 1), (("recon", BLUE), ("kl", RED))):
         for split, style in (("train", "-"), ("test", "--")):
             ax.plot(cols["epoch"], cols[f"{split}_{term}_nats"], style, color=colour, label=say(lang, f"lesson.s8.{split}"))
@@ -360,7 +372,7 @@ def gan(lesson: Lesson, z2: Lesson | None, lang: str) -> StepFigure:
         return StepFigure(png(fig), {})
     adversarial, report = found
     key = model_key(GAN_MODEL)
-    plain, density, data = loaded_of(key).model, density_of(key), test_set("celeba")
+    plain, density, data = model_of(key), density_of(key), test_set("celeba")
     codes = density.sample(GAN_SHOWN, SEED) if density is not None else prior_samples(plain.config.latent_dim, GAN_SHOWN, SEED)
     rows: list[tuple[np.ndarray, str]] = [
         (decode(m, codes), say(lang, f"lesson.s9.{name}")) for name, m in (("plain", plain), ("adversarial", adversarial))

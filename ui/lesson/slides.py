@@ -2,18 +2,17 @@
 title, the speaker's key points (also in the PPTX notes) and its figure drawn from the real models by
 ui/lesson/slide_figures.py, in English or French.
 
-    python -m ui.lesson.slides --lang fr --out lesson-fr.pptx      # or lesson-fr.pdf, or --format pdf
+    vae-explorer slides --lang fr --out lesson-fr.pptx      # or lesson-fr.pdf, or --format pdf
 
 The deck is built without a Streamlit session (the models come through ui.shell.resources, which caches
 them in the process either way); the Lesson page offers it through `deferred_file`, which builds it on
-the first click and keeps it per (language, model, model files). The lesson's modules are imported
-when a deck is built, not with this module, so that the command can quiet Streamlit's "no runtime"
-log lines first.
+the first click and keeps it per (language, model, model files). The figures (matplotlib) and the writers
+(python-pptx, matplotlib's PDF backend) are imported when a deck is built or written, not with this module,
+which the Lesson page imports for its download buttons.
 """
 
 from __future__ import annotations
 
-import argparse
 import io
 import sys
 import textwrap
@@ -22,11 +21,25 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 from PIL import Image
+from streamlit.logger import set_log_level
 
+if TYPE_CHECKING:  # python-pptx is imported where a deck is written (pptx_bytes)
+    from pptx.slide import Slide as PptxSlide
+    from pptx.util import Length
+
+from ui.lesson import MAIN_MODEL, STEPS, open_lesson, two_d_lesson
 from ui.shell.i18n import DEFAULT_LANGUAGE, LANGUAGES, LOCALES, catalogue, say
+from ui.shell.resources import zoo, zoo_key
+from vae.data.command_line import command_parser
+
+EXAMPLES = (
+    "vae-explorer slides --out lesson.pptx",
+    "vae-explorer slides --lang fr --out lesson-fr.pdf --model mnist-z16",
+)
 
 SLIDE_INCHES = (13.333, 7.5)  # 16:9
 _PDF_LOCK = threading.Lock()
@@ -75,9 +88,7 @@ def build_deck(lang: str, model: str | None = None, progress: Callable[[int, int
     """The nine slides in `lang`, on the shipped MNIST model `model` (default: the lesson's, mnist-z2;
     steps 4 and 8 use the course's 2-D model, step 9 celeba-z64). progress(k, n, title) is called
     before each step. ValueError for an unknown language or a model that cannot be loaded."""
-    from ui.lesson import MAIN_MODEL, STEPS, open_lesson, two_d_lesson
-    from ui.lesson.slide_figures import STEP_FIGURES
-    from ui.shell.resources import zoo
+    from ui.lesson.slide_figures import STEP_FIGURES  # matplotlib: loaded for a deck, not for the page
 
     model = model or MAIN_MODEL
     if lang not in LANGUAGES:
@@ -85,7 +96,7 @@ def build_deck(lang: str, model: str | None = None, progress: Callable[[int, int
     lesson = open_lesson(model)
     if lesson is None:
         raise ValueError(f"model {model!r} cannot be loaded from the models folder")
-    two_d = [e.name for e in zoo() if e.available and e.dataset == "mnist" and e.config.latent_dim == 2]
+    two_d = [e.name for e in zoo() if e.available and e.config is not None and e.config.dataset == "mnist" and e.config.latent_dim == 2]
     z2 = two_d_lesson(lesson, two_d)
     slides = []
     for k, (step, figure) in enumerate(zip(STEPS, STEP_FIGURES, strict=True), start=1):
@@ -101,7 +112,7 @@ def build_deck(lang: str, model: str | None = None, progress: Callable[[int, int
 def pptx_bytes(deck: Deck) -> bytes:
     """The deck as a PowerPoint file: a title, the key points as bullets, the figure and its caption
     per slide; the notes repeat the key points for the speaker."""
-    from pptx import Presentation
+    from pptx import Presentation  # python-pptx is slow to import: only for a PPTX
     from pptx.util import Inches, Pt
 
     prs = Presentation()
@@ -133,15 +144,19 @@ def pptx_bytes(deck: Deck) -> bytes:
     return buf.getvalue()
 
 
-def _add_picture(page, png: bytes, left: int, top: int, width: int, height: int) -> None:
-    """The PNG fitted into the box (EMU), aspect kept, centred."""
+def _add_picture(page: PptxSlide, png: bytes, left: Length, top: Length, width: Length, height: Length) -> None:
+    """The PNG fitted into the box, aspect kept, centred."""
+    from pptx.util import Emu  # see pptx_bytes
+
     w, h = Image.open(io.BytesIO(png)).size
     scale = min(width / w, height / h)
     shown_w, shown_h = int(w * scale), int(h * scale)
-    page.shapes.add_picture(io.BytesIO(png), left + (width - shown_w) // 2, top + (height - shown_h) // 2, shown_w, shown_h)
+    page.shapes.add_picture(
+        io.BytesIO(png), Emu(left + (width - shown_w) // 2), Emu(top + (height - shown_h) // 2), Emu(shown_w), Emu(shown_h)
+    )
 
 
-def _add_text(page, text: str, box: tuple[int, int, int, int], size: int, italic: bool = False) -> None:
+def _add_text(page: PptxSlide, text: str, box: tuple[Length, Length, Length, Length], size: Length, italic: bool = False) -> None:
     frame = page.shapes.add_textbox(*box).text_frame
     frame.word_wrap = True
     frame.text = text
@@ -153,7 +168,7 @@ def _add_text(page, text: str, box: tuple[int, int, int, int], size: int, italic
 def pdf_bytes(deck: Deck) -> bytes:
     """The deck as a PDF, one 16:9 page per slide laid out as the PPTX; text embedded as TrueType
     (pdf.fonttype 42), so it can be searched and copied."""
-    import matplotlib
+    import matplotlib  # slow to import: only for a PDF
     from matplotlib.backends.backend_pdf import PdfPages
     from matplotlib.figure import Figure
 
@@ -199,8 +214,6 @@ def deferred_file(lang: str, model: str, fmt: str) -> Callable[[], bytes]:
     """A no-argument callable for st.download_button(data=…): the deck file, built when it is called
     (on a server thread, after the click). The models' file signature is read now, so a retrained
     model gives a new deck."""
-    from ui.shell.resources import zoo_key
-
     signature = zoo_key().signature
     return lambda: cached_file(lang, model, fmt, signature)
 
@@ -210,8 +223,10 @@ def file_name(lang: str, fmt: str) -> str:
 
 
 # ---- command line -----------------------------------------------------------------------------------
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ui.lesson.slides", description="Export the VAE lesson as a slide deck (PPTX or PDF).")
+    parser = command_parser("slides", "Export the VAE lesson as a slide deck (PPTX or PDF).", EXAMPLES)
     parser.add_argument("--lang", default="en", choices=list(LANGUAGES), help="language of the slides (default: en)")
     parser.add_argument("--out", required=True, type=Path, help="file to write: .pptx or .pdf")
     parser.add_argument("--format", choices=list(WRITERS), help="pptx or pdf (default: from the extension of --out)")
@@ -222,8 +237,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"cannot tell the format from {str(args.out)!r}: name it .pptx or .pdf, or pass --format")
     if not args.out.parent.is_dir():
         parser.error(f"folder {str(args.out.parent)!r} does not exist")
-    from streamlit.logger import set_log_level
-
     set_log_level("error")  # no "no runtime" warnings: this is a command, not a page
     start = time.perf_counter()
     try:

@@ -1,11 +1,14 @@
-"""Launcher: `python -m ui.serve.launcher [streamlit options]` = `streamlit run dashboard.py` with the warm-up
+"""Launcher: `vae-explorer serve [streamlit options]` = `streamlit run dashboard.py` with the warm-up
 (ui.serve.warm) started before Streamlit, so the zoo loads while the browser is still connecting."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
+
+from ui.serve import warm
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,16 +24,34 @@ def one_openmp_thread() -> None:
         os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """Only --help: every other option is `streamlit run`'s and goes to it unread."""
+    from vae.data.command_line import command_parser  # imports vae, hence torch: after one_openmp_thread()
+
+    return command_parser(
+        "serve",
+        "Start the dashboard (dashboard.py) under Streamlit, with the models loading before the first visitor.\n"
+        "Every option is passed to `streamlit run` (all of them: `streamlit run --help`).",
+        [
+            "vae-explorer serve                                              # http://localhost:8501",
+            "vae-explorer serve --server.address 0.0.0.0 --server.port 8502  # reachable from other machines",
+        ],
+        usage="vae-explorer serve [streamlit run options]",
+        allow_abbrev=False,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
     one_openmp_thread()
+    _, streamlit_options = build_parser().parse_known_args(sys.argv[1:] if argv is None else list(argv))  # exits on --help
     from streamlit.web import cli  # first, in this thread: see ui.serve.warm.start_once
 
-    from ui.serve import warm
-
     warm.start_once(launcher=True)
-    import ui.app  # noqa: F401  (installs the translated answer to an unknown page before the first session)
+    # installs the translated answer to an unknown page before the first session; imported here, as it loads
+    # torch, which must come after one_openmp_thread and the warm-up's own first imports
+    import ui.app  # noqa: F401
 
-    sys.argv = ["streamlit", "run", str(ROOT / "dashboard.py"), *sys.argv[1:]]
+    sys.argv = ["streamlit", "run", str(ROOT / "dashboard.py"), *streamlit_options]
     sys.exit(cli.main())
 
 

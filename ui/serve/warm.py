@@ -1,6 +1,6 @@
 """Warm-up: load the zoo into the process-wide caches in the background, then freeze the heap.
 
-Started once per server process: by the launcher (`python -m ui.serve.launcher`) before Streamlit starts,
+Started once per server process: by the launcher (`vae-explorer serve`) before Streamlit starts,
 or by the app shell on the first script run under a plain `streamlit run dashboard.py`
 (`VAE_WARM_UP=0` turns the second off; the tests set it, so AppTest runs load only what they use).
 
@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib
 import logging
 import os
+import pkgutil
 import threading
 import time
 
@@ -41,6 +43,7 @@ def _warm_up() -> None:
     t0 = time.perf_counter()
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
     logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
+    # here, in the warm-up thread: these load torch and every page's helpers (start_once imports the big packages first)
     from ui.components import figures, live
     from ui.shell import resources
     from vae.analysis.zoo import DEFAULT_MODEL
@@ -49,9 +52,9 @@ def _warm_up() -> None:
     for dataset in ("mnist", "celeba"):
         name = DEFAULT_MODEL[dataset]
         if any(e.name == name for e in entries):
-            result = resources.loaded(name)
-            if result.atlas is not None:
-                projection = "raw" if result.model.config.latent_dim == 2 else "pca"
+            ready = resources.loaded(name).ready()
+            if ready is not None:
+                projection = "raw" if ready.model.config.latent_dim == 2 else "pca"
                 colour = "label" if dataset == "mnist" and resources.test_set(dataset) is not None else "none"
                 # the map the page asks for first: English labels (a French session builds its own); the
                 # files of the browser-drawn map, and the plotly figure drawn where that cannot run
@@ -60,8 +63,8 @@ def _warm_up() -> None:
                     live.map_arrays(key, projection)
                     live.map_colours(key, colour, labels)
                 figures.map_figure(key, projection, colour, labels)
-                result.atlas.map_spacing(projection)
-                result.atlas.latent_spacing()
+                ready.atlas.map_spacing(projection)
+                ready.atlas.latent_spacing()
         resources.test_set(dataset)
         if dataset == "mnist":
             _freeze()  # at once: a page opened meanwhile must not pay a full collection of all this per run
@@ -95,9 +98,6 @@ def _freeze() -> None:
 
 def _import_all_of(package: str) -> None:
     """Import every module of a package (ui.*: every page's helpers and what they import)."""
-    import importlib
-    import pkgutil
-
     root = importlib.import_module(package)
     for info in pkgutil.walk_packages(root.__path__, prefix=f"{package}."):
         if info.name != "ui.serve.launcher":  # the launcher, not a page dependency

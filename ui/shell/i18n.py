@@ -14,10 +14,16 @@ import json
 import numbers
 import re
 import string
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
+from typing import SupportsFloat
 
 import streamlit as st
+from babel import Locale
+from babel.numbers import format_decimal, format_percent, format_scientific
+
+from vae.data.inputs import INPUT_ERRORS, InputImageError
 
 CATALOGUE_DIR = Path(__file__).resolve().parents[2] / "assets" / "i18n"
 LANGUAGES = {"en": "English", "fr": "Français"}
@@ -36,13 +42,11 @@ def catalogue(lang: str) -> dict[str, str]:
             raise ValueError(f"{path}: keys already defined in another catalogue file: {sorted(duplicated)}")
         merged.update(part)
     if lang == DEFAULT_LANGUAGE:  # the English of the errors vae/ raises lives beside the code raising them
-        from vae.data.inputs import INPUT_ERRORS
-
         merged.update({f"input_error.{code}": text for code, text in INPUT_ERRORS.items()})
     return merged
 
 
-def error_text(error) -> str:
+def error_text(error: InputImageError) -> str:
     """An error with a `code` and `params` (vae.data.inputs.InputImageError) in the current language."""
     return t(f"input_error.{error.code}", **error.params)
 
@@ -52,18 +56,18 @@ def current_language() -> str:
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
 
 
-def say(lang: str, key: str, **kwargs) -> str:
+def say(lang: str, key: str, **kwargs: object) -> str:
     """The catalogue text of `key` in `lang` (English, then the key itself, as fallbacks), its fields
     filled the language's way (fill). The one fallback rule: t() is say() in the session's language."""
     text = catalogue(lang).get(key) or catalogue(DEFAULT_LANGUAGE).get(key) or key
     return fill(text, lang, **kwargs) if kwargs else text
 
 
-def t(key: str, **kwargs) -> str:
+def t(key: str, **kwargs: object) -> str:
     return say(current_language(), key, **kwargs)
 
 
-def fill(text: str, lang: str, **kwargs) -> str:
+def fill(text: str, lang: str, **kwargs: object) -> str:
     """str.format, with the numbers of format specs written in the language's way (English: as Python
     writes them)."""
     return text.format(**kwargs) if lang == DEFAULT_LANGUAGE else _Localized(lang).format(text, **kwargs)
@@ -75,9 +79,6 @@ def number(value: float, spec: str = "g", lang: str | None = None) -> str:
     match = _NUMBER_SPEC.match(spec)
     if lang == DEFAULT_LANGUAGE or match is None:
         return format(value, spec)
-    from babel import Locale
-    from babel.numbers import format_decimal, format_percent, format_scientific
-
     locale = Locale.parse(LOCALES[lang])
     digits, kind = match["digits"], match["kind"]
     fraction = "." + "0" * int(digits) if digits and int(digits) > 0 else ""
@@ -96,13 +97,13 @@ def number(value: float, spec: str = "g", lang: str | None = None) -> str:
 LIST_SEPARATORS = {"en": ", ", "fr": " ; "}
 
 
-def numbers_listed(values, spec: str = "g", lang: str | None = None) -> str:
+def numbers_listed(values: Iterable[SupportsFloat], spec: str = "g", lang: str | None = None) -> str:
     """Numbers written by `number`, joined the language's way: "0.5, -1.2" / "0,5 ; -1,2"."""
     lang = current_language() if lang is None else lang
     return LIST_SEPARATORS[lang].join(number(float(v), spec, lang) for v in values)
 
 
-def latex_numbers(values, spec: str = "g", lang: str | None = None) -> str:
+def latex_numbers(values: Iterable[SupportsFloat], spec: str = "g", lang: str | None = None) -> str:
     """`numbers_listed` for a LaTeX formula: a decimal comma as {,} (no space after it in maths mode),
     thousands as a thin space, the separator spaced."""
     lang = current_language() if lang is None else lang
@@ -114,9 +115,9 @@ class _Localized(string.Formatter):
     def __init__(self, lang: str):
         self.lang = lang
 
-    def format_field(self, value, format_spec: str) -> str:
+    def format_field(self, value: object, format_spec: str) -> str:
         if format_spec and _NUMBER_SPEC.match(format_spec) and isinstance(value, numbers.Real) and not isinstance(value, bool):
-            return number(value, format_spec, self.lang)
+            return number(value if isinstance(value, int | float) else float(value), format_spec, self.lang)  # numpy scalars
         return super().format_field(value, format_spec)
 
 

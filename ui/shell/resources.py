@@ -26,6 +26,7 @@ from vae.artifacts.atlas import Atlas, load_atlas
 from vae.artifacts.density import LearnedDensity, load_density
 from vae.core.card import ModelCard
 from vae.data.datasets import DataError, data_root, load_celeba, load_mnist
+from vae.training.gan import load_adversarial
 
 # One thread per decode: the server runs many small decodes from many sessions at once, and
 # intra-op threads then wait on each other (10–25× slower decodes on a busy 2-core machine).
@@ -51,11 +52,11 @@ def _signature(folder: Path) -> tuple:
     """One (model name, digest) pair per model folder: a cache key that changes when a model is added,
     retrained, its atlas built or a file damaged. The digest covers (file, size, mtime) of the files that
     define the model: a few stat calls per rerun, and a short key for the caches to hash."""
-    out = []
+    out: list[tuple[str, str]] = []
     try:
         for d in sorted(os.scandir(folder), key=lambda e: e.name):
             if d.is_dir() and not d.name.startswith("."):
-                files = []
+                files: list[tuple[str, int | None, int | None]] = []
                 for f in MODEL_FILES:
                     try:
                         st_ = os.stat(os.path.join(d.path, f))
@@ -116,6 +117,25 @@ def loaded_of(key: ModelKey) -> Loaded:
     return load(key.models_path, key.name, key.signature)
 
 
+def ready_of(key: ModelKey) -> Ready:
+    """The model and atlas of `key`, for what is derived from a model a page has checked (app.current()):
+    raises CheckpointError with the reason when they did not load."""
+    result = loaded_of(key)
+    ready = result.ready()
+    if ready is None:
+        raise CheckpointError(result.error or f"{key.name}: not loaded")
+    return ready
+
+
+def model_of(key: ModelKey) -> VAE:
+    """The model of `key`, whether or not its atlas loads: raises CheckpointError with the reason when
+    its weights do not load."""
+    result = loaded_of(key)
+    if result.model is None:
+        raise CheckpointError(result.error or f"{key.name}: not loaded")
+    return result.model
+
+
 def card_of(key: ModelKey) -> ModelCard | None:
     """The model's card as the zoo read it (None when the folder has none)."""
     entry = next((e for e in zoo_at(key.models_path) if e.name == key.name), None)
@@ -141,22 +161,36 @@ def density_of(key: ModelKey) -> LearnedDensity | None:
 def adversarial_of(key: ModelKey) -> tuple[VAE, dict] | str:
     """The model with its adversarially fine-tuned decoder and the figures measured when it was made
     (vae.training.gan), or why there is none."""
-    from vae.training.gan import load_adversarial
-
     try:
         return load_adversarial(Path(key.models_path) / key.name)
     except CheckpointError as err:
         return str(err)
 
 
+@dataclass(frozen=True)
+class Ready:
+    """A model with its atlas, both loaded: what a page works on once app.current() has checked it."""
+
+    name: str
+    model: VAE
+    atlas: Atlas
+
+
 @dataclass
 class Loaded:
-    """A loaded model and its atlas, or the reason they could not be loaded."""
+    """A loaded model and its atlas, or the reason they could not be loaded. The model alone is kept when
+    only its atlas failed (a model comparison still reconstructs with it)."""
 
     name: str
     model: VAE | None
     atlas: Atlas | None
     error: str | None
+
+    def ready(self) -> Ready | None:
+        """The model and atlas together, or None when either did not load (`error` says why)."""
+        if self.model is None or self.atlas is None:
+            return None
+        return Ready(self.name, self.model, self.atlas)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)

@@ -16,7 +16,7 @@ Our own code does only what the native binding cannot:
   presenter must know the prepared link was wrong): `bound` checks the raw value once per session
   with the declared parser and queues a notice naming it (`pop_notices`);
 - read a value the way the declared parser does where the binding would read it otherwise:
-  booleans as 1/0 (links written before the binding; it reads only true/false), a number snapped
+  booleans also as 1/0 (a link a presenter wrote by hand; the binding reads only true/false), a number snapped
   to the widget's step;
 - choice widgets with translated labels (projection, colour, ranking, sources, dataset, model,
   language): the binding writes the *displayed* label, so a link made in French would not open in
@@ -30,11 +30,12 @@ callable that raises ValueError.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import streamlit as st
+from streamlit.runtime.state import get_session_state
 
 MAX_PARAM_LENGTH = 200
 NOTICES = "_deep_link_notices"
@@ -55,6 +56,19 @@ class Param:
 
 PARAMS: dict[str, Param] = {}  # every parameter declared so far in this process (the fuzz test reads it)
 
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Declared(Generic[T]):
+    """A parser that also says what it accepts: `param` holds its Param fields (kind, lo/hi or choices)."""
+
+    parse: Callable[[str], T]
+    param: dict[str, Any]
+
+    def __call__(self, raw: str) -> T:
+        return self.parse(raw)
+
 
 def raw_param(name: str, kind: str = "text", default: Any = None) -> str | None:
     """Declare a parameter read without a single widget behind it; returns its raw value (or None)."""
@@ -62,29 +76,27 @@ def raw_param(name: str, kind: str = "text", default: Any = None) -> str | None:
     return st.query_params.get(name)
 
 
-def parse_int(lo: int, hi: int, step: int = 1) -> Callable[[str], int]:
+def parse_int(lo: int, hi: int, step: int = 1) -> Declared[int]:
     def parse(raw: str) -> int:
         value = int(raw)
         if not lo <= value <= hi:
             raise ValueError(f"out of range [{lo}, {hi}]")
         return lo + (value - lo) // step * step  # on the widget's steps
 
-    parse.param = {"kind": "int", "lo": lo, "hi": hi}
-    return parse
+    return Declared(parse, {"kind": "int", "lo": lo, "hi": hi})
 
 
-def parse_float(lo: float, hi: float) -> Callable[[str], float]:
+def parse_float(lo: float, hi: float) -> Declared[float]:
     def parse(raw: str) -> float:
         value = float(raw)
         if not (lo <= value <= hi):  # also rejects nan
             raise ValueError(f"out of range [{lo}, {hi}]")
         return value
 
-    parse.param = {"kind": "float", "lo": lo, "hi": hi}
-    return parse
+    return Declared(parse, {"kind": "float", "lo": lo, "hi": hi})
 
 
-def parse_choice(choices) -> Callable[[str], str]:
+def parse_choice(choices: Iterable[str]) -> Declared[str]:
     allowed = list(choices)
 
     def parse(raw: str) -> str:
@@ -92,8 +104,7 @@ def parse_choice(choices) -> Callable[[str], str]:
             raise ValueError("not one of the choices")
         return raw
 
-    parse.param = {"kind": "choice", "choices": tuple(allowed)}
-    return parse
+    return Declared(parse, {"kind": "choice", "choices": tuple(allowed)})
 
 
 def parse_bool(raw: str) -> bool:
@@ -109,7 +120,7 @@ def from_query(key: str, default: Any, parse: Callable[[str], Any], param: str |
     """Declare URL parameter `param` (default: key) for widget `key`, and seed session_state[key] from
     it once per session (an invalid value: the default, and a notice)."""
     param = param or key
-    spec = getattr(parse, "param", None) or ({"kind": "bool"} if parse is parse_bool else {"kind": "text"})
+    spec = _declared(parse)
     PARAMS[param] = Param(param, default=default, **spec)
     if key not in st.session_state:
         raw = st.query_params.get(param)
@@ -130,8 +141,8 @@ def bound(key: str, default: Any, parse: Callable[[str], Any], via: str = "value
 
     Returns the widget's keyword arguments: key, bind="query-params", and the default under `via`
     ("value" for number inputs, sliders and toggles; "index" for a selectbox, whose choices are the
-    parser's). A bad raw value gets a notice once per session; a legacy 1/0 boolean is taken."""
-    spec = getattr(parse, "param", None) or ({"kind": "bool"} if parse is parse_bool else {"kind": "text"})
+    parser's). A bad raw value gets a notice once per session; a boolean written 1/0 is read as parse_bool reads it."""
+    spec = _declared(parse)
     PARAMS[key] = Param(key, default=default, **spec)
     checked = st.session_state.setdefault(CHECKED, set())
     if key not in checked:
@@ -152,6 +163,13 @@ def bound(key: str, default: Any, parse: Callable[[str], Any], via: str = "value
     return {"key": key, "bind": "query-params", via: arg}
 
 
+def _declared(parse: Callable[[str], Any]) -> dict[str, Any]:
+    """The Param fields a parser declares: its own for parse_int/float/choice, the kind for the others."""
+    if isinstance(parse, Declared):
+        return parse.param
+    return {"kind": "bool"} if parse is parse_bool else {"kind": "text"}
+
+
 SHELL_PARAMS = ("lang", "dataset", "model")  # the app shell's parameters, the same on every page
 
 
@@ -168,8 +186,6 @@ def _rewrite_before_binding(key: str, text: str | None) -> None:
     so this reaches into Streamlit's QueryParams (an internal, pinned in requirements.txt). Removing
     a rejected value is needed beyond the notice: Streamlit 1.67 raises OverflowError when an
     integer number_input is bound to ?key=inf (its deserializer calls int(float("inf")))."""
-    from streamlit.runtime.state import get_session_state
-
     with get_session_state().query_params() as params:
         if text is None:
             params._initial_query_params.pop(key, None)

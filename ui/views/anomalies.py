@@ -17,7 +17,7 @@ import streamlit as st
 from ui.components import input_widgets, widgets
 from ui.shell import state
 from ui.shell.i18n import error_text, number, t
-from ui.shell.resources import Loaded, ModelKey, TestSet, loaded_of, model_key, test_set
+from ui.shell.resources import ModelKey, Ready, TestSet, model_key, ready_of, test_set
 from vae.analysis.anomaly import (
     error_map,
     ink_correlation,
@@ -69,7 +69,7 @@ def _error_store() -> tuple[threading.Lock, dict]:
 def recon_errors(key: ModelKey, compute: bool) -> tuple[np.ndarray, np.ndarray] | None:
     """(MSE per pixel, recon nats at μ) for every atlas row, or None without the data (or not yet computed)."""
     lock, store = _error_store()
-    sel = loaded_of(key)
+    sel = ready_of(key)
     data = test_set(sel.model.config.dataset)
     store_key = (key, str(data_root()))
     if store_key not in store and compute and data is not None:
@@ -84,7 +84,7 @@ def recon_errors(key: ModelKey, compute: bool) -> tuple[np.ndarray, np.ndarray] 
 
 def scores_for(key: ModelKey, ranking: str, compute: bool = True) -> np.ndarray | None:
     """The score of every test image under a ranking; None for the MSE ranking without the data."""
-    atlas = loaded_of(key).atlas
+    atlas = ready_of(key).atlas
     if ranking == "elbo":
         return atlas.neg_elbo_nats
     if ranking == "recon":
@@ -99,7 +99,7 @@ def scores_for(key: ModelKey, ranking: str, compute: bool = True) -> np.ndarray 
 def ink_bias(key: ModelKey, root: str) -> float | None:
     """Correlation between ink and −ELBO over the test set (the score's known bias), once per model;
     None without the data."""
-    sel = loaded_of(key)
+    sel = ready_of(key)
     data = test_set(sel.model.config.dataset)
     return None if data is None else ink_correlation(data.images[sel.atlas.test_index], sel.atlas.neg_elbo_nats)
 
@@ -107,8 +107,9 @@ def ink_bias(key: ModelKey, root: str) -> float | None:
 @st.cache_data(show_spinner=False, max_entries=32)
 def ranking_table(key: ModelKey, root: str, ranking: str, with_mse: bool) -> bytes:
     """The test set in ranking order as CSV: test index, label or image id, scores (MSE once computed)."""
-    atlas = loaded_of(key).atlas
-    data = test_set(loaded_of(key).model.config.dataset)
+    sel = ready_of(key)
+    atlas = sel.atlas
+    data = test_set(sel.model.config.dataset)
     columns: dict = {"test_index": atlas.test_index}
     if data is not None and data.labels is not None:
         columns["label"] = data.labels[atlas.test_index]
@@ -118,13 +119,16 @@ def ranking_table(key: ModelKey, root: str, ranking: str, with_mse: bool) -> byt
     errors = recon_errors(key, compute=False) if with_mse else None
     if errors is not None:
         columns["mse_per_pixel"] = errors[0]
-    return ranking_csv(rank(scores_for(key, ranking, compute=False)), columns)
+    scores = scores_for(key, ranking, compute=False)
+    if scores is None:  # the MSE ranking before its errors are computed: the page offers no table then
+        raise ValueError("the MSE ranking needs the reconstruction errors computed first")
+    return ranking_csv(rank(scores), columns)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def anomaly_map(key: ModelKey, projection: str, top: tuple[int, ...], texts: tuple[str, ...], labels: tuple[str, ...]) -> go.Figure:
     """All test points in grey, the `top` rows in red with their labels. Shared read-only."""
-    atlas = loaded_of(key).atlas
+    atlas = ready_of(key).atlas
     coords = atlas.coords(projection)
     top_rows = np.asarray(top, dtype=np.int64)
     axis, others, outliers = labels
@@ -155,7 +159,7 @@ def anomaly_map(key: ModelKey, projection: str, top: tuple[int, ...], texts: tup
 class AnomalyView:
     """The page's panels for one model and ranking (`scores`: one per atlas row)."""
 
-    def __init__(self, sel: Loaded, data: TestSet | None, ranking: str, scores: np.ndarray):
+    def __init__(self, sel: Ready, data: TestSet | None, ranking: str, scores: np.ndarray):
         self.sel, self.data, self.ranking, self.scores = sel, data, ranking, scores
         self.atlas, self.model, self.name = sel.atlas, sel.model, sel.name
 
@@ -191,9 +195,11 @@ class AnomalyView:
         if st.session_state["an_pick"] not in options:
             st.session_state["an_pick"] = options[0]
         place = {r: (t("an.most", pos=i + 1) if i < len(top) else t("an.least", pos=i - len(top) + 1)) for i, r in enumerate(options)}
-        row = st.selectbox(
-            t("an.pick"), options, format_func=lambda r: f"{place[r]} · {self.describe(r)} · {fmt(scores[r], ranking)}", key="an_pick"
-        )
+
+        def option(r: int) -> str:
+            return f"{place[r]} · {self.describe(r)} · {fmt(scores[r], ranking)}"
+
+        row = st.selectbox(t("an.pick"), options, format_func=option, key="an_pick")
         state.to_query("an_pick")
         recon = decode(self.model, atlas.mean[row])[0]
         cols = st.columns([1, 1, 1.4])
@@ -237,7 +243,7 @@ class AnomalyView:
             st.caption(t("an.csv_mse_note"))
 
 
-def upload_panel(sel: Loaded) -> None:
+def upload_panel(sel: Ready) -> None:
     """Score an uploaded image with the atlas's estimate and place it among the test set; a blank page
     is scored too (it is the clearest anomaly there is)."""
     dataset = sel.model.config.dataset

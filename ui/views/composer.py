@@ -5,6 +5,7 @@ face with its exports and the breeding history. The page (pages/composer.py) lay
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection
 
 import numpy as np
 import streamlit as st
@@ -12,7 +13,7 @@ import streamlit as st
 from ui.components import faces, widgets
 from ui.shell import handoff, state
 from ui.shell.i18n import t
-from ui.shell.resources import Loaded, density_of, model_key
+from ui.shell.resources import Ready, density_of, model_key
 from vae.analysis.composer import Composer
 from vae.artifacts.attributes import AttributeDirections
 from vae.core.latent import decode
@@ -24,7 +25,7 @@ POPULATION = (9, 16)
 class ComposerSession:
     """One session's composer on one model; its methods are the page's widget callbacks."""
 
-    def __init__(self, sel: Loaded, dirs: AttributeDirections | None):
+    def __init__(self, sel: Ready, dirs: AttributeDirections | None):
         self.model, self.name, self.dirs = sel.model, sel.name, dirs
         self.latent_dim = sel.model.config.latent_dim
 
@@ -49,7 +50,7 @@ class ComposerSession:
     def picks(self) -> list[int]:
         return [i for i in range(int(st.session_state["co_pop"])) if st.session_state.get(f"cmp_sel_{i}")]
 
-    def set_picks(self, chosen) -> None:
+    def set_picks(self, chosen: Collection[int]) -> None:
         for i in range(POPULATION[1]):
             st.session_state[f"cmp_sel_{i}"] = i in chosen
 

@@ -10,7 +10,7 @@ import streamlit as st
 from ui.components import faces
 from ui.shell import handoff, state
 from ui.shell.i18n import number, t
-from ui.shell.resources import Loaded, TestSet, test_set_error
+from ui.shell.resources import Ready, TestSet, test_set_error
 from vae.artifacts.attributes import AttributeDirections
 from vae.core.latent import prior_samples
 
@@ -40,8 +40,8 @@ def amounts_from_url(dirs: AttributeDirections) -> None:
         return
     try:
         for item in raw.split(","):
-            attribute, value = item.split(":")
-            value = float(value)
+            attribute, text = item.split(":")
+            value = float(text)
             if attribute not in dirs.names or not -LIMIT <= value <= LIMIT:
                 raise ValueError
             st.session_state[amount_key(attribute)] = round(value, 1)
@@ -54,7 +54,7 @@ def reset_amounts(dirs: AttributeDirections) -> None:
         st.session_state.pop(amount_key(attribute), None)
 
 
-def face_to_edit(sel: Loaded, data: TestSet | None) -> tuple[np.ndarray | None, np.ndarray | None, str]:
+def face_to_edit(sel: Ready, data: TestSet | None) -> tuple[np.ndarray | None, np.ndarray | None, str]:
     """The source widgets (a test face, a prior sample, an upload, the composer's current face) and
     what they pick: (code (D,) or None, the real photo behind it or None, the source)."""
     model, atlas, name = sel.model, sel.atlas, sel.name

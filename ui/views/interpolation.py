@@ -13,7 +13,7 @@ import streamlit as st
 from ui.components import widgets
 from ui.shell import handoff, state
 from ui.shell.i18n import t
-from ui.shell.resources import Loaded, TestSet
+from ui.shell.resources import Ready, TestSet
 from vae.core.latent import prior_samples
 
 SEED_MAX = 2**31 - 1
@@ -36,7 +36,7 @@ def who(data: TestSet | None, index: int) -> str:
     return t(key, label=widgets.label_of(data, index))
 
 
-def endpoint_controls(sel: Loaded, data: TestSet | None, side: str, default_index: int, default_seed: int) -> Endpoint:
+def endpoint_controls(sel: Ready, data: TestSet | None, side: str, default_index: int, default_seed: int) -> Endpoint:
     """The widgets for endpoint `side` ('a' or 'b') and the code they pick."""
     atlas, name, latent_dim = sel.atlas, sel.name, sel.model.config.latent_dim
     n_test = len(atlas.mean)
@@ -65,14 +65,13 @@ def endpoint_controls(sel: Loaded, data: TestSet | None, side: str, default_inde
     code = last.array()
     if code.shape != (latent_dim,):
         return Endpoint(None, None, "", t("interp.map_none"))
-    index = last.index
     if last.source == "your_input":
         return Endpoint(code, None, t("interp.caption_your_input"))
-    if index is None:
+    if last.index is None:
         return Endpoint(code, None, t("interp.caption_map"))
-    test_index = int(atlas.test_index[index])
+    test_index = int(atlas.test_index[last.index])
     original = data.images[test_index] if data is not None else None
-    return Endpoint(code, original, t("interp.caption_map_point", index=test_index, who=who(test_index)))
+    return Endpoint(code, original, t("interp.caption_map_point", index=test_index, who=who(data, test_index)))
 
 
 def norms_chart(a: np.ndarray, b: np.ndarray, steps: int, methods: dict) -> None:

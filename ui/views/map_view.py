@@ -5,7 +5,9 @@ these out."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -14,7 +16,7 @@ from ui.components import widgets
 from ui.components.figures import grid_spacing
 from ui.shell import handoff, state
 from ui.shell.i18n import number, t
-from ui.shell.resources import Loaded, TestSet
+from ui.shell.resources import Ready, TestSet
 from vae.artifacts.atlas import code_at
 from vae.core.latent import decode, nearest_codes
 
@@ -32,7 +34,7 @@ class MapClick:
     index: int | None
 
 
-def read_click(event, sel: Loaded, projection: str, trace_rows: list[np.ndarray]) -> MapClick | None:
+def read_click(event: Mapping[str, Any] | None, sel: Ready, projection: str, trace_rows: list[np.ndarray]) -> MapClick | None:
     """Turn a plotly selection (the server-drawn map) into the current click (or take one from a deep
     link once); remember it and put it in the URL. None when this model and projection have no click yet."""
     coords = sel.atlas.coords(projection)
@@ -53,7 +55,7 @@ def read_click(event, sel: Loaded, projection: str, trace_rows: list[np.ndarray]
     return current_click(sel, projection)
 
 
-def read_browser_click(picked: dict | None, sel: Loaded, projection: str) -> MapClick | None:
+def read_browser_click(picked: dict | None, sel: Ready, projection: str) -> MapClick | None:
     """Turn a click on the browser-drawn map (ui.components.live.latent_map: {"x", "y", "index"}, index the test
     point the pointer was on, or None) into the current click, as read_click does for plotly. A
     malformed payload is ignored with a notice."""
@@ -71,14 +73,14 @@ def read_browser_click(picked: dict | None, sel: Loaded, projection: str) -> Map
     return current_click(sel, projection)
 
 
-def _remember(sel: Loaded, projection: str, x: float, y: float, index: int | None) -> None:
+def _remember(sel: Ready, projection: str, x: float, y: float, index: int | None) -> None:
     """A click becomes the current one; on a test point, at that point's exact place."""
     if index is not None:
         x, y = (float(v) for v in sel.atlas.coords(projection)[index])
     st.session_state[CLICK] = MapClick(sel.name, projection, x, y, index)
 
 
-def current_click(sel: Loaded, projection: str) -> MapClick | None:
+def current_click(sel: Ready, projection: str) -> MapClick | None:
     """The click shown on this model and projection (a deep link's x/y/point, taken once per
     session), kept in the URL; None when there is none."""
     _click_from_query(sel, projection)
@@ -89,7 +91,7 @@ def current_click(sel: Loaded, projection: str) -> MapClick | None:
     return click
 
 
-def _click_from_query(sel: Loaded, projection: str) -> None:
+def _click_from_query(sel: Ready, projection: str) -> None:
     """A deep link's x/y/point parameters become the current click, once per session."""
     if st.session_state.get("_map_click_from_url"):
         return
@@ -111,7 +113,7 @@ def _click_from_query(sel: Loaded, projection: str) -> None:
         st.session_state.setdefault(state.NOTICES, []).append("x, y, point")
 
 
-def show_click(click: MapClick, sel: Loaded, data: TestSet | None, tsne_k: int) -> None:
+def show_click(click: MapClick, sel: Ready, data: TestSet | None, tsne_k: int) -> None:
     """What the click decodes to: a location with its honesty cue, or a test point with its original,
     reconstruction, scores and nearest neighbours. Leaves the code for the Interpolation page."""
     atlas, model = sel.atlas, sel.model

@@ -10,7 +10,7 @@ import streamlit as st
 from ui.components import widgets
 from ui.shell import state
 from ui.shell.i18n import number, t
-from ui.shell.resources import Loaded, TestSet
+from ui.shell.resources import Ready, TestSet
 from vae.analysis.explore_ops import SLIDER_LIMIT, UnitUsage, display_scale, labelled_grid, parse_code, snap_code, traversal_values
 from vae.core.latent import decode, prior_samples, traversal_codes
 from vae.data.images import gif_bytes, grid, png_bytes
@@ -34,7 +34,7 @@ def dim_help(usage: UnitUsage, d: int) -> str | None:
     return t("sliders.dim_inactive_help", activity=usage.activity[d], pixels=int(usage.effect_pixels[d]))
 
 
-def start_code(sel: Loaded, origin: tuple) -> np.ndarray:
+def start_code(sel: Ready, origin: tuple) -> np.ndarray:
     """The code a start point stands for: ("mean",), ("random", seed) or ("test", atlas row)."""
     latent_dim = sel.model.config.latent_dim
     if origin[0] == "random":
@@ -49,7 +49,7 @@ def set_sliders(name: str, code: np.ndarray) -> None:
         st.session_state[slider_key(name, d)] = round(float(value), 2)
 
 
-def apply_start(sel: Loaded, kind: str) -> None:
+def apply_start(sel: Ready, kind: str) -> None:
     """on_click / on_change: move every slider to a start point (runs before the widgets are built)."""
     if kind == "randomise":
         st.session_state["sl_seed"] = int(np.random.default_rng().integers(0, 1_000_000))
@@ -70,7 +70,7 @@ def origin(name: str) -> tuple | None:
     return st.session_state.get(f"sl_origin_{name}")
 
 
-def ensure_sliders(sel: Loaded) -> None:
+def ensure_sliders(sel: Ready) -> None:
     """Give every slider a value: where this session left them, else a deep link's sl_z (once), else zeros."""
     latent_dim = sel.model.config.latent_dim
     if all(slider_key(sel.name, d) in st.session_state for d in range(latent_dim)):
@@ -96,7 +96,7 @@ def current_code(name: str, latent_dim: int) -> np.ndarray:
     return code
 
 
-def traversal(sel: Loaded, code: np.ndarray, order: np.ndarray, kl: np.ndarray) -> None:
+def traversal(sel: Ready, code: np.ndarray, order: np.ndarray, kl: np.ndarray) -> None:
     """The traversal grid around `code`: the most informative dimensions (order), each swept over
     the sliders' range, with PNG and GIF downloads."""
     model, name, latent_dim = sel.model, sel.name, sel.model.config.latent_dim
@@ -148,7 +148,7 @@ def slider_columns(name: str, dims: np.ndarray, usage: UnitUsage, kl: np.ndarray
         )
 
 
-def origin_note(sel: Loaded, data: TestSet | None) -> None:
+def origin_note(sel: Ready, data: TestSet | None) -> None:
     """Under the decoded image: which test image the sliders started from, and the original."""
     start = origin(sel.name)
     if not start or start[0] != "test":
@@ -160,19 +160,27 @@ def origin_note(sel: Loaded, data: TestSet | None) -> None:
         st.image(widgets.inline(widgets.enlarge(data.images[index], 112)), caption=t("sliders.original"), width=112)
 
 
-def start_controls(sel: Loaded, seed_max: int) -> None:
+def start_controls(sel: Ready, seed_max: int) -> None:
     """The start points: prior mean, a prior sample (seed), a test image (index), randomise, reset."""
     n_test = len(sel.atlas.mean)
     seed_param = state.bound("sl_seed", 0, state.parse_int(0, seed_max))
     index_param = state.bound("sl_index", 0, state.parse_int(0, n_test - 1))
     if st.session_state["sl_index"] >= n_test:  # kept from a model with a larger atlas
         st.session_state["sl_index"] = 0
-    start = {"on_click": apply_start, "width": "stretch"}
     c1, c2, c3, c4 = st.columns([1, 2, 2, 2], vertical_alignment="bottom")
-    c1.button(t("sliders.from_mean"), key="sl_from_mean", args=(sel, "mean"), help=t("sliders.from_mean_help"), **start)
+    c1.button(
+        t("sliders.from_mean"),
+        key="sl_from_mean",
+        help=t("sliders.from_mean_help"),
+        on_click=apply_start,
+        args=(sel, "mean"),
+        width="stretch",
+    )
     c2.number_input(t("sliders.seed"), 0, seed_max, on_change=apply_start, args=(sel, "random"), **seed_param)
-    c2.button(t("sliders.from_random"), key="sl_from_random", args=(sel, "random"), **start)
+    c2.button(t("sliders.from_random"), key="sl_from_random", on_click=apply_start, args=(sel, "random"), width="stretch")
     c3.number_input(t("sliders.test_index", n=n_test - 1), 0, n_test - 1, on_change=apply_start, args=(sel, "test"), **index_param)
-    c3.button(t("sliders.from_test"), key="sl_from_test", args=(sel, "test"), **start)
-    c4.button(t("sliders.randomise"), key="sl_randomise", args=(sel, "randomise"), icon=":material/casino:", **start)
-    c4.button(t("sliders.reset"), key="sl_reset", args=(sel, "reset"), icon=":material/restart_alt:", **start)
+    c3.button(t("sliders.from_test"), key="sl_from_test", on_click=apply_start, args=(sel, "test"), width="stretch")
+    c4.button(
+        t("sliders.randomise"), key="sl_randomise", icon=":material/casino:", on_click=apply_start, args=(sel, "randomise"), width="stretch"
+    )
+    c4.button(t("sliders.reset"), key="sl_reset", icon=":material/restart_alt:", on_click=apply_start, args=(sel, "reset"), width="stretch")

@@ -12,7 +12,7 @@ import streamlit as st
 from ui.components import input_widgets, widgets
 from ui.shell import i18n, state
 from ui.shell.i18n import t
-from ui.shell.resources import Loaded, TestSet
+from ui.shell.resources import Ready, TestSet
 from vae.analysis.placement import TSNE_NEIGHBOURS, UserCode, code_json, place
 from vae.core.latent import decode, nearest_codes
 from vae.data.images import png_bytes
@@ -27,7 +27,7 @@ def nats(value: float) -> str:
     return t("yi.nats", v=number(value))
 
 
-def placement_map(sel: Loaded, code: np.ndarray, code_id: str, maps: list[str]) -> None:
+def placement_map(sel: Ready, code: np.ndarray, code_id: str, maps: list[str]) -> None:
     """The test set on a map with the user's point as a star; a projection change reruns only this
     (called as a fragment)."""
     name, dataset = sel.name, sel.model.config.dataset
@@ -56,7 +56,7 @@ def placement_map(sel: Loaded, code: np.ndarray, code_id: str, maps: list[str]) 
     st.caption(t(f"yi.placed.{method}", x=float(xy[0]), y=float(xy[1]), k=TSNE_NEIGHBOURS))
 
 
-def neighbours(sel: Loaded, data: TestSet | None, code: np.ndarray) -> None:
+def neighbours(sel: Ready, data: TestSet | None, code: np.ndarray) -> None:
     """The 8 test images whose codes are nearest, with their latent distances."""
     atlas = sel.atlas
     idx, dist = nearest_codes(atlas.mean, code, 8)

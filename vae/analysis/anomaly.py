@@ -181,7 +181,7 @@ def ranking_csv(order: np.ndarray, columns: Mapping[str, Sequence | np.ndarray])
     return out.getvalue().encode()
 
 
-def _cell(value) -> str:
+def _cell(value: object) -> str:
     if isinstance(value, (float, np.floating)):
         return f"{float(value):.6g}"
     return str(value.item() if isinstance(value, np.generic) else value)

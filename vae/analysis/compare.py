@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from vae.analysis.zoo import ZooEntry
+from vae.analysis.zoo import ModelWithCard, ZooEntry
 from vae.core.card import EpochRecord, ModelCard
 from vae.core.latent import decode, encode
 from vae.core.model import VAE
@@ -56,8 +56,8 @@ def dataset_entries(entries: Iterable[ZooEntry], dataset: str) -> list[ZooEntry]
     return [e for e in entries if e.dataset == dataset or e.config is None]
 
 
-def _with_card(entries: Iterable[ZooEntry], dataset: str) -> list[ZooEntry]:
-    return [e for e in entries if e.available and e.dataset == dataset and e.card is not None]
+def _with_card(entries: Iterable[ZooEntry], dataset: str) -> list[ModelWithCard]:
+    return [m for e in entries if e.dataset == dataset and (m := e.with_card()) is not None]
 
 
 def rate_distortion(entries: Iterable[ZooEntry], dataset: str) -> list[RatePoint]:

@@ -100,7 +100,7 @@ class Composer:
         """A fresh first generation: samples of the sampler (a learned density) or of the prior
         N(0, temperature² I), or, from a start code (an uploaded photo's), that code plus mutations
         of it. Returns it."""
-        self.seed = int(self.seed if seed is None else seed)
+        self.seed: int = int(self.seed if seed is None else seed)
         self.start = None if start is None else np.array(start, dtype=np.float32).reshape(self.latent_dim)
         rng = self._rng(0)
         if self.start is None and self.sampler is not None:
@@ -133,7 +133,7 @@ class Composer:
         children = np.where(mask, parents[pairs[:, 0]], parents[pairs[:, 1]])
         children += rng.standard_normal((n_children, dim)) * self.step_size()
         codes = np.concatenate([parents.mean(0, keepdims=True), children])
-        if constraints:
+        if constraints and directions is not None:  # constraints without directions were refused above
             codes = directions.constrain(codes.astype(np.float32), constraints)
         self.history.append(Generation(_frozen(codes), tuple(picked), constraints))
         return self.current

@@ -44,7 +44,7 @@ class UnitUsage:
 def card_activity(card: ModelCard | None, mean: np.ndarray) -> np.ndarray:
     """Var_x(μ_d) per dimension: the card's `unit_activity` when it has one of the right length (the
     figure behind its active_units), else computed from the atlas's posterior means (N, D); (D,)."""
-    if card is not None and card.unit_activity is not None and len(card.unit_activity) == mean.shape[1]:
+    if card is not None and len(card.unit_activity) == mean.shape[1]:
         return np.asarray(card.unit_activity, np.float64)
     return unit_activity(mean)
 
@@ -138,7 +138,7 @@ def labelled_grid(
     for i, image in enumerate(images):
         r, c = divmod(i, ncols)
         tile = Image.fromarray(image[..., 0] if image.shape[2] == 1 else image).convert("RGB")
-        canvas.paste(tile.resize((cw, ch), Image.NEAREST), (left + c * (cw + pad), top + r * (ch + pad)))
+        canvas.paste(tile.resize((cw, ch), Image.Resampling.NEAREST), (left + c * (cw + pad), top + r * (ch + pad)))
     for r, label in enumerate(row_labels[:nrows]):
         draw.text((pad, top + r * (ch + pad) + ch // 2), label, fill=(40, 40, 40), font=font, anchor="lm")
     for c, label in enumerate((col_labels or [])[:ncols]):

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import copy
 import math
+from typing import TypedDict
 
 import numpy as np
 import torch
+from scipy.special import gammainc
 
 from vae.core.card import ModelCard
 from vae.core.config import VAEConfig
 from vae.core.defaults import DEFAULT_BATCH_SIZE, DEFAULT_CHANNELS, DEFAULT_EPOCHS, DEFAULT_LIKELIHOOD, DEFAULT_LR, DEFAULT_SEED
 from vae.core.model import VAE
+from vae.data.datasets import to_tensor
 
 
 # ---- Gaussian densities --------------------------------------------------------------------
@@ -41,8 +44,6 @@ def mass_within_radius(r: float | np.ndarray, dim: int = 2) -> np.ndarray:
     r = np.asarray(r, dtype=np.float64)
     if dim == 2:
         return 1.0 - np.exp(-0.5 * r**2)
-    from scipy.special import gammainc
-
     return gammainc(dim / 2.0, 0.5 * r**2)
 
 
@@ -89,7 +90,23 @@ def posterior_samples(mu: np.ndarray, logvar: np.ndarray, n: int, seed: int = 0)
     return (mean + std * eps).numpy()
 
 
-def reparameterize_with_grad(model: VAE, x: torch.Tensor | np.ndarray, seed: int = 0) -> dict[str, np.ndarray | float]:
+class Reparameterization(TypedDict):
+    """reparameterize_with_grad's result: (D,) vectors, (D, D) Jacobians and two scalars."""
+
+    eps: np.ndarray
+    mu: np.ndarray
+    sigma: np.ndarray
+    sigma_eps: np.ndarray
+    z: np.ndarray
+    dz_dmu: np.ndarray
+    dz_dsigma: np.ndarray
+    jacobian_mu: np.ndarray
+    jacobian_sigma: np.ndarray
+    loss_nats: float
+    encoder_grad_norm: float
+
+
+def reparameterize_with_grad(model: VAE, x: torch.Tensor | np.ndarray, seed: int = 0) -> Reparameterization:
     """The reparameterization trick on one real image, with its gradients from torch autograd.
 
     x: one image, float (1, C, H, W) in [0, 1] or uint8 (H, W[, C]). Draws ε ~ N(0, I) from `seed`,
@@ -102,8 +119,6 @@ def reparameterize_with_grad(model: VAE, x: torch.Tensor | np.ndarray, seed: int
     jacobian_mu, jacobian_sigma ((D, D)), loss_nats (−ELBO, one sample) and encoder_grad_norm.
     """
     if isinstance(x, np.ndarray):
-        from vae.data.datasets import to_tensor
-
         x = to_tensor(np.array(x[None]))  # a copy: callers may pass read-only shared arrays
     x = x.float()
     work = copy.deepcopy(model).requires_grad_(True)
@@ -122,7 +137,7 @@ def reparameterize_with_grad(model: VAE, x: torch.Tensor | np.ndarray, seed: int
         loss = work.recon_nats(x, work.decode_logits(z)) + posterior.kl()  # −ELBO, nats, (1,)
         encoder_params = list(work.encoder.parameters()) + list(work.to_posterior.parameters())
         grads = torch.autograd.grad(loss.sum(), encoder_params)
-    encoder_grad_norm = float(torch.sqrt(sum((g.double() ** 2).sum() for g in grads)))
+    encoder_grad_norm = float(torch.sqrt(sum(((g.double() ** 2).sum() for g in grads), torch.zeros((), dtype=torch.float64))))
     return {
         "eps": eps[0].numpy(),
         "mu": mu[0].detach().numpy(),
@@ -146,11 +161,11 @@ def anomaly_pair(neg_elbo_nats: np.ndarray) -> tuple[int, int]:
 
 
 def training_command(config: VAEConfig, card: ModelCard | None, name: str) -> str:
-    """The `python -m vae.training.train` command that trains this model: only options that differ from the
+    """The `vae-explorer train` command that trains this model: only options that differ from the
     defaults (vae/core/defaults.py), in the order of the notebook (data, latent size, architecture, β,
     epochs, output). Formatted here, not through vae.training.train's parser, so the lesson does not import
     the training loop; tests check that the parser accepts it and rebuilds the same run."""
-    parts = ["python -m vae.training.train", f"--dataset {config.dataset}", f"--latent-dim {config.latent_dim}"]
+    parts = ["vae-explorer train", f"--dataset {config.dataset}", f"--latent-dim {config.latent_dim}"]
     if config.architecture != "conv":
         parts.append(f"--architecture {config.architecture}")
     elif config.channels != DEFAULT_CHANNELS[config.dataset]:
@@ -174,8 +189,7 @@ def training_command(config: VAEConfig, card: ModelCard | None, name: str) -> st
 
 
 def history_columns(history: list[dict]) -> dict[str, list[float]]:
-    """The card's per-epoch history as columns (epoch, train/test recon and KL in nats); rows that
-    lack a field are skipped, so a partial or older card still plots."""
+    """The card's per-epoch history (its EpochRecord rows as dicts, vae.core.card) as columns: epoch,
+    train/test recon and KL in nats."""
     keys = ("epoch", "train_recon_nats", "train_kl_nats", "test_recon_nats", "test_kl_nats")
-    rows = [r for r in history or [] if isinstance(r, dict) and all(isinstance(r.get(k), (int, float)) for k in keys)]
-    return {k: [float(r[k]) for r in rows] for k in keys}
+    return {k: [float(row[k]) for row in history] for k in keys}

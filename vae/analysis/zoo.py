@@ -1,12 +1,11 @@
 """The shipped models: discover model folders and print their metrics as a table.
 
-python -m vae.analysis.zoo             # plain table
-python -m vae.analysis.zoo --markdown  # the README's model table
+vae-explorer zoo             # plain table
+vae-explorer zoo --markdown  # the README's model table
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import sys
 from collections.abc import Callable
@@ -17,9 +16,25 @@ from vae.artifacts.quality import load_quality
 from vae.core.card import ModelCard
 from vae.core.checkpoint import CONFIG_FILE, CheckpointError, check_weights, load_card
 from vae.core.config import ConfigError, VAEConfig
+from vae.data.command_line import command_parser
+
+EXAMPLES = (
+    "vae-explorer zoo                               # the shipped models",
+    "vae-explorer zoo --markdown                    # the README's model table",
+    "vae-explorer zoo --models-dir ~/my-models",
+)
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 DEFAULT_MODEL = {"mnist": "mnist-z2", "celeba": "celeba-z64"}
+
+
+@dataclass(frozen=True)
+class ModelWithCard:
+    """An available model whose config and card were both read: what the comparisons plot."""
+
+    name: str
+    config: VAEConfig
+    card: ModelCard
 
 
 @dataclass
@@ -42,6 +57,12 @@ class ZooEntry:
     def dataset(self) -> str | None:
         return self.config.dataset if self.config else None
 
+    def with_card(self) -> ModelWithCard | None:
+        """The model with its config and card, or None when it is unavailable or has no card."""
+        if self.error is not None or self.config is None or self.card is None:
+            return None
+        return ModelWithCard(self.name, self.config, self.card)
+
 
 def scan(models_dir: str | Path = MODELS_DIR) -> list[ZooEntry]:
     """Every visible sub-folder of models_dir, sorted by dataset, β, latent_dim; broken ones flagged.
@@ -49,7 +70,7 @@ def scan(models_dir: str | Path = MODELS_DIR) -> list[ZooEntry]:
     Config, card and the weights' header are checked here (cheap: no tensor is read); a model whose
     tensors are damaged beyond the header is refused when it is loaded.
     """
-    entries = []
+    entries: list[ZooEntry] = []
     models_dir = Path(models_dir)
     if not models_dir.is_dir():
         return entries
@@ -64,7 +85,7 @@ def scan(models_dir: str | Path = MODELS_DIR) -> list[ZooEntry]:
             entry.error = str(err)
         entries.append(entry)
 
-    def key(e: ZooEntry):
+    def key(e: ZooEntry) -> tuple[str | float, ...]:
         if e.config is None:
             return ("~", 0.0, 0, e.name)
         return (e.config.dataset, e.config.beta != 1.0, e.config.beta, e.config.latent_dim, e.name)
@@ -76,12 +97,12 @@ def beta_family(entries: list[ZooEntry], name: str) -> list[ZooEntry]:
     """The available models that differ from model `name` by β alone (same dataset, architecture,
     latent size, layers and likelihood), itself included, by increasing β; [] when `name` is not an
     available model. The β view lays them side by side."""
-    base = next((e for e in entries if e.name == name and e.available and e.config is not None), None)
-    if base is None:
+    configs = {e.name: e.config for e in entries if e.available and e.config is not None}
+    if name not in configs:
         return []
-    key = dataclasses.replace(base.config, beta=0.0)
-    family = [e for e in entries if e.available and e.config is not None and dataclasses.replace(e.config, beta=0.0) == key]
-    return sorted(family, key=lambda e: (e.config.beta, e.name))
+    key = dataclasses.replace(configs[name], beta=0.0)
+    family = [e for e in entries if e.name in configs and dataclasses.replace(configs[e.name], beta=0.0) == key]
+    return sorted(family, key=lambda e: (configs[e.name].beta, e.name))
 
 
 # The table's columns after the model's name: a header and the cell of one model card.
@@ -144,7 +165,7 @@ def table(entries: list[ZooEntry], markdown: bool = False) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m vae.analysis.zoo", description="List the shipped models and their test metrics.")
+    parser = command_parser("zoo", "List the models (each folder with weights) and their test metrics.", EXAMPLES)
     parser.add_argument("--models-dir", type=Path, default=MODELS_DIR)
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args(argv)

@@ -1,23 +1,22 @@
 """Latent atlas: the encoded test split of a model, stored beside its weights (atlas.safetensors).
 
-    python -m vae.artifacts.atlas models/mnist-z16
+    vae-explorer atlas models/mnist-z16
 
 Holds model outputs only — test indices, μ, log σ², per-image recon and KL (nats), the fitted 2-D
 PCA, 2-D t-SNE coordinates — never pixels or labels; the dashboard joins those from the data
 directory at run time.
 
-Stored compactly (issue #14: the zoo's 44 MB budget), without losing what the pages use: the PCA
+Stored compactly (the zoo's 44 MB budget), without losing what the pages use (LAYOUT): the PCA
 coordinates are not stored but recomputed on loading from the stored μ (exactly what building
 them did: the fitted PCA's transform of the float16 μ); test indices are stored only when they are
 not every test image in order; t-SNE coordinates are float16 (at most 0.03 map units of rounding on
-maps ±100 wide, a tenth of the typical spacing between neighbours). Older atlases that store
-pca_coords, test_index and float32 t-SNE still load; `python -m vae.artifacts.atlas --repack` rewrites one in
-this layout without encoding anything again.
+maps ±100 wide, a tenth of the typical spacing between neighbours). A file with other tensors,
+other dtypes or without its metadata tags (REQUIRED_METADATA) is refused with the command that
+rebuilds it.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -37,12 +36,31 @@ from vae.core.checkpoint import CONFIG_FILE, WEIGHTS_FILE, CheckpointError, load
 from vae.core.config import ConfigError, VAEConfig
 from vae.core.derived import file_sha256, read_derived, refuse_other_weights
 from vae.core.evaluate import per_sample_terms
-from vae.core.model import LEGACY_RECON_CONVENTION, RECON_CONVENTIONS, VAE
+from vae.core.latent import blend_nearest, nearest_codes
+from vae.core.model import RECON_CONVENTIONS, VAE
+from vae.data.command_line import command_parser
 from vae.data.datasets import load_split, to_tensor
+
+EXAMPLES = ("vae-explorer atlas models/mnist-z16",)
 
 ATLAS_FILE = "atlas.safetensors"
 TSNE_PERPLEXITY = 30.0
 TSNE_SEED = 0
+# The tensors of an atlas file and their dtypes, as save_atlas writes them; OPTIONAL_LAYOUT's only
+# when the points are not every test image in order.
+LAYOUT = {
+    "mean": np.float16,
+    "logvar": np.float16,
+    "recon_nats": np.float32,
+    "kl_nats": np.float32,
+    "pca_components": np.float64,
+    "pca_mean": np.float64,
+    "pca_explained_variance_ratio": np.float64,
+    "tsne_coords": np.float16,
+}
+OPTIONAL_LAYOUT = {"test_index": np.int32}
+# Metadata a loaded atlas is checked by: the weights it was made from, the −log p(x|z) of its scores.
+REQUIRED_METADATA = ("weights_sha256", "recon_convention")
 
 
 @dataclass
@@ -150,8 +168,6 @@ def code_at(atlas: Atlas, projection: str, xy: tuple[float, float], tsne_k: int 
     """Latent code for a map location. Raw: the point itself; PCA: the exact inverse transform;
     t-SNE (no inverse): the nearest test point's code (tsne_k = 1) or an inverse-distance blend of
     the tsne_k nearest on the map. Also how far the location is from the data (MapLocation)."""
-    from vae.core.latent import blend_nearest, nearest_codes
-
     point = np.asarray(xy, dtype=np.float64).reshape(2)
     map_distance = float(atlas.map_tree(projection).query(point)[0])
     spacings = {"map_spacing": atlas.map_spacing(projection), "latent_spacing": atlas.latent_spacing()}
@@ -228,20 +244,22 @@ def build_atlas(model_dir: str | Path, tsne_jobs: int = 2, verbose: bool = True)
 
 def save_atlas(atlas: Atlas, model_dir: Path, metadata: dict[str, str]) -> Path:
     """Write `atlas` as the folder's atlas.safetensors (mode 0644, like the model files), atomically, in
-    the compact layout of the module docstring: μ, log σ² and t-SNE in float16, no PCA coordinates,
-    test indices only when they are not 0 … N−1."""
-    tensors = {
-        "mean": torch.from_numpy(np.ascontiguousarray(atlas.mean)).half(),
-        "logvar": torch.from_numpy(np.ascontiguousarray(atlas.logvar)).half(),
-        "recon_nats": torch.from_numpy(np.ascontiguousarray(atlas.recon_nats, np.float32)),
-        "kl_nats": torch.from_numpy(np.ascontiguousarray(atlas.kl_nats, np.float32)),
-        "pca_components": torch.from_numpy(np.ascontiguousarray(atlas.pca.components_)),
-        "pca_mean": torch.from_numpy(np.ascontiguousarray(atlas.pca.mean_)),
-        "pca_explained_variance_ratio": torch.from_numpy(np.ascontiguousarray(atlas.pca.explained_variance_ratio_)),
-        "tsne_coords": torch.from_numpy(np.ascontiguousarray(atlas.tsne_coords)).half(),
+    the compact layout of the module docstring (LAYOUT): μ, log σ² and t-SNE in float16, no PCA
+    coordinates, test indices only when they are not 0 … N−1."""
+    arrays = {
+        "mean": atlas.mean,
+        "logvar": atlas.logvar,
+        "recon_nats": atlas.recon_nats,
+        "kl_nats": atlas.kl_nats,
+        "pca_components": atlas.pca.components_,
+        "pca_mean": atlas.pca.mean_,
+        "pca_explained_variance_ratio": atlas.pca.explained_variance_ratio_,
+        "tsne_coords": atlas.tsne_coords,
     }
     if not np.array_equal(atlas.test_index, np.arange(len(atlas.mean))):
-        tensors["test_index"] = torch.from_numpy(np.ascontiguousarray(atlas.test_index, np.int32))
+        arrays["test_index"] = atlas.test_index
+    dtypes = LAYOUT | OPTIONAL_LAYOUT
+    tensors = {name: torch.from_numpy(np.ascontiguousarray(value, dtypes[name])) for name, value in arrays.items()}
     out = Path(model_dir) / ATLAS_FILE
     tmp = Path(model_dir) / f".{ATLAS_FILE}.tmp"
     try:
@@ -253,71 +271,70 @@ def save_atlas(atlas: Atlas, model_dir: Path, metadata: dict[str, str]) -> Path:
     return out
 
 
-def repack_atlas(model_dir: str | Path) -> Path:
-    """Rewrite a current atlas in the compact layout, keeping its metadata (so its weights' hash):
-    nothing is encoded again. CheckpointError when it is stale (it must be rebuilt instead)."""
-    path = Path(model_dir) / ATLAS_FILE
-    meta, _ = read_derived(path, "atlas", f"build it with `python -m vae.artifacts.atlas {model_dir}`")
-    return save_atlas(load_atlas(model_dir), Path(model_dir), meta)
+def _refuse_other_layout(path: Path, meta: dict, arrays: dict[str, np.ndarray], rebuild: str) -> None:
+    """An atlas whose tensors, dtypes or metadata tags are not those save_atlas writes (LAYOUT,
+    REQUIRED_METADATA) is refused: no field of it is guessed."""
+    dtypes = LAYOUT | OPTIONAL_LAYOUT
+    missing = sorted(set(LAYOUT) - set(arrays))
+    unexpected = sorted(set(arrays) - set(dtypes))
+    other_dtypes = sorted(k for k, v in arrays.items() if k in dtypes and v.dtype != dtypes[k])
+    untagged = [k for k in REQUIRED_METADATA if not meta.get(k)]
+    if missing or unexpected or other_dtypes or untagged:
+        found = {"missing tensors": missing, "unexpected tensors": unexpected, "other dtypes": other_dtypes, "missing metadata": untagged}
+        details = "; ".join(f"{what} {names}" for what, names in found.items() if names)
+        raise CheckpointError(f"{path}: not in the atlas layout this code reads ({details}); {rebuild}")
 
 
-def _refuse_stale(model_dir: Path, path: Path, meta: dict) -> None:
+def _refuse_stale(model_dir: Path, path: Path, meta: dict, rebuild: str) -> None:
     """An atlas made from other weights, or whose scores use another likelihood convention, is stale."""
-    rebuild = f"rebuild it with `python -m vae.artifacts.atlas {model_dir}`"
-    if meta.get("weights_sha256"):  # atlases carry it since the first version; an empty one has no claim to check
-        refuse_other_weights(model_dir, path, meta, rebuild)
+    refuse_other_weights(model_dir, path, meta, rebuild)
     try:
         likelihood = VAEConfig.load(model_dir / CONFIG_FILE).likelihood
     except ConfigError:
         return  # the model itself will be refused with the config's own message
-    convention = meta.get("recon_convention") or LEGACY_RECON_CONVENTION[likelihood]
-    if convention != RECON_CONVENTIONS[likelihood]:
+    if meta["recon_convention"] != RECON_CONVENTIONS[likelihood]:
         raise CheckpointError(
-            f"{path}: its scores use the likelihood convention {convention!r}, this version computes "
+            f"{path}: its scores use the likelihood convention {meta['recon_convention']!r}, this code computes "
             f"{RECON_CONVENTIONS[likelihood]!r}; {rebuild}"
         )
 
 
 def load_atlas(model_dir: str | Path) -> Atlas:
-    path = Path(model_dir) / ATLAS_FILE
-    meta, arrays = read_derived(path, "atlas", f"build it with `python -m vae.artifacts.atlas {model_dir}`")
-    needed = {"mean", "logvar", "recon_nats", "kl_nats", "pca_components", "pca_mean", "pca_explained_variance_ratio", "tsne_coords"}
-    if needed - set(arrays):
-        raise CheckpointError(f"{path}: atlas lacks {sorted(needed - set(arrays))}; rebuild it")
-    _refuse_stale(Path(model_dir), path, meta)
-    a = {k: np.asarray(v) for k, v in arrays.items()}
+    """The model's atlas; CheckpointError when it is missing, damaged, in another layout or stale
+    (with the command that rebuilds it)."""
+    model_dir = Path(model_dir)
+    path = model_dir / ATLAS_FILE
+    meta, a = read_derived(path, "atlas", f"build it with `vae-explorer atlas {model_dir}`")
+    rebuild = f"rebuild it with `vae-explorer atlas {model_dir}`"
+    _refuse_other_layout(path, meta, a, rebuild)
+    _refuse_stale(model_dir, path, meta, rebuild)
     mean = a["mean"].astype(np.float32)
     pca = LatentPCA.from_arrays(a["pca_components"], a["pca_mean"], a["pca_explained_variance_ratio"])
-    # Not stored since the compact layout: the transform of the stored μ, as build_atlas computes it.
-    pca_coords = a["pca_coords"] if "pca_coords" in a else pca.transform(a["mean"].astype(np.float64))
     return Atlas(
         test_index=a["test_index"].astype(np.int64) if "test_index" in a else np.arange(len(mean), dtype=np.int64),
         mean=mean,
         logvar=a["logvar"].astype(np.float32),
         recon_nats=a["recon_nats"].astype(np.float32),
         kl_nats=a["kl_nats"].astype(np.float32),
-        pca_coords=pca_coords.astype(np.float32),
+        # not stored: the transform of the stored μ, exactly as build_atlas computes it
+        pca_coords=pca.transform(a["mean"].astype(np.float64)).astype(np.float32),
         tsne_coords=a["tsne_coords"].astype(np.float32),
         pca=pca,
-        weights_sha256=meta.get("weights_sha256", ""),
+        weights_sha256=meta["weights_sha256"],
     )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m vae.artifacts.atlas", description="Encode a model's test split and store its atlas.")
+    parser = command_parser(
+        "atlas", "Encode a model's test split and store its atlas (what the latent map shows) beside its weights.", EXAMPLES
+    )
     parser.add_argument("model_dirs", nargs="+", type=Path)
     parser.add_argument("--tsne-jobs", type=int, default=2)
-    parser.add_argument("--repack", action="store_true", help="rewrite existing atlases in the compact layout, encoding nothing")
     args = parser.parse_args(argv)
     status = 0
     for model_dir in args.model_dirs:
         try:
-            if args.repack:
-                before = (model_dir / ATLAS_FILE).stat().st_size if (model_dir / ATLAS_FILE).exists() else 0
-                out = repack_atlas(model_dir)
-                print(f"{model_dir.name}: {before:,} → {out.stat().st_size:,} bytes")
-            else:
-                build_atlas(model_dir, args.tsne_jobs)
+            build_atlas(model_dir, args.tsne_jobs)
         except (CheckpointError, OSError, ValueError) as err:
             print(f"error: {model_dir}: {err}", file=sys.stderr)
             status = 1

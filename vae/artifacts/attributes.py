@@ -1,6 +1,6 @@
 """CelebA attribute directions in latent space, stored beside a model (directions.safetensors).
 
-    python -m vae.artifacts.attributes models/celeba-z64
+    vae-explorer attributes models/celeba-z64
 
 For each of the 40 CelebA attributes, on the posterior means μ of the TRAIN split:
   direction = mean μ of images with the attribute − mean μ of images without it (White, 2016,
@@ -13,7 +13,6 @@ the mouth) and each classifier's balanced accuracy. Derived vectors only: no lab
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from dataclasses import dataclass
@@ -26,7 +25,13 @@ from safetensors.numpy import save_file
 from vae.core.checkpoint import WEIGHTS_FILE, CheckpointError, load_model
 from vae.core.derived import build_each, file_sha256, read_derived, refuse_other_weights
 from vae.core.model import VAE
+from vae.data.command_line import command_parser
 from vae.data.datasets import load_celeba, to_tensor
+
+EXAMPLES = (
+    "vae-explorer attributes models/celeba-z64",
+    "vae-explorer attributes models/celeba-z32 models/celeba-z64 models/celeba-z128",
+)
 
 DIRECTIONS_FILE = "directions.safetensors"
 BATCH = 500
@@ -161,6 +166,7 @@ def fit_directions(
     train_mu: np.ndarray, train_attrs: np.ndarray, names: list[str], test_mu: np.ndarray, test_attrs: np.ndarray
 ) -> AttributeDirections:
     """Class means, directions, cosines and classifiers from train codes; bias shifts and accuracy on test codes."""
+    # scikit-learn takes seconds to import: only fitting needs it
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import balanced_accuracy_score
 
@@ -210,7 +216,7 @@ def load_directions(model_dir: str | Path, check_weights: bool = True) -> Attrib
     """Read directions.safetensors; CheckpointError if missing, damaged, or made for other weights."""
     model_dir = Path(model_dir)
     path = model_dir / DIRECTIONS_FILE
-    rebuild = f"build it with `python -m vae.artifacts.attributes {model_dir}`"
+    rebuild = f"build it with `vae-explorer attributes {model_dir}`"
     meta, arrays = read_derived(path, "directions file", rebuild)
     names = [n for n in meta.get("attribute_names", "").split(",") if n]
     missing = sorted(set(ARRAYS) - set(arrays))
@@ -254,8 +260,8 @@ def build_directions(model_dir: str | Path, verbose: bool = True) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m vae.artifacts.attributes", description="Compute a CelebA model's attribute directions."
+    parser = command_parser(
+        "attributes", "Compute a CelebA model's 40 attribute directions (what the Face attributes page applies).", EXAMPLES
     )
     parser.add_argument("model_dirs", nargs="+", type=Path)
     args = parser.parse_args(argv)

@@ -1,6 +1,6 @@
 """A learned density over a model's latent space, for samples that look like the data.
 
-    python -m vae.artifacts.density models/mnist-z16 [models/... ] [--kind auto|gmm|stage2]
+    vae-explorer density models/mnist-z16 [models/... ] [--kind auto|gmm|stage2]
 
 A VAE's decoder is trained on codes from the aggregate posterior q(z) = mean over x of q(z|x),
 which does not fill the prior N(0, I): a code drawn from the prior often lands in a hole the
@@ -21,16 +21,16 @@ refused when the model was retrained.
 Temperature T scales the spread: the mixture's covariances by T², the second stage's u by T.
 
 The mixture's Cholesky factors are lower triangular: the file stores only their lower triangles,
-row by row (`cholesky_packed`, K × D(D+1)/2), which loses nothing and halves the file; files that
-store the full (K, D, D) `cholesky` still load, and `python -m vae.artifacts.density --repack` rewrites one.
+row by row (`cholesky_packed`, K × D(D+1)/2), which loses nothing and halves the file; a mixture
+file without them is refused with the command that fits it again.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -38,9 +38,19 @@ import torch
 from safetensors.numpy import save_file
 from torch import nn
 
-from vae.core.checkpoint import WEIGHTS_FILE, CheckpointError, load_model
+from vae.artifacts.quality import frechet_distance, load_feature_net
+from vae.core.checkpoint import CONFIG_FILE, WEIGHTS_FILE, CheckpointError, load_model
+from vae.core.config import VAEConfig
 from vae.core.derived import build_each, file_sha256, read_derived, refuse_other_weights
-from vae.core.latent import prior_samples
+from vae.core.latent import decode, prior_samples
+from vae.core.model import VAE
+from vae.data.command_line import command_parser
+from vae.data.datasets import load_split, to_tensor
+
+EXAMPLES = (
+    "vae-explorer density models/mnist-z16",
+    "vae-explorer density models/mnist-z16 models/mnist-z2 --kind gmm   # the mixture only, no second stage",
+)
 
 DENSITY_FILE = "density.safetensors"
 DENSITIES = ("prior", "learned")
@@ -50,6 +60,7 @@ GMM_CANDIDATE_CODES = 20_000
 GMM_MAX_FLOATS = 400_000  # K·D·D of the stored Cholesky factors: ≤ 1.6 MB per model
 STAGE2_WIDTH = 256
 SELECTION_IMAGES = 5000  # training images the two kinds are compared on
+GMM_FILE_ARRAYS = ("weights", "means", "cholesky_packed")  # a mixture as save_density writes it
 
 
 class Stage2(nn.Module):
@@ -73,17 +84,16 @@ class Stage2(nn.Module):
 
 
 class LearnedDensity:
-    """A fitted density over one model's codes: sample(n, seed, temperature) → (n, D) float32."""
+    """A fitted density over one model's codes: sample(n, seed, temperature) → (n, D) float32.
+    `arrays`: a mixture's weights (K,), means (K, D) and full Cholesky factors `cholesky` (K, D, D),
+    or the second stage's state dict."""
 
     def __init__(self, kind: str, arrays: dict[str, np.ndarray], meta: dict[str, str]):
         if kind not in KINDS:
             raise ValueError(f"unknown density kind {kind!r}")
-        if kind == "gmm" and "cholesky_packed" in arrays:
-            arrays = {**arrays, "cholesky": unpack_lower(arrays["cholesky_packed"], arrays["means"].shape[1])}
-            del arrays["cholesky_packed"]
         self.kind, self.arrays, self.meta = kind, arrays, meta
         self.dim = int(arrays["means"].shape[1] if kind == "gmm" else arrays["decoder.0.weight"].shape[1])
-        self._stage2 = None
+        self._stage2: Stage2 | None = None
 
     def sample(self, n: int, seed: int = 0, temperature: float = 1.0) -> np.ndarray:
         rng = np.random.default_rng(int(seed))
@@ -119,10 +129,8 @@ def unpack_lower(packed: np.ndarray, dim: int) -> np.ndarray:
 
 # ---- fitting ---------------------------------------------------------------------------------
 @torch.inference_mode()
-def training_codes(model, images: np.ndarray, batch: int = 500, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def training_codes(model: VAE, images: np.ndarray, batch: int = 500, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Posterior means μ and one sample z ~ q(z|x) per training image, each (N, D) float32."""
-    from vae.data.datasets import to_tensor
-
     gen = torch.Generator().manual_seed(seed)
     mus, zs = [], []
     for i in range(0, len(images), batch):
@@ -132,16 +140,17 @@ def training_codes(model, images: np.ndarray, batch: int = 500, seed: int = 0) -
     return np.concatenate(mus).astype(np.float32), np.concatenate(zs).astype(np.float32)
 
 
-def fit_gmm(mu: np.ndarray, seed: int = 0, log=print) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+def fit_gmm(mu: np.ndarray, seed: int = 0, log: Callable[[str], object] = print) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """A full-covariance Gaussian mixture on μ; the number of components (GMM_COMPONENTS, within
     GMM_MAX_FLOATS) with the best mean log-likelihood on a held-out tenth of the codes (the
     candidates fitted on at most GMM_CANDIDATE_CODES of the rest, the chosen one on all codes)."""
-    from sklearn.mixture import GaussianMixture
+    from sklearn.mixture import GaussianMixture  # scikit-learn takes seconds to import: only fitting needs it
 
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(mu))
     held, fit = mu[order[: len(mu) // 10]], mu[order[len(mu) // 10 :][:GMM_CANDIDATE_CODES]]
-    dim, best = mu.shape[1], None
+    dim = mu.shape[1]
+    best: tuple[float, int, GaussianMixture] | None = None
     for k in GMM_COMPONENTS:
         if k * dim * dim > GMM_MAX_FLOATS and best is not None:
             break
@@ -150,6 +159,8 @@ def fit_gmm(mu: np.ndarray, seed: int = 0, log=print) -> tuple[dict[str, np.ndar
         log(f"    mixture of {k}: held-out log-likelihood {score:.2f} nats per code")
         if best is None or score > best[0]:
             best = (score, k, gmm)
+    if best is None:
+        raise ValueError("GMM_COMPONENTS lists no mixture size")
     score, k, gmm = best
     gmm = GaussianMixture(k, covariance_type="full", reg_covar=1e-4, max_iter=100, random_state=seed).fit(mu)  # all codes
     arrays = {
@@ -160,7 +171,9 @@ def fit_gmm(mu: np.ndarray, seed: int = 0, log=print) -> tuple[dict[str, np.ndar
     return arrays, {"components": str(k), "heldout_loglik": f"{score:.3f}"}
 
 
-def fit_stage2(z: np.ndarray, seconds: float, seed: int = 0, log=print) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+def fit_stage2(
+    z: np.ndarray, seconds: float, seed: int = 0, log: Callable[[str], object] = print
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """The second-stage VAE on codes z ~ q(z|x), trained for about `seconds` (Adam, batch 256)."""
     torch.manual_seed(seed)
     net = Stage2(z.shape[1])
@@ -184,11 +197,10 @@ def fit_stage2(z: np.ndarray, seconds: float, seed: int = 0, log=print) -> tuple
     return arrays, {"epochs": str(epoch), "loss": f"{loss:.4f}", "width": str(STAGE2_WIDTH)}
 
 
-def fit_density(model_dir: Path, kind: str = "auto", stage2_seconds: float = 60.0, seed: int = 0, log=print) -> Path:
+def fit_density(
+    model_dir: Path, kind: str = "auto", stage2_seconds: float = 60.0, seed: int = 0, log: Callable[[str], object] = print
+) -> Path:
     """Fit the learned density of a model on its training split and store it beside the weights."""
-    from vae.core.latent import decode
-    from vae.data.datasets import load_split
-
     model_dir = Path(model_dir)
     model = load_model(model_dir)
     t0 = time.perf_counter()
@@ -204,8 +216,6 @@ def fit_density(model_dir: Path, kind: str = "auto", stage2_seconds: float = 60.
         fitted["stage2"] = fit_stage2(z, stage2_seconds, seed, log)
     distances: dict[str, float] = {}
     if len(fitted) > 1:
-        from vae.artifacts.quality import frechet_distance, load_feature_net
-
         net, _ = load_feature_net(model.config.dataset)
         rows = np.random.default_rng(seed).choice(len(images), min(SELECTION_IMAGES, len(images)), replace=False)
         real = net.features(images[np.sort(rows)])
@@ -214,7 +224,7 @@ def fit_density(model_dir: Path, kind: str = "auto", stage2_seconds: float = 60.
             fake = np.concatenate([decode(model, codes[i : i + 500]) for i in range(0, len(codes), 500)])
             distances[name] = frechet_distance(real, net.features(fake))
             log(f"  {name}: Fréchet distance to {len(rows):,} training images {distances[name]:.2f}")
-    chosen = min(distances, key=distances.get) if distances else next(iter(fitted))
+    chosen = min(distances, key=distances.__getitem__) if distances else next(iter(fitted))
     arrays, meta = fitted[chosen]
     meta = {
         **meta,
@@ -243,22 +253,21 @@ def save_density(model_dir: Path, arrays: dict[str, np.ndarray], meta: dict[str,
     return out
 
 
-def repack_density(model_dir: str | Path) -> Path:
-    """Rewrite a current density file in the packed layout, metadata (so the weights' hash) kept."""
-    density = load_density(model_dir)
-    return save_density(Path(model_dir), density.arrays, density.meta)
-
-
 def load_density(model_dir: str | Path, check_weights: bool = True) -> LearnedDensity:
     """The model's learned density; CheckpointError when it is missing, damaged or made for other
     weights (with the command that rebuilds it)."""
     model_dir = Path(model_dir)
     path = model_dir / DENSITY_FILE
-    rebuild = f"fit it with `python -m vae.artifacts.density {model_dir}`"
+    rebuild = f"fit it with `vae-explorer density {model_dir}`"
     meta, arrays = read_derived(path, "learned latent density", rebuild)
     if check_weights:
         refuse_other_weights(model_dir, path, meta, "re" + rebuild)
     try:
+        if meta.get("kind") == "gmm":
+            if set(arrays) != set(GMM_FILE_ARRAYS):
+                raise ValueError(f"a mixture file holds {list(GMM_FILE_ARRAYS)}, this one {sorted(arrays)}")
+            cholesky = unpack_lower(arrays["cholesky_packed"], arrays["means"].shape[1])
+            arrays = {"weights": arrays["weights"], "means": arrays["means"], "cholesky": cholesky}
         return LearnedDensity(meta.get("kind", ""), arrays, meta)
     except (ValueError, KeyError, IndexError) as err:
         raise CheckpointError(f"{path}: not a learned density ({err}); {rebuild}") from None
@@ -268,9 +277,6 @@ def sample_codes(model_dir: str | Path, n: int, seed: int = 0, temperature: floa
     """n codes (n, latent_dim) float32 for the model in model_dir, reproducible from the seed:
     density="prior" draws from N(0, T² I); density="learned" from the model's learned density
     (density.safetensors; CheckpointError when missing or stale)."""
-    from vae.core.checkpoint import CONFIG_FILE
-    from vae.core.config import VAEConfig
-
     if density not in DENSITIES:
         raise ValueError(f"density must be one of {DENSITIES}, got {density!r}")
     if not (isinstance(n, int) and n >= 0):
@@ -281,20 +287,15 @@ def sample_codes(model_dir: str | Path, n: int, seed: int = 0, temperature: floa
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
-        prog="python -m vae.artifacts.density", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    p = command_parser("density", __doc__, EXAMPLES)
     p.add_argument("model_dirs", nargs="+", type=Path)
     p.add_argument("--kind", choices=["auto", *KINDS], default="auto", help="auto: fit both, keep the nearer to the data")
     p.add_argument("--stage2-seconds", type=float, default=60.0, help="training time of the second-stage VAE (default 60)")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: PyTorch's default)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--repack", action="store_true", help="rewrite existing files with packed Cholesky factors, fitting nothing")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    if args.repack:
-        return build_each(args.model_dirs, repack_density)
     return build_each(
         args.model_dirs, lambda d: fit_density(d, args.kind, args.stage2_seconds, args.seed, log=lambda s: print(s, flush=True))
     )

@@ -1,6 +1,6 @@
 """ONNX exports of a model's decoder and encoder, for decoding in the browser (onnxruntime-web).
 
-    python -m vae.artifacts.export models/<name> [models/<name> ...]     # or: python -m vae.artifacts.export --all
+    vae-explorer export models/<name> [models/<name> ...]     # or: vae-explorer export --all
 
 Each model gets `decoder.onnx` (z (B, D) float32 → pixel means (B, C, H, W) in [0, 1]) and
 `encoder.onnx` (images (B, C, H, W) in [0, 1] → posterior mean and log-variance (B, D)), with a
@@ -19,13 +19,13 @@ dashboard's warm-up) and are not committed.
 
 from __future__ import annotations
 
-import argparse
-import io
 import shutil
 import sys
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -35,10 +35,19 @@ from vae.core.checkpoint import WEIGHTS_FILE, CheckpointError, load_model
 from vae.core.derived import weights_sha256
 from vae.core.model import VAE
 
+if TYPE_CHECKING:  # imported where it is used: see onnx_bytes
+    import onnx
+from vae.data.command_line import command_parser
+
+EXAMPLES = (
+    "vae-explorer export models/mnist-z16",
+    "vae-explorer export --all --quiet   # every model under models/ (what scripts/setup.sh runs)",
+)
+
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "static" / "onnx"
 PARTS = ("decoder", "encoder")
 OPSET = 17
-REBUILD = "run `python -m vae.artifacts.export models/<name>` (the dashboard also does it when it starts)"
+REBUILD = "run `vae-explorer export models/<name>` (the dashboard also does it when it starts)"
 
 
 @dataclass(frozen=True)
@@ -88,26 +97,27 @@ class _Encoder(nn.Module):
 
 def onnx_bytes(model: VAE, part: str, metadata: dict[str, str]) -> bytes:
     """One part ('decoder' or 'encoder') of `model` as an ONNX file with half-precision weights."""
-    import onnx
+    import onnx  # over a second to import: only where a file is written or read, not when the app imports this module
 
     model = model.float().eval()
     d = model.config.latent_dim
     c, h, w = model.config.image_shape
+    module: nn.Module
     if part == "decoder":
         module, example, inputs, outputs = _Decoder(model), torch.zeros(2, d), ["z"], ["x"]
     elif part == "encoder":
         module, example, inputs, outputs = _Encoder(model), torch.zeros(2, c, h, w), ["x"], ["mean", "logvar"]
     else:
         raise ValueError(f"unknown part {part!r}; one of {PARTS}")
-    buffer = io.BytesIO()
-    with torch.no_grad(), warnings.catch_warnings():
+    with tempfile.TemporaryDirectory() as folder, torch.no_grad(), warnings.catch_warnings():
         # the TorchScript exporter (dynamo=False) needs no onnxscript and handles these plain
         # Conv/Linear/SiLU graphs; torch 2.9+ warns that it is no longer the default
         warnings.simplefilter("ignore", DeprecationWarning)
+        path = Path(folder) / f"{part}.onnx"  # torch.onnx.export writes to a path (its documented argument)
         torch.onnx.export(
             module,
             (example,),
-            buffer,
+            path,
             dynamo=False,
             input_names=inputs,
             output_names=outputs,
@@ -115,7 +125,7 @@ def onnx_bytes(model: VAE, part: str, metadata: dict[str, str]) -> bytes:
             opset_version=OPSET,
             do_constant_folding=True,
         )
-    graph = onnx.load_from_string(buffer.getvalue())
+        graph = onnx.load_from_string(path.read_bytes())
     _half_weights(graph)
     for key, value in metadata.items():
         entry = graph.metadata_props.add()
@@ -124,9 +134,9 @@ def onnx_bytes(model: VAE, part: str, metadata: dict[str, str]) -> bytes:
     return graph.SerializeToString()
 
 
-def _half_weights(graph) -> None:
+def _half_weights(graph: onnx.ModelProto) -> None:
     """Store every float32 weight as float16 and cast it back to float32 where the graph starts."""
-    from onnx import TensorProto, helper, numpy_helper
+    from onnx import TensorProto, helper, numpy_helper  # slow to import: see onnx_bytes
 
     casts = []
     for init in graph.graph.initializer:
@@ -155,7 +165,7 @@ def export_model(model_dir: Path, root: Path = DEFAULT_ROOT) -> Exports:
     meta = {
         "model": target.name,
         "weights_sha256": target.weights_sha256,
-        "latent_dim": model.config.latent_dim,
+        "latent_dim": str(model.config.latent_dim),
         "image_shape": ",".join(str(v) for v in model.config.image_shape),
     }
     blobs = {part: onnx_bytes(model, part, meta | {"part": part}) for part in PARTS}
@@ -174,7 +184,7 @@ def export_model(model_dir: Path, root: Path = DEFAULT_ROOT) -> Exports:
 
 def read_meta(path: Path, model_dir: Path) -> dict[str, str]:
     """An export's metadata; CheckpointError when it is unreadable or made from other weights."""
-    import onnx
+    import onnx  # slow to import: see onnx_bytes
 
     path = Path(path)
     try:
@@ -188,7 +198,7 @@ def read_meta(path: Path, model_dir: Path) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m vae.artifacts.export", description=__doc__.split("\n\n")[0])
+    parser = command_parser("export", __doc__.split("\n\n")[0], EXAMPLES)
     parser.add_argument("models", nargs="*", type=Path, help="model folders (models/<name>)")
     parser.add_argument("--all", action="store_true", help="every model folder under models/")
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help=f"where exports go (default {DEFAULT_ROOT})")

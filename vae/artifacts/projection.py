@@ -94,7 +94,7 @@ class TSNEMap:
         self.progress = progress  # a line for the affinities and a progress bar for the optimisation, on stderr
 
     def fit_transform(self, codes: np.ndarray) -> np.ndarray:
-        from openTSNE import TSNE
+        from openTSNE import TSNE  # seconds to import: only when a t-SNE map is made
 
         codes = np.asarray(codes, dtype=np.float64)
         self.codes_ = codes
@@ -138,6 +138,7 @@ class TSNEMap:
 
     def transform(self, codes: np.ndarray) -> np.ndarray:
         """openTSNE's out-of-sample optimisation (slower, refines `place`)."""
+        # openTSNE takes seconds to import: only when a point is refined
         from openTSNE import TSNEEmbedding
         from openTSNE.affinity import PerplexityBasedNN
 

@@ -4,25 +4,36 @@ CelebA), for reconstructions, prior samples and learned-density samples.
 
 These are not Inception FIDs (no network pretrained on ImageNet is reachable here): the numbers are
 comparable only within this project, between models and sample sources measured with the same
-feature network. The feature networks are trained by `python -m vae.artifacts.quality train` (a few minutes
+feature network. The feature networks are trained by `vae-explorer quality train` (a few minutes
 on a CPU) and stored in benchmarks/feature_nets/ as safetensors (half precision), with their test
 accuracy in the file's metadata.
 """
 
 from __future__ import annotations
 
-import argparse
+import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+from scipy import linalg
 from torch import nn
 
 from vae.core.checkpoint import CheckpointError
-from vae.data.datasets import to_tensor
+from vae.core.derived import weights_sha256
+from vae.data.command_line import command_parser
+from vae.data.datasets import load_celeba, load_mnist, to_tensor
+
+EXAMPLES = (
+    "vae-explorer quality train                    # both feature networks",
+    "vae-explorer quality train --dataset mnist    # the digit classifier only",
+)
 
 FEATURE_NETS = Path(__file__).resolve().parents[2] / "benchmarks" / "feature_nets"
 QUALITY_FILE = "sample_quality.json"  # a model's figures, beside its weights (benchmarks/sample_quality.py)
@@ -72,20 +83,16 @@ def net_path(dataset: str, root: Path = FEATURE_NETS) -> Path:
 
 
 def _labels(dataset: str, split: str) -> tuple[np.ndarray, np.ndarray]:
-    from vae.data.datasets import load_celeba, load_mnist
-
     if dataset == "mnist":
         return load_mnist("train" if split == "train" else "test")
     images, index, rows = load_celeba(split)
     return images, index.attributes[rows]
 
 
-def train_feature_net(dataset: str, epochs: int, seed: int = 0, root: Path = FEATURE_NETS, log=print) -> dict:
+def train_feature_net(dataset: str, epochs: int, seed: int = 0, root: Path = FEATURE_NETS, log: Callable[[str], object] = print) -> dict:
     """Train the dataset's feature network on its training split, measure it on the test split and
     save it (half precision); → {"accuracy": …} (MNIST: digit accuracy; CelebA: mean per-attribute
     accuracy)."""
-    from safetensors.torch import save_file
-
     torch.manual_seed(seed)
     images, targets = _labels(dataset, "train")
     test_images, test_targets = _labels(dataset, "test")
@@ -129,10 +136,8 @@ def train_feature_net(dataset: str, epochs: int, seed: int = 0, root: Path = FEA
 def load_feature_net(dataset: str, root: Path = FEATURE_NETS) -> tuple[FeatureNet, dict]:
     """The trained feature network of a dataset and its metadata (test accuracy); CheckpointError
     with the command that makes it when it is missing."""
-    from safetensors import SafetensorError, safe_open
-
     path = net_path(dataset, root)
-    rebuild = f"run `python -m vae.artifacts.quality train --dataset {dataset}`"
+    rebuild = f"run `vae-explorer quality train --dataset {dataset}`"
     if not path.exists():
         raise CheckpointError(f"{path}: feature network missing; {rebuild}")
     net = FeatureNet(dataset)
@@ -151,8 +156,6 @@ def load_feature_net(dataset: str, root: Path = FEATURE_NETS) -> tuple[FeatureNe
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     """Fréchet distance between Gaussians fitted to two feature sets (N, F):
     |μa − μb|² + tr(Σa + Σb − 2 (Σa Σb)^½)."""
-    from scipy import linalg
-
     mu_a, mu_b = a.mean(0), b.mean(0)
     cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
     root = linalg.sqrtm(cov_a @ cov_b)
@@ -164,10 +167,6 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
 
 def save_quality(model_dir: Path, figures: dict) -> Path:
     """Store a model's sample-quality figures beside its weights, with the weights' hash."""
-    import json
-
-    from vae.core.derived import weights_sha256
-
     path = Path(model_dir) / QUALITY_FILE
     tmp = path.with_name(f".{QUALITY_FILE}.tmp")
     tmp.write_text(json.dumps({**figures, "weights_sha256": weights_sha256(model_dir)}, indent=1) + "\n")
@@ -178,10 +177,6 @@ def save_quality(model_dir: Path, figures: dict) -> Path:
 def load_quality(model_dir: Path) -> dict | None:
     """A model's sample-quality figures; None when they are missing, unreadable or were measured on
     other weights (a retrained model is measured again by benchmarks/sample_quality.py)."""
-    import json
-
-    from vae.core.derived import weights_sha256
-
     try:
         figures = json.loads((Path(model_dir) / QUALITY_FILE).read_text())
         return figures if figures.get("weights_sha256") == weights_sha256(model_dir) else None
@@ -190,9 +185,7 @@ def load_quality(model_dir: Path) -> dict | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
-        prog="python -m vae.artifacts.quality", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    p = command_parser("quality", __doc__, EXAMPLES)
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train a feature network on the real training split")
     t.add_argument("--dataset", choices=["mnist", "celeba"], nargs="+", default=["mnist", "celeba"])

@@ -1,12 +1,12 @@
 """The model card (card.json): how a model was trained and what it scores on the test set.
 
 The layout lives here and only here: `ModelCard` is written by training (vae.training.train) and by a
-re-evaluation (python -m vae.core.evaluate --write-card), and read through `ModelCard.load`. Values that do
+re-evaluation (`vae-explorer evaluate --write-card`), and read through `ModelCard.load`. Values that do
 not apply to a model (the IW bound of a CelebA model, σ of a Bernoulli decoder) are None in memory
-and left out of the file. Reading follows vae.core.schema: unknown keys are refused, fields added after a
-card's schema version read as their defaults.
+and left out of the file. Reading follows vae.core.schema: unknown keys are refused, and so are missing
+ones but those whose values may not apply.
 
-Schema versions: 1, the layout of every card written before versions existed.
+Schema version: 1.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vae.core.schema import check_types, file_version, init_kwargs, read_json, version_field
+from vae.core.schema import check_types, file_version, init_kwargs, read_json
 
 CARD_SCHEMA_VERSION = 1
 
@@ -74,7 +74,8 @@ class ModelCard:
     """card.json: the training run, the test metrics of the float16 weights that ship, the per-dimension
     figures and the per-epoch history."""
 
-    schema_version: int = version_field(CARD_SCHEMA_VERSION)
+    # always the current version in memory (a file read is brought up to it), written first, never passed in
+    schema_version: int = dataclasses.field(default=CARD_SCHEMA_VERSION, init=False, repr=False)
     name: str  # the model folder's name
     dataset: str
     latent_dim: int
@@ -94,7 +95,7 @@ class ModelCard:
     kl_per_dim_nats: list[float]  # (D,) test-set mean KL per latent dimension
     active_units: int  # dimensions with Var_x(μ_d) > 0.01 (vae.core.latent.active_mask)
     history: list[EpochRecord]
-    unit_activity: list[float] | None = None  # (D,) Var_x(μ_d) over the test set
+    unit_activity: list[float]  # (D,) Var_x(μ_d) over the test set
     likelihood_sigma: float | None = None  # the learned σ of a Gaussian decoder (pixels in [0, 1])
 
     def __post_init__(self) -> None:

@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from types import TracebackType
 
 import torch
 from safetensors import SafetensorError, safe_open
@@ -106,7 +107,7 @@ def write_json(path: Path, data: dict) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
 
 
-def atomic_folder(target: Path):
+def atomic_folder(target: Path) -> _AtomicFolder:
     """Context manager: yields a temporary folder beside `target`, renamed onto it on success."""
     return _AtomicFolder(Path(target))
 
@@ -121,7 +122,7 @@ class _AtomicFolder:
         os.chmod(self.tmp, 0o755)  # mkdtemp makes 0700; a model folder is ordinary shared data
         return self.tmp
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if exc_type is not None:
             shutil.rmtree(self.tmp, ignore_errors=True)
             return

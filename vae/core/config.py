@@ -1,12 +1,11 @@
 """Model configuration: one dataclass, stored as config.json beside the weights.
 
 Loading is strict (vae.core.schema): unknown or missing keys are refused with a message naming them,
-so a typo in a hand-edited config never silently changes the architecture. A field added after
-version 1 is declared with `added_in(version, default)`, so older config.json files keep loading.
+so a typo in a hand-edited config never silently changes the architecture. Every key below is
+required in the file, `schema_version` included; a field added in a later schema version is
+declared with `added_in(version, default)` and reads as its default from files of an earlier one.
 
-Schema versions: 1, every key below but `res_blocks` and `architecture` (files written before versions
-existed have no schema_version); 2 adds `res_blocks` (0 when absent); 3 adds `architecture` ("conv"
-when absent: every model before it was convolutional).
+Schema version: 3.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vae.core.schema import added_in, file_version, init_kwargs, read_json, version_field
+from vae.core.schema import file_version, init_kwargs, read_json
 
 DATASET_SHAPES: dict[str, tuple[int, int, int]] = {
     "mnist": (1, 28, 28),
@@ -39,7 +38,8 @@ class VAEConfig:
     β = 0 is allowed: the loss is the reconstruction alone, a plain autoencoder (no KL term) trained
     by the same code; its KL is still measured, never minimised."""
 
-    schema_version: int = version_field(CONFIG_SCHEMA_VERSION)
+    # always the current version in memory (a file read is brought up to it), written first, never passed in
+    schema_version: int = field(default=CONFIG_SCHEMA_VERSION, init=False, repr=False)
     dataset: str = "mnist"
     latent_dim: int = 16
     beta: float = 1.0
@@ -56,8 +56,8 @@ class VAEConfig:
     # Residual blocks (3×3 conv, SiLU, 3×3 conv, plus the input) after each upsampling step of the
     # decoder; with any, the decoder also upsamples to a full-resolution feature map of channels[0]
     # before a 3×3 conv to pixels (the "scale blocks" of Dai & Wipf, 2019). 0: the plain mirror.
-    res_blocks: int = added_in(2, 0)
-    architecture: str = added_in(3, "conv")
+    res_blocks: int = 0
+    architecture: str = "conv"
 
     def __post_init__(self) -> None:
         if self.dataset not in DATASET_SHAPES:

@@ -1,4 +1,4 @@
-"""The defaults of a training run (`python -m vae.training.train`): the architecture per dataset and the
+"""The defaults of a training run (`vae-explorer train`): the architecture per dataset and the
 schedule. They live here, apart from the training loop, so that code describing a run (the lesson's
 training command) reads the same values without importing vae/training/train.py."""
 

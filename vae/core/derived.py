@@ -5,12 +5,15 @@ of the weights it was made from, and a retrained model makes it stale."""
 from __future__ import annotations
 
 import hashlib
+import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
 from safetensors import SafetensorError, safe_open
 
 from vae.core.checkpoint import WEIGHTS_FILE, CheckpointError
+from vae.data.datasets import DataError
 
 
 def file_sha256(path: Path) -> str:
@@ -41,13 +44,9 @@ def refuse_other_weights(model_dir: Path, path: Path, meta: dict, rebuild: str) 
         raise CheckpointError(f"{path}: made from other weights than {weights} (the model was retrained); {rebuild}")
 
 
-def build_each(model_dirs, build) -> int:
+def build_each(model_dirs: Iterable[Path], build: Callable[[Path], object]) -> int:
     """The command line of a derived file: build(model_dir) for each folder; an error is printed with
     its folder and the other folders go on. → the exit status (1 when any failed)."""
-    import sys
-
-    from vae.data.datasets import DataError
-
     status = 0
     for model_dir in model_dirs:
         try:

@@ -6,16 +6,27 @@ and data always give the same numbers (a fresh evaluation reproduces the card ex
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 import sys
+from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
 from vae.core.card import TestMetrics
+from vae.core.checkpoint import CARD_FILE, CheckpointError, load_card, load_model
 from vae.core.latent import active_mask, unit_activity
 from vae.core.model import VAE, bernoulli_floor_nats, bits_per_dim
+from vae.data.command_line import command_parser
+from vae.data.datasets import load_split, to_tensor
+
+EXAMPLES = (
+    "vae-explorer evaluate models/mnist-z16                                  # print the fresh metrics (JSON)",
+    "vae-explorer evaluate models/mnist-z16 --iw-samples 500 --write-card    # and store them in card.json",
+)
 
 EVAL_SEED = 1234
 
@@ -54,7 +65,7 @@ def iw_bound(model: VAE, x: torch.Tensor, k: int = 500, chunk: int = 500, seed: 
     for xi in tqdm(x, desc=f"IW bound, k={k}", unit="image", disable=not progress, dynamic_ncols=True):
         xi = xi.unsqueeze(0).to(device)
         posterior = model.encode(xi)
-        log_w = []
+        log_w_chunks = []
         for start in range(0, k, chunk):
             n = min(chunk, k - start)
             eps = torch.randn((n, model.config.latent_dim), generator=gen).to(device)
@@ -62,8 +73,8 @@ def iw_bound(model: VAE, x: torch.Tensor, k: int = 500, chunk: int = 500, seed: 
             log_px_z = -model.recon_nats(xi.expand(n, *xi.shape[1:]), model.decode_logits(z))
             log_pz = (-0.5 * (math.log(2 * math.pi) + z.pow(2))).sum(1)
             log_qz = (-0.5 * (math.log(2 * math.pi) + posterior.logvar + eps.pow(2))).sum(1)
-            log_w.append(log_px_z + log_pz - log_qz)
-        log_w = torch.cat(log_w)
+            log_w_chunks.append(log_px_z + log_pz - log_qz)
+        log_w = torch.cat(log_w_chunks)
         bounds.append(-(torch.logsumexp(log_w, 0) - math.log(k)).item())
     return np.array(bounds)
 
@@ -124,49 +135,42 @@ def card_sections(metrics: dict) -> tuple[TestMetrics, dict]:
 
 def main(argv: list[str] | None = None) -> int:
     """Re-evaluate model folders from scratch on the test split and compare with their cards."""
-    import argparse
-    import dataclasses
-    import json
-    from pathlib import Path
-
-    from vae.core.checkpoint import CARD_FILE, CheckpointError, load_card, load_model
-    from vae.data.datasets import load_split, to_tensor
-
-    parser = argparse.ArgumentParser(prog="python -m vae.core.evaluate", description=main.__doc__)
+    parser = command_parser("evaluate", main.__doc__, EXAMPLES)
     parser.add_argument("model_dirs", nargs="+", type=Path)
     parser.add_argument("--iw-samples", type=int, default=0, help="also compute the IW bound with k samples (MNIST)")
     parser.add_argument("--iw-images", type=int, default=1000)
     parser.add_argument("--write-card", action="store_true", help="store the fresh test metrics in card.json")
     args = parser.parse_args(argv)
     status = 0
-    for model_dir in args.model_dirs:
-        try:
-            model = load_model(model_dir)
-            card = load_card(model_dir)
-        except CheckpointError as err:
-            print(f"error: {err}", file=sys.stderr)
-            status = 1
-            continue
-        images, _ = load_split(model.config.dataset, "test")
-        iw = args.iw_samples if model.config.dataset == "mnist" else 0
-        old = card.test if card is not None else None
-        # Without a fresh IW bound, the −ELBO is still taken on the images of the card's bound.
-        iw_images = args.iw_images if iw else ((old.iw_images or 0) if old is not None else 0)
-        metrics = evaluate(model, to_tensor(images), iw_samples=iw, iw_images=iw_images, progress=True)
-        test, per_dim = card_sections(metrics)
-        print(json.dumps({"model": model_dir.name, **test.to_dict(), "active_units": metrics["active_units"]}))
-        if args.write_card and card is not None:
-            sigma = card.likelihood_sigma if model.log_sigma is None else float(model.log_sigma.exp())
-            if not iw:  # the card's IW bound stays, beside the fresh −ELBO of the same images
-                test = dataclasses.replace(test, iw_bound_nats=old.iw_bound_nats, iw_samples=old.iw_samples, iw_images=old.iw_images)
-            card = dataclasses.replace(card, test=test, **per_dim, likelihood_sigma=sigma)
-            card.save(Path(model_dir) / CARD_FILE)
+    try:
+        for model_dir in args.model_dirs:
+            try:
+                model = load_model(model_dir)
+                card = load_card(model_dir)
+            except CheckpointError as err:
+                print(f"error: {err}", file=sys.stderr)
+                status = 1
+                continue
+            images, _ = load_split(model.config.dataset, "test")
+            iw = args.iw_samples if model.config.dataset == "mnist" else 0
+            old = card.test if card is not None else None
+            # Without a fresh IW bound, the −ELBO is still taken on the images of the card's bound.
+            iw_images = args.iw_images if iw else ((old.iw_images or 0) if old is not None else 0)
+            metrics = evaluate(model, to_tensor(images), iw_samples=iw, iw_images=iw_images, progress=True)
+            test, per_dim = card_sections(metrics)
+            print(json.dumps({"model": model_dir.name, **test.to_dict(), "active_units": metrics["active_units"]}))
+            if args.write_card and card is not None:
+                sigma = card.likelihood_sigma if model.log_sigma is None else float(model.log_sigma.exp())
+                if not iw:  # the card's IW bound stays, beside the fresh −ELBO of the same images
+                    kept = card.test
+                    test = dataclasses.replace(test, iw_bound_nats=kept.iw_bound_nats, iw_samples=kept.iw_samples, iw_images=kept.iw_images)
+                card = dataclasses.replace(card, test=test, **per_dim, likelihood_sigma=sigma)
+                card.save(Path(model_dir) / CARD_FILE)
+    except KeyboardInterrupt:
+        print("interrupted: the model being evaluated was left unchanged (cards written before it keep their new metrics)", file=sys.stderr)
+        return 130
     return status
 
 
 if __name__ == "__main__":
-    try:
-        raise SystemExit(main())
-    except KeyboardInterrupt:
-        print("interrupted: the model being evaluated was left unchanged (cards written before it keep their new metrics)", file=sys.stderr)
-        raise SystemExit(130) from None
+    sys.exit(main())

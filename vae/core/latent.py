@@ -6,10 +6,13 @@ models can be shared read-only between threads (the dashboard serves many sessio
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import torch
 
 from vae.core.model import VAE
+from vae.data.datasets import to_tensor
 
 
 @torch.inference_mode()
@@ -30,8 +33,6 @@ def to_uint8(x: torch.Tensor) -> np.ndarray:
 @torch.inference_mode()
 def encode(model: VAE, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """uint8 images (N, H, W[, C]) → (μ, log σ²), each (N, D) float32."""
-    from vae.data.datasets import to_tensor
-
     posterior = model.encode(to_tensor(images))
     return posterior.mean.numpy(), posterior.logvar.numpy()
 
@@ -42,7 +43,7 @@ def prior_samples(latent_dim: int, n: int, seed: int = 0, temperature: float = 1
     return (torch.randn((n, latent_dim), generator=gen) * float(temperature)).numpy()
 
 
-def path_at(z0: np.ndarray, z1: np.ndarray, ts, method: str = "lerp") -> np.ndarray:
+def path_at(z0: np.ndarray, z1: np.ndarray, ts: Sequence[float] | np.ndarray, method: str = "lerp") -> np.ndarray:
     """Points at fractions `ts` (in [0, 1]) of the path from z0 to z1; (len(ts), D).
 
     "lerp": the straight line. "slerp": spherical interpolation (White, 2016), which keeps the norm

@@ -14,11 +14,13 @@ codes like the prior: there is no prior to sample from).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from vae.core.architectures import build_parts
 from vae.core.config import VAEConfig
 
 LOG_2PI = math.log(2 * math.pi)
@@ -28,7 +30,6 @@ HALF_BIN = 0.5 / 255.0
 # Which −log p(x|z) a stored score (atlas recon_nats) was computed with; a derived file made under
 # another convention is refused as stale. Changing recon_nats means a new name here.
 RECON_CONVENTIONS = {"bernoulli": "bernoulli-grey-levels", "gaussian": "discretized-gaussian-8bit"}
-LEGACY_RECON_CONVENTION = {"bernoulli": "bernoulli-grey-levels", "gaussian": "gaussian-density-per-1/255"}  # files without the tag
 
 
 # The encoder's log σ² is clamped to [LOGVAR_MIN, LOGVAR_MAX] so exp() stays finite. Real digits and
@@ -104,88 +105,40 @@ def bits_per_dim(nats_per_image: float | torch.Tensor, num_dims: int) -> float |
     return nats_per_image / (num_dims * math.log(2.0))
 
 
-def _spatial_sizes(size: int, n_layers: int) -> list[int]:
-    """Feature-map sizes after each stride-2 conv (kernel 4, padding 1; 3/1 for odd sizes)."""
-    sizes = [size]
-    for _ in range(n_layers):
-        sizes.append((sizes[-1] + 1) // 2)
-    return sizes
+@dataclass(frozen=True)
+class VAEOutput:
+    """One ELBO evaluation of a batch of B images (VAE.forward), one posterior sample per image. Every
+    term is in nats per image; D is latent_dim, (C, H, W) the image shape."""
 
-
-class ResBlock(nn.Module):
-    """x + conv3×3(SiLU(conv3×3(SiLU(x)))): same channels and size; starts as the identity (the last
-    conv's weights are zero), so adding blocks never makes the untrained decoder worse."""
-
-    def __init__(self, channels: int):
-        super().__init__()
-        self.body = nn.Sequential(nn.SiLU(), nn.Conv2d(channels, channels, 3, 1, 1), nn.SiLU(), nn.Conv2d(channels, channels, 3, 1, 1))
-        nn.init.zeros_(self.body[-1].weight)
-        nn.init.zeros_(self.body[-1].bias)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.body(x)
+    recon_nats: torch.Tensor  # (B,) −log p(x|z), the reconstruction term
+    kl_nats: torch.Tensor  # (B,) KL(q(z|x) ‖ N(0, I)), summed over the D dimensions
+    loss: torch.Tensor  # (B,) recon_nats + β · kl_nats, the β-weighted −ELBO that training minimises
+    neg_elbo_nats: torch.Tensor  # (B,) recon_nats + kl_nats, the true bound (β = 1)
+    x_mean: torch.Tensor  # (B, C, H, W) the decoder's pixel means in [0, 1]
+    kl_per_dim: torch.Tensor  # (B, D) the KL of each latent dimension, nats; sums to kl_nats
 
 
 class VAE(nn.Module):
     """Encoder → diagonal Gaussian posterior → decoder producing pixel means in [0, 1].
 
-    config.architecture "conv": stride-2 convolutions and their transposes (this project's models);
-    "dense": one hidden ReLU layer each way, the course's VAE (MNIST: 784 → 128 → (μ, log σ²) of
-    size 2, and 2 → 128 → 784). Both expose the same four parts: encoder, to_posterior, from_latent
-    and decoder, so every tool (atlas, density, export, the pages) treats them alike."""
+    config.architecture picks the network (vae.core.architectures: "conv", this project's stride-2
+    convolutions; "dense", the course's one hidden ReLU layer each way). Every architecture builds the
+    same four parts: encoder, to_posterior, from_latent and decoder, so every tool (atlas, density,
+    export, the pages) treats them alike."""
 
     def __init__(self, config: VAEConfig):
         super().__init__()
         self.config = config
-        if config.architecture == "dense":
-            self._build_dense(config)
-        else:
-            self._build_conv(config)
+        parts = build_parts(config)
+        self.sizes = parts.sizes  # spatial size of the input, then after each stride-2 convolution
+        # Registered in this order; their names are the state-dict keys of every saved model.
+        self.encoder = parts.encoder
+        self.to_posterior = parts.to_posterior
+        self.from_latent = parts.from_latent
+        self.to_feature_map = parts.to_feature_map
+        self.decoder = parts.decoder
         # log σ of the Gaussian likelihood, in [0, 1] pixel units; unused for Bernoulli.
         self.log_sigma = nn.Parameter(torch.tensor(-2.0)) if config.likelihood == "gaussian" else None
-
-    def _build_dense(self, config: VAEConfig) -> None:
-        pixels, h, d = config.num_dims, config.hidden, config.latent_dim
-        self.sizes = [config.image_shape[1]]  # no stride-2 convolutions: only the input's size
-        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(pixels, h), nn.ReLU())  # (B, C, H, W) → (B, h)
-        self.to_posterior = nn.Linear(h, 2 * d)  # → (B, 2D): μ and log σ²
-        self.from_latent = nn.Sequential(nn.Linear(d, h), nn.ReLU())  # (B, D) → (B, h)
-        self.decoder = nn.Sequential(nn.Linear(h, pixels), nn.Unflatten(1, config.image_shape))  # logits (B, C, H, W)
-
-    def _build_conv(self, config: VAEConfig) -> None:
-        c_in, size, _ = config.image_shape
-        chans = config.channels
-        self.sizes = _spatial_sizes(size, len(chans))  # e.g. 28 → 14 → 7 → 4
-        enc: list[nn.Module] = []
-        prev = c_in
-        for i, ch in enumerate(chans):
-            odd = self.sizes[i] % 2 == 1
-            enc += [nn.Conv2d(prev, ch, 3 if odd else 4, 2, 1), nn.SiLU()]
-            prev = ch
-        self.encoder = nn.Sequential(*enc, nn.Flatten())
-        flat = chans[-1] * self.sizes[-1] ** 2
-        d, h = config.latent_dim, config.hidden
-        if h:
-            self.to_posterior = nn.Sequential(nn.Linear(flat, h), nn.SiLU(), nn.Linear(h, 2 * d))
-            self.from_latent = nn.Sequential(nn.Linear(d, h), nn.SiLU(), nn.Linear(h, flat))
-        else:
-            self.to_posterior = nn.Linear(flat, 2 * d)
-            self.from_latent = nn.Linear(d, flat)
-        dec: list[nn.Module] = [nn.SiLU()]
-        rev = list(reversed(chans))
-        blocks = config.res_blocks
-        for i, ch in enumerate(rev):
-            out_size = self.sizes[len(chans) - 1 - i]
-            odd = out_size % 2 == 1
-            last = i + 1 == len(rev)
-            out_ch = rev[i + 1] if not last else (chans[0] if blocks else c_in)
-            dec.append(nn.ConvTranspose2d(ch, out_ch, 3 if odd else 4, 2, 1))
-            dec += [ResBlock(out_ch) for _ in range(blocks)]
-            if not last:
-                dec.append(nn.SiLU())
-        if blocks:
-            dec += [nn.SiLU(), nn.Conv2d(chans[0], c_in, 3, 1, 1)]
-        self.decoder = nn.Sequential(*dec)
 
     # ---- public API -------------------------------------------------------------------
     def encode(self, x: torch.Tensor) -> DiagonalGaussian:
@@ -196,11 +149,7 @@ class VAE(nn.Module):
 
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         """z: (B, latent_dim) → pixel logits (B, C, H, W)."""
-        h = self.from_latent(z)
-        if self.config.architecture == "conv":  # the first feature map, (B, channels[-1], s, s)
-            ch, s = self.config.channels[-1], self.sizes[-1]
-            h = h.view(-1, ch, s, s)
-        return self.decoder(h)
+        return self.decoder(self.to_feature_map(self.from_latent(z)))
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """z: (B, latent_dim) → pixel means in [0, 1], shape (B, C, H, W)."""
@@ -214,26 +163,26 @@ class VAE(nn.Module):
         convention, not a normalised likelihood of 8-bit images (see bernoulli_floor_nats).
         Gaussian: an exact discretised Gaussian over the 256 pixel values (discretized_gaussian_nats),
         a normalised probability of the 8-bit image."""
-        if self.config.likelihood == "bernoulli":
+        if self.log_sigma is None:  # config.likelihood == "bernoulli": no σ
             return F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
         log_sigma = self.log_sigma.clamp(-6.0, 2.0)
         return discretized_gaussian_nats(x, torch.sigmoid(logits), log_sigma).flatten(1).sum(1)
 
-    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
-        """One ELBO evaluation with one posterior sample; every term in nats per image, shape (B,)."""
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> VAEOutput:
+        """One ELBO evaluation of x (B, C, H, W) in [0, 1] with one posterior sample per image."""
         posterior = self.encode(x)
         z = posterior.sample(generator)
         logits = self.decode_logits(z)
         recon = self.recon_nats(x, logits)
         kl = posterior.kl()
-        return {
-            "recon_nats": recon,
-            "kl_nats": kl,
-            "loss": recon + self.config.beta * kl,  # the β-weighted −ELBO we minimise
-            "neg_elbo_nats": recon + kl,  # the true bound (β = 1)
-            "x_mean": torch.sigmoid(logits),
-            "kl_per_dim": posterior.kl_per_dim(),
-        }
+        return VAEOutput(
+            recon_nats=recon,
+            kl_nats=kl,
+            loss=recon + self.config.beta * kl,  # the β-weighted −ELBO we minimise
+            neg_elbo_nats=recon + kl,  # the true bound (β = 1)
+            x_mean=torch.sigmoid(logits),
+            kl_per_dim=posterior.kl_per_dim(),
+        )
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())

@@ -1,10 +1,10 @@
 """Versioned JSON files ↔ dataclasses: the one set of rules by which config.json and card.json are read.
 
-A file carries "schema_version" (a file written before versions existed is version 1). Reading is
-strict: an unknown key is refused with its name, and so is a missing one, unless its field may be
-left out: its default is None (a value that does not apply, e.g. the IW bound of a CelebA model) or
-the field was added after the file's version (declared with `added_in`), which is how files written
-before a field existed keep loading. A file newer than the code is refused rather than half read.
+A file carries "schema_version". Reading is strict: an unknown key is refused with its name, and so
+is a missing one, unless its field may be left out: its default is None (a value that does not
+apply, e.g. the IW bound of a CelebA model) or the field is declared with `added_in` and the file's
+version is older than that field. A file without a version, or newer than the code, is refused
+rather than half read.
 """
 
 from __future__ import annotations
@@ -27,18 +27,16 @@ def added_in(version: int, default: Any) -> Any:
     return dataclasses.field(default=default, metadata={"added_in": version})
 
 
-def version_field(current: int) -> Any:
-    """The `schema_version` field: always the current version in memory (a file read is brought up to
-    it), written first in the JSON, never passed to the constructor."""
-    return dataclasses.field(default=current, init=False, repr=False)
-
-
 def file_version(data: Any, current: int, source: str, noun: str, error: type[Exception]) -> int:
-    """The schema version of a JSON object read from `source` (1 when it has none); refuses a non-object
-    and a version this code does not know."""
+    """The schema version of a JSON object read from `source`; refuses a non-object, an object without
+    one and a version this code does not know."""
     if not isinstance(data, dict):
         raise error(f"{source}: expected a JSON object, got {type(data).__name__}")
-    version = data.get(SCHEMA_KEY, 1)
+    if SCHEMA_KEY not in data:
+        raise error(
+            f"{source}: missing {noun} key(s) {[SCHEMA_KEY]}; every {noun} file states its {SCHEMA_KEY} (this code writes {current})"
+        )
+    version = data[SCHEMA_KEY]
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise error(f"{source}: {SCHEMA_KEY} must be a positive integer, got {version!r}")
     if version > current:
@@ -80,7 +78,8 @@ def _may_omit(f: dataclasses.Field, version: int) -> bool:
 def check_types(obj: Any, error: type[Exception]) -> None:
     """Refuse a dataclass whose field values do not match their annotations (JSON types: an int is a
     valid float, a bool is neither)."""
-    hints = _type_hints(type(obj))
+    cls: type = type(obj)  # annotated: mypy takes type[Any] for unhashable (python/mypy#11470)
+    hints = _type_hints(cls)
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
         if not _matches(value, hints[f.name]):

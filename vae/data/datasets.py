@@ -1,12 +1,11 @@
 """Datasets: MNIST (idx .gz files) and CelebA (aligned JPEGs at 64×64), read from a data root.
 
 Data root, first that exists: $VAE_DATA_DIR, ./data, ../shared/data.
-Nothing here downloads at import time; `python -m vae.data.datasets download mnist|celeba` does, when online.
+Nothing here downloads at import time; `vae-explorer data download mnist|celeba` does, when online.
 """
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import hashlib
 import os
@@ -18,6 +17,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
+
+from vae.data.command_line import command_parser
+
+EXAMPLES = (
+    "vae-explorer data info              # where the data is looked for and what was found",
+    "vae-explorer data download mnist    # needs internet",
+)
 
 MNIST_FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
@@ -70,7 +77,7 @@ def _read_idx(path: Path, magic: int, offset: int, count: int) -> np.ndarray:
     if not path.exists():
         raise DataError(
             f"MNIST file missing: {path}. Put the four original MNIST .gz files in "
-            f"{path.parent} (or run `python -m vae.data.datasets download mnist` when online)."
+            f"{path.parent} (or run `vae-explorer data download mnist` when online)."
         )
     try:
         raw = gzip.open(path).read()
@@ -106,7 +113,7 @@ def _require(path: Path, what: str) -> Path:
     if not path.exists():
         raise DataError(
             f"CelebA {what} missing: {path}. Put list_attr_celeba.txt, list_eval_partition.txt and "
-            f"img_align_celeba/ in {path.parent} (or run `python -m vae.data.datasets download celeba` when online)."
+            f"img_align_celeba/ in {path.parent} (or run `vae-explorer data download celeba` when online)."
         )
     return path
 
@@ -167,16 +174,14 @@ def celeba_crop_64(path: Path) -> np.ndarray:
     Images at another size (e.g. 89×109) are cropped to the same region, scaled; images already
     64×64 are taken as they are.
     """
-    from PIL import Image
-
     try:
-        with Image.open(path) as img:
-            img = img.convert("RGB")
+        with Image.open(path) as file:
+            img = file.convert("RGB")
             w, h = img.size
             if (w, h) != (64, 64):
                 side = 148.0 * w / 178.0
                 left, top = (w - side) / 2, (h - side) / 2
-                img = img.resize((64, 64), Image.LANCZOS, box=(left, top, left + side, top + side))
+                img = img.resize((64, 64), Image.Resampling.LANCZOS, box=(left, top, left + side, top + side))
             return np.asarray(img, dtype=np.uint8)
     except OSError as err:
         raise DataError(f"CelebA image corrupt: {path} ({err})") from None
@@ -256,7 +261,7 @@ def download(dataset: str, root: Path | None = None) -> Path:
         raise ValueError(f"dataset must be 'mnist' or 'celeba', got {dataset!r}")
     if not _online(host):
         raise DataError(f"offline: cannot reach {host}. Put {files} in {where} (or set VAE_DATA_DIR to a folder that has them).")
-    import torchvision
+    import torchvision  # seconds to import: only the downloaders need it
 
     if dataset == "mnist":
         torchvision.datasets.MNIST(str(root), train=True, download=True)
@@ -267,7 +272,7 @@ def download(dataset: str, root: Path | None = None) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m vae.data.datasets", description=__doc__)
+    parser = command_parser("data", __doc__, EXAMPLES)
     sub = parser.add_subparsers(dest="command", required=True)
     dl = sub.add_parser("download", help="download a dataset with torchvision (needs internet)")
     dl.add_argument("dataset", choices=["mnist", "celeba"])

@@ -29,7 +29,7 @@ def to_pil(image: np.ndarray, scale: int = 1) -> Image.Image:
         image = image[..., 0]
     pil = Image.fromarray(image)
     if scale > 1:
-        pil = pil.resize((pil.width * scale, pil.height * scale), Image.NEAREST)
+        pil = pil.resize((pil.width * scale, pil.height * scale), Image.Resampling.NEAREST)
     return pil
 
 
@@ -44,7 +44,7 @@ def gif_bytes(frames: np.ndarray, scale: int = 4, duration_ms: int = 120, bounce
     go in as they are (GIF's 256 grey levels hold them exactly, 3–4× faster than quantizing an RGB copy);
     colour frames get an adaptive palette each."""
     grey = frames.shape[-1] == 1
-    pils = [to_pil(f, scale) if grey else to_pil(f, scale).convert("RGB").convert("P", palette=Image.ADAPTIVE) for f in frames]
+    pils = [to_pil(f, scale) if grey else to_pil(f, scale).convert("RGB").convert("P", palette=Image.Palette.ADAPTIVE) for f in frames]
     if bounce and len(pils) > 2:
         pils = pils + pils[-2:0:-1]
     buf = io.BytesIO()

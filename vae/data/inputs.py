@@ -56,7 +56,7 @@ class InputImageError(ValueError):
     """An image that cannot be used: `code` (a key of INPUT_ERRORS) and `params` say why; str() is the
     English message."""
 
-    def __init__(self, code: str, **params):
+    def __init__(self, code: str, **params: object):
         self.code, self.params = code, params
         super().__init__(INPUT_ERRORS[code].format(**params))
 
@@ -135,7 +135,7 @@ def prepare_digit(img: Image.Image, invert: bool | None = None, allow_blank: boo
     contrast = float(lifted.max())
     if contrast < MIN_CONTRAST:
         if allow_blank:
-            whole = Image.fromarray(grey.round().astype(np.uint8)).resize((DIGIT_SIDE, DIGIT_SIDE), Image.BOX)
+            whole = Image.fromarray(grey.round().astype(np.uint8)).resize((DIGIT_SIDE, DIGIT_SIDE), Image.Resampling.BOX)
             return np.asarray(whole, dtype=np.uint8)
         raise InputImageError("blank")
     digit = _fit_digit(np.clip(lifted / contrast, 0.0, 1.0))
@@ -187,6 +187,8 @@ def _register(ink: np.ndarray, span: float, centre: tuple[float, float], n: int 
             best, best_score = grids[py, px], float(score[py, px])
             lines = np.concatenate([ys.reshape(GRID_PHASES, -1)[py], xs.reshape(GRID_PHASES, -1)[px]])
             exact = abs(cell - 1.0) < 1e-9 and bool(np.allclose(lines, np.round(lines), atol=1e-9))
+    if best is None:  # every score is ≥ 0 for finite ink, so only non-finite ink gets here
+        raise ValueError("no grid fits non-finite ink")
     return best, exact
 
 
@@ -224,7 +226,7 @@ def prepare_face(img: Image.Image) -> np.ndarray:
     else:
         side = float(min(w, h))
     left, top = (w - side) / 2, (h - side) / 2
-    return np.asarray(rgb.resize((64, 64), Image.LANCZOS, box=(left, top, left + side, top + side)), dtype=np.uint8)
+    return np.asarray(rgb.resize((64, 64), Image.Resampling.LANCZOS, box=(left, top, left + side, top + side)), dtype=np.uint8)
 
 
 def canvas_to_digit(rgba: np.ndarray | None) -> np.ndarray:

@@ -1,6 +1,6 @@
 """From VAE to GAN: fine-tune a CelebA VAE's decoder as a GAN's generator, and measure whether it helps.
 
-    python -m vae.training.gan models/celeba-z64 --minutes 25 [--save]
+    vae-explorer gan models/celeba-z64 --minutes 25 [--save]
 
 The VAE's decoder already maps codes to images, which is what a GAN's generator does; what a GAN
 adds is a discriminator, a second network trained to tell real images from generated ones, whose
@@ -27,25 +27,33 @@ retrained), which the dashboard offers as the model's second decoder (`load_adve
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from safetensors.torch import save_file
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from vae.artifacts.density import load_density
-from vae.artifacts.quality import frechet_distance, load_feature_net
+from vae.artifacts.density import LearnedDensity, load_density
+from vae.artifacts.quality import FeatureNet, frechet_distance, load_feature_net
 from vae.core.checkpoint import WEIGHTS_FILE, CheckpointError, load_model
 from vae.core.derived import file_sha256, read_derived, refuse_other_weights
-from vae.core.latent import decode, prior_samples
+from vae.core.latent import decode, encode, prior_samples
+from vae.core.model import VAE
+from vae.data.command_line import command_parser
 from vae.data.datasets import load_split, to_tensor
+
+EXAMPLES = (
+    "vae-explorer gan models/celeba-z64 --minutes 2                  # a short try: figures printed, nothing stored",
+    "vae-explorer gan models/celeba-z64 --minutes 25 --save --report gan.json",
+)
 
 ADVERSARIAL_FILE = "adversarial_decoder.safetensors"
 DECODER_PARTS = ("from_latent.", "decoder.")  # the state-dict keys of the decoder
@@ -66,7 +74,7 @@ class Discriminator(nn.Module):
         return self.body(x * 2 - 1).squeeze(1)
 
 
-def psnr_db(model, x: torch.Tensor) -> float:
+def psnr_db(model: VAE, x: torch.Tensor) -> float:
     with torch.inference_mode():
         mse = torch.cat(
             [((model.decode(model.encode(x[i : i + 256]).mean) - x[i : i + 256]) ** 2).flatten(1).mean(1) for i in range(0, len(x), 256)]
@@ -74,10 +82,8 @@ def psnr_db(model, x: torch.Tensor) -> float:
     return float((10 * torch.log10(1 / mse)).mean())
 
 
-def quality(model, images: np.ndarray, density, net, seed: int = 0) -> dict:
+def quality(model: VAE, images: np.ndarray, density: LearnedDensity, net: FeatureNet, seed: int = 0) -> dict:
     """FD of reconstructions, prior samples and learned-density samples to `images`, and test PSNR."""
-    from vae.core.latent import encode
-
     real = net.features(images)
     n = len(images)
     mu = np.concatenate([encode(model, images[i : i + 500])[0] for i in range(0, n, 500)])
@@ -92,7 +98,9 @@ def quality(model, images: np.ndarray, density, net, seed: int = 0) -> dict:
     return {"fd": out, "psnr_db": round(psnr_db(model, to_tensor(images)), 3)}
 
 
-def fine_tune(model_dir: Path, minutes: float, weight: float, seed: int = 0, log=print):
+def fine_tune(
+    model_dir: Path, minutes: float, weight: float, seed: int = 0, log: Callable[[str], object] = print
+) -> tuple[VAE, list[dict[str, float]]]:
     """The model with its decoder fine-tuned adversarially for about `minutes`; → (model, history)."""
     torch.manual_seed(seed)
     model, density = load_model(model_dir), load_density(model_dir)
@@ -145,9 +153,7 @@ def fine_tune(model_dir: Path, minutes: float, weight: float, seed: int = 0, log
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
-        prog="python -m vae.training.gan", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    p = command_parser("gan", __doc__, EXAMPLES)
     p.add_argument("model_dir", type=Path)
     p.add_argument("--minutes", type=float, default=25.0)
     p.add_argument("--weight", type=float, default=0.02, help="λ, the adversarial term's weight against the per-pixel MSE")
@@ -179,10 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def save_adversarial(model, model_dir: Path, report: dict) -> Path:
+def save_adversarial(model: VAE, model_dir: Path, report: dict) -> Path:
     """Store the fine-tuned decoder (float16) beside the model, with the base weights' hash and the figures."""
-    from safetensors.torch import save_file
-
     state = {k: v.detach().half().contiguous() for k, v in model.state_dict().items() if k.startswith(DECODER_PARTS)}
     meta = {
         "weights_sha256": file_sha256(Path(model_dir) / WEIGHTS_FILE),
@@ -195,13 +199,13 @@ def save_adversarial(model, model_dir: Path, report: dict) -> Path:
     return out
 
 
-def load_adversarial(model_dir: str | Path) -> tuple[torch.nn.Module, dict]:
+def load_adversarial(model_dir: str | Path) -> tuple[VAE, dict]:
     """The model with its adversarially fine-tuned decoder (the same encoder), and the figures
     measured when it was made ({"plain": …, "adversarial": …}); CheckpointError when the file is
     missing, damaged or made for other weights."""
     model_dir = Path(model_dir)
     path = model_dir / ADVERSARIAL_FILE
-    rebuild = f"make it with `python -m vae.training.gan {model_dir} --save`"
+    rebuild = f"make it with `vae-explorer gan {model_dir} --save`"
     meta, arrays = read_derived(path, "adversarial decoder", rebuild)
     refuse_other_weights(model_dir, path, meta, "re" + rebuild)
     model = load_model(model_dir)

@@ -10,6 +10,7 @@ import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypedDict
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -20,6 +21,15 @@ from vae.core.model import VAE
 
 class TrainingError(RuntimeError):
     """Training cannot start or go on (unwritable output, NaN loss, bad resume state)."""
+
+
+class LoopState(TypedDict):
+    """Where the training loop stands; state.json of the resume state."""
+
+    epoch: int  # complete epochs
+    history: list[dict[str, Any]]  # per epoch, the fields of a vae.core.card.EpochRecord
+    training_seconds: float
+    config: dict[str, Any]  # the run's VAEConfig.to_dict()
 
 
 @dataclass
@@ -35,11 +45,17 @@ def resume_dir(out: Path) -> Path:
 
 
 def resume_command(argv: list[str]) -> str:
-    """The shell command that continues a run started with `argv`: the same arguments plus --resume."""
-    python = os.path.relpath(sys.executable)
-    if python.startswith("..") or os.sep not in python:
-        python = sys.executable
-    return shlex.join([python, "-m", "vae.training.train", *argv, *([] if "--resume" in argv else ["--resume"])])
+    """The shell command that continues a run started with `argv`: `vae-explorer train`, the same arguments plus
+    --resume. The console script is the one beside this interpreter (a path relative to the working directory
+    when it lies below it, as `.venv/bin/vae-explorer`); without one, the package run as a module."""
+    script = Path(sys.executable).parent / "vae-explorer"
+    if script.exists():
+        program = [os.path.relpath(script), "train"]
+        if program[0].startswith("..") or os.sep not in program[0]:
+            program[0] = str(script)
+    else:
+        program = [sys.executable, "-m", "vae.training"]
+    return shlex.join([*program, *argv, *([] if "--resume" in argv else ["--resume"])])
 
 
 def interrupt_message(status: TrainingStatus, argv: list[str], *, out: Path, epochs: int, resuming: bool) -> str:
@@ -64,7 +80,7 @@ def interrupt_message(status: TrainingStatus, argv: list[str], *, out: Path, epo
     return "interrupted before the first epoch finished: nothing was saved; start again with the same command"
 
 
-def save_resume_state(folder: Path, model: VAE, optimizer: torch.optim.Optimizer, state: dict) -> None:
+def save_resume_state(folder: Path, model: VAE, optimizer: torch.optim.Optimizer, state: LoopState) -> None:
     """Model + Adam state as safetensors and the loop state as JSON, replaced atomically."""
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     for i, group_state in enumerate(optimizer.state_dict()["state"].values()):
@@ -72,10 +88,10 @@ def save_resume_state(folder: Path, model: VAE, optimizer: torch.optim.Optimizer
             tensors[f"optim.{i}.{name}"] = torch.as_tensor(value).detach().cpu().contiguous().float()
     with atomic_folder(folder) as tmp:
         save_file(tensors, str(tmp / "state.safetensors"))
-        write_json(tmp / "state.json", state)
+        write_json(tmp / "state.json", dict(state))
 
 
-def load_resume_state(folder: Path, model: VAE, optimizer: torch.optim.Optimizer) -> dict:
+def load_resume_state(folder: Path, model: VAE, optimizer: torch.optim.Optimizer) -> LoopState:
     try:
         state = json.loads((folder / "state.json").read_text())
         tensors = load_file(str(folder / "state.safetensors"))

@@ -1,16 +1,17 @@
 """Train a VAE and write a model folder (config.json, model.safetensors, card.json).
 
-    python -m vae.training.train --dataset mnist --latent-dim 16 --beta 1 --epochs 20 --out models/mnist-z16
+    vae-explorer train --dataset mnist --latent-dim 16 --beta 1 --epochs 20 --out models/mnist-z16
 
 The course's dense VAE (784 → 128 ReLU → 2, and back), and the same network as a plain autoencoder
 (β = 0: no KL term):
 
-    python -m vae.training.train --dataset mnist --architecture dense --hidden 128 --latent-dim 2 --out models/mnist-dense-z2
+    vae-explorer train --dataset mnist --architecture dense --hidden 128 --latent-dim 2 --out models/mnist-dense-z2
 
 Data-parallel on several processes (torch.distributed DistributedDataParallel: gloo on CPUs, NCCL
-on GPUs; several machines through torchrun's rendezvous), with the same arguments:
+on GPUs; several machines through torchrun's rendezvous), with the same arguments, torchrun starting the
+package vae.training as a module:
 
-    torchrun --nproc_per_node=4 -m vae.training.train --dataset celeba --latent-dim 64 --out models/celeba-z64
+    torchrun --standalone --nproc_per_node=4 -m vae.training --dataset celeba --latent-dim 64 --out models/celeba-z64
 
 --batch-size is the global batch, split evenly over the processes; each step averages the
 gradients of all of them, so N processes train the same model as one process with that batch.
@@ -24,7 +25,6 @@ the command line that continues the run.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import math
 import os
@@ -32,64 +32,33 @@ import platform
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
 from vae.core.card import EpochRecord, ModelCard
 from vae.core.checkpoint import save_model
 from vae.core.config import ARCHITECTURES, ConfigError, VAEConfig
-from vae.core.defaults import DEFAULT_BATCH_SIZE, DEFAULT_CHANNELS, DEFAULT_EPOCHS, DEFAULT_LIKELIHOOD, DEFAULT_LR, DEFAULT_SEED
+from vae.core.defaults import DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_LR, DEFAULT_SEED
 from vae.core.evaluate import card_sections, evaluate
-from vae.core.model import VAE
+from vae.core.model import VAE, VAEOutput
+from vae.data.command_line import command_parser
 from vae.data.datasets import load_split, to_tensor
-from vae.training.resume import TrainingError, TrainingStatus, interrupt_message, load_resume_state, resume_dir, save_resume_state
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    """One training run, as asked on the command line (build_parser holds the defaults and help)."""
-
-    dataset: str  # "mnist" or "celeba"
-    out: Path  # the model folder to write
-    latent_dim: int
-    beta: float
-    epochs: int
-    batch_size: int
-    lr: float  # base learning rate: linear warm-up, then cosine decay (lr_at)
-    seed: int
-    device: str  # "auto" (GPU when present), "cpu", "cuda", "cuda:1", ...
-    threads: int  # CPU threads (0: PyTorch's default)
-    channels: list[int] | None  # None: DEFAULT_CHANNELS of the dataset ([] for a dense model)
-    hidden: int
-    res_blocks: int
-    architecture: str  # "conv" or "dense" (vae.core.config.ARCHITECTURES)
-    likelihood: str | None  # None: DEFAULT_LIKELIHOOD of the dataset
-    resume: bool
-    iw_samples: int  # importance samples per image for the IW bound (MNIST only)
-    iw_images: int
-    train_limit: int  # 0: every training image
-    test_limit: int  # 0: every test image
-
-
-def config_of(settings: TrainSettings) -> VAEConfig:
-    """The model a run trains: its options, with the dataset's defaults where they were left out
-    (ConfigError for options that describe no model, e.g. --channels on a dense one)."""
-    dense = settings.architecture == "dense"
-    if dense and settings.channels:
-        raise ConfigError("--channels describes convolutions; a dense model has none (leave it out)")
-    return VAEConfig(
-        dataset=settings.dataset,
-        latent_dim=settings.latent_dim,
-        beta=settings.beta,
-        architecture=settings.architecture,
-        channels=[] if dense else settings.channels or DEFAULT_CHANNELS[settings.dataset],
-        likelihood=settings.likelihood or DEFAULT_LIKELIHOOD[settings.dataset],
-        hidden=settings.hidden,
-        res_blocks=settings.res_blocks,
-    )
+from vae.training.resume import (
+    LoopState,
+    TrainingError,
+    TrainingStatus,
+    interrupt_message,
+    load_resume_state,
+    resume_dir,
+    save_resume_state,
+)
+from vae.training.settings import TrainSettings, config_of
 
 
 def lr_at(step: int, total_steps: int, base_lr: float, warmup: int = 200) -> float:
@@ -132,65 +101,79 @@ class Ranks:
     def main(self) -> bool:
         return self.rank == 0
 
-    def mine(self, batch):
+    def mine(self, batch: torch.Tensor) -> torch.Tensor:
         """This process's share of a global batch (every world-th row from its rank)."""
         return batch[self.rank :: self.world]
 
 
-def run_epoch(model, optimizer, x_train, epoch, settings: TrainSettings, *, total_steps: int, device, bar, ranks: Ranks = Ranks()) -> dict:
-    model.train()
-    gen = torch.Generator().manual_seed(settings.seed * 100_003 + epoch)
-    order = torch.randperm(len(x_train), generator=gen)
-    steps_per_epoch = len(x_train) // settings.batch_size
-    sums = {"recon_nats": 0.0, "kl_nats": 0.0, "n": 0}
-    for step in range(steps_per_epoch):
-        global_step = epoch * steps_per_epoch + step
-        for group in optimizer.param_groups:
-            group["lr"] = lr_at(global_step, total_steps, settings.lr)
-        rows = order[step * settings.batch_size : (step + 1) * settings.batch_size]
-        flip = torch.rand(len(rows), generator=gen) < 0.5  # drawn for the global batch: the same on every rank
-        xb = to_tensor(x_train[ranks.mine(rows)]).to(device)
-        if settings.dataset == "celeba":  # random horizontal flips: faces are left-right symmetric
-            flip = ranks.mine(flip).to(device)
-            xb[flip] = xb[flip].flip(-1)
-        out = model(xb, generator=None)
-        loss = out["loss"].mean()
-        if not torch.isfinite(loss):
-            raise TrainingError(
-                f"loss became {loss.item()} at epoch {epoch + 1}, step {step + 1}; "
-                f"lower the learning rate (--lr, now {settings.lr}) or β and start again"
-            )
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1000.0)
-        optimizer.step()
-        sums["recon_nats"] += out["recon_nats"].detach().sum()
-        sums["kl_nats"] += out["kl_nats"].detach().sum()
-        sums["n"] += len(xb)
-        bar.set_postfix(
-            loss=f"{loss.item():.1f}",
-            recon=f"{out['recon_nats'].mean().item():.1f}",
-            kl=f"{out['kl_nats'].mean().item():.1f}",
-            refresh=False,
-        )
-        bar.update(1)
-    totals = torch.tensor([float(sums["recon_nats"]), float(sums["kl_nats"]), float(sums["n"])], dtype=torch.float64)
-    if ranks.world > 1:  # the epoch's means over every rank's images
-        import torch.distributed as dist
+@dataclass(kw_only=True)
+class Run:
+    """What a training run works with, built once by set_up."""
 
-        totals = totals.to(device)
-        dist.all_reduce(totals)
-        totals = totals.cpu()
-    recon, kl, n = totals.tolist()
-    return {"train_recon_nats": recon / n, "train_kl_nats": kl / n}
+    ranks: Ranks
+    device: torch.device
+    config: VAEConfig
+    model: VAE  # the weights that are evaluated and saved
+    trainer: torch.nn.Module  # the model itself, or the model in DistributedDataParallel
+    optimizer: torch.optim.Optimizer
+    x_train: np.ndarray  # uint8 training images
+    x_test: torch.Tensor  # (N, C, H, W) test images in [0, 1]
 
 
 def train(settings: TrainSettings, status: TrainingStatus | None = None) -> Path:
-    """Train, evaluate and write the model folder; `status` follows the progress (for Ctrl-C)."""
+    """Train, evaluate and write the model folder; `status` follows the progress (for Ctrl-C). Every process
+    of a data-parallel run calls it; the first one evaluates and writes."""
     status = status if status is not None else TrainingStatus()
-    out = settings.out
+    run = set_up(settings)
+    state = restore(settings, run, status)
+    train_epochs(settings, run, state, status)
+    if run.ranks.world > 1:
+        same = identical_on_all_ranks(run.model, run.device)
+        if not run.ranks.main:
+            return settings.out
+        print(f"{run.ranks.world} processes: identical weights on every rank ({same})", file=sys.stderr, flush=True)
+    return write(settings, run, state, status)
+
+
+def set_up(settings: TrainSettings) -> Run:
+    """Seed, device and process group, the model (the same initial weights on every rank: the same seed),
+    its optimizer, and the train and test images; fails early when the output cannot be written."""
     ranks = Ranks.from_env()
     torch.manual_seed(settings.seed)
+    device = start_processes(settings, ranks)
+    config = config_of(settings)
+    model = VAE(config).to(device)
+    if ranks.main:
+        check_output_writable(settings.out, needed_bytes=20 * model.num_parameters() + 50_000_000)
+    trainer: torch.nn.Module = model
+    if ranks.world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        trainer = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
+
+    print(f"loading the {settings.dataset} train and test splits…", file=sys.stderr, flush=True)
+    x_train, _ = load_split(settings.dataset, "train")
+    x_test, _ = load_split(settings.dataset, "test")
+    if settings.train_limit:
+        x_train = x_train[: settings.train_limit]
+    if settings.test_limit:
+        x_test = x_test[: settings.test_limit]
+    return Run(
+        ranks=ranks,
+        device=device,
+        config=config,
+        model=model,
+        trainer=trainer,
+        optimizer=optimizer,
+        x_train=x_train,
+        x_test=to_tensor(x_test),
+    )
+
+
+def start_processes(settings: TrainSettings, ranks: Ranks) -> torch.device:
+    """CPU threads and the device of this process; in a data-parallel run, its GPU and the process group
+    (NCCL on GPUs, gloo on CPUs)."""
     if settings.threads:
         torch.set_num_threads(settings.threads)
     elif ranks.world > 1 and settings.device in ("auto", "cpu") and not torch.cuda.is_available():
@@ -209,46 +192,38 @@ def train(settings: TrainSettings, status: TrainingStatus | None = None) -> Path
         import torch.distributed as dist
 
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    config = config_of(settings)
-    model = VAE(config).to(device)  # the same initial weights on every rank (the same seed)
-    if ranks.main:
-        check_output_writable(out, needed_bytes=20 * model.num_parameters() + 50_000_000)
-    trainer = model
-    if ranks.world > 1:
-        from torch.nn.parallel import DistributedDataParallel
+    return device
 
-        trainer = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
-    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
 
-    print(f"loading the {settings.dataset} train and test splits…", file=sys.stderr, flush=True)
-    x_train, _ = load_split(settings.dataset, "train")
-    x_test, _ = load_split(settings.dataset, "test")
-    if settings.train_limit:
-        x_train = x_train[: settings.train_limit]
-    if settings.test_limit:
-        x_test = x_test[: settings.test_limit]
-    x_test_t = to_tensor(x_test)
+def restore(settings: TrainSettings, run: Run, status: TrainingStatus) -> LoopState:
+    """The loop state to start from (epoch, history, training_seconds, config): with --resume, the saved one,
+    its weights and Adam state loaded into the run; otherwise a fresh one, any old resume state removed."""
+    state: LoopState = {"epoch": 0, "history": [], "training_seconds": 0.0, "config": run.config.to_dict()}
+    rdir = resume_dir(settings.out)
+    if not settings.resume:
+        if rdir.exists() and run.ranks.main:
+            shutil.rmtree(rdir)
+        return state
+    if not (rdir / "state.json").exists():
+        raise TrainingError(f"--resume: no resume state at {rdir}; start without --resume")
+    state = load_resume_state(rdir, run.model, run.optimizer)
+    status.saved_epoch = state["epoch"]
+    try:
+        same = VAEConfig.from_dict(state["config"], source=str(rdir / "state.json")) == run.config
+    except ConfigError:
+        same = False
+    if not same:
+        raise TrainingError(f"--resume: the saved run has config {state['config']}, this command asks for {run.config.to_dict()}")
+    print(f"resuming after epoch {state['epoch']} of {settings.epochs}")
+    return state
 
-    state = {"epoch": 0, "history": [], "training_seconds": 0.0, "config": config.to_dict()}
-    rdir = resume_dir(out)
-    if settings.resume:
-        if not (rdir / "state.json").exists():
-            raise TrainingError(f"--resume: no resume state at {rdir}; start without --resume")
-        state = load_resume_state(rdir, model, optimizer)
-        status.saved_epoch = state["epoch"]
-        try:
-            same = VAEConfig.from_dict(state["config"], source=str(rdir / "state.json")) == config
-        except ConfigError:
-            same = False
-        if not same:
-            raise TrainingError(f"--resume: the saved run has config {state['config']}, this command asks for {config.to_dict()}")
-        print(f"resuming after epoch {state['epoch']} of {settings.epochs}")
-    elif rdir.exists() and ranks.main:
-        shutil.rmtree(rdir)
 
-    steps_per_epoch = len(x_train) // settings.batch_size
+def train_epochs(settings: TrainSettings, run: Run, state: LoopState, status: TrainingStatus) -> None:
+    """The epochs after the restored state. After each, the first process evaluates on the test images and
+    saves the resume state; the others go on with the next epoch."""
+    steps_per_epoch = len(run.x_train) // settings.batch_size
     if steps_per_epoch == 0:
-        raise TrainingError(f"batch size {settings.batch_size} is larger than the training set ({len(x_train)} images)")
+        raise TrainingError(f"batch size {settings.batch_size} is larger than the training set ({len(run.x_train)} images)")
     total_steps = steps_per_epoch * settings.epochs
     status.stage = "training"
     bar = tqdm(
@@ -258,86 +233,167 @@ def train(settings: TrainSettings, status: TrainingStatus | None = None) -> Path
         dynamic_ncols=True,
         file=sys.stderr,
         mininterval=2.0,
-        disable=not ranks.main,  # one progress bar, the first process's
+        disable=not run.ranks.main,  # one progress bar, the first process's
     )
     with bar:  # closed on Ctrl-C too, so the message starts on a fresh line
         for epoch in range(state["epoch"], settings.epochs):
             t0 = time.time()
-            row = {
-                "epoch": epoch + 1,
-                **run_epoch(trainer, optimizer, x_train, epoch, settings, total_steps=total_steps, device=device, bar=bar, ranks=ranks),
-            }
-            if not ranks.main:  # the first process evaluates and saves; the others go on with the next epoch
-                state["epoch"] = epoch + 1
-                continue
-            model.eval()
-            bar.set_postfix_str(f"evaluating on {len(x_test_t)} test images")
-            test = evaluate(model, x_test_t)
-            row.update(
-                test_recon_nats=test["recon_nats"],
-                test_kl_nats=test["kl_nats"],
-                test_neg_elbo_nats=test["neg_elbo_nats"],
-                seconds=round(time.time() - t0, 1),
+            means = run_epoch(
+                run.trainer,
+                run.optimizer,
+                run.x_train,
+                epoch,
+                settings,
+                total_steps=total_steps,
+                device=run.device,
+                ranks=run.ranks,
+                on_step=partial(show_step, bar),
             )
-            state["history"].append(row)
             state["epoch"] = epoch + 1
-            state["training_seconds"] += time.time() - t0
-            bar.set_postfix_str(f"test −ELBO {test['neg_elbo_nats']:.1f}", refresh=False)
-            bar.write(
-                f"epoch {epoch + 1}/{settings.epochs}: train recon {row['train_recon_nats']:.2f} kl {row['train_kl_nats']:.2f} | "
-                f"test recon {test['recon_nats']:.2f} kl {test['kl_nats']:.2f} −ELBO {test['neg_elbo_nats']:.2f} nats, "
-                f"PSNR {test['psnr_db']:.2f} dB ({row['seconds']:.0f} s)"
-            )
-            save_resume_state(rdir, model, optimizer, state)
-            status.saved_epoch = state["epoch"]
+            if run.ranks.main:
+                record_epoch(run, state, {"epoch": epoch + 1, **means}, bar=bar, started=t0, epochs=settings.epochs)
+                save_resume_state(resume_dir(settings.out), run.model, run.optimizer, state)
+                status.saved_epoch = state["epoch"]
 
+
+def run_epoch(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    x_train: np.ndarray,
+    epoch: int,
+    settings: TrainSettings,
+    *,
+    total_steps: int,
+    device: torch.device,
+    ranks: Ranks = Ranks(),
+    on_step: Callable[[VAEOutput], None] | None = None,
+) -> dict[str, float]:
+    """One pass over the training images in an order drawn from the seed and the epoch; `on_step` sees each
+    step's output. Returns the epoch's train_recon_nats and train_kl_nats, means over every rank's images."""
+    model.train()
+    gen = torch.Generator().manual_seed(settings.seed * 100_003 + epoch)
+    order = torch.randperm(len(x_train), generator=gen)
+    steps_per_epoch = len(x_train) // settings.batch_size
+    sums = {"recon_nats": 0.0, "kl_nats": 0.0, "n": 0}
+    for step in range(steps_per_epoch):
+        for group in optimizer.param_groups:
+            group["lr"] = lr_at(epoch * steps_per_epoch + step, total_steps, settings.lr)
+        rows = order[step * settings.batch_size : (step + 1) * settings.batch_size]
+        flip = torch.rand(len(rows), generator=gen) < 0.5  # drawn for the global batch: the same on every rank
+        xb = to_tensor(x_train[ranks.mine(rows)]).to(device)
+        if settings.dataset == "celeba":  # random horizontal flips: faces are left-right symmetric
+            flip = ranks.mine(flip).to(device)
+            xb[flip] = xb[flip].flip(-1)
+        out = model(xb, generator=None)
+        loss = out.loss.mean()
+        if not torch.isfinite(loss):
+            raise TrainingError(
+                f"loss became {loss.item()} at epoch {epoch + 1}, step {step + 1}; "
+                f"lower the learning rate (--lr, now {settings.lr}) or β and start again"
+            )
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1000.0)
+        optimizer.step()
+        sums["recon_nats"] += out.recon_nats.detach().sum()
+        sums["kl_nats"] += out.kl_nats.detach().sum()
+        sums["n"] += len(xb)
+        if on_step is not None:
+            on_step(out)
+    recon, kl, n = _summed_over_ranks([sums["recon_nats"], sums["kl_nats"], sums["n"]], ranks, device)
+    return {"train_recon_nats": recon / n, "train_kl_nats": kl / n}
+
+
+def _summed_over_ranks(values: list, ranks: Ranks, device: torch.device) -> list[float]:
+    """Each value summed over the processes of a data-parallel run (as it is in a single process), float64."""
+    totals = torch.tensor([float(v) for v in values], dtype=torch.float64)
     if ranks.world > 1:
-        same = identical_on_all_ranks(model, device)
-        if ranks.main:
-            print(f"{ranks.world} processes: identical weights on every rank ({same})", file=sys.stderr, flush=True)
-        if not ranks.main:
-            return out
+        import torch.distributed as dist
+
+        totals = totals.to(device)
+        dist.all_reduce(totals)
+        totals = totals.cpu()
+    return totals.tolist()
+
+
+def show_step(bar: tqdm, out: VAEOutput) -> None:
+    """The progress bar after one training step: the batch's mean loss, recon and KL, nats per image."""
+    bar.set_postfix(
+        loss=f"{out.loss.mean().item():.1f}",
+        recon=f"{out.recon_nats.mean().item():.1f}",
+        kl=f"{out.kl_nats.mean().item():.1f}",
+        refresh=False,
+    )
+    bar.update(1)
+
+
+def record_epoch(run: Run, state: LoopState, row: dict, *, bar: tqdm, started: float, epochs: int) -> None:
+    """The test metrics of the epoch that ends now, added to `row` and to the state's history, and shown."""
+    run.model.eval()
+    bar.set_postfix_str(f"evaluating on {len(run.x_test)} test images")
+    test = evaluate(run.model, run.x_test)
+    row.update(
+        test_recon_nats=test["recon_nats"],
+        test_kl_nats=test["kl_nats"],
+        test_neg_elbo_nats=test["neg_elbo_nats"],
+        seconds=round(time.time() - started, 1),
+    )
+    state["history"].append(row)
+    state["training_seconds"] += time.time() - started
+    bar.set_postfix_str(f"test −ELBO {test['neg_elbo_nats']:.1f}", refresh=False)
+    bar.write(
+        f"epoch {row['epoch']}/{epochs}: train recon {row['train_recon_nats']:.2f} kl {row['train_kl_nats']:.2f} | "
+        f"test recon {test['recon_nats']:.2f} kl {test['kl_nats']:.2f} −ELBO {test['neg_elbo_nats']:.2f} nats, "
+        f"PSNR {test['psnr_db']:.2f} dB ({row['seconds']:.0f} s)"
+    )
+
+
+def write(settings: TrainSettings, run: Run, state: LoopState, status: TrainingStatus) -> Path:
+    """The final evaluation of the float16 weights that ship, then the model folder, written atomically; the
+    resume state is removed once the folder is in place."""
     status.stage = "final evaluation"
-    print(f"final evaluation of the float16 weights on {len(x_test_t)} test images…", file=sys.stderr, flush=True)
-    model.eval()
-    model_cpu = model.to("cpu")
+    print(f"final evaluation of the float16 weights on {len(run.x_test)} test images…", file=sys.stderr, flush=True)
+    model = run.model.eval().to("cpu")
     # The folder stores float16 weights: evaluate exactly what ships, so the card matches a reload.
-    model_cpu.load_state_dict({k: v.half().float() for k, v in model_cpu.state_dict().items()})
+    model.load_state_dict({k: v.half().float() for k, v in model.state_dict().items()})
     iw = settings.iw_samples if settings.dataset == "mnist" else 0
-    metrics = evaluate(model_cpu, x_test_t, iw_samples=iw, iw_images=settings.iw_images, progress=True)
+    metrics = evaluate(model, run.x_test, iw_samples=iw, iw_images=settings.iw_images, progress=True)
+    card = model_card(settings, run, state, metrics)
+    save_model(model, settings.out, card)
+    status.stage = "saved"
+    shutil.rmtree(resume_dir(settings.out), ignore_errors=True)
+    print(json.dumps({"out": str(settings.out), **card.test.to_dict()}, indent=None))
+    return settings.out
+
+
+def model_card(settings: TrainSettings, run: Run, state: LoopState, metrics: dict) -> ModelCard:
+    """The card of the finished run: its settings, where it ran, its history and the final test metrics."""
     test, per_dim = card_sections(metrics)
-    card = ModelCard(
-        name=out.name,
+    device = str(run.device) if run.device.type == "cpu" else torch.cuda.get_device_name(run.device)
+    return ModelCard(
+        name=settings.out.name,
         dataset=settings.dataset,
-        latent_dim=config.latent_dim,
-        beta=config.beta,
-        likelihood=config.likelihood,
+        latent_dim=run.config.latent_dim,
+        beta=run.config.beta,
+        likelihood=run.config.likelihood,
         epochs=state["epoch"],
         batch_size=settings.batch_size,
         lr=settings.lr,
         seed=settings.seed,
-        device=str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
+        device=f"{run.ranks.world} × {device}" if run.ranks.world > 1 else device,
         host=platform.machine(),
         torch=torch.__version__,
         training_seconds=round(state["training_seconds"], 1),
-        parameter_count=model_cpu.num_parameters(),
-        train_images=len(x_train),
+        parameter_count=run.model.num_parameters(),
+        train_images=len(run.x_train),
         test=test,
         **per_dim,  # kl_per_dim_nats, unit_activity, active_units
         history=[EpochRecord(**row) for row in state["history"]],
-        likelihood_sigma=None if model_cpu.log_sigma is None else float(model_cpu.log_sigma.exp()),
+        likelihood_sigma=None if run.model.log_sigma is None else float(run.model.log_sigma.exp()),
     )
-    card_note = {"device": f"{ranks.world} × {card.device}"} if ranks.world > 1 else {}
-    if card_note:
-        card = dataclasses.replace(card, **card_note)
-    save_model(model_cpu, out, card)
-    status.stage = "saved"
-    shutil.rmtree(rdir, ignore_errors=True)
-    print(json.dumps({"out": str(out), **test.to_dict()}, indent=None))
-    return out
 
 
-def identical_on_all_ranks(model, device) -> str:
+def identical_on_all_ranks(model: torch.nn.Module, device: torch.device) -> str:
     """A checksum of the weights, compared across the processes of a data-parallel run; TrainingError
     when they differ (they must not: every rank applies the same averaged gradients)."""
     import hashlib
@@ -353,10 +409,16 @@ def identical_on_all_ranks(model, device) -> str:
     return f"sha256 {digest[:15]}"
 
 
+EXAMPLES = (
+    "vae-explorer train --dataset mnist --latent-dim 16 --epochs 20 --out models/mnist-z16",
+    "vae-explorer train --dataset mnist --architecture dense --hidden 128 --latent-dim 2 --out models/mnist-dense-z2",
+    "vae-explorer train --dataset mnist --latent-dim 16 --epochs 20 --out models/mnist-z16 --resume   # after Ctrl-C",
+    "torchrun --standalone --nproc_per_node=2 -m vae.training --dataset mnist --out models/mnist-z16  # 2 processes",
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m vae.training.train", description="Train a VAE (convolutional or dense) on MNIST or CelebA 64×64."
-    )
+    p = command_parser("train", "Train a VAE (convolutional or dense) on MNIST or CelebA 64×64 and write a model folder.", EXAMPLES)
     p.add_argument("--dataset", choices=["mnist", "celeba"], required=True)
     p.add_argument("--latent-dim", type=int, default=16)
     p.add_argument("--beta", type=float, default=1.0)
