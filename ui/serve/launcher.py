@@ -43,7 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     one_openmp_thread()
-    _, streamlit_options = build_parser().parse_known_args(sys.argv[1:] if argv is None else list(argv))  # exits on --help
+    streamlit_options = sys.argv[1:] if argv is None else list(argv)
+    if {"-h", "--help"} & set(streamlit_options):
+        build_parser().parse_args(["--help"])  # prints the help and exits
+    # No parser otherwise: building it imports vae, hence torch, here in the main thread, which would hold the
+    # warm-up back until torch is loaded (a fresh server's first map 0.5–0.8 s later, benchmarks/browser_latency.py).
     from streamlit.web import cli  # first, in this thread: see ui.serve.warm.start_once
 
     warm.start_once(launcher=True)
