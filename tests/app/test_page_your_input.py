@@ -102,7 +102,7 @@ def test_an_uploaded_test_digit_is_reconstructed_scored_and_placed(mnist):
     assert [p["name"] for p in points] == [str(d) for d in range(10)] and sum(len(arr(p["x"])) for p in points) == len(atlas.mean)
     np.testing.assert_allclose(xy, place(atlas, user.mean, "pca"), rtol=1e-6)
     assert np.linalg.norm(xy - atlas.pca_coords[1]) < 0.05  # where the same digit sits in the atlas
-    assert f"★ Your point at ({xy[0]:.2f}, {xy[1]:.2f})" in " ".join(c.value for c in at.caption)
+    assert f":material/star: Your point at ({xy[0]:.2f}, {xy[1]:.2f})" in " ".join(c.value for c in at.caption)
     # the code is kept for the interpolation page, and exported
     last = at.session_state["handoff_last_code"]
     assert last.model == MNIST and np.allclose(last.code, user.mean) and last.source == "your_input"

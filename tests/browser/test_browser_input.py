@@ -78,8 +78,10 @@ def test_a_digit_drawn_with_the_mouse_lands_on_the_map(server, tab):
         tab.mouse.move(x0 + px, y0 + py, steps=2)
     tab.mouse.up()
 
-    caption = tab.locator('[data-testid="stCaptionContainer"]').filter(has_text="★")
-    expect(caption).to_contain_text(EN["yi.placed.pca"].split("(")[0].strip(), timeout=TIMEOUT_MS)  # "★ Your point at"
+    placed = EN["yi.placed.pca"].split("(")[0].removeprefix(":material/star:").strip()  # "Your point at"
+    caption = tab.locator('[data-testid="stCaptionContainer"]').filter(has_text=placed)
+    expect(caption).to_contain_text(placed, timeout=TIMEOUT_MS)
+    expect(caption.locator('[role="img"][aria-label="star icon"]')).to_have_css("font-family", '"Material Symbols Rounded"')
     wait_for_app(tab)
     assert tab.locator(EXCEPTION).count() == 0
     neighbours = [c for c in tab.locator('[data-testid="stImageCaption"]').all_inner_texts() if " · " in c]
@@ -98,7 +100,7 @@ def test_a_digit_drawn_with_the_mouse_lands_on_the_map(server, tab):
     tab.wait_for_function(f"() => ({MAP_TRACES})().some(t => t[1] === 'star')")
     xy = star(tab)
     assert xy is not None
-    assert caption.inner_text().startswith(f"★ Your point at ({xy[0]:.2f}, {xy[1]:.2f})")
+    assert f"Your point at ({xy[0]:.2f}, {xy[1]:.2f})" in caption.inner_text()
     metrics = tab.locator('[data-testid="stMetricValue"]').all_inner_texts()
     assert len(metrics) == 2 and metrics[0].endswith("nats") and metrics[1].endswith("%")
 
