@@ -302,7 +302,7 @@ def new_page(browser, width: int = 1400, height: int = 1000):
     return context.new_page()
 
 
-# The latent map, whichever draws it: the browser map (window.__vaeMap, assets/live/latent_map.js)
+# The latent map, whichever draws it: the browser map (window.__vaeMap, frontend/src/map/)
 # or, where that cannot run, the plotly map. Both as {plot: the element clicks land on, toPixel,
 # fromPixel (plotting-area pixels <-> map units), pixels() (the test points: [px, py, group name]),
 # ranges(), hit(clientX, clientY)}.

@@ -1,4 +1,4 @@
-"""Live decoding in the browser (ui/components/live.py, assets/live/live_decoder.js), in headless Chromium:
+"""Live decoding in the browser (ui/components/live.py, frontend/src), in headless Chromium:
 the browser's decoder agrees with the server's (≤ 2/255 per pixel on 20 random codes per model
 kind), a slider drag draws new pictures while the mouse moves and sends nothing to the server
 until the release, and without WebAssembly the page decodes on the server as before.
