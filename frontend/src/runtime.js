@@ -7,16 +7,24 @@
 /** @typedef {import("onnxruntime-web").InferenceSession} Session */
 
 /**
- * The page's shared state: kept on window so that the module's runs on every rerun share it.
- * @typedef {object} LiveState
+ * What the module's runs on every rerun share: the runtime, the sessions, the fetched arrays and each
+ * use's running cleanup. Kept on window under a symbol (a rerun may evaluate the module again), never
+ * read by tests.
+ * @typedef {object} Shared
  * @property {Promise<Ort> | null} ort
  * @property {Map<string, Promise<Session>>} sessions
  * @property {Map<string, Promise<ArrayBufferView>>} arrays
  * @property {Map<string, () => void>} running
+ */
+
+/**
+ * Test telemetry: what the browser tests and benchmarks read as window.__vaeLive, put there only when
+ * the page sets window.__vaeTelemetry = true before the component runs (harness/browser.py's new_page).
+ * @typedef {object} Probe
  * @property {"loading" | "ready" | "server"} status
  * @property {string | null} error
  * @property {string} [model]
- * @property {number} frames pictures drawn in the browser since the page loaded (read by the browser tests)
+ * @property {number} frames pictures drawn in the browser since the page loaded
  * @property {number[]} decodeMs
  * @property {number[]} [hoverMs]
  * @property {number[]} [lastCode]
@@ -25,22 +33,24 @@
  * @property {object} [lastDraw]
  * @property {number} [facesDrawn]
  * @property {(url: string, codes: number[][], shape: number[]) => Promise<number[][]>} [decodeCodes]
+ * @property {Map<string, Promise<Session>>} [sessions] the page's sessions, by URL (tests read the decoder's)
  */
 
-const w = /** @type {Window & {__vaeLive?: LiveState}} */ (window);
+const SHARED = Symbol.for("vae-live-shared");
+const w = /** @type {Window & {__vaeTelemetry?: boolean, __vaeLive?: Probe, [SHARED]?: Shared}} */ (window);
 
-/** @type {LiveState} */
-w.__vaeLive ??= {
-  ort: null,
-  sessions: new Map(),
-  arrays: new Map(),
-  running: new Map(),
-  status: "loading",
-  error: null,
-  frames: 0,
-  decodeMs: [],
-};
-export const LIVE = w.__vaeLive;
+/** Whether the page asked for telemetry on window. */
+export const TELEMETRY = w.__vaeTelemetry === true;
+
+w[SHARED] ??= { ort: null, sessions: new Map(), arrays: new Map(), running: new Map() };
+/** @type {Shared} */
+const STATE = w[SHARED];
+
+/** @type {Probe} */
+const probe = { status: "loading", error: null, frames: 0, decodeMs: [] };
+if (TELEMETRY) w.__vaeLive ??= { ...probe, sessions: STATE.sessions };
+/** The telemetry: window.__vaeLive where asked for, else this module's own (status and errors for the console). */
+export const LIVE = w.__vaeLive ?? probe;
 
 /**
  * URLs from Python are paths on this server; the module itself may run from a blob: URL, so they
@@ -56,8 +66,8 @@ export const absolute = (path) => new URL(path, document.baseURI).href;
  */
 export function loadRuntime(path) {
   const base = absolute(path);
-  if (!LIVE.ort) {
-    LIVE.ort = (async () => {
+  if (!STATE.ort) {
+    STATE.ort = (async () => {
       if (typeof WebAssembly !== "object") throw new Error("WebAssembly is not available");
       /** @type {Ort} */
       const ort = await import(`${base}/ort.wasm.min.mjs`);
@@ -72,7 +82,7 @@ export function loadRuntime(path) {
       return ort;
     })();
   }
-  return LIVE.ort;
+  return STATE.ort;
 }
 
 /**
@@ -82,10 +92,10 @@ export function loadRuntime(path) {
  * @returns {Promise<Session>}
  */
 export function session(ort, url) {
-  let s = LIVE.sessions.get(url);
+  let s = STATE.sessions.get(url);
   if (!s) {
     s = ort.InferenceSession.create(absolute(url), { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
-    LIVE.sessions.set(url, s);
+    STATE.sessions.set(url, s);
   }
   return s;
 }
@@ -98,7 +108,7 @@ export function session(ort, url) {
  * @returns {Promise<T>}
  */
 function fetchArray(url, Type) {
-  let a = LIVE.arrays.get(url);
+  let a = STATE.arrays.get(url);
   if (!a) {
     a = fetch(absolute(url))
       .then((r) => {
@@ -106,7 +116,7 @@ function fetchArray(url, Type) {
         return r.arrayBuffer();
       })
       .then((b) => new Type(b));
-    LIVE.arrays.set(url, a);
+    STATE.arrays.set(url, a);
   }
   return /** @type {Promise<T>} */ (a);
 }
@@ -149,17 +159,18 @@ export async function decodeOne(ort, s, code) {
 
 // For tests and benchmarks: decode codes ([[...], ...]) with a decoder URL, one at a time as the
 // page does; returns the uint8 RGB(A) pixels of each, rounded as drawn.
-LIVE.decodeCodes = async (url, codes, shape) => {
-  const ort = await /** @type {Promise<Ort>} */ (LIVE.ort);
-  const s = await session(ort, url);
-  const [channels, height, width] = shape;
-  const out = [];
-  for (const c of codes) {
-    const pixels = await decodeOne(ort, s, Float32Array.from(c));
-    out.push(Array.from(toImageData(pixels, channels, height, width).data));
-  }
-  return out;
-};
+if (TELEMETRY)
+  LIVE.decodeCodes = async (url, codes, shape) => {
+    const ort = await /** @type {Promise<Ort>} */ (STATE.ort);
+    const s = await session(ort, url);
+    const [channels, height, width] = shape;
+    const out = [];
+    for (const c of codes) {
+      const pixels = await decodeOne(ort, s, Float32Array.from(c));
+      out.push(Array.from(toImageData(pixels, channels, height, width).data));
+    }
+    return out;
+  };
 
 /**
  * What a drawn picture leaves for tests and benchmarks: its count, decode time, code and pixels.
@@ -168,6 +179,7 @@ LIVE.decodeCodes = async (url, codes, shape) => {
  * @param {ImageData} image
  */
 export function record(t0, code, image) {
+  if (!TELEMETRY) return;
   LIVE.frames += 1;
   LIVE.decodeMs.push(performance.now() - t0);
   if (LIVE.decodeMs.length > 500) LIVE.decodeMs.shift();
@@ -205,8 +217,8 @@ export function frames(step) {
  * @param {() => void} stop
  */
 export function only(use, stop) {
-  const previous = LIVE.running.get(use);
+  const previous = STATE.running.get(use);
   if (previous && previous !== stop) previous();
-  LIVE.running.set(use, stop);
+  STATE.running.set(use, stop);
   return stop;
 }

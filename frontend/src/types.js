@@ -13,14 +13,14 @@
 
 /**
  * Latent sliders, face-attribute sliders, the interpolation scrubber.
- * @typedef {Common & {
- *   code: number[],
- *   sliders: [string, number][],
- *   directions: [string, number[]][],
- *   path: [string, number[], number[], string] | null,
- *   target: string,
- * }} SlidersPayload
+ * @typedef {object} SlidersFields
+ * @property {number[]} code the code drawn, before the sliders
+ * @property {[string, number][]} sliders [widget key, dimension]
+ * @property {[string, number[]][]} directions [widget key, vector]
+ * @property {[string, number[], number[], string] | null} path [widget key, a, b, method]
+ * @property {string} target the key of the element whose picture is drawn over
  */
+/** @typedef {Common & SlidersFields} SlidersPayload */
 
 /**
  * A drawn digit encoded after each stroke.
