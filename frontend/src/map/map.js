@@ -9,115 +9,30 @@
 // the spot at once and sends it to Python once, as {x, y, index} (index: the test point within a few
 // pixels, picking.js, or null), which answers with the details panel. Hovering and panning send
 // nothing. On a CelebA map, the faces mode draws each test point as its face (a sprite sheet).
+// Here: one run's wiring of those parts (dom.js the elements kept across reruns, controls.js the
+// legend and buttons, overlay.js the axes, faces, samples and pin), the hover and the pointer events.
 
 import { blendNearest, nearest, pcaInverse } from "../maths.js";
 import { absolute, bytes, decodeOne, floats, frames, LIVE, loadRuntime, only, record, session, TELEMETRY, toImageData } from "../runtime.js";
+import { buildLegend, buildTools } from "./controls.js";
+import { buildMap } from "./dom.js";
+import { drawBackdrop, drawFaces, drawPin, drawSamples } from "./overlay.js";
 import { buildGrid, pick } from "./picking.js";
-import { createGl, draw2d, drawGl, upload, visibleAlpha } from "./renderer.js";
-import { fitView, fromPixel, MARGIN, niceTicks, panned, plotArea, toPixel, zoomed } from "./view.js";
+import { draw2d, drawGl, upload, visibleAlpha } from "./renderer.js";
+import { fitView, fromPixel, MARGIN, panned, plotArea, toPixel, zoomed } from "./view.js";
 
 /** @typedef {import("../types.js").LatentMapPayload} LatentMapPayload */
 /** @typedef {import("./view.js").View} View */
+/** @typedef {import("./dom.js").MapState} MapState */
 /** @typedef {import("./view.js").Area} Area */
 
 const CLICK_SLOP_PX = 4;
 const HIT_PX = 7;
-const FACE_PX = 20;
-
-/**
- * The map's DOM and what it keeps across reruns (a click reruns the fragment: the view, the loaded
- * arrays and the WebGL buffers stay).
- * @typedef {object} MapState
- * @property {HTMLElement} root
- * @property {HTMLElement} plot
- * @property {HTMLCanvasElement} glCanvas
- * @property {HTMLCanvasElement} overlay
- * @property {HTMLElement} events
- * @property {import("./renderer.js").GlPoints | null} gl
- * @property {Record<string, (e: any) => void> | null} on this run's handlers
- * @property {string} [identity]
- * @property {View | null} view
- * @property {number} zoom
- * @property {Float32Array | null} coords
- * @property {string} [coordsUrl]
- * @property {Uint8Array | null} colours
- * @property {string} [coloursUrl]
- * @property {Uint8Array | null} rgba
- * @property {Set<number>} hidden
- * @property {string} [serverPin]
- * @property {[number, number, number | null] | null} pin
- * @property {import("./picking.js").Grid | null} grid the picking index of `coords`
- * @property {Float32Array | null} gridOf the coords it was built from
- * @property {HTMLImageElement | null} sprite
- * @property {string} [spriteUrl]
- */
 
 /**
  * The map's interface for tests and benchmarks (window.__vaeMap).
  * @typedef {{renders: number, clicks: number, firstDrawnAt: number | null, facesDrawn: number, [key: string]: unknown}} MapProbe
  */
-
-/**
- * @param {HTMLElement} parentElement
- * @param {number} tallest
- * @returns {MapState}
- */
-function buildMap(parentElement, tallest) {
-  const height = Math.round(Math.max(360, Math.min(tallest, window.innerHeight - 130))); // whole on a 720-px projector
-  const root = document.createElement("div");
-  root.className = "vae-map";
-  root.innerHTML = `
-    <div class="vae-map-legend" style="display:flex;flex-wrap:wrap;align-items:center;gap:4px 14px;min-height:1.6em;font-size:0.85em;margin-bottom:4px"></div>
-    <div class="vae-map-plot" style="position:relative;width:100%;height:${height}px;touch-action:none;user-select:none">
-      <canvas class="vae-map-gl" style="position:absolute;left:0;top:0;width:100%;height:100%"></canvas>
-      <canvas class="vae-map-overlay" style="position:absolute;left:0;top:0;width:100%;height:100%;pointer-events:none"></canvas>
-      <div class="vae-map-events" style="position:absolute;cursor:crosshair"></div>
-      <div class="vae-map-tools" style="position:absolute;display:flex;gap:4px"></div>
-      <div class="vae-live-hover" style="position:absolute;display:none;gap:10px;align-items:center;padding:6px 8px;background:rgba(255,255,255,0.93);border:1px solid #ccc;border-radius:6px;font-size:0.8em;line-height:1.3;max-width:300px;pointer-events:none;box-shadow:0 1px 4px rgba(0,0,0,0.15)">
-        <canvas style="width:96px;height:96px;flex:none;image-rendering:pixelated;background:#f4f4f4"></canvas>
-        <div class="vae-hover-text"></div>
-      </div>
-    </div>
-    <div class="vae-map-hint" style="font-size:0.8em;opacity:0.75;margin-top:2px"></div>`;
-  parentElement.appendChild(root);
-  /** @param {string} s */
-  const q = (s) => /** @type {HTMLElement} */ (root.querySelector(s));
-  const glCanvas = /** @type {HTMLCanvasElement} */ (q(".vae-map-gl"));
-  /** @type {MapState} */
-  const state = {
-    root,
-    plot: q(".vae-map-plot"),
-    glCanvas,
-    overlay: /** @type {HTMLCanvasElement} */ (q(".vae-map-overlay")),
-    events: q(".vae-map-events"),
-    gl: createGl(glCanvas, (e) => {
-      LIVE.error = e;
-    }),
-    on: null,
-    view: null,
-    zoom: 1,
-    coords: null,
-    colours: null,
-    rgba: null,
-    hidden: new Set(),
-    pin: null,
-    grid: null,
-    gridOf: null,
-    sprite: null,
-  };
-  // The listeners are the map's, installed once; they call the current run's handlers (state.on).
-  /** @param {string} type @param {AddEventListenerOptions} [options] */
-  const on = (type, options) =>
-    state.events.addEventListener(type, (e) => state.on?.[type === "pointercancel" ? "up" : type.replace("pointer", "")](e), options);
-  on("pointerdown");
-  on("pointermove");
-  on("pointerup");
-  on("pointercancel");
-  on("wheel", { passive: false });
-  on("dblclick");
-  new ResizeObserver(() => state.on?.resize(null)).observe(state.plot);
-  return state;
-}
 
 /**
  * @param {{data: LatentMapPayload, parentElement: HTMLElement, setTriggerValue: (name: string, value: unknown) => void}} component
@@ -198,161 +113,6 @@ export function latentMap(component) {
     else draw2d(ctx2d(), coords, rgba, px, a, pointSize(), OPACITY);
   }
 
-  /** @param {CanvasRenderingContext2D} ctx @param {Area} a */
-  function drawAxes(ctx, a) {
-    const style = getComputedStyle(St.root);
-    const font = parseFloat(style.fontSize) || 16;
-    const tick = Math.round(font * 0.75);
-    ctx.strokeStyle = "rgba(0,0,0,0.08)";
-    ctx.fillStyle = style.color || "#333";
-    ctx.font = `${tick}px ${style.fontFamily}`;
-    ctx.lineWidth = 1;
-    const v = view();
-    ctx.textAlign = "center";
-    ctx.textBaseline = "top";
-    for (const [x, label] of niceTicks(v.x0, v.x1, Math.max(3, Math.floor(a.width / 90)))) {
-      const p = a.left + px(x, 0)[0];
-      ctx.beginPath();
-      ctx.moveTo(p, a.top);
-      ctx.lineTo(p, a.top + a.height);
-      ctx.stroke();
-      ctx.fillText(label.replace("-", "−"), p, a.top + a.height + 4);
-    }
-    ctx.textAlign = "right";
-    ctx.textBaseline = "middle";
-    for (const [y, label] of niceTicks(v.y0, v.y1, Math.max(3, Math.floor(a.height / 70)))) {
-      const p = a.top + px(0, y)[1];
-      ctx.beginPath();
-      ctx.moveTo(a.left, p);
-      ctx.lineTo(a.left + a.width, p);
-      ctx.stroke();
-      ctx.fillText(label.replace("-", "−"), a.left - 5, p);
-    }
-    ctx.strokeStyle = "rgba(0,0,0,0.35)";
-    ctx.strokeRect(a.left + 0.5, a.top + 0.5, a.width - 1, a.height - 1);
-    ctx.textAlign = "center";
-    ctx.textBaseline = "bottom";
-    ctx.fillText(m.axes[0], a.left + a.width / 2, a.top + a.height + MARGIN.bottom - 2);
-    ctx.save();
-    ctx.translate(14, a.top + a.height / 2);
-    ctx.rotate(-Math.PI / 2);
-    ctx.textBaseline = "middle";
-    ctx.fillText(m.axes[1], 0, 0);
-    ctx.restore();
-  }
-
-  /** @param {number} dpr @param {Area} a */
-  function drawOverlay(dpr, a) {
-    const ctx = ctx2d();
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, overlay.width, overlay.height);
-    drawAxes(ctx, a);
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(a.left, a.top, a.width, a.height);
-    ctx.clip();
-    if (m.circles) {
-      // the prior's 1σ and 2σ circles: where N(0, I) puts 39 % and 86 % of its mass
-      ctx.strokeStyle = "rgba(0,0,0,0.45)";
-      ctx.setLineDash([6, 4]);
-      ctx.lineWidth = 1.5;
-      for (const r of [1, 2]) {
-        const [cx, cy] = px(0, 0);
-        const [ex] = px(r, 0);
-        ctx.beginPath();
-        ctx.arc(a.left + cx, a.top + cy, Math.abs(ex - cx), 0, 2 * Math.PI);
-        ctx.stroke();
-        const [lx, ly] = px(r * Math.SQRT1_2, r * Math.SQRT1_2);
-        ctx.fillStyle = "rgba(0,0,0,0.6)";
-        ctx.fillText(`${r}σ`, a.left + lx + 8, a.top + ly);
-      }
-      ctx.setLineDash([]);
-    }
-    ctx.restore();
-  }
-
-  /** @param {Area} a @param {Float32Array} coords @param {Uint8Array} rgba */
-  function drawFaces(a, coords, rgba) {
-    const faces = m.faces;
-    const sprite = St.sprite;
-    if (!faces || !sprite?.complete || !sprite.naturalWidth) return 0;
-    const ctx = ctx2d();
-    const n = coords.length / 2;
-    const perRow = Math.ceil(Math.sqrt(n));
-    const shown = FACE_PX * Math.min(3, Math.sqrt(St.zoom || 1));
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(a.left, a.top, a.width, a.height);
-    ctx.clip();
-    let drawn = 0;
-    for (let i = 0; i < n; i++) {
-      if (rgba[4 * i + 3] === 0) continue;
-      const [x, y] = px(coords[2 * i], coords[2 * i + 1]);
-      if (x < -shown || y < -shown || x > a.width + shown || y > a.height + shown) continue;
-      const sx = (i % perRow) * faces.side;
-      const sy = Math.floor(i / perRow) * faces.side;
-      ctx.drawImage(sprite, sx, sy, faces.side, faces.side, a.left + x - shown / 2, a.top + y - shown / 2, shown, shown);
-      drawn += 1;
-    }
-    ctx.restore();
-    return drawn;
-  }
-
-  /** Samples drawn over the test points (ui.components.figures.sample_overlays): small crosses. @param {Area} a */
-  function drawOverlays(a) {
-    const ctx = ctx2d();
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(a.left, a.top, a.width, a.height);
-    ctx.clip();
-    ctx.lineWidth = 1.6;
-    for (const o of m.overlays || []) {
-      ctx.strokeStyle = o.colour;
-      ctx.beginPath();
-      for (let i = 0; i < o.points.length; i += 2) {
-        const [x0, y0] = px(o.points[i], o.points[i + 1]);
-        const x = a.left + x0;
-        const y = a.top + y0;
-        ctx.moveTo(x - 3, y - 3);
-        ctx.lineTo(x + 3, y + 3);
-        ctx.moveTo(x - 3, y + 3);
-        ctx.lineTo(x + 3, y - 3);
-      }
-      ctx.stroke();
-    }
-    ctx.restore();
-  }
-
-  /** @param {Area} a */
-  function drawPin(a) {
-    if (!St.pin) return;
-    const ctx = ctx2d();
-    const [x0, y0] = px(St.pin[0], St.pin[1]);
-    if (x0 < 0 || y0 < 0 || x0 > a.width || y0 > a.height) return;
-    const x = a.left + x0;
-    const y = a.top + y0;
-    ctx.lineWidth = 2.5;
-    ctx.strokeStyle = "#fff";
-    ctx.beginPath();
-    ctx.arc(x, y, PIN_PX / 2 + 2, 0, 2 * Math.PI);
-    ctx.stroke();
-    ctx.lineWidth = 2;
-    ctx.strokeStyle = "#111";
-    ctx.beginPath();
-    ctx.arc(x, y, PIN_PX / 2 + 2, 0, 2 * Math.PI);
-    ctx.stroke();
-    ctx.beginPath();
-    ctx.moveTo(x - PIN_PX, y);
-    ctx.lineTo(x - 4, y);
-    ctx.moveTo(x + 4, y);
-    ctx.lineTo(x + PIN_PX, y);
-    ctx.moveTo(x, y - PIN_PX);
-    ctx.lineTo(x, y - 4);
-    ctx.moveTo(x, y + 4);
-    ctx.lineTo(x, y + PIN_PX);
-    ctx.stroke();
-  }
-
   function render() {
     const { coords, colours, rgba } = St;
     if (!coords || !colours || !rgba || stopped) return;
@@ -370,106 +130,34 @@ export function latentMap(component) {
     const a = area();
     Object.assign(events.style, { left: `${a.left}px`, top: `${a.top}px`, width: `${a.width}px`, height: `${a.height}px` });
     Object.assign(tools.style, { left: `${a.left + 6}px`, top: `${a.top + 6}px` });
-    drawOverlay(dpr, a);
+    /** @type {import("./overlay.js").Frame} */
+    const f = { ctx: ctx2d(), a, px };
+    drawBackdrop(f, dpr, view(), m.axes, St.root, m.circles);
     drawPoints(dpr, a, coords, rgba);
-    MAP.facesDrawn = drawFaces(a, coords, rgba);
+    MAP.facesDrawn = drawFaces(f, coords, rgba, St.sprite, m.faces, St.zoom);
     LIVE.facesDrawn = MAP.facesDrawn;
-    drawOverlays(a);
-    drawPin(a);
+    drawSamples(f, m.overlays || []);
+    drawPin(f, St.pin, PIN_PX);
     MAP.renders += 1;
     if (MAP.firstDrawnAt === null) MAP.firstDrawnAt = performance.now();
   }
   const redraw = frames(render);
 
-  // ---- legend and tools ------------------------------------------------------------------------
-  function buildLegend() {
-    legend.textContent = "";
-    for (const o of m.overlays || []) {
-      const item = document.createElement("span");
-      item.className = "vae-map-overlay-key";
-      item.style.cssText = "display:inline-flex;align-items:center;gap:5px";
-      item.innerHTML = `<span style="color:${o.colour};font-weight:700">✕</span><span></span>`;
-      /** @type {Node} */ (item.lastChild).textContent = o.name;
-      legend.appendChild(item);
-    }
-    if (m.scale) {
-      const bar = document.createElement("span");
-      bar.style.cssText = `display:inline-block;width:160px;height:10px;border-radius:2px;background:linear-gradient(to right, ${m.scale.stops.join(",")})`;
-      const lo = document.createElement("span");
-      const hi = document.createElement("span");
-      lo.textContent = m.scale.lo;
-      hi.textContent = `${m.scale.hi} ${m.scale.title}`;
-      legend.prepend(lo, bar, hi);
-      return;
-    }
-    m.groups.forEach(([name, colour], g) => {
-      const item = document.createElement("button");
-      item.type = "button";
-      item.className = "vae-map-group";
-      item.dataset.group = String(g);
-      item.style.cssText = "all:unset;cursor:pointer;display:inline-flex;align-items:center;gap:5px";
-      item.innerHTML = `<span style="width:10px;height:10px;border-radius:50%;background:${colour}"></span><span></span>`;
-      /** @type {Node} */ (item.lastChild).textContent = name;
-      item.style.opacity = St.hidden.has(g) ? "0.35" : "1";
-      item.title = m.texts.legend;
-      item.onclick = () => {
-        if (St.hidden.has(g)) St.hidden.delete(g);
-        else St.hidden.add(g);
-        item.style.opacity = St.hidden.has(g) ? "0.35" : "1";
-        if (St.colours) uploadPoints();
-        redraw.next();
-      };
-      legend.insertBefore(item, legend.querySelector(".vae-map-overlay-key"));
-    });
-  }
-
+  // ---- legend and tools (controls.js) ---------------------------------------------------------
   /** @param {number} factor @param {number} x @param {number} y pixels */
   function zoomAt(factor, x, y) {
     St.view = zoomed(view(), area(), factor, x, y);
     St.zoom = (St.zoom || 1) * factor;
     redraw.next();
   }
-
-  function buildTools() {
-    tools.textContent = "";
-    /** @type {[string, string, () => void][]} */
-    const buttons = [
-      [
-        "+",
-        m.texts.zoom_in,
-        () => {
-          const a = area();
-          zoomAt(1.5, a.width / 2, a.height / 2);
-        },
-      ],
-      [
-        "−",
-        m.texts.zoom_out,
-        () => {
-          const a = area();
-          zoomAt(1 / 1.5, a.width / 2, a.height / 2);
-        },
-      ],
-      [
-        "⟲",
-        m.texts.reset,
-        () => {
-          resetView();
-          redraw.next();
-        },
-      ],
-    ];
-    for (const [label, title, act] of buttons) {
-      const b = document.createElement("button");
-      b.type = "button";
-      b.textContent = label;
-      b.title = title;
-      b.setAttribute("aria-label", title);
-      b.style.cssText =
-        "width:1.8em;height:1.8em;border:1px solid #bbb;border-radius:4px;background:rgba(255,255,255,0.9);cursor:pointer;font-size:0.95em;line-height:1;padding:0;color:#333";
-      b.onclick = act;
-      tools.appendChild(b);
-    }
+  /** @param {number} factor */
+  function zoomCentre(factor) {
+    const a = area();
+    zoomAt(factor, a.width / 2, a.height / 2);
+  }
+  function reset() {
+    resetView();
+    redraw.next();
   }
 
   // ---- hover: decode under the pointer ---------------------------------------------------------
@@ -640,11 +328,7 @@ export function latentMap(component) {
     const [x, y] = local(e);
     zoomAt(Math.exp(-e.deltaY * 0.0015), x, y);
   }
-  function onDouble() {
-    resetView();
-    redraw.next();
-  }
-  St.on = { down: onDown, move: onMove, up: onUp, wheel: onWheel, dblclick: onDouble, resize: () => redraw.next() };
+  St.on = { down: onDown, move: onMove, up: onUp, wheel: onWheel, dblclick: reset, resize: () => redraw.next() };
 
   // ---- the map's interface for tests and benchmarks --------------------------------------------
   // window.__vaeMap only where the page asked for telemetry (runtime.js); otherwise this run's own
@@ -690,8 +374,11 @@ export function latentMap(component) {
   });
 
   // ---- data ------------------------------------------------------------------------------------
-  buildLegend();
-  buildTools();
+  buildLegend(legend, m, St.hidden, () => {
+    if (St.colours) uploadPoints();
+    redraw.next();
+  });
+  buildTools(tools, m.texts, { zoomIn: () => zoomCentre(1.5), zoomOut: () => zoomCentre(1 / 1.5), reset });
   /** @type {[Float32Array | Promise<Float32Array>, Uint8Array | Promise<Uint8Array>]} */
   const wanted = [
     St.coords && St.coordsUrl === m.coords ? St.coords : floats(m.coords),
