@@ -9,6 +9,17 @@ import { createGl } from "./renderer.js";
 /** @typedef {import("./view.js").View} View */
 
 /**
+ * One run's handlers of the map's events.
+ * @typedef {object} Handlers
+ * @property {(e: PointerEvent) => void} down
+ * @property {(e: PointerEvent) => void} move
+ * @property {(e: PointerEvent) => void} up also on pointercancel
+ * @property {(e: WheelEvent) => void} wheel
+ * @property {() => void} dblclick
+ * @property {() => void} resize
+ */
+
+/**
  * The map's DOM and what it keeps across reruns (a click reruns the fragment: the view, the loaded
  * arrays and the WebGL buffers stay).
  * @typedef {object} MapState
@@ -18,7 +29,7 @@ import { createGl } from "./renderer.js";
  * @property {HTMLCanvasElement} overlay
  * @property {HTMLElement} events
  * @property {import("./renderer.js").GlPoints | null} gl
- * @property {Record<string, (e: any) => void> | null} on this run's handlers
+ * @property {Handlers | null} on this run's handlers
  * @property {string} [identity]
  * @property {View | null} view
  * @property {number} zoom
@@ -86,15 +97,13 @@ export function buildMap(parentElement, tallest) {
     sprite: null,
   };
   // The listeners are the map's, installed once; they call the current run's handlers (state.on).
-  /** @param {string} type @param {AddEventListenerOptions} [options] */
-  const on = (type, options) =>
-    state.events.addEventListener(type, (e) => state.on?.[type === "pointercancel" ? "up" : type.replace("pointer", "")](e), options);
-  on("pointerdown");
-  on("pointermove");
-  on("pointerup");
-  on("pointercancel");
-  on("wheel", { passive: false });
-  on("dblclick");
-  new ResizeObserver(() => state.on?.resize(null)).observe(state.plot);
+  const events = state.events;
+  events.addEventListener("pointerdown", (e) => state.on?.down(e));
+  events.addEventListener("pointermove", (e) => state.on?.move(e));
+  events.addEventListener("pointerup", (e) => state.on?.up(e));
+  events.addEventListener("pointercancel", (e) => state.on?.up(e));
+  events.addEventListener("wheel", (e) => state.on?.wheel(e), { passive: false });
+  events.addEventListener("dblclick", () => state.on?.dblclick());
+  new ResizeObserver(() => state.on?.resize()).observe(state.plot);
   return state;
 }
