@@ -185,6 +185,10 @@ def wait_for_app(page, timeout_ms: int = 60_000) -> None:
 
 
 # ---- in-page probes ---------------------------------------------------------------------------------
+# Installed before any page script (new_page): the live component (frontend/src/runtime.js) puts its
+# telemetry on window (window.__vaeLive, window.__vaeMap) only where the page asks for it.
+TELEMETRY = "window.__vaeTelemetry = true;\n"
+
 # Installed before any page script (context.add_init_script): window.__vaeInput is the
 # performance.now() of the last mousedown/keydown (capture phase, so before any widget sees it).
 INPUT_CLOCK = """
@@ -296,13 +300,13 @@ def wait_new_image(page, timeout_ms: int = 30_000) -> tuple[float, str]:
 
 
 def new_page(browser, width: int = 1400, height: int = 1000):
-    """A page in a fresh English context with the input clock and the run counter installed."""
+    """A page in a fresh English context with the input clock, the run counter and the live component's telemetry on."""
     context = browser.new_context(viewport={"width": width, "height": height}, locale="en-US")
-    context.add_init_script(INPUT_CLOCK + RUN_COUNTER)
+    context.add_init_script(TELEMETRY + INPUT_CLOCK + RUN_COUNTER)
     return context.new_page()
 
 
-# The latent map, whichever draws it: the browser map (window.__vaeMap, assets/live/latent_map.js)
+# The latent map, whichever draws it: the browser map (window.__vaeMap, frontend/src/map/)
 # or, where that cannot run, the plotly map. Both as {plot: the element clicks land on, toPixel,
 # fromPixel (plotting-area pixels <-> map units), pixels() (the test points: [px, py, group name]),
 # ranges(), hit(clientX, clientY)}.

@@ -2,7 +2,9 @@
 # The browser runtime for live decoding: onnxruntime-web, pinned by frontend/package.json and its
 # lockfile, installed from npm and copied into static/ort/ (served by Streamlit's static serving):
 # the two JavaScript modules the page imports, the WebAssembly binary gzipped (the browser inflates
-# it; Streamlit would otherwise compress 14 MB on every fetch) and the package's licence.
+# it; Streamlit would otherwise compress 14 MB on every fetch) and the package's licence. npm ci also
+# installs the front end's pinned devDependencies (esbuild, typescript, biome): scripts/build_frontend.sh
+# bundles frontend/src with them and scripts/run_tests.sh checks it.
 # Idempotent: a no-op while static/ort/ matches the lockfile. Without npm it says so and exits 0:
 # the dashboard then decodes on the server only.
 set -euo pipefail

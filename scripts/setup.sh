@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create .venv, install requirements.txt and the project itself (editable) into it.
-# Then the browser runtime (scripts/install_runtime.sh) and the models' ONNX exports for live decoding.
+# Then the browser runtime (scripts/install_runtime.sh), the browser bundle (scripts/build_frontend.sh) and the models' ONNX exports for live decoding.
 # Idempotent: each step is a no-op when its inputs are unchanged since the last run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +17,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 bash scripts/install_runtime.sh || echo "warning: browser runtime not installed; the server decodes" >&2
+bash scripts/build_frontend.sh || echo "warning: browser bundle not built; the server decodes" >&2
 # exports: only when a weights file changed since the last time (each export's folder is named by the
 # weights' hash; the dashboard also makes a missing one on first use)
 weights=$(find models -name model.safetensors -printf '%p %s %T@\n' 2>/dev/null | sort | sha256sum | cut -d' ' -f1)

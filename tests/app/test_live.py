@@ -3,6 +3,8 @@ uses, and the pages mount it only where it applies. The browser side: tests/brow
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -48,3 +50,56 @@ def test_the_faces_switch_is_offered_on_celeba_maps_only():
     at = open_page("latent_map.py", "celeba-z64", "celeba")
     assert at.toggle(key="faces").value is False
     assert all(t.key != "faces" for t in open_page("latent_map.py", "mnist-z16", "mnist").toggle)
+
+
+def _js_typedefs() -> dict[str, set[str]]:
+    """frontend/src/types.js's object typedefs: {name: property names}."""
+    text = (live.ROOT / "frontend" / "src" / "types.js").read_text()
+    blocks = re.findall(r"@typedef \{object\} (\w+)(.*?)\*/", text, flags=re.S)
+    return {name: set(re.findall(r"@property \{.*?\} \[?(\w+)", body)) for name, body in blocks}
+
+
+def test_the_payload_is_one_contract_in_python_and_javascript():
+    """ui.components.live's TypedDicts and the JSDoc typedefs of frontend/src/types.js name the same keys."""
+    js = _js_typedefs()
+    common = set(live.Common.__annotations__)
+    pairs = {
+        "Common": common,
+        "SlidersFields": set(live.SlidersPayload.__annotations__) - common,
+        "DrawPayload": set(live.DrawPayload.__annotations__),
+        "MapPayload": set(live.MapPayload.__annotations__),
+        "MapTexts": set(live.MapTexts.__annotations__),
+        "MapStyle": set(live.MapStyle.__annotations__),
+    }
+    for name, keys in pairs.items():
+        assert js[name] == keys, name
+    digit = (live.ROOT / "frontend" / "src" / "digit.js").read_text()
+    assert set(re.findall(r"@property \{.*?\} (\w+)", digit)) == set(live.DigitConstants.__annotations__)
+    assert set(live.DrawingPayload.__annotations__) - common == {"draw"}
+    assert set(live.LatentMapPayload.__annotations__) - common == {"map"}
+
+
+def test_constants_cross_in_the_payload_and_are_not_typed_again_in_javascript():
+    """vae.data.inputs' and ui.components.figures' constants are sent, and the front end holds no copy."""
+    from ui.components import figures
+    from vae.data import inputs
+
+    assert live.DIGIT_CONSTANTS["grid_spans"] == list(inputs.GRID_SPANS)
+    assert live.DIGIT_CONSTANTS["mnist_core"] == inputs.MNIST_CORE
+    assert live.MAP_STYLE == {"point_px": figures.POINT_PX, "pin_px": figures.PIN_PX, "opacity": figures.OPACITY}
+    sources = "\n".join(p.read_text() for p in (live.ROOT / "frontend" / "src").rglob("*.js"))
+    assert "0.984" not in sources and "-0.25" not in sources  # MNIST_CORE, GRID_SPANS' values
+    assert not re.search(r"\b(DIGIT_SIDE|DIGIT_BOX|GRID_SPANS|GRID_PHASES|MNIST_CORE|MIN_CONTRAST|POINT_PX|PIN_PX|OPACITY)\s*=", sources)
+
+
+@needs("mnist-z16")
+def test_without_the_bundle_the_pages_use_the_server_path(monkeypatch, tmp_path):
+    """A checkout set up without npm has no static/live/live.mjs: live decoding is off, never an error,
+    and the map page draws the server's plotly map."""
+    monkeypatch.setattr(live, "BUNDLE", tmp_path / "live.mjs")
+    assert not live.runtime_installed() and not live.enabled()
+    at = open_page("latent_map.py", "mnist-z16", "mnist")
+    assert not at.exception
+    assert at.get("plotly_chart")
+    sliders = open_page("latent_sliders.py", "mnist-z16", "mnist")
+    assert not sliders.exception

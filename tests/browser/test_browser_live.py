@@ -1,4 +1,4 @@
-"""Live decoding in the browser (ui/components/live.py, assets/live/live_decoder.js), in headless Chromium:
+"""Live decoding in the browser (ui/components/live.py, frontend/src), in headless Chromium:
 the browser's decoder agrees with the server's (≤ 2/255 per pixel on 20 random codes per model
 kind), a slider drag draws new pictures while the mouse moves and sends nothing to the server
 until the release, and without WebAssembly the page decodes on the server as before.
@@ -462,3 +462,28 @@ def test_the_browser_map_draws_where_prior_and_learned_samples_land(chromium, se
     assert "prior samples N(0, I)" in legend and "learned-density samples" in legend and "9" in legend
     assert page.locator(EXCEPTION).count() == 0
     page.context.close()
+
+
+def test_telemetry_stays_off_window_unless_the_page_asks(chromium, server):
+    """Without window.__vaeTelemetry (new_page sets it), the browser map still draws and decodes a hover,
+    and puts nothing on window: no __vaeLive, no __vaeMap."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(f"{server}/latent_map?dataset=mnist&model=mnist-z16&projection=pca")
+        wait_for_app(page, TIMEOUT_MS)
+        events = page.locator(".vae-map-events")
+        events.wait_for(state="visible")
+        box = events.bounding_box()
+        hover = page.locator(".vae-live-hover")
+        for dx in range(0, 400, 8):  # until the runtime is ready, a move draws nothing; keep moving
+            page.mouse.move(box["x"] + box["width"] / 3 + dx / 4, box["y"] + box["height"] / 2)
+            page.wait_for_timeout(250)
+            if hover.evaluate("e => e.style.display") == "flex":
+                break
+        assert hover.evaluate("e => e.style.display") == "flex"  # decoded in the browser
+        assert page.evaluate("() => ['__vaeLive', '__vaeMap'].filter((k) => k in window)") == []
+        assert page.locator(EXCEPTION).count() == 0
+    finally:
+        context.close()

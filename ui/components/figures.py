@@ -13,6 +13,9 @@ from ui.shell.i18n import say, t
 from ui.shell.resources import ModelKey, density_of, ready_of, test_set
 from vae.core.latent import prior_samples
 
+POINT_PX = 5  # a test point's diameter on the map, CSS px (the plotly map and the browser map)
+PIN_PX = 11  # the clicked point's, and the browser map's pin
+OPACITY = 0.75  # a test point's opacity
 GRID_POINTS_PER_SIDE = 110  # invisible click targets: a click on empty space returns the nearest one
 VIRIDIS = plotly.colors.sequential.Viridis  # hex stops, dark blue → yellow
 DIGIT_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
@@ -139,9 +142,9 @@ def _point_traces(coords: np.ndarray, colouring: MapColouring) -> list[go.Scatte
                 y=coords[group.rows, 1],
                 mode="markers",
                 name=group.name,
-                marker=dict(size=5, color=colour, opacity=0.75, **scale),
-                selected=dict(marker=dict(size=11, opacity=1.0)),
-                unselected=dict(marker=dict(opacity=0.75)),
+                marker=dict(size=POINT_PX, color=colour, opacity=OPACITY, **scale),
+                selected=dict(marker=dict(size=PIN_PX, opacity=1.0)),
+                unselected=dict(marker=dict(opacity=OPACITY)),
                 hovertemplate=group.name + "<extra></extra>",
             )
         )

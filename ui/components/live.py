@@ -2,32 +2,38 @@
 model's ONNX exports, made by vae.artifacts.export), drawn over or beside the server's pictures; the server
 answers a click or a release, as before. One component, four uses: live_sliders (latent sliders,
 face-attribute sliders, the interpolation scrubber: decoded on every animation frame of a drag;
-assets/live/live_decoder.js), latent_map (the latent map drawn with WebGL in the browser, hover
+frontend/src/sliders.js), latent_map (the latent map drawn with WebGL in the browser, hover
 decoded there with its honesty cue, a click sent once; on CelebA, the faces mode;
-assets/live/latent_map.js), live_drawing (a drawn digit encoded after each stroke, its star moved).
+frontend/src/map/), live_drawing (a drawn digit encoded after each stroke, its star moved;
+frontend/src/drawing.js). The browser side is frontend/src's ES modules, bundled by esbuild at set-up
+(scripts/build_frontend.sh) into static/live/live.mjs, which this module reads. What crosses from here
+is one typed payload (LivePayload below; its twin is the JSDoc typedef in frontend/src/types.js),
+constants included: vae.data.inputs' for the digit, ui.components.figures' for the map's points.
 
 What travels: the runtime (static/ort/, from the pinned npm package onnxruntime-web, installed by
 scripts/setup.sh: 74 KB of JavaScript and the WebAssembly binary, 3.7 MB gzipped, inflated in the
 browser), the model's decoder (static/onnx/<model>/<sha12>/decoder.onnx, half-precision weights,
 0.3–2.3 MB) and the map's arrays, all through Streamlit's static file serving, cached by the
 browser (the weights' or the atlas's hash is in the path). Without them (a checkout set up without
-npm, an export that failed), or in a browser without WebAssembly, the page is the server path.
+npm: no runtime and no bundle; an export that failed), or in a browser without WebAssembly, the page is the server path.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypedDict
 
 import numpy as np
 import streamlit as st
 from PIL import Image
 
-from ui.components.figures import VIRIDIS, map_colouring, map_extent, sample_overlays, viridis
+from ui.components.figures import OPACITY, PIN_PX, POINT_PX, VIRIDIS, map_colouring, map_extent, sample_overlays, viridis
 from ui.shell.i18n import number, t
 from ui.shell.resources import ModelKey, Ready, model_key, ready_of, test_set
 from vae.analysis.placement import TSNE_NEIGHBOURS
@@ -36,14 +42,147 @@ from vae.artifacts.export import DEFAULT_ROOT, export_model
 from vae.core.checkpoint import CheckpointError
 from vae.core.derived import file_sha256
 from vae.core.latent import decode
+from vae.data import inputs
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "static"
 RUNTIME_DIR = STATIC / "ort"
 RUNTIME_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm.gz")
-JS = "\n".join((ROOT / "assets" / "live" / name).read_text() for name in ("live_decoder.js", "latent_map.js"))
+BUNDLE = STATIC / "live" / "live.mjs"  # esbuild's bundle of frontend/src (scripts/build_frontend.sh)
 
-_component = st.components.v2.component("vae_live_decoder", js=JS)
+
+# ---- the payload: one typed contract with frontend/src/types.js ----------------------------------
+class DigitConstants(TypedDict):
+    """vae.data.inputs' constants, for the browser's port of its digit preparation (frontend/src/digit.js)."""
+
+    side: int
+    box: int
+    centre: float
+    min_contrast: float
+    box_threshold: float
+    grid_spans: list[float]
+    grid_phases: int
+    mnist_core: float
+
+
+class MapStyle(TypedDict):
+    """ui.components.figures' sizes and opacity of the map's points, the plotly map's."""
+
+    point_px: int
+    pin_px: int
+    opacity: float
+
+
+class Common(TypedDict):
+    """What every use carries: the runtime's folder, the model's decoder, its name and image shape (C, H, W)."""
+
+    runtime: str
+    decoder: str
+    model: str
+    image_shape: list[int]
+
+
+class SlidersPayload(Common):
+    code: list[float]
+    sliders: list[tuple[str, int]]
+    directions: list[tuple[str, list[float]]]
+    path: tuple[str, list[float], list[float], str] | None
+    target: str
+
+
+class DrawPayload(TypedDict):
+    canvas: str
+    map: str
+    encoder: str
+    projection: str
+    pca_mean: list[float]
+    pca_components: list[list[float]]
+    k: int
+    coords: str | None
+    codes: str | None
+    inputs: DigitConstants
+
+
+class DrawingPayload(Common):
+    draw: DrawPayload
+
+
+class MapTexts(TypedDict):
+    hint: str
+    map: str
+    latent: str
+    far_short: str
+    legend: str
+    zoom_in: str
+    zoom_out: str
+    reset: str
+
+
+class Faces(TypedDict):
+    url: str
+    side: int
+    source: str
+
+
+class Overlay(TypedDict):
+    name: str
+    colour: str
+    points: list[float]
+
+
+class MapPayload(TypedDict):
+    projection: str
+    coords: str
+    codes: str
+    colours: str
+    groups: list[tuple[str, str]]
+    scale: dict[str, Any] | None
+    extent: list[list[float]]
+    equal: bool
+    circles: bool
+    height: int
+    dim: int
+    k: int
+    pca_mean: list[float]
+    pca_components: list[list[float]]
+    map_spacing: float
+    latent_spacing: float
+    far: float
+    faces: Faces | None
+    axes: list[str]
+    pin: tuple[float, float, int | None] | None
+    overlays: list[Overlay]
+    texts: MapTexts
+    style: MapStyle
+
+
+class LatentMapPayload(Common):
+    map: MapPayload
+
+
+LivePayload = SlidersPayload | DrawingPayload | LatentMapPayload
+
+DIGIT_CONSTANTS = DigitConstants(
+    side=inputs.DIGIT_SIDE,
+    box=inputs.DIGIT_BOX,
+    centre=inputs.DIGIT_CENTRE,
+    min_contrast=inputs.MIN_CONTRAST,
+    box_threshold=inputs.BOX_THRESHOLD,
+    grid_spans=list(inputs.GRID_SPANS),
+    grid_phases=inputs.GRID_PHASES,
+    mnist_core=inputs.MNIST_CORE,
+)
+MAP_STYLE = MapStyle(point_px=POINT_PX, pin_px=PIN_PX, opacity=OPACITY)
+
+
+@functools.cache
+def _component() -> Callable[..., Any]:
+    """The v2 component over the bundle, registered on first use (only when the bundle exists)."""
+    return st.components.v2.component("vae_live_decoder", js=BUNDLE.read_text())
+
+
+def _send(key: str, payload: LivePayload, **kwargs: Any) -> Any:
+    return _component()(key=key, data=payload, height="content", **kwargs)
 
 
 def static_url(path: Path) -> str:
@@ -58,7 +197,8 @@ def key_class(key: str) -> str:
 
 
 def runtime_installed() -> bool:
-    return all((RUNTIME_DIR / f).exists() for f in RUNTIME_FILES)
+    """The browser runtime and the bundle are both in static/ (scripts/setup.sh, with npm)."""
+    return BUNDLE.exists() and all((RUNTIME_DIR / f).exists() for f in RUNTIME_FILES)
 
 
 def enabled() -> bool:
@@ -78,16 +218,20 @@ def decoder_file(key: ModelKey) -> Path | None:
         return None
 
 
-def _mount(sel: Ready, decoder: Path, key: str, **mode: object) -> None:
-    """The component, with what every use needs (the runtime, the model's decoder, its image shape)
-    and the use's own data (one of code/sliders, map, draw)."""
-    data = {"runtime": static_url(RUNTIME_DIR), "decoder": static_url(decoder), "model": sel.name}
-    _component(key=key, data={**data, "image_shape": list(sel.model.config.image_shape), **mode}, height="content")
+def _common(sel: Ready, decoder: Path) -> Common:
+    """What every use needs: the runtime, the model's decoder, its image shape."""
+    shape = list(sel.model.config.image_shape)
+    return Common(runtime=static_url(RUNTIME_DIR), decoder=static_url(decoder), model=sel.name, image_shape=shape)
 
 
-def _pca(atlas: Atlas) -> dict:
+class Pca(TypedDict):
+    pca_mean: list[float]
+    pca_components: list[list[float]]
+
+
+def _pca(atlas: Atlas) -> Pca:
     """The map's PCA for the browser: z = mean + coords · components, coords = (z − mean) · componentsᵀ."""
-    return {"pca_mean": [float(v) for v in atlas.pca.mean_], "pca_components": [[float(v) for v in r] for r in atlas.pca.components_]}
+    return Pca(pca_mean=[float(v) for v in atlas.pca.mean_], pca_components=[[float(v) for v in r] for r in atlas.pca.components_])
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -115,16 +259,15 @@ def live_sliders(
     decoder = decoder_file(model_key(sel.name))
     if decoder is None:
         return
-    _mount(
-        sel,
-        decoder,
-        f"live_{target}",
+    payload = SlidersPayload(
+        **_common(sel, decoder),
         code=[float(v) for v in code],
-        sliders=[[key_class(k), int(d)] for k, d in sliders],
-        directions=[[key_class(k), [float(v) for v in vector]] for k, vector in directions],
-        path=None if path is None else [key_class(path[0]), [float(v) for v in path[1]], [float(v) for v in path[2]], path[3]],
+        sliders=[(key_class(k), int(d)) for k, d in sliders],
+        directions=[(key_class(k), [float(v) for v in vector]) for k, vector in directions],
+        path=None if path is None else (key_class(path[0]), [float(v) for v in path[1]], [float(v) for v in path[2]], path[3]),
         target=key_class(target),
     )
+    _send(f"live_{target}", payload)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -224,42 +367,63 @@ def map_colours(key: ModelKey, colour_by: str, labels: tuple[str, ...]) -> tuple
 MAP_HEIGHT_PX = 620
 
 
-def _map_payload(sel: Ready, projection: str, arrays: tuple, colours: tuple, tsne_k: int, sprites: tuple | None) -> dict:
-    """What assets/live/latent_map.js needs of one model's map: the files of its points, codes and
-    colours, the view's extent, the maths of the hover (PCA, k, the honesty cue's spacings) and the faces."""
+def _map_payload(
+    sel: Ready,
+    projection: str,
+    arrays: tuple,
+    colours: tuple,
+    *,
+    tsne_k: int,
+    sprites: tuple | None,
+    axes: list[str],
+    pin: tuple[float, float, int | None] | None,
+    overlays: list[Overlay],
+) -> MapPayload:
+    """What frontend/src/map/ needs of one model's map: the files of its points, codes and colours, the
+    view's extent, the maths of the hover (PCA, k, the honesty cue's spacings), the faces, the axes,
+    the pin, the sample overlays, its texts and its points' style."""
     atlas = sel.atlas
-    return {
-        "projection": projection,
-        "coords": static_url(arrays[0]),
-        "codes": static_url(arrays[1]),
-        "colours": static_url(colours[0]),
-        **colours[1],
-        "extent": [list(r) for r in map_extent(atlas.coords(projection))],
-        "equal": projection == "raw",
-        "circles": projection == "raw",
-        "height": MAP_HEIGHT_PX,
-        "dim": int(atlas.mean.shape[1]),
-        "k": int(max(1, tsne_k)),
-        **_pca(atlas),
-        "map_spacing": float(atlas.map_spacing(projection)),
-        "latent_spacing": float(atlas.latent_spacing()),
-        "far": FAR_SPACINGS,
-        "faces": None if sprites is None else {"url": static_url(sprites[0]), "side": FACE_SIDE, "source": sprites[1]},
-    }
+    legend = colours[1]
+    pca = _pca(atlas)
+    return MapPayload(
+        projection=projection,
+        coords=static_url(arrays[0]),
+        codes=static_url(arrays[1]),
+        colours=static_url(colours[0]),
+        groups=legend["groups"],
+        scale=legend["scale"],
+        extent=[list(r) for r in map_extent(atlas.coords(projection))],
+        equal=projection == "raw",
+        circles=projection == "raw",
+        height=MAP_HEIGHT_PX,
+        dim=int(atlas.mean.shape[1]),
+        k=int(max(1, tsne_k)),
+        pca_mean=pca["pca_mean"],
+        pca_components=pca["pca_components"],
+        map_spacing=float(atlas.map_spacing(projection)),
+        latent_spacing=float(atlas.latent_spacing()),
+        far=FAR_SPACINGS,
+        faces=None if sprites is None else Faces(url=static_url(sprites[0]), side=FACE_SIDE, source=sprites[1]),
+        axes=axes,
+        pin=pin,
+        overlays=overlays,
+        texts=_map_texts(),
+        style=MAP_STYLE,
+    )
 
 
-def _map_texts() -> dict[str, str]:
+def _map_texts() -> MapTexts:
     """The map's own texts, in the session's language."""
-    return {
-        "hint": t("map.hover.idle"),
-        "map": t("map.hover.map_distance"),
-        "latent": t("map.hover.latent_distance"),
-        "far_short": t("map.hover.far_short"),
-        "legend": t("map.legend.toggle"),
-        "zoom_in": t("map.zoom_in"),
-        "zoom_out": t("map.zoom_out"),
-        "reset": t("map.reset_view"),
-    }
+    return MapTexts(
+        hint=t("map.hover.idle"),
+        map=t("map.hover.map_distance"),
+        latent=t("map.hover.latent_distance"),
+        far_short=t("map.hover.far_short"),
+        legend=t("map.legend.toggle"),
+        zoom_in=t("map.zoom_in"),
+        zoom_out=t("map.zoom_out"),
+        reset=t("map.reset_view"),
+    )
 
 
 @dataclass(frozen=True)
@@ -280,7 +444,7 @@ def latent_map(
     pin: tuple[float, float, int | None] | None,
     samples: tuple[tuple[str, str], ...] = (),
 ) -> BrowserMap | None:
-    """The latent map drawn in the browser (assets/live/latent_map.js): the test points with WebGL,
+    """The latent map drawn in the browser (frontend/src/map/): the test points with WebGL,
     coloured as the plotly map (map_colours), pan and zoom there; hovering decodes the location under
     the pointer in the browser on every frame with its honesty cue (raw: that z; PCA: the exact
     inverse; t-SNE: the blend of the tsne_k nearest codes), sending nothing; a click pins the spot
@@ -299,22 +463,15 @@ def latent_map(
     sprites = face_sprites(key) if faces else None
     names = dict(samples)
     overlays = [
-        {"name": names.get(source, source), "colour": colour, "points": [round(float(v), 4) for v in xy.ravel()]}
+        Overlay(name=names.get(source, source), colour=colour, points=[round(float(v), 4) for v in xy.ravel()])
         for source, colour, xy in (sample_overlays(key, projection) if samples else [])
     ]
-    view = {"axes": list(labels[:2]), "pin": None if pin is None else [float(pin[0]), float(pin[1]), pin[2]], "overlays": overlays}
-    result = _component(
-        key=f"live_map_{sel.name}",
-        data={
-            "runtime": static_url(RUNTIME_DIR),
-            "decoder": static_url(decoder),
-            "model": sel.name,
-            "image_shape": list(sel.model.config.image_shape),
-            "map": {**_map_payload(sel, projection, arrays, colours, tsne_k, sprites), **view, "texts": _map_texts()},
-        },
-        height="content",
-        on_click_change=lambda: None,
+    pinned = None if pin is None else (float(pin[0]), float(pin[1]), pin[2])
+    view = _map_payload(
+        sel, projection, arrays, colours, tsne_k=tsne_k, sprites=sprites, axes=list(labels[:2]), pin=pinned, overlays=overlays
     )
+    payload = LatentMapPayload(**_common(sel, decoder), map=view)
+    result = _send(f"live_map_{sel.name}", payload, on_click_change=lambda: None)
     click = getattr(result, "click", None)
     return BrowserMap(click if isinstance(click, dict) else None)
 
@@ -331,18 +488,15 @@ def live_drawing(sel: Ready, projection: str, canvas_key: str, map_key: str) -> 
     if decoder is None:
         return
     arrays = map_arrays(key, "tsne") if projection == "tsne" else None
-    _mount(
-        sel,
-        decoder,
-        "live_drawing",
-        draw={
-            "canvas": key_class(canvas_key),
-            "map": key_class(map_key),
-            "encoder": static_url(decoder.with_name("encoder.onnx")),
-            "projection": projection,
-            **_pca(sel.atlas),
-            "k": TSNE_NEIGHBOURS,
-            "coords": static_url(arrays[0]) if arrays else None,
-            "codes": static_url(arrays[1]) if arrays else None,
-        },
+    draw = DrawPayload(
+        canvas=key_class(canvas_key),
+        map=key_class(map_key),
+        encoder=static_url(decoder.with_name("encoder.onnx")),
+        projection=projection,
+        **_pca(sel.atlas),
+        k=TSNE_NEIGHBOURS,
+        coords=static_url(arrays[0]) if arrays else None,
+        codes=static_url(arrays[1]) if arrays else None,
+        inputs=DIGIT_CONSTANTS,
     )
+    _send("live_drawing", DrawingPayload(**_common(sel, decoder), draw=draw))

@@ -48,7 +48,7 @@ def path_at(z0: np.ndarray, z1: np.ndarray, ts: Sequence[float] | np.ndarray, me
 
     "lerp": the straight line. "slerp": spherical interpolation (White, 2016), which keeps the norm
     typical of the Gaussian prior's shell; it falls back to the line when the two codes are
-    (anti)parallel or one is zero. (assets/live/live_decoder.js does the same in the browser.)"""
+    (anti)parallel or one is zero. (frontend/src/maths.js pathAt does the same in the browser.)"""
     a, b = np.asarray(z0, np.float64), np.asarray(z1, np.float64)
     t = np.asarray(ts, np.float64).reshape(-1, 1)
     if method == "slerp":
@@ -96,7 +96,7 @@ def manifold_grid(x_range: tuple[float, float], y_range: tuple[float, float], n:
 def squared_distances(points: np.ndarray, query: np.ndarray) -> np.ndarray:
     """Squared Euclidean distance from each row of `points` (N, D) to `query` (D,), in float64, summed
     dimension by dimension in order: the same float values as the browser's `nearest`
-    (assets/live/live_decoder.js), which sums (p_j − q_j)² over j in a JavaScript number."""
+    (frontend/src/maths.js nearest), which sums (p_j − q_j)² over j in a JavaScript number."""
     points = np.asarray(points)
     q = np.asarray(query, np.float64).reshape(-1)
     d2 = np.zeros(len(points), np.float64)

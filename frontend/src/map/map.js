@@ -1,0 +1,430 @@
+// @ts-check
+// The latent map: the encoded test set drawn in the browser (renderer.js: WebGL, or a 2-D canvas
+// where WebGL is unavailable), coloured as the server says (ui.components.figures.map_colouring: one
+// RGBA + group byte per point, fetched once); drag pans, the wheel or the +/− buttons zoom, a double
+// click or ⟲ resets the view (view.js). Hovering decodes the location under the pointer in the
+// browser on every animation frame (raw: that z; PCA: the exact inverse; t-SNE: the
+// inverse-distance blend of the k nearest test codes on the map) and draws it in an inset with the
+// honesty cue (vae.artifacts.atlas.code_at's distances in typical neighbour spacings). A click pins
+// the spot at once and sends it to Python once, as {x, y, index} (index: the test point within a few
+// pixels, picking.js, or null), which answers with the details panel. Hovering and panning send
+// nothing. On a CelebA map, the faces mode draws each test point as its face (a sprite sheet).
+// Here: one run's wiring of those parts (dom.js the elements kept across reruns, controls.js the
+// legend and buttons, overlay.js the axes, faces, samples and pin), the hover and the pointer events.
+
+import { blendNearest, nearest, pcaInverse } from "../maths.js";
+import { absolute, bytes, decodeOne, floats, frames, LIVE, loadRuntime, only, record, session, TELEMETRY, toImageData } from "../runtime.js";
+import { buildLegend, buildTools } from "./controls.js";
+import { buildMap } from "./dom.js";
+import { drawBackdrop, drawFaces, drawPin, drawSamples } from "./overlay.js";
+import { buildGrid, pick } from "./picking.js";
+import { draw2d, drawGl, upload, visibleAlpha } from "./renderer.js";
+import { fitView, fromPixel, MARGIN, panned, plotArea, toPixel, zoomed } from "./view.js";
+
+/** @typedef {import("../types.js").LatentMapPayload} LatentMapPayload */
+/** @typedef {import("./view.js").View} View */
+/** @typedef {import("./dom.js").MapState} MapState */
+/** @typedef {import("./view.js").Area} Area */
+
+const CLICK_SLOP_PX = 4;
+const HIT_PX = 7;
+
+/**
+ * The map's interface for tests and benchmarks (window.__vaeMap).
+ * @typedef {{renders: number, clicks: number, firstDrawnAt: number | null, facesDrawn: number, [key: string]: unknown}} MapProbe
+ */
+
+/**
+ * @param {{data: LatentMapPayload, parentElement: HTMLElement, setTriggerValue: (name: string, value: unknown) => void}} component
+ * @returns {() => void} the cleanup
+ */
+export function latentMap(component) {
+  const { data, parentElement, setTriggerValue } = component;
+  const m = data.map;
+  const [channels, height, width] = data.image_shape;
+  const dim = m.dim;
+  const { point_px: POINT_PX, pin_px: PIN_PX, opacity: OPACITY } = m.style;
+  let stopped = false;
+
+  const existing = /** @type {(HTMLElement & {__state?: MapState}) | null} */ (parentElement.querySelector(".vae-map"));
+  let S = existing?.__state;
+  if (!S) {
+    S = buildMap(parentElement, m.height);
+    /** @type {HTMLElement & {__state?: MapState}} */ (S.root).__state = S;
+  }
+  const St = S;
+  const { plot, glCanvas, overlay, events } = St;
+  /** @param {string} s */
+  const q = (s) => /** @type {HTMLElement} */ (St.root.querySelector(s));
+  const legend = q(".vae-map-legend");
+  const tools = q(".vae-map-tools");
+  const box = q(".vae-live-hover");
+  const preview = /** @type {HTMLCanvasElement} */ (box.querySelector("canvas"));
+  const text = /** @type {HTMLElement} */ (box.querySelector(".vae-hover-text"));
+  q(".vae-map-hint").textContent = m.texts.hint;
+  preview.width = width;
+  preview.height = height;
+
+  const identity = `${data.model}|${m.projection}|${m.coords}`;
+  if (St.identity !== identity) {
+    St.identity = identity;
+    St.view = null; // fitted to the extent once the size is known
+    St.coords = null;
+    St.hidden = new Set();
+    St.serverPin = undefined;
+    box.style.display = "none";
+  }
+  if (St.coloursUrl !== m.colours) St.hidden = new Set();
+  // The server's current click ([x, y, index] or null). A click pins at once here and reruns the
+  // page, whose data still carries the previous click: only a change from the server moves the pin.
+  const serverPin = JSON.stringify(m.pin);
+  if (St.serverPin !== serverPin) {
+    St.serverPin = serverPin;
+    St.pin = m.pin;
+  }
+
+  // ---- geometry (view.js) -----------------------------------------------------------------------
+  const area = () => plotArea(plot.clientWidth, plot.clientHeight);
+  /** @returns {View} */
+  const view = () => /** @type {View} */ (St.view);
+  function resetView() {
+    St.view = fitView(m.extent, m.equal, area());
+    St.zoom = 1;
+  }
+  /** @param {number} x @param {number} y */
+  const px = (x, y) => toPixel(view(), area(), x, y);
+  /** @param {number} x @param {number} y */
+  const fromPx = (x, y) => fromPixel(view(), area(), x, y);
+
+  // ---- drawing ---------------------------------------------------------------------------------
+  function uploadPoints() {
+    if (!St.colours) return;
+    St.rgba = visibleAlpha(St.colours, St.hidden, OPACITY);
+    if (St.gl && St.coords) upload(St.gl, St.coords, St.rgba);
+  }
+
+  const pointSize = () => POINT_PX * Math.min(2.4, Math.sqrt(St.zoom || 1));
+  /** @returns {CanvasRenderingContext2D} */
+  const ctx2d = () => /** @type {CanvasRenderingContext2D} */ (overlay.getContext("2d"));
+
+  /** @param {number} dpr @param {Area} a @param {Float32Array} coords @param {Uint8Array} rgba */
+  function drawPoints(dpr, a, coords, rgba) {
+    if (St.gl) drawGl(St.gl, coords.length / 2, view(), a, plot.clientHeight, dpr, pointSize());
+    else draw2d(ctx2d(), coords, rgba, px, a, pointSize(), OPACITY);
+  }
+
+  function render() {
+    const { coords, colours, rgba } = St;
+    if (!coords || !colours || !rgba || stopped) return;
+    const dpr = window.devicePixelRatio || 1;
+    const w = plot.clientWidth;
+    const h = plot.clientHeight;
+    if (!w || !h) return;
+    for (const c of [glCanvas, overlay]) {
+      if (c.width !== Math.round(w * dpr) || c.height !== Math.round(h * dpr)) {
+        c.width = Math.round(w * dpr);
+        c.height = Math.round(h * dpr);
+      }
+    }
+    if (!St.view) resetView();
+    const a = area();
+    Object.assign(events.style, { left: `${a.left}px`, top: `${a.top}px`, width: `${a.width}px`, height: `${a.height}px` });
+    Object.assign(tools.style, { left: `${a.left + 6}px`, top: `${a.top + 6}px` });
+    /** @type {import("./overlay.js").Frame} */
+    const f = { ctx: ctx2d(), a, px };
+    drawBackdrop(f, dpr, view(), m.axes, St.root, m.circles);
+    drawPoints(dpr, a, coords, rgba);
+    MAP.facesDrawn = drawFaces(f, coords, rgba, St.sprite, m.faces, St.zoom);
+    LIVE.facesDrawn = MAP.facesDrawn;
+    drawSamples(f, m.overlays || []);
+    drawPin(f, St.pin, PIN_PX);
+    MAP.renders += 1;
+    if (MAP.firstDrawnAt === null) MAP.firstDrawnAt = performance.now();
+  }
+  const redraw = frames(render);
+
+  // ---- legend and tools (controls.js) ---------------------------------------------------------
+  /** @param {number} factor @param {number} x @param {number} y pixels */
+  function zoomAt(factor, x, y) {
+    St.view = zoomed(view(), area(), factor, x, y);
+    St.zoom = (St.zoom || 1) * factor;
+    redraw.next();
+  }
+  /** @param {number} factor */
+  function zoomCentre(factor) {
+    const a = area();
+    zoomAt(factor, a.width / 2, a.height / 2);
+  }
+  function reset() {
+    resetView();
+    redraw.next();
+  }
+
+  // ---- hover: decode under the pointer ---------------------------------------------------------
+  /** @type {import("../runtime.js").Session | null} */
+  let decoder = null;
+  /** @type {Float32Array | null} */
+  let codes = null;
+  /** @type {import("../runtime.js").Ort | null} */
+  let ORT = null;
+  let busy = false;
+  /** @type {[number, number, number, number, number] | null} x, y, event time, px, py */
+  let pointer = null;
+  /** @type {[number, number, number, number, number] | null} */
+  let drawnFor = null;
+
+  /**
+   * The code decoded at a map position, and its distance to the nearest test code (not for t-SNE).
+   * @param {[number, number]} xy
+   * @param {Float32Array} coords
+   * @param {Float32Array} allCodes
+   * @returns {{code: Float32Array, latent: number | null}}
+   */
+  function codeAt([x, y], coords, allCodes) {
+    let code;
+    if (m.projection === "raw") {
+      code = new Float32Array(dim);
+      code[0] = x;
+      code[1] = y;
+    } else if (m.projection === "pca") {
+      code = pcaInverse(m.pca_mean, m.pca_components, x, y);
+    } else {
+      return { code: blendNearest(coords, 2, allCodes, dim, [x, y], m.k, new Float32Array(dim)), latent: null };
+    }
+    return { code, latent: nearest(allCodes, dim, code, 1)[0][1] };
+  }
+
+  /** @param {number} x @param {number} y pixels of the pointer */
+  function placeBox(x, y) {
+    const a = area();
+    const right = x > a.width * 0.55 && y < a.height * 0.5; // keep the inset away from the pointer
+    Object.assign(box.style, { top: `${a.top + 6}px`, left: right ? `${a.left + 6}px` : "", right: right ? "" : `${MARGIN.right + 6}px` });
+    if (right) box.style.left = `${a.left + 6 + 90}px`; // beside the zoom buttons
+  }
+
+  /**
+   * @param {[number, number, number, number, number]} p
+   * @param {import("../runtime.js").Ort} ort
+   * @param {import("../runtime.js").Session} s
+   * @param {Float32Array} coords
+   * @param {Float32Array} allCodes
+   */
+  async function drawHover(p, ort, s, coords, allCodes) {
+    busy = true;
+    const t0 = performance.now();
+    /** @type {[number, number]} */
+    const xy = [p[0], p[1]];
+    const { code, latent } = codeAt(xy, coords, allCodes);
+    const mapDistance = nearest(coords, 2, xy, 1)[0][1];
+    const pixels = await decodeOne(ort, s, code);
+    const image = toImageData(pixels, channels, height, width);
+    preview.getContext("2d")?.putImageData(image, 0, 0);
+    const mapSpacings = mapDistance / m.map_spacing;
+    const latentSpacings = latent === null ? null : latent / m.latent_spacing;
+    const far = mapSpacings > m.far || (latentSpacings || 0) > m.far;
+    const html =
+      `<b>(${xy[0].toFixed(2)}, ${xy[1].toFixed(2)})</b><br>` +
+      `${m.texts.map}: ${mapSpacings.toFixed(1)}` +
+      (latentSpacings === null ? "" : `<br>${m.texts.latent}: ${latentSpacings.toFixed(1)}`) +
+      `<br><span style="color:#b45309;visibility:${far ? "visible" : "hidden"}">⚠ ${m.texts.far_short}</span>`;
+    if (text.innerHTML !== html) text.innerHTML = html;
+    box.dataset.far = far ? "1" : "0";
+    placeBox(p[3], p[4]);
+    box.style.display = "flex";
+    record(t0, code, image);
+    const drawnAt = performance.now();
+    LIVE.lastHover = { x: xy[0], y: xy[1], mapSpacings, latentSpacings, far, drawnAt };
+    LIVE.hoverMs ??= [];
+    LIVE.hoverMs.push(drawnAt - p[2]); // pointer event → picture drawn
+    if (LIVE.hoverMs.length > 1000) LIVE.hoverMs.shift();
+    busy = false;
+  }
+
+  const hoverLoop = frames(() => {
+    const coords = St.coords;
+    if (stopped || !pointer || pointer === drawnFor || !decoder || !ORT || !codes || !coords) return;
+    if (busy) return hoverLoop.next();
+    drawnFor = pointer;
+    drawHover(pointer, ORT, decoder, coords, codes)
+      .catch((e) => {
+        LIVE.error = String(e);
+        busy = false;
+      })
+      .finally(() => {
+        if (pointer !== drawnFor) hoverLoop.next();
+      });
+  });
+
+  // ---- pointer: pan, click, hover --------------------------------------------------------------
+  /** @type {{px: number, py: number, view: View, moved: boolean, id: number} | null} */
+  let press = null;
+  /** @param {MouseEvent} e @returns {[number, number]} */
+  const local = (e) => {
+    const r = events.getBoundingClientRect();
+    return [e.clientX - r.left, e.clientY - r.top];
+  };
+
+  /** @param {number} x @param {number} y pixels */
+  function nearestPoint(x, y) {
+    const { coords, rgba } = St;
+    if (!coords || !rgba) return null;
+    if (!St.grid || St.gridOf !== coords) {
+      St.grid = buildGrid(coords); // once per set of points (a few ms for 10,000)
+      St.gridOf = coords;
+    }
+    return pick(St.grid, coords, rgba, px, fromPx, x, y, HIT_PX);
+  }
+
+  /** @param {number} x @param {number} y pixels */
+  function click(x, y) {
+    const index = nearestPoint(x, y);
+    const coords = /** @type {Float32Array} */ (St.coords);
+    const [cx, cy] = index === null ? fromPx(x, y) : [coords[2 * index], coords[2 * index + 1]];
+    St.pin = [cx, cy, index];
+    redraw.next();
+    MAP.clicks += 1;
+    MAP.lastClick = { x: cx, y: cy, index, at: performance.now() };
+    setTriggerValue("click", { x: cx, y: cy, index, model: data.model, projection: m.projection });
+  }
+
+  /** @param {PointerEvent} e */
+  function onDown(e) {
+    if (e.button !== 0 || !St.view) return;
+    const [x, y] = local(e);
+    press = { px: x, py: y, view: { ...St.view }, moved: false, id: e.pointerId };
+    events.setPointerCapture(e.pointerId);
+  }
+  /** @param {PointerEvent} e */
+  function onMove(e) {
+    if (!St.view) return;
+    const [x, y] = local(e);
+    if (press) {
+      if (!press.moved && Math.hypot(x - press.px, y - press.py) < CLICK_SLOP_PX) return;
+      press.moved = true;
+      St.view = panned(press.view, area(), x - press.px, y - press.py);
+      redraw.next();
+      return;
+    }
+    if (pointer && pointer[3] === x && pointer[4] === y) return; // the same spot: nothing new to draw
+    const [mx, my] = fromPx(x, y);
+    pointer = [mx, my, e.timeStamp, x, y];
+    hoverLoop.next();
+  }
+  /** @param {PointerEvent} e */
+  function onUp(e) {
+    if (!press) return;
+    const wasClick = !press.moved;
+    press = null;
+    if (events.hasPointerCapture(e.pointerId)) events.releasePointerCapture(e.pointerId);
+    if (wasClick) {
+      const [x, y] = local(e);
+      click(x, y);
+    }
+  }
+  /** @param {WheelEvent} e */
+  function onWheel(e) {
+    if (!St.view) return;
+    e.preventDefault();
+    const [x, y] = local(e);
+    zoomAt(Math.exp(-e.deltaY * 0.0015), x, y);
+  }
+  St.on = { down: onDown, move: onMove, up: onUp, wheel: onWheel, dblclick: reset, resize: () => redraw.next() };
+
+  // ---- the map's interface for tests and benchmarks --------------------------------------------
+  // window.__vaeMap only where the page asked for telemetry (runtime.js); otherwise this run's own
+  const w = /** @type {Window & {__vaeMap?: MapProbe}} */ (window);
+  /** @type {MapProbe} */
+  const own = { renders: 0, clicks: 0, firstDrawnAt: null, facesDrawn: 0 };
+  if (TELEMETRY) w.__vaeMap ??= own;
+  const MAP = w.__vaeMap ?? own;
+  Object.assign(MAP, {
+    plot: events,
+    model: data.model,
+    projection: m.projection,
+    renderer: St.gl ? "webgl" : "2d",
+    ready: () => !!(St.coords && St.colours && St.view && MAP.renders > 0),
+    /** @param {number} x @param {number} y */
+    toPixel: (x, y) => px(x, y),
+    /** @param {number} x @param {number} y */
+    fromPixel: (x, y) => fromPx(x, y),
+    ranges: () => [
+      [view().x0, view().x1],
+      [view().y0, view().y1],
+    ],
+    overlays: () => (m.overlays || []).map((o) => [o.name, o.points.length / 2]), // sample overlays drawn
+    pixels: () => {
+      // visible test points in plotting-area pixels, with their group's name
+      /** @type {[number, number, string, number][]} */
+      const out = [];
+      const { coords, rgba, colours } = St;
+      if (!coords || !rgba || !colours) return out;
+      for (let i = 0; i < coords.length / 2; i++) {
+        if (rgba[4 * i + 3] === 0) continue;
+        out.push([...px(coords[2 * i], coords[2 * i + 1]), m.groups[colours[4 * i + 3]]?.[0] ?? "", i]);
+      }
+      return out;
+    },
+    /** @param {number} clientX @param {number} clientY */
+    hit: (clientX, clientY) => {
+      // whether a click at these page pixels lands on the map itself
+      const root = /** @type {Document | ShadowRoot} */ (events.getRootNode());
+      const e = (typeof root.elementFromPoint === "function" ? root : document).elementFromPoint(clientX, clientY);
+      return e === events;
+    },
+  });
+
+  // ---- data ------------------------------------------------------------------------------------
+  buildLegend(legend, m, St.hidden, () => {
+    if (St.colours) uploadPoints();
+    redraw.next();
+  });
+  buildTools(tools, m.texts, { zoomIn: () => zoomCentre(1.5), zoomOut: () => zoomCentre(1 / 1.5), reset });
+  /** @type {[Float32Array | Promise<Float32Array>, Uint8Array | Promise<Uint8Array>]} */
+  const wanted = [
+    St.coords && St.coordsUrl === m.coords ? St.coords : floats(m.coords),
+    St.coloursUrl === m.colours && St.colours ? St.colours : bytes(m.colours),
+  ];
+  Promise.all(wanted)
+    .then(([coords, colours]) => {
+      if (stopped) return;
+      const fresh = St.coords !== coords || St.colours !== colours;
+      St.coords = coords;
+      St.coordsUrl = m.coords;
+      St.colours = colours;
+      St.coloursUrl = m.colours;
+      if (fresh || !St.rgba) uploadPoints();
+      if (m.faces && (!St.sprite || St.spriteUrl !== m.faces.url)) {
+        const sprite = new Image();
+        St.sprite = sprite;
+        St.spriteUrl = m.faces.url;
+        sprite.onload = () => redraw.next();
+        sprite.src = absolute(m.faces.url);
+      }
+      if (!m.faces) St.sprite = null;
+      redraw.next();
+    })
+    .catch((e) => {
+      LIVE.error = String(e);
+    });
+
+  loadRuntime(data.runtime)
+    .then(async (ort) => {
+      ORT = ort;
+      [decoder, codes] = await Promise.all([session(ort, data.decoder), floats(m.codes)]);
+      if (stopped) return;
+      LIVE.status = "ready";
+      LIVE.model = data.model;
+      if (pointer) hoverLoop.next();
+    })
+    .catch((e) => {
+      LIVE.status = "server"; // clicks still go to the server, which decodes
+      LIVE.error = String(e);
+    });
+
+  // One run at a time draws and answers (only(), runtime.js).
+  return only("map", () => {
+    stopped = true;
+    redraw.cancel();
+    hoverLoop.cancel();
+  });
+}

@@ -1,0 +1,224 @@
+// @ts-check
+// The runtime and its sessions: onnxruntime-web loaded once per page from static/ort/, decoder and
+// encoder sessions created once per URL, the float32/uint8 files fetched once, and the small helpers
+// every use shares (one animation frame at a time, one run of a use at a time, pixels as drawn).
+
+/** @typedef {typeof import("onnxruntime-web")} Ort */
+/** @typedef {import("onnxruntime-web").InferenceSession} Session */
+
+/**
+ * What the module's runs on every rerun share: the runtime, the sessions, the fetched arrays and each
+ * use's running cleanup. Kept on window under a symbol (a rerun may evaluate the module again), never
+ * read by tests.
+ * @typedef {object} Shared
+ * @property {Promise<Ort> | null} ort
+ * @property {Map<string, Promise<Session>>} sessions
+ * @property {Map<string, Promise<ArrayBufferView>>} arrays
+ * @property {Map<string, () => void>} running
+ */
+
+/**
+ * Test telemetry: what the browser tests and benchmarks read as window.__vaeLive, put there only when
+ * the page sets window.__vaeTelemetry = true before the component runs (harness/browser.py's new_page).
+ * @typedef {object} Probe
+ * @property {"loading" | "ready" | "server"} status
+ * @property {string | null} error
+ * @property {string} [model]
+ * @property {number} frames pictures drawn in the browser since the page loaded
+ * @property {number[]} decodeMs
+ * @property {number[]} [hoverMs]
+ * @property {number[]} [lastCode]
+ * @property {Uint8ClampedArray} [lastPixels]
+ * @property {object} [lastHover]
+ * @property {object} [lastDraw]
+ * @property {number} [facesDrawn]
+ * @property {(url: string, codes: number[][], shape: number[]) => Promise<number[][]>} [decodeCodes]
+ * @property {Map<string, Promise<Session>>} [sessions] the page's sessions, by URL (tests read the decoder's)
+ */
+
+const SHARED = Symbol.for("vae-live-shared");
+const w = /** @type {Window & {__vaeTelemetry?: boolean, __vaeLive?: Probe, [SHARED]?: Shared}} */ (window);
+
+/** Whether the page asked for telemetry on window. */
+export const TELEMETRY = w.__vaeTelemetry === true;
+
+w[SHARED] ??= { ort: null, sessions: new Map(), arrays: new Map(), running: new Map() };
+/** @type {Shared} */
+const STATE = w[SHARED];
+
+/** @type {Probe} */
+const probe = { status: "loading", error: null, frames: 0, decodeMs: [] };
+if (TELEMETRY) w.__vaeLive ??= { ...probe, sessions: STATE.sessions };
+/** The telemetry: window.__vaeLive where asked for, else this module's own (status and errors for the console). */
+export const LIVE = w.__vaeLive ?? probe;
+
+/**
+ * URLs from Python are paths on this server; the module itself may run from a blob: URL, so they
+ * are resolved against the page.
+ * @param {string} path
+ */
+export const absolute = (path) => new URL(path, document.baseURI).href;
+
+/**
+ * onnxruntime-web from static/ort/ (WebAssembly, one thread), loaded once per page.
+ * @param {string} path the runtime's folder URL
+ * @returns {Promise<Ort>}
+ */
+export function loadRuntime(path) {
+  const base = absolute(path);
+  if (!STATE.ort) {
+    STATE.ort = (async () => {
+      if (typeof WebAssembly !== "object") throw new Error("WebAssembly is not available");
+      /** @type {Ort} */
+      const ort = await import(`${base}/ort.wasm.min.mjs`);
+      ort.env.wasm.numThreads = 1; // Streamlit's page is not cross-origin isolated: no threads
+      ort.env.wasm.proxy = false;
+      ort.env.wasm.wasmPaths = { mjs: `${base}/ort-wasm-simd-threaded.mjs` };
+      // The 14 MB binary ships gzipped (3.7 MB) and is inflated here, so the server never compresses it.
+      const response = await fetch(`${base}/ort-wasm-simd-threaded.wasm.gz`);
+      if (!response.ok || !response.body) throw new Error(`ort wasm: HTTP ${response.status}`);
+      const inflated = response.body.pipeThrough(new DecompressionStream("gzip"));
+      ort.env.wasm.wasmBinary = await new Response(inflated).arrayBuffer();
+      return ort;
+    })();
+  }
+  return STATE.ort;
+}
+
+/**
+ * An ONNX session (decoder or encoder), created once per URL.
+ * @param {Ort} ort
+ * @param {string} url
+ * @returns {Promise<Session>}
+ */
+export function session(ort, url) {
+  let s = STATE.sessions.get(url);
+  if (!s) {
+    s = ort.InferenceSession.create(absolute(url), { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
+    STATE.sessions.set(url, s);
+  }
+  return s;
+}
+
+/**
+ * A little-endian file fetched once per page as a typed array.
+ * @template {Float32Array | Uint8Array} T
+ * @param {string} url
+ * @param {new (buffer: ArrayBuffer) => T} Type
+ * @returns {Promise<T>}
+ */
+function fetchArray(url, Type) {
+  let a = STATE.arrays.get(url);
+  if (!a) {
+    a = fetch(absolute(url))
+      .then((r) => {
+        if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+        return r.arrayBuffer();
+      })
+      .then((b) => new Type(b));
+    STATE.arrays.set(url, a);
+  }
+  return /** @type {Promise<T>} */ (a);
+}
+/** @param {string} url float32 values (ui/components/live.py writes them) */
+export const floats = (url) => fetchArray(url, Float32Array);
+/** @param {string} url bytes */
+export const bytes = (url) => fetchArray(url, Uint8Array);
+
+/**
+ * (1, C, H, W) floats in [0, 1] → RGBA pixels, rounded as the server does (vae.core.latent.to_uint8).
+ * @param {ArrayLike<number>} pixels
+ * @param {number} channels
+ * @param {number} height
+ * @param {number} width
+ */
+export function toImageData(pixels, channels, height, width) {
+  const out = new ImageData(width, height);
+  const plane = height * width;
+  for (let i = 0; i < plane; i++) {
+    for (let c = 0; c < 3; c++) {
+      const v = pixels[(channels === 1 ? 0 : c) * plane + i];
+      out.data[4 * i + c] = Math.round(Math.min(1, Math.max(0, v)) * 255);
+    }
+    out.data[4 * i + 3] = 255;
+  }
+  return out;
+}
+
+/**
+ * Decode one code: the (1, C, H, W) output's floats.
+ * @param {Ort} ort
+ * @param {Session} s
+ * @param {Float32Array} code
+ * @returns {Promise<ArrayLike<number>>}
+ */
+export async function decodeOne(ort, s, code) {
+  const result = await s.run({ z: new ort.Tensor("float32", code, [1, code.length]) });
+  return /** @type {Float32Array} */ (result.x.data);
+}
+
+// For tests and benchmarks: decode codes ([[...], ...]) with a decoder URL, one at a time as the
+// page does; returns the uint8 RGB(A) pixels of each, rounded as drawn.
+if (TELEMETRY)
+  LIVE.decodeCodes = async (url, codes, shape) => {
+    const ort = await /** @type {Promise<Ort>} */ (STATE.ort);
+    const s = await session(ort, url);
+    const [channels, height, width] = shape;
+    const out = [];
+    for (const c of codes) {
+      const pixels = await decodeOne(ort, s, Float32Array.from(c));
+      out.push(Array.from(toImageData(pixels, channels, height, width).data));
+    }
+    return out;
+  };
+
+/**
+ * What a drawn picture leaves for tests and benchmarks: its count, decode time, code and pixels.
+ * @param {number} t0 performance.now() when the decoding started
+ * @param {ArrayLike<number>} code
+ * @param {ImageData} image
+ */
+export function record(t0, code, image) {
+  if (!TELEMETRY) return;
+  LIVE.frames += 1;
+  LIVE.decodeMs.push(performance.now() - t0);
+  if (LIVE.decodeMs.length > 500) LIVE.decodeMs.shift();
+  LIVE.lastCode = Array.from(code);
+  LIVE.lastPixels = image.data;
+}
+
+/**
+ * One animation frame requested at a time, and only while there is something new to draw: an idle
+ * page runs no loop. next() asks for a frame that runs `step`; cancel() drops the pending one.
+ * @param {() => void} step
+ */
+export function frames(step) {
+  let id = 0;
+  return {
+    next() {
+      if (!id)
+        id = requestAnimationFrame(() => {
+          id = 0;
+          step();
+        });
+    },
+    cancel() {
+      cancelAnimationFrame(id);
+      id = 0;
+    },
+  };
+}
+
+/**
+ * A v2 component's module runs again on every rerun, and Streamlit 1.67 does not call the previous
+ * run's cleanup first (seen: listeners and frame loops piled up, one more per rerun). only() stops
+ * the previous run of the same use before this one starts, and returns this run's cleanup.
+ * @param {string} use
+ * @param {() => void} stop
+ */
+export function only(use, stop) {
+  const previous = STATE.running.get(use);
+  if (previous && previous !== stop) previous();
+  STATE.running.set(use, stop);
+  return stop;
+}

@@ -1,0 +1,92 @@
+// @ts-check
+// The payload ui/components/live.py sends: one typed contract, the twin of the TypedDicts there
+// (LivePayload and the ones it names). Constants cross here, never typed twice.
+
+/**
+ * What every use carries.
+ * @typedef {object} Common
+ * @property {string} runtime URL of static/ort/
+ * @property {string} decoder URL of the model's decoder.onnx
+ * @property {string} model the model's name
+ * @property {[number, number, number]} image_shape (C, H, W)
+ */
+
+/**
+ * Latent sliders, face-attribute sliders, the interpolation scrubber.
+ * @typedef {object} SlidersFields
+ * @property {number[]} code the code drawn, before the sliders
+ * @property {[string, number][]} sliders [widget key, dimension]
+ * @property {[string, number[]][]} directions [widget key, vector]
+ * @property {[string, number[], number[], string] | null} path [widget key, a, b, method]
+ * @property {string} target the key of the element whose picture is drawn over
+ */
+/** @typedef {Common & SlidersFields} SlidersPayload */
+
+/**
+ * A drawn digit encoded after each stroke.
+ * @typedef {object} DrawPayload
+ * @property {string} canvas
+ * @property {string} map
+ * @property {string} encoder
+ * @property {string} projection
+ * @property {number[]} pca_mean
+ * @property {number[][]} pca_components
+ * @property {number} k
+ * @property {string | null} coords
+ * @property {string | null} codes
+ * @property {import("./digit.js").DigitConstants} inputs
+ */
+/** @typedef {Common & {draw: DrawPayload}} DrawingPayload */
+
+/**
+ * The map's style: ui.components.figures' constants, shared with the plotly map.
+ * @typedef {object} MapStyle
+ * @property {number} point_px a test point's diameter, CSS px
+ * @property {number} pin_px the pin's size, CSS px
+ * @property {number} opacity a test point's opacity
+ */
+
+/**
+ * @typedef {object} MapTexts
+ * @property {string} hint
+ * @property {string} map
+ * @property {string} latent
+ * @property {string} far_short
+ * @property {string} legend
+ * @property {string} zoom_in
+ * @property {string} zoom_out
+ * @property {string} reset
+ */
+
+/**
+ * The latent map.
+ * @typedef {object} MapPayload
+ * @property {string} projection "raw" | "pca" | "tsne"
+ * @property {string} coords URL of the (N, 2) float32 map coordinates
+ * @property {string} codes URL of the (N, D) float32 codes
+ * @property {string} colours URL of the (N, 4) bytes: R, G, B, group
+ * @property {[string, string][]} groups [name, hex colour] per group
+ * @property {{lo: string, hi: string, stops: string[], title: string} | null} scale
+ * @property {[[number, number], [number, number]]} extent
+ * @property {boolean} equal
+ * @property {boolean} circles
+ * @property {number} height
+ * @property {number} dim
+ * @property {number} k
+ * @property {number[]} pca_mean
+ * @property {number[][]} pca_components
+ * @property {number} map_spacing
+ * @property {number} latent_spacing
+ * @property {number} far
+ * @property {{url: string, side: number, source: string} | null} faces
+ * @property {string[]} axes
+ * @property {[number, number, number | null] | null} pin
+ * @property {{name: string, colour: string, points: number[]}[]} overlays
+ * @property {MapTexts} texts
+ * @property {MapStyle} style
+ */
+/** @typedef {Common & {map: MapPayload}} LatentMapPayload */
+
+/** @typedef {SlidersPayload | DrawingPayload | LatentMapPayload} LivePayload */
+
+export {};

@@ -1,0 +1,133 @@
+"""Fixtures for the front end's unit tests (frontend/test/*.test.js, `node --test`): the Python side's
+answers on synthetic inputs, written as JSON so the browser's pure modules are checked against them.
+Run by scripts/run_tests.sh before node: `python -m tests.js_fixtures [folder]` (default
+frontend/test/fixtures/, git-ignored). No dataset images: the digits are drawn here."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from ui.components.live import DIGIT_CONSTANTS
+from vae.artifacts.projection import LatentPCA
+from vae.core.latent import nearest_codes, path_at
+from vae.data.inputs import canvas_to_digit
+
+DEFAULT = Path(__file__).resolve().parents[1] / "frontend" / "test" / "fixtures"
+
+
+def _canvas(strokes: list[list[tuple[float, float]]], side: int = 160, width: int = 14) -> np.ndarray:
+    """A drawable-canvas-like RGBA picture: white strokes on a transparent background."""
+    img = Image.new("RGBA", (side, side), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(img)
+    for line in strokes:
+        draw.line(line, fill=(255, 255, 255, 255), width=width, joint="curve")
+    return np.asarray(img)
+
+
+def digits() -> dict:
+    """Synthetic drawn digits through vae.data.inputs.canvas_to_digit: the RGBA canvas and the 28 × 28 digit."""
+    ring = [(80 + 45 * np.sin(a), 80 + 60 * np.cos(a)) for a in np.linspace(0, 2 * np.pi, 40)]
+    shapes = {
+        "seven": [[(40, 30), (120, 30), (70, 140)]],
+        "one": [[(85, 20), (78, 145)]],
+        "zero": [[(float(x), float(y)) for x, y in ring]],
+        "four_small": [[(60, 50), (50, 90), (90, 90)], [(80, 60), (80, 110)]],
+    }
+    out = []
+    for name, strokes in shapes.items():
+        rgba = _canvas(strokes)
+        digit = canvas_to_digit(rgba)
+        out.append(
+            {
+                "name": name,
+                "width": rgba.shape[1],
+                "height": rgba.shape[0],
+                "rgba": base64.b64encode(rgba.tobytes()).decode(),
+                "digit": [int(v) for v in digit.ravel()],
+            }
+        )
+    return {"constants": DIGIT_CONSTANTS, "digits": out}
+
+
+def paths(rng: np.random.Generator) -> list[dict]:
+    """vae.core.latent.path_at on random, parallel and zero codes."""
+    a, b = rng.normal(size=16), rng.normal(size=16)
+    cases = [(a, b), (a, 2 * a), (np.zeros(16), b), (a, -a)]
+    ts = [0.0, 0.1, 0.25, 0.5, 0.9, 1.0]
+    return [
+        {"a": list(z0), "b": list(z1), "method": method, "ts": ts, "points": path_at(z0, z1, ts, method).tolist()}
+        for z0, z1 in cases
+        for method in ("lerp", "slerp")
+    ]
+
+
+def pca(rng: np.random.Generator) -> dict:
+    """A LatentPCA fitted on random codes: its exact inverse at map points and its transform of codes."""
+    codes = rng.normal(size=(200, 8)) * np.linspace(3, 0.5, 8)
+    fitted = LatentPCA().fit(codes)
+    coords = rng.normal(size=(10, 2)) * 2
+    return {
+        "mean": fitted.mean_.tolist(),
+        "components": fitted.components_.tolist(),
+        "coords": coords.tolist(),
+        "inverse": fitted.inverse_transform(coords).tolist(),
+        "codes": codes[:10].tolist(),
+        "transform": fitted.transform(codes[:10]).tolist(),
+    }
+
+
+def nearest(rng: np.random.Generator) -> list[dict]:
+    """vae.core.latent.nearest_codes where ties are real: float16-rounded points with exact duplicates,
+    queried at the duplicates themselves, between them and at random spots."""
+    out = []
+    for dim in (2, 5):
+        points = rng.normal(size=(300, dim)).astype(np.float16).astype(np.float32)
+        points[100:110] = points[5]  # ten copies of row 5
+        points[200:203] = points[150]
+        queries = [points[5], points[150], (points[5] + points[150]) / 2, *rng.normal(size=(6, dim)).astype(np.float32)]
+        grid = np.round(rng.uniform(-2, 2, size=(120, dim)) * 2) / 2  # on a lattice: many equal distances
+        for pts, qs in ((points, queries), (grid.astype(np.float32), [np.zeros(dim, np.float32), np.full(dim, 0.25, np.float32)])):
+            for q in qs:
+                idx, dist = nearest_codes(pts.astype(np.float64), np.asarray(q, np.float64), k=12)
+                out.append(
+                    {
+                        "dim": dim,
+                        "points": [float(v) for v in pts.ravel()],
+                        "query": [float(v) for v in q],
+                        "k": 12,
+                        "indices": idx.tolist(),
+                        "distances": dist.tolist(),
+                    }
+                )
+    return out
+
+
+def picking(rng: np.random.Generator) -> dict:
+    """Map points for the spatial index against the scan: clusters, exact duplicates and hidden points."""
+    coords = np.concatenate([rng.normal(size=(2000, 2)), rng.normal(size=(500, 2)) * 0.05 + 3]).astype(np.float16).astype(np.float32)
+    coords[10:20] = coords[3]
+    hidden = (rng.random(len(coords)) < 0.1).tolist()
+    return {"coords": [float(v) for v in coords.ravel()], "hidden": hidden}
+
+
+def main(folder: Path = DEFAULT) -> None:
+    rng = np.random.default_rng(20261207)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, value in {
+        "digits": digits(),
+        "paths": paths(rng),
+        "pca": pca(rng),
+        "nearest": nearest(rng),
+        "picking": picking(rng),
+    }.items():
+        (folder / f"{name}.json").write_text(json.dumps(value))
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT)
