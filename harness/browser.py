@@ -299,9 +299,13 @@ def wait_new_image(page, timeout_ms: int = 30_000) -> tuple[float, str]:
     return done["t"] - done["input"], done["src"]
 
 
-def new_page(browser, width: int = 1400, height: int = 1000):
-    """A page in a fresh English context with the input clock, the run counter and the live component's telemetry on."""
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="en-US")
+def new_page(browser, width: int = 1400, height: int = 1000, *, mobile: bool = False, touch: bool = False, scale: float = 1.0):
+    """A page in a fresh English context with the input clock, the run counter and the live component's telemetry on.
+
+    mobile, touch and scale: a phone's context (Playwright's is_mobile, has_touch, device_scale_factor)."""
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, locale="en-US", is_mobile=mobile, has_touch=touch, device_scale_factor=scale
+    )
     context.add_init_script(TELEMETRY + INPUT_CLOCK + RUN_COUNTER)
     return context.new_page()
 

@@ -1,7 +1,7 @@
 // The map's camera: pixels and map coordinates round-trip, zoom keeps the point under the pointer.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { fitView, fromPixel, niceTicks, panned, plotArea, toPixel, zoomed } from "../src/map/view.js";
+import { fitView, fromPixel, niceTicks, panned, pinched, plotArea, toPixel, zoomed } from "../src/map/view.js";
 
 test("toPixel and fromPixel are inverses; y grows upwards", () => {
   const a = plotArea(800, 600);
@@ -62,4 +62,41 @@ test("ticks are round numbers inside the range", () => {
     niceTicks(0, 0.5, 5).map(([, label]) => label),
     ["0.0", "0.1", "0.2", "0.3", "0.4", "0.5"],
   );
+});
+
+test("a pinch keeps the map point under the fingers' midpoint and scales with their distance", () => {
+  const a = plotArea(400, 300);
+  const v = fitView(
+    [
+      [-3, 5],
+      [-2, 2],
+    ],
+    false,
+    a,
+  );
+  /** @type {[[number, number], [number, number]]} */
+  const from = [
+    [100, 120],
+    [140, 150],
+  ];
+  /** @type {[[number, number], [number, number]]} */
+  const to = [
+    [60, 100],
+    [180, 190],
+  ];
+  const { view, factor } = pinched(v, a, from, to);
+  assert.ok(Math.abs(factor - 3) < 1e-12); // 50 px apart, then 150
+  const before = fromPixel(v, a, 120, 135);
+  const after = fromPixel(view, a, 120, 145); // the new midpoint
+  assert.ok(Math.abs(before[0] - after[0]) < 1e-12 && Math.abs(before[1] - after[1]) < 1e-12);
+  assert.ok(Math.abs((view.x1 - view.x0) * 3 - (v.x1 - v.x0)) < 1e-12);
+  assert.ok(Math.abs((view.y1 - view.y0) * 3 - (v.y1 - v.y0)) < 1e-12);
+  // fingers that only move together pan; fingers that do not move change nothing
+  const pan = pinched(v, a, from, [
+    [110, 110],
+    [150, 140],
+  ]);
+  assert.equal(pan.factor, 1);
+  assert.deepEqual(pan.view, panned(v, a, 10, -10));
+  assert.deepEqual(pinched(v, a, from, from).view, panned(zoomed(v, a, 1, 120, 135), a, 0, 0));
 });

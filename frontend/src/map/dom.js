@@ -62,7 +62,7 @@ export function buildMap(parentElement, tallest) {
     <div class="vae-map-plot" style="position:relative;width:100%;height:${height}px;touch-action:none;user-select:none">
       <canvas class="vae-map-gl" style="position:absolute;left:0;top:0;width:100%;height:100%"></canvas>
       <canvas class="vae-map-overlay" style="position:absolute;left:0;top:0;width:100%;height:100%;pointer-events:none"></canvas>
-      <div class="vae-map-events" style="position:absolute;cursor:crosshair"></div>
+      <div class="vae-map-events" style="position:absolute;cursor:crosshair;touch-action:none"></div>
       <div class="vae-map-tools" style="position:absolute;display:flex;gap:4px"></div>
       <div class="vae-live-hover" style="position:absolute;display:none;gap:10px;align-items:center;padding:6px 8px;background:rgba(255,255,255,0.93);border:1px solid #ccc;border-radius:6px;font-size:0.8em;line-height:1.3;max-width:300px;pointer-events:none;box-shadow:0 1px 4px rgba(0,0,0,0.15)">
         <canvas style="width:96px;height:96px;flex:none;image-rendering:pixelated;background:#f4f4f4"></canvas>

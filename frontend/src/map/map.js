@@ -5,7 +5,10 @@
 // click or ⟲ resets the view (view.js). Hovering decodes the location under the pointer in the
 // browser on every animation frame (raw: that z; PCA: the exact inverse; t-SNE: the
 // inverse-distance blend of the k nearest test codes on the map) and draws it in an inset with the
-// honesty cue (vae.artifacts.atlas.code_at's distances in typical neighbour spacings). A click pins
+// honesty cue (vae.artifacts.atlas.code_at's distances in typical neighbour spacings). Touch has no
+// hover: one finger on the map decodes under it as the mouse's hover does (it does not pan), a touch
+// that ends within a few pixels of where it began is a tap, which pins as a click does, and two
+// fingers pan and pinch-zoom about their midpoint (view.js's pinched). A click pins
 // the spot at once and sends it to Python once, as {x, y, index} (index: the test point within a few
 // pixels, picking.js, or null), which answers with the details panel. Hovering and panning send
 // nothing. On a CelebA map, the faces mode draws each test point as its face (a sprite sheet).
@@ -19,7 +22,7 @@ import { buildMap } from "./dom.js";
 import { drawBackdrop, drawFaces, drawPin, drawSamples } from "./overlay.js";
 import { buildGrid, pick } from "./picking.js";
 import { draw2d, drawGl, upload, visibleAlpha } from "./renderer.js";
-import { fitView, fromPixel, MARGIN, panned, plotArea, toPixel, zoomed } from "./view.js";
+import { fitView, fromPixel, MARGIN, panned, pinched, plotArea, toPixel, zoomed } from "./view.js";
 
 /** @typedef {import("../types.js").LatentMapPayload} LatentMapPayload */
 /** @typedef {import("./view.js").View} View */
@@ -27,6 +30,7 @@ import { fitView, fromPixel, MARGIN, panned, plotArea, toPixel, zoomed } from ".
 /** @typedef {import("./view.js").Area} Area */
 
 const CLICK_SLOP_PX = 4;
+const TAP_SLOP_PX = 8; // a finger wobbles more than a mouse
 const HIT_PX = 7;
 
 /**
@@ -287,8 +291,82 @@ export function latentMap(component) {
     setTriggerValue("click", { x: cx, y: cy, index, model: data.model, projection: m.projection });
   }
 
+  // ---- touch: one finger hovers, a tap pins, two fingers pan and pinch ---------------------------
+  /** @type {Map<number, [number, number]>} the fingers on the map, plotting-area pixels */
+  const fingers = new Map();
+  /** @type {{mode: "hover", id: number, px: number, py: number, moved: boolean} | {mode: "pinch", ids: [number, number], from: [[number, number], [number, number]], view: View, zoom: number} | {mode: "done"} | null} */
+  let gesture = null;
+  let touchedAt = -Infinity; // a double tap is no double click: it does not reset the view
+
+  /** @param {number} x @param {number} y pixels under the finger @param {number} time the event's */
+  function hoverAt(x, y, time) {
+    if (pointer && pointer[3] === x && pointer[4] === y) return;
+    const [mx, my] = fromPx(x, y);
+    pointer = [mx, my, time, x, y];
+    hoverLoop.next();
+  }
+
+  function startPinch() {
+    const ids = /** @type {[number, number]} */ ([...fingers.keys()].slice(0, 2));
+    const from = /** @type {[[number, number], [number, number]]} */ (ids.map((i) => [.../** @type {[number, number]} */ (fingers.get(i))]));
+    gesture = { mode: "pinch", ids, from, view: { ...view() }, zoom: St.zoom || 1 };
+    pointer = null; // a pinch decodes nothing: drop a finger's pending hover
+    hoverLoop.cancel();
+    MAP.pinches = /** @type {number} */ (MAP.pinches || 0) + 1;
+  }
+
+  /** @param {PointerEvent} e */
+  function onTouchDown(e) {
+    if (!St.view) return;
+    e.preventDefault();
+    fingers.set(e.pointerId, local(e));
+    touchedAt = performance.now();
+    if (fingers.size === 1 && gesture === null) {
+      const [x, y] = local(e);
+      gesture = { mode: "hover", id: e.pointerId, px: x, py: y, moved: false };
+      hoverAt(x, y, e.timeStamp);
+    } else if (fingers.size >= 2) {
+      startPinch();
+    }
+  }
+  /** @param {PointerEvent} e */
+  function onTouchMove(e) {
+    if (!St.view || !fingers.has(e.pointerId)) return;
+    e.preventDefault();
+    const [x, y] = local(e);
+    fingers.set(e.pointerId, [x, y]);
+    if (gesture?.mode === "hover" && gesture.id === e.pointerId) {
+      if (!gesture.moved && Math.hypot(x - gesture.px, y - gesture.py) >= TAP_SLOP_PX) gesture.moved = true;
+      hoverAt(x, y, e.timeStamp);
+    } else if (gesture?.mode === "pinch" && gesture.ids.includes(e.pointerId)) {
+      const g = gesture;
+      const to = /** @type {[[number, number], [number, number]]} */ (g.ids.map((i) => /** @type {[number, number]} */ (fingers.get(i))));
+      const { view: v, factor } = pinched(g.view, area(), g.from, to);
+      St.view = v;
+      St.zoom = g.zoom * factor;
+      redraw.next();
+    }
+  }
+  /** @param {PointerEvent} e */
+  function onTouchUp(e) {
+    if (!fingers.has(e.pointerId)) return;
+    const [x, y] = local(e);
+    fingers.delete(e.pointerId);
+    const g = gesture;
+    if (g?.mode === "hover" && g.id === e.pointerId) {
+      gesture = null;
+      if (e.type === "pointerup" && !g.moved && Math.hypot(x - g.px, y - g.py) < TAP_SLOP_PX) click(x, y); // a tap
+    } else if (g?.mode === "pinch") {
+      // a finger lifted: the one left does nothing until all are up (no hover, no tap)
+      gesture = fingers.size >= 2 ? g : fingers.size ? { mode: "done" } : null;
+      if (fingers.size >= 2) startPinch();
+    }
+    if (!fingers.size) gesture = null;
+  }
+
   /** @param {PointerEvent} e */
   function onDown(e) {
+    if (e.pointerType === "touch") return onTouchDown(e);
     if (e.button !== 0 || !St.view) return;
     const [x, y] = local(e);
     press = { px: x, py: y, view: { ...St.view }, moved: false, id: e.pointerId };
@@ -296,6 +374,7 @@ export function latentMap(component) {
   }
   /** @param {PointerEvent} e */
   function onMove(e) {
+    if (e.pointerType === "touch") return onTouchMove(e);
     if (!St.view) return;
     const [x, y] = local(e);
     if (press) {
@@ -312,6 +391,7 @@ export function latentMap(component) {
   }
   /** @param {PointerEvent} e */
   function onUp(e) {
+    if (e.pointerType === "touch") return onTouchUp(e);
     if (!press) return;
     const wasClick = !press.moved;
     press = null;
@@ -328,7 +408,16 @@ export function latentMap(component) {
     const [x, y] = local(e);
     zoomAt(Math.exp(-e.deltaY * 0.0015), x, y);
   }
-  St.on = { down: onDown, move: onMove, up: onUp, wheel: onWheel, dblclick: reset, resize: () => redraw.next() };
+  St.on = {
+    down: onDown,
+    move: onMove,
+    up: onUp,
+    wheel: onWheel,
+    dblclick: () => {
+      if (performance.now() - touchedAt > 1000) reset();
+    },
+    resize: () => redraw.next(),
+  };
 
   // ---- the map's interface for tests and benchmarks --------------------------------------------
   // window.__vaeMap only where the page asked for telemetry (runtime.js); otherwise this run's own

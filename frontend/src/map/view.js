@@ -90,6 +90,27 @@ export function panned(v, a, dxPx, dyPx) {
 }
 
 /**
+ * The view after a two-finger pinch: the fingers went from pixels `from` to pixels `to` (each a pair
+ * of [px, py]); the map point under their first midpoint ends under their current midpoint, and the
+ * scale follows the distance between them (zoomed about the midpoint, then panned with it).
+ * @param {View} v the view when the pinch began
+ * @param {Area} a
+ * @param {[[number, number], [number, number]]} from
+ * @param {[[number, number], [number, number]]} to
+ * @returns {{view: View, factor: number}}
+ */
+export function pinched(v, a, from, to) {
+  const d0 = Math.hypot(from[1][0] - from[0][0], from[1][1] - from[0][1]);
+  const d1 = Math.hypot(to[1][0] - to[0][0], to[1][1] - to[0][1]);
+  const factor = d0 > 0 && d1 > 0 ? d1 / d0 : 1;
+  const m0x = (from[0][0] + from[1][0]) / 2;
+  const m0y = (from[0][1] + from[1][1]) / 2;
+  const m1x = (to[0][0] + to[1][0]) / 2;
+  const m1y = (to[0][1] + to[1][1]) / 2;
+  return { view: panned(zoomed(v, a, factor, m0x, m0y), a, m1x - m0x, m1y - m0y), factor };
+}
+
+/**
  * Round tick values between lo and hi, about `target` of them, with their labels.
  * @param {number} lo
  * @param {number} hi

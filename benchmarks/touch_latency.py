@@ -1,0 +1,122 @@
+"""Touch on the browser map, measured in headless Chromium as a phone (390×844, is_mobile, has_touch,
+device scale 2) against the dashboard on 127.0.0.1: a one-finger drag over a map (real touch events
+through the DevTools protocol, Input.dispatchTouchEvent, sent back to back for `--drag-s` seconds,
+back and forth across the map), per model and projection:
+
+- pictures decoded and drawn per second while the finger moves, timed inside the page: the page
+  notes performance.now() and window.__vaeLive.frames at each touch pointermove, and the figure is
+  the frames drawn between the first and the last move over the time between them;
+- touch moves per second the page received, pointer event → picture drawn (p50 / p95), and the
+  websocket frames sent during the drag (0: a drag costs the server nothing).
+
+The issue's target: ≥ 30 pictures per second while the finger moves.
+
+    python benchmarks/touch_latency.py [--maps mnist-z16:pca mnist-z2:raw] [--drag-s 2] [--out results.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+from harness.browser import launch_chromium, map_box, new_page, print_report, streamlit_server, summary, wait_for_app
+
+# Installed before any page script: each touch pointermove's time and the pictures drawn by then.
+MOVE_CLOCK = """
+window.__vaeTouch = [];
+addEventListener('pointermove', (e) => {
+  if (e.pointerType === 'touch') window.__vaeTouch.push([performance.now(), window.__vaeLive ? window.__vaeLive.frames : 0]);
+}, true);
+"""
+
+
+def touch_drag(browser, url: str, model: str, projection: str, seconds: float) -> dict:
+    page = new_page(browser, 390, 844, mobile=True, touch=True, scale=2)
+    page.context.add_init_script(MOVE_CLOCK)
+    sent: list[float] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda _: sent.append(time.perf_counter())))
+    page.goto(f"{url}/latent_map?dataset=mnist&model={model}&projection={projection}")
+    wait_for_app(page, 120_000)
+    map_box(page, 120_000)
+    page.evaluate("() => window.__vaeMap.plot.scrollIntoView({block: 'center'})")
+    page.wait_for_function("() => window.__vaeLive && window.__vaeLive.status !== 'loading'", timeout=120_000)
+    if page.evaluate("() => window.__vaeLive.status") != "ready":
+        page.context.close()
+        return {"error": "no live decoding"}
+    box = map_box(page)
+    cdp = page.context.new_cdp_session(page)
+
+    def touch(kind: str, *points: tuple[float, float]) -> None:
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y, "id": i} for i, (x, y) in enumerate(points)]})
+
+    y = box["y"] + box["height"] / 2
+    at = lambda phase: box["x"] + box["width"] * (0.1 + 0.8 * abs(2 * ((2 * phase) % 1) - 1))  # noqa: E731
+    page.evaluate("() => { window.__vaeTouch.length = 0; window.__vaeLive.hoverMs = []; }")
+    sent.clear()
+    touch("touchStart", (at(0), y))
+    t0 = time.perf_counter()
+    moves = 0
+    while time.perf_counter() - t0 < seconds:
+        touch("touchMove", (at((time.perf_counter() - t0) / seconds), y))
+        moves += 1
+    touch("touchEnd")
+    sent_during = len(sent)
+    marks = page.evaluate("() => window.__vaeTouch.slice()")
+    hover_ms = page.evaluate("() => window.__vaeLive.hoverMs.slice()")
+    page.context.close()
+    (t_first, f_first), (t_last, f_last) = marks[0], marks[-1]
+    span_s = (t_last - t_first) / 1000
+    return {
+        "moves_sent": moves,
+        "moves_received": len(marks),
+        "span_s": span_s,
+        "frames": f_last - f_first,
+        "fps": (f_last - f_first) / span_s if span_s > 0 else 0.0,
+        "moves_per_s": (len(marks) - 1) / span_s if span_s > 0 else 0.0,
+        "hover_ms": summary(hover_ms),
+        "sent_during": sent_during,
+    }
+
+
+def main() -> int:
+    from playwright.sync_api import sync_playwright
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--maps", nargs="*", default=["mnist-z16:pca"], help="model:projection to drag a finger over")
+    parser.add_argument("--drag-s", type=float, default=2.0, help="seconds of dragging per map (default 2)")
+    parser.add_argument("--out", help="write the results as JSON here")
+    args = parser.parse_args()
+    machine = {"cpus": os.cpu_count(), "load_start": f"{os.getloadavg()[0]:.2f}"}
+    results = {}
+    with streamlit_server() as (url, _), sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            for spec in args.maps:
+                model, projection = spec.split(":")
+                results[spec] = touch_drag(browser, url, model, projection, args.drag_s)
+        finally:
+            browser.close()
+    machine["load_end"] = f"{os.getloadavg()[0]:.2f}"
+    rows = []
+    for spec, r in results.items():
+        if "error" in r:
+            rows.append((f"{spec}: one-finger drag", r["error"]))
+            continue
+        rows.append((f"{spec}: one-finger drag, pictures drawn per second", f"{r['fps']:.1f} ({r['frames']} in {r['span_s']:.2f} s)"))
+        rows.append(
+            (f"{spec}: touch moves received per second", f"{r['moves_per_s']:.1f} ({r['moves_received']} of {r['moves_sent']} sent)")
+        )
+        if r["hover_ms"]["n"]:
+            rows.append((f"{spec}: touch event → picture drawn p50 / p95", f"{r['hover_ms']['p50']:.1f} / {r['hover_ms']['p95']:.1f} ms"))
+        rows.append((f"{spec}: websocket frames sent during the drag", f"{r['sent_during']}"))
+    print_report(rows, machine, head="Touch on the browser map (390×844 phone, headless Chromium)")
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump({"results": results, "machine": machine}, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
