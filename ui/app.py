@@ -72,6 +72,10 @@ APP_CSS = """
   }
   .katex-display > .katex { padding: 0 0.2em; }  /* sub-pixel glyph overhang stays inside the box */
   .st-key-vae_resume_session, .st-key-vae_resume_reload { display: none; }  /* ui.components.reconnect: no HTML, and no gap */
+  /* A phone: a segmented control's options wrap onto a second row instead of scrolling sideways out of sight. */
+  @media (max-width: 640px) {
+    [data-testid="stButtonGroup"] > div { flex-wrap: wrap; overflow-x: visible; }
+  }
 </style>
 """
 
