@@ -313,5 +313,10 @@ def test_a_finger_draws_a_digit_encoded_after_the_stroke(chromium, server):
              g => (g._fullData || []).some(d => d.marker && d.marker.symbol === 'star'))""",
         timeout=TIMEOUT_MS,
     )  # and the server's
+    served = page.evaluate(
+        """() => [...document.querySelectorAll('[class*="st-key-yi_map_"] .js-plotly-plot')].flatMap(g => g._fullData || [])
+             .filter(d => d.marker && d.marker.symbol === 'star').map(d => [d.x[0], d.y[0]])[0]"""
+    )
+    np.testing.assert_allclose(page.evaluate("() => window.__vaeLive.lastDraw.xy"), served, atol=2e-3)  # the same place
     assert page.locator(EXCEPTION).count() == 0
     page.context.close()
