@@ -41,11 +41,20 @@ def browser_missing() -> str | None:
     return None
 
 
-def require_browser() -> None:
-    """At module level of a browser test file: skip it without a browser, or fail with VAE_REQUIRE_BROWSER=1."""
+def require_browser(*, live_runtime: bool = False, models: tuple[str, ...] = ()) -> None:
+    """At module level of a browser test file: skip it without a browser (with live_runtime, also without the
+    in-browser decoder: scripts/install_runtime.sh and the front-end bundle), or fail with VAE_REQUIRE_BROWSER=1;
+    skip it while one of `models` has no atlas yet (a model being rebuilt)."""
     import pytest
 
+    unbuilt = [name for name in models if not (REPO / "models" / name / "atlas.safetensors").exists()]
+    if unbuilt:
+        pytest.skip(f"model not built yet: {', '.join(unbuilt)}", allow_module_level=True)
     reason = browser_missing()
+    if not reason and live_runtime:
+        from ui.components.live import runtime_installed  # loads torch: only the files that decode in the browser
+
+        reason = None if runtime_installed() else "browser runtime missing (scripts/install_runtime.sh)"
     if reason:
         if os.environ.get("VAE_REQUIRE_BROWSER") == "1":
             pytest.fail(f"{reason} (VAE_REQUIRE_BROWSER=1)", pytrace=False)

@@ -3,16 +3,16 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fitView, fromPixel, niceTicks, panned, pinched, plotArea, toPixel, zoomed } from "../src/map/view.js";
 
+/** The map's data extent, [[x0, x1], [y0, y1]], written on one line.
+ * @param {number} x0 @param {number} x1 @param {number} y0 @param {number} y1 @returns {[number, number][]} */
+const extent = (x0, x1, y0, y1) => [
+  [x0, x1],
+  [y0, y1],
+];
+
 test("toPixel and fromPixel are inverses; y grows upwards", () => {
   const a = plotArea(800, 600);
-  const v = fitView(
-    [
-      [-3, 5],
-      [-2, 2],
-    ],
-    false,
-    a,
-  );
+  const v = fitView(extent(-3, 5, -2, 2), false, a);
   const [px, py] = toPixel(v, a, 1.5, -0.5);
   const [x, y] = fromPixel(v, a, px, py);
   assert.ok(Math.abs(x - 1.5) < 1e-12 && Math.abs(y + 0.5) < 1e-12);
@@ -21,14 +21,7 @@ test("toPixel and fromPixel are inverses; y grows upwards", () => {
 
 test("an equal view has the same scale on both axes and shows the extent", () => {
   const a = plotArea(900, 500);
-  const v = fitView(
-    [
-      [-4, 4],
-      [-1, 1],
-    ],
-    true,
-    a,
-  );
+  const v = fitView(extent(-4, 4, -1, 1), true, a);
   assert.ok(Math.abs((v.x1 - v.x0) / a.width - (v.y1 - v.y0) / a.height) < 1e-12);
   const eps = 1e-12;
   assert.ok(v.x0 <= -4 + eps && v.x1 >= 4 - eps && v.y0 <= -1 + eps && v.y1 >= 1 - eps);
@@ -36,14 +29,7 @@ test("an equal view has the same scale on both axes and shows the extent", () =>
 
 test("zoom keeps the point under the pointer; pan moves by the drag", () => {
   const a = plotArea(800, 600);
-  const v = fitView(
-    [
-      [0, 10],
-      [0, 10],
-    ],
-    false,
-    a,
-  );
+  const v = fitView(extent(0, 10, 0, 10), false, a);
   const before = fromPixel(v, a, 100, 200);
   const after = fromPixel(zoomed(v, a, 1.7, 100, 200), a, 100, 200);
   assert.ok(Math.abs(before[0] - after[0]) < 1e-9 && Math.abs(before[1] - after[1]) < 1e-9);
@@ -66,14 +52,7 @@ test("ticks are round numbers inside the range", () => {
 
 test("a pinch keeps the map point under the fingers' midpoint and scales with their distance", () => {
   const a = plotArea(400, 300);
-  const v = fitView(
-    [
-      [-3, 5],
-      [-2, 2],
-    ],
-    false,
-    a,
-  );
+  const v = fitView(extent(-3, 5, -2, 2), false, a);
   /** @type {[[number, number], [number, number]]} */
   const from = [
     [100, 120],

@@ -18,15 +18,13 @@ from harness.browser import EXCEPTION, REPO, require_browser
 pytestmark = pytest.mark.browser
 
 
-require_browser()
+require_browser(models=("celeba-z64",))
 
 from playwright.sync_api import expect  # noqa: E402
 
 from harness.browser import app_in_chromium, images_loaded, rerun, wait_for_app  # noqa: E402
 
 MODEL = "celeba-z64"
-if not (REPO / "models" / MODEL / "atlas.safetensors").exists():
-    pytest.skip(f"model not built yet: {MODEL}", allow_module_level=True)
 TIMEOUT_MS = 60_000
 GRID = '[data-testid="stMain"] [class*="st-key-composer_grid"] [data-testid="stImage"] img'
 EN = json.loads((REPO / "assets" / "i18n" / "en" / "composer.json").read_text())

@@ -24,15 +24,13 @@ from tests.apptest_media import media_bytes
 pytestmark = pytest.mark.browser
 
 
-require_browser()
+require_browser(models=("mnist-z16",))
 
 from playwright.sync_api import expect  # noqa: E402
 
 from harness.browser import wait_for_app  # noqa: E402
 
 MODEL = "mnist-z16"
-if not (REPO / "models" / MODEL / "atlas.safetensors").exists():
-    pytest.skip(f"model not built yet: {MODEL}", allow_module_level=True)
 EN = {}
 for _path in sorted((REPO / "assets" / "i18n" / "en").glob("*.json")):
     EN |= json.loads(_path.read_text())

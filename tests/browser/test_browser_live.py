@@ -8,7 +8,6 @@ Skipped without the browser runtime (scripts/install_runtime.sh) unless VAE_REQU
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import time
@@ -20,7 +19,7 @@ from harness.browser import EXCEPTION, REPO, require_browser
 
 pytestmark = pytest.mark.browser
 
-require_browser()
+require_browser(live_runtime=True)
 
 
 from harness.browser import (  # noqa: E402
@@ -39,14 +38,8 @@ from harness.browser import (  # noqa: E402
     wait_for_app,
     wait_new_image,
 )
-from ui.components.live import runtime_installed  # noqa: E402
 from vae.core.checkpoint import load_model  # noqa: E402
 from vae.core.latent import decode  # noqa: E402
-
-if not runtime_installed():
-    if os.environ.get("VAE_REQUIRE_BROWSER") == "1":
-        pytest.fail("browser runtime missing: run scripts/install_runtime.sh (VAE_REQUIRE_BROWSER=1)", pytrace=False)
-    pytest.skip("browser runtime missing (scripts/install_runtime.sh)", allow_module_level=True)
 
 TIMEOUT_MS = 60_000
 KINDS = ["mnist-z2", "mnist-z16", "celeba-z64"]

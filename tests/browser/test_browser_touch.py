@@ -18,7 +18,6 @@ Skipped without the browser runtime (scripts/install_runtime.sh) unless VAE_REQU
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 
@@ -29,7 +28,7 @@ from harness.browser import EXCEPTION, REPO, require_browser
 
 pytestmark = pytest.mark.browser
 
-require_browser()
+require_browser(live_runtime=True)
 
 from harness.browser import (  # noqa: E402
     arm_new_image,
@@ -42,12 +41,6 @@ from harness.browser import (  # noqa: E402
     rerun,
     wait_for_app,
 )
-from ui.components.live import runtime_installed  # noqa: E402
-
-if not runtime_installed():
-    if os.environ.get("VAE_REQUIRE_BROWSER") == "1":
-        pytest.fail("browser runtime missing: run scripts/install_runtime.sh (VAE_REQUIRE_BROWSER=1)", pytrace=False)
-    pytest.skip("browser runtime missing (scripts/install_runtime.sh)", allow_module_level=True)
 
 TIMEOUT_MS = 60_000
 PHONE = {"width": 390, "height": 844, "mobile": True, "touch": True, "scale": 2}
