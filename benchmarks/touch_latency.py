@@ -36,6 +36,22 @@ addEventListener('pointermove', (e) => {
 """
 
 
+def drag_figures(marks: list, moves: int, sent_during: int, hover_ms: list) -> dict:
+    """One drag's figures from the page's marks [(performance.now() of a touch move, pictures drawn so far)]."""
+    (t_first, f_first), (t_last, f_last) = marks[0], marks[-1]
+    span_s = (t_last - t_first) / 1000
+    return {
+        "moves_sent": moves,
+        "moves_received": len(marks),
+        "span_s": span_s,
+        "frames": f_last - f_first,
+        "fps": (f_last - f_first) / span_s if span_s > 0 else 0.0,
+        "moves_per_s": (len(marks) - 1) / span_s if span_s > 0 else 0.0,
+        "hover_ms": summary(hover_ms),
+        "sent_during": sent_during,
+    }
+
+
 def touch_drag(browser, url: str, model: str, projection: str, seconds: float) -> dict:
     page = new_page(browser, 390, 844, mobile=True, touch=True, scale=2)
     page.context.add_init_script(MOVE_CLOCK)
@@ -70,18 +86,7 @@ def touch_drag(browser, url: str, model: str, projection: str, seconds: float) -
     marks = page.evaluate("() => window.__vaeTouch.slice()")
     hover_ms = page.evaluate("() => window.__vaeLive.hoverMs.slice()")
     page.context.close()
-    (t_first, f_first), (t_last, f_last) = marks[0], marks[-1]
-    span_s = (t_last - t_first) / 1000
-    return {
-        "moves_sent": moves,
-        "moves_received": len(marks),
-        "span_s": span_s,
-        "frames": f_last - f_first,
-        "fps": (f_last - f_first) / span_s if span_s > 0 else 0.0,
-        "moves_per_s": (len(marks) - 1) / span_s if span_s > 0 else 0.0,
-        "hover_ms": summary(hover_ms),
-        "sent_during": sent_during,
-    }
+    return drag_figures(marks, moves, sent_during, hover_ms)
 
 
 # The sliders dragged with --sliders: page URL and the slider's key ("sl_z_": the first latent slider).
@@ -130,18 +135,7 @@ def touch_slider(browser, url: str, name: str, seconds: float) -> dict:
     touch("touchEnd")
     marks = page.evaluate("() => window.__vaeTouch.slice()")
     page.context.close()
-    (t_first, f_first), (t_last, f_last) = marks[0], marks[-1]
-    span_s = (t_last - t_first) / 1000
-    return {
-        "moves_sent": moves,
-        "moves_received": len(marks),
-        "span_s": span_s,
-        "frames": f_last - f_first,
-        "fps": (f_last - f_first) / span_s if span_s > 0 else 0.0,
-        "moves_per_s": (len(marks) - 1) / span_s if span_s > 0 else 0.0,
-        "hover_ms": summary([]),
-        "sent_during": sent_during,
-    }
+    return drag_figures(marks, moves, sent_during, [])
 
 
 def main() -> int:
