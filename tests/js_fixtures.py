@@ -15,6 +15,8 @@ import torch
 from PIL import Image, ImageDraw
 
 from ui.components.live import DIGIT_CONSTANTS
+from vae.analysis.placement import TSNE_NEIGHBOURS, place
+from vae.artifacts.atlas import code_at, load_atlas
 from vae.artifacts.browser_net import write_net
 from vae.artifacts.projection import LatentPCA
 from vae.core.checkpoint import load_model, save_model
@@ -181,6 +183,45 @@ def engine(folder: Path, rng: np.random.Generator) -> dict:
     return {"cases": cases}
 
 
+def edition_placement(rng: np.random.Generator) -> list[dict]:
+    """The student edition's placement.js on real maps: a pinned spot's code (vae.artifacts.atlas.code_at:
+    PCA's inverse, t-SNE's blend of the k nearest; a test point's own code) and a drawn code's place
+    (vae.analysis.placement.place), with the map's arrays as the edition ships them (float32)."""
+    models = Path(__file__).resolve().parents[1] / "models"
+    out = []
+    for name, projection, k in (("mnist-z16", "pca", 1), ("mnist-dense-z2", "tsne", 5), ("mnist-dense-z2", "raw", 1)):
+        atlas = load_atlas(models / name)
+        coords = atlas.coords(projection).astype(np.float32)
+        codes = atlas.mean.astype(np.float32)
+        lo, hi = coords.min(0), coords.max(0)
+        spots = [(float(x), float(y)) for x, y in rng.uniform(lo, hi, (6, 2))]
+        rows = [int(i) for i in rng.choice(len(codes), 3, replace=False)]
+        mus = np.concatenate([codes[rows], codes[rows] + rng.normal(0, 0.3, (3, codes.shape[1])).astype(np.float32)])
+        big = projection == "tsne"  # the blend needs the whole map
+        out.append(
+            {
+                "model": name,
+                "map": {
+                    "projection": projection,
+                    "dim": int(codes.shape[1]),
+                    "k": k,
+                    "pca_mean": atlas.pca.mean_.tolist(),
+                    "pca_components": atlas.pca.components_.tolist(),
+                },
+                "coords": coords.ravel().tolist() if big else [],
+                "codes": codes.ravel().tolist() if big else codes[rows].ravel().tolist(),
+                "spots": spots,
+                "spot_codes": [code_at(atlas, projection, xy, k).code.tolist() for xy in spots],
+                "rows": rows if big else [0, 1, 2],
+                "row_codes": codes[rows].tolist(),
+                "mus": mus.tolist(),
+                "places": [place(atlas, mu, projection).tolist() for mu in mus],
+                "place_k": TSNE_NEIGHBOURS,
+            }
+        )
+    return out
+
+
 def main(folder: Path = DEFAULT) -> None:
     rng = np.random.default_rng(20261207)
     folder.mkdir(parents=True, exist_ok=True)
@@ -191,6 +232,7 @@ def main(folder: Path = DEFAULT) -> None:
         "nearest": nearest(rng),
         "picking": picking(rng),
         "engine": engine(folder, rng),
+        "edition_placement": edition_placement(rng),
     }.items():
         (folder / f"{name}.json").write_text(json.dumps(value))
 
