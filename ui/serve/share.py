@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     size = edition_size(index.parent, dataset)
     print(f"{index}: {size.report()}")
     print(f"serve the folder from any static host, e.g. python -m http.server -d {index.parent}")
-    return 0 if size.gzip_bytes <= size.budget_bytes else 1
+    return 0 if size.within_budget else 1
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 // Drawing a digit (MNIST; the dashboard's Your own input page): a black square the mouse or a finger
 // draws on in white; after each stroke the canvas goes through the digit preparation (digit.js, the
 // port of vae.data.inputs), the encoder's net gives μ, and μ lands on the map (placement.js) as a star.
+// The encoder's net is fetched when the drawing is first shown, not with the page: most visits never draw.
 
 import { prepareDigit } from "../digit.js";
 import { LIVE, TELEMETRY } from "../runtime.js";
@@ -15,7 +16,7 @@ export const STROKE_WIDTH = 20; // px, as ui.components.input_widgets.STROKE_WID
 /**
  * @param {HTMLElement} panel the drawing's section (page.js)
  * @param {import("../digit.js").DigitConstants} inputs
- * @param {Promise<Run>} encoder
+ * @param {() => Promise<Run>} encoder the encoder's net, opened on first use (it loads with the Draw tab, not the page)
  * @param {(mu: Float32Array, digit: Float64Array) => void} encoded called after each stroke with μ
  */
 export function drawing(panel, inputs, encoder, encoded) {
@@ -80,7 +81,7 @@ export function drawing(panel, inputs, encoder, encoded) {
     digitView.width = side;
     digitView.height = side;
     digitView.getContext("2d")?.putImageData(shown, 0, 0);
-    const encode = await encoder;
+    const encode = await encoder();
     const mu = await encode(Float32Array.from(digit, (v) => v / 255));
     if (TELEMETRY) LIVE.lastDraw = { digit: Array.from(digit), mean: Array.from(mu), ms: performance.now() - t0 };
     encoded(mu, digit);

@@ -45,7 +45,18 @@ async function start() {
 
   const mapArrays = () => Promise.all([floats(scene.map.coords), floats(scene.map.codes)]);
   if (scene.encoder && scene.inputs) {
-    const encoder = openNet(scene.encoder);
+    const url = scene.encoder;
+    /** @type {Promise<import("./decoder.js").Run> | null} */
+    let opened = null;
+    const encoder = () => {
+      opened ??= openNet(url);
+      return opened;
+    };
+    /** @type {HTMLElement} */ (root.querySelector('[data-tab="draw"]')).addEventListener("click", () => {
+      encoder().catch((e) => {
+        LIVE.error = String(e);
+      });
+    });
     const landed = /** @type {HTMLElement} */ (root.querySelector(".ed-landed"));
     drawing(panel("draw"), scene.inputs, encoder, async (mu) => {
       const needs = scene.map.projection === "tsne";
