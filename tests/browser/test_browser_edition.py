@@ -8,23 +8,17 @@ events (CDP Input.dispatchTouchEvent) at 390×844. Every request goes to the sta
 
 from __future__ import annotations
 
-import contextlib
-import subprocess
-import sys
-import time
-import urllib.request
-
 import numpy as np
 import pytest
 import torch
 
-from harness.browser import REPO, free_port, require_browser
+from harness.browser import REPO, require_browser
 
 pytestmark = pytest.mark.browser
 
 require_browser(models=("mnist-z16", "celeba-z64"))
 
-from harness.browser import new_page  # noqa: E402
+from harness.browser import new_page, static_server  # noqa: E402
 from ui.components import edition  # noqa: E402
 from ui.shell.i18n import say  # noqa: E402
 
@@ -33,28 +27,6 @@ if not edition.BUNDLE.is_file():
 
 TIMEOUT_MS = 60_000
 PHONE = {"width": 390, "height": 844, "mobile": True, "touch": True, "scale": 2}
-
-
-@contextlib.contextmanager
-def static_server(folder):
-    """`python -m http.server` on a free loopback port serving `folder` → its URL."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "-d", str(folder)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        for _ in range(100):
-            with contextlib.suppress(OSError):
-                urllib.request.urlopen(url, timeout=1).close()
-                break
-            time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 @pytest.fixture(scope="module")
