@@ -192,7 +192,7 @@ def test_hover_slide_pin_scrub_draw_switch_language_then_offline(chromium, mnist
     assert page.locator('[data-tab="map"]').inner_text() == "Map" and page.locator(".ed-lang").inner_text() == "Français"
     assert page.evaluate("() => document.documentElement.lang") == "en"
     assert "Your digit lands at (" in page.locator(".ed-landed").inner_text()
-    assert page.locator(".vae-map-hint").inner_text() == say("en", "map.hover.idle") != say("fr", "map.hover.idle")
+    assert page.locator(".vae-map-hint").inner_text() == say("en", "edition.map_help") != say("fr", "edition.map_help")
 
     # the network cut: the map keeps decoding under the pointer
     only_static(requests, mnist_url)

@@ -50,7 +50,7 @@ FACES_COLOUR = "attr:Smiling"  # the CelebA map's colouring in the edition
 TEXT_KEYS = (
     "map.title", "map.faces", "edition.tab.map", "edition.tab.sliders", "edition.tab.path", "edition.tab.draw", "edition.draw_help",
     "sliders.decoded", "sliders.from_mean", "interp.scrub_t", "interp.method", "interp.method.lerp",
-    "interp.method.slerp", "edition.switch", "edition.map_help", "edition.from_random", "edition.from_pin", "edition.more",
+    "interp.method.slerp", "edition.switch", "edition.from_random", "edition.from_pin", "edition.more",
     "edition.pin_two", "edition.clear", "edition.offline", "edition.your_digit", "edition.landed",
 )  # fmt: skip
 
@@ -171,7 +171,7 @@ def _scene(assets: _Assets, key: ModelKey, lang: str, work: Path) -> dict[str, A
     texts = {
         code: {
             "catalogue": {k: say(code, k) for k in TEXT_KEYS},
-            "map": live.map_texts(code),
+            "map": {**live.map_texts(code), "hint": say(code, "edition.map_help")},  # the map's hint says touch and two pins too
             "dims": dim_labels[code],
             **legends[code],
         }

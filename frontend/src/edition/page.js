@@ -28,6 +28,7 @@ body{font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1
 .ed-row{display:flex;flex-wrap:wrap;gap:6px;margin:4px 0}
 .ed-sliders,.ed-more-body{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:2px 16px}
 .ed-slider{display:flex;flex-direction:column;font-size:.85em}
+.ed-slider-value{float:right;font-variant-numeric:tabular-nums;opacity:.8}
 .ed-slider input{width:100%;height:30px;margin:0;touch-action:pan-y}
 .ed-inactive{opacity:.55}
 .ed-ab{display:flex;gap:8px;align-items:center}
@@ -70,7 +71,6 @@ export function buildPage(root, scene) {
   <section class="ed-panel" data-panel="map">
     <div class="ed-map-host"></div>
     <div class="ed-row">${scene.faces ? '<button type="button" class="ed-faces" aria-pressed="false" data-t="map.faces"></button>' : ""}</div>
-    <p class="ed-note" data-t="edition.map_help"></p>
   </section>
   <section class="ed-panel" data-panel="sliders" hidden>
     <figure class="ed-figure"><canvas class="ed-picture"></canvas><figcaption data-t="sliders.decoded"></figcaption></figure>
