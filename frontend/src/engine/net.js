@@ -10,8 +10,13 @@ import { loadTfjs, tfjsRun } from "./tfjs.js";
 
 export const FORMAT = "vae-browser-net";
 export const VERSION = 1;
-/** "auto" runs nets of more multiply-adds than this on tfjs's WebAssembly (benchmarks/browser_decoder.py). */
-export const WASM_ABOVE_MULTIPLY_ADDS = 10_000_000;
+/**
+ * "auto" runs nets of more multiply-adds than this on tfjs's WebAssembly, the others on plain JavaScript.
+ * Measured in Chromium (benchmarks/browser_decoder.py, logs/browser_decoder.txt): mnist-z16's decoder
+ * (3.2 M) takes 7 ms in JavaScript and 0.7 ms in WebAssembly, 15 / 0.6 ms with the CPU 4× slower;
+ * mnist-dense-z2's (0.1 M) 0.1 ms either way, so it saves the 250 KB (gzipped) of tfjs and its .wasm.
+ */
+export const WASM_ABOVE_MULTIPLY_ADDS = 1_000_000;
 
 /**
  * A weight in the .bin: its byte offset and its shape (float16 values, row-major).

@@ -30,9 +30,9 @@ export function loadTfjs(folder) {
   if (!runtime) {
     runtime = (async () => {
       if (typeof WebAssembly !== "object") throw new Error("WebAssembly is not available");
-      /** @type {{tf: Tf, setWasmPaths: (prefix: string) => void}} */
+      /** @type {{tf: Tf, setWasmPaths: (prefix: string, usePlatformFetch: boolean) => void}} */
       const module = await import(/* @vite-ignore */ `${base}tfjs.mjs`);
-      module.setWasmPaths(base);
+      module.setWasmPaths(base, true); // fetched and instantiated from bytes: a server may send .wasm as text/plain (Streamlit does)
       return ready(module.tf);
     })();
     RUNTIMES.set(base, runtime);

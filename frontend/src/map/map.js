@@ -16,7 +16,7 @@
 // legend and buttons, overlay.js the axes, faces, samples and pin), the hover and the pointer events.
 
 import { blendNearest, nearest, pcaInverse } from "../maths.js";
-import { absolute, bytes, decodeOne, floats, frames, LIVE, loadRuntime, only, record, session, TELEMETRY, toImageData } from "../runtime.js";
+import { absolute, bytes, floats, frames, LIVE, net, only, record, TELEMETRY, toImageData } from "../runtime.js";
 import { buildLegend, buildTools } from "./controls.js";
 import { buildMap } from "./dom.js";
 import { drawBackdrop, drawFaces, drawPin, drawSamples } from "./overlay.js";
@@ -165,12 +165,10 @@ export function latentMap(component) {
   }
 
   // ---- hover: decode under the pointer ---------------------------------------------------------
-  /** @type {import("../runtime.js").Session | null} */
+  /** @type {import("../runtime.js").Net | null} */
   let decoder = null;
   /** @type {Float32Array | null} */
   let codes = null;
-  /** @type {import("../runtime.js").Ort | null} */
-  let ORT = null;
   let busy = false;
   /** @type {[number, number, number, number, number] | null} x, y, event time, px, py */
   let pointer = null;
@@ -208,19 +206,18 @@ export function latentMap(component) {
 
   /**
    * @param {[number, number, number, number, number]} p
-   * @param {import("../runtime.js").Ort} ort
-   * @param {import("../runtime.js").Session} s
+   * @param {import("../runtime.js").Net} s
    * @param {Float32Array} coords
    * @param {Float32Array} allCodes
    */
-  async function drawHover(p, ort, s, coords, allCodes) {
+  async function drawHover(p, s, coords, allCodes) {
     busy = true;
     const t0 = performance.now();
     /** @type {[number, number]} */
     const xy = [p[0], p[1]];
     const { code, latent } = codeAt(xy, coords, allCodes);
     const mapDistance = nearest(coords, 2, xy, 1)[0][1];
-    const pixels = await decodeOne(ort, s, code);
+    const pixels = await s.run(code);
     const image = toImageData(pixels, channels, height, width);
     preview.getContext("2d")?.putImageData(image, 0, 0);
     const mapSpacings = mapDistance / m.map_spacing;
@@ -246,10 +243,10 @@ export function latentMap(component) {
 
   const hoverLoop = frames(() => {
     const coords = St.coords;
-    if (stopped || !pointer || pointer === drawnFor || !decoder || !ORT || !codes || !coords) return;
+    if (stopped || !pointer || pointer === drawnFor || !decoder || !codes || !coords) return;
     if (busy) return hoverLoop.next();
     drawnFor = pointer;
-    drawHover(pointer, ORT, decoder, coords, codes)
+    drawHover(pointer, decoder, coords, codes)
       .catch((e) => {
         LIVE.error = String(e);
         busy = false;
@@ -496,10 +493,9 @@ export function latentMap(component) {
       LIVE.error = String(e);
     });
 
-  loadRuntime(data.runtime)
-    .then(async (ort) => {
-      ORT = ort;
-      [decoder, codes] = await Promise.all([session(ort, data.decoder), floats(m.codes)]);
+  Promise.all([net(data.runtime, data.decoder), floats(m.codes)])
+    .then((loaded) => {
+      [decoder, codes] = loaded;
       if (stopped) return;
       LIVE.status = "ready";
       LIVE.model = data.model;
