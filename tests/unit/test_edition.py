@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import MODELS_DIR, REPO, needs
-from ui.components import edition
+from ui.components import edition, live
 from ui.serve import share
 from vae.artifacts.atlas import load_atlas
 
@@ -53,7 +53,13 @@ def scene_of(folder: Path) -> dict:
 def test_every_asset_is_named_by_its_content_and_index_html_names_the_scene_and_bundle(mnist_edition):
     files = assets_of(mnist_edition)
     assert sorted(p.name for p in mnist_edition.iterdir()) == ["assets", "index.html"]
+    runtime = [path for path in files.values() if path.is_dir()]
+    assert [p.name[:5] for p in runtime] == ["tfjs-"] and re.fullmatch(r"tfjs-[0-9a-f]{12}", runtime[0].name)
+    assert sorted(p.name for p in runtime[0].iterdir()) == sorted(live.RUNTIME_FILES)  # the names tfjs asks for
+    assert all((runtime[0] / f).read_bytes() == (live.RUNTIME_DIR / f).read_bytes() for f in live.RUNTIME_FILES)
     for name, path in files.items():
+        if path.is_dir():
+            continue
         match = re.fullmatch(r"[a-z_A-Z-]+-([0-9a-f]{12})\.[a-z0-9]+", name)
         assert match, name
         assert match[1] == hashlib.sha256(path.read_bytes()).hexdigest()[:12], name
@@ -72,6 +78,7 @@ def test_every_asset_is_named_by_its_content_and_index_html_names_the_scene_and_
         "encoder.bin",
         "encoder.json",
         "scene.json",
+        "tfjs",
     ]
 
 
@@ -81,6 +88,7 @@ def test_the_scene_carries_the_map_the_nets_the_sliders_and_both_languages(mnist
     atlas = load_atlas(MODELS_DIR / "mnist-z16")
     n, dim = atlas.mean.shape
     assert (scene["model"], scene["dataset"], scene["lang"], scene["image_shape"]) == ("mnist-z16", "mnist", "fr", [1, 28, 28])
+    assert re.fullmatch(r"assets/tfjs-[0-9a-f]{12}/", scene["runtime"]) and (mnist_edition / scene["runtime"]).is_dir()
     m = scene["map"]
     assert m["projection"] == "pca" and m["dim"] == dim and m["faces"] is None and scene["faces"] is None
     codes = np.frombuffer(files[Path(m["codes"]).name].read_bytes(), "<f4").reshape(n, dim)

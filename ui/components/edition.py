@@ -8,10 +8,12 @@ writes it, and the map page's "Share with students" button gives it as a .zip (s
                                       order and labels, the digit constants, both languages' texts
     DIR/assets/<part>-<hash>.json/bin the decoder (and MNIST's encoder) for the browser's engine
                                       (vae.artifacts.browser_net.write_net)
+    DIR/assets/tfjs-<hash>/           tfjs's WebAssembly, which the engine runs the bigger nets on
+                                      (static/tfjs/; its files keep the names tfjs asks for)
     DIR/assets/atlas-…, colours-…, faces-…  the map's arrays and, on CelebA, the faces' sprite sheet
 
-Every name under assets/ carries the start of its content's sha256, so a static host may cache them
-for good. The test images of the faces' sprite are joined from the data directory at export time, as
+Every name under assets/ carries the start of its content's sha256 (for tfjs, its folder's name), so
+a static host may cache them for good. The test images of the faces' sprite are joined from the data directory at export time, as
 the dashboard does (ui.components.live.face_sprites); nothing of the datasets enters the repository.
 """
 
@@ -24,6 +26,7 @@ import html
 import io
 import json
 import re
+import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -98,6 +101,16 @@ class _Assets:
         name = hashed_name(stem, suffix, content)
         (self.folder / name).write_bytes(content)
         return f"assets/{name}"
+
+    def add_folder(self, stem: str, files: list[Path]) -> str:
+        """Files kept under their own names (a runtime that asks for them by name) in a folder named by
+        their contents' hash → the folder's URL, with a trailing slash."""
+        digest = hashlib.sha256(b"".join(hashlib.sha256(f.read_bytes()).digest() + f.name.encode() for f in files)).hexdigest()[:12]
+        folder = self.folder / f"{stem}-{digest}"
+        folder.mkdir(exist_ok=True)
+        for f in files:
+            shutil.copyfile(f, folder / f.name)
+        return f"assets/{folder.name}/"
 
     def add_file(self, path: Path) -> str:
         stem = path.stem.split("-")[0]  # atlas-<stamp>-pca.f32 → atlas-pca-<hash>.f32: the stamp is replaced by the hash
@@ -183,6 +196,7 @@ def _scene(assets: _Assets, key: ModelKey, lang: str, work: Path) -> dict[str, A
         "dataset": config.dataset,
         "image_shape": list(config.image_shape),
         "lang": lang,
+        "runtime": assets.add_folder("tfjs", [live.RUNTIME_DIR / f for f in live.RUNTIME_FILES]),
         "decoder": _net(assets, key, "decoder", work),
         "encoder": _net(assets, key, "encoder", work) if mnist else None,
         "map": {**map_part, "faces": None},
@@ -218,12 +232,14 @@ def export_edition(model_name: str, out_dir: Path, lang: str = "en", models_path
         raise ShareError(f"unknown model {model_name!r} in {root}: choose one of {', '.join(known) or '(none)'}")
     if not BUNDLE.is_file():
         raise ShareError(f"{BUNDLE} is missing: build the front end first (bash scripts/build_frontend.sh)")
+    if not all((live.RUNTIME_DIR / f).is_file() for f in live.RUNTIME_FILES):
+        raise ShareError(f"{live.RUNTIME_DIR} is incomplete: install the browser engine's runtime first (bash scripts/install_runtime.sh)")
     key = model_key(model_name, str(root))
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         assets = _Assets(out_dir / "assets")
-        for old in assets.folder.iterdir():
-            old.unlink()
+        shutil.rmtree(assets.folder)
+        assets.folder.mkdir()
         with tempfile.TemporaryDirectory() as work:
             scene = _scene(assets, key, lang, Path(work))
         scene_url = assets.add_bytes("scene", ".json", json.dumps(scene, ensure_ascii=False, separators=(",", ":")).encode())
@@ -248,7 +264,9 @@ def export_edition(model_name: str, out_dir: Path, lang: str = "en", models_path
 
 
 def _on_demand(out_dir: Path) -> set[str]:
-    """The files of an edition the page fetches only when asked: the encoder's net (Draw) and the faces' sprite (Faces)."""
+    """The files of an edition the page fetches only when asked: the encoder's net (Draw), the faces' sprite
+    (Faces), and tfjs's WebAssembly for browsers without SIMD (the SIMD one is counted at load, though the
+    smallest decoders run on plain JavaScript and never fetch it)."""
     index = (out_dir / "index.html").read_text(encoding="utf-8")
     found = re.search(r'<meta name="vae-scene" content="([^"]+)">', index)
     if found is None:
@@ -260,6 +278,7 @@ def _on_demand(out_dir: Path) -> set[str]:
         names |= {Path(scene["encoder"]).name, spec["bin"]}
     if scene.get("faces"):
         names.add(Path(scene["faces"]["url"]).name)
+    names.add("tfjs-backend-wasm.wasm")  # tfjs's fallback for a browser without WebAssembly SIMD
     return names
 
 

@@ -20,6 +20,7 @@
  * @property {"mnist" | "celeba"} dataset
  * @property {[number, number, number]} image_shape (C, H, W)
  * @property {string} lang the first language shown
+ * @property {string} runtime URL of the folder of tfjs's WebAssembly (the engine runs the big nets there)
  * @property {string} decoder URL of the decoder's net (vae.artifacts.browser_net)
  * @property {string | null} encoder URL of the encoder's net (MNIST: the drawn digit), or null
  * @property {import("../types.js").MapPayload} map the latent map, its faces left out (see faces)

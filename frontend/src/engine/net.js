@@ -6,9 +6,17 @@
 // the encoder's posterior mean μ.
 
 import { conv, gatherWeights, linear, relu, sigmoid, silu, toChannelsLast } from "./kernels.js";
+import { loadTfjs, tfjsRun } from "./tfjs.js";
 
 export const FORMAT = "vae-browser-net";
 export const VERSION = 1;
+/**
+ * "auto" runs nets of more multiply-adds than this on tfjs's WebAssembly, the others on plain JavaScript.
+ * Measured in Chromium (benchmarks/browser_decoder.py, logs/browser_decoder.txt): mnist-z16's decoder
+ * (3.2 M) takes 7 ms in JavaScript and 0.7 ms in WebAssembly, 15 / 0.6 ms with the CPU 4× slower;
+ * mnist-dense-z2's (0.1 M) 0.1 ms either way, so it saves the 250 KB (gzipped) of tfjs and its .wasm.
+ */
+export const WASM_ABOVE_MULTIPLY_ADDS = 1_000_000;
 
 /**
  * A weight in the .bin: its byte offset and its shape (float16 values, row-major).
@@ -56,6 +64,10 @@ export const VERSION = 1;
  * @typedef {object} NetOptions
  * @property {(url: string) => Promise<Response>} [fetch] how files are read (default: globalThis.fetch)
  * @property {string} [weightsSha256] refuse a net made from other weights than these
+ * @property {"js" | "wasm" | "auto"} [backend] which kernels run it: plain JavaScript (the default), tfjs's
+ *   WebAssembly, or "auto": WebAssembly for nets of more than WASM_ABOVE_MULTIPLY_ADDS when a runtime is given
+ * @property {string} [runtime] URL of the folder with tfjs.mjs and its .wasm (static/tfjs/)
+ * @property {() => Promise<import("./tfjs.js").Tf>} [tfjs] tfjs-core on its wasm backend, ready (instead of runtime)
  */
 
 /**
@@ -262,7 +274,52 @@ export async function loadNet(url, options = {}) {
   if (!binResponse.ok) throw new Error(`${binUrl}: HTTP ${binResponse.status}`);
   const buffer = await binResponse.arrayBuffer();
   if (buffer.byteLength !== spec.bin_bytes) throw new Error(`${binUrl}: ${buffer.byteLength} bytes, the spec says ${spec.bin_bytes}: a stale or cut file`);
-  return plainNet(spec, new DataView(buffer), url);
+  const bin = new DataView(buffer);
+  if (chooseBackend(spec, options) === "js") return plainNet(spec, bin, url);
+  const tf = await (options.tfjs ? options.tfjs() : loadTfjs(/** @type {string} */ (options.runtime)));
+  const run = tfjsRun(tf, spec, (ref, what) => tensor(bin, ref, what));
+  const outputSize = size(spec.output_shape);
+  return {
+    spec,
+    inputSize: spec.input_size,
+    outputShape: spec.output_shape,
+    backend: "wasm",
+    async run(x) {
+      if (x.length !== spec.input_size) throw new Error(`${spec.model} ${spec.part}: input of ${x.length} values, expects ${spec.input_size}`);
+      const out = await run(x);
+      if (out.length !== outputSize) throw new Error(`${spec.model} ${spec.part}: ${out.length} outputs, the spec says ${spec.output_shape}`);
+      return out;
+    },
+  };
+}
+
+/**
+ * The multiply-adds of one run of the layers (what the choice of kernels goes by).
+ * @param {Layer[]} layers
+ * @returns {number}
+ */
+export function multiplyAdds(layers) {
+  let total = 0;
+  for (const layer of layers) {
+    if (layer.op === "linear") total += layer.in_features * layer.out_features;
+    else if (layer.op === "conv") total += size(layer.out_shape) * layer.in_channels * layer.kernel ** 2;
+    else if (layer.op === "conv_transpose") total += size(layer.in_shape) * layer.out_channels * layer.kernel ** 2;
+    else if (layer.op === "residual") total += multiplyAdds(layer.layers);
+  }
+  return total;
+}
+
+/**
+ * @param {NetSpec} spec
+ * @param {NetOptions} options
+ * @returns {"js" | "wasm"}
+ */
+function chooseBackend(spec, options) {
+  const backend = options.backend ?? "js";
+  if (backend === "auto") return (options.runtime || options.tfjs) && multiplyAdds(spec.layers) > WASM_ABOVE_MULTIPLY_ADDS ? "wasm" : "js";
+  if (backend === "wasm" && !options.runtime && !options.tfjs) throw new Error("the wasm backend needs options.runtime (the URL of static/tfjs/)");
+  if (backend !== "js" && backend !== "wasm") throw new Error(`unknown backend ${backend}: one of js, wasm, auto`);
+  return backend;
 }
 
 /**
