@@ -196,6 +196,8 @@ def test_hover_slide_pin_scrub_draw_switch_language_then_offline(chromium, mnist
 
     # the network cut: the map keeps decoding under the pointer
     only_static(requests, mnist_url)
+    assert len(requests) == len(set(requests))  # each file fetched once (index.html preloads the scene and the decoder)
+    assert any("/tfjs-" in r for r in requests) and any("/encoder-" in r for r in requests)
     page.context.set_offline(True)
     box = map_box(page)
     hover_each(page, [(box["x"] + box["width"] * (0.3 + 0.03 * i), box["y"] + box["height"] * 0.4) for i in range(10)])

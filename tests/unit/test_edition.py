@@ -64,8 +64,8 @@ def test_every_asset_is_named_by_its_content_and_index_html_names_the_scene_and_
         assert match, name
         assert match[1] == hashlib.sha256(path.read_bytes()).hexdigest()[:12], name
     index = (mnist_edition / "index.html").read_text()
-    named = re.findall(r'(?:src|content)="assets/([^"]+)"', index)
-    assert len(named) == 2 and all(n in files for n in named)
+    named = re.findall(r'(?:src|content|href)="assets/([^"]+)"', index)
+    assert len(named) == 4 and all(n in files for n in named)
     assert '<html lang="fr">' in index and "Carte latente" in index
     kinds = sorted(re.sub(r"-[0-9a-f]{12}", "", n) for n in files)
     assert kinds == [

@@ -213,6 +213,9 @@ INDEX = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="vae-scene" content="{scene}">
 <title>{title}</title>
+<link rel="icon" href="data:,">
+<link rel="preload" href="{scene}" as="fetch" crossorigin="anonymous">
+<link rel="preload" href="{decoder}" as="fetch" crossorigin="anonymous">
 <script type="module" src="{bundle}"></script>
 </head><body><main id="edition"><p>{loading}</p></main>
 <noscript>{noscript}</noscript></body></html>
@@ -249,6 +252,7 @@ def export_edition(model_name: str, out_dir: Path, lang: str = "en", models_path
             INDEX.format(
                 lang=lang,
                 scene=scene_url,
+                decoder=scene["decoder"],  # fetched while the bundle loads (the scene names it)
                 bundle=bundle_url,
                 title=html.escape(f"{model_name} · {say(lang, 'map.title')}"),
                 loading=html.escape(say(lang, "edition.loading")),
