@@ -74,7 +74,7 @@ def test_every_asset_is_named_by_its_content_and_index_html_names_the_scene_and_
         "colours-label.u8",
         "decoder.bin",
         "decoder.json",
-        "edition.mjs",
+        "edition.js",
         "encoder.bin",
         "encoder.json",
         "scene.json",

@@ -3,7 +3,7 @@
 writes it, and the map page's "Share with students" button gives it as a .zip (share_button).
 
     DIR/index.html                    small; names the scene and the bundle (may change between exports)
-    DIR/assets/edition-<hash>.mjs     frontend/src/edition bundled by esbuild (static/edition/edition.mjs)
+    DIR/assets/edition-<hash>.js      frontend/src/edition bundled by esbuild (static/edition/edition.mjs)
     DIR/assets/scene-<hash>.json      the map's payload (ui.components.live.map_payload), the sliders'
                                       order and labels, the digit constants, both languages' texts
     DIR/assets/<part>-<hash>.json/bin the decoder (and MNIST's encoder) for the browser's engine
@@ -246,7 +246,9 @@ def export_edition(model_name: str, out_dir: Path, lang: str = "en", models_path
         with tempfile.TemporaryDirectory() as work:
             scene = _scene(assets, key, lang, Path(work))
         scene_url = assets.add_bytes("scene", ".json", json.dumps(scene, ensure_ascii=False, separators=(",", ":")).encode())
-        bundle_url = assets.add_bytes("edition", ".mjs", BUNDLE.read_bytes())
+        bundle_url = assets.add_bytes(
+            "edition", ".js", BUNDLE.read_bytes()
+        )  # .js: every static host sends it as JavaScript (not all know .mjs)
         index = out_dir / "index.html"
         index.write_text(
             INDEX.format(
