@@ -54,7 +54,8 @@ TEXT_KEYS = (
     "map.title", "map.faces", "edition.tab.map", "edition.tab.sliders", "edition.tab.path", "edition.tab.draw", "edition.draw_help",
     "sliders.decoded", "sliders.from_mean", "interp.scrub_t", "interp.method", "interp.method.lerp",
     "interp.method.slerp", "edition.switch", "edition.from_random", "edition.from_pin", "edition.more",
-    "edition.pin_two", "edition.clear", "edition.offline", "edition.your_digit", "edition.landed",
+    "edition.pin_two", "edition.clear", "edition.offline", "edition.your_digit", "edition.landed", "map.colour",
+    "map.colour.label",
 )  # fmt: skip
 
 
@@ -200,6 +201,7 @@ def _scene(assets: _Assets, key: ModelKey, lang: str, work: Path) -> dict[str, A
         "decoder": _net(assets, key, "decoder", work),
         "encoder": _net(assets, key, "encoder", work) if mnist else None,
         "map": {**map_part, "faces": None},
+        "map_colour": "label" if mnist else FACES_COLOUR,
         "faces": faces,
         "sliders": sliders,
         "inputs": live.DIGIT_CONSTANTS if mnist else None,

@@ -24,6 +24,7 @@
  * @property {string} decoder URL of the decoder's net (vae.artifacts.browser_net)
  * @property {string | null} encoder URL of the encoder's net (MNIST: the drawn digit), or null
  * @property {import("../types.js").MapPayload} map the latent map, its faces left out (see faces)
+ * @property {string} map_colour what colours the map's points: "label", or "attr:<CelebA attribute>"
  * @property {import("../types.js").MapPayload["faces"]} faces the faces mode's sprite (CelebA), or null
  * @property {{order: number[], active: boolean[], limit: number, top: number}} sliders dimensions by KL, most first
  * @property {import("../digit.js").DigitConstants | null} inputs the digit preparation's constants (MNIST)
