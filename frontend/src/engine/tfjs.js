@@ -31,7 +31,7 @@ export function loadTfjs(folder) {
     runtime = (async () => {
       if (typeof WebAssembly !== "object") throw new Error("WebAssembly is not available");
       /** @type {{tf: Tf, setWasmPaths: (prefix: string, usePlatformFetch: boolean) => void}} */
-      const module = await import(/* @vite-ignore */ `${base}tfjs.mjs`);
+      const module = await import(`${base}tfjs.mjs`);
       module.setWasmPaths(base, true); // fetched and instantiated from bytes: a server may send .wasm as text/plain (Streamlit does)
       return ready(module.tf);
     })();
