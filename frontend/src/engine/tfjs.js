@@ -13,7 +13,7 @@
 /** @typedef {import("@tensorflow/tfjs-core").Tensor} Tensor */
 /** @typedef {import("./net.js").Layer} Layer */
 /** @typedef {import("./net.js").NetSpec} NetSpec */
-/** @typedef {(ref: import("./net.js").TensorRef, what: string) => Float32Array} Weights */
+/** @typedef {import("./net.js").Weights} Weights */
 
 /** @type {Map<string, Promise<Tf>>} */
 const RUNTIMES = new Map();
