@@ -131,8 +131,8 @@ export function checkSpec(spec, url, options) {
 }
 
 /**
- * A net's JSON and its .bin (resolved relative to the JSON's URL), checked, compiled for the plain
- * JavaScript kernels.
+ * A net's JSON and its .bin (resolved relative to the JSON's URL), checked against each other (and
+ * options.weightsSha256), ready to run on the kernels options.backend picks.
  * @param {string} url the JSON's URL (absolute, or relative to the page)
  * @param {NetOptions} [options]
  * @returns {Promise<Net>}
