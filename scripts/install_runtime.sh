@@ -2,13 +2,13 @@
 # The browser runtimes for live decoding: tfjs-core with its WebAssembly backend (the browser engine's
 # fast kernels, frontend/src/engine/tfjs.js), bundled by esbuild from frontend/src/engine/tfjs_entry.js
 # into static/tfjs/tfjs.mjs beside its .wasm files (SIMD, and plain for browsers without SIMD); and
-# onnxruntime-web, pinned by frontend/package.json and its
-# lockfile, installed from npm and copied into static/ort/ (served by Streamlit's static serving):
-# the two JavaScript modules the page imports, the WebAssembly binary gzipped (the browser inflates
-# it; Streamlit would otherwise compress 14 MB on every fetch) and the package's licence. npm ci also
+# onnxruntime-web, which the dashboard no longer downloads (it is the reference that
+# benchmarks/browser_decoder.py weighs the engine against), copied into static/ort/: its two
+# JavaScript modules, its WebAssembly binary gzipped (the page inflates it) and its licence. Both are
+# pinned by frontend/package.json and its lockfile and installed from npm. npm ci also
 # installs the front end's pinned devDependencies (esbuild, typescript, biome): scripts/build_frontend.sh
 # bundles frontend/src with them and scripts/run_tests.sh checks it.
-# Idempotent: a no-op while static/ort/ matches the lockfile. Without npm it says so and exits 0:
+# Idempotent: a no-op while static/ort/ matches the lockfile and tfjs_entry.js. Without npm it says so and exits 0:
 # the dashboard then decodes on the server only.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -13,7 +13,7 @@
 /** @typedef {import("@tensorflow/tfjs-core").Tensor} Tensor */
 /** @typedef {import("./net.js").Layer} Layer */
 /** @typedef {import("./net.js").NetSpec} NetSpec */
-/** @typedef {(ref: import("./net.js").TensorRef, what: string) => Float32Array} Weights */
+/** @typedef {import("./net.js").Weights} Weights */
 
 /** @type {Map<string, Promise<Tf>>} */
 const RUNTIMES = new Map();
@@ -31,7 +31,7 @@ export function loadTfjs(folder) {
     runtime = (async () => {
       if (typeof WebAssembly !== "object") throw new Error("WebAssembly is not available");
       /** @type {{tf: Tf, setWasmPaths: (prefix: string, usePlatformFetch: boolean) => void}} */
-      const module = await import(/* @vite-ignore */ `${base}tfjs.mjs`);
+      const module = await import(`${base}tfjs.mjs`);
       module.setWasmPaths(base, true); // fetched and instantiated from bytes: a server may send .wasm as text/plain (Streamlit does)
       return ready(module.tf);
     })();
