@@ -23,7 +23,7 @@ dataset = model.config.dataset
 data = test_set(dataset)
 who = t(f"yi.who.{dataset}")  # "test digits" / "test faces"
 st.title(t("yi.title"))
-st.caption(t(f"yi.intro.{dataset}"))
+widgets.intro(t(f"yi.intro.{dataset}"))
 
 sources = ["draw", "upload"] if dataset == "mnist" and input_widgets.canvas_available() else ["upload"]
 state.from_query("yi_source", sources[0], state.parse_choice(["draw", "upload"]))

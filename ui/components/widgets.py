@@ -39,6 +39,15 @@ def presenting() -> bool:
     return bool(st.session_state.get("presenter", False))
 
 
+def intro(text: str) -> None:
+    """A page's introduction under its title: the caption as always on a wide screen; on a phone the same text
+    folded in an expander, so that the page's picture and the control that moves it come first. The server
+    cannot know the screen's width: both are sent, and ui/app.py's APP_CSS shows one (keys intro_wide, intro_phone)."""
+    st.container(key="intro_wide").caption(text)
+    with st.container(key="intro_phone"), st.expander(t("common.about_page"), icon=":material/info:"):
+        st.caption(text)
+
+
 def presented(fig: go.Figure) -> go.Figure:
     """The figure as the current mode shows it: unchanged normally; in presenter mode a copy (figures
     may be cached and shared by sessions) with every font scaled to PRESENTER_PLOT_FONT_PX and the
