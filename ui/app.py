@@ -97,8 +97,7 @@ PHONE_CSS = """
     [data-testid="stMainBlockContainer"] { padding-top: 3.75rem; }
     [data-testid="stMain"] h1 { font-size: 2rem; padding-top: 0.5rem; padding-bottom: 0.25rem; }
     [data-testid="stLayoutWrapper"]:has(> .st-key-intro_wide) { display: none; }
-    [data-testid="stLayoutWrapper"]:has(> [class*="phonefirst"]),
-    [data-testid="stElementContainer"][class*="phonefirst"] { order: -1; }
+    [data-testid="stLayoutWrapper"]:has(> [class*="phonefirst"]) { order: -1; }
     [data-testid="stLayoutWrapper"]:has(> [class*="phonelast"]) { order: 1; }
     [class*="phoneflat"] > [data-testid="stLayoutWrapper"] > [data-testid="stHorizontalBlock"] {
       flex-direction: column; flex-wrap: nowrap; gap: 1rem;
