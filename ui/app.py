@@ -76,9 +76,9 @@ APP_CSS = """
   @media (max-width: 640px) {
     [data-testid="stButtonGroup"] > div { flex-wrap: wrap; overflow-x: visible; }
   }
-  /* A phone (PHONE_CSS below): a page's introduction folds into an expander (widgets.intro); a wide screen shows it plain. */
+  /* A phone (PHONE_CSS below): an explanation folds into an expander (widgets.intro); a wide screen shows it plain. */
   @media (min-width: 641px) {
-    [data-testid="stLayoutWrapper"]:has(> .st-key-intro_phone) { display: none; }
+    [data-testid="stLayoutWrapper"]:has(> [class*="phoneonly"]) { display: none; }
   }
 </style>
 """
@@ -86,6 +86,7 @@ APP_CSS = """
 # A phone (narrow screens only; the desktop and presenter layouts are untouched): the page's picture and the
 # control that moves it come on the first screen. The server cannot know the width, so pages mark containers
 # with words in their keys (Streamlit gives st.container(key=K) the class st-key-K), and this CSS acts on them:
+#   wideonly, phoneonly  shown on a wide screen only, on a phone only (widgets.intro: an explanation folds);
 #   phonefirst  the container comes first among its siblings;  phonelast  after them;
 #   phoneflat   its columns dissolve into one column, so that the blocks of all of them follow one order
 #               (with phonefirst inside: the picture of a right-hand column above the sliders of the left);
@@ -96,7 +97,7 @@ PHONE_CSS = """
   @media (max-width: 640px) {
     [data-testid="stMainBlockContainer"] { padding-top: 3.75rem; }
     [data-testid="stMain"] h1 { font-size: 2rem; padding-top: 0.5rem; padding-bottom: 0.25rem; }
-    [data-testid="stLayoutWrapper"]:has(> .st-key-intro_wide) { display: none; }
+    [data-testid="stLayoutWrapper"]:has(> [class*="wideonly"]) { display: none; }
     [data-testid="stLayoutWrapper"]:has(> [class*="phonefirst"]) { order: -1; }
     [data-testid="stLayoutWrapper"]:has(> [class*="phonelast"]) { order: 1; }
     [class*="phoneflat"] > [data-testid="stLayoutWrapper"] > [data-testid="stHorizontalBlock"] {
@@ -115,6 +116,8 @@ PHONE_CSS = """
       min-width: calc(50% - 0.25rem) !important; width: calc(50% - 0.25rem) !important; flex: 1 1 calc(50% - 0.25rem) !important;
     }
     [class*="st-key-live_map_"] { --vae-map-height: min(46vh, 400px); }
+    [data-testid="stMain"] [data-testid="stImageContainer"] { max-width: 100%; }  /* a picture wider than the screen shrinks */
+    [data-testid="stMain"] [data-testid="stImageContainer"] img { height: auto; }
   }
 </style>
 """

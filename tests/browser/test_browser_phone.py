@@ -46,7 +46,7 @@ FIRST_SCREEN = {
     "face_editor.py": (".st-key-fe_edited img", '[class*="st-key-fe_amt_"]'),  # the edited face and its first slider
 }
 # Whether the introduction is folded: (the plain caption shown, the folded one shown)
-INTRO = """() => ['intro_wide', 'intro_phone'].map(k => {
+INTRO = """() => ['intro_wideonly', 'intro_phoneonly'].map(k => {
   const el = document.querySelector(`[data-testid="stMain"] .st-key-${k}`);
   return !!el && el.getClientRects().length > 0 && el.getBoundingClientRect().height > 0;
 })"""
@@ -73,9 +73,9 @@ def off_first_screen(tab, file: str) -> list[str]:
     return problems
 
 
-def page_url(server: str, file: str, lang: str) -> str:
+def page_url(server: str, file: str, lang: str, model: str | None = None) -> str:
     name = file.removesuffix(".py")
-    model = "celeba-z64" if name in ("face_editor", "composer") else "mnist-z16"
+    model = model or ("celeba-z64" if name in ("face_editor", "composer") else "mnist-z16")
     return f"{server}/{'' if name == 'home' else name}?dataset={model.split('-')[0]}&model={model}&lang={lang}"
 
 
@@ -85,16 +85,17 @@ def test_no_page_reaches_past_a_phone_screen(chromium, server, lang):
     tab = new_page(chromium, PHONE["width"], PHONE["height"], mobile=True, touch=True, scale=2)
     try:
         found, below = {}, {}
-        for file, _, _ in PAGES:
-            tab.goto(page_url(server, file, lang))
+        # every page, and the map of a 2-D model as well (its raw projection, and the decoded manifold 720 px wide)
+        for file, model in [(file, None) for file, _, _ in PAGES] + [("latent_map.py", "mnist-z2")]:
+            tab.goto(page_url(server, file, lang, model))
             wait_for_app(tab)
             tab.wait_for_load_state("load")
             assert tab.locator(EXCEPTION).count() == 0, file
             if file in FIRST_SCREEN and (problems := off_first_screen(tab, file)):
-                below[file] = problems
+                below[f"{file} {model or ''}"] = problems
             measured = tab.evaluate(OUTSIDE)
             if measured["scrollWidth"] > measured["width"] or measured["outside"]:
-                found[file] = measured
+                found[f"{file} {model or ''}"] = measured
         assert found == {}
         assert below == {}
     finally:
@@ -134,5 +135,31 @@ def test_the_check_sees_a_picture_below_the_first_screen(chromium, server):
         tab.evaluate("() => document.querySelectorAll('style').forEach(s => s.textContent.includes('phonefirst') && s.remove())")
         problems = off_first_screen(tab, "latent_sliders.py")
         assert [p.split(" ")[0] for p in problems] == ["picture", "control", "introduction"], problems
+    finally:
+        tab.context.close()
+
+
+def test_a_drawn_digit_and_its_reconstruction_share_the_first_screen(chromium, server):
+    """Your own input on a phone: a finger draws a 7 on the canvas (real touch events); once the page has run,
+    the canvas and the digit as the model sees it and reconstructs it are all on the first screen."""
+    tab = new_page(chromium, PHONE["width"], PHONE["height"], mobile=True, touch=True, scale=2)
+    try:
+        tab.goto(page_url(server, "your_input.py", "fr"))
+        wait_for_app(tab)
+        assert off_first_screen(tab, "your_input.py") == []
+        box = tab.locator(".st-key-yi_canvas canvas.upper-canvas").bounding_box()
+        cdp = tab.context.new_cdp_session(tab)
+        stroke = [*[(80 + 8 * i, 60) for i in range(16)], *[(200 - 5 * i, 60 + 9 * i) for i in range(1, 19)]]  # a "7"
+        for kind, (x, y) in zip(["touchStart"] + ["touchMove"] * (len(stroke) - 1), stroke):
+            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": box["x"] + x, "y": box["y"] + y, "id": 0}]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        pictures = tab.locator('[data-testid="stMain"] .st-key-yi_pictures_phonerow img')
+        pictures.nth(1).wait_for(state="visible")  # the page ran with the drawing: prepared digit, reconstruction
+        wait_for_app(tab)
+        settle(tab)
+        assert off_first_screen(tab, "your_input.py") == []
+        for k in range(2):
+            shown = pictures.nth(k).bounding_box()
+            assert shown["y"] >= 0 and shown["y"] + shown["height"] <= PHONE["height"], (k, shown)
     finally:
         tab.context.close()

@@ -39,12 +39,13 @@ def presenting() -> bool:
     return bool(st.session_state.get("presenter", False))
 
 
-def intro(text: str) -> None:
-    """A page's introduction under its title: the caption as always on a wide screen; on a phone the same text
-    folded in an expander, so that the page's picture and the control that moves it come first. The server
-    cannot know the screen's width: both are sent, and ui/app.py's APP_CSS shows one (keys intro_wide, intro_phone)."""
-    st.container(key="intro_wide").caption(text)
-    with st.container(key="intro_phone"), st.expander(t("common.about_page"), icon=":material/info:"):
+def intro(text: str, key: str = "intro", label: str | None = None) -> None:
+    """An explanation (by default the page's introduction under its title): the caption as always on a wide
+    screen; on a phone the same text folded in an expander titled `label` ("About this page"), so that the
+    page's picture and the control that moves it come first. The server cannot know the screen's width: both
+    are sent, and ui/app.py's CSS shows one (containers `{key}_wideonly` and `{key}_phoneonly`)."""
+    st.container(key=f"{key}_wideonly").caption(text)
+    with st.container(key=f"{key}_phoneonly"), st.expander(label or t("common.about_page"), icon=":material/info:"):
         st.caption(text)
 
 
