@@ -76,10 +76,6 @@ APP_CSS = """
   @media (max-width: 640px) {
     [data-testid="stButtonGroup"] > div { flex-wrap: wrap; overflow-x: visible; }
   }
-  /* A phone (PHONE_CSS below): an explanation folds into an expander (widgets.intro); a wide screen shows it plain. */
-  @media (min-width: 641px) {
-    [data-testid="stLayoutWrapper"]:has(> [class*="phoneonly"]) { display: none; }
-  }
 </style>
 """
 
@@ -94,6 +90,9 @@ APP_CSS = """
 # The latent map's plot takes its height from --vae-map-height there (frontend/src/map/dom.js).
 PHONE_CSS = """
 <style>
+  @media (min-width: 641px) {
+    [data-testid="stLayoutWrapper"]:has(> [class*="phoneonly"]) { display: none; }
+  }
   @media (max-width: 640px) {
     [data-testid="stMainBlockContainer"] { padding-top: 3.75rem; }
     [data-testid="stMain"] h1 { font-size: 2rem; padding-top: 0.5rem; padding-bottom: 0.25rem; }
