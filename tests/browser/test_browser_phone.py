@@ -96,8 +96,7 @@ def test_no_page_reaches_past_a_phone_screen(chromium, server, lang):
             measured = tab.evaluate(OUTSIDE)
             if measured["scrollWidth"] > measured["width"] or measured["outside"]:
                 found[f"{file} {model or ''}"] = measured
-        assert found == {}
-        assert below == {}
+        assert {"outside the screen": found, "not on the first screen": below} == {"outside the screen": {}, "not on the first screen": {}}
     finally:
         tab.context.close()
 
