@@ -4,10 +4,12 @@ seed) taken in headless Chromium against the dashboard.
 
 Only model outputs are written (decoded test codes and samples), never dataset images.
 
-    python benchmarks/make_readme_figures.py [--screenshots-only | --presenter-only]
+    python benchmarks/make_readme_figures.py [--screenshots-only | --presenter-only | --phone-only]
 
 --presenter-only writes three lesson sub-steps as a French lecture shows them (presenter mode,
 1280×720), chosen among those that show model outputs only.
+--phone-only writes the latent sliders page's first screen as a student's phone shows it (390×844,
+Chromium's mobile emulation with touch, French): the decoded picture and the sliders, model outputs only.
 """
 
 from __future__ import annotations
@@ -73,10 +75,36 @@ def presenter_screenshots() -> None:
         browser.close()
 
 
+PHONE = {"width": 390, "height": 844}
+PHONE_SHOT = "phone-fr.png"
+
+
+def phone_screenshot() -> None:
+    """The first screen of the latent sliders page on a phone, in French (mnist-z16, sliders at the prior mean)."""
+    from playwright.sync_api import sync_playwright
+
+    from harness.browser import launch_chromium, new_page, streamlit_server, wait_for_app
+    from harness.clipping import settle
+
+    with sync_playwright() as p, streamlit_server(timeout=120) as (url, _):
+        browser = launch_chromium(p)
+        page = new_page(browser, PHONE["width"], PHONE["height"], mobile=True, touch=True, scale=1.5)
+        page.goto(f"{url}/latent_sliders?dataset=mnist&model=mnist-z16&lang=fr")
+        wait_for_app(page, 120_000)
+        settle(page)  # fonts and the decoded picture
+        path = OUT / PHONE_SHOT
+        page.screenshot(path=str(path))
+        print(f"wrote {path} (latent sliders, French, phone 390×844, {path.stat().st_size // 1024} KB)")
+        browser.close()
+
+
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     if "--presenter-only" in sys.argv:
         presenter_screenshots()
+        return 0
+    if "--phone-only" in sys.argv:
+        phone_screenshot()
         return 0
     if "--screenshots-only" in sys.argv:
         generate_screenshots()
@@ -94,6 +122,7 @@ def main() -> int:
             print(f"wrote {path} ({name}, {len(arr)} images)")
     generate_screenshots()
     presenter_screenshots()
+    phone_screenshot()
     return 0
 
 

@@ -28,19 +28,18 @@ st.title(t("fe.title"))
 faces.require_celeba(model, "fe_to_celeba")
 dirs = faces.directions_or_stop(name)
 data = test_set("celeba")
-st.caption(t("fe.intro"))
+widgets.intro(t("fe.intro"))
 
 
-# ---- the face to edit ----------------------------------------------------------------------
-base, photo, source = fe.face_to_edit(sel, data)
-if base is None:
-    if source == "upload":
-        st.info(t("fe.upload_hint"))
-    st.stop()
-
-# ---- which attributes ----------------------------------------------------------------------
-state.from_query("fe_attrs", [a for a in DEFAULT_ATTRIBUTES if a in dirs.names], functools.partial(fe.parse_attrs, dirs))
-faces.attribute_picker(dirs, t("fe.attributes"), "fe_attrs", t("fe.attributes_help"))
+# the face to edit and which attributes: on a phone (ui/app.py's PHONE_CSS), below the edited face and its sliders
+with st.container(key="fe_setup_phonelast"):
+    base, photo, source = fe.face_to_edit(sel, data)
+    if base is None:
+        if source == "upload":
+            st.info(t("fe.upload_hint"))
+        st.stop()
+    state.from_query("fe_attrs", [a for a in DEFAULT_ATTRIBUTES if a in dirs.names], functools.partial(fe.parse_attrs, dirs))
+    faces.attribute_picker(dirs, t("fe.attributes"), "fe_attrs", t("fe.attributes_help"))
 state.to_query(fe_attrs=",".join(st.session_state["fe_attrs"]))
 fe.amounts_from_url(dirs)
 
@@ -49,7 +48,8 @@ fe.amounts_from_url(dirs)
 def editor(base, photo) -> None:  # code (D,), the real photo or None
     """Sliders, edited face and exports: a slider move reruns only this."""
     chosen = st.session_state["fe_attrs"]
-    left, right = st.columns([3, 2], gap="large")
+    # on a phone: the edited face first, then the sliders, then the rest of the right-hand column
+    left, right = st.container(key="fe_main_phoneflat").columns([3, 2], gap="large")
     with left:
         if not chosen:
             st.info(t("fe.pick_attributes"))
@@ -64,7 +64,7 @@ def editor(base, photo) -> None:  # code (D,), the real photo or None
     edited = dirs.apply(base, amounts)
     images = decode(model, [edited, base])  # one batch: edited, plain decode
     with right:
-        with st.container(key="fe_edited"):
+        with st.container(key="fe_picture_phonefirst"), st.container(key="fe_edited"):
             st.image(widgets.inline(widgets.enlarge(images[0])), caption=t("fe.edited"), width=widgets.BIG)
         cols = st.columns(2 if photo is not None else 1)
         cols[0].image(widgets.inline(widgets.enlarge(images[1], 140)), caption=t("fe.before"), width=140)
@@ -91,4 +91,5 @@ def editor(base, photo) -> None:  # code (D,), the real photo or None
 
 
 editor(base, photo)
-fe.bias_expander(dirs, st.session_state["fe_attrs"])
+with st.container(key="fe_bias_phonelast"):
+    fe.bias_expander(dirs, st.session_state["fe_attrs"])

@@ -24,7 +24,7 @@ model, name = sel.model, sel.name
 latent_dim = model.config.latent_dim
 
 st.title(t("gen.title"))
-st.caption(t("gen.intro", d=latent_dim))
+widgets.intro(t("gen.intro", d=latent_dim))
 autoencoder_note(model.config)  # β = 0: no prior to sample from
 
 
@@ -35,7 +35,7 @@ def next_seed() -> None:
 @st.fragment
 def samples() -> None:
     """Controls and grid; an interaction reruns only this."""
-    c1, c2, c3, c4 = st.columns([2, 2, 1, 3], vertical_alignment="bottom")
+    c1, c2, c3, c4 = st.container(key="gen_controls_phonegrid").columns([2, 2, 1, 3], vertical_alignment="bottom")  # 2 by 2 on a phone
     n = c1.number_input(t("gen.n"), 1, 64, **state.bound("gen_n", 16, state.parse_int(1, 64)))
     seed = c2.number_input(t("gen.seed"), 0, SEED_MAX, **state.bound("gen_seed", 0, state.parse_int(0, SEED_MAX)))
     c3.button(t("gen.next_seed"), key="gen_next", on_click=next_seed, icon=":material/casino:", help=t("gen.next_seed_help"))
@@ -56,7 +56,7 @@ def samples() -> None:
         images = decode(model, codes)  # (n, H, W, C)
         width = 900 if len(sources) == 1 else 440
         picture = png_bytes(grid(images, ncols), display_scale(images.shape[1], ncols, target=96, max_width=width))
-        with column:
+        with column, st.container(key=f"gen_samples_{source}"):
             st.markdown(f"**{t(f'gen.source.{source}')}**")
             if len(sources) > 1:  # one line under each title, so that the two grids line up
                 st.caption(t("gen.kind.prior") if learned is None else t(f"gen.kind.{learned.kind}", k=learned.meta.get("components", "?")))

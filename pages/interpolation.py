@@ -27,7 +27,7 @@ dataset = model.config.dataset
 data = test_set(dataset)
 
 st.title(t("interp.title"))
-st.caption(t("interp.intro"))
+widgets.intro(t("interp.intro"))
 if data is None:
     st.info(t("common.no_data", error=test_set_error(dataset) or ""))
 
@@ -95,8 +95,9 @@ def interpolation() -> None:
     left.image(widgets.inline(widgets.gif_of(frames, 1)), caption=t("interp.latent_animation", method=method_name), width=side * gif_scale)
     right.image(widgets.inline(widgets.gif_of(fade, 1)), caption=t("interp.pixel_animation"), width=side * gif_scale)
 
-    st.subheader(t("interp.scrub"))
-    scrub(a.code, b.code, method)
+    with st.container(key="ip_scrub_phonefirst"):  # on a phone (PHONE_CSS): the scrubber and its picture come first
+        st.subheader(t("interp.scrub"))
+        scrub(a.code, b.code, method)
 
     interp.norms_chart(a.code, b.code, steps, METHODS)
 

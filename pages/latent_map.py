@@ -21,7 +21,7 @@ atlas, model, name = sel.atlas, sel.model, sel.name
 dataset = model.config.dataset
 data = test_set(dataset)
 st.title(t("map.title"))
-st.caption(t("map.intro"))
+widgets.intro(t("map.intro"))
 autoencoder_note(model.config)  # β = 0: no prior to sample from
 
 projections = (["raw"] if model.config.latent_dim == 2 else []) + ["pca", "tsne"]
@@ -35,14 +35,14 @@ state.from_query("colour", colour_options[0], str)
 if st.session_state["colour"] not in colour_options:
     st.session_state["colour"] = colour_options[0]
 
-c1, c2, c3 = st.columns([2, 2, 1])
+c1, c2, c3 = st.container(key="map_view_phonegrid").columns([2, 2, 1])  # two by two on a phone (PHONE_CSS)
 c1.segmented_control(t("map.projection"), projections, format_func=lambda p: t(f"map.proj.{p}"), key="projection", required=True)
 c2.selectbox(
     t("map.colour"), colour_options, format_func=lambda c: t(f"map.colour.{c}") if ":" not in c else c[5:].replace("_", " "), key="colour"
 )
 if st.session_state["projection"] == "tsne":
     c3.number_input(t("map.tsne_k"), 1, 20, help=t("map.tsne_k_help"), **state.bound("tsne_k", 1, state.parse_int(1, 20)))
-toggles = st.columns(2)
+toggles = st.container(key="map_toggles_phonerow").columns(2)
 if st.session_state["projection"] in ("raw", "pca"):  # where new samples land over the encoded test set
     toggles[0].toggle(t("map.samples"), help=t("map.samples_help"), **state.bound("samples", False, state.parse_bool))
 if dataset == "celeba" and live.enabled():  # faces mode: the points drawn as their faces, in the browser
@@ -59,7 +59,7 @@ def map_and_details() -> None:
         tuple((s, t(f"map.samples.{s}")) for s in ("prior", "learned")) if st.session_state.get("samples") and projection != "tsne" else ()
     )
     left, right = st.columns([3, 2], gap="medium")
-    with left:  # drawn in the browser (hover decodes there); the plotly map where that cannot run
+    with left, st.container(key="map_picture"):  # drawn in the browser (hover decodes there); the plotly map where that cannot run
         pin = map_view.current_click(sel, projection)
         pin = None if pin is None else (pin.x, pin.y, pin.index)
         faces = bool(st.session_state.get("faces"))

@@ -33,7 +33,7 @@ n_test = len(atlas.mean)
 
 
 st.title(t("sliders.title"))
-st.caption(t("sliders.intro", n=latent_dim))
+widgets.intro(t("sliders.intro", n=latent_dim))
 if data is None:
     st.info(t("common.no_data", error=test_set_error(dataset) or ""))
 
@@ -44,7 +44,8 @@ def explorer() -> None:
     sliders.ensure_sliders(sel)
     sliders.start_controls(sel, SEED_MAX)
 
-    left, right = st.columns([3, 2], gap="medium")
+    # on a phone (ui/app.py's PHONE_CSS): the picture, then the sliders, then the start controls
+    left, right = st.container(key="sl_main_phonefirst_phoneflat").columns([3, 2], gap="medium")
     with left:
         sliders.slider_columns(name, order[:TOP], usage, kl)
         if latent_dim > TOP:
@@ -54,7 +55,7 @@ def explorer() -> None:
     state.to_query(sl_z=format_code(code))
     with right:
         image = decode(model, code)[0]
-        with st.container(key="sl_decoded"):
+        with st.container(key="sl_picture_phonefirst"), st.container(key="sl_decoded"):
             st.image(widgets.inline(widgets.enlarge(image)), caption=t("sliders.decoded"), width=widgets.BIG)
         sliders.origin_note(sel, data)
     live.live_sliders(sel, code, [(sliders.slider_key(name, d), d) for d in range(latent_dim)], "sl_decoded")

@@ -23,7 +23,7 @@ dataset = model.config.dataset
 data = test_set(dataset)
 who = t(f"yi.who.{dataset}")  # "test digits" / "test faces"
 st.title(t("yi.title"))
-st.caption(t(f"yi.intro.{dataset}"))
+widgets.intro(t(f"yi.intro.{dataset}"))
 
 sources = ["draw", "upload"] if dataset == "mnist" and input_widgets.canvas_available() else ["upload"]
 state.from_query("yi_source", sources[0], state.parse_choice(["draw", "upload"]))
@@ -40,7 +40,7 @@ with left:
     if len(sources) > 1:
         st.segmented_control(t("yi.source"), sources, format_func=lambda s: t(f"yi.source.{s}"), key="yi_source", required=True)
     if st.session_state["yi_source"] == "draw":
-        st.caption(t("yi.draw_help"))
+        widgets.intro(t("yi.draw_help"), key="yi_draw_help", label=t("yi.draw_help_title"))  # folded on a phone
         image, problem = input_widgets.drawn_digit()
         live.live_drawing(sel, st.session_state["yi_proj"], "yi_canvas", "yi_map_")  # the star moves after each stroke
     else:
@@ -57,7 +57,7 @@ def results(image) -> None:  # uint8 (28, 28) or (64, 64, 3)
     reading = read_upload(atlas, user.neg_elbo_nats, user.recon_nats, user.kl_nats, user.logvar)
     pct = reading.neg_elbo.percentile
     with right:
-        c1, c2 = st.columns(2)
+        c1, c2 = st.container(key="yi_pictures_phonerow").columns(2)  # side by side on a phone too, under the canvas
         c1.image(widgets.inline(widgets.enlarge(image, 224)), caption=t("yi.prepared"), width="stretch")
         c2.image(widgets.inline(widgets.enlarge(user.reconstruction, 224)), caption=t("yi.reconstruction"), width="stretch")
         m = st.columns(2)

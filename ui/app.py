@@ -79,6 +79,48 @@ APP_CSS = """
 </style>
 """
 
+# A phone (narrow screens only; the desktop and presenter layouts are untouched): the page's picture and the
+# control that moves it come on the first screen. The server cannot know the width, so pages mark containers
+# with words in their keys (Streamlit gives st.container(key=K) the class st-key-K), and this CSS acts on them:
+#   wideonly, phoneonly  shown on a wide screen only, on a phone only (widgets.intro: an explanation folds);
+#   phonefirst  the container comes first among its siblings;  phonelast  after them;
+#   phoneflat   its columns dissolve into one column, so that the blocks of all of them follow one order
+#               (with phonefirst inside: the picture of a right-hand column above the sliders of the left);
+#   phonerow    its columns stay side by side;  phonegrid  its columns go two by two.
+# The latent map's plot takes its height from --vae-map-height there (frontend/src/map/dom.js).
+PHONE_CSS = """
+<style>
+  @media (min-width: 641px) {
+    [data-testid="stLayoutWrapper"]:has(> [class*="phoneonly"]) { display: none; }
+  }
+  @media (max-width: 640px) {
+    [data-testid="stMainBlockContainer"] { padding-top: 3.75rem; }
+    [data-testid="stMain"] h1 { font-size: 2rem; padding-top: 0.5rem; padding-bottom: 0.25rem; }
+    [data-testid="stLayoutWrapper"]:has(> [class*="wideonly"]) { display: none; }
+    [data-testid="stLayoutWrapper"]:has(> [class*="phonefirst"]) { order: -1; }
+    [data-testid="stLayoutWrapper"]:has(> [class*="phonelast"]) { order: 1; }
+    [class*="phoneflat"] > [data-testid="stLayoutWrapper"] > [data-testid="stHorizontalBlock"] {
+      flex-direction: column; flex-wrap: nowrap; gap: 1rem;
+    }
+    [class*="phoneflat"] > [data-testid="stLayoutWrapper"] > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"],
+    [class*="phoneflat"] > [data-testid="stLayoutWrapper"] > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] > [data-testid="stVerticalBlock"] {
+      display: contents;
+    }
+    [class*="phonerow"] > [data-testid="stLayoutWrapper"] > [data-testid="stHorizontalBlock"] { flex-wrap: nowrap; gap: 0.5rem; }
+    [class*="phonerow"] > [data-testid="stLayoutWrapper"] > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
+      min-width: 0 !important; width: auto !important; flex: 1 1 0 !important;
+    }
+    [class*="phonegrid"] > [data-testid="stLayoutWrapper"] > [data-testid="stHorizontalBlock"] { gap: 0.5rem; }
+    [class*="phonegrid"] > [data-testid="stLayoutWrapper"] > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
+      min-width: calc(50% - 0.25rem) !important; width: calc(50% - 0.25rem) !important; flex: 1 1 calc(50% - 0.25rem) !important;
+    }
+    [class*="st-key-live_map_"] { --vae-map-height: min(46vh, 400px); }
+    [data-testid="stMain"] [data-testid="stImageContainer"] { max-width: 100%; }  /* a picture wider than the screen shrinks */
+    [data-testid="stMain"] [data-testid="stImageContainer"] img { height: auto; }
+  }
+</style>
+"""
+
 PRESENTER_CSS = """
 <style>
   html, body, [data-testid="stAppViewContainer"] { font-size: 21px; }
@@ -123,7 +165,7 @@ def main() -> None:
         initial_sidebar_state="collapsed" if presenter else "auto",
     )
     state.from_query("lang", browser_language(), state.parse_choice(LANGUAGES))
-    st.html(APP_CSS)
+    st.html(APP_CSS + PHONE_CSS)
     resume_session()  # before anything reads the session: it may stop this run and reload the page
     if presenter:
         st.html(PRESENTER_CSS)

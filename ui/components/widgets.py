@@ -39,6 +39,16 @@ def presenting() -> bool:
     return bool(st.session_state.get("presenter", False))
 
 
+def intro(text: str, key: str = "intro", label: str | None = None) -> None:
+    """An explanation (by default the page's introduction under its title): the caption as always on a wide
+    screen; on a phone the same text folded in an expander titled `label` ("About this page"), so that the
+    page's picture and the control that moves it come first. The server cannot know the screen's width: both
+    are sent, and ui/app.py's CSS shows one (containers `{key}_wideonly` and `{key}_phoneonly`)."""
+    st.container(key=f"{key}_wideonly").caption(text)
+    with st.container(key=f"{key}_phoneonly"), st.expander(label or t("common.about_page"), icon=":material/info:"):
+        st.caption(text)
+
+
 def presented(fig: go.Figure) -> go.Figure:
     """The figure as the current mode shows it: unchanged normally; in presenter mode a copy (figures
     may be cached and shared by sessions) with every font scaled to PRESENTER_PLOT_FONT_PX and the

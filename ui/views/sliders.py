@@ -167,7 +167,8 @@ def start_controls(sel: Ready, seed_max: int) -> None:
     index_param = state.bound("sl_index", 0, state.parse_int(0, n_test - 1))
     if st.session_state["sl_index"] >= n_test:  # kept from a model with a larger atlas
         st.session_state["sl_index"] = 0
-    c1, c2, c3, c4 = st.columns([1, 2, 2, 2], vertical_alignment="bottom")
+    # two by two on a phone (ui/app.py's PHONE_CSS)
+    c1, c2, c3, c4 = st.container(key="sl_start_phonegrid").columns([1, 2, 2, 2], vertical_alignment="bottom")
     c1.button(
         t("sliders.from_mean"),
         key="sl_from_mean",

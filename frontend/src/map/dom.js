@@ -49,6 +49,8 @@ import { createGl } from "./renderer.js";
 
 /**
  * The map's elements and state, built in parentElement.
+ * The plot's height: the page's CSS may set it with --vae-map-height (a phone: ui/app.py's PHONE_CSS), else `tallest`
+ * px, or less on a short screen.
  * @param {HTMLElement} parentElement
  * @param {number} tallest
  * @returns {MapState}
@@ -59,7 +61,7 @@ export function buildMap(parentElement, tallest) {
   root.className = "vae-map";
   root.innerHTML = `
     <div class="vae-map-legend" style="display:flex;flex-wrap:wrap;align-items:center;gap:4px 14px;min-height:1.6em;font-size:0.85em;margin-bottom:4px"></div>
-    <div class="vae-map-plot" style="position:relative;width:100%;height:${height}px;touch-action:none;user-select:none">
+    <div class="vae-map-plot" style="position:relative;width:100%;height:var(--vae-map-height, ${height}px);touch-action:none;user-select:none">
       <canvas class="vae-map-gl" style="position:absolute;left:0;top:0;width:100%;height:100%"></canvas>
       <canvas class="vae-map-overlay" style="position:absolute;left:0;top:0;width:100%;height:100%;pointer-events:none"></canvas>
       <div class="vae-map-events" style="position:absolute;cursor:crosshair;touch-action:none"></div>
