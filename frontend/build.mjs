@@ -1,16 +1,17 @@
-// esbuild's bundle of src/main.js: one ES module, what the Streamlit component loads
-// (scripts/build_frontend.sh runs this; ui/components/live.py reads the result).
-// Usage: node build.mjs <outfile>
+// esbuild's bundles of src/: main.js, the one ES module the Streamlit component loads (ui/components/live.py
+// reads it), and edition/main.js, the student edition's (ui/serve/share.py copies it into an export), minified.
+// scripts/build_frontend.sh runs this.
+// Usage: node build.mjs <live outfile> <edition outfile>
 import { build } from "esbuild";
 
-const outfile = process.argv[2];
-if (!outfile) throw new Error("usage: node build.mjs <outfile>");
-await build({
-  entryPoints: [new URL("./src/main.js", import.meta.url).pathname],
+const [liveOut, editionOut] = process.argv.slice(2);
+if (!liveOut || !editionOut) throw new Error("usage: node build.mjs <live outfile> <edition outfile>");
+const common = {
   bundle: true,
-  format: "esm",
+  format: /** @type {const} */ ("esm"),
   target: "es2022",
-  outfile,
-  legalComments: "none",
-  logLevel: "warning",
-});
+  legalComments: /** @type {const} */ ("none"),
+  logLevel: /** @type {const} */ ("warning"),
+};
+await build({ ...common, entryPoints: [new URL("./src/main.js", import.meta.url).pathname], outfile: liveOut });
+await build({ ...common, entryPoints: [new URL("./src/edition/main.js", import.meta.url).pathname], outfile: editionOut, minify: true });

@@ -509,3 +509,26 @@ def summary(values: list[float]) -> dict:
         "max": max(values),
         "mean": statistics.fmean(values),
     }
+
+
+@contextlib.contextmanager
+def static_server(folder):
+    """`python -m http.server` on a free loopback port serving `folder` (a static host, e.g. the student edition
+    of ui.components.edition) → its URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "-d", str(folder)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(100):
+            with contextlib.suppress(OSError):
+                urllib.request.urlopen(url, timeout=1).close()
+                break
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)

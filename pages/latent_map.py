@@ -5,7 +5,7 @@ import functools
 import streamlit as st
 
 from ui.app import current, ensure_entry
-from ui.components import live, widgets
+from ui.components import edition, live, widgets
 from ui.components.figures import map_figure, map_labels
 from ui.components.latent_panels import autoencoder_note
 from ui.shell import state
@@ -114,4 +114,5 @@ html = functools.partial(
     map_labels(st.session_state["projection"]),
 )
 widgets.download(t("map.download_html"), html, f"{name}-latent-map-{st.session_state['projection']}.html", key="map_html", where=html_col)
+edition.share_button(name)  # the student edition of this model, as a .zip
 st.caption(t("map.png_hint"))

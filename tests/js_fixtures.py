@@ -11,11 +11,18 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image, ImageDraw
 
 from ui.components.live import DIGIT_CONSTANTS
+from vae.analysis.placement import TSNE_NEIGHBOURS, place
+from vae.artifacts.atlas import code_at, load_atlas
+from vae.artifacts.browser_net import write_net
 from vae.artifacts.projection import LatentPCA
+from vae.core.checkpoint import load_model, save_model
+from vae.core.config import VAEConfig
 from vae.core.latent import nearest_codes, path_at
+from vae.core.model import VAE
 from vae.data.inputs import canvas_to_digit
 
 DEFAULT = Path(__file__).resolve().parents[1] / "frontend" / "test" / "fixtures"
@@ -116,6 +123,105 @@ def picking(rng: np.random.Generator) -> dict:
     return {"coords": [float(v) for v in coords.ravel()], "hidden": hidden}
 
 
+MODELS = Path(__file__).resolve().parents[1] / "models"
+# (model, part, how many inputs): the shipped architectures (conv, conv with a hidden layer, dense) and a
+# random res-block config; ≥ 16 codes each (benchmarks/browser_decoder.py decodes ≥ 100 in a browser)
+ENGINE_CASES = (
+    ("mnist-z16", "decoder", 32),
+    ("mnist-z16", "encoder", 8),
+    ("mnist-dense-z2", "decoder", 32),
+    ("mnist-dense-z2", "encoder", 8),
+    ("mnist-z2", "decoder", 16),
+    ("celeba-z64", "decoder", 16),
+    ("resblocks", "decoder", 16),
+    ("resblocks", "encoder", 8),
+)
+
+
+def resblock_model(folder: Path) -> Path:
+    """A small random conv model with res blocks and a hidden layer (no shipped model has res blocks):
+    every weight drawn at random, the res blocks' last convs included (they start at zero)."""
+    config = VAEConfig(dataset="celeba", latent_dim=6, channels=[8, 16], hidden=32, res_blocks=2, likelihood="gaussian")
+    torch.manual_seed(25)
+    model = VAE(config)
+    with torch.no_grad():
+        for param in model.parameters():
+            param.normal_(0, 0.3)
+    return save_model(model, folder)
+
+
+@torch.inference_mode()
+def engine(folder: Path, rng: np.random.Generator) -> dict:
+    """Browser nets (vae.artifacts.browser_net) written under folder/nets, and torch's answers on the same
+    inputs: decoders on prior codes (pixel means and their uint8 as drawn), encoders on the drawn digits
+    of digits() and random images (μ)."""
+    cases = []
+    for name, part, count in ENGINE_CASES:
+        model_dir = resblock_model(folder / "models" / name) if name == "resblocks" else MODELS / name
+        model = load_model(model_dir)
+        json_path = write_net(model_dir, folder / "nets" / name, part)
+        if part == "decoder":
+            inputs = torch.from_numpy(rng.normal(size=(count, model.config.latent_dim)).astype(np.float32))
+            outputs = model.decode(inputs)
+        else:
+            c, h, w = model.config.image_shape
+            inputs = torch.from_numpy(rng.random((count, c, h, w)).astype(np.float32))
+            if c == 1:  # the drawn digits first
+                drawn = [np.asarray(d["digit"], np.float32) / 255 for d in digits()["digits"]]
+                inputs[: len(drawn)] = torch.from_numpy(np.stack(drawn).reshape(-1, 1, h, w))
+            outputs = model.encode(inputs).mean
+        case = {
+            "model": name,
+            "part": part,
+            "net": str(json_path.relative_to(folder)),
+            "inputs": inputs.flatten(1).tolist(),
+            "outputs": outputs.flatten(1).tolist(),
+        }
+        if part == "decoder":  # uint8 as the server rounds them, in (C, H, W) order
+            case["pixels"] = (outputs.clamp(0, 1) * 255).round().to(torch.uint8).flatten(1).tolist()
+        cases.append(case)
+    return {"cases": cases}
+
+
+def edition_placement(rng: np.random.Generator) -> list[dict]:
+    """The student edition's placement.js on real maps: a pinned spot's code (vae.artifacts.atlas.code_at:
+    PCA's inverse, t-SNE's blend of the k nearest; a test point's own code) and a drawn code's place
+    (vae.analysis.placement.place), with the map's arrays as the edition ships them (float32)."""
+    models = Path(__file__).resolve().parents[1] / "models"
+    out = []
+    for name, projection, k in (("mnist-z16", "pca", 1), ("mnist-dense-z2", "tsne", 5), ("mnist-dense-z2", "raw", 1)):
+        atlas = load_atlas(models / name)
+        coords = atlas.coords(projection).astype(np.float32)
+        codes = atlas.mean.astype(np.float32)
+        lo, hi = coords.min(0), coords.max(0)
+        spots = [(float(x), float(y)) for x, y in rng.uniform(lo, hi, (6, 2))]
+        rows = [int(i) for i in rng.choice(len(codes), 3, replace=False)]
+        mus = np.concatenate([codes[rows], codes[rows] + rng.normal(0, 0.3, (3, codes.shape[1])).astype(np.float32)])
+        big = projection == "tsne"  # the blend needs the whole map
+        out.append(
+            {
+                "model": name,
+                "map": {
+                    "projection": projection,
+                    "dim": int(codes.shape[1]),
+                    "k": k,
+                    "pca_mean": atlas.pca.mean_.tolist(),
+                    "pca_components": atlas.pca.components_.tolist(),
+                },
+                "coords": coords.ravel().tolist() if big else [],
+                "codes": codes.ravel().tolist() if big else codes[rows].ravel().tolist(),
+                "spots": spots,
+                "spot_codes": [code_at(atlas, projection, xy, k).code.tolist() for xy in spots],
+                "rows": rows if big else [0, 1, 2],
+                "row_codes": codes[rows].tolist(),
+                "mus": mus.tolist(),
+                "places": [place(atlas, mu, projection).tolist() for mu in mus],
+                "place_k": TSNE_NEIGHBOURS,
+            }
+        )
+    return out
+
+
 def main(folder: Path = DEFAULT) -> None:
     rng = np.random.default_rng(20261207)
     folder.mkdir(parents=True, exist_ok=True)
@@ -125,6 +231,8 @@ def main(folder: Path = DEFAULT) -> None:
         "pca": pca(rng),
         "nearest": nearest(rng),
         "picking": picking(rng),
+        "engine": engine(folder, rng),
+        "edition_placement": edition_placement(rng),
     }.items():
         (folder / f"{name}.json").write_text(json.dumps(value))
 

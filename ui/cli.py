@@ -39,6 +39,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("zoo", "vae.analysis.zoo", "list the models and their test metrics"),
     Command("slides", "ui.lesson.slides", "export the lesson as a slide deck (PPTX or PDF)", pages_outside_a_server=True),
     Command("data", "vae.data.datasets", "download MNIST or CelebA, or show what data is found where"),
+    Command("share", "ui.serve.share", "export a model's student edition: static files, no server", pages_outside_a_server=True),
 )
 BY_NAME = {c.name: c for c in COMMANDS}
 

@@ -32,6 +32,7 @@
  * @property {object} [lastHover]
  * @property {object} [lastDraw]
  * @property {number} [facesDrawn]
+ * @property {number} [firstPictureMs] the student edition: performance.now() when its first decoded picture was drawn
  * @property {(url: string, codes: number[][], shape: number[]) => Promise<number[][]>} [decodeCodes]
  * @property {Map<string, Promise<Session>>} [sessions] the page's sessions, by URL (tests read the decoder's)
  */

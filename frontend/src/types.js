@@ -81,7 +81,7 @@
  * @property {{url: string, side: number, source: string} | null} faces
  * @property {string[]} axes
  * @property {[number, number, number | null] | null} pin
- * @property {{name: string, colour: string, points: number[]}[]} overlays
+ * @property {{name: string, colour: string, points: number[], marker?: "star"}[]} overlays sample overlays (✕), or a drawn digit's place (marker "star")
  * @property {MapTexts} texts
  * @property {MapStyle} style
  */

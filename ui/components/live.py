@@ -27,14 +27,14 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import numpy as np
 import streamlit as st
 from PIL import Image
 
 from ui.components.figures import OPACITY, PIN_PX, POINT_PX, VIRIDIS, map_colouring, map_extent, sample_overlays, viridis
-from ui.shell.i18n import number, t
+from ui.shell.i18n import current_language, number, say
 from ui.shell.resources import ModelKey, Ready, model_key, ready_of, test_set
 from vae.analysis.placement import TSNE_NEIGHBOURS
 from vae.artifacts.atlas import FAR_SPACINGS, Atlas
@@ -128,6 +128,7 @@ class Overlay(TypedDict):
     name: str
     colour: str
     points: list[float]
+    marker: NotRequired[str]  # "star": a drawn digit's place (the student edition); else a sample's ✕
 
 
 class MapPayload(TypedDict):
@@ -367,7 +368,7 @@ def map_colours(key: ModelKey, colour_by: str, labels: tuple[str, ...]) -> tuple
 MAP_HEIGHT_PX = 620
 
 
-def _map_payload(
+def map_payload(
     sel: Ready,
     projection: str,
     arrays: tuple,
@@ -378,18 +379,20 @@ def _map_payload(
     axes: list[str],
     pin: tuple[float, float, int | None] | None,
     overlays: list[Overlay],
+    url: Callable[[Path], str] = static_url,
 ) -> MapPayload:
     """What frontend/src/map/ needs of one model's map: the files of its points, codes and colours, the
     view's extent, the maths of the hover (PCA, k, the honesty cue's spacings), the faces, the axes,
-    the pin, the sample overlays, its texts and its points' style."""
+    the pin, the sample overlays, its texts and its points' style. `url` gives a file's URL (Streamlit's
+    static serving; the student edition's assets/ in ui.serve.share)."""
     atlas = sel.atlas
     legend = colours[1]
     pca = _pca(atlas)
     return MapPayload(
         projection=projection,
-        coords=static_url(arrays[0]),
-        codes=static_url(arrays[1]),
-        colours=static_url(colours[0]),
+        coords=url(arrays[0]),
+        codes=url(arrays[1]),
+        colours=url(colours[0]),
         groups=legend["groups"],
         scale=legend["scale"],
         extent=[list(r) for r in map_extent(atlas.coords(projection))],
@@ -403,26 +406,27 @@ def _map_payload(
         map_spacing=float(atlas.map_spacing(projection)),
         latent_spacing=float(atlas.latent_spacing()),
         far=FAR_SPACINGS,
-        faces=None if sprites is None else Faces(url=static_url(sprites[0]), side=FACE_SIDE, source=sprites[1]),
+        faces=None if sprites is None else Faces(url=url(sprites[0]), side=FACE_SIDE, source=sprites[1]),
         axes=axes,
         pin=pin,
         overlays=overlays,
-        texts=_map_texts(),
+        texts=map_texts(),
         style=MAP_STYLE,
     )
 
 
-def _map_texts() -> MapTexts:
-    """The map's own texts, in the session's language."""
+def map_texts(lang: str | None = None) -> MapTexts:
+    """The map's own texts, in `lang` or the session's language."""
+    lang = current_language() if lang is None else lang
     return MapTexts(
-        hint=t("map.hover.idle"),
-        map=t("map.hover.map_distance"),
-        latent=t("map.hover.latent_distance"),
-        far_short=t("map.hover.far_short"),
-        legend=t("map.legend.toggle"),
-        zoom_in=t("map.zoom_in"),
-        zoom_out=t("map.zoom_out"),
-        reset=t("map.reset_view"),
+        hint=say(lang, "map.hover.idle"),
+        map=say(lang, "map.hover.map_distance"),
+        latent=say(lang, "map.hover.latent_distance"),
+        far_short=say(lang, "map.hover.far_short"),
+        legend=say(lang, "map.legend.toggle"),
+        zoom_in=say(lang, "map.zoom_in"),
+        zoom_out=say(lang, "map.zoom_out"),
+        reset=say(lang, "map.reset_view"),
     )
 
 
@@ -467,7 +471,7 @@ def latent_map(
         for source, colour, xy in (sample_overlays(key, projection) if samples else [])
     ]
     pinned = None if pin is None else (float(pin[0]), float(pin[1]), pin[2])
-    view = _map_payload(
+    view = map_payload(
         sel, projection, arrays, colours, tsne_k=tsne_k, sprites=sprites, axes=list(labels[:2]), pin=pinned, overlays=overlays
     )
     payload = LatentMapPayload(**_common(sel, decoder), map=view)

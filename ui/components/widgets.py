@@ -105,7 +105,14 @@ def inline(picture: np.ndarray | bytes) -> str | bytes:
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-MIME_TYPES = {".png": "image/png", ".gif": "image/gif", ".csv": "text/csv", ".json": "application/json", ".html": "text/html"}
+MIME_TYPES = {
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".csv": "text/csv",
+    ".json": "application/json",
+    ".html": "text/html",
+    ".zip": "application/zip",
+}
 
 
 def png_of(image: np.ndarray, scale: int = 1) -> bytes:

@@ -17,7 +17,7 @@ export function buildLegend(legend, m, hidden, changed) {
     const item = document.createElement("span");
     item.className = "vae-map-overlay-key";
     item.style.cssText = "display:inline-flex;align-items:center;gap:5px";
-    item.innerHTML = `<span style="color:${o.colour};font-weight:700">✕</span><span></span>`;
+    item.innerHTML = `<span style="color:${o.colour};font-weight:700">${o.marker === "star" ? "★" : "✕"}</span><span></span>`;
     /** @type {Node} */ (item.lastChild).textContent = o.name;
     legend.appendChild(item);
   }

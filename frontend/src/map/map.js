@@ -39,7 +39,13 @@ const HIT_PX = 7;
  */
 
 /**
- * @param {{data: LatentMapPayload, parentElement: HTMLElement, setTriggerValue: (name: string, value: unknown) => void}} component
+ * A decoder other than the ONNX runtime's: one code → the (C, H, W) floats in [0, 1] (the student
+ * edition passes its engine's).
+ * @typedef {(code: Float32Array) => Promise<ArrayLike<number>>} DecodeCode
+ */
+
+/**
+ * @param {{data: LatentMapPayload, parentElement: HTMLElement, setTriggerValue: (name: string, value: unknown) => void, decode?: Promise<DecodeCode>}} component
  * @returns {() => void} the cleanup
  */
 export function latentMap(component) {
@@ -165,12 +171,10 @@ export function latentMap(component) {
   }
 
   // ---- hover: decode under the pointer ---------------------------------------------------------
-  /** @type {import("../runtime.js").Session | null} */
+  /** @type {DecodeCode | null} */
   let decoder = null;
   /** @type {Float32Array | null} */
   let codes = null;
-  /** @type {import("../runtime.js").Ort | null} */
-  let ORT = null;
   let busy = false;
   /** @type {[number, number, number, number, number] | null} x, y, event time, px, py */
   let pointer = null;
@@ -208,19 +212,18 @@ export function latentMap(component) {
 
   /**
    * @param {[number, number, number, number, number]} p
-   * @param {import("../runtime.js").Ort} ort
-   * @param {import("../runtime.js").Session} s
+   * @param {DecodeCode} decodeCode
    * @param {Float32Array} coords
    * @param {Float32Array} allCodes
    */
-  async function drawHover(p, ort, s, coords, allCodes) {
+  async function drawHover(p, decodeCode, coords, allCodes) {
     busy = true;
     const t0 = performance.now();
     /** @type {[number, number]} */
     const xy = [p[0], p[1]];
     const { code, latent } = codeAt(xy, coords, allCodes);
     const mapDistance = nearest(coords, 2, xy, 1)[0][1];
-    const pixels = await decodeOne(ort, s, code);
+    const pixels = await decodeCode(code);
     const image = toImageData(pixels, channels, height, width);
     preview.getContext("2d")?.putImageData(image, 0, 0);
     const mapSpacings = mapDistance / m.map_spacing;
@@ -246,10 +249,10 @@ export function latentMap(component) {
 
   const hoverLoop = frames(() => {
     const coords = St.coords;
-    if (stopped || !pointer || pointer === drawnFor || !decoder || !ORT || !codes || !coords) return;
+    if (stopped || !pointer || pointer === drawnFor || !decoder || !codes || !coords) return;
     if (busy) return hoverLoop.next();
     drawnFor = pointer;
-    drawHover(pointer, ORT, decoder, coords, codes)
+    drawHover(pointer, decoder, coords, codes)
       .catch((e) => {
         LIVE.error = String(e);
         busy = false;
@@ -496,10 +499,16 @@ export function latentMap(component) {
       LIVE.error = String(e);
     });
 
-  loadRuntime(data.runtime)
-    .then(async (ort) => {
-      ORT = ort;
-      [decoder, codes] = await Promise.all([session(ort, data.decoder), floats(m.codes)]);
+  /** @type {Promise<DecodeCode>} */
+  const decodeCode =
+    component.decode ??
+    loadRuntime(data.runtime).then(async (ort) => {
+      const s = await session(ort, data.decoder);
+      return (code) => decodeOne(ort, s, code);
+    });
+  decodeCode
+    .then(async (d) => {
+      [decoder, codes] = await Promise.all([d, floats(m.codes)]);
       if (stopped) return;
       LIVE.status = "ready";
       LIVE.model = data.model;

@@ -136,7 +136,7 @@ export function drawFaces(f, coords, rgba, sprite, faces, zoom) {
 /**
  * Samples drawn over the test points (ui.components.figures.sample_overlays): small crosses.
  * @param {Frame} f
- * @param {{colour: string, points: number[]}[]} overlays
+ * @param {{colour: string, points: number[], marker?: "star"}[]} overlays
  */
 export function drawSamples(f, overlays) {
   const { ctx, a, px } = f;
@@ -146,6 +146,10 @@ export function drawSamples(f, overlays) {
   ctx.clip();
   ctx.lineWidth = 1.6;
   for (const o of overlays) {
+    if (o.marker === "star") {
+      drawStars(f, o);
+      continue;
+    }
     ctx.strokeStyle = o.colour;
     ctx.beginPath();
     for (let i = 0; i < o.points.length; i += 2) {
@@ -160,6 +164,26 @@ export function drawSamples(f, overlays) {
     ctx.stroke();
   }
   ctx.restore();
+}
+
+/**
+ * An overlay drawn as stars (the student edition's drawn digit), white-rimmed over the points.
+ * @param {Frame} f
+ * @param {{colour: string, points: number[]}} o
+ */
+function drawStars(f, o) {
+  const { ctx, a, px } = f;
+  ctx.font = "bold 26px sans-serif";
+  ctx.textAlign = "center";
+  ctx.textBaseline = "middle";
+  ctx.lineWidth = 3;
+  ctx.strokeStyle = "#fff";
+  ctx.fillStyle = o.colour;
+  for (let i = 0; i < o.points.length; i += 2) {
+    const [x0, y0] = px(o.points[i], o.points[i + 1]);
+    ctx.strokeText("★", a.left + x0, a.top + y0);
+    ctx.fillText("★", a.left + x0, a.top + y0);
+  }
 }
 
 /**

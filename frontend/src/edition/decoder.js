@@ -1,0 +1,66 @@
+// @ts-check
+// The nets (frontend/src/engine: the decoder and, on MNIST, the encoder, vae.artifacts.browser_net's
+// files), one run at a time for the whole page, and a decoded picture drawn on a canvas with the
+// telemetry the dashboard keeps (runtime.js's record) plus the first picture's time.
+
+import { loadNet } from "../engine/net.js";
+import { absolute, LIVE, record, TELEMETRY, toImageData } from "../runtime.js";
+
+/** @typedef {(input: Float32Array) => Promise<Float32Array>} Run */
+
+let tail = /** @type {Promise<unknown>} */ (Promise.resolve());
+
+/**
+ * A net from its spec's URL, its runs queued behind every other run of the page (the map's hover, a
+ * slider, the scrubber and the encoder never overlap).
+ * @param {string} url
+ * @returns {Promise<Run>}
+ */
+export async function openNet(url) {
+  const net = await loadNet(absolute(url));
+  return (input) => {
+    const run = tail.then(() => net.run(input));
+    tail = run.catch(() => undefined);
+    return run;
+  };
+}
+
+/**
+ * A decoded picture on a canvas of the image's own size (CSS enlarges it, pixelated), counted as a
+ * frame; the first one sets __vaeLive.firstPictureMs.
+ * @param {HTMLCanvasElement} canvas
+ * @param {ArrayLike<number>} pixels (C, H, W) in [0, 1]
+ * @param {[number, number, number]} shape
+ * @param {ArrayLike<number>} code
+ * @param {number} t0 performance.now() when the decoding started
+ */
+export function showPicture(canvas, pixels, shape, code, t0) {
+  const [channels, height, width] = shape;
+  const image = toImageData(pixels, channels, height, width);
+  if (canvas.width !== width || canvas.height !== height) {
+    canvas.width = width;
+    canvas.height = height;
+  }
+  canvas.getContext("2d")?.putImageData(image, 0, 0);
+  canvas.dataset.drawn = String(Number(canvas.dataset.drawn || 0) + 1);
+  record(t0, code, image);
+  firstPicture();
+}
+
+/** Marks the first decoded picture drawn on the page (the map's hover inset counts too). */
+export function firstPicture() {
+  if (TELEMETRY && LIVE.firstPictureMs === undefined) LIVE.firstPictureMs = performance.now();
+}
+
+/**
+ * The decode of one code and its picture, as one step: what the sliders and the scrubber run per frame.
+ * @param {Run} decode
+ * @param {HTMLCanvasElement} canvas
+ * @param {[number, number, number]} shape
+ * @param {Float32Array} code
+ */
+export async function decodeInto(decode, canvas, shape, code) {
+  const t0 = performance.now();
+  const pixels = await decode(code);
+  showPicture(canvas, pixels, shape, code, t0);
+}

@@ -1,0 +1,73 @@
+// The browser engine (src/engine/net.js) against torch: the nets and torch's answers written by
+// tests/js_fixtures.py (real models: mnist-z16, mnist-dense-z2, mnist-z2, celeba-z64; and a random
+// res-block config). Decoders: the pixels as drawn within 2/255; encoders: μ within 1e-4.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import { halfToFloat, loadNet } from "../src/engine/net.js";
+import { fixture } from "./fixtures.js";
+
+const FIXTURES = new URL("./fixtures/", import.meta.url);
+/** @param {string} url */
+const readFile = async (url) => new Response(readFileSync(new URL(url)));
+const { cases } = fixture("engine");
+
+/** @param {number} v a pixel mean → uint8, as runtime.js toImageData rounds it */
+const toByte = (v) => Math.round(Math.min(1, Math.max(0, v)) * 255);
+
+for (const c of cases) {
+  test(`${c.model} ${c.part}: the engine gives torch's answers`, async () => {
+    const net = await loadNet(new URL(c.net, FIXTURES).href, { fetch: readFile });
+    assert.equal(net.inputSize, c.inputs[0].length);
+    let maxFloat = 0;
+    let maxByte = 0;
+    for (let i = 0; i < c.inputs.length; i++) {
+      const out = await net.run(Float32Array.from(c.inputs[i]));
+      assert.equal(out.length, c.outputs[i].length);
+      for (let j = 0; j < out.length; j++) {
+        maxFloat = Math.max(maxFloat, Math.abs(out[j] - c.outputs[i][j]));
+        if (c.pixels) maxByte = Math.max(maxByte, Math.abs(toByte(out[j]) - c.pixels[i][j]));
+      }
+    }
+    console.log(`${c.model} ${c.part}: ${c.inputs.length} inputs, max |Δ| ${maxFloat.toExponential(2)}${c.pixels ? `, max pixel Δ ${maxByte}/255` : ""}`);
+    if (c.part === "decoder") {
+      assert.ok(maxByte <= 2, `pixels differ by ${maxByte}/255`);
+      assert.ok(maxFloat < 2 / 255, `pixel means differ by ${maxFloat}`);
+    } else {
+      assert.ok(maxFloat < 1e-4, `μ differs by ${maxFloat}`);
+    }
+  });
+}
+
+test("a decoder's output shape is the image's, its values in [0, 1]", async () => {
+  const c = cases.find((x) => x.model === "celeba-z64" && x.part === "decoder");
+  const net = await loadNet(new URL(c.net, FIXTURES).href, { fetch: readFile });
+  assert.deepEqual(net.outputShape, [3, 64, 64]);
+  const out = await net.run(new Float32Array(net.inputSize).fill(3));
+  assert.ok(out.every((v) => v >= 0 && v <= 1));
+});
+
+test("a net made from other weights, a cut .bin and a wrong input size are refused", async () => {
+  const c = cases.find((x) => x.model === "mnist-z16" && x.part === "decoder");
+  const url = new URL(c.net, FIXTURES).href;
+  await assert.rejects(loadNet(url, { fetch: readFile, weightsSha256: "0".repeat(64) }), /other weights/);
+  /** @param {string} u */
+  const cut = async (u) => (u.endsWith(".bin") ? new Response(readFileSync(new URL(u)).subarray(0, 1000)) : readFile(u));
+  await assert.rejects(loadNet(url, { fetch: cut }), /stale or cut/);
+  /** @param {string} u */
+  const other = async (u) => (u.endsWith(".json") ? new Response(JSON.stringify({ format: "onnx" })) : readFile(u));
+  await assert.rejects(loadNet(url, { fetch: other }), /not a vae-browser-net file/);
+  const net = await loadNet(url, { fetch: readFile });
+  await assert.rejects(net.run(new Float32Array(3)), /input of 3 values, expects 16/);
+});
+
+test("float16 bits decode exactly", () => {
+  assert.equal(halfToFloat(0x3c00), 1);
+  assert.equal(halfToFloat(0xc000), -2);
+  assert.equal(halfToFloat(0x7bff), 65504);
+  assert.equal(halfToFloat(0x0001), 2 ** -24);
+  assert.equal(halfToFloat(0x8000), -0);
+  assert.equal(halfToFloat(0x7c00), Number.POSITIVE_INFINITY);
+  assert.ok(Number.isNaN(halfToFloat(0x7e00)));
+  assert.equal(halfToFloat(0x3555), 0.333251953125);
+});
