@@ -67,6 +67,8 @@ def test_an_edition_through_nginx_decodes_caches_and_survives_the_network_cut(ch
     cached: list[str] = []  # requests the memory cache answered (no responseReceived for those)
     cdp.on("Network.responseReceived", lambda e: seen.append({**e["response"], "requestId": e["requestId"]}))
     cdp.on("Network.requestServedFromCache", lambda e: cached.append(e["requestId"]))
+    wire: dict[str, int] = {}  # status as it came over the wire (responseReceived shows a revalidated 304 as 200)
+    cdp.on("Network.responseReceivedExtraInfo", lambda e: wire.__setitem__(e["requestId"], e["statusCode"]))
     try:
         page.goto(url)
         page.wait_for_function("() => window.__vaeLive && window.__vaeLive.status !== 'loading'")
@@ -89,8 +91,12 @@ def test_an_edition_through_nginx_decodes_caches_and_survives_the_network_cut(ch
         page.goto(url)  # a second visit: index.html revalidated, the immutable assets from the cache
         page.wait_for_function("() => window.__vaeLive && window.__vaeLive.status === 'ready'")
         again = [r for r in seen if r["url"].startswith(url)]
-        assert [r["status"] for r in again if r["url"] == url] == [304], [(r["url"], r["status"]) for r in again]
-        from_network = [r["url"] for r in again if "/assets/" in r["url"] and not r.get("fromDiskCache") and r["requestId"] not in cached]
+        assert [wire.get(r["requestId"]) for r in again if r["url"] == url] == [304], [(r["url"], wire.get(r["requestId"])) for r in again]
+        assets_again = [r for r in again if "/assets/" in r["url"]]
+        assert assets_again, "the second visit loaded no asset"
+        from_network = [
+            r["url"] for r in assets_again if r["requestId"] in wire or not (r.get("fromDiskCache") or r["requestId"] in cached)
+        ]
         assert from_network == [], from_network
 
         page.context.set_offline(True)  # the lecture hall's Wi-Fi drops: the page has all it needs
