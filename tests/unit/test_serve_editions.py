@@ -57,7 +57,7 @@ def get(url: str, path: str, headers: dict | None = None) -> tuple[int, http.cli
 
 def test_assets_are_immutable_gzipped_and_typed(hall, editions) -> None:
     folder = editions / "demo"
-    for asset in sorted((folder / "assets").iterdir()):
+    for asset in sorted(a for a in (folder / "assets").iterdir() if a.suffix != ".gz"):  # .gz: the script's copies
         path = f"/editions/demo/assets/{asset.name}"
         expected = {".mjs": "text/javascript", ".wasm": "application/wasm", ".f32": "application/octet-stream"}
         expected |= {".json": "application/json", ".png": "image/png"}
@@ -72,6 +72,25 @@ def test_assets_are_immutable_gzipped_and_typed(hall, editions) -> None:
             assert gzip.decompress(body) == asset.read_bytes() and len(body) < asset.stat().st_size
         status, headers, body = get(hall.url, path)  # a client that takes no gzip gets the bytes themselves
         assert status == 200 and headers.get("Content-Encoding") is None and body == asset.read_bytes()
+
+
+def test_the_script_compresses_the_assets_once(hall, editions) -> None:
+    """serve_replicas.sh writes NAME.gz (gzip -9) beside each compressible asset before nginx starts, and
+    nginx sends it as it is (a Content-Length: no compression per request); not for a PNG (already
+    compressed), nor for index.html (it may change under the same name)."""
+    assets = editions / "demo" / "assets"
+    for asset in sorted(assets.iterdir()):
+        if asset.suffix == ".gz" or asset.name.startswith("big-"):  # big-: test_a_precompressed_file_is_sent_as_it_is's
+            continue
+        packed = asset.with_name(asset.name + ".gz")
+        if asset.suffix == ".png":
+            assert not packed.exists()
+            continue
+        assert packed.exists() and gzip.decompress(packed.read_bytes()) == asset.read_bytes(), asset.name
+        status, headers, body = get(hall.url, f"/editions/demo/assets/{asset.name}", {"Accept-Encoding": "gzip"})
+        assert status == 200 and headers["Content-Encoding"] == "gzip" and body == packed.read_bytes()
+        assert headers["Content-Length"] == str(packed.stat().st_size)
+    assert not (editions / "demo" / "index.html.gz").exists()
 
 
 def test_index_is_revalidated_with_its_etag(hall, editions) -> None:
