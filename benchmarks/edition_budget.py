@@ -9,7 +9,10 @@ trip), Emulation.setCPUThrottlingRate 4 and the cache disabled. Per model and se
   picture: ms after navigation began);
 - decoded pictures per second while the pointer moves across the map (desktop, 1400×1000, mouse) and while a
   finger drags (390×844 is_mobile + has_touch, real touches: Input.dispatchTouchEvent), timed in the page: the
-  pictures drawn between the first and the last pointermove over the time between them.
+  pictures drawn between the first and the last pointermove over the time between them. Beside it: the moves
+  per second that reached the page (DevTools sends the next input only once the throttled page took the last
+  one, so this bounds the figure), pictures per move, and the median decode time, whose inverse is the move
+  rate the decoder alone could follow.
 
 Each beside its budget: ≤ 3 MB transferred for an MNIST scene, ≤ 6 MB for a CelebA one, the first picture
 ≤ 4 s, ≥ 30 pictures/s. Reference in the same run, under the same throttling: the dashboard's map page
@@ -151,9 +154,11 @@ def pictures_per_s(page, kind: str) -> dict:
     """Pictures drawn per second between the first and the last pointermove of `kind` the page received."""
     marks = [(t, frames) for t, k, frames in page.evaluate("() => window.__vaeMoves") if k == kind]
     if len(marks) < 2:
-        return {"fps": 0.0, "moves": len(marks)}
+        return {"fps": 0.0, "moves": len(marks), "moves_per_s": 0.0}
     (t0, f0), (t1, f1) = marks[0], marks[-1]
-    return {"fps": (f1 - f0) / ((t1 - t0) / 1000) if t1 > t0 else 0.0, "moves": len(marks), "frames": f1 - f0}
+    span_s = (t1 - t0) / 1000
+    fps = (f1 - f0) / span_s if span_s > 0 else 0.0
+    return {"fps": fps, "moves": len(marks), "frames": f1 - f0, "moves_per_s": (len(marks) - 1) / span_s if span_s > 0 else 0.0}
 
 
 def visit_edition(browser, url: str, *, phone: bool, move_s: float) -> dict:
@@ -174,12 +179,16 @@ def visit_edition(browser, url: str, *, phone: bool, move_s: float) -> dict:
         host.scroll_into_view_if_needed()
         box = host.bounding_box()
         page.evaluate("() => { window.__vaeMoves.length = 0; }")
+        frames_before = page.evaluate("() => window.__vaeLive.frames")
         moves = sweep(page, cdp, box, move_s, touch=phone)
+        drawn = page.evaluate("() => window.__vaeLive.frames") - frames_before
+        decode_ms = page.evaluate(f"() => window.__vaeLive.decodeMs.slice(-{drawn})") if drawn else []  # the sweep's (the list keeps 500)
         return {
             "bytes": wire.http_bytes,
             "requests": wire.requests,
             "first_s": live["first"] / 1000,
             "sent": moves,
+            "decode_ms": decode_ms,
             **pictures_per_s(page, "touch" if phone else "mouse"),
         }
     finally:
@@ -292,6 +301,16 @@ def edition_lines(model: str, server: str, desktop: dict, phone: dict) -> tuple[
         word = verdict(value, budget, at_most)
         ok &= word == "within"
         lines.append(f"  {text:<62} budget {shown:<9} {word}")
+    for name, seen in [("mouse", desktop), ("finger", phone)]:
+        decode = sorted(seen["decode_ms"])
+        if not decode:
+            lines.append(f"    {name}: {seen['moves_per_s']:.1f} moves/s reached the page; no picture timed")
+            continue
+        median = decode[len(decode) // 2]
+        lines.append(
+            f"    {name}: {seen['moves_per_s']:.1f} moves/s reached the page, {seen['fps'] / max(seen['moves_per_s'], 1e-9):.2f} pictures per move; "
+            f"decode p50 {median:.1f} ms ({len(decode)} pictures): the decoder alone keeps up with {1000 / median:.0f} moves/s"
+        )
     return lines, ok
 
 
@@ -358,7 +377,7 @@ def main() -> None:
     head = [
         f"edition_budget: Chromium {version}, CPU slowed {CPU_SLOWDOWN}x, network {DOWN_BPS / 1e6:g} Mbit/s down, "
         f"{UP_BPS / 1e6:g} Mbit/s up, {LATENCY_MS} ms round trip, cache disabled; a first visit per figure",
-        f"  {platform.node()}, {len(os.sched_getaffinity(0))} CPUs, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
+        f"  {platform.node()}, {len(os.sched_getaffinity(0))} CPUs (load average {os.getloadavg()[0]:.1f}: other jobs share them), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
         f"pointer moving {args.move_s:g} s; desktop 1400x1000 mouse, phone 390x844 touch",
         "",
     ]

@@ -284,7 +284,7 @@ def main() -> None:
         f"edition_load: {args.students} students, at most {args.concurrency} at once, arriving within {args.arrive_s} s,",
         f"  a browser's first visit (index.html, then every file over up to {CONNECTIONS_PER_STUDENT} keep-alive connections, gzip accepted)",
         f"  {version}, scripts/serve_replicas.sh 0 (editions only); client: one asyncio process on the same machine",
-        f"  {platform.node()}, {platform.processor() or platform.machine()}, {len(os.sched_getaffinity(0))} CPUs, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+        f"  {platform.node()}, {platform.processor() or platform.machine()}, {len(os.sched_getaffinity(0))} CPUs (load average {os.getloadavg()[0]:.1f}: other jobs share them), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         "",
     ]
     text = "\n".join(head + lines)
