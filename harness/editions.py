@@ -34,6 +34,7 @@ def shaped_edition(folder: Path) -> dict[str, str]:
         hashed(assets, "codes", ".f32", codes): "application/octet-stream",
         hashed(assets, "payload", ".json", manifest): "application/json",
         hashed(assets, "digits", ".png", png): "image/png",
+        hashed(assets, "faces", ".jpg", b"\xff\xd8\xff\xe0" + rng.integers(0, 256, 3000, dtype=np.uint8).tobytes()): "image/jpeg",
     }
     script = next(n for n in names if n.endswith(".mjs"))
     page = f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>mnist-z16</title></head><body><main id="app"></main><script type="module" src="assets/{script}"></script>{"<p>explanation</p>" * 100}</body></html>'

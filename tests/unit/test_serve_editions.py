@@ -60,12 +60,12 @@ def test_assets_are_immutable_gzipped_and_typed(hall, editions) -> None:
     for asset in sorted(a for a in (folder / "assets").iterdir() if a.suffix != ".gz"):  # .gz: the script's copies
         path = f"/editions/demo/assets/{asset.name}"
         expected = {".mjs": "text/javascript", ".wasm": "application/wasm", ".f32": "application/octet-stream"}
-        expected |= {".json": "application/json", ".png": "image/png"}
+        expected |= {".json": "application/json", ".png": "image/png", ".jpg": "image/jpeg"}
         status, headers, body = get(hall.url, path, {"Accept-Encoding": "gzip, deflate, br"})
         assert status == 200 and headers["Cache-Control"] == IMMUTABLE, (path, status, dict(headers))
         assert headers["Content-Type"] == expected[asset.suffix], (path, headers["Content-Type"])
         assert headers.get("Set-Cookie") is None and headers.get("X-Replica") is None
-        if asset.suffix == ".png":  # already compressed: sent as it is
+        if asset.suffix in (".png", ".jpg"):  # already compressed: sent as it is
             assert headers.get("Content-Encoding") is None and body == asset.read_bytes()
         else:
             assert headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in headers["Vary"], (path, dict(headers))
@@ -83,7 +83,7 @@ def test_the_script_compresses_the_assets_once(hall, editions) -> None:
         if asset.suffix == ".gz" or asset.name.startswith("big-"):  # big-: test_a_precompressed_file_is_sent_as_it_is's
             continue
         packed = asset.with_name(asset.name + ".gz")
-        if asset.suffix == ".png":
+        if asset.suffix in (".png", ".jpg"):
             assert not packed.exists()
             continue
         assert packed.exists() and gzip.decompress(packed.read_bytes()) == asset.read_bytes(), asset.name
