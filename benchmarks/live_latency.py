@@ -2,7 +2,7 @@
 on 127.0.0.1, per model:
 
 (a) runtime ready: from navigation start (a fresh browser context: cold HTTP cache) until the
-    in-browser decoder is ready (onnxruntime-web loaded, the model's decoder session created), and
+    in-browser decoder is ready (the model's decoder net loaded by the browser engine), and
     from the moment the page's script run has finished;
 (b) slider drag: a 2-second mouse drag of the most informative latent slider (moves sent back to
     back, faster than a 60 Hz mouse, back and forth across the track): pictures the browser decoded and drew per second, the

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create .venv, install requirements.txt and the project itself (editable) into it.
-# Then the browser runtime (scripts/install_runtime.sh), the browser bundle (scripts/build_frontend.sh) and the models' ONNX exports for live decoding.
+# Then the browser runtime (scripts/install_runtime.sh), the browser bundle (scripts/build_frontend.sh) and the models' browser nets for live decoding.
 # Idempotent: each step is a no-op when its inputs are unchanged since the last run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,13 +18,14 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 fi
 bash scripts/install_runtime.sh || echo "warning: browser runtime not installed; the server decodes" >&2
 bash scripts/build_frontend.sh || echo "warning: browser bundle not built; the server decodes" >&2
-# exports: only when a weights file changed since the last time (each export's folder is named by the
-# weights' hash; the dashboard also makes a missing one on first use)
+# the browser engine's nets (vae.artifacts.browser_net: static/net/<model>/<sha12>/): only when a weights
+# file changed since the last time (each folder is named by the weights' hash; the dashboard also writes a
+# missing one on first use). The ONNX exports (vae-explorer export, without --net) are no longer needed by the dashboard.
 weights=$(find models -name model.safetensors -printf '%p %s %T@\n' 2>/dev/null | sort | sha256sum | cut -d' ' -f1)
-if [ "$(cat static/onnx/.weights.sha256 2>/dev/null)" != "$weights" ]; then
-  if .venv/bin/vae-explorer export --all --quiet; then
-    echo "$weights" > static/onnx/.weights.sha256
+if [ "$(cat static/net/.weights.sha256 2>/dev/null)" != "$weights" ]; then
+  if .venv/bin/vae-explorer export --all --net --quiet; then
+    echo "$weights" > static/net/.weights.sha256
   else
-    echo "warning: some ONNX exports failed; those models decode on the server" >&2
+    echo "warning: some browser nets failed; those models decode on the server" >&2
   fi
 fi

@@ -1,13 +1,13 @@
 // @ts-check
 // A drawn digit encoded in the browser after each stroke: the canvas's pixels through the digit
-// preparation (digit.js, vae.data.inputs' port), the ONNX encoder, and vae.analysis.placement.place
+// preparation (digit.js, vae.data.inputs' port), the encoder net (engine/net.js), and vae.analysis.placement.place
 // (raw: μ; PCA: the exact transform; t-SNE: the inverse-distance mean of the k nearest test codes'
 // map positions); a star moved to that place on the plotly map. The server, answering the same
 // stroke, replaces it.
 
 import { prepareDigit } from "./digit.js";
 import { blendNearest, pcaTransform } from "./maths.js";
-import { floats, LIVE, loadRuntime, only, session } from "./runtime.js";
+import { floats, LIVE, net, only } from "./runtime.js";
 
 /** @typedef {import("./types.js").DrawingPayload} DrawingPayload */
 
@@ -42,20 +42,18 @@ function deepQuery(root, selector) {
 export function liveDrawing(data) {
   const d = data.draw;
   let stopped = false;
-  /** @type {import("./runtime.js").Session | null} */
+  /** @type {import("./runtime.js").Net | null} */
   let encoder = null;
   /** @type {Float32Array | null} */
   let coords = null;
   /** @type {Float32Array | null} */
   let codes = null;
-  /** @type {import("./runtime.js").Ort | null} */
-  let ort = null;
 
   /** @param {number} [tries] */
   async function strokeEnded(tries = 10) {
     const lower = /** @type {HTMLCanvasElement | null} */ (deepQuery(document.querySelector(`.st-key-${d.canvas}`), "canvas.dc-canvas.lower-canvas"));
     const context = lower?.getContext("2d");
-    if (!lower || !context || !encoder || !ort || stopped) return;
+    if (!lower || !context || !encoder || stopped) return;
     const t0 = performance.now();
     const rgba = context.getImageData(0, 0, lower.width, lower.height).data;
     const digit = prepareDigit(rgba, lower.width, lower.height, d.inputs);
@@ -64,14 +62,7 @@ export function liveDrawing(data) {
       if (tries > 1) await new Promise((r) => requestAnimationFrame(r)).then(() => strokeEnded(tries - 1));
       return;
     }
-    const side = d.inputs.side;
-    const x = new ort.Tensor(
-      "float32",
-      Float32Array.from(digit, (v) => v / 255),
-      [1, 1, side, side],
-    );
-    const { mean } = await encoder.run({ x });
-    const mu = Array.from(/** @type {Float32Array} */ (mean.data));
+    const mu = Array.from(await encoder.run(Float32Array.from(digit, (v) => v / 255))); // (1, side, side) → μ
     /** @type {number[]} */
     let xy;
     if (d.projection === "raw") xy = [mu[0], mu[1]];
@@ -122,11 +113,10 @@ export function liveDrawing(data) {
         LIVE.error = String(e);
       }),
     );
-  loadRuntime(data.runtime)
-    .then(async (runtime) => {
-      ort = runtime;
-      const tsne = d.projection === "tsne" && d.coords && d.codes ? [d.coords, d.codes] : null;
-      [encoder, coords, codes] = await Promise.all([session(runtime, d.encoder), tsne && floats(tsne[0]), tsne && floats(tsne[1])]);
+  const tsne = d.projection === "tsne" && d.coords && d.codes ? [d.coords, d.codes] : null;
+  Promise.all([net(data.runtime, d.encoder), tsne && floats(tsne[0]), tsne && floats(tsne[1])])
+    .then((loaded) => {
+      [encoder, coords, codes] = loaded;
       if (stopped) return;
       LIVE.status = "ready";
       document.addEventListener("pointerup", onUp, true);

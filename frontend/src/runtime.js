@@ -1,18 +1,18 @@
 // @ts-check
-// The runtime and its sessions: onnxruntime-web loaded once per page from static/ort/, decoder and
-// encoder sessions created once per URL, the float32/uint8 files fetched once, and the small helpers
-// every use shares (one animation frame at a time, one run of a use at a time, pixels as drawn).
+// The decoders and encoders and what every use shares: the model's nets (the browser engine,
+// engine/net.js: vae/artifacts/browser_net.py's files, run by plain JavaScript kernels or by tfjs's
+// WebAssembly from static/tfjs/) loaded once per URL, the float32/uint8 files fetched once, and the
+// small helpers (one animation frame at a time, one run of a use at a time, pixels as drawn).
 
-/** @typedef {typeof import("onnxruntime-web")} Ort */
-/** @typedef {import("onnxruntime-web").InferenceSession} Session */
+import { loadNet } from "./engine/net.js";
+
+/** @typedef {import("./engine/net.js").Net} Net */
 
 /**
- * What the module's runs on every rerun share: the runtime, the sessions, the fetched arrays and each
- * use's running cleanup. Kept on window under a symbol (a rerun may evaluate the module again), never
- * read by tests.
+ * What the module's runs on every rerun share: the nets, the fetched arrays and each use's running
+ * cleanup. Kept on window under a symbol (a rerun may evaluate the module again), never read by tests.
  * @typedef {object} Shared
- * @property {Promise<Ort> | null} ort
- * @property {Map<string, Promise<Session>>} sessions
+ * @property {Map<string, Promise<Net>>} nets
  * @property {Map<string, Promise<ArrayBufferView>>} arrays
  * @property {Map<string, () => void>} running
  */
@@ -34,22 +34,22 @@
  * @property {number} [facesDrawn]
  * @property {number} [firstPictureMs] the student edition: performance.now() when its first decoded picture was drawn
  * @property {(url: string, codes: number[][], shape: number[]) => Promise<number[][]>} [decodeCodes]
- * @property {Map<string, Promise<Session>>} [sessions] the page's sessions, by URL (tests read the decoder's)
+ * @property {Map<string, Promise<Net>>} [nets] the page's nets, by URL (tests read the decoder's)
  */
 
-const SHARED = Symbol.for("vae-live-shared");
+const SHARED = Symbol.for("vae-live-shared-net");
 const w = /** @type {Window & {__vaeTelemetry?: boolean, __vaeLive?: Probe, [SHARED]?: Shared}} */ (window);
 
 /** Whether the page asked for telemetry on window. */
 export const TELEMETRY = w.__vaeTelemetry === true;
 
-w[SHARED] ??= { ort: null, sessions: new Map(), arrays: new Map(), running: new Map() };
+w[SHARED] ??= { nets: new Map(), arrays: new Map(), running: new Map() };
 /** @type {Shared} */
 const STATE = w[SHARED];
 
 /** @type {Probe} */
 const probe = { status: "loading", error: null, frames: 0, decodeMs: [] };
-if (TELEMETRY) w.__vaeLive ??= { ...probe, sessions: STATE.sessions };
+if (TELEMETRY) w.__vaeLive ??= { ...probe, nets: STATE.nets };
 /** The telemetry: window.__vaeLive where asked for, else this module's own (status and errors for the console). */
 export const LIVE = w.__vaeLive ?? probe;
 
@@ -61,44 +61,20 @@ export const LIVE = w.__vaeLive ?? probe;
 export const absolute = (path) => new URL(path, document.baseURI).href;
 
 /**
- * onnxruntime-web from static/ort/ (WebAssembly, one thread), loaded once per page.
- * @param {string} path the runtime's folder URL
- * @returns {Promise<Ort>}
- */
-export function loadRuntime(path) {
-  const base = absolute(path);
-  if (!STATE.ort) {
-    STATE.ort = (async () => {
-      if (typeof WebAssembly !== "object") throw new Error("WebAssembly is not available");
-      /** @type {Ort} */
-      const ort = await import(`${base}/ort.wasm.min.mjs`);
-      ort.env.wasm.numThreads = 1; // Streamlit's page is not cross-origin isolated: no threads
-      ort.env.wasm.proxy = false;
-      ort.env.wasm.wasmPaths = { mjs: `${base}/ort-wasm-simd-threaded.mjs` };
-      // The 14 MB binary ships gzipped (3.7 MB) and is inflated here, so the server never compresses it.
-      const response = await fetch(`${base}/ort-wasm-simd-threaded.wasm.gz`);
-      if (!response.ok || !response.body) throw new Error(`ort wasm: HTTP ${response.status}`);
-      const inflated = response.body.pipeThrough(new DecompressionStream("gzip"));
-      ort.env.wasm.wasmBinary = await new Response(inflated).arrayBuffer();
-      return ort;
-    })();
-  }
-  return STATE.ort;
-}
-
-/**
- * An ONNX session (decoder or encoder), created once per URL.
- * @param {Ort} ort
+ * A net (the model's decoder or encoder: the JSON's URL), loaded once per page and URL; loadNet's "auto"
+ * runs the big ones on tfjs's WebAssembly (from the folder `runtime`) and the small ones on plain JavaScript.
+ * @param {string} runtime URL of static/tfjs/
  * @param {string} url
- * @returns {Promise<Session>}
+ * @returns {Promise<Net>}
  */
-export function session(ort, url) {
-  let s = STATE.sessions.get(url);
-  if (!s) {
-    s = ort.InferenceSession.create(absolute(url), { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
-    STATE.sessions.set(url, s);
+export function net(runtime, url) {
+  let n = STATE.nets.get(url);
+  if (!n) {
+    n = loadNet(absolute(url), { backend: "auto", runtime: absolute(runtime) });
+    STATE.nets.set(url, n);
+    n.catch(() => STATE.nets.delete(url)); // a later run may try again
   }
-  return s;
+  return n;
 }
 
 /**
@@ -146,28 +122,15 @@ export function toImageData(pixels, channels, height, width) {
   return out;
 }
 
-/**
- * Decode one code: the (1, C, H, W) output's floats.
- * @param {Ort} ort
- * @param {Session} s
- * @param {Float32Array} code
- * @returns {Promise<ArrayLike<number>>}
- */
-export async function decodeOne(ort, s, code) {
-  const result = await s.run({ z: new ort.Tensor("float32", code, [1, code.length]) });
-  return /** @type {Float32Array} */ (result.x.data);
-}
-
 // For tests and benchmarks: decode codes ([[...], ...]) with a decoder URL, one at a time as the
 // page does; returns the uint8 RGB(A) pixels of each, rounded as drawn.
 if (TELEMETRY)
   LIVE.decodeCodes = async (url, codes, shape) => {
-    const ort = await /** @type {Promise<Ort>} */ (STATE.ort);
-    const s = await session(ort, url);
+    const decoder = await /** @type {Promise<Net>} */ (STATE.nets.get(url));
     const [channels, height, width] = shape;
     const out = [];
     for (const c of codes) {
-      const pixels = await decodeOne(ort, s, Float32Array.from(c));
+      const pixels = await decoder.run(Float32Array.from(c));
       out.push(Array.from(toImageData(pixels, channels, height, width).data));
     }
     return out;

@@ -8,7 +8,7 @@
 // replaces the live one.
 
 import { pathAt } from "./maths.js";
-import { decodeOne, frames, LIVE, loadRuntime, only, record, session, toImageData } from "./runtime.js";
+import { frames, LIVE, net, only, record, toImageData } from "./runtime.js";
 
 /** @typedef {import("./types.js").SlidersPayload} SlidersPayload */
 
@@ -40,10 +40,8 @@ export function liveSliders(data) {
   // data.path: [widget key, a, b, method]: the slider is a fraction t of the way from a to b.
   const path = data.path ? { key: data.path[0], a: Float64Array.from(data.path[1]), b: Float64Array.from(data.path[2]), method: data.path[3] } : null;
   const keys = [...sliders.map(([k]) => k), ...directions.map(([k]) => k), ...(path ? [path.key] : [])];
-  /** @type {import("./runtime.js").Session | null} */
+  /** @type {import("./runtime.js").Net | null} */
   let decoder = null;
-  /** @type {import("./runtime.js").Ort | null} */
-  let ort = null;
   let busy = false;
   let dirty = false;
   /** @type {HTMLCanvasElement | null} */
@@ -95,11 +93,8 @@ export function liveSliders(data) {
     ctx.drawImage(small, 0, 0, overlay.width, overlay.height);
   }
 
-  /**
-   * @param {import("./runtime.js").Ort} o
-   * @param {import("./runtime.js").Session} s
-   */
-  async function decode(o, s) {
+  /** @param {import("./runtime.js").Net} s */
+  async function decode(s) {
     busy = true;
     dirty = false;
     code.set(base);
@@ -116,7 +111,7 @@ export function liveSliders(data) {
       if (t !== null) code.set(pathAt(path.a, path.b, t, path.method));
     }
     const t0 = performance.now();
-    const pixels = await decodeOne(o, s, code.slice());
+    const pixels = await s.run(code);
     const image = toImageData(pixels, channels, height, width);
     showOverlay(image);
     record(t0, code, image);
@@ -124,9 +119,9 @@ export function liveSliders(data) {
   }
 
   const loop = frames(() => {
-    if (stopped || !dirty || !decoder || !ort) return;
+    if (stopped || !dirty || !decoder) return;
     if (busy) return loop.next();
-    decode(ort, decoder)
+    decode(decoder)
       .catch((e) => {
         LIVE.error = String(e);
         busy = false;
@@ -148,10 +143,9 @@ export function liveSliders(data) {
     }
   });
 
-  loadRuntime(data.runtime)
-    .then(async (runtime) => {
-      ort = runtime;
-      decoder = await session(runtime, data.decoder);
+  net(data.runtime, data.decoder)
+    .then((loaded) => {
+      decoder = loaded;
       if (stopped) return;
       LIVE.status = "ready";
       LIVE.model = data.model;

@@ -5,8 +5,8 @@
 /**
  * What every use carries.
  * @typedef {object} Common
- * @property {string} runtime URL of static/ort/
- * @property {string} decoder URL of the model's decoder.onnx
+ * @property {string} runtime URL of static/tfjs/ (the browser engine's WebAssembly kernels)
+ * @property {string} decoder URL of the model's decoder net (vae/artifacts/browser_net.py's JSON)
  * @property {string} model the model's name
  * @property {[number, number, number]} image_shape (C, H, W)
  */
@@ -27,7 +27,7 @@
  * @typedef {object} DrawPayload
  * @property {string} canvas
  * @property {string} map
- * @property {string} encoder
+ * @property {string} encoder URL of the model's encoder net (its JSON)
  * @property {string} projection
  * @property {number[]} pca_mean
  * @property {number[][]} pca_components

@@ -1,10 +1,14 @@
 // The browser engine (src/engine/net.js) against torch: the nets and torch's answers written by
 // tests/js_fixtures.py (real models: mnist-z16, mnist-dense-z2, mnist-z2, celeba-z64; and a random
-// res-block config). Decoders: the pixels as drawn within 2/255; encoders: μ within 1e-4.
+// res-block config), on both backends: plain JavaScript and tfjs's WebAssembly. Decoders: the pixels
+// as drawn within 2/255; encoders: μ within 1e-5 of its largest value (at least 1).
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { halfToFloat, loadNet } from "../src/engine/net.js";
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-wasm";
+import { halfToFloat, loadNet, multiplyAdds, WASM_ABOVE_MULTIPLY_ADDS } from "../src/engine/net.js";
+import { ready } from "../src/engine/tfjs.js";
 import { fixture } from "./fixtures.js";
 
 const FIXTURES = new URL("./fixtures/", import.meta.url);
@@ -15,36 +19,51 @@ const { cases } = fixture("engine");
 /** @param {number} v a pixel mean → uint8, as runtime.js toImageData rounds it */
 const toByte = (v) => Math.round(Math.min(1, Math.max(0, v)) * 255);
 
-for (const c of cases) {
-  test(`${c.model} ${c.part}: the engine gives torch's answers`, async () => {
-    const net = await loadNet(new URL(c.net, FIXTURES).href, { fetch: readFile });
-    assert.equal(net.inputSize, c.inputs[0].length);
-    let maxFloat = 0;
-    let maxByte = 0;
-    for (let i = 0; i < c.inputs.length; i++) {
-      const out = await net.run(Float32Array.from(c.inputs[i]));
-      assert.equal(out.length, c.outputs[i].length);
-      for (let j = 0; j < out.length; j++) {
-        maxFloat = Math.max(maxFloat, Math.abs(out[j] - c.outputs[i][j]));
-        if (c.pixels) maxByte = Math.max(maxByte, Math.abs(toByte(out[j]) - c.pixels[i][j]));
-      }
-    }
-    console.log(`${c.model} ${c.part}: ${c.inputs.length} inputs, max |Δ| ${maxFloat.toExponential(2)}${c.pixels ? `, max pixel Δ ${maxByte}/255` : ""}`);
-    if (c.part === "decoder") {
-      assert.ok(maxByte <= 2, `pixels differ by ${maxByte}/255`);
-      assert.ok(maxFloat < 2 / 255, `pixel means differ by ${maxFloat}`);
-    } else {
-      assert.ok(maxFloat < 1e-4, `μ differs by ${maxFloat}`);
-    }
-  });
-}
+const tfjs = () => ready(tf);
 
-test("a decoder's output shape is the image's, its values in [0, 1]", async () => {
+for (const c of cases)
+  for (const backend of /** @type {const} */ (["js", "wasm"])) {
+    test(`${c.model} ${c.part} on ${backend}: the engine gives torch's answers`, async () => {
+      const net = await loadNet(new URL(c.net, FIXTURES).href, { fetch: readFile, backend, tfjs });
+      assert.equal(net.backend, backend);
+      assert.equal(net.inputSize, c.inputs[0].length);
+      let maxFloat = 0;
+      let maxByte = 0;
+      for (let i = 0; i < c.inputs.length; i++) {
+        const out = await net.run(Float32Array.from(c.inputs[i]));
+        assert.equal(out.length, c.outputs[i].length);
+        for (let j = 0; j < out.length; j++) {
+          maxFloat = Math.max(maxFloat, Math.abs(out[j] - c.outputs[i][j]));
+          if (c.pixels) maxByte = Math.max(maxByte, Math.abs(toByte(out[j]) - c.pixels[i][j]));
+        }
+      }
+      console.log(
+        `${c.model} ${c.part} ${backend}: ${c.inputs.length} inputs, max |Δ| ${maxFloat.toExponential(2)}${c.pixels ? `, max pixel Δ ${maxByte}/255` : ""}`,
+      );
+      if (c.part === "decoder") {
+        assert.ok(maxByte <= 2, `pixels differ by ${maxByte}/255`);
+        assert.ok(maxFloat < 2 / 255, `pixel means differ by ${maxFloat}`);
+      } else {
+        const scale = Math.max(1, ...c.outputs.flat().map(Math.abs)); // the random res-block net's μ run to tens
+        assert.ok(maxFloat < 1e-5 * scale, `μ differs by ${maxFloat} (largest |μ| ${scale})`);
+      }
+    });
+  }
+
+test("a decoder's output shape is the image's, its values in [0, 1]; auto picks wasm for the big nets", async () => {
   const c = cases.find((x) => x.model === "celeba-z64" && x.part === "decoder");
-  const net = await loadNet(new URL(c.net, FIXTURES).href, { fetch: readFile });
+  const net = await loadNet(new URL(c.net, FIXTURES).href, { fetch: readFile, backend: "auto", tfjs });
   assert.deepEqual(net.outputShape, [3, 64, 64]);
+  assert.ok(multiplyAdds(net.spec.layers) > 25e6 && multiplyAdds(net.spec.layers) < 30e6); // ≈ 27 M
+  assert.equal(net.backend, "wasm");
   const out = await net.run(new Float32Array(net.inputSize).fill(3));
   assert.ok(out.every((v) => v >= 0 && v <= 1));
+  const dense = cases.find((x) => x.model === "mnist-dense-z2" && x.part === "decoder");
+  const small = await loadNet(new URL(dense.net, FIXTURES).href, { fetch: readFile, backend: "auto", tfjs });
+  assert.ok(multiplyAdds(small.spec.layers) < WASM_ABOVE_MULTIPLY_ADDS);
+  assert.equal(small.backend, "js");
+  const noRuntime = await loadNet(new URL(c.net, FIXTURES).href, { fetch: readFile, backend: "auto" });
+  assert.equal(noRuntime.backend, "js"); // no runtime given: plain JavaScript
 });
 
 test("a net made from other weights, a cut .bin and a wrong input size are refused", async () => {

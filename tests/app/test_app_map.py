@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest_media import launch as app
+from tests.apptest_media import record_media  # noqa: F401 (a fixture)
 from tests.conftest import MODELS_DIR, REPO, needs
 from ui.views.map_view import MapClick
 
@@ -193,3 +194,33 @@ def test_the_samples_switch_draws_prior_and_learned_samples_over_the_map(monkeyp
         np.testing.assert_allclose(arr(traces[name]["y"]), expected[:, 1], atol=1e-4)
     at.segmented_control(key="projection").set_value("tsne").run()
     assert all(t.key != "samples" for t in at.toggle)  # t-SNE has no map for new codes
+
+
+@needs("mnist-z16")
+@pytest.mark.usefixtures("record_media")
+def test_share_with_students_gives_the_edition_of_the_shown_model_in_the_page_language():
+    """The map page's "Share with students": a .zip of the student edition (ui.components.edition), built on
+    click, in the page's language, cached per model, weights and language."""
+    import io
+    import json
+    import zipfile
+
+    from tests.apptest_media import download_bytes
+    from ui.components.edition import BUNDLE
+
+    if not BUNDLE.is_file():
+        pytest.skip("no edition bundle (bash scripts/build_frontend.sh needs npm)")
+    at = app("latent_map.py", dataset="mnist", model="mnist-z16", lang="fr")
+    assert not at.exception
+    button = next(b for b in at.get("download_button") if b.key == "map_share")
+    assert button.proto.label == "Partager avec les étudiants (.zip)"
+    data = download_bytes(button)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    scene = json.loads(archive.read(next(n for n in archive.namelist() if n.startswith("assets/scene-"))))
+    assert (scene["model"], scene["lang"]) == ("mnist-z16", "fr")
+    assert '<html lang="fr">' in archive.read("index.html").decode()
+    from ui.components import edition
+    from ui.shell.resources import model_key
+
+    key = model_key("mnist-z16", str(MODELS_DIR))
+    assert edition._zip_of(key, "fr") is edition._zip_of(key, "fr")  # built once per model, weights and language

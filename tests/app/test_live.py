@@ -24,7 +24,7 @@ def test_map_arrays_are_the_atlas_coordinates_and_codes():
         coords = np.fromfile(coords_file, "<f4").reshape(-1, 2)
         np.testing.assert_allclose(coords, atlas.coords(projection), rtol=1e-6, atol=1e-6)
         np.testing.assert_array_equal(np.fromfile(codes_file, "<f4").reshape(atlas.mean.shape), atlas.mean.astype(np.float32))
-    assert live.static_url(coords_file).startswith("/app/static/onnx/mnist-z16/")
+    assert live.static_url(coords_file).startswith("/app/static/net/mnist-z16/")
 
 
 @needs("celeba-z64")

@@ -192,10 +192,12 @@ def test_hover_slide_pin_scrub_draw_switch_language_then_offline(chromium, mnist
     assert page.locator('[data-tab="map"]').inner_text() == "Map" and page.locator(".ed-lang").inner_text() == "Français"
     assert page.evaluate("() => document.documentElement.lang") == "en"
     assert "Your digit lands at (" in page.locator(".ed-landed").inner_text()
-    assert page.locator(".vae-map-hint").inner_text() == say("en", "map.hover.idle") != say("fr", "map.hover.idle")
+    assert page.locator(".vae-map-hint").inner_text() == say("en", "edition.map_help") != say("fr", "edition.map_help")
 
     # the network cut: the map keeps decoding under the pointer
     only_static(requests, mnist_url)
+    assert len(requests) == len(set(requests))  # each file fetched once (index.html preloads the scene and the decoder)
+    assert any("/tfjs-" in r for r in requests) and any("/encoder-" in r for r in requests)
     page.context.set_offline(True)
     box = map_box(page)
     hover_each(page, [(box["x"] + box["width"] * (0.3 + 0.03 * i), box["y"] + box["height"] * 0.4) for i in range(10)])

@@ -104,7 +104,7 @@ def test_browser_and_server_decodes_agree(chromium, server, model):
     net = load_model(REPO / "models" / model)
     shape = list(net.config.image_shape)
     codes = np.random.default_rng(1).standard_normal((20, net.config.latent_dim)).astype(np.float32) * 1.5
-    url = page.evaluate("() => [...window.__vaeLive.sessions.keys()][0]")
+    url = page.evaluate("() => [...window.__vaeLive.nets.keys()][0]")
     pixels = page.evaluate("([u, c, s]) => window.__vaeLive.decodeCodes(u, c, s)", [url, codes.tolist(), shape])
     server = decode(net, codes)  # (20, H, W, C) uint8
     for got, want in zip(pixels, server):

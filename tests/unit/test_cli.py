@@ -205,3 +205,12 @@ def test_the_replicas_run_the_venvs_console_script():
     assert Path(command[0].replace("${VENV}", str(REPO / ".venv"))).exists()
     unit = (REPO / "deploy" / "systemd" / "vae-explorer@.service").read_text()
     assert re.search(r"^ExecStart=/srv/vae-latent-explorer/\.venv/bin/vae-explorer serve --server\.port %i ", unit, re.M)
+
+
+def test_share_refuses_an_unknown_model_with_exit_2_and_the_models_there_are(tmp_path):
+    """`vae-explorer share` (ui/serve/share.py) through the console script: bad input is a clear message and
+    exit 2, with nothing of Streamlit's "no runtime" warnings; the edition itself is tested in test_edition.py."""
+    done = run("share", "--model", "mnist-z17", "--out", str(tmp_path / "edition"))
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("vae-explorer share: unknown model 'mnist-z17' in ") and "mnist-z16" in done.stderr
+    assert "ScriptRunContext" not in done.stderr and not (tmp_path / "edition").exists()

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import MODELS_DIR, REPO, needs
-from ui.components import edition
+from ui.components import edition, live
 from ui.serve import share
 from vae.artifacts.atlas import load_atlas
 
@@ -53,13 +53,19 @@ def scene_of(folder: Path) -> dict:
 def test_every_asset_is_named_by_its_content_and_index_html_names_the_scene_and_bundle(mnist_edition):
     files = assets_of(mnist_edition)
     assert sorted(p.name for p in mnist_edition.iterdir()) == ["assets", "index.html"]
+    runtime = [path for path in files.values() if path.is_dir()]
+    assert [p.name[:5] for p in runtime] == ["tfjs-"] and re.fullmatch(r"tfjs-[0-9a-f]{12}", runtime[0].name)
+    assert sorted(p.name for p in runtime[0].iterdir()) == sorted(live.RUNTIME_FILES)  # the names tfjs asks for
+    assert all((runtime[0] / f).read_bytes() == (live.RUNTIME_DIR / f).read_bytes() for f in live.RUNTIME_FILES)
     for name, path in files.items():
+        if path.is_dir():
+            continue
         match = re.fullmatch(r"[a-z_A-Z-]+-([0-9a-f]{12})\.[a-z0-9]+", name)
         assert match, name
         assert match[1] == hashlib.sha256(path.read_bytes()).hexdigest()[:12], name
     index = (mnist_edition / "index.html").read_text()
-    named = re.findall(r'(?:src|content)="assets/([^"]+)"', index)
-    assert len(named) == 2 and all(n in files for n in named)
+    named = re.findall(r'(?:src|content|href)="assets/([^"]+)"', index)
+    assert len(named) == 4 and all(n in files for n in named)
     assert '<html lang="fr">' in index and "Carte latente" in index
     kinds = sorted(re.sub(r"-[0-9a-f]{12}", "", n) for n in files)
     assert kinds == [
@@ -68,10 +74,11 @@ def test_every_asset_is_named_by_its_content_and_index_html_names_the_scene_and_
         "colours-label.u8",
         "decoder.bin",
         "decoder.json",
-        "edition.mjs",
+        "edition.js",
         "encoder.bin",
         "encoder.json",
         "scene.json",
+        "tfjs",
     ]
 
 
@@ -81,6 +88,7 @@ def test_the_scene_carries_the_map_the_nets_the_sliders_and_both_languages(mnist
     atlas = load_atlas(MODELS_DIR / "mnist-z16")
     n, dim = atlas.mean.shape
     assert (scene["model"], scene["dataset"], scene["lang"], scene["image_shape"]) == ("mnist-z16", "mnist", "fr", [1, 28, 28])
+    assert re.fullmatch(r"assets/tfjs-[0-9a-f]{12}/", scene["runtime"]) and (mnist_edition / scene["runtime"]).is_dir()
     m = scene["map"]
     assert m["projection"] == "pca" and m["dim"] == dim and m["faces"] is None and scene["faces"] is None
     codes = np.frombuffer(files[Path(m["codes"]).name].read_bytes(), "<f4").reshape(n, dim)
@@ -103,7 +111,11 @@ def test_the_scene_carries_the_map_the_nets_the_sliders_and_both_languages(mnist
 
 def test_the_page_reads_only_texts_the_scene_carries():
     sources = "\n".join(p.read_text() for p in (REPO / "frontend" / "src" / "edition").glob("*.js"))
-    used = set(re.findall(r'data-t="([^"]+)"', sources)) | set(re.findall(r'say\(scene\.texts, lang, "([^"]+)"', sources))
+    used = (
+        set(re.findall(r'data-t="([^"]+)"', sources))
+        | set(re.findall(r'say\(scene\.texts, lang, "([^"]+)"', sources))
+        | {"map.colour.label"}
+    )
     assert "edition.landed" in used and "map.title" in used
     assert used <= set(edition.TEXT_KEYS), used - set(edition.TEXT_KEYS)
 

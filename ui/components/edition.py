@@ -3,15 +3,17 @@
 writes it, and the map page's "Share with students" button gives it as a .zip (share_button).
 
     DIR/index.html                    small; names the scene and the bundle (may change between exports)
-    DIR/assets/edition-<hash>.mjs     frontend/src/edition bundled by esbuild (static/edition/edition.mjs)
+    DIR/assets/edition-<hash>.js      frontend/src/edition bundled by esbuild (static/edition/edition.mjs)
     DIR/assets/scene-<hash>.json      the map's payload (ui.components.live.map_payload), the sliders'
                                       order and labels, the digit constants, both languages' texts
     DIR/assets/<part>-<hash>.json/bin the decoder (and MNIST's encoder) for the browser's engine
                                       (vae.artifacts.browser_net.write_net)
+    DIR/assets/tfjs-<hash>/           tfjs's WebAssembly, which the engine runs the bigger nets on
+                                      (static/tfjs/; its files keep the names tfjs asks for)
     DIR/assets/atlas-…, colours-…, faces-…  the map's arrays and, on CelebA, the faces' sprite sheet
 
-Every name under assets/ carries the start of its content's sha256, so a static host may cache them
-for good. The test images of the faces' sprite are joined from the data directory at export time, as
+Every name under assets/ carries the start of its content's sha256 (for tfjs, its folder's name), so
+a static host may cache them for good. The test images of the faces' sprite are joined from the data directory at export time, as
 the dashboard does (ui.components.live.face_sprites); nothing of the datasets enters the repository.
 """
 
@@ -24,6 +26,7 @@ import html
 import io
 import json
 import re
+import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -50,8 +53,9 @@ FACES_COLOUR = "attr:Smiling"  # the CelebA map's colouring in the edition
 TEXT_KEYS = (
     "map.title", "map.faces", "edition.tab.map", "edition.tab.sliders", "edition.tab.path", "edition.tab.draw", "edition.draw_help",
     "sliders.decoded", "sliders.from_mean", "interp.scrub_t", "interp.method", "interp.method.lerp",
-    "interp.method.slerp", "edition.switch", "edition.map_help", "edition.from_random", "edition.from_pin", "edition.more",
-    "edition.pin_two", "edition.clear", "edition.offline", "edition.your_digit", "edition.landed",
+    "interp.method.slerp", "edition.switch", "edition.from_random", "edition.from_pin", "edition.more",
+    "edition.pin_two", "edition.clear", "edition.offline", "edition.your_digit", "edition.landed", "map.colour",
+    "map.colour.label",
 )  # fmt: skip
 
 
@@ -98,6 +102,16 @@ class _Assets:
         name = hashed_name(stem, suffix, content)
         (self.folder / name).write_bytes(content)
         return f"assets/{name}"
+
+    def add_folder(self, stem: str, files: list[Path]) -> str:
+        """Files kept under their own names (a runtime that asks for them by name) in a folder named by
+        their contents' hash → the folder's URL, with a trailing slash."""
+        digest = hashlib.sha256(b"".join(hashlib.sha256(f.read_bytes()).digest() + f.name.encode() for f in files)).hexdigest()[:12]
+        folder = self.folder / f"{stem}-{digest}"
+        folder.mkdir(exist_ok=True)
+        for f in files:
+            shutil.copyfile(f, folder / f.name)
+        return f"assets/{folder.name}/"
 
     def add_file(self, path: Path) -> str:
         stem = path.stem.split("-")[0]  # atlas-<stamp>-pca.f32 → atlas-pca-<hash>.f32: the stamp is replaced by the hash
@@ -171,7 +185,7 @@ def _scene(assets: _Assets, key: ModelKey, lang: str, work: Path) -> dict[str, A
     texts = {
         code: {
             "catalogue": {k: say(code, k) for k in TEXT_KEYS},
-            "map": live.map_texts(code),
+            "map": {**live.map_texts(code), "hint": say(code, "edition.map_help")},  # the map's hint says touch and two pins too
             "dims": dim_labels[code],
             **legends[code],
         }
@@ -183,9 +197,11 @@ def _scene(assets: _Assets, key: ModelKey, lang: str, work: Path) -> dict[str, A
         "dataset": config.dataset,
         "image_shape": list(config.image_shape),
         "lang": lang,
+        "runtime": assets.add_folder("tfjs", [live.RUNTIME_DIR / f for f in live.RUNTIME_FILES]),
         "decoder": _net(assets, key, "decoder", work),
         "encoder": _net(assets, key, "encoder", work) if mnist else None,
         "map": {**map_part, "faces": None},
+        "map_colour": "label" if mnist else FACES_COLOUR,
         "faces": faces,
         "sliders": sliders,
         "inputs": live.DIGIT_CONSTANTS if mnist else None,
@@ -199,6 +215,9 @@ INDEX = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="vae-scene" content="{scene}">
 <title>{title}</title>
+<link rel="icon" href="data:,">
+<link rel="preload" href="{scene}" as="fetch" crossorigin="anonymous">
+<link rel="preload" href="{decoder}" as="fetch" crossorigin="anonymous">
 <script type="module" src="{bundle}"></script>
 </head><body><main id="edition"><p>{loading}</p></main>
 <noscript>{noscript}</noscript></body></html>
@@ -218,21 +237,26 @@ def export_edition(model_name: str, out_dir: Path, lang: str = "en", models_path
         raise ShareError(f"unknown model {model_name!r} in {root}: choose one of {', '.join(known) or '(none)'}")
     if not BUNDLE.is_file():
         raise ShareError(f"{BUNDLE} is missing: build the front end first (bash scripts/build_frontend.sh)")
+    if not all((live.RUNTIME_DIR / f).is_file() for f in live.RUNTIME_FILES):
+        raise ShareError(f"{live.RUNTIME_DIR} is incomplete: install the browser engine's runtime first (bash scripts/install_runtime.sh)")
     key = model_key(model_name, str(root))
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         assets = _Assets(out_dir / "assets")
-        for old in assets.folder.iterdir():
-            old.unlink()
+        shutil.rmtree(assets.folder)
+        assets.folder.mkdir()
         with tempfile.TemporaryDirectory() as work:
             scene = _scene(assets, key, lang, Path(work))
         scene_url = assets.add_bytes("scene", ".json", json.dumps(scene, ensure_ascii=False, separators=(",", ":")).encode())
-        bundle_url = assets.add_bytes("edition", ".mjs", BUNDLE.read_bytes())
+        bundle_url = assets.add_bytes(
+            "edition", ".js", BUNDLE.read_bytes()
+        )  # .js: every static host sends it as JavaScript (not all know .mjs)
         index = out_dir / "index.html"
         index.write_text(
             INDEX.format(
                 lang=lang,
                 scene=scene_url,
+                decoder=scene["decoder"],  # fetched while the bundle loads (the scene names it)
                 bundle=bundle_url,
                 title=html.escape(f"{model_name} · {say(lang, 'map.title')}"),
                 loading=html.escape(say(lang, "edition.loading")),
@@ -248,7 +272,9 @@ def export_edition(model_name: str, out_dir: Path, lang: str = "en", models_path
 
 
 def _on_demand(out_dir: Path) -> set[str]:
-    """The files of an edition the page fetches only when asked: the encoder's net (Draw) and the faces' sprite (Faces)."""
+    """The files of an edition the page fetches only when asked: the encoder's net (Draw), the faces' sprite
+    (Faces), and tfjs's WebAssembly for browsers without SIMD (the SIMD one is counted at load, though the
+    smallest decoders run on plain JavaScript and never fetch it)."""
     index = (out_dir / "index.html").read_text(encoding="utf-8")
     found = re.search(r'<meta name="vae-scene" content="([^"]+)">', index)
     if found is None:
@@ -260,6 +286,7 @@ def _on_demand(out_dir: Path) -> set[str]:
         names |= {Path(scene["encoder"]).name, spec["bin"]}
     if scene.get("faces"):
         names.add(Path(scene["faces"]["url"]).name)
+    names.add("tfjs-backend-wasm.wasm")  # tfjs's fallback for a browser without WebAssembly SIMD
     return names
 
 

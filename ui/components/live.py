@@ -1,5 +1,5 @@
-"""Live decoding in the browser: what must follow the hand runs there (onnxruntime-web running the
-model's ONNX exports, made by vae.artifacts.export), drawn over or beside the server's pictures; the server
+"""Live decoding in the browser: what must follow the hand runs there (the browser engine,
+frontend/src/engine/net.js, running the model's nets written by vae.artifacts.browser_net), drawn over or beside the server's pictures; the server
 answers a click or a release, as before. One component, four uses: live_sliders (latent sliders,
 face-attribute sliders, the interpolation scrubber: decoded on every animation frame of a drag;
 frontend/src/sliders.js), latent_map (the latent map drawn with WebGL in the browser, hover
@@ -10,12 +10,15 @@ frontend/src/drawing.js). The browser side is frontend/src's ES modules, bundled
 is one typed payload (LivePayload below; its twin is the JSDoc typedef in frontend/src/types.js),
 constants included: vae.data.inputs' for the digit, ui.components.figures' for the map's points.
 
-What travels: the runtime (static/ort/, from the pinned npm package onnxruntime-web, installed by
-scripts/setup.sh: 74 KB of JavaScript and the WebAssembly binary, 3.7 MB gzipped, inflated in the
-browser), the model's decoder (static/onnx/<model>/<sha12>/decoder.onnx, half-precision weights,
-0.3–2.3 MB) and the map's arrays, all through Streamlit's static file serving, cached by the
-browser (the weights' or the atlas's hash is in the path). Without them (a checkout set up without
-npm: no runtime and no bundle; an export that failed), or in a browser without WebAssembly, the page is the server path.
+What travels: the engine (in the bundle) and, for the nets of more than a million multiply-adds (the
+conv decoders and encoders), tfjs-core's WebAssembly backend (static/tfjs/, from the pinned npm
+packages, installed by scripts/setup.sh: 114 KB of JavaScript and a 137 KB .wasm, gzipped; the small
+dense nets run on plain JavaScript); the model's net (static/net/<model>/<sha12>/decoder-<sha12>.json
+and its .bin of half-precision weights, 0.2–2.3 MB) and the map's arrays, all through Streamlit's static
+file serving, cached by the browser (the weights' or the atlas's hash is in the path). It replaced
+onnxruntime-web (3.7 MB gzipped), as exact (benchmarks/browser_decoder.py: logs/browser_decoder.txt).
+Without them (a checkout set up without npm: no runtime and no bundle; a net that failed), or where
+a net needs WebAssembly and the browser has none, the page is the server path.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from ui.shell.i18n import current_language, number, say
 from ui.shell.resources import ModelKey, Ready, model_key, ready_of, test_set
 from vae.analysis.placement import TSNE_NEIGHBOURS
 from vae.artifacts.atlas import FAR_SPACINGS, Atlas
-from vae.artifacts.export import DEFAULT_ROOT, export_model
+from vae.artifacts.browser_net import DEFAULT_ROOT, write_nets
 from vae.core.checkpoint import CheckpointError
 from vae.core.derived import file_sha256
 from vae.core.latent import decode
@@ -46,8 +49,8 @@ from vae.data import inputs
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "static"
-RUNTIME_DIR = STATIC / "ort"
-RUNTIME_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm.gz")
+RUNTIME_DIR = STATIC / "tfjs"  # the engine's WebAssembly kernels (scripts/install_runtime.sh)
+RUNTIME_FILES = ("tfjs.mjs", "tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm.wasm")
 BUNDLE = STATIC / "live" / "live.mjs"  # esbuild's bundle of frontend/src (scripts/build_frontend.sh)
 
 
@@ -74,7 +77,8 @@ class MapStyle(TypedDict):
 
 
 class Common(TypedDict):
-    """What every use carries: the runtime's folder, the model's decoder, its name and image shape (C, H, W)."""
+    """What every use carries: the runtime's folder (static/tfjs/), the URL of the model's decoder net (its
+    JSON), its name and image shape (C, H, W)."""
 
     runtime: str
     decoder: str
@@ -210,13 +214,18 @@ def enabled() -> bool:
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def decoder_file(key: ModelKey) -> Path | None:
-    """The model's ONNX decoder, exported on first use (a few seconds, once per weights); None when
-    the export fails (logged; the page keeps the server path)."""
+    """The model's decoder net (its JSON; the encoder's beside it, see encoder_file), written on first use
+    (under a second, once per weights); None when that fails (logged; the page keeps the server path)."""
     try:
-        return export_model(Path(key.models_path) / key.name, DEFAULT_ROOT).decoder
-    except (CheckpointError, OSError, ImportError, RuntimeError) as err:
+        return write_nets(Path(key.models_path) / key.name, DEFAULT_ROOT)["decoder"]
+    except (CheckpointError, OSError, RuntimeError) as err:
         logging.getLogger(__name__).warning("no live decoding for %s: %s", key.name, err)
         return None
+
+
+def encoder_file(decoder: Path) -> Path:
+    """The encoder net beside a decoder net (vae.artifacts.browser_net.write_nets writes both)."""
+    return decoder.with_name("encoder-" + decoder.name.removeprefix("decoder-"))
 
 
 def _common(sel: Ready, decoder: Path) -> Common:
@@ -482,7 +491,7 @@ def latent_map(
 
 def live_drawing(sel: Ready, projection: str, canvas_key: str, map_key: str) -> None:
     """While a digit is drawn on the canvas st.container/key `canvas_key`, encode it in the browser
-    after each stroke (the digit preparation of vae.data.inputs ported to JavaScript, the ONNX encoder)
+    after each stroke (the digit preparation of vae.data.inputs ported to JavaScript, the encoder net)
     and move a star to its place on the map whose key starts with `map_key` (vae.analysis.placement.place:
     raw, PCA exactly, t-SNE by the 10 nearest codes). The server's answer to the stroke follows."""
     if not enabled():
@@ -495,7 +504,7 @@ def live_drawing(sel: Ready, projection: str, canvas_key: str, map_key: str) -> 
     draw = DrawPayload(
         canvas=key_class(canvas_key),
         map=key_class(map_key),
-        encoder=static_url(decoder.with_name("encoder.onnx")),
+        encoder=static_url(encoder_file(decoder)),
         projection=projection,
         **_pca(sel.atlas),
         k=TSNE_NEIGHBOURS,

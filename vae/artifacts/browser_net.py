@@ -16,6 +16,7 @@ hash: `read_net` refuses a file made from other weights (a retrained model).
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any, Literal
 
@@ -202,3 +203,19 @@ def read_net(json_path: Path, model_dir: Path) -> dict[str, Any]:
     if not bin_path.is_file() or bin_path.stat().st_size != spec["bin_bytes"]:
         raise CheckpointError(f"{bin_path}: missing or not {spec['bin_bytes']} bytes long; {REBUILD}")
     return spec
+
+
+DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "static" / "net"
+
+
+def write_nets(model_dir: Path, root: Path = DEFAULT_ROOT) -> dict[str, Path]:
+    """Both parts of a model's browser net in `<root>/<name>/<sha12>/` (the folders of earlier weights of
+    this model are removed, as for the ONNX exports) → {"decoder": JSON path, "encoder": JSON path}."""
+    model_dir = Path(model_dir)
+    sha12 = weights_sha256(model_dir)[:12]
+    folder = Path(root) / model_dir.name / sha12
+    paths = {part: write_net(model_dir, folder, part) for part in ("decoder", "encoder")}
+    for old in folder.parent.iterdir():
+        if old != folder and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+    return paths

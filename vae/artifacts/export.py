@@ -31,6 +31,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from vae.artifacts.browser_net import DEFAULT_ROOT as NET_ROOT
+from vae.artifacts.browser_net import write_nets
 from vae.core.checkpoint import WEIGHTS_FILE, CheckpointError, load_model
 from vae.core.derived import weights_sha256
 from vae.core.model import VAE
@@ -41,7 +43,7 @@ from vae.data.command_line import command_parser
 
 EXAMPLES = (
     "vae-explorer export models/mnist-z16",
-    "vae-explorer export --all --quiet   # every model under models/ (what scripts/setup.sh runs)",
+    "vae-explorer export --all --net --quiet   # the browser engine's nets of every model (what scripts/setup.sh runs)",
 )
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "static" / "onnx"
@@ -203,6 +205,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--all", action="store_true", help="every model folder under models/")
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help=f"where exports go (default {DEFAULT_ROOT})")
     parser.add_argument("--quiet", action="store_true", help="print only failures")
+    parser.add_argument(
+        "--net",
+        action="store_true",
+        help=f"write the browser engine's nets instead (vae.artifacts.browser_net: JSON + float16 .bin; default root {NET_ROOT})",
+    )
     args = parser.parse_args(argv)
     folders = list(args.models)
     if args.all:
@@ -210,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         folders += sorted(p for p in models.iterdir() if (p / "model.safetensors").exists())
     if not folders:
         parser.error("name at least one model folder, or --all")
+    if args.net:
+        return _write_nets(folders, args.root if args.root != DEFAULT_ROOT else NET_ROOT, args.quiet)
     failed = 0
     for folder in folders:
         try:
@@ -221,6 +230,22 @@ def main(argv: list[str] | None = None) -> int:
         if not args.quiet:
             sizes = ", ".join(f"{p.name} {p.stat().st_size / 1e6:.2f} MB" for p in (out.decoder, out.encoder))
             print(f"{out.name}: {sizes} → {out.folder}")
+    return 1 if failed else 0
+
+
+def _write_nets(folders: list[Path], root: Path, quiet: bool) -> int:
+    """The browser nets of each model folder under root → the exit status (1 when any failed)."""
+    failed = 0
+    for folder in folders:
+        try:
+            paths = write_nets(folder, root)
+        except (CheckpointError, OSError) as err:
+            print(f"{folder}: {err}", file=sys.stderr)
+            failed += 1
+            continue
+        if not quiet:
+            sizes = ", ".join(f"{p.name} + .bin {p.with_suffix('.bin').stat().st_size / 1e6:.2f} MB" for p in paths.values())
+            print(f"{Path(folder).name}: {sizes} → {paths['decoder'].parent}")
     return 1 if failed else 0
 
 

@@ -1,25 +1,26 @@
 // @ts-check
 // The nets (frontend/src/engine: the decoder and, on MNIST, the encoder, vae.artifacts.browser_net's
-// files), one run at a time for the whole page, and a decoded picture drawn on a canvas with the
+// files), one run at a time for the sliders, the scrubber and the drawing, and a decoded picture drawn on a canvas with the
 // telemetry the dashboard keeps (runtime.js's record) plus the first picture's time.
 
-import { loadNet } from "../engine/net.js";
-import { absolute, LIVE, record, TELEMETRY, toImageData } from "../runtime.js";
+import { LIVE, net, record, TELEMETRY, toImageData } from "../runtime.js";
 
 /** @typedef {(input: Float32Array) => Promise<Float32Array>} Run */
 
 let tail = /** @type {Promise<unknown>} */ (Promise.resolve());
 
 /**
- * A net from its spec's URL, its runs queued behind every other run of the page (the map's hover, a
- * slider, the scrubber and the encoder never overlap).
+ * A net from its spec's URL (runtime.js's net: loaded once per page, the map shares it; big nets on
+ * tfjs's WebAssembly from the folder `runtime`), its runs here queued behind one another (a slider, the
+ * scrubber and the encoder never overlap).
+ * @param {string} runtime the URL of the edition's tfjs folder
  * @param {string} url
  * @returns {Promise<Run>}
  */
-export async function openNet(url) {
-  const net = await loadNet(absolute(url));
+export async function openNet(runtime, url) {
+  const loaded = await net(runtime, url);
   return (input) => {
-    const run = tail.then(() => net.run(input));
+    const run = tail.then(() => loaded.run(input));
     tail = run.catch(() => undefined);
     return run;
   };

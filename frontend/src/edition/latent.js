@@ -29,13 +29,15 @@ export function latentSliders(panel, scene, decoder, pinned) {
   order.forEach((d, rank) => {
     const row = document.createElement("label");
     row.className = `ed-slider${active[d] ? "" : " ed-inactive"}`;
-    row.innerHTML = '<span class="ed-slider-name"></span><input type="range">';
-    /** @type {HTMLElement} */ (row.firstChild).dataset.dim = String(d);
+    row.innerHTML = '<span><span class="ed-slider-name"></span><span class="ed-slider-value">0.00</span></span><input type="range">';
+    /** @type {HTMLElement} */ (row.querySelector(".ed-slider-name")).dataset.dim = String(d);
+    const shownValue = /** @type {HTMLElement} */ (row.querySelector(".ed-slider-value"));
     const input = /** @type {HTMLInputElement} */ (row.lastChild);
     Object.assign(input, { min: String(-limit), max: String(limit), step: "0.01", value: "0" });
     input.dataset.dim = String(d);
     input.addEventListener("input", () => {
       code[d] = Number(input.value);
+      shownValue.textContent = code[d].toFixed(2);
       markDirty();
     });
     inputs[d] = input;
@@ -70,6 +72,7 @@ export function latentSliders(panel, scene, decoder, pinned) {
     code.set(snapCode(values, limit));
     code.forEach((v, d) => {
       inputs[d].value = String(v);
+      /** @type {HTMLElement} */ (inputs[d].parentElement?.querySelector(".ed-slider-value")).textContent = v.toFixed(2);
     });
     markDirty();
   }

@@ -26,10 +26,10 @@ async function start() {
   /** @param {string} name */
   const panel = (name) => /** @type {HTMLElement} */ (root.querySelector(`[data-panel="${name}"]`));
 
-  const decoder = openNet(scene.decoder);
+  const decoder = openNet(scene.runtime, scene.decoder);
   const sliders = latentSliders(panel("sliders"), scene, decoder, () => map.pins().at(-1)?.code ?? null);
   const path = scrubber(panel("path"), scene, decoder);
-  const map = mapView(/** @type {HTMLElement} */ (root.querySelector(".ed-map-host")), { ...scene, lang }, decoder, (pins) => {
+  const map = mapView(/** @type {HTMLElement} */ (root.querySelector(".ed-map-host")), { ...scene, lang }, (pins) => {
     sliders.pinsChanged(pins.length > 0);
     path.pinsChanged(pins.map((p) => p.code));
   });
@@ -49,7 +49,7 @@ async function start() {
     /** @type {Promise<import("./decoder.js").Run> | null} */
     let opened = null;
     const encoder = () => {
-      opened ??= openNet(url);
+      opened ??= openNet(scene.runtime, url);
       return opened;
     };
     /** @type {HTMLElement} */ (root.querySelector('[data-tab="draw"]')).addEventListener("click", () => {

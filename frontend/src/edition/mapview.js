@@ -15,10 +15,9 @@ import { pinCode, withPin } from "./placement.js";
 /**
  * @param {HTMLElement} host where the map is built
  * @param {Scene} scene
- * @param {Promise<import("../map/map.js").DecodeCode>} decode
  * @param {(pins: Pin[]) => void} pinned called after each new pin
  */
-export function mapView(host, scene, decode, pinned) {
+export function mapView(host, scene, pinned) {
   const m = scene.map;
   /** @type {Pin[]} */
   let pins = [];
@@ -50,12 +49,11 @@ export function mapView(host, scene, decode, pinned) {
     };
     cleanup();
     cleanup = latentMap({
-      data: { runtime: "", decoder: scene.decoder, model: scene.model, image_shape: scene.image_shape, map },
+      data: { runtime: scene.runtime, decoder: scene.decoder, model: scene.model, image_shape: scene.image_shape, map },
       parentElement: host,
       setTriggerValue: (name, value) => {
         if (name === "click") clicked(/** @type {{x: number, y: number, index: number | null}} */ (value));
       },
-      decode,
     });
   }
 

@@ -18,6 +18,7 @@ body{font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1
 .ed-head small{display:block;font-weight:400;opacity:.7}
 .ed button,.ed select{font:inherit;min-height:36px;padding:4px 12px;border:1px solid #c8ccd1;border-radius:8px;background:#f6f8fa;color:inherit;cursor:pointer}
 .ed button:disabled{opacity:.45;cursor:default}
+.ed button[aria-pressed="true"]{background:#1f6feb;border-color:#1f6feb;color:#fff}
 .ed-tabs{display:flex;gap:4px;margin:6px 0 8px;overflow-x:auto}
 .ed-tabs button{flex:1 1 0;min-width:0;white-space:nowrap;overflow:hidden;text-overflow:clip;padding:4px 6px}
 .ed-tabs button[aria-selected="true"]{background:#1f6feb;border-color:#1f6feb;color:#fff}
@@ -28,6 +29,7 @@ body{font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1
 .ed-row{display:flex;flex-wrap:wrap;gap:6px;margin:4px 0}
 .ed-sliders,.ed-more-body{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:2px 16px}
 .ed-slider{display:flex;flex-direction:column;font-size:.85em}
+.ed-slider-value{float:right;font-variant-numeric:tabular-nums;opacity:.8}
 .ed-slider input{width:100%;height:30px;margin:0;touch-action:pan-y}
 .ed-inactive{opacity:.55}
 .ed-ab{display:flex;gap:8px;align-items:center}
@@ -37,6 +39,8 @@ body{font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1
 .ed-digit{width:84px;height:84px}
 .ed-note{font-size:.85em;opacity:.75;margin:4px 0}
 .ed-map-host{width:100%}
+.ed-map-row{align-items:center;justify-content:space-between}
+.ed-map-row .ed-note{margin:0}
 `;
 
 /**
@@ -68,9 +72,9 @@ export function buildPage(root, scene) {
     ${draws ? '<button type="button" role="tab" data-tab="draw" data-t="edition.tab.draw"></button>' : ""}
   </nav>
   <section class="ed-panel" data-panel="map">
+    <div class="ed-row ed-map-row"><span class="ed-note"><span data-t="map.colour"></span>: <span class="ed-colour"></span></span>
+      ${scene.faces ? '<button type="button" class="ed-faces" aria-pressed="false" data-t="map.faces"></button>' : ""}</div>
     <div class="ed-map-host"></div>
-    <div class="ed-row">${scene.faces ? '<button type="button" class="ed-faces" aria-pressed="false" data-t="map.faces"></button>' : ""}</div>
-    <p class="ed-note" data-t="edition.map_help"></p>
   </section>
   <section class="ed-panel" data-panel="sliders" hidden>
     <figure class="ed-figure"><canvas class="ed-picture"></canvas><figcaption data-t="sliders.decoded"></figcaption></figure>
@@ -129,6 +133,10 @@ export function applyTexts(root, scene, lang) {
   for (const el of all(root, "[data-t]")) el.textContent = say(scene.texts, lang, el.dataset.t || "");
   const dims = scene.texts[lang === "fr" ? "fr" : "en"].dims;
   for (const el of all(root, "[data-dim]")) el.textContent = dims[Number(el.dataset.dim)];
+  const colour = scene.map_colour;
+  /** @type {HTMLElement} */ (root.querySelector(".ed-colour")).textContent = colour.startsWith("attr:")
+    ? colour.slice(5).replaceAll("_", " ")
+    : say(scene.texts, lang, `map.colour.${colour}`);
   document.documentElement.lang = lang;
   document.title = `${scene.model} · ${say(scene.texts, lang, "map.title")}`;
 }

@@ -20,9 +20,11 @@
  * @property {"mnist" | "celeba"} dataset
  * @property {[number, number, number]} image_shape (C, H, W)
  * @property {string} lang the first language shown
+ * @property {string} runtime URL of the folder of tfjs's WebAssembly (the engine runs the big nets there)
  * @property {string} decoder URL of the decoder's net (vae.artifacts.browser_net)
  * @property {string | null} encoder URL of the encoder's net (MNIST: the drawn digit), or null
  * @property {import("../types.js").MapPayload} map the latent map, its faces left out (see faces)
+ * @property {string} map_colour what colours the map's points: "label", or "attr:<CelebA attribute>"
  * @property {import("../types.js").MapPayload["faces"]} faces the faces mode's sprite (CelebA), or null
  * @property {{order: number[], active: boolean[], limit: number, top: number}} sliders dimensions by KL, most first
  * @property {import("../digit.js").DigitConstants | null} inputs the digit preparation's constants (MNIST)

@@ -22,6 +22,12 @@
  */
 
 /**
+ * The number of values of a shape.
+ * @param {number[]} shape
+ */
+export const size = (shape) => shape.reduce((a, b) => a * b, 1);
+
+/**
  * out = W x + b, W (out, in) row-major.
  * @param {Float32Array} x
  * @param {Float32Array} weight

@@ -1,14 +1,23 @@
 // @ts-check
 // The browser's own decoder and encoder: a net written by vae/artifacts/browser_net.py (a JSON layer
-// list and a .bin of float16 weights beside it) run by small kernels, instead of an ONNX graph and
-// onnxruntime-web's 14 MB WebAssembly. loadNet(url) reads both files and checks them against each
+// list and a .bin of float16 weights beside it) run by small kernels (plain.js: plain JavaScript;
+// tfjs.js: tfjs-core's WebAssembly), instead of an ONNX graph and onnxruntime-web's 14 MB WebAssembly. loadNet(url) reads both files and checks them against each
 // other; run(input) gives what the ONNX export gives: the decoder's pixel means (C, H, W) in [0, 1],
 // the encoder's posterior mean μ.
 
-import { conv, gatherWeights, linear, relu, sigmoid, silu, toChannelsLast } from "./kernels.js";
+import { size } from "./kernels.js";
+import { plainNet } from "./plain.js";
+import { loadTfjs, tfjsRun } from "./tfjs.js";
 
 export const FORMAT = "vae-browser-net";
 export const VERSION = 1;
+/**
+ * "auto" runs nets of more multiply-adds than this on tfjs's WebAssembly, the others on plain JavaScript.
+ * Measured in Chromium (benchmarks/browser_decoder.py, logs/browser_decoder.txt): mnist-z16's decoder
+ * (3.2 M) takes 7 ms in JavaScript and 0.7 ms in WebAssembly, 15 / 0.6 ms with the CPU 4× slower;
+ * mnist-dense-z2's (0.1 M) 0.1 ms either way, so it saves the 250 KB (gzipped) of tfjs and its .wasm.
+ */
+export const WASM_ABOVE_MULTIPLY_ADDS = 1_000_000;
 
 /**
  * A weight in the .bin: its byte offset and its shape (float16 values, row-major).
@@ -56,6 +65,10 @@ export const VERSION = 1;
  * @typedef {object} NetOptions
  * @property {(url: string) => Promise<Response>} [fetch] how files are read (default: globalThis.fetch)
  * @property {string} [weightsSha256] refuse a net made from other weights than these
+ * @property {"js" | "wasm" | "auto"} [backend] which kernels run it: plain JavaScript (the default), tfjs's
+ *   WebAssembly, or "auto": WebAssembly for nets of more than WASM_ABOVE_MULTIPLY_ADDS when a runtime is given
+ * @property {string} [runtime] URL of the folder with tfjs.mjs and its .wasm (static/tfjs/)
+ * @property {() => Promise<import("./tfjs.js").Tf>} [tfjs] tfjs-core on its wasm backend, ready (instead of runtime)
  */
 
 /**
@@ -80,6 +93,8 @@ export function halfToFloat(h) {
   return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
 }
 
+/** @typedef {(ref: TensorRef, what: string) => Float32Array} Weights a weight's float32 values, by its place in the .bin */
+
 /**
  * The float32 values of one weight of the .bin.
  * @param {DataView} bin
@@ -93,134 +108,6 @@ function tensor(bin, ref, what) {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = halfToFloat(bin.getUint16(ref.offset + 2 * i, true));
   return out;
-}
-
-/** @typedef {(x: Float32Array) => Float32Array} Step */
-
-/**
- * x through the steps in order.
- * @param {Step[]} steps
- * @param {Float32Array} x
- * @returns {Float32Array}
- */
-function through(steps, x) {
-  let v = x;
-  for (const step of steps) v = step(v);
-  return v;
-}
-
-/**
- * @param {number[]} shape
- */
-const size = (shape) => shape.reduce((a, b) => a * b, 1);
-
-/**
- * The plain JavaScript step of a convolution layer.
- * @param {ConvLayer} layer
- * @param {DataView} bin
- * @param {string} where
- * @returns {Step}
- */
-function convStep(layer, bin, where) {
-  /** @type {import("./kernels.js").ConvShape} */
-  const g = {
-    inChannels: layer.in_channels,
-    outChannels: layer.out_channels,
-    kernel: layer.kernel,
-    stride: layer.stride,
-    padding: layer.padding,
-    inShape: layer.in_shape,
-    outShape: layer.out_shape,
-    transposed: layer.op === "conv_transpose",
-  };
-  const weight = gatherWeights(tensor(bin, layer.weight, `${where} weight`), g);
-  const bias = tensor(bin, layer.bias, `${where} bias`);
-  if (weight.length !== g.inChannels * g.outChannels * g.kernel ** 2 || bias.length !== g.outChannels)
-    throw new Error(`${where}: weights of shape ${layer.weight.shape} and bias ${layer.bias.shape} do not fit the layer`);
-  const last = new Float32Array(size(g.inShape));
-  const out = new Float32Array(size(g.outShape));
-  return (x) => {
-    toChannelsLast(x, g.inShape, last);
-    conv(last, weight, bias, g, out);
-    return out;
-  };
-}
-
-/**
- * The steps of a layer list, for an input of `shape` → the steps and the output's shape.
- * @param {Layer[]} layers
- * @param {number[]} shape
- * @param {DataView} bin
- * @param {string} where
- * @returns {{steps: Step[], shape: number[]}}
- */
-function compile(layers, shape, bin, where) {
-  /** @type {Step[]} */
-  const steps = [];
-  layers.forEach((layer, i) => {
-    const at = `${where}[${i}] ${layer.op}`;
-    const n = size(shape);
-    if (layer.op === "linear") {
-      const weight = tensor(bin, layer.weight, `${at} weight`);
-      const bias = tensor(bin, layer.bias, `${at} bias`);
-      if (n !== layer.in_features || weight.length !== n * layer.out_features || bias.length !== layer.out_features)
-        throw new Error(`${at}: expects ${layer.in_features} inputs, gets ${n}`);
-      const out = new Float32Array(layer.out_features);
-      steps.push((x) => {
-        linear(x, weight, bias, out);
-        return out;
-      });
-      shape = [layer.out_features];
-    } else if (layer.op === "conv" || layer.op === "conv_transpose") {
-      if (size(layer.in_shape) !== n || layer.in_shape[0] !== layer.in_channels) throw new Error(`${at}: expects ${layer.in_shape}, gets ${shape}`);
-      steps.push(convStep(layer, bin, at));
-      shape = layer.out_shape;
-    } else if (layer.op === "residual") {
-      const body = compile(layer.layers, shape, bin, `${at}.layers`);
-      if (size(body.shape) !== n) throw new Error(`${at}: its body changes the size ${n} → ${size(body.shape)}`);
-      const sum = new Float32Array(n);
-      steps.push((x) => {
-        sum.set(x);
-        const y = through(body.steps, Float32Array.from(x));
-        for (let j = 0; j < n; j++) sum[j] += y[j];
-        return sum;
-      });
-    } else {
-      shape = plainStep(/** @type {PlainLayer} */ (layer), shape, steps, at);
-    }
-  });
-  return { steps, shape };
-}
-
-/**
- * The weightless layers: activations in place, reshape, slice.
- * @param {PlainLayer} layer
- * @param {number[]} shape
- * @param {Step[]} steps
- * @param {string} at
- * @returns {number[]} the output's shape
- */
-function plainStep(layer, shape, steps, at) {
-  const kernels = { silu, relu, sigmoid };
-  if (layer.op === "silu" || layer.op === "relu" || layer.op === "sigmoid") {
-    const kernel = kernels[layer.op];
-    steps.push((x) => {
-      kernel(x);
-      return x;
-    });
-    return shape;
-  }
-  if (layer.op === "reshape") {
-    if (size(layer.shape) !== size(shape)) throw new Error(`${at}: cannot reshape ${shape} to ${layer.shape}`);
-    return layer.shape;
-  }
-  if (layer.op === "slice") {
-    const { start, size: n } = layer;
-    if (start < 0 || start + n > size(shape)) throw new Error(`${at}: [${start}, ${start + n}) is outside ${size(shape)} values`);
-    steps.push((x) => /** @type {Float32Array} */ (x.subarray(start, start + n)));
-    return [n];
-  }
-  throw new Error(`${at}: an operation this engine does not know (${JSON.stringify(layer)})`);
 }
 
 /**
@@ -244,8 +131,8 @@ export function checkSpec(spec, url, options) {
 }
 
 /**
- * A net's JSON and its .bin (resolved relative to the JSON's URL), checked, compiled for the plain
- * JavaScript kernels.
+ * A net's JSON and its .bin (resolved relative to the JSON's URL), checked against each other (and
+ * options.weightsSha256), ready to run on the kernels options.backend picks.
  * @param {string} url the JSON's URL (absolute, or relative to the page)
  * @param {NetOptions} [options]
  * @returns {Promise<Net>}
@@ -262,30 +149,52 @@ export async function loadNet(url, options = {}) {
   if (!binResponse.ok) throw new Error(`${binUrl}: HTTP ${binResponse.status}`);
   const buffer = await binResponse.arrayBuffer();
   if (buffer.byteLength !== spec.bin_bytes) throw new Error(`${binUrl}: ${buffer.byteLength} bytes, the spec says ${spec.bin_bytes}: a stale or cut file`);
-  return plainNet(spec, new DataView(buffer), url);
-}
-
-/**
- * The net on the plain JavaScript kernels.
- * @param {NetSpec} spec
- * @param {DataView} bin
- * @param {string} url
- * @returns {Net}
- */
-export function plainNet(spec, bin, url) {
-  const { steps, shape } = compile(spec.layers, spec.input_shape, bin, url);
+  const bin = new DataView(buffer);
+  /** @type {Weights} */
+  const weights = (ref, what) => tensor(bin, ref, what);
+  if (chooseBackend(spec, options) === "js") return plainNet(spec, weights, url);
+  const tf = await (options.tfjs ? options.tfjs() : loadTfjs(/** @type {string} */ (options.runtime)));
+  const run = tfjsRun(tf, spec, weights);
   const outputSize = size(spec.output_shape);
-  if (size(shape) !== outputSize) throw new Error(`${url}: the layers give ${shape}, the spec says ${spec.output_shape}`);
-  const input = new Float32Array(spec.input_size);
   return {
     spec,
     inputSize: spec.input_size,
     outputShape: spec.output_shape,
-    backend: "js",
+    backend: "wasm",
     async run(x) {
       if (x.length !== spec.input_size) throw new Error(`${spec.model} ${spec.part}: input of ${x.length} values, expects ${spec.input_size}`);
-      input.set(x);
-      return Float32Array.from(through(steps, input));
+      const out = await run(x);
+      if (out.length !== outputSize) throw new Error(`${spec.model} ${spec.part}: ${out.length} outputs, the spec says ${spec.output_shape}`);
+      return out;
     },
   };
+}
+
+/**
+ * The multiply-adds of one run of the layers (what the choice of kernels goes by).
+ * @param {Layer[]} layers
+ * @returns {number}
+ */
+export function multiplyAdds(layers) {
+  let total = 0;
+  for (const layer of layers) {
+    if (layer.op === "linear") total += layer.in_features * layer.out_features;
+    else if (layer.op === "conv") total += size(layer.out_shape) * layer.in_channels * layer.kernel ** 2;
+    else if (layer.op === "conv_transpose") total += size(layer.in_shape) * layer.out_channels * layer.kernel ** 2;
+    else if (layer.op === "residual") total += multiplyAdds(layer.layers);
+  }
+  return total;
+}
+
+/**
+ * @param {NetSpec} spec
+ * @param {NetOptions} options
+ * @returns {"js" | "wasm"}
+ */
+function chooseBackend(spec, options) {
+  const backend = options.backend ?? "js";
+  if (backend === "auto") return (options.runtime || options.tfjs) && multiplyAdds(spec.layers) > WASM_ABOVE_MULTIPLY_ADDS ? "wasm" : "js";
+  if (backend === "wasm" && !options.runtime && !options.tfjs) throw new Error("the wasm backend needs options.runtime (the URL of static/tfjs/)");
+  if (backend !== "js" && backend !== "wasm") throw new Error(`unknown backend ${backend}: one of js, wasm, auto`);
+  return backend;
 }

@@ -16,7 +16,7 @@
 // legend and buttons, overlay.js the axes, faces, samples and pin), the hover and the pointer events.
 
 import { blendNearest, nearest, pcaInverse } from "../maths.js";
-import { absolute, bytes, decodeOne, floats, frames, LIVE, loadRuntime, only, record, session, TELEMETRY, toImageData } from "../runtime.js";
+import { absolute, bytes, floats, frames, LIVE, net, only, record, TELEMETRY, toImageData } from "../runtime.js";
 import { buildLegend, buildTools } from "./controls.js";
 import { buildMap } from "./dom.js";
 import { drawBackdrop, drawFaces, drawPin, drawSamples } from "./overlay.js";
@@ -39,13 +39,7 @@ const HIT_PX = 7;
  */
 
 /**
- * A decoder other than the ONNX runtime's: one code → the (C, H, W) floats in [0, 1] (the student
- * edition passes its engine's).
- * @typedef {(code: Float32Array) => Promise<ArrayLike<number>>} DecodeCode
- */
-
-/**
- * @param {{data: LatentMapPayload, parentElement: HTMLElement, setTriggerValue: (name: string, value: unknown) => void, decode?: Promise<DecodeCode>}} component
+ * @param {{data: LatentMapPayload, parentElement: HTMLElement, setTriggerValue: (name: string, value: unknown) => void}} component
  * @returns {() => void} the cleanup
  */
 export function latentMap(component) {
@@ -171,7 +165,7 @@ export function latentMap(component) {
   }
 
   // ---- hover: decode under the pointer ---------------------------------------------------------
-  /** @type {DecodeCode | null} */
+  /** @type {import("../runtime.js").Net | null} */
   let decoder = null;
   /** @type {Float32Array | null} */
   let codes = null;
@@ -212,18 +206,18 @@ export function latentMap(component) {
 
   /**
    * @param {[number, number, number, number, number]} p
-   * @param {DecodeCode} decodeCode
+   * @param {import("../runtime.js").Net} s
    * @param {Float32Array} coords
    * @param {Float32Array} allCodes
    */
-  async function drawHover(p, decodeCode, coords, allCodes) {
+  async function drawHover(p, s, coords, allCodes) {
     busy = true;
     const t0 = performance.now();
     /** @type {[number, number]} */
     const xy = [p[0], p[1]];
     const { code, latent } = codeAt(xy, coords, allCodes);
     const mapDistance = nearest(coords, 2, xy, 1)[0][1];
-    const pixels = await decodeCode(code);
+    const pixels = await s.run(code);
     const image = toImageData(pixels, channels, height, width);
     preview.getContext("2d")?.putImageData(image, 0, 0);
     const mapSpacings = mapDistance / m.map_spacing;
@@ -499,16 +493,9 @@ export function latentMap(component) {
       LIVE.error = String(e);
     });
 
-  /** @type {Promise<DecodeCode>} */
-  const decodeCode =
-    component.decode ??
-    loadRuntime(data.runtime).then(async (ort) => {
-      const s = await session(ort, data.decoder);
-      return (code) => decodeOne(ort, s, code);
-    });
-  decodeCode
-    .then(async (d) => {
-      [decoder, codes] = await Promise.all([d, floats(m.codes)]);
+  Promise.all([net(data.runtime, data.decoder), floats(m.codes)])
+    .then((loaded) => {
+      [decoder, codes] = loaded;
       if (stopped) return;
       LIVE.status = "ready";
       LIVE.model = data.model;
