@@ -18,8 +18,8 @@ def hashed(folder: Path, stem: str, suffix: str, content: bytes) -> str:
 
 
 def shaped_edition(folder: Path) -> dict[str, str]:
-    """An edition-shaped folder: index.html + assets/ (a module, a WebAssembly file, float32 codes, JSON, a
-    PNG). Returns {asset name: the MIME type nginx must send}."""
+    """An edition-shaped folder: index.html + assets/ (a module, WebAssembly, float32 codes, JSON, a PNG, a
+    JPEG, and a sub-folder as a runtime's). Returns {asset path under assets/: the MIME type nginx must send}."""
     assets = folder / "assets"
     assets.mkdir(parents=True)
     rng = np.random.default_rng(0)
@@ -36,6 +36,10 @@ def shaped_edition(folder: Path) -> dict[str, str]:
         hashed(assets, "digits", ".png", png): "image/png",
         hashed(assets, "faces", ".jpg", b"\xff\xd8\xff\xe0" + rng.integers(0, 256, 3000, dtype=np.uint8).tobytes()): "image/jpeg",
     }
+    engine = assets / f"engine-{hashlib.sha256(wasm[::-1]).hexdigest()[:10]}"  # a runtime's folder, its own files inside
+    engine.mkdir()
+    (engine / "backend.wasm").write_bytes(wasm[::-1])
+    names[f"{engine.name}/backend.wasm"] = "application/wasm"
     script = next(n for n in names if n.endswith(".mjs"))
     page = f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>mnist-z16</title></head><body><main id="app"></main><script type="module" src="assets/{script}"></script>{"<p>explanation</p>" * 100}</body></html>'
     (folder / "index.html").write_text(page)

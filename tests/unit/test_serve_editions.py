@@ -57,8 +57,10 @@ def get(url: str, path: str, headers: dict | None = None) -> tuple[int, http.cli
 
 def test_assets_are_immutable_gzipped_and_typed(hall, editions) -> None:
     folder = editions / "demo"
-    for asset in sorted(a for a in (folder / "assets").iterdir() if a.suffix != ".gz"):  # .gz: the script's copies
-        path = f"/editions/demo/assets/{asset.name}"
+    files = sorted(a for a in (folder / "assets").rglob("*") if a.is_file() and a.suffix != ".gz")  # .gz: the script's copies
+    assert any(a.parent != folder / "assets" for a in files)  # a sub-folder's too
+    for asset in files:
+        path = f"/editions/demo/assets/{asset.relative_to(folder / 'assets').as_posix()}"
         expected = {".mjs": "text/javascript", ".wasm": "application/wasm", ".f32": "application/octet-stream"}
         expected |= {".json": "application/json", ".png": "image/png", ".jpg": "image/jpeg"}
         status, headers, body = get(hall.url, path, {"Accept-Encoding": "gzip, deflate, br"})
@@ -79,7 +81,7 @@ def test_the_script_compresses_the_assets_once(hall, editions) -> None:
     nginx sends it as it is (a Content-Length: no compression per request); not for a PNG (already
     compressed), nor for index.html (it may change under the same name)."""
     assets = editions / "demo" / "assets"
-    for asset in sorted(assets.iterdir()):
+    for asset in sorted(a for a in assets.rglob("*") if a.is_file()):
         if asset.suffix == ".gz" or asset.name.startswith("big-"):  # big-: test_a_precompressed_file_is_sent_as_it_is's
             continue
         packed = asset.with_name(asset.name + ".gz")
@@ -87,7 +89,8 @@ def test_the_script_compresses_the_assets_once(hall, editions) -> None:
             assert not packed.exists()
             continue
         assert packed.exists() and gzip.decompress(packed.read_bytes()) == asset.read_bytes(), asset.name
-        status, headers, body = get(hall.url, f"/editions/demo/assets/{asset.name}", {"Accept-Encoding": "gzip"})
+        path = f"/editions/demo/assets/{asset.relative_to(assets).as_posix()}"
+        status, headers, body = get(hall.url, path, {"Accept-Encoding": "gzip"})
         assert status == 200 and headers["Content-Encoding"] == "gzip" and body == packed.read_bytes()
         assert headers["Content-Length"] == str(packed.stat().st_size)
     assert not (editions / "demo" / "index.html.gz").exists()
