@@ -2,7 +2,8 @@
 N PORT` (N replicas under supervisord behind nginx), started as a subprocess on free ports.
 
 `lecture_hall` picks a base port with N+1 free consecutive ports, starts the script, reads its run folder
-from the first line it prints, waits until nginx answers /_stcore/health and yields a `Hall`. At the end
+from the first line it prints, waits until nginx answers /_stcore/health (with 0 replicas, nginx serving
+the student editions of EDITIONS_DIR alone: any answer) and yields a `Hall`. At the end
 it stops the script with SIGINT (Ctrl-C) and checks that supervisord, every replica and nginx are gone.
 """
 

@@ -58,24 +58,7 @@ if [ "$(id -u)" = 0 ] && command -v runuser >/dev/null && ! runuser -u nobody --
   exit 1
 fi
 export EDITIONS_DIR
-# Each edition's assets/ (its sub-folders too) compressed once, here, rather than by nginx for every student: NAME.gz (gzip -9)
-# beside NAME, sent as it is by gzip_static. Asset names carry their content's hash, so a NAME.gz never goes
-# stale; index.html (small, may change) is left to nginx's own gzip. A .gz no smaller than its file is not
-# kept; a folder this script may not write to is served with nginx's gzip alone. An edition exported
-# while nginx runs is compressed at the next start (nginx gzips it meanwhile).
-precompress_assets() {
-  local file
-  find "$EDITIONS_DIR" -mindepth 3 -path "$EDITIONS_DIR/*/assets/*" -type f \
-    \( -name '*.mjs' -o -name '*.js' -o -name '*.css' -o -name '*.json' -o -name '*.wasm' -o -name '*.svg' \
-    -o -name '*.bin' -o -name '*.f32' -o -name '*.u8' -o -name '*.onnx' \) -print0 |
-    while IFS= read -r -d '' file; do
-      [ -w "$(dirname "$file")" ] || continue
-      [ -f "$file.gz" ] && [ "$file.gz" -nt "$file" ] && continue
-      gzip -9 -n -c "$file" >"$file.gz.tmp" && chmod --reference="$file" "$file.gz.tmp" && mv "$file.gz.tmp" "$file.gz"
-      [ "$(stat -c %s "$file.gz")" -lt "$(stat -c %s "$file")" ] || rm -f "$file.gz"
-    done
-}
-precompress_assets
+bash deploy/precompress_editions.sh "$EDITIONS_DIR"  # assets/*.gz, sent as they are by nginx's gzip_static
 STARTUP_TIMEOUT_S=${STARTUP_TIMEOUT_S:-300}
 [ -x "$NGINX_BIN" ] || { echo "nginx not found: apt-get install nginx" >&2; exit 1; }
 [ -x "$SUPERVISORD" ] && [ -x "$SUPERVISORCTL" ] || { echo "supervisord not found: apt-get install supervisor" >&2; exit 1; }
