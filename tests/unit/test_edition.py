@@ -91,6 +91,7 @@ def test_the_scene_carries_the_map_the_nets_the_sliders_and_both_languages(mnist
     assert re.fullmatch(r"assets/tfjs-[0-9a-f]{12}/", scene["runtime"]) and (mnist_edition / scene["runtime"]).is_dir()
     m = scene["map"]
     assert m["projection"] == "pca" and m["dim"] == dim and m["faces"] is None and scene["faces"] is None
+    assert scene["map_colour"] == "label"
     codes = np.frombuffer(files[Path(m["codes"]).name].read_bytes(), "<f4").reshape(n, dim)
     coords = np.frombuffer(files[Path(m["coords"]).name].read_bytes(), "<f4").reshape(n, 2)
     np.testing.assert_array_equal(codes, atlas.mean.astype(np.float32))
@@ -136,7 +137,7 @@ def test_a_celeba_edition_has_its_faces_no_encoder_and_is_within_its_budget(tmp_
     assert untracked() == before  # the faces' sprite was joined from the data directory, never into the repository
     scene, files = scene_of(folder), assets_of(folder)
     assert scene["encoder"] is None and scene["inputs"] is None and scene["image_shape"] == [3, 64, 64]
-    assert scene["faces"]["side"] == 32 and Path(scene["faces"]["url"]).name in files
+    assert scene["faces"]["side"] == 32 and Path(scene["faces"]["url"]).name in files and scene["map_colour"] == "attr:Smiling"
     size = edition.edition_size(folder, "celeba")
     assert size.gzip_bytes <= 6_000_000 and size.within_budget, size.report()
     assert (
