@@ -2,7 +2,8 @@
 N PORT` (N replicas under supervisord behind nginx), started as a subprocess on free ports.
 
 `lecture_hall` picks a base port with N+1 free consecutive ports, starts the script, reads its run folder
-from the first line it prints, waits until nginx answers /_stcore/health and yields a `Hall`. At the end
+from the first line it prints, waits until nginx answers /_stcore/health (with 0 replicas, nginx serving
+the student editions of EDITIONS_DIR alone: any answer) and yields a `Hall`. At the end
 it stops the script with SIGINT (Ctrl-C) and checks that supervisord, every replica and nginx are gone.
 """
 
@@ -16,6 +17,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,11 +196,24 @@ def _get_ok(url: str) -> bool:
         return False
 
 
+def _answers(url: str) -> bool:
+    """Whether an HTTP server answers at `url`, whatever the status (nginx's 404 included)."""
+    try:
+        with urllib.request.urlopen(url, timeout=2):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+
+
 @contextlib.contextmanager
 def lecture_hall(replicas: int, env: dict | None = None, timeout: float = 180.0):
     """Run `bash scripts/serve_replicas.sh replicas PORT` on free ports with `env` added to this
-    environment (the replicas inherit it); yield a Hall once nginx answers. Stopped with SIGINT at the end;
-    raises if a replica, nginx or supervisord outlives it, or the run folder is left behind."""
+    environment (the replicas inherit it; EDITIONS_DIR there is the student editions' folder); yield a Hall
+    once nginx answers (/_stcore/health through it; with 0 replicas, nginx serving the editions alone, any
+    answer). Stopped with SIGINT at the end; raises if a replica, nginx or supervisord outlives it, or the
+    run folder is left behind."""
     reason = ensure_nginx()
     if reason:
         raise RuntimeError(reason)
@@ -220,7 +235,7 @@ def lecture_hall(replicas: int, env: dict | None = None, timeout: float = 180.0)
     try:
         deadline = time.monotonic() + timeout
         url = f"http://127.0.0.1:{port}"
-        while not _get_ok(f"{url}/_stcore/health"):
+        while not (_get_ok(f"{url}/_stcore/health") if replicas else _answers(f"{url}/editions/")):
             if script.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the lecture hall did not start:\n{output.read_text(errors='replace')[-4000:]}")
             time.sleep(0.2)

@@ -6,6 +6,15 @@
 #                                                     # nginx only, in front of replicas on other machines
 #                                                     # (there: scripts/run_dashboard.sh or
 #                                                     #  .venv/bin/vae-explorer serve --server.address 0.0.0.0 --server.port 8501)
+#   bash scripts/serve_replicas.sh 0 8080             # no replica at all: nginx serves the student editions alone
+#
+# Student editions (`vae-explorer share --model NAME --out EDITIONS_DIR/NAME`, static folders: index.html +
+# assets/ with content-hashed names) are served by nginx itself at /editions/NAME/, whatever N is, from
+# EDITIONS_DIR (environment; default the repository's git-ignored editions/, made if missing; another
+# folder must exist and, when this script runs as root, be readable by `nobody`, nginx's workers):
+#   EDITIONS_DIR=/srv/editions bash scripts/serve_replicas.sh 2 8501   # http://HOST:8501/editions/mnist-z16/
+# assets/* are cached for a year (immutable), index.html is revalidated on each visit (ETag, 304), and
+# text, JSON, WebAssembly and binary arrays are gzipped (deploy/nginx.conf.template says how).
 #
 # supervisord (Debian's `supervisor` package) runs the replicas and nginx: a replica that dies (a crash,
 # SIGKILL, the kernel's OOM killer) is restarted at once and the others and nginx carry on; nginx skips
@@ -34,13 +43,27 @@ case $VENV in  # supervisord needs an absolute path
   /*) ;;
   *) VENV=$REPO/$VENV ;;
 esac
-[ -x "$VENV/bin/vae-explorer" ] || { echo "$VENV/bin/vae-explorer not found: bash scripts/setup.sh (or VENV=path/to/venv)" >&2; exit 1; }
+[ "$N" -eq 0 ] || [ -x "$VENV/bin/vae-explorer" ] || { echo "$VENV/bin/vae-explorer not found: bash scripts/setup.sh (or VENV=path/to/venv)" >&2; exit 1; }
+if [ -z "${EDITIONS_DIR:-}" ]; then
+  EDITIONS_DIR=$REPO/editions
+  mkdir -p "$EDITIONS_DIR"
+fi
+case $EDITIONS_DIR in
+  /*) ;;
+  *) EDITIONS_DIR=$REPO/$EDITIONS_DIR ;;
+esac
+[ -d "$EDITIONS_DIR" ] || { echo "EDITIONS_DIR=$EDITIONS_DIR is not a folder" >&2; exit 1; }
+if [ "$(id -u)" = 0 ] && command -v runuser >/dev/null && ! runuser -u nobody -- test -r "$EDITIONS_DIR" -a -x "$EDITIONS_DIR"; then
+  echo "EDITIONS_DIR=$EDITIONS_DIR cannot be read by nobody (nginx's workers): its editions would answer 403 (chmod a+rx the folders on its path)" >&2
+  exit 1
+fi
+export EDITIONS_DIR
+bash deploy/precompress_editions.sh "$EDITIONS_DIR"  # assets/*.gz, sent as they are by nginx's gzip_static
 STARTUP_TIMEOUT_S=${STARTUP_TIMEOUT_S:-300}
 [ -x "$NGINX_BIN" ] || { echo "nginx not found: apt-get install nginx" >&2; exit 1; }
 [ -x "$SUPERVISORD" ] && [ -x "$SUPERVISORCTL" ] || { echo "supervisord not found: apt-get install supervisor" >&2; exit 1; }
 command -v envsubst >/dev/null || { echo "envsubst not found: apt-get install gettext-base" >&2; exit 1; }
 command -v curl >/dev/null || { echo "curl not found: apt-get install curl" >&2; exit 1; }
-[ "$N" -gt 0 ] || [ -n "${UPSTREAMS:-}" ] || { echo "no replicas: N=0 needs UPSTREAMS" >&2; exit 1; }
 for p in $(seq "$PORT" $((PORT + N))); do
   if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "port $p is in use" >&2; exit 1; fi
 done
@@ -93,9 +116,25 @@ for i in $(seq 1 "$N"); do
   echo "replica $i: http://127.0.0.1:$port (log $RUN_DIR/replica$i.log, supervisorctl -c $RUN_DIR/supervisord.conf pid replica$i)"
 done
 
+until ctl pid >/dev/null 2>&1; do  # supervisord's control socket answers (no replica to wait for gives it no time)
+  kill -0 "$SUPERVISOR_PID" 2>/dev/null || { cat "$RUN_DIR/supervisord.out" >&2; echo "supervisord exited" >&2; exit 1; }
+  [ $SECONDS -le $deadline ] || { echo "supervisord did not answer" >&2; exit 1; }
+  sleep 0.2
+done
 ctl start nginx >/dev/null || { cat "$RUN_DIR/nginx.out" "$RUN_DIR/error.log" >&2 2>/dev/null; echo "nginx did not start" >&2; exit 1; }
-echo "nginx: http://0.0.0.0:$PORT -> ${ADDRESSES[*]}   (error log $RUN_DIR/error.log)"
-echo "public URL: http://$(hostname -f 2>/dev/null || hostname):$PORT/   (Ctrl-C stops everything)"
+HOST=$(hostname -f 2>/dev/null || hostname)
+if [ ${#ADDRESSES[@]} -gt 0 ]; then
+  echo "nginx: http://0.0.0.0:$PORT -> ${ADDRESSES[*]}   (error log $RUN_DIR/error.log)"
+  echo "public URL: http://$HOST:$PORT/   (Ctrl-C stops everything)"
+else
+  echo "nginx: http://0.0.0.0:$PORT, student editions only (no replica; error log $RUN_DIR/error.log)"
+fi
+for index in "$EDITIONS_DIR"/*/index.html; do
+  [ -f "$index" ] || continue
+  name=$(basename "$(dirname "$index")")
+  echo "edition $name: http://$HOST:$PORT/editions/$name/"
+done
+[ ${#ADDRESSES[@]} -gt 0 ] || echo "(Ctrl-C stops everything)"
 wait "$SUPERVISOR_PID" || true  # returns when a signal arrives (the trap stops everything) or supervisord ends
 echo "supervisord exited" >&2
 exit 1

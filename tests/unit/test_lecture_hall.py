@@ -6,6 +6,7 @@ scripts/serve_replicas.sh (harness.nginx.lecture_hall), so supervisord restarts 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import subprocess
 import tomllib
@@ -31,9 +32,10 @@ def test_template_renders_every_placeholder(tmp_path, nginx_ready) -> None:
     is not given as it is), nginx's own $variables survive, each replica gets its own upstream block (it
     first, the others as backups) and a route from the vae_replica cookie, a host name is written as the
     address nginx reports in $upstream_addr, the upload limit is config.toml's, every page in pages/ is a
-    proxied path, and nginx accepts the file."""
+    proxied path, the student editions are served from EDITIONS_DIR, and nginx accepts the file."""
     addresses = ["127.0.0.1:9001", "10.0.0.7:8501", "localhost:9002"]
-    shell = subprocess.run(["bash", str(RENDER), "8080", str(tmp_path), *addresses], capture_output=True, text=True, check=True)
+    env = {k: v for k, v in os.environ.items() if k != "EDITIONS_DIR"}
+    shell = subprocess.run(["bash", str(RENDER), "8080", str(tmp_path), *addresses], capture_output=True, text=True, check=True, env=env)
     conf = shell.stdout
     placeholders = set(re.findall(r"\$\{(\w+)\}", TEMPLATE.read_text()))
     assert placeholders == {
@@ -44,6 +46,7 @@ def test_template_renders_every_placeholder(tmp_path, nginx_ready) -> None:
         "RUN_DIR",
         "MAX_UPLOAD_MB",
         "APP_PAGES",
+        "EDITIONS_DIR",
     }
     assert "${" not in conf
     assert "server 10.0.0.7:8501 max_fails=1 fail_timeout=10s;" in conf and "listen 8080;" in conf
@@ -60,6 +63,7 @@ def test_template_renders_every_placeholder(tmp_path, nginx_ready) -> None:
     assert f"client_max_body_size {upload_mb}m;" in conf
     pages = re.search(r"location ~ \^/\(\(([\w|]+)\)/\?\)\?\$", conf).group(1).split("|")
     assert sorted(pages) == sorted(p.stem for p in (REPO / "pages").glob("*.py"))
+    assert f"alias {REPO / 'editions'}/;" in conf  # EDITIONS_DIR's default: the repository's editions/
     (tmp_path / "nginx.conf").write_text(conf)
     checked = subprocess.run(
         [nginx_binary(), "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")], capture_output=True, text=True

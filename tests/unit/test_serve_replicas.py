@@ -11,6 +11,7 @@ import concurrent.futures
 import http.client
 import os
 import random
+import re
 import signal
 import threading
 import time
@@ -23,7 +24,9 @@ import websockets
 
 from benchmarks.protocol_client import SCENES, Session, random_move
 from harness.browser import IMAGE, REPO, arm_new_image, browser_missing, launch_chromium, new_page, wait_for_app, wait_new_image
+from harness.editions import readable_by_nginx, shaped_edition
 from harness.nginx import ensure_nginx, lecture_hall, process_alive
+from tests.unit.test_serve_editions import IMMUTABLE
 
 pytestmark = pytest.mark.slow
 PROBE = "VAE_HALL_PROBE"  # set for the script; the replicas must see it
@@ -32,11 +35,14 @@ TIMEOUT_MS = 120_000
 
 
 @pytest.fixture(scope="module")
-def hall():
+def hall(tmp_path_factory):
     reason = ensure_nginx()
     if reason:
         pytest.skip(reason)
-    with lecture_hall(2, env={PROBE: "from-the-caller"}) as hall:
+    editions = tmp_path_factory.mktemp("editions")
+    shaped_edition(editions / "demo")
+    readable_by_nginx(editions)
+    with lecture_hall(2, env={PROBE: "from-the-caller", "EDITIONS_DIR": str(editions)}) as hall:
         yield hall
 
 
@@ -95,6 +101,27 @@ def test_only_the_apps_paths_are_proxied(hall) -> None:
     for path in [*app_paths, "/app/static/" + static_file.relative_to(REPO / "static").as_posix()]:
         status, headers, _ = request(hall.url, path=path, headers={"Cookie": "vae_affinity=paths"})
         assert status == 200 and headers.get("X-Replica") and pinned(headers) == headers["X-Replica"], (path, status)
+
+
+def test_editions_are_served_beside_the_dashboard_without_a_replica(hall) -> None:
+    """With replicas behind it, nginx still serves /editions/NAME/ itself: no replica is asked (no
+    X-Replica), no cookie is set, the asset's own cache header, and no limit of the dashboard's applies
+    (600 requests without a cookie, past the 500 a browser without one may send)."""
+    status, headers, _ = request(hall.url, path="/editions/demo/")
+    assert status == 200 and headers["Cache-Control"] == "no-cache" and not headers.get("X-Replica")
+    assert headers.get_all("Set-Cookie") is None
+    asset = re.search(rb'src="(assets/[^"]+)"', _)
+    assert asset is not None
+    conn = http.client.HTTPConnection(hall.url.removeprefix("http://"), timeout=30)
+    try:
+        for _i in range(600):
+            conn.request("GET", "/editions/demo/" + asset.group(1).decode())
+            response = conn.getresponse()
+            response.read()
+            assert response.status == 200 and response.getheader("Cache-Control") == IMMUTABLE, response.status
+            assert response.getheader("X-Replica") is None and response.getheader("Set-Cookie") is None
+    finally:
+        conn.close()
 
 
 def test_chromium_gets_everything_it_needs_through_nginx(hall) -> None:
