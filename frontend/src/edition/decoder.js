@@ -3,7 +3,7 @@
 // files), one run at a time for the sliders, the scrubber and the drawing, and a decoded picture drawn on a canvas with the
 // telemetry the dashboard keeps (runtime.js's record) plus the first picture's time.
 
-import { LIVE, net, record, TELEMETRY, toImageData } from "../runtime.js";
+import { frames, LIVE, net, record, TELEMETRY, toImageData } from "../runtime.js";
 
 /** @typedef {(input: Float32Array) => Promise<Float32Array>} Run */
 
@@ -64,4 +64,34 @@ export async function decodeInto(decode, canvas, shape, code) {
   const t0 = performance.now();
   const pixels = await decode(code);
   showPicture(canvas, pixels, shape, code, t0);
+}
+
+/**
+ * One decode at a time, the latest state drawn: the returned function (called on every input event) asks
+ * for an animation frame; a frame that finds a decode running leaves it to the frame after it ends.
+ * `step` starts one frame's decode, or returns null when there is nothing to draw.
+ * @param {() => Promise<unknown> | null} step
+ * @returns {() => void}
+ */
+export function latestOnly(step) {
+  let busy = false;
+  let dirty = false;
+  const loop = frames(() => {
+    if (busy) {
+      dirty = true;
+      return;
+    }
+    const running = step();
+    if (!running) return;
+    busy = true;
+    dirty = false;
+    running.finally(() => {
+      busy = false;
+      if (dirty) loop.next();
+    });
+  });
+  return () => {
+    dirty = true;
+    loop.next();
+  };
 }

@@ -5,9 +5,8 @@
 // The picture is decoded on every animation frame of a drag (an <input type="range"> fires "input"
 // for mouse and touch alike), one decode at a time.
 
-import { frames } from "../runtime.js";
 import { normalSample, snapCode } from "./codes.js";
-import { decodeInto } from "./decoder.js";
+import { decodeInto, latestOnly } from "./decoder.js";
 
 /** @typedef {import("./scene.js").Scene} Scene */
 /** @typedef {import("./decoder.js").Run} Run */
@@ -45,27 +44,8 @@ export function latentSliders(panel, scene, decoder, pinned) {
   });
   if (order.length <= top) more.style.display = "none";
 
-  let busy = false;
-  let dirty = true;
-  const loop = frames(() => {
-    if (busy) {
-      dirty = true;
-      return;
-    }
-    busy = true;
-    dirty = false;
-    decoder
-      .then((decode) => decodeInto(decode, canvas, scene.image_shape, code.slice()))
-      .finally(() => {
-        busy = false;
-        if (dirty) loop.next();
-      });
-  });
   // every input event asks for a frame; a frame that finds a decode running leaves it to the next
-  const markDirty = () => {
-    dirty = true;
-    loop.next();
-  };
+  const markDirty = latestOnly(() => decoder.then((decode) => decodeInto(decode, canvas, scene.image_shape, code.slice())));
 
   /** @param {ArrayLike<number>} values */
   function setCode(values) {

@@ -5,8 +5,7 @@
 // beside it.
 
 import { pathAt } from "../maths.js";
-import { frames } from "../runtime.js";
-import { decodeInto } from "./decoder.js";
+import { decodeInto, latestOnly } from "./decoder.js";
 
 /** @typedef {import("./scene.js").Scene} Scene */
 /** @typedef {import("./decoder.js").Run} Run */
@@ -27,29 +26,11 @@ export function scrubber(panel, scene, decoder) {
   const none = q(".ed-path-none");
   /** @type {[Float32Array, Float32Array] | null} */
   let ab = null;
-  let busy = false;
-  let dirty = false;
-
-  const loop = frames(() => {
-    if (!ab) return;
-    if (busy) {
-      dirty = true;
-      return;
-    }
-    busy = true;
-    dirty = false;
+  const markDirty = latestOnly(() => {
+    if (!ab) return null;
     const code = Float32Array.from(pathAt(ab[0], ab[1], Number(slider.value), method.value));
-    decoder
-      .then((decode) => decodeInto(decode, picture, scene.image_shape, code))
-      .finally(() => {
-        busy = false;
-        if (dirty) loop.next();
-      });
+    return decoder.then((decode) => decodeInto(decode, picture, scene.image_shape, code));
   });
-  const markDirty = () => {
-    dirty = true;
-    loop.next();
-  };
   slider.addEventListener("input", markDirty);
   method.addEventListener("change", markDirty);
 
