@@ -11,8 +11,8 @@ gzip was inflated and compared with the file). Printed: errors (must be 0), seco
 (p50, p95, max; from a student's first connection to its last byte), bytes on the wire per student (headers
 and chunk framing included), total bytes, requests/s and MB/s.
 
-Reference in the same run, through the same nginx: as many students fetching only the dashboard's current
-browser runtime (static/ort: ort.wasm.min.mjs, ort-wasm-simd-threaded.mjs, ort-wasm-simd-threaded.wasm.gz,
+Reference in the same run, through the same nginx: as many students fetching only the browser runtime the
+dashboard's tabs downloaded before the browser engine (onnxruntime-web, static/ort, kept as the benchmarks' reference: ort.wasm.min.mjs, ort-wasm-simd-threaded.mjs, ort-wasm-simd-threaded.wasm.gz,
 and the bundle static/live/live.mjs), served by nginx as static files from a folder beside the edition (the
 dashboard itself serves them through a replica's Tornado, which is slower still). The load client is one
 Python process (asyncio) on the same machine as nginx: on a 2-core machine the two share the CPUs.
@@ -246,7 +246,7 @@ async def measure(url: str, name: str, args: argparse.Namespace) -> tuple[list[s
     reference = site_files(Path(args.editions_root) / "dashboard-runtime", "/editions/dashboard-runtime/")
     reference = {"/editions/dashboard-runtime/live.mjs": reference.pop("/editions/dashboard-runtime/live.mjs"), **reference}
     lines, errors = [], 0
-    for title, files in [(f"edition {name}", edition), ("reference: the dashboard's runtime + bundle", reference)]:
+    for title, files in [(f"edition {name}", edition), ("reference: the dashboard's former runtime (onnxruntime-web) + bundle", reference)]:
         expected = await expected_answers(url, files)
         paths = list(files)
         students, wall_s = await hall_of(url, paths[0], paths[1:], expected, args)
