@@ -4,10 +4,10 @@ budget (3 MB MNIST, 6 MB CelebA), the export's time, and with --browser, served 
 gzip) to headless Chromium on this machine: the bytes transferred until the first picture, the first decoded
 picture after navigation, and the pictures per second under a mouse moved back to back over the map for --drag-s
 seconds, timed in the page (bounded by the moves Playwright delivers on a busy machine: decode_ms_p50, the
-decode and draw of one picture, is the page's own limit). --throttle: the issue's conditions, the CPU 4× slower and the network 10 Mbit/s down
-with a 100 ms round trip (DevTools protocol: Emulation.setCPUThrottlingRate, Network.emulateNetworkConditions).
+decode and draw of one picture, is the page's own limit). The issue's throttled
+conditions (CPU 4× slower, 10 Mbit/s, 100 ms) and budgets are benchmarks/edition_budget.py's.
 
-    python benchmarks/edition.py [--models mnist-z16 celeba-z64 ...] [--browser [--throttle]] [--drag-s 2] [--out results.json]
+    python benchmarks/edition.py [--models mnist-z16 celeba-z64 ...] [--browser] [--drag-s 2] [--out results.json]
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from ui.components.edition import edition_size, export_edition
 from ui.shell.resources import model_key, models_dir, ready_of
 
 
-def browser_figures(folder: Path, drag_s: float, throttle: bool) -> dict:
+def browser_figures(folder: Path, drag_s: float) -> dict:
     """Bytes transferred, first picture (ms after navigation) and hover pictures per second, in headless Chromium."""
     from playwright.sync_api import sync_playwright
 
@@ -36,12 +36,6 @@ def browser_figures(folder: Path, drag_s: float, throttle: bool) -> dict:
         cdp.send("Network.enable")
         received: list[float] = []
         cdp.on("Network.loadingFinished", lambda e: received.append(e["encodedDataLength"]))
-        if throttle:
-            cdp.send("Emulation.setCPUThrottlingRate", {"rate": 4})
-            cdp.send(
-                "Network.emulateNetworkConditions",
-                {"offline": False, "latency": 100, "downloadThroughput": 10e6 / 8, "uploadThroughput": 10e6 / 8},
-            )
         page.goto(url)
         page.wait_for_function(
             "() => window.__vaeLive && window.__vaeLive.firstPictureMs !== undefined && window.__vaeMap?.ready()", timeout=60_000
@@ -73,7 +67,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", nargs="*", default=None, help="default: every model in models/")
     parser.add_argument("--browser", action="store_true", help="also time the first picture and the hover in Chromium")
-    parser.add_argument("--throttle", action="store_true", help="CPU 4× slower, network 10 Mbit/s down, 100 ms round trip")
     parser.add_argument("--drag-s", type=float, default=2.0)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
@@ -95,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                 "export_s": round(export_s, 1),
             }
             if args.browser:
-                row |= browser_figures(folder, args.drag_s, args.throttle)
+                row |= browser_figures(folder, args.drag_s)
             rows.append(row)
             print("  ".join(f"{k}={v}" for k, v in row.items()), flush=True)
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (1 min) at the end")

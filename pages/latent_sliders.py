@@ -9,6 +9,7 @@ from ui.shell.i18n import t
 from ui.shell.resources import test_set, test_set_error, zoo
 from ui.views import sliders
 from vae.analysis.explore_ops import (
+    TOP_SLIDERS,
     dims_by_kl,
     format_code,
     kl_per_dim,
@@ -17,7 +18,6 @@ from vae.core.latent import decode
 
 ensure_entry()
 
-TOP = sliders.TOP
 SEED_MAX = 2**31 - 1
 
 sel = current()
@@ -47,10 +47,10 @@ def explorer() -> None:
     # on a phone (ui/app.py's PHONE_CSS): the picture, then the sliders, then the start controls
     left, right = st.container(key="sl_main_phonefirst_phoneflat").columns([3, 2], gap="medium")
     with left:
-        sliders.slider_columns(name, order[:TOP], usage, kl)
-        if latent_dim > TOP:
-            with st.expander(t("sliders.more", n=latent_dim - TOP)):
-                sliders.slider_columns(name, order[TOP:], usage, kl)
+        sliders.slider_columns(name, order[:TOP_SLIDERS], usage, kl)
+        if latent_dim > TOP_SLIDERS:
+            with st.expander(t("sliders.more", n=latent_dim - TOP_SLIDERS)):
+                sliders.slider_columns(name, order[TOP_SLIDERS:], usage, kl)
     code = sliders.current_code(name, latent_dim)
     state.to_query(sl_z=format_code(code))
     with right:

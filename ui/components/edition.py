@@ -40,14 +40,13 @@ from ui.components import live, widgets
 from ui.components.figures import map_labels
 from ui.shell.i18n import LANGUAGES, current_language, say, t
 from ui.shell.resources import ModelKey, card_of, model_key, models_dir, ready_of
-from vae.analysis.explore_ops import SLIDER_LIMIT, dims_by_kl, kl_per_dim, unit_usage
+from vae.analysis.explore_ops import SLIDER_LIMIT, TOP_SLIDERS, dims_by_kl, kl_per_dim, unit_usage
 from vae.analysis.placement import TSNE_NEIGHBOURS
 from vae.artifacts.browser_net import Part, write_net
 from vae.core.checkpoint import CheckpointError
 
 BUNDLE = live.STATIC / "edition" / "edition.mjs"  # esbuild's bundle of frontend/src/edition (scripts/build_frontend.sh)
 BUDGET_BYTES = {"mnist": 3_000_000, "celeba": 6_000_000}  # transferred (gzip where it helps), issue 25
-TOP_SLIDERS = 16  # sliders shown before "the other dimensions", as the dashboard's page (ui.views.sliders.TOP)
 FACES_COLOUR = "attr:Smiling"  # the CelebA map's colouring in the edition
 # The catalogue keys the edition's page reads (frontend/src/edition): both languages travel in the scene.
 TEXT_KEYS = (

@@ -11,11 +11,18 @@ from ui.components import widgets
 from ui.shell import state
 from ui.shell.i18n import number, t
 from ui.shell.resources import Ready, TestSet
-from vae.analysis.explore_ops import SLIDER_LIMIT, UnitUsage, display_scale, labelled_grid, parse_code, snap_code, traversal_values
+from vae.analysis.explore_ops import (
+    SLIDER_LIMIT,
+    TOP_SLIDERS,
+    UnitUsage,
+    display_scale,
+    labelled_grid,
+    parse_code,
+    snap_code,
+    traversal_values,
+)
 from vae.core.latent import decode, prior_samples, traversal_codes
 from vae.data.images import gif_bytes, grid, png_bytes
-
-TOP = 16  # sliders shown before the "other dimensions" expander; also the most rows of the traversal
 
 
 def slider_key(name: str, d: int) -> str:
@@ -102,7 +109,7 @@ def traversal(sel: Ready, code: np.ndarray, order: np.ndarray, kl: np.ndarray) -
     model, name, latent_dim = sel.model, sel.name, sel.model.config.latent_dim
     st.subheader(t("sliders.traversal"))
     st.caption(t("sliders.traversal_help"))
-    max_rows = min(latent_dim, TOP)
+    max_rows = min(latent_dim, TOP_SLIDERS)
     rows_param = state.bound("sl_rows", min(8, max_rows), state.parse_int(1, max_rows))
     st.session_state["sl_rows"] = min(st.session_state["sl_rows"], max_rows)
     c1, c2 = st.columns(2)

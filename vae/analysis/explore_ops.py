@@ -17,6 +17,7 @@ from vae.core.latent import active_mask, dimension_effect, unit_activity
 from vae.core.model import VAE
 
 SLIDER_LIMIT = 3.0  # sliders span ±3 prior standard deviations
+TOP_SLIDERS = 16  # latent sliders shown before the other dimensions fold away (the dashboard's page and the student edition)
 
 
 def kl_per_dim(card: ModelCard | None, mean: np.ndarray, logvar: np.ndarray) -> np.ndarray:
