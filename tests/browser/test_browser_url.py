@@ -123,6 +123,11 @@ def test_presenter_mode_keeps_a_page_menu_the_language_and_the_exit_within_reach
         page.context.close()
 
 
+# The clicker's key handler (assets/clicker/lesson_keys.js) is installed when its component first runs,
+# which may come after the app reports it is idle: wait for it, and for the step it read, before a key.
+KEYS_READY = "() => window.__vaeKeys && window.__vaeKeys.installed && window.__vaeKeys.data !== null"
+
+
 def test_clicker_keys_step_the_lesson_from_anywhere_and_each_step_opens_at_its_top(chromium, server):
     """1280×720, French, presenter mode (each step in sub-steps of one screen): PageDown after a slider
     was dragged, after a number input was typed in, after the step selector was used; arrows, Space
@@ -145,6 +150,7 @@ def test_clicker_keys_step_the_lesson_from_anywhere_and_each_step_opens_at_its_t
     try:
         page.goto(f"{server}/lesson?presenter=1&lang=fr&step=5")
         wait_for_app(page)
+        page.wait_for_function(KEYS_READY)  # a key pressed before the handler is on the page would only scroll
         assert step() == 5 and heading.inner_text().endswith("(1/3)")
         slider = page.locator('[data-testid="stMain"] input[type="range"]').first
         box = page.locator('[data-testid="stMain"] [data-testid="stSlider"] [role="group"] > div').first.bounding_box()  # the track
@@ -171,6 +177,7 @@ def test_clicker_keys_step_the_lesson_from_anywhere_and_each_step_opens_at_its_t
 
         page.goto(f"{server}/lesson?lang=fr&step=3")  # normally: the whole step, taller than the screen
         wait_for_app(page)
+        page.wait_for_function(KEYS_READY)
         scrolled = "() => Math.max(document.querySelector('[data-testid=\"stMain\"]').scrollTop, document.scrollingElement.scrollTop)"
         page.evaluate(  # read down the step (whichever box scrolls the page), then step on
             "() => { for (const el of [document.querySelector('[data-testid=\"stMain\"]'), document.scrollingElement]) el.scrollTop += 2000; }"
