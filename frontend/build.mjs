@@ -14,4 +14,4 @@ const common = {
   logLevel: /** @type {const} */ ("warning"),
 };
 await build({ ...common, entryPoints: [new URL("./src/main.js", import.meta.url).pathname], outfile: liveOut });
-await build({ ...common, entryPoints: [new URL("./src/edition/main.js", import.meta.url).pathname], outfile: editionOut, minify: true });
+await build({ ...common, entryPoints: [new URL("./src/edition/main.js", import.meta.url).pathname], outfile: editionOut, minify: !process.env.VAE_NO_MINIFY });

@@ -57,16 +57,18 @@ export function nearest(points, dim, query, k) {
   const n = points.length / dim;
   /** @type {[number, number][]} */
   const best = [];
+  let worst = Number.POSITIVE_INFINITY; // the k-th best squared distance once there are k
   for (let i = 0; i < n; i++) {
     let d2 = 0;
-    for (let j = 0; j < dim; j++) {
-      const diff = points[i * dim + j] - query[j];
+    for (let j = 0; j < dim && d2 <= worst; j++) {
+      const diff = points[i * dim + j] - query[j]; // a partial sum past the k-th best can only grow: stop early
       d2 += diff * diff;
     }
-    if (best.length < k || d2 < best[best.length - 1][1]) {
+    if (best.length < k || d2 < worst) {
       best.push([i, d2]);
       best.sort((p, q) => p[1] - q[1]);
       if (best.length > k) best.pop();
+      if (best.length === k) worst = best[k - 1][1];
     }
   }
   return best.map(([i, d2]) => [i, Math.sqrt(d2)]);

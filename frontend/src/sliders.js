@@ -8,7 +8,7 @@
 // replaces the live one.
 
 import { pathAt } from "./maths.js";
-import { frames, LIVE, net, only, record, toImageData } from "./runtime.js";
+import { afterFrames, LIVE, net, only, record, toImageData } from "./runtime.js";
 
 /** @typedef {import("./types.js").SlidersPayload} SlidersPayload */
 
@@ -118,7 +118,7 @@ export function liveSliders(data) {
     busy = false;
   }
 
-  const loop = frames(() => {
+  const loop = afterFrames(() => {
     if (stopped || !dirty || !decoder) return;
     if (busy) return loop.next();
     decode(decoder)

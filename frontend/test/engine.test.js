@@ -8,7 +8,8 @@ import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-wasm";
 import { halfToFloat, loadNet, multiplyAdds, WASM_ABOVE_MULTIPLY_ADDS } from "../src/engine/net.js";
-import { ready } from "../src/engine/tfjs.js";
+import { plainNet } from "../src/engine/plain.js";
+import { ready, tfjsRun } from "../src/engine/tfjs.js";
 import { fixture } from "./fixtures.js";
 
 const FIXTURES = new URL("./fixtures/", import.meta.url);
@@ -89,4 +90,61 @@ test("float16 bits decode exactly", () => {
   assert.equal(halfToFloat(0x7c00), Number.POSITIVE_INFINITY);
   assert.ok(Number.isNaN(halfToFloat(0x7e00)));
   assert.equal(halfToFloat(0x3555), 0.333251953125);
+});
+
+test("tfjs's transposed convolution (per phase, or the phases on one grid) equals the plain kernel's, for strides, kernels, paddings and output sizes torch allows", async () => {
+  const tf = await tfjs();
+  // [kernel, stride, padding, input side, output side]: output = (in − 1)·s − 2p + k, plus torch's output_padding (< s)
+  const shapes = [
+    [4, 2, 1, 3, 6],
+    [3, 2, 1, 5, 9],
+    [3, 2, 1, 5, 10],
+    [4, 3, 0, 3, 10],
+    [5, 2, 2, 4, 7],
+    [3, 1, 1, 4, 4],
+    [2, 2, 0, 3, 6],
+    [6, 2, 0, 2, 8],
+  ];
+  let seed = 7;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31 - 0.5;
+  };
+  for (const [k, s, p, h, oh] of shapes) {
+    const ci = 3;
+    const co = 2;
+    const w = Float32Array.from({ length: ci * co * k * k }, random);
+    const b = Float32Array.from({ length: co }, random);
+    const x = Float32Array.from({ length: ci * h * h }, random);
+    /** @type {import("../src/engine/net.js").ConvLayer} */
+    const layer = {
+      op: "conv_transpose",
+      in_channels: ci,
+      out_channels: co,
+      kernel: k,
+      stride: s,
+      padding: p,
+      in_shape: [ci, h, h],
+      out_shape: [co, oh, oh],
+      weight: { offset: 0, shape: [ci, co, k, k] },
+      bias: { offset: 1, shape: [co] },
+    };
+    const spec = /** @type {import("../src/engine/net.js").NetSpec} */ ({
+      model: `k${k}s${s}p${p}`,
+      part: "decoder",
+      input_size: x.length,
+      input_shape: [ci, h, h],
+      output_shape: [co, oh, oh],
+      layers: [layer],
+    });
+    /** @type {import("../src/engine/net.js").Weights} */
+    const weights = (ref) => (ref.offset === 0 ? w : b);
+    const plain = await plainNet(spec, weights, "test").run(x);
+    for (const method of /** @type {const} */ (["grid", "phases"])) {
+      const wasm = await tfjsRun(tf, spec, weights, method)(x);
+      assert.equal(wasm.length, plain.length);
+      const largest = Math.max(...plain.map((v, i) => Math.abs(v - wasm[i])));
+      assert.ok(largest < 1e-5, `${method}: k ${k}, s ${s}, p ${p}, ${h} → ${oh}: differs by ${largest}`);
+    }
+  }
 });

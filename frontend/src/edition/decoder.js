@@ -3,7 +3,7 @@
 // files), one run at a time for the sliders, the scrubber and the drawing, and a decoded picture drawn on a canvas with the
 // telemetry the dashboard keeps (runtime.js's record) plus the first picture's time.
 
-import { frames, LIVE, net, record, TELEMETRY, toImageData } from "../runtime.js";
+import { afterFrames, LIVE, net, record, TELEMETRY, toImageData } from "../runtime.js";
 
 /** @typedef {(input: Float32Array) => Promise<Float32Array>} Run */
 
@@ -76,7 +76,7 @@ export async function decodeInto(decode, canvas, shape, code) {
 export function latestOnly(step) {
   let busy = false;
   let dirty = false;
-  const loop = frames(() => {
+  const loop = afterFrames(() => {
     if (busy) {
       dirty = true;
       return;

@@ -57,18 +57,21 @@ export async function ready(tf) {
  * @property {boolean} image channels-last
  */
 
+/** @typedef {"phases" | "grid"} TransposeMethod how a transposed convolution runs (tests force one; else transposeMethod) */
+
 /**
  * The net as one function of tf ops; the weights become tf tensors once.
  * @param {Tf} tf
  * @param {NetSpec} spec
  * @param {Weights} weights
+ * @param {TransposeMethod} [method] every transposed convolution's, for tests (default: transposeMethod's choice per layer)
  * @returns {(input: Float32Array) => Promise<Float32Array>}
  */
-export function tfjsRun(tf, spec, weights) {
+export function tfjsRun(tf, spec, weights, method) {
   /** @type {((v: Value) => Value)[]} */
   let ops = [];
   tf.tidy(() => {
-    ops = compile(tf, spec.layers, weights, spec.model); // the weights' tensors are kept, their intermediates freed
+    ops = compile(tf, spec.layers, weights, spec.model, method); // the weights' tensors are kept, their intermediates freed
   });
   const flat = [...spec.output_shape].reduce((a, b) => a * b, 1);
   const [first] = compile(tf, [{ op: "reshape", shape: spec.input_shape }], weights, spec.model); // an image input is made channels-last
@@ -100,9 +103,10 @@ function toFlat(tf, v) {
  * @param {Layer[]} layers
  * @param {Weights} weights
  * @param {string} where
+ * @param {TransposeMethod} [method]
  * @returns {((v: Value) => Value)[]}
  */
-function compile(tf, layers, weights, where) {
+function compile(tf, layers, weights, where, method) {
   return layers.map((layer, i) => {
     const at = `${where}[${i}] ${layer.op}`;
     if (layer.op === "linear") {
@@ -110,9 +114,9 @@ function compile(tf, layers, weights, where) {
       const b = tf.keep(tf.tensor1d(weights(layer.bias, `${at} bias`)));
       return (v) => ({ tensor: tf.reshape(tf.add(tf.matMul(tf.reshape(toFlat(tf, v), [1, -1]), w), b), [-1]), image: false });
     }
-    if (layer.op === "conv" || layer.op === "conv_transpose") return convOp(tf, layer, weights, at);
+    if (layer.op === "conv" || layer.op === "conv_transpose") return convOp(tf, layer, weights, at, method);
     if (layer.op === "residual") {
-      const body = compile(tf, layer.layers, weights, `${at}.layers`);
+      const body = compile(tf, layer.layers, weights, `${at}.layers`, method);
       return (v) => {
         let y = v;
         for (const op of body) y = op(y);
@@ -142,9 +146,10 @@ function compile(tf, layers, weights, where) {
  * @param {import("./net.js").ConvLayer} layer
  * @param {Weights} weights
  * @param {string} at
+ * @param {TransposeMethod} [method]
  * @returns {(v: Value) => Value}
  */
-function convOp(tf, layer, weights, at) {
+function convOp(tf, layer, weights, at, method) {
   const { in_channels: ci, out_channels: co, kernel: k, stride, padding } = layer;
   const raw = weights(layer.weight, `${at} weight`);
   const b = tf.keep(tf.tensor1d(weights(layer.bias, `${at} bias`)));
@@ -154,14 +159,24 @@ function convOp(tf, layer, weights, at) {
     return (v) => ({ tensor: tf.add(tf.conv2d(/** @type {import("@tensorflow/tfjs-core").Tensor4D} */ (v.tensor), filter, stride, padding), b), image: true });
   }
   // transposed: tfjs-wasm's conv2dTranspose is a plain C++ loop, not XNNPACK (measured: 20 ms for
-  // celeba-z64, no faster than plain JavaScript), and its gather is slower still; so it is one XNNPACK
-  // conv2d: output pixel s·m + r (r < s, per axis) sums the taps t ≡ r + p (mod s) at input pixel
-  // m + (r + p − t)/s, a correlation over a window of offsets common to all phases; each phase's taps
-  // go in the output channels (r_y·s + r_x)·C_out + c, zeros where a phase has no tap, and a transpose
-  // interleaves the phases (a transpose, then a crop when the output's size is not a multiple of s)
+  // celeba-z64, no faster than plain JavaScript), and its gather is slower still; so it runs as XNNPACK
+  // conv2d over the sub-pixel phases, either one per phase (perPhase: a concat and a transpose
+  // interleave them) or one for all on a common grid (subPixel: the phases in its output channels, a
+  // transpose interleaves them, a slice crops the grid); transposeMethod picks
+  const phases = (method ?? transposeMethod(layer)) === "phases" ? perPhase(layer, raw) : null;
+  if (phases) {
+    const filters = phases.map((p) => tf.keep(tf.tensor4d(p.filter, [p.window, p.window, ci, co])));
+    const n = [oh / stride, ow / stride];
+    return (v) => {
+      const x = /** @type {import("@tensorflow/tfjs-core").Tensor4D} */ (v.tensor);
+      const outs = phases.map((p, i) => tf.fused.conv2d({ x, filter: filters[i], strides: 1, pad: [[0, 0], p.rows, p.cols, [0, 0]], bias: b }));
+      const stacked = tf.concat(outs, 3); // (1, n_y, n_x, (r_y, r_x, c))
+      const interleaved = tf.transpose(tf.reshape(stacked, [n[0], n[1], stride, stride, co]), [0, 2, 1, 3, 4]);
+      return { tensor: tf.reshape(interleaved, [1, oh, ow, co]), image: true };
+    };
+  }
   const sub = subPixel(layer, raw);
-  const rows = Math.ceil(oh / stride);
-  const cols = Math.ceil(ow / stride);
+  const [rows, cols] = sub.grid;
   const filter = tf.keep(tf.tensor4d(sub.filter, [sub.window, sub.window, ci, stride * stride * co]));
   const bias = tf.keep(tf.tile(b, [stride * stride]));
   /** @type {[[number, number], [number, number], [number, number], [number, number]]} */
@@ -172,18 +187,30 @@ function convOp(tf, layer, weights, at) {
     [0, 0],
   ];
   return (v) => {
-    const phases = tf.add(tf.conv2d(/** @type {import("@tensorflow/tfjs-core").Tensor4D} */ (v.tensor), filter, 1, pad), bias);
-    // (m_y, m_x, r_y, r_x, c) → (m_y, r_y, m_x, r_x, c): tfjs-wasm's depthToSpace is slower (3.4 ms against 0.2 ms on celeba-z64's 16 × 16 × 128)
+    const x = /** @type {import("@tensorflow/tfjs-core").Tensor4D} */ (v.tensor);
+    const phases = tf.fused.conv2d({ x, filter, strides: 1, pad, bias });
+    // (g_y, g_x, slot_y, slot_x, c) → (g_y, slot_y, g_x, slot_x, c): tfjs-wasm's depthToSpace is slower (3.4 ms against 0.2 ms on celeba-z64's 16 × 16 × 128)
     const interleaved = tf.transpose(tf.reshape(phases, [rows, cols, stride, stride, co]), [0, 2, 1, 3, 4]);
-    const image = tf.reshape(interleaved, [1, rows * stride, cols * stride, co]);
-    const cropped = image.shape[1] === oh && image.shape[2] === ow ? image : tf.slice(image, [0, 0, 0, 0], [1, oh, ow, co]);
-    return { tensor: cropped, image: true };
+    if (sub.crop === 0 && rows * stride === oh && cols * stride === ow) return { tensor: tf.reshape(interleaved, [1, oh, ow, co]), image: true };
+    // the crop as a 2-D slice (rows × row-major pixels): tfjs-wasm slices 4-D tensors one value at a time (0.31 ms for 64 × 64 × 3)
+    const image = tf.reshape(interleaved, [rows * stride, cols * stride * co]);
+    const cropped = tf.slice(image, [sub.crop, sub.crop * co], [oh, ow * co]);
+    return { tensor: tf.reshape(cropped, [1, oh, ow, co]), image: true };
   };
 }
 
 /**
  * A transposed convolution's weights (C_in, C_out, k, k) as one stride-1 convolution's filter
  * (window, window, C_in, s²·C_out) over the input padded by `before` and `after` (rows, columns).
+ *
+ * Output pixel s·m + r (phase r < s, per axis) sums the taps t ≡ r + p (mod s) of input pixel
+ * m + (r + p − t)/s: each phase reads its own window of offsets. The window of phase r starts at
+ * offset lo_r; on a common grid, grid cell g reads input pixels g + base … g + base + window − 1
+ * (base the smallest lo_r), so phase r of output m sits in cell m + d_r (d_r = lo_r − base).
+ * Stored in the cell's channel slot r − s·d_r + crop, interleaving the cells' slots gives output
+ * pixel s·m + r at s·g + slot = s·m + r + crop: the interleaved grid, less its first `crop` pixels,
+ * is the output. For torch's usual (k 4, s 2, p 1) that is a 2 × 2 window with every tap used, where
+ * one window over all offsets (the fallback, when the slots do not fit in s) is 3 × 3 and 5/9 zeros.
  * @param {import("./net.js").ConvLayer} layer
  * @param {Float32Array} weight
  */
@@ -192,29 +219,91 @@ export function subPixel(layer, weight) {
   const [, h, w] = layer.in_shape;
   const [, oh, ow] = layer.out_shape;
   const offset = (/** @type {number} */ r, /** @type {number} */ t) => (r + p - t) / s; // an integer where (r + p − t) ≡ 0 mod s
-  let low = Number.POSITIVE_INFINITY;
-  let high = Number.NEGATIVE_INFINITY;
-  for (let r = 0; r < s; r++)
-    for (let t = 0; t < k; t++)
-      if ((((r + p - t) % s) + s) % s === 0) {
-        low = Math.min(low, offset(r, t));
-        high = Math.max(high, offset(r, t));
-      }
-  const window = high - low + 1;
+  const taps = (/** @type {number} */ r) => [...Array(k).keys()].filter((t) => (((r + p - t) % s) + s) % s === 0);
+  const phases = [...Array(s).keys()].map((r) => taps(r).map((t) => offset(r, t)));
+  const used = phases.filter((o) => o.length > 0).flat();
+  const base = Math.min(0, ...used);
+  const high = Math.max(...used);
+  const lows = phases.map((o) => (o.length ? Math.min(...o) : base));
+  let window = Math.max(...phases.map((o, r) => (o.length ? Math.max(...o) - lows[r] + 1 : 1)));
+  let starts = lows;
+  let slots = lows.map((lo, r) => r - s * (lo - base));
+  let crop = -Math.min(...slots);
+  if (Math.max(...slots) + crop >= s) {
+    window = high - base + 1; // one window over all offsets
+    starts = lows.map(() => base);
+    slots = lows.map((_, r) => r);
+    crop = 0;
+  }
+  slots = slots.map((slot) => slot + crop);
   const filter = new Float32Array(window * window * ci * s * s * co);
   for (let ry = 0; ry < s; ry++)
     for (let rx = 0; rx < s; rx++)
-      for (let ty = 0; ty < k; ty++)
-        for (let tx = 0; tx < k; tx++) {
-          if ((((ry + p - ty) % s) + s) % s !== 0 || (((rx + p - tx) % s) + s) % s !== 0) continue;
-          const wy = offset(ry, ty) - low;
-          const wx = offset(rx, tx) - low;
+      for (const ty of taps(ry))
+        for (const tx of taps(rx)) {
+          const wy = offset(ry, ty) - starts[ry];
+          const wx = offset(rx, tx) - starts[rx];
+          const channel = (slots[ry] * s + slots[rx]) * co;
           for (let i = 0; i < ci; i++)
-            for (let o = 0; o < co; o++) filter[((wy * window + wx) * ci + i) * s * s * co + (ry * s + rx) * co + o] = weight[((i * co + o) * k + ty) * k + tx];
+            for (let o = 0; o < co; o++) filter[((wy * window + wx) * ci + i) * s * s * co + channel + o] = weight[((i * co + o) * k + ty) * k + tx];
         }
-  const rows = Math.ceil(oh / s);
-  const cols = Math.ceil(ow / s);
   /** @type {[number, number]} */
-  const after = [Math.max(0, rows - 1 + high - (h - 1)), Math.max(0, cols - 1 + high - (w - 1))];
-  return { filter, window, before: Math.max(0, -low), after };
+  const grid = [Math.ceil((crop + oh) / s), Math.ceil((crop + ow) / s)];
+  /** @type {[number, number]} */
+  const after = [Math.max(0, grid[0] - 1 + base + window - 1 - (h - 1)), Math.max(0, grid[1] - 1 + base + window - 1 - (w - 1))];
+  return { filter, window, before: -base, after, grid, crop };
+}
+
+/**
+ * One convolution per phase where the common grid would compute at least a million multiply-adds more
+ * (its cells beyond the output: (G² − n²)·s²·C_out·C_in·window²), else one on the grid. Measured in node
+ * (celeba-z64's decoder, 4 × 4 → 64 × 64): 3.1 ms on the grid, 2.9 ms per phase (its first layers
+ * compute on 5 × 5 and 9 × 9 grids for 4 × 4 and 8 × 8 inputs); MNIST's decoders (7 → 28, fewer
+ * channels) were slower per phase (0.8 against 0.6 ms): four ops and a concat cost more than they save.
+ * @param {import("./net.js").ConvLayer} layer
+ * @returns {TransposeMethod}
+ */
+export function transposeMethod(layer) {
+  const { in_channels: ci, out_channels: co, stride: s, kernel: k } = layer;
+  const [, oh] = layer.out_shape;
+  const n = Math.ceil(oh / s);
+  const window = Math.ceil(k / s);
+  const extra = ((n + 1) ** 2 - n ** 2) * s * s * co * ci * window ** 2;
+  return extra >= 1_000_000 ? "phases" : "grid";
+}
+
+/**
+ * A transposed convolution as one stride-1 convolution per sub-pixel phase (r_y, r_x), each over its own
+ * window of the input (padded, per side, so that its n = out/s outputs are the phase's); null where the
+ * output's size is not a multiple of the stride or a phase's window starts inside the input.
+ * @param {import("./net.js").ConvLayer} layer
+ * @param {Float32Array} weight
+ */
+export function perPhase(layer, weight) {
+  const { in_channels: ci, out_channels: co, kernel: k, stride: s, padding: p } = layer;
+  const [, h] = layer.in_shape;
+  const [, oh, ow] = layer.out_shape;
+  if (oh % s || ow % s || oh !== ow || layer.in_shape[1] !== layer.in_shape[2]) return null;
+  const n = oh / s;
+  const taps = (/** @type {number} */ r) => [...Array(k).keys()].filter((t) => (((r + p - t) % s) + s) % s === 0);
+  const offsets = [...Array(s).keys()].map((r) => taps(r).map((t) => (r + p - t) / s));
+  if (offsets.some((o) => o.length === 0)) return null;
+  const window = Math.max(...offsets.map((o) => Math.max(...o) - Math.min(...o) + 1));
+  const lows = offsets.map((o) => Math.min(...o));
+  /** @type {[number, number][]} */
+  const pads = lows.map((lo) => [-lo, n - 1 + lo + window - 1 - (h - 1)]);
+  if (pads.some(([before, after]) => before < 0 || after < 0)) return null;
+  const out = [];
+  for (let ry = 0; ry < s; ry++)
+    for (let rx = 0; rx < s; rx++) {
+      const filter = new Float32Array(window * window * ci * co);
+      for (const ty of taps(ry))
+        for (const tx of taps(rx)) {
+          const wy = (ry + p - ty) / s - lows[ry];
+          const wx = (rx + p - tx) / s - lows[rx];
+          for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) filter[((wy * window + wx) * ci + i) * co + o] = weight[((i * co + o) * k + ty) * k + tx];
+        }
+      out.push({ filter, window, rows: pads[ry], cols: pads[rx] });
+    }
+  return out;
 }

@@ -16,7 +16,7 @@
 // legend and buttons, overlay.js the axes, faces, samples and pin), the hover and the pointer events.
 
 import { blendNearest, nearest, pcaInverse } from "../maths.js";
-import { absolute, bytes, floats, frames, LIVE, net, only, record, TELEMETRY, toImageData } from "../runtime.js";
+import { absolute, afterFrames, bytes, floats, frames, LIVE, net, only, record, TELEMETRY, toImageData } from "../runtime.js";
 import { buildLegend, buildTools } from "./controls.js";
 import { buildMap } from "./dom.js";
 import { drawBackdrop, drawFaces, drawPin, drawSamples } from "./overlay.js";
@@ -88,7 +88,14 @@ export function latentMap(component) {
   }
 
   // ---- geometry (view.js) -----------------------------------------------------------------------
-  const area = () => plotArea(plot.clientWidth, plot.clientHeight);
+  /** @type {[number, number] | null} the plot's CSS pixels, read once per size (the ResizeObserver forgets them): reading clientWidth on every move forced a layout per decoded picture */
+  let size = null;
+  /** @returns {[number, number]} */
+  const plotSize = () => {
+    size ??= [plot.clientWidth, plot.clientHeight];
+    return size;
+  };
+  const area = () => plotArea(...plotSize());
   /** @returns {View} */
   const view = () => /** @type {View} */ (St.view);
   function resetView() {
@@ -113,7 +120,7 @@ export function latentMap(component) {
 
   /** @param {number} dpr @param {Area} a @param {Float32Array} coords @param {Uint8Array} rgba */
   function drawPoints(dpr, a, coords, rgba) {
-    if (St.gl) drawGl(St.gl, coords.length / 2, view(), a, plot.clientHeight, dpr, pointSize());
+    if (St.gl) drawGl(St.gl, coords.length / 2, view(), a, plotSize()[1], dpr, pointSize());
     else draw2d(ctx2d(), coords, rgba, px, a, pointSize(), OPACITY);
   }
 
@@ -121,9 +128,11 @@ export function latentMap(component) {
     const { coords, colours, rgba } = St;
     if (!coords || !colours || !rgba || stopped) return;
     const dpr = window.devicePixelRatio || 1;
-    const w = plot.clientWidth;
-    const h = plot.clientHeight;
-    if (!w || !h) return;
+    const [w, h] = plotSize();
+    if (!w || !h) {
+      size = null; // not laid out yet: read again next time
+      return;
+    }
     for (const c of [glCanvas, overlay]) {
       if (c.width !== Math.round(w * dpr) || c.height !== Math.round(h * dpr)) {
         c.width = Math.round(w * dpr);
@@ -241,7 +250,7 @@ export function latentMap(component) {
     busy = false;
   }
 
-  const hoverLoop = frames(() => {
+  const hoverLoop = afterFrames(() => {
     const coords = St.coords;
     if (stopped || !pointer || pointer === drawnFor || !decoder || !codes || !coords) return;
     if (busy) return hoverLoop.next();
@@ -413,7 +422,10 @@ export function latentMap(component) {
     dblclick: () => {
       if (performance.now() - touchedAt > 1000) reset();
     },
-    resize: () => redraw.next(),
+    resize: () => {
+      size = null;
+      redraw.next();
+    },
   };
 
   // ---- the map's interface for tests and benchmarks --------------------------------------------
