@@ -1,7 +1,7 @@
 // esbuild's bundles of src/: main.js, the one ES module the Streamlit component loads (ui/components/live.py
 // reads it), and edition/main.js, the student edition's (ui/serve/share.py copies it into an export), minified.
 // scripts/build_frontend.sh runs this.
-// Usage: node build.mjs <live outfile> <edition outfile>
+// Usage: node build.mjs <live outfile> <edition outfile>  (VAE_NO_MINIFY=1 keeps the edition readable, for a profile)
 import { build } from "esbuild";
 
 const [liveOut, editionOut] = process.argv.slice(2);
