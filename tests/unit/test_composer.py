@@ -155,3 +155,88 @@ def test_a_learned_density_gives_the_first_population_and_the_restarts():
     c.restart(6)
     assert not np.array_equal(c.current, first) and abs(c.current.mean() - 3.0) < 0.2
     assert Composer(4, 9, seed=5).log()["source"] == "prior"
+
+
+def _witness_run(search: str, target: np.ndarray, generations: int, seed: int = 0) -> list[float]:
+    """A noiseless synthetic witness: picks the 4 of 16 nearest a hidden code; the elite's distance to it per generation."""
+    c = Composer(len(target), 16, seed=seed, search=search)
+    distances = []
+    for _ in range(generations):
+        order = np.argsort(np.linalg.norm(c.current - target, axis=1))
+        c.breed(order[:4].tolist())
+        distances.append(float(np.linalg.norm(c.current[0] - target)))
+    return distances
+
+
+def test_cma_search_converges_and_replays_bit_for_bit():
+    target = np.random.default_rng(1).standard_normal(16) * 0.8
+    distances = _witness_run("cma", target, 15)
+    start = float(np.linalg.norm(Composer(16, 16, seed=0).current.mean(0) - target))
+    assert distances[-1] < 0.35 * start
+    c = Composer(16, 16, seed=5, search="cma")
+    for picks in ([0, 1, 2, 3], [4, 5], [1, 9, 12]):
+        c.breed(picks)
+    log = json.loads(json.dumps(c.log()))
+    assert log["search"] == "cma"
+    np.testing.assert_array_equal(Composer.replay(log).current, c.current)
+    step = c.history[-1].cma
+    assert step is not None and step.breeds == 3 and step.sigma >= MIN_STEP
+    c.undo()
+    assert c.history[-1].cma is not None and c.history[-1].cma.breeds == 2  # undo restores the state too
+    with pytest.raises(ValueError, match="unknown search"):
+        Composer(16, 16, search="annealing")
+
+
+def test_cma_step_grows_while_picks_keep_moving_one_way_and_not_when_they_are_random():
+    far = np.full(8, 6.0)  # far outside the first population: the picks keep moving toward it
+    c = Composer(8, 16, seed=2, search="cma")
+    for _ in range(6):
+        c.breed(np.argsort(np.linalg.norm(c.current - far, axis=1))[:4].tolist())
+    growing = [g.cma.sigma for g in c.history[1:]]
+    d = Composer(8, 16, seed=2, search="cma")
+    rng = np.random.default_rng(0)
+    for _ in range(6):
+        d.breed(rng.choice(16, 4, replace=False).tolist())  # picks at random: no direction
+    random = [g.cma.sigma for g in d.history[1:]]
+    assert growing[-1] > 1.6 * growing[0] and all(b > a for a, b in zip(growing, growing[1:]))
+    assert random[-1] < 1.3 * random[0]
+
+
+def test_rejected_faces_are_not_shown_again_and_a_rejecting_session_replays():
+    c = Composer(32, 16, seed=7)
+    rejected = [0, 1, 2, 3, 4, 5]
+    kept = [i for i in range(16) if i not in rejected]
+    refused = c.current[rejected].astype(np.float64)
+    parents = c.current[kept].astype(np.float64)
+    new = c.breed(kept, rejected=rejected).astype(np.float64)
+
+    def nearer_rejected(codes: np.ndarray) -> int:
+        to_rejected = np.linalg.norm(codes[:, None] - refused[None], axis=2).min(1)
+        to_parents = np.linalg.norm(codes[:, None] - parents[None], axis=2).min(1)
+        return int((to_rejected < to_parents).sum())
+
+    plain = Composer(32, 16, seed=7).breed(kept).astype(np.float64)  # the same breed, nothing rejected
+    assert nearer_rejected(new) < nearer_rejected(plain) or nearer_rejected(plain) == 0
+    assert nearer_rejected(new) == 0 or nearer_rejected(new) < 3
+    assert c.history[-1].rejected == tuple(rejected)
+    log = json.loads(json.dumps(c.log()))
+    assert log["breeds"][0]["rejected"] == rejected
+    np.testing.assert_array_equal(Composer.replay(log).current, c.current)
+    with pytest.raises(IndexError):
+        c.breed([0], rejected=[99])
+
+
+def test_constraints_can_hold_from_the_first_generation():
+    dirs = load_directions(MODELS_DIR / "celeba-z64")
+    c = Composer(64, 16, seed=3)
+    free = c.current.copy()
+    levels = {"Male": 1.0, "Eyeglasses": -1.0}
+    first = c.restart(constraints=levels, directions=dirs)
+    assert (dirs.score(first, "Male") > 0.5).all() and (dirs.score(free, "Male") > 0.5).mean() < 0.9
+    moved_free = np.linalg.norm(dirs.constrain(free, levels) - free)
+    assert np.linalg.norm(dirs.constrain(first, levels) - first) < 0.1 * moved_free  # already (nearly) within both
+    log = json.loads(json.dumps(c.log()))
+    assert log["first_constraints"] == {"Male": 1.0, "Eyeglasses": -1.0}
+    np.testing.assert_array_equal(Composer.replay(log, directions=dirs).current, first)
+    with pytest.raises(ValueError, match="directions"):
+        c.restart(constraints={"Male": 1.0})

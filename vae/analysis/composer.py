@@ -9,6 +9,12 @@ Breeding from the picked codes S (k, D), mean m:
           pick, that pick), plus Gaussian mutation N(0, σ² I) with
           σ = max(MIN_STEP, STEP · temperature · DECAY^generation), which shrinks as the witness converges;
   then    optional attribute constraints (vae.artifacts.attributes.AttributeDirections.constrain), e.g. "male".
+The "cma" search replaces crossover and the schedule by CMA-ES's updates (Hansen's defaults, the picks as
+its μ parents with equal weights): children = mean of the picks + σ·N(0, C), where the covariance C
+learns the directions the picks move along and σ grows while successive picks keep moving the same way
+and shrinks when they wander (cumulative step-size adaptation). Faces the witness rejects ("not this")
+are remembered: a child nearer a rejected face than every pick is drawn again (up to REDRAWS times).
+Constraints can hold from the first generation (restart(constraints=…)).
 The first population comes from the model's learned latent density where it has one (vae.artifacts.density:
 samples that look like the data), else from the prior. Every generation's randomness comes from
 SeedSequence([seed, generation]), so a session is
@@ -28,6 +34,8 @@ STEP = 0.4  # first mutation step, as a fraction of the prior sampling temperatu
 DECAY = 0.8  # per generation
 MIN_STEP = 0.05
 MIN_POPULATION, MAX_POPULATION = 2, 64
+SEARCHES = ("breed", "cma")
+REDRAWS = 4  # draws of a child that lands nearer a rejected face than every pick
 
 
 class Directions(Protocol):
@@ -40,12 +48,27 @@ Sampler = Callable[[int, int, float], np.ndarray]
 
 
 @dataclass(frozen=True)
+class CmaState:
+    """CMA-ES's state after a breed: the mean, step σ, covariance C and the two evolution paths."""
+
+    mean: np.ndarray
+    sigma: float
+    cov: np.ndarray
+    path_sigma: np.ndarray
+    path_cov: np.ndarray
+    breeds: int
+
+
+@dataclass(frozen=True)
 class Generation:
-    """One population; `parents` are the picks (indices into the previous generation) it was bred from."""
+    """One population; `parents` are the picks (indices into the previous generation) it was bred from,
+    `rejected` the faces of the previous generation the witness rejected."""
 
     codes: np.ndarray  # (P, D) float32, read-only
     parents: tuple[int, ...] = ()
     constraints: dict[str, float] = field(default_factory=dict)
+    rejected: tuple[int, ...] = ()
+    cma: CmaState | None = None
 
 
 class Composer:
@@ -61,7 +84,10 @@ class Composer:
         start: np.ndarray | None = None,
         sampler: Sampler | None = None,
         source: str = "prior",
+        search: str = "breed",
     ):
+        if search not in SEARCHES:
+            raise ValueError(f"unknown search {search!r}: one of {', '.join(SEARCHES)}")
         if not MIN_POPULATION <= population <= MAX_POPULATION:
             raise ValueError(f"population must be in [{MIN_POPULATION}, {MAX_POPULATION}], got {population}")
         if latent_dim < 1 or not temperature > 0:
@@ -70,6 +96,7 @@ class Composer:
         self.population = int(population)
         self.temperature = float(temperature)
         self.sampler, self.source = sampler, source if sampler is not None else "prior"
+        self.search = search
         self.restart(seed, start)
 
     # ---- state ---------------------------------------------------------------------------
@@ -96,10 +123,17 @@ class Composer:
         return np.random.default_rng(np.random.SeedSequence([self.seed, generation]))
 
     # ---- actions ------------------------------------------------------------------------
-    def restart(self, seed: int | None = None, start: np.ndarray | None = None) -> np.ndarray:
+    def restart(
+        self,
+        seed: int | None = None,
+        start: np.ndarray | None = None,
+        constraints: dict[str, float] | None = None,
+        directions: Directions | None = None,
+    ) -> np.ndarray:
         """A fresh first generation: samples of the sampler (a learned density) or of the prior
         N(0, temperature² I), or, from a start code (an uploaded photo's), that code plus mutations
-        of it. Returns it."""
+        of it; held to the attribute constraints a witness states from the start ("male, beard").
+        Returns it."""
         self.seed: int = int(self.seed if seed is None else seed)
         self.start = None if start is None else np.array(start, dtype=np.float32).reshape(self.latent_dim)
         rng = self._rng(0)
@@ -110,33 +144,82 @@ class Composer:
         else:
             codes = np.repeat(self.start[None].astype(np.float64), self.population, 0)
             codes[1:] += rng.standard_normal((self.population - 1, self.latent_dim)) * self.step_size(0)
-        self.history = [Generation(_frozen(codes))]
+        levels = _levels(constraints, directions)
+        if levels:
+            codes = directions.constrain(codes.astype(np.float32), levels)  # type: ignore[union-attr]
+        self.history = [Generation(_frozen(codes), constraints=levels)]
         return self.current
 
     def breed(
-        self, selected: list[int] | tuple[int, ...], constraints: dict[str, float] | None = None, directions: Directions | None = None
+        self,
+        selected: list[int] | tuple[int, ...],
+        constraints: dict[str, float] | None = None,
+        directions: Directions | None = None,
+        rejected: list[int] | tuple[int, ...] = (),
     ) -> np.ndarray:
-        """Breed the next generation from the picked indices of `current`; returns its codes (P, D)."""
+        """Breed the next generation from the picked indices of `current` (and, where the witness said
+        "not this", the rejected ones); returns its codes (P, D)."""
         picked = sorted({int(i) for i in selected})
+        refused = sorted({int(i) for i in rejected} - set(picked))
         if not picked:
             raise ValueError("pick at least one face to breed from")
-        if picked[0] < 0 or picked[-1] >= self.population:
-            raise IndexError(f"picks must be in [0, {self.population - 1}], got {picked}")
-        constraints = {k: float(v) for k, v in (constraints or {}).items() if v}
-        if constraints and directions is None:
-            raise ValueError("attribute constraints need the model's attribute directions")
+        if min(picked + refused) < 0 or max(picked + refused) >= self.population:
+            raise IndexError(f"picks must be in [0, {self.population - 1}], got {picked + refused}")
+        levels = _levels(constraints, directions)
         parents = self.current[picked].astype(np.float64)  # (k, D)
         rng = self._rng(self.generation + 1)
+        state = self._cma(parents) if self.search == "cma" else None
+        children = self._children(parents, rng, state)
+        children = self._away_from_rejected(children, parents, rng, state, self._rejected_codes(refused))
+        codes = np.concatenate([parents.mean(0, keepdims=True), children])
+        if levels:
+            codes = directions.constrain(codes.astype(np.float32), levels)  # type: ignore[union-attr]
+        self.history.append(Generation(_frozen(codes), tuple(picked), levels, tuple(refused), state))
+        return self.current
+
+    def _children(self, parents: np.ndarray, rng: np.random.Generator, state: CmaState | None) -> np.ndarray:
         n_children, dim = self.population - 1, self.latent_dim
-        pairs = rng.integers(0, len(picked), size=(n_children, 2))
+        if state is not None:
+            return _cma_sample(state, rng, n_children)
+        pairs = rng.integers(0, len(parents), size=(n_children, 2))
         mask = rng.random((n_children, dim)) < 0.5  # uniform crossover: which parent gives each coordinate
         children = np.where(mask, parents[pairs[:, 0]], parents[pairs[:, 1]])
-        children += rng.standard_normal((n_children, dim)) * self.step_size()
-        codes = np.concatenate([parents.mean(0, keepdims=True), children])
-        if constraints and directions is not None:  # constraints without directions were refused above
-            codes = directions.constrain(codes.astype(np.float32), constraints)
-        self.history.append(Generation(_frozen(codes), tuple(picked), constraints))
-        return self.current
+        return children + rng.standard_normal((n_children, dim)) * self.step_size()
+
+    def _rejected_codes(self, refused: list[int]) -> np.ndarray:
+        """Every face rejected so far, this breed's included (R, D)."""
+        rows = [self.history[g - 1].codes[list(self.history[g].rejected)] for g in range(1, len(self.history)) if self.history[g].rejected]
+        rows.append(self.current[refused])
+        return np.concatenate(rows).astype(np.float64) if rows else np.zeros((0, self.latent_dim))
+
+    def _away_from_rejected(
+        self, children: np.ndarray, parents: np.ndarray, rng: np.random.Generator, state: CmaState | None, rejected: np.ndarray
+    ) -> np.ndarray:
+        """Children nearer a rejected face than every pick are drawn again (the rng's stream continues:
+        reproducible); after REDRAWS draws a child stays as it is."""
+        if not len(rejected):
+            return children
+        for _ in range(REDRAWS):
+            near_rejected = _nearest_distance(children, rejected) < _nearest_distance(children, parents)
+            if not near_rejected.any():
+                break
+            children[near_rejected] = self._children(parents, rng, state)[near_rejected]
+        return children
+
+    def _cma(self, parents: np.ndarray) -> CmaState:
+        """CMA-ES's update for this breed's picks, from the last breed's state (or the population on show)."""
+        previous = self.history[-1].cma
+        if previous is None:
+            spread = float(self.current.astype(np.float64).std(0).mean()) if self.start is None else self.step_size(0)
+            previous = CmaState(
+                self.current.astype(np.float64).mean(0) if self.start is None else self.start.astype(np.float64),
+                max(spread, MIN_STEP),
+                np.eye(self.latent_dim),
+                np.zeros(self.latent_dim),
+                np.zeros(self.latent_dim),
+                0,
+            )
+        return _cma_update(previous, parents)
 
     def undo(self) -> bool:
         """Back to the previous generation, exactly; False when already at the first one."""
@@ -154,8 +237,13 @@ class Composer:
             "seed": self.seed,
             "temperature": self.temperature,
             "source": self.source,  # "prior" or "learned": where the first population came from
+            "search": self.search,
+            "first_constraints": dict(self.history[0].constraints),
             "start": None if self.start is None else [float(v) for v in self.start],
-            "breeds": [{"picks": list(g.parents), "constraints": dict(g.constraints)} for g in self.history[1:]],
+            "breeds": [
+                {"picks": list(g.parents), "constraints": dict(g.constraints), **({"rejected": list(g.rejected)} if g.rejected else {})}
+                for g in self.history[1:]
+            ],
         }
 
     @classmethod
@@ -173,9 +261,12 @@ class Composer:
             start=None if start is None else np.asarray(start),
             sampler=sampler if log.get("source", "prior") != "prior" else None,
             source=log.get("source", "prior"),
+            search=log.get("search", "breed"),
         )
+        if log.get("first_constraints"):
+            composer.restart(constraints=log["first_constraints"], directions=directions)
         for step in log["breeds"]:
-            composer.breed(step["picks"], step.get("constraints") or None, directions)
+            composer.breed(step["picks"], step.get("constraints") or None, directions, step.get("rejected", ()))
         return composer
 
 
@@ -191,3 +282,48 @@ def mean_pairwise_distance(codes: np.ndarray) -> float:
     d2 = (codes**2).sum(1)[:, None] - 2 * codes @ codes.T + (codes**2).sum(1)[None]
     n = len(codes)
     return float(np.sqrt(np.maximum(d2, 0))[~np.eye(n, dtype=bool)].mean()) if n > 1 else 0.0
+
+
+def _levels(constraints: dict[str, float] | None, directions: Directions | None) -> dict[str, float]:
+    levels = {k: float(v) for k, v in (constraints or {}).items() if v}
+    if levels and directions is None:
+        raise ValueError("attribute constraints need the model's attribute directions")
+    return levels
+
+
+def _nearest_distance(points: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """(N,) distance from each point to its nearest row of `others`."""
+    d2 = (points**2).sum(1)[:, None] - 2 * points @ others.T + (others**2).sum(1)[None]
+    return np.sqrt(np.maximum(d2, 0).min(1))
+
+
+def _cma_update(state: CmaState, parents: np.ndarray) -> CmaState:
+    """One CMA-ES update (Hansen, "The CMA Evolution Strategy: A Tutorial", default constants) with the
+    picks as the μ selected parents, equally weighted."""
+    dim, mu = parents.shape[1], len(parents)
+    cs = (mu + 2) / (dim + mu + 5)
+    ds = 1 + 2 * max(0.0, np.sqrt((mu - 1) / (dim + 1)) - 1) + cs
+    cc = (4 + mu / dim) / (dim + 4 + 2 * mu / dim)
+    c1 = 2 / ((dim + 1.3) ** 2 + mu)
+    cmu = min(1 - c1, 2 * (mu - 2 + 1 / mu) / ((dim + 2) ** 2 + mu))
+    chi = np.sqrt(dim) * (1 - 1 / (4 * dim) + 1 / (21 * dim**2))
+    y = (parents - state.mean) / state.sigma
+    step = y.mean(0)
+    values, vectors = np.linalg.eigh(state.cov)
+    inv_sqrt = vectors @ np.diag(1 / np.sqrt(np.maximum(values, 1e-12))) @ vectors.T
+    path_sigma = (1 - cs) * state.path_sigma + np.sqrt(cs * (2 - cs) * mu) * inv_sqrt @ step
+    breeds = state.breeds + 1
+    norm = np.linalg.norm(path_sigma) / np.sqrt(1 - (1 - cs) ** (2 * breeds))
+    h_sigma = float(norm < (1.4 + 2 / (dim + 1)) * chi)
+    path_cov = (1 - cc) * state.path_cov + h_sigma * np.sqrt(cc * (2 - cc) * mu) * step
+    cov = (
+        (1 - c1 - cmu) * state.cov + c1 * (np.outer(path_cov, path_cov) + (1 - h_sigma) * cc * (2 - cc) * state.cov) + cmu * (y.T @ y) / mu
+    )
+    sigma = max(MIN_STEP, state.sigma * float(np.exp((cs / ds) * (np.linalg.norm(path_sigma) / chi - 1))))
+    return CmaState(parents.mean(0), sigma, (cov + cov.T) / 2, path_sigma, path_cov, breeds)
+
+
+def _cma_sample(state: CmaState, rng: np.random.Generator, n: int) -> np.ndarray:
+    values, vectors = np.linalg.eigh(state.cov)
+    scale = vectors * np.sqrt(np.maximum(values, 0))
+    return state.mean + state.sigma * rng.standard_normal((n, len(state.mean))) @ scale.T
