@@ -141,7 +141,7 @@ def main() -> None:
     views = Views.fit(net, index.attribute_names, train, test, seed=args.seed)
     male = index.attributes[rows, index.attribute_names.index("Male")]
     targets = np.sort(np.random.default_rng(args.seed).choice(len(test), args.targets, replace=False))
-    lineups = Lineups.draw(views, test, male, targets, args.seed)
+    lineups = Lineups.draw(views, test, male, targets)
     base = WitnessSettings(generations=args.generations)
     lines = [
         f"witness benchmark: {args.targets} targets (CelebA test split, seed {args.seed}), lineups of {LINEUP} (chance {100 / LINEUP:.0f} %), "
@@ -172,7 +172,9 @@ def main() -> None:
             outcome = subject.witnesses.run(settings, test[targets], lineups, args.seed)
             emit(table_row(settings.label(), outcome, ceiling, args.generations))
         emit("")
-    emit(f"{platform.node()}, {len(os.sched_getaffinity(0))} CPUs, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {time.perf_counter() - t0:.0f} s")
+    emit(
+        f"{platform.node()}, {len(os.sched_getaffinity(0))} CPUs, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {time.perf_counter() - t0:.0f} s"
+    )
     emit("reproduce: python -m benchmarks.witness " + " ".join(sys.argv[1:]))
     Path(args.log).parent.mkdir(parents=True, exist_ok=True)
     Path(args.log).write_text("\n".join(lines) + "\n")
