@@ -8,7 +8,7 @@ model's reconstruction of the target (the ceiling). Then the human factors on on
 (witness noise, picks, population size, a witness who only rejects) and the searches (crossover with a
 shrinking step, CMA-ES, attribute constraints stated from the start).
 
-    python -m benchmarks.witness                                  # everything, 100 targets (about 25 min here)
+    python -m benchmarks.witness --save                           # everything, 100 targets (about 45 min here)
     python -m benchmarks.witness --only models --targets 100      # the model/decoder table
     python -m benchmarks.witness --only factors --model celeba-z64 --decoder adversarial
 
@@ -29,7 +29,18 @@ from pathlib import Path
 
 import numpy as np
 
-from vae.analysis.witness import CHECKPOINTS, LINEUP, Lineups, Outcome, Views, Witnesses, WitnessSettings, wilson
+from vae.analysis.witness import (
+    CHECKPOINTS,
+    LINEUP,
+    Lineups,
+    Outcome,
+    Views,
+    Witnesses,
+    WitnessSettings,
+    outcome_figures,
+    save_record,
+    wilson,
+)
 from vae.artifacts.attributes import load_directions
 from vae.artifacts.density import load_density
 from vae.artifacts.quality import load_feature_net
@@ -132,6 +143,11 @@ def main() -> None:
     p.add_argument("--generations", type=int, default=20)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--log", default=str(REPO / "logs" / "witness.txt"))
+    p.add_argument(
+        "--save",
+        action="store_true",
+        help="store each model's figures per decoder beside it (witness.json: the product picks its face decoder by them)",
+    )
     args = p.parse_args()
     t0 = time.perf_counter()
     index = load_celeba_index()
@@ -157,11 +173,16 @@ def main() -> None:
     if "models" in args.only:
         for line in header("model, decoder"):
             emit(line)
+        records: dict[str, dict[str, dict]] = {}
         for subject in subjects(args.models, views, args.decoders):
             outcome = subject.witnesses.run(base, test[targets], lineups, args.seed)
             ceiling = subject.witnesses.ceiling(test[targets], subject.reconstruct, lineups)  # type: ignore[arg-type]
             emit(table_row(f"{subject.name}, {subject.decoder_name}", outcome, ceiling, args.generations))
+            records.setdefault(subject.name, {})[subject.decoder_name] = outcome_figures(outcome, ceiling)
         emit("")
+        if args.save:
+            for name, decoders in records.items():
+                emit(f"wrote {save_record(REPO / 'models' / name, decoders).relative_to(REPO)}")
     for kind in [k for k in ("factors", "search") if k in args.only]:
         subject = next(subjects([args.model], views, [args.decoder]))
         ceiling = subject.witnesses.ceiling(test[targets], subject.reconstruct, lineups)  # type: ignore[arg-type]

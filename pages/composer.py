@@ -23,8 +23,8 @@ faces.require_celeba(model, "co_to_celeba")
 latent_dim = model.config.latent_dim
 dirs = faces.directions(name)
 dirs = None if isinstance(dirs, str) else dirs
-session = ComposerSession(sel, dirs)
 st.caption(t("co.intro"))
+session = ComposerSession(sel, dirs, faces.decoder_picker(sel, "co_decoder"))
 
 
 # ---- settings (a change reruns the page) ------------------------------------------------------
@@ -77,6 +77,7 @@ def composer() -> None:
     )
     b3.button(t("co.restart"), key="composer_restart", on_click=session.on_restart, icon=":material/restart_alt:", width="stretch")
     b4.container(key="composer_status").markdown(t("co.generation", g=comp.generation + 1, step=comp.step_size()))
+    st.caption(session.progress(comp))
 
     left, right = st.columns([3, 1], gap="medium")
     with left.container(key="composer_grid"):

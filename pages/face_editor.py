@@ -33,6 +33,7 @@ widgets.intro(t("fe.intro"))
 
 # the face to edit and which attributes: on a phone (ui/app.py's PHONE_CSS), below the edited face and its sliders
 with st.container(key="fe_setup_phonelast"):
+    decoder = faces.decoder_picker(sel, "fe_decoder")
     base, photo, source = fe.face_to_edit(sel, data)
     if base is None:
         if source == "upload":
@@ -62,7 +63,7 @@ def editor(base, photo) -> None:  # code (D,), the real photo or None
     amounts = {a: float(st.session_state[fe.amount_key(a)]) for a in chosen if st.session_state[fe.amount_key(a)]}
     state.to_query(fe_amt=",".join(f"{a}:{v:g}" for a, v in amounts.items()) or None)
     edited = dirs.apply(base, amounts)
-    images = decode(model, [edited, base])  # one batch: edited, plain decode
+    images = decode(decoder.model, [edited, base])  # one batch: edited, plain decode
     with right:
         with st.container(key="fe_picture_phonefirst"), st.container(key="fe_edited"):
             st.image(widgets.inline(widgets.enlarge(images[0])), caption=t("fe.edited"), width=widgets.BIG)
@@ -87,7 +88,8 @@ def editor(base, photo) -> None:  # code (D,), the real photo or None
             state.switch_page("pages/composer.py")
         fe.scores(dirs, chosen, base, edited)
     # while an amount slider is dragged, the browser adds the directions and decodes each frame
-    live.live_sliders(sel, base, [], "fe_edited", [(fe.amount_key(a), dirs.directions[dirs.index(a)]) for a in chosen])
+    directions = [(fe.amount_key(a), dirs.directions[dirs.index(a)]) for a in chosen]
+    live.live_sliders(sel, base, [], "fe_edited", directions, decoder=decoder.name)
 
 
 editor(base, photo)

@@ -19,11 +19,13 @@ from vae.analysis.placement import TSNE_NEIGHBOURS, place
 from vae.artifacts.atlas import code_at, load_atlas
 from vae.artifacts.browser_net import write_net
 from vae.artifacts.projection import LatentPCA
-from vae.core.checkpoint import load_model, save_model
+from vae.core.checkpoint import ADVERSARIAL_FILE, load_model, save_model
 from vae.core.config import VAEConfig
+from vae.core.derived import file_sha256
 from vae.core.latent import nearest_codes, path_at
 from vae.core.model import VAE
 from vae.data.inputs import canvas_to_digit
+from vae.training.gan import load_adversarial
 
 DEFAULT = Path(__file__).resolve().parents[1] / "frontend" / "test" / "fixtures"
 
@@ -133,6 +135,7 @@ ENGINE_CASES = (
     ("mnist-dense-z2", "encoder", 8),
     ("mnist-z2", "decoder", 16),
     ("celeba-z64", "decoder", 16),
+    ("celeba-z64-adversarial", "decoder", 16),  # its adversarial decoder (vae.training.gan), which the face pages draw with
     ("resblocks", "decoder", 16),
     ("resblocks", "encoder", 8),
 )
@@ -157,9 +160,13 @@ def engine(folder: Path, rng: np.random.Generator) -> dict:
     of digits() and random images (μ)."""
     cases = []
     for name, part, count in ENGINE_CASES:
-        model_dir = resblock_model(folder / "models" / name) if name == "resblocks" else MODELS / name
-        model = load_model(model_dir)
-        json_path = write_net(model_dir, folder / "nets" / name, part)
+        model_dir = resblock_model(folder / "models" / name) if name == "resblocks" else MODELS / name.removesuffix("-adversarial")
+        if name.endswith("-adversarial"):
+            model = load_adversarial(model_dir)[0]
+            json_path = write_net(model_dir, folder / "nets" / name, part, model, file_sha256(model_dir / ADVERSARIAL_FILE))
+        else:
+            model = load_model(model_dir)
+            json_path = write_net(model_dir, folder / "nets" / name, part)
         if part == "decoder":
             inputs = torch.from_numpy(rng.normal(size=(count, model.config.latent_dim)).astype(np.float32))
             outputs = model.decode(inputs)

@@ -6,6 +6,7 @@ Uploads go through AppTest's own `at.file_uploader(key=...).set_value((name, byt
 import io
 import json
 import re
+import zipfile
 
 import numpy as np
 import pytest
@@ -16,11 +17,13 @@ from tests.conftest import MODELS_DIR
 from ui.shell.handoff import ComposerStart
 from vae import load_model
 from vae.analysis.composer import Composer
+from vae.analysis.witness import default_decoder, load_record
 from vae.artifacts.atlas import load_atlas
 from vae.artifacts.attributes import DEFAULT_ATTRIBUTES, DIRECTIONS_FILE, load_directions
 from vae.artifacts.density import load_density
 from vae.core.latent import decode, encode, prior_samples
 from vae.data.inputs import load_user_image
+from vae.training.gan import load_adversarial
 
 pytestmark = pytest.mark.usefixtures("record_media")
 NAME = "celeba-z64"
@@ -35,9 +38,17 @@ def needs(*names: str):
     )
 
 
+def drawing_model(decoder: str | None = None):
+    """The model with the decoder the face pages draw with: by default the one that identifies best
+    (vae.analysis.witness.default_decoder, by the model's witness record); the encoder is the same."""
+    folder = MODELS_DIR / NAME
+    decoder = decoder or default_decoder(folder, load_record(folder))
+    return load_adversarial(folder)[0] if decoder == "adversarial" else load_model(folder)
+
+
 @pytest.fixture(scope="module")
 def real():
-    return load_model(MODELS_DIR / NAME), load_atlas(MODELS_DIR / NAME), load_directions(MODELS_DIR / NAME)
+    return drawing_model(), load_atlas(MODELS_DIR / NAME), load_directions(MODELS_DIR / NAME)
 
 
 def png(image: np.ndarray) -> bytes:
@@ -57,6 +68,28 @@ def shown(at, caption: str, factor: int) -> np.ndarray:
 
 
 # ---- face editor ----------------------------------------------------------------------------------------
+@needs(NAME)
+def test_face_pages_draw_with_the_decoder_that_identifies_best_and_offer_the_other(real):
+    model, atlas, _ = real
+    folder = MODELS_DIR / NAME
+    best = default_decoder(folder, load_record(folder))
+    other = "plain" if best == "adversarial" else "adversarial"
+    base = atlas.mean[0]
+    at = open_page("face_editor.py", NAME, "celeba")
+    assert at.get("button_group")[0].value in (best, [best])  # the segmented control, set to the measured best
+    np.testing.assert_array_equal(shown(at, "Edited face", 4), pair(model, base, base)[0])
+    at.get("button_group")[0].set_value(other).run()
+    assert not at.exception
+    np.testing.assert_array_equal(shown(at, "Edited face", 4), pair(drawing_model(other), base, base)[0])
+    assert not np.array_equal(pair(drawing_model(other), base, base)[0], pair(model, base, base)[0])
+    if load_record(folder):
+        assert any("simulated witnesses" in c.value and "lineup" in c.value for c in at.caption)
+    co = open_page("composer.py", NAME, "celeba")
+    assert co.get("button_group")[0].value in (best, [best])
+    assert any("Spread of the faces on show" in c.value for c in co.caption)
+
+
+
 @needs(NAME)
 def test_editor_sliders_move_the_face_along_the_directions(real):
     model, atlas, dirs = real
@@ -182,7 +215,7 @@ def test_composer_breed_undo_and_exports(real):
     assert all(url.startswith("data:image/png;base64,") for url in image_urls(at))  # inline: no media fetches, no 404 race
     assert generation_label(at).startswith("**Generation 1**")
     assert at.button(key="composer_breed").disabled and at.button(key="composer_undo").disabled
-    assert {d.key for d in at.get("download_button")} == {"co_png", "co_json"}
+    assert {d.key for d in at.get("download_button")} == {"co_png", "co_json", "co_record"}
 
     at.checkbox(key="cmp_sel_3").check().run()
     at.checkbox(key="cmp_sel_8").check().run()
@@ -203,6 +236,12 @@ def test_composer_breed_undo_and_exports(real):
     np.testing.assert_array_equal(Composer.replay(saved["session"], sampler=density.sample).current, expected)
     exported = np.asarray(Image.open(io.BytesIO(download_bytes(next(d for d in at.get("download_button") if d.key == "co_png")))))
     np.testing.assert_array_equal(exported[::4, ::4], decode(model, expected[:1])[0])
+    with zipfile.ZipFile(io.BytesIO(download_bytes(next(d for d in at.get("download_button") if d.key == "co_record")))) as z:
+        record = json.loads(z.read("session.json"))
+        full = np.asarray(Image.open(io.BytesIO(z.read("composite.png"))))
+    assert record["model"] == NAME and record["generation"] == 1 and record["decoder"] in ("plain", "adversarial")
+    np.testing.assert_array_equal(Composer.replay(record["session"], sampler=density.sample).current, expected)
+    np.testing.assert_array_equal(full, decode(model, expected[:1])[0])  # the composite at the decoder's own 64 × 64
 
     at.button(key="composer_undo").click().run()
     assert not at.exception

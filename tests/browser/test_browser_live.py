@@ -181,6 +181,17 @@ def test_face_attribute_drag_adds_the_directions_in_the_browser(chromium, server
     assert drawn >= 2 and amount > 0.5  # drawn while the mouse moved, and nothing sent (drag_slider)
     np.testing.assert_allclose(code, dirs.apply(atlas.mean[3], {"Smiling": amount}), atol=1e-4)
     assert page.locator(EXCEPTION).count() == 0
+    # drawn by the decoder the face pages use (the one that identifies best: vae.analysis.witness.default_decoder)
+    from vae.analysis.witness import default_decoder, load_record
+    from vae.core.latent import decode
+    from vae.training.gan import load_adversarial
+
+    folder = REPO / "models" / "celeba-z64"
+    decoder = default_decoder(folder, load_record(folder))
+    model = load_adversarial(folder)[0] if decoder == "adversarial" else load_model(folder)
+    drawn_pixels = np.array(page.evaluate("() => Array.from(window.__vaeLive.lastPixels)"), np.int16).reshape(64, 64, 4)[..., :3]
+    expected = decode(model, np.asarray(page.evaluate("() => window.__vaeLive.lastCode"), np.float32))[0].astype(np.int16)
+    assert np.abs(drawn_pixels - expected).max() <= 2
     page.context.close()
 
 

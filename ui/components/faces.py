@@ -4,14 +4,18 @@ once per process, translated attribute names, the MNIST → CelebA switch, uploa
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
-from ui.shell.i18n import catalogue, current_language, error_text, t
-from ui.shell.resources import ModelKey, model_key
+from ui.shell.i18n import catalogue, current_language, error_text, number, t
+from ui.shell.resources import ModelKey, Ready, adversarial_of, model_key
+from vae.analysis.witness import TYPICAL_GENERATION, default_decoder, load_record
 from vae.artifacts.attributes import AttributeDirections, load_directions
 from vae.core.checkpoint import CheckpointError
 from vae.core.latent import encode
@@ -34,6 +38,56 @@ def directions(name: str) -> AttributeDirections | str:
     """The model's attribute directions (shared, read-only), or why they cannot be used.
     Reloaded when the model's files change (a rebuild, a retrained model: resources.ModelKey)."""
     return _directions(model_key(name))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _witness_record(key: ModelKey) -> dict | None:
+    return load_record(Path(key.models_path) / key.name)
+
+
+def witness_record(name: str) -> dict | None:
+    """The model's witness-benchmark figures per decoder (vae.analysis.witness), or None."""
+    return _witness_record(model_key(name))
+
+
+@dataclass(frozen=True)
+class FaceDecoder:
+    """The decoder faces are drawn with on the face pages."""
+
+    name: str  # "adversarial" (fine-tuned as a GAN's generator, vae.training.gan) or "plain"
+    model: VAE  # the model with that decoder (the encoder is the model's own either way)
+    best: str  # the one that identifies best in the witness benchmark
+
+
+DECODERS = ("adversarial", "plain")
+
+
+def decoder_picker(sel: Ready, key: str) -> FaceDecoder:
+    """The face decoder: by default the one the witness benchmark found to identify best; where the model
+    has both, a switch lets a teacher compare them, with the measured figures beside it."""
+    record = witness_record(sel.name)
+    found = adversarial_of(model_key(sel.name))
+    if isinstance(found, str):
+        return FaceDecoder("plain", sel.model, "plain")
+    best = default_decoder(Path(model_key(sel.name).models_path) / sel.name, record)
+    st.session_state.setdefault(key, best)
+    labels = {d: t(f"faces.decoder.{d}") + (f" · {t('faces.decoder.best')}" if d == best else "") for d in DECODERS}
+    choice = (
+        st.segmented_control(t("faces.decoder"), DECODERS, key=key, format_func=labels.__getitem__, help=t("faces.decoder_help")) or best
+    )
+    if record and len(record["decoders"]) == 2:
+        rates = {d: record["decoders"][d]["generations"].get(str(TYPICAL_GENERATION), {}).get("rank1") for d in DECODERS}
+        if None not in rates.values():
+            st.caption(
+                t(
+                    "faces.decoder_measured",
+                    n=record["decoders"]["plain"]["targets"],
+                    g=TYPICAL_GENERATION,
+                    adversarial=number(100 * rates["adversarial"], ".0f"),
+                    plain=number(100 * rates["plain"], ".0f"),
+                )
+            )
+    return FaceDecoder(choice, found[0] if choice == "adversarial" else sel.model, best)
 
 
 def attribute_picker(dirs: AttributeDirections, label: str, key: str, help_text: str) -> list[str]:
@@ -106,3 +160,16 @@ def bias_note(d: AttributeDirections, attribute: str, top: int = 3) -> str:
     report = d.bias_report(attribute, top)
     items = ", ".join(t("faces.bias_item", name=attr_label(n), cos=c) for n, c in report.by_cosine)
     return t("faces.bias_note", items=items)
+
+
+def session_record(model_name: str, decoder: str, log: dict, composite: np.ndarray, generation: int) -> bytes:
+    """A composer session for the record (.zip): the session log that replays it (vae.analysis.composer
+    Composer.replay), which model and decoder drew it, and the final composite at full size (PNG, the
+    decoder's own pixels) and enlarged for viewing."""
+    meta = {"model": model_name, "decoder": decoder, "generation": generation, "session": log}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("session.json", json.dumps(meta, indent=1))
+        z.writestr("composite.png", png_bytes(composite, 1))
+        z.writestr(f"composite-x{EXPORT_SCALE}.png", face_png(composite))
+    return out.getvalue()

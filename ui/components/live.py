@@ -38,11 +38,11 @@ from PIL import Image
 
 from ui.components.figures import OPACITY, PIN_PX, POINT_PX, VIRIDIS, map_colouring, map_extent, sample_overlays, viridis
 from ui.shell.i18n import current_language, number, say
-from ui.shell.resources import ModelKey, Ready, model_key, ready_of, test_set
+from ui.shell.resources import ModelKey, Ready, adversarial_of, model_key, ready_of, test_set
 from vae.analysis.placement import TSNE_NEIGHBOURS
 from vae.artifacts.atlas import FAR_SPACINGS, Atlas
-from vae.artifacts.browser_net import DEFAULT_ROOT, write_nets
-from vae.core.checkpoint import CheckpointError
+from vae.artifacts.browser_net import DEFAULT_ROOT, write_net, write_nets
+from vae.core.checkpoint import ADVERSARIAL_FILE, CheckpointError
 from vae.core.derived import file_sha256
 from vae.core.latent import decode
 from vae.data import inputs
@@ -223,6 +223,22 @@ def decoder_file(key: ModelKey) -> Path | None:
         return None
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def adversarial_decoder_file(key: ModelKey) -> Path | None:
+    """The model's adversarial decoder (vae.training.gan) as a browser net beside the plain one, stamped
+    with its file's hash; None when the model has none or the export fails (the server path then)."""
+    plain = decoder_file(key)
+    found = adversarial_of(key)
+    if plain is None or isinstance(found, str):
+        return None
+    folder = Path(key.models_path) / key.name
+    try:
+        return write_net(folder, plain.parent, "decoder", found[0], file_sha256(folder / ADVERSARIAL_FILE))
+    except (CheckpointError, OSError, RuntimeError) as err:
+        logging.getLogger(__name__).warning("no live adversarial decoding for %s: %s", key.name, err)
+        return None
+
+
 def encoder_file(decoder: Path) -> Path:
     """The encoder net beside a decoder net (vae.artifacts.browser_net.write_nets writes both)."""
     return decoder.with_name("encoder-" + decoder.name.removeprefix("decoder-"))
@@ -257,20 +273,24 @@ def live_sliders(
     target: str,
     directions: Sequence[tuple[str, np.ndarray]] = (),
     path: tuple[str, np.ndarray, np.ndarray, str] | None = None,
+    *,
+    decoder: str = "plain",
 ) -> None:
     """Decode in the browser while sliders are dragged, drawing over the image inside
     st.container(key=target). The code drawn is `code` with each latent slider's value in its
     dimension (`sliders`: [(widget key, dimension)]) plus value · vector for each direction slider
     (`directions`: [(widget key, (D,) vector)]); or, with `path` (widget key, a, b, method), the
-    point that fraction of the way from a to b (vae.core.latent.path_at). Nothing when the runtime or the export is missing:
+    point that fraction of the way from a to b (vae.core.latent.path_at); drawn by the model's decoder or,
+    with decoder="adversarial", by its adversarial one. Nothing when the runtime or the export is missing:
     the server path alone."""
     if not enabled():
         return
-    decoder = decoder_file(model_key(sel.name))
-    if decoder is None:
+    key = model_key(sel.name)
+    net = adversarial_decoder_file(key) if decoder == "adversarial" else decoder_file(key)
+    if net is None:
         return
     payload = SlidersPayload(
-        **_common(sel, decoder),
+        **_common(sel, net),
         code=[float(v) for v in code],
         sliders=[(key_class(k), int(d)) for k, d in sliders],
         directions=[(key_class(k), [float(v) for v in vector]) for k, vector in directions],

@@ -45,6 +45,8 @@ MODEL_FILES = (
     "directions.safetensors",
     "density.safetensors",
     "sample_quality.json",
+    "adversarial_decoder.safetensors",
+    "witness.json",
 )
 
 

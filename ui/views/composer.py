@@ -12,9 +12,10 @@ import streamlit as st
 
 from ui.components import faces, widgets
 from ui.shell import handoff, state
-from ui.shell.i18n import t
+from ui.shell.i18n import number, t
 from ui.shell.resources import Ready, density_of, model_key
-from vae.analysis.composer import Composer
+from vae.analysis.composer import Composer, mean_pairwise_distance
+from vae.analysis.witness import typical_generations
 from vae.artifacts.attributes import AttributeDirections
 from vae.core.latent import decode
 from vae.data.images import grid
@@ -25,8 +26,9 @@ POPULATION = (9, 16)
 class ComposerSession:
     """One session's composer on one model; its methods are the page's widget callbacks."""
 
-    def __init__(self, sel: Ready, dirs: AttributeDirections | None):
-        self.model, self.name, self.dirs = sel.model, sel.name, dirs
+    def __init__(self, sel: Ready, dirs: AttributeDirections | None, decoder: faces.FaceDecoder):
+        self.model, self.name, self.dirs = decoder.model, sel.name, dirs
+        self.decoder = decoder
         self.latent_dim = sel.model.config.latent_dim
 
     def engine(self) -> Composer:
@@ -83,7 +85,7 @@ class ComposerSession:
     def decoded(self, slot: str, codes: np.ndarray) -> np.ndarray:
         """Faces of codes (N, D), decoded in one batch and kept for this session until the codes change
         (ticking a face must not decode the grid again); uint8 (N, 64, 64, 3)."""
-        token = (self.name, codes.shape, codes.tobytes())
+        token = (self.name, self.decoder.name, codes.shape, codes.tobytes())
         kept = st.session_state.get(f"_co_images_{slot}")
         if kept is None or kept[0] != token:
             kept = (token, decode(self.model, codes))
@@ -104,6 +106,14 @@ class ComposerSession:
             width="stretch",
         )
         widgets.download(
+            t("co.download_record"),
+            functools.partial(faces.session_record, self.name, self.decoder.name, comp.log(), images[best], comp.generation),
+            f"{self.name}-composer-session.zip",
+            key="co_record",
+            icon=":material/folder_zip:",
+            width="stretch",
+        )
+        widgets.download(
             t("co.download_json"),
             functools.partial(faces.code_json, self.name, code, session=comp.log()),
             f"{self.name}-composed-face.json",
@@ -119,6 +129,21 @@ class ComposerSession:
             top = [j for j in np.argsort(-logits)[:3] if logits[j] > 0]  # the classifiers' three most confident "yes"
             if top:
                 st.caption(t("co.looks", items=", ".join(faces.attr_label(self.dirs.names[j]) for j in top)))
+
+    def progress(self, comp: Composer) -> str:
+        """How far the search has come: the spread of the faces on show against the first generation's,
+        and the generation count a search typically needs (the witness benchmark's record)."""
+        lines = [
+            t(
+                "co.spread",
+                spread=number(mean_pairwise_distance(comp.current), ".2f"),
+                first=number(mean_pairwise_distance(comp.history[0].codes), ".2f"),
+            )
+        ]
+        typical = typical_generations(faces.witness_record(self.name), self.decoder.name)
+        if typical:
+            lines.append(t("co.typical", n=typical))
+        return "  \n".join(lines)
 
     def history(self, comp: Composer) -> None:
         past = comp.picks()

@@ -27,6 +27,7 @@ from torch import nn
 from vae.core.architectures.conv import ResBlock, ToFeatureMap
 from vae.core.checkpoint import CheckpointError, load_model
 from vae.core.derived import weights_sha256
+from vae.core.model import VAE
 
 FORMAT = "vae-browser-net"
 VERSION = 1
@@ -134,11 +135,12 @@ def _reshape(module: nn.Module, shape: list[int]) -> tuple[list[dict[str, Any]],
     return [{"op": "reshape", "shape": new}], new
 
 
-def net_spec(model_dir: Path, part: Part) -> tuple[dict[str, Any], bytes]:
-    """The spec and the .bin's bytes of one part of the model in `model_dir`."""
+def net_spec(model_dir: Path, part: Part, model: VAE | None = None, sha: str | None = None) -> tuple[dict[str, Any], bytes]:
+    """The spec and the .bin's bytes of one part of the model in `model_dir`; or of `model` (the same
+    architecture with other weights: its adversarial decoder), stamped with `sha` (their file's hash)."""
     if part not in ("decoder", "encoder"):
         raise ValueError(f"unknown part {part!r}; one of ('decoder', 'encoder')")
-    model = load_model(model_dir)
+    model = load_model(model_dir) if model is None else model
     config, weights = model.config, _Weights()
     d = config.latent_dim
     if part == "decoder":
@@ -151,7 +153,7 @@ def net_spec(model_dir: Path, part: Part) -> tuple[dict[str, Any], bytes]:
         second, rest = _layers(model.to_posterior, rest, weights)
         layers = [*first, *second, {"op": "slice", "start": 0, "size": d}]  # μ: the first half of (μ, log σ²)
         rest = [d]
-    sha = weights_sha256(model_dir)
+    sha = sha or weights_sha256(model_dir)
     spec = {
         "format": FORMAT,
         "version": VERSION,
@@ -170,10 +172,10 @@ def net_spec(model_dir: Path, part: Part) -> tuple[dict[str, Any], bytes]:
     return spec, b"".join(weights.chunks)
 
 
-def write_net(model: Path, out_dir: Path, part: Part) -> Path:
-    """Write `<part>-<sha12>.json` and `.bin` of the model folder `model` into `out_dir` (a no-op when
-    both exist for these weights) → the JSON's path."""
-    spec, blob = net_spec(Path(model), part)
+def write_net(model: Path, out_dir: Path, part: Part, weights: VAE | None = None, sha: str | None = None) -> Path:
+    """Write `<part>-<sha12>.json` and `.bin` of the model folder `model` (or of `weights`, stamped with
+    `sha`: see net_spec) into `out_dir` (a no-op when both exist for these weights) → the JSON's path."""
+    spec, blob = net_spec(Path(model), part, weights, sha)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path = out_dir / f"{part}-{spec['weights_sha256'][:12]}.json"
@@ -187,9 +189,9 @@ def write_net(model: Path, out_dir: Path, part: Part) -> Path:
     return json_path
 
 
-def read_net(json_path: Path, model_dir: Path) -> dict[str, Any]:
+def read_net(json_path: Path, model_dir: Path, sha: str | None = None) -> dict[str, Any]:
     """A written net's spec; CheckpointError when it is unreadable, incomplete or made from other weights
-    than the model folder's."""
+    than the model folder's (or than those of hash `sha`)."""
     json_path = Path(json_path)
     try:
         spec = json.loads(json_path.read_text())
@@ -197,7 +199,7 @@ def read_net(json_path: Path, model_dir: Path) -> dict[str, Any]:
         raise CheckpointError(f"{json_path}: not a readable browser net ({err}); {REBUILD}") from None
     if not isinstance(spec, dict) or spec.get("format") != FORMAT or spec.get("version") != VERSION:
         raise CheckpointError(f"{json_path}: not a {FORMAT} file of version {VERSION}; {REBUILD}")
-    if spec.get("weights_sha256") != weights_sha256(model_dir):
+    if spec.get("weights_sha256") != (sha or weights_sha256(model_dir)):
         raise CheckpointError(f"{json_path}: made from other weights than {Path(model_dir)} (the model was retrained); {REBUILD}")
     bin_path = json_path.with_name(str(spec["bin"]))
     if not bin_path.is_file() or bin_path.stat().st_size != spec["bin_bytes"]:

@@ -24,6 +24,7 @@ from vae.core.model import VAE
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
+ADVERSARIAL_FILE = "adversarial_decoder.safetensors"  # a second decoder, fine-tuned as a GAN generator (vae.training.gan)
 CARD_FILE = "card.json"
 
 

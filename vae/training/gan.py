@@ -43,7 +43,7 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 from vae.artifacts.density import LearnedDensity, load_density
 from vae.artifacts.quality import FeatureNet, frechet_distance, load_feature_net
-from vae.core.checkpoint import WEIGHTS_FILE, CheckpointError, load_model
+from vae.core.checkpoint import ADVERSARIAL_FILE, WEIGHTS_FILE, CheckpointError, load_model
 from vae.core.derived import file_sha256, read_derived, refuse_other_weights
 from vae.core.latent import decode, encode, prior_samples
 from vae.core.model import VAE
@@ -55,7 +55,6 @@ EXAMPLES = (
     "vae-explorer gan models/celeba-z64 --minutes 25 --save --report gan.json",
 )
 
-ADVERSARIAL_FILE = "adversarial_decoder.safetensors"
 DECODER_PARTS = ("from_latent.", "decoder.")  # the state-dict keys of the decoder
 
 
