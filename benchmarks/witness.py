@@ -37,6 +37,8 @@ from vae.analysis.witness import (
     Views,
     Witnesses,
     WitnessSettings,
+    default_decoder,
+    load_record,
     outcome_figures,
     save_record,
     wilson,
@@ -123,11 +125,12 @@ def experiments(kind: str, base: WitnessSettings) -> list[WitnessSettings]:
         ]
     if kind == "search":
         return [
-            base,
+            replace(base, search="breed"),
             replace(base, search="cma"),
-            replace(base, constraints=2),
+            replace(base, search="breed", constraints=2),
             replace(base, search="cma", constraints=2),
-            replace(base, rejects_only=True, search="cma"),
+            replace(base, search="breed", rejects_only=True),
+            replace(base, search="cma", rejects_only=True),
         ]
     raise ValueError(kind)
 
@@ -138,10 +141,13 @@ def main() -> None:
     p.add_argument("--decoders", nargs="+", default=["plain", "adversarial"])
     p.add_argument("--only", choices=["models", "factors", "search"], nargs="+", default=["models", "factors", "search"])
     p.add_argument("--model", default="celeba-z64", help="the model (and --decoder) the factors and searches run on")
-    p.add_argument("--decoder", default="adversarial")
+    p.add_argument("--decoder", default="best", help="plain, adversarial, or best: the one the model's record (witness.json) picks")
     p.add_argument("--targets", type=int, default=100)
     p.add_argument("--generations", type=int, default=20)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--search", default="breed", choices=["breed", "cma"], help="the default witness's search (the factors and searches vary from it)"
+    )
     p.add_argument("--log", default=str(REPO / "logs" / "witness.txt"))
     p.add_argument(
         "--save",
@@ -158,7 +164,7 @@ def main() -> None:
     male = index.attributes[rows, index.attribute_names.index("Male")]
     targets = np.sort(np.random.default_rng(args.seed).choice(len(test), args.targets, replace=False))
     lineups = Lineups.draw(views, test, male, targets)
-    base = WitnessSettings(generations=args.generations)
+    base = WitnessSettings(generations=args.generations, search=args.search)
     lines = [
         f"witness benchmark: {args.targets} targets (CelebA test split, seed {args.seed}), lineups of {LINEUP} (chance {100 / LINEUP:.0f} %), "
         f"{args.generations} generations; rank-1 / rank-3 with 95 % Wilson intervals",
@@ -184,9 +190,11 @@ def main() -> None:
             for name, decoders in records.items():
                 emit(f"wrote {save_record(REPO / 'models' / name, decoders).relative_to(REPO)}")
     for kind in [k for k in ("factors", "search") if k in args.only]:
-        subject = next(subjects([args.model], views, [args.decoder]))
+        folder = REPO / "models" / args.model
+        decoder = default_decoder(folder, load_record(folder)) if args.decoder == "best" else args.decoder
+        subject = next(subjects([args.model], views, [decoder]))
         ceiling = subject.witnesses.ceiling(test[targets], subject.reconstruct, lineups)  # type: ignore[arg-type]
-        emit(f"{kind}: {args.model}, {args.decoder} decoder")
+        emit(f"{kind}: {args.model}, {decoder} decoder")
         for line in header("witness and search"):
             emit(line)
         for settings in experiments(kind, base):

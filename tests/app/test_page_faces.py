@@ -16,7 +16,7 @@ from tests.apptest_media import download_bytes, image_urls, image_with_caption, 
 from tests.conftest import MODELS_DIR
 from ui.shell.handoff import ComposerStart
 from vae import load_model
-from vae.analysis.composer import Composer
+from vae.analysis.composer import PRODUCT_SEARCH, Composer
 from vae.analysis.witness import default_decoder, load_record
 from vae.artifacts.atlas import load_atlas
 from vae.artifacts.attributes import DEFAULT_ATTRIBUTES, DIRECTIONS_FILE, load_directions
@@ -209,7 +209,7 @@ def test_composer_breed_undo_and_exports(real):
     at = open_page("composer.py", NAME, "celeba", {"co_seed": "11"})
     assert [c.key for c in at.checkbox] == [f"cmp_sel_{i}" for i in range(16)]
     density = load_density(MODELS_DIR / NAME)  # the first population comes from the learned density
-    reference = Composer(64, 16, seed=11, sampler=density.sample, source="learned")
+    reference = Composer(64, 16, seed=11, sampler=density.sample, source="learned", search=PRODUCT_SEARCH)
     first = grid(at, 16)
     np.testing.assert_array_equal(first, decode(model, reference.current))  # one batch, the seeded population
     assert all(url.startswith("data:image/png;base64,") for url in image_urls(at))  # inline: no media fetches, no 404 race
@@ -267,7 +267,7 @@ def test_composer_population_constraints_and_photo(real):
     population = at.session_state["composer_engine"]["composer"].current
     learned = load_density(MODELS_DIR / NAME).sample
     np.testing.assert_array_equal(
-        population, Composer(64, 9, seed=4, sampler=learned, source="learned").breed([0, 1], {"Eyeglasses": 1.0}, dirs)
+        population, Composer(64, 9, seed=4, sampler=learned, source="learned", search=PRODUCT_SEARCH).breed([0, 1], {"Eyeglasses": 1.0}, dirs)
     )
     assert (dirs.score(population, "Eyeglasses") > 0.5).all()
     # the same decode up to one grey level (float summation order differs between batches and thread counts)

@@ -14,7 +14,7 @@ from ui.components import faces, widgets
 from ui.shell import handoff, state
 from ui.shell.i18n import number, t
 from ui.shell.resources import Ready, density_of, model_key
-from vae.analysis.composer import Composer, mean_pairwise_distance
+from vae.analysis.composer import PRODUCT_SEARCH, Composer, mean_pairwise_distance
 from vae.analysis.witness import typical_generations
 from vae.artifacts.attributes import AttributeDirections
 from vae.core.latent import decode
@@ -43,6 +43,7 @@ class ComposerSession:
                 int(st.session_state["co_seed"]),
                 sampler=None if density is None else density.sample,
                 source="prior" if density is None else "learned",
+                search=PRODUCT_SEARCH,
             )
             kept = {"self.model": self.name, "composer": composer}
             st.session_state["composer_engine"] = kept
