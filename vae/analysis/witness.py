@@ -73,9 +73,10 @@ class WitnessSettings:
     constraints: int = 0  # attributes the witness states from the first generation (its most certain ones)
 
     def label(self) -> str:
+        """The search, then what differs from the default witness: "search=cma, picks=2"."""
         base = WitnessSettings()
-        changed = {k: v for k, v in asdict(self).items() if v != getattr(base, k) and k != "generations"}
-        return ", ".join(f"{k}={v}" for k, v in changed.items()) or "default"
+        changed = {k: v for k, v in asdict(self).items() if v != getattr(base, k) and k not in ("generations", "search")}
+        return ", ".join([f"search={self.search}", *(f"{k}={v}" for k, v in changed.items())])
 
 
 @dataclass
