@@ -216,11 +216,26 @@ INDEX = """<!doctype html>
 <title>{title}</title>
 <link rel="icon" href="data:,">
 <link rel="preload" href="{scene}" as="fetch" crossorigin="anonymous">
-<link rel="preload" href="{decoder}" as="fetch" crossorigin="anonymous">
+{preloads}
 <script type="module" src="{bundle}"></script>
 </head><body><main id="edition"><p>{loading}</p></main>
 <noscript>{noscript}</noscript></body></html>
 """
+
+
+def _first_picture_preloads(out_dir: Path, scene: dict[str, Any]) -> str:
+    """<link> tags for what the first picture needs and the page would otherwise ask for one round trip
+    after another (the bundle, then the scene, then the decoder's spec, then its .bin; tfjs.mjs, then its
+    .wasm): fetched at once while the bundle loads. The SIMD .wasm is the one every current browser takes."""
+    spec = json.loads((out_dir / scene["decoder"]).read_text())
+    fetches = [scene["decoder"], str(Path(scene["decoder"]).parent / spec["bin"])]
+    convolutions = any(layer["op"] in ("conv", "conv_transpose") for layer in spec["layers"])
+    if convolutions:  # the nets the engine runs on tfjs's WebAssembly (a dense one runs on plain JavaScript)
+        fetches.append(scene["runtime"] + "tfjs-backend-wasm-simd.wasm")
+    tags = [f'<link rel="preload" href="{url}" as="fetch" crossorigin="anonymous">' for url in fetches]
+    if convolutions:
+        tags.append(f'<link rel="modulepreload" href="{scene["runtime"]}tfjs.mjs">')
+    return "\n".join(tags)
 
 
 def export_edition(model_name: str, out_dir: Path, lang: str = "en", models_path: str | None = None) -> Path:
@@ -255,7 +270,7 @@ def export_edition(model_name: str, out_dir: Path, lang: str = "en", models_path
             INDEX.format(
                 lang=lang,
                 scene=scene_url,
-                decoder=scene["decoder"],  # fetched while the bundle loads (the scene names it)
+                preloads=_first_picture_preloads(out_dir, scene),
                 bundle=bundle_url,
                 title=html.escape(f"{model_name} · {say(lang, 'map.title')}"),
                 loading=html.escape(say(lang, "edition.loading")),

@@ -29,10 +29,11 @@ async function start() {
   const decoder = openNet(scene.runtime, scene.decoder);
   const sliders = latentSliders(panel("sliders"), scene, decoder, () => map.pins().at(-1)?.code ?? null);
   const path = scrubber(panel("path"), scene, decoder);
-  const map = mapView(/** @type {HTMLElement} */ (root.querySelector(".ed-map-host")), { ...scene, lang }, (pins) => {
+  const onPins = (/** @type {Pin[]} */ pins) => {
     sliders.pinsChanged(pins.length > 0);
     path.pinsChanged(pins.map((p) => p.code));
-  });
+  };
+  const map = mapView(/** @type {HTMLElement} */ (root.querySelector(".ed-map-host")), { ...scene, lang }, onPins, decoder);
   decoder.then(
     () => {
       LIVE.status = "ready";

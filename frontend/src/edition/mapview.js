@@ -16,8 +16,11 @@ import { pinCode, withPin } from "./placement.js";
  * @param {HTMLElement} host where the map is built
  * @param {Scene} scene
  * @param {(pins: Pin[]) => void} pinned called after each new pin
+ * @param {Promise<unknown>} [first] what the map waits for before it fetches its arrays and draws: the
+ *   decoder, so that on a slow link the first picture's files are not shared with the map's (celeba-z64
+ *   through python -m http.server at 10 Mbit/s: 3.5 MB in all, 2.8 MB of them the decoder and its runtime)
  */
-export function mapView(host, scene, pinned) {
+export function mapView(host, scene, pinned, first = Promise.resolve()) {
   const m = scene.map;
   /** @type {Pin[]} */
   let pins = [];
@@ -26,7 +29,8 @@ export function mapView(host, scene, pinned) {
   let faces = false;
   let lang = scene.lang;
   let cleanup = () => {};
-  const arrays = Promise.all([floats(m.coords), floats(m.codes)]);
+  const settled = first.catch(() => undefined); // a decoder that fails does not keep the map away
+  const arrays = settled.then(() => Promise.all([floats(m.coords), floats(m.codes)]));
 
   function run() {
     const texts = scene.texts[/** @type {"en" | "fr"} */ (lang)];
@@ -47,6 +51,7 @@ export function mapView(host, scene, pinned) {
       overlays,
       faces: faces ? scene.faces : null,
     };
+    started = true;
     cleanup();
     cleanup = latentMap({
       data: { runtime: scene.runtime, decoder: scene.decoder, model: scene.model, image_shape: scene.image_shape, map },
@@ -67,7 +72,10 @@ export function mapView(host, scene, pinned) {
     });
   }
 
-  run();
+  let started = false;
+  settled.then(() => {
+    if (!started) run();
+  });
   return {
     run,
     /** @param {string} next */
