@@ -89,7 +89,6 @@ def test_face_pages_draw_with_the_decoder_that_identifies_best_and_offer_the_oth
     assert any("Spread of the faces on show" in c.value for c in co.caption)
 
 
-
 @needs(NAME)
 def test_editor_sliders_move_the_face_along_the_directions(real):
     model, atlas, dirs = real
@@ -267,7 +266,8 @@ def test_composer_population_constraints_and_photo(real):
     population = at.session_state["composer_engine"]["composer"].current
     learned = load_density(MODELS_DIR / NAME).sample
     np.testing.assert_array_equal(
-        population, Composer(64, 9, seed=4, sampler=learned, source="learned", search=PRODUCT_SEARCH).breed([0, 1], {"Eyeglasses": 1.0}, dirs)
+        population,
+        Composer(64, 9, seed=4, sampler=learned, source="learned", search=PRODUCT_SEARCH).breed([0, 1], {"Eyeglasses": 1.0}, dirs),
     )
     assert (dirs.score(population, "Eyeglasses") > 0.5).all()
     # the same decode up to one grey level (float summation order differs between batches and thread counts)
