@@ -65,9 +65,9 @@ class Subject:
     reconstruct: object
 
 
-def subjects(models: list[str], views: Views, decoders: list[str]) -> Iterator[Subject]:
+def subjects(models: list[str], views: Views, decoders: list[str], root: Path = REPO / "models") -> Iterator[Subject]:
     for name in models:
-        folder = REPO / "models" / name
+        folder = root / name
         plain = load_model(folder).eval()
         chosen = [("plain", plain)]
         if "adversarial" in decoders and (folder / ADVERSARIAL_FILE).exists():
@@ -138,6 +138,7 @@ def experiments(kind: str, base: WitnessSettings) -> list[WitnessSettings]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--models", nargs="+", default=list(MODELS))
+    p.add_argument("--models-dir", type=Path, default=REPO / "models", help="where the models are (a candidate decoder's copy, say)")
     p.add_argument("--decoders", nargs="+", default=["plain", "adversarial"])
     p.add_argument("--only", choices=["models", "factors", "search"], nargs="+", default=["models", "factors", "search"])
     p.add_argument("--model", default="celeba-z64", help="the model (and --decoder) the factors and searches run on")
@@ -180,7 +181,7 @@ def main() -> None:
         for line in header("model, decoder"):
             emit(line)
         records: dict[str, dict[str, dict]] = {}
-        for subject in subjects(args.models, views, args.decoders):
+        for subject in subjects(args.models, views, args.decoders, args.models_dir):
             outcome = subject.witnesses.run(base, test[targets], lineups, args.seed)
             ceiling = subject.witnesses.ceiling(test[targets], subject.reconstruct, lineups)  # type: ignore[arg-type]
             emit(table_row(f"{subject.name}, {subject.decoder_name}", outcome, ceiling, args.generations))
@@ -188,11 +189,11 @@ def main() -> None:
         emit("")
         if args.save:
             for name, decoders in records.items():
-                emit(f"wrote {save_record(REPO / 'models' / name, decoders).relative_to(REPO)}")
+                emit(f"wrote {save_record(args.models_dir / name, decoders)}")
     for kind in [k for k in ("factors", "search") if k in args.only]:
-        folder = REPO / "models" / args.model
+        folder = args.models_dir / args.model
         decoder = default_decoder(folder, load_record(folder)) if args.decoder == "best" else args.decoder
-        subject = next(subjects([args.model], views, [decoder]))
+        subject = next(subjects([args.model], views, [decoder], args.models_dir))
         ceiling = subject.witnesses.ceiling(test[targets], subject.reconstruct, lineups)  # type: ignore[arg-type]
         emit(f"{kind}: {args.model}, {decoder} decoder")
         for line in header("witness and search"):

@@ -98,9 +98,18 @@ def quality(model: VAE, images: np.ndarray, density: LearnedDensity, net: Featur
 
 
 def fine_tune(
-    model_dir: Path, minutes: float, weight: float, seed: int = 0, log: Callable[[str], object] = print
+    model_dir: Path,
+    minutes: float,
+    weight: float,
+    seed: int = 0,
+    log: Callable[[str], object] = print,
+    *,
+    features: FeatureNet | None = None,
+    feature_weight: float = 0.0,
 ) -> tuple[VAE, list[dict[str, float]]]:
-    """The model with its decoder fine-tuned adversarially for about `minutes`; → (model, history)."""
+    """The model with its decoder fine-tuned adversarially for about `minutes`; → (model, history). With
+    `features` (the project's CelebA feature network) and a feature_weight > 0, a feature-matching term
+    too: the mean squared difference of the reconstruction's and the photo's penultimate features."""
     torch.manual_seed(seed)
     model, density = load_model(model_dir), load_density(model_dir)
     for p in model.parameters():  # the encoder stays as it is: a code keeps meaning the same face
@@ -129,9 +138,7 @@ def fine_tune(
         d_loss.backward()
         opt_d.step()
         # the generator (the decoder): keep reconstructing, and fool the discriminator
-        mse = F.mse_loss(recon, x)
-        adversarial = -0.5 * (disc(recon).mean() + disc(fake).mean())
-        g_loss = mse + weight * adversarial
+        g_loss, mse, adversarial = _generator_loss(x, recon, fake, disc, weight, features=features, feature_weight=feature_weight)
         opt_g.zero_grad()
         g_loss.backward()
         opt_g.step()
@@ -151,6 +158,28 @@ def fine_tune(
     return model.eval(), history
 
 
+def _generator_loss(
+    x: torch.Tensor,
+    recon: torch.Tensor,
+    fake: torch.Tensor,
+    disc: nn.Module,
+    weight: float,
+    *,
+    features: FeatureNet | None,
+    feature_weight: float,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The decoder's loss: keep reconstructing (MSE), fool the discriminator (weight λ), and optionally match
+    the photo's features in the CelebA feature network → (loss, mse, adversarial term)."""
+    mse = F.mse_loss(recon, x)
+    adversarial = -0.5 * (disc(recon).mean() + disc(fake).mean())
+    loss = mse + weight * adversarial
+    if features is not None and feature_weight > 0:
+        with torch.no_grad():
+            target = features.body(x)
+        loss = loss + feature_weight * F.mse_loss(features.body(recon), target)
+    return loss, mse, adversarial
+
+
 def main(argv: list[str] | None = None) -> int:
     p = command_parser("gan", __doc__, EXAMPLES)
     p.add_argument("model_dir", type=Path)
@@ -160,6 +189,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--report", type=Path, help="also write the figures here (JSON)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--feature-weight",
+        type=float,
+        default=0.0,
+        help="weight of a feature-matching term in the CelebA feature network's features (0: none)",
+    )
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -171,9 +206,27 @@ def main(argv: list[str] | None = None) -> int:
     test, _ = load_split("celeba", "test")
     density = load_density(args.model_dir)
     print(f"{args.model_dir.name}: fine-tuning the decoder adversarially for {args.minutes:g} min (λ = {args.weight:g})", flush=True)
-    tuned, history = fine_tune(args.model_dir, args.minutes, args.weight, args.seed, log=lambda s: print(s, flush=True))
+    if args.feature_weight > 0:
+        net.eval()
+        for q in net.parameters():
+            q.requires_grad_(False)
+    tuned, history = fine_tune(
+        args.model_dir,
+        args.minutes,
+        args.weight,
+        args.seed,
+        log=lambda s: print(s, flush=True),
+        features=net if args.feature_weight > 0 else None,
+        feature_weight=args.feature_weight,
+    )
     tuned.load_state_dict({k: v.half().float() for k, v in tuned.state_dict().items()})  # what ships: float16
-    report = {"model": args.model_dir.name, "minutes": args.minutes, "weight": args.weight, "history": history}
+    report = {
+        "model": args.model_dir.name,
+        "minutes": args.minutes,
+        "weight": args.weight,
+        "feature_weight": args.feature_weight,
+        "history": history,
+    }
     for name, model in (("plain", plain), ("adversarial", tuned)):
         report[name] = quality(model, test, density, net, args.seed)
         print(f"{name:>12}: PSNR {report[name]['psnr_db']:.2f} dB, FD {report[name]['fd']}", flush=True)
