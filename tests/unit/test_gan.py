@@ -58,4 +58,4 @@ def test_the_feature_matching_term_adds_the_feature_distance_and_nothing_at_weig
     with_features, _, _ = _generator_loss(x, recon, recon, disc, 0.02, features=net, feature_weight=0.003)
     assert torch.allclose(base, mse + 0.02 * adversarial) and torch.equal(base, same)
     expected = 0.003 * torch.nn.functional.mse_loss(net.body(recon), net.body(x))
-    assert torch.allclose(with_features - base, expected, rtol=1e-4) and float(expected) > 0
+    assert torch.allclose(with_features - base, expected, rtol=1e-4) and float(expected.detach()) > 0
