@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             row = {
                 "model": name,
                 "at_load_MB": round(size.at_load_gzip_bytes / 1e6, 2),
+                "visit_MB": round(size.visit_gzip_bytes / 1e6, 2),
                 "all_MB": round(size.gzip_bytes / 1e6, 2),
                 "budget_MB": size.budget_bytes / 1e6,
                 "within": size.within_budget,

@@ -16,7 +16,7 @@ EDITIONS_DIR=${1:?usage: precompress_editions.sh EDITIONS_DIR}
 EDITIONS_DIR=${EDITIONS_DIR%/}
 find "$EDITIONS_DIR" -mindepth 3 -path "$EDITIONS_DIR/*/assets/*" -type f \
   \( -name '*.mjs' -o -name '*.js' -o -name '*.css' -o -name '*.json' -o -name '*.wasm' -o -name '*.svg' \
-  -o -name '*.bin' -o -name '*.f32' -o -name '*.u8' -o -name '*.onnx' \) -print0 |
+  -o -name '*.bin' -o -name '*.f32' -o -name '*.f16' -o -name '*.u8' -o -name '*.onnx' \) -print0 |
   while IFS= read -r -d '' file; do
     [ -w "$(dirname "$file")" ] || continue
     [ -f "$file.gz" ] && [ "$file.gz" -nt "$file" ] && continue

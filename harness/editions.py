@@ -18,7 +18,7 @@ def hashed(folder: Path, stem: str, suffix: str, content: bytes) -> str:
 
 
 def shaped_edition(folder: Path) -> dict[str, str]:
-    """An edition-shaped folder: index.html + assets/ (a module, WebAssembly, float32 codes, JSON, a PNG, a
+    """An edition-shaped folder: index.html + assets/ (a module, WebAssembly, float32 and float16 codes, JSON, a PNG, a
     JPEG, and a sub-folder as a runtime's). Returns {asset path under assets/: the MIME type nginx must send}."""
     assets = folder / "assets"
     assets.mkdir(parents=True)
@@ -32,6 +32,7 @@ def shaped_edition(folder: Path) -> dict[str, str]:
         hashed(assets, "edition", ".mjs", module): "text/javascript",
         hashed(assets, "ort", ".wasm", wasm): "application/wasm",
         hashed(assets, "codes", ".f32", codes): "application/octet-stream",
+        hashed(assets, "codes", ".f16", np.round(rng.normal(size=(2000, 16)), 2).astype("<f2").tobytes()): "application/octet-stream",
         hashed(assets, "payload", ".json", manifest): "application/json",
         hashed(assets, "digits", ".png", png): "image/png",
         hashed(assets, "faces", ".jpg", b"\xff\xd8\xff\xe0" + rng.integers(0, 256, 3000, dtype=np.uint8).tobytes()): "image/jpeg",

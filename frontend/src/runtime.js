@@ -4,7 +4,7 @@
 // WebAssembly from static/tfjs/) loaded once per URL, the float32/uint8 files fetched once, and the
 // small helpers (one animation frame at a time, one run of a use at a time, pixels as drawn).
 
-import { loadNet } from "./engine/net.js";
+import { fromHalves, loadNet } from "./engine/net.js";
 
 /** @typedef {import("./engine/net.js").Net} Net */
 
@@ -81,10 +81,10 @@ export function net(runtime, url) {
  * A little-endian file fetched once per page as a typed array.
  * @template {Float32Array | Uint8Array} T
  * @param {string} url
- * @param {new (buffer: ArrayBuffer) => T} Type
+ * @param {(buffer: ArrayBuffer) => T} read
  * @returns {Promise<T>}
  */
-function fetchArray(url, Type) {
+function fetchArray(url, read) {
   let a = STATE.arrays.get(url);
   if (!a) {
     a = fetch(absolute(url))
@@ -92,15 +92,16 @@ function fetchArray(url, Type) {
         if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
         return r.arrayBuffer();
       })
-      .then((b) => new Type(b));
+      .then(read);
     STATE.arrays.set(url, a);
   }
   return /** @type {Promise<T>} */ (a);
 }
-/** @param {string} url float32 values (ui/components/live.py writes them) */
-export const floats = (url) => fetchArray(url, Float32Array);
+
+/** @param {string} url values as float32 (.f32) or float16 (.f16: the codes), read as float32 (ui/components/live.py writes them) */
+export const floats = (url) => fetchArray(url, (b) => (url.split("?")[0].endsWith(".f16") ? fromHalves(b) : new Float32Array(b)));
 /** @param {string} url bytes */
-export const bytes = (url) => fetchArray(url, Uint8Array);
+export const bytes = (url) => fetchArray(url, (b) => new Uint8Array(b));
 
 /**
  * (1, C, H, W) floats in [0, 1] → RGBA pixels, rounded as the server does (vae.core.latent.to_uint8).

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-wasm";
-import { halfToFloat, loadNet, multiplyAdds, WASM_ABOVE_MULTIPLY_ADDS } from "../src/engine/net.js";
+import { fromHalves, halfToFloat, loadNet, multiplyAdds, WASM_ABOVE_MULTIPLY_ADDS } from "../src/engine/net.js";
 import { plainNet } from "../src/engine/plain.js";
 import { ready, tfjsRun } from "../src/engine/tfjs.js";
 import { fixture } from "./fixtures.js";
@@ -90,6 +90,9 @@ test("float16 bits decode exactly", () => {
   assert.equal(halfToFloat(0x7c00), Number.POSITIVE_INFINITY);
   assert.ok(Number.isNaN(halfToFloat(0x7e00)));
   assert.equal(halfToFloat(0x3555), 0.333251953125);
+  const file = new DataView(new ArrayBuffer(8));
+  for (const [i, bits] of [0x3c00, 0xc000, 0x3555, 0x0001].entries()) file.setUint16(2 * i, bits, true);
+  assert.deepEqual(Array.from(fromHalves(file.buffer)), [1, -2, 0.333251953125, 2 ** -24]);
 });
 
 test("tfjs's transposed convolution (per phase, or the phases on one grid) equals the plain kernel's, for strides, kernels, paddings and output sizes torch allows", async () => {

@@ -84,7 +84,7 @@ def test_an_edition_through_nginx_decodes_caches_and_survives_the_network_cut(ch
             headers = {k.lower(): v for k, v in r["headers"].items()}
             assert r["status"] == 200 and headers.get("cache-control") == IMMUTABLE, (r["url"], r["status"], headers)
             assert "x-replica" not in headers and "set-cookie" not in headers
-            if r["url"].endswith((".mjs", ".js", ".json", ".wasm", ".bin", ".f32")):
+            if r["url"].endswith((".mjs", ".js", ".json", ".wasm", ".bin", ".f32", ".f16")):
                 assert headers.get("content-encoding") == "gzip", (r["url"], headers)
 
         seen.clear()

@@ -61,7 +61,12 @@ def test_assets_are_immutable_gzipped_and_typed(hall, editions) -> None:
     assert any(a.parent != folder / "assets" for a in files)  # a sub-folder's too
     for asset in files:
         path = f"/editions/demo/assets/{asset.relative_to(folder / 'assets').as_posix()}"
-        expected = {".mjs": "text/javascript", ".wasm": "application/wasm", ".f32": "application/octet-stream"}
+        expected = {
+            ".mjs": "text/javascript",
+            ".wasm": "application/wasm",
+            ".f32": "application/octet-stream",
+            ".f16": "application/octet-stream",
+        }
         expected |= {".json": "application/json", ".png": "image/png", ".jpg": "image/jpeg"}
         status, headers, body = get(hall.url, path, {"Accept-Encoding": "gzip, deflate, br"})
         assert status == 200 and headers["Cache-Control"] == IMMUTABLE, (path, status, dict(headers))

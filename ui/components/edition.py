@@ -64,24 +64,26 @@ class ShareError(Exception):
 
 @dataclass(frozen=True)
 class EditionSize:
-    """An exported edition's weight: every file's bytes, what travels gzipped where that is smaller, and of
-    that what the page fetches when it opens (the encoder's net waits for the Draw tab, the faces' sprite for
-    the Faces button)."""
+    """An exported edition's weight: every file's bytes, what travels gzipped where that is smaller, of that
+    what the page fetches when it opens (the encoder's net waits for the Draw tab, the faces' sprite for the
+    Faces button), and the most one visit fetches: everything but tfjs's WebAssembly for browsers without
+    SIMD (a browser fetches one of the two). The budget holds for the most one visit fetches."""
 
     raw_bytes: int
     gzip_bytes: int
     at_load_gzip_bytes: int
+    visit_gzip_bytes: int
     budget_bytes: int
 
     @property
     def within_budget(self) -> bool:
-        return self.at_load_gzip_bytes <= self.budget_bytes
+        return self.visit_gzip_bytes <= self.budget_bytes
 
     def report(self) -> str:
         verdict = "within" if self.within_budget else "OVER"
         return (
-            f"{self.at_load_gzip_bytes / 1e6:.2f} MB at load (gzip): {verdict} the budget of {self.budget_bytes / 1e6:.0f} MB; "
-            f"{self.gzip_bytes / 1e6:.2f} MB gzip with what loads on demand, {self.raw_bytes / 1e6:.2f} MB raw"
+            f"{self.visit_gzip_bytes / 1e6:.2f} MB at most in one visit, gzip ({self.at_load_gzip_bytes / 1e6:.2f} MB at load): "
+            f"{verdict} the budget of {self.budget_bytes / 1e6:.0f} MB; {self.gzip_bytes / 1e6:.2f} MB gzip in all, {self.raw_bytes / 1e6:.2f} MB raw"
         )
 
 
@@ -285,6 +287,9 @@ def export_edition(model_name: str, out_dir: Path, lang: str = "en", models_path
     return index
 
 
+NO_SIMD_WASM = "tfjs-backend-wasm.wasm"  # tfjs's fallback for a browser without WebAssembly SIMD
+
+
 def _on_demand(out_dir: Path) -> set[str]:
     """The files of an edition the page fetches only when asked: the encoder's net (Draw), the faces' sprite
     (Faces), and tfjs's WebAssembly for browsers without SIMD (the SIMD one is counted at load, though the
@@ -300,7 +305,7 @@ def _on_demand(out_dir: Path) -> set[str]:
         names |= {Path(scene["encoder"]).name, spec["bin"]}
     if scene.get("faces"):
         names.add(Path(scene["faces"]["url"]).name)
-    names.add("tfjs-backend-wasm.wasm")  # tfjs's fallback for a browser without WebAssembly SIMD
+    names.add(NO_SIMD_WASM)
     return names
 
 
@@ -308,13 +313,14 @@ def edition_size(out_dir: Path, dataset: str) -> EditionSize:
     """The weight of an exported edition: every file raw, and each gzipped (level 6, as nginx's
     gzip_comp_level 6) where that is smaller, as a compressing static host sends it; in all and at load."""
     later = _on_demand(out_dir)
-    raw = zipped = at_load = 0
+    raw = zipped = at_load = fallback = 0
     for path in sorted(p for p in out_dir.rglob("*") if p.is_file()):
         content = path.read_bytes()
         sent = min(len(content), len(gzip.compress(content, 6, mtime=0)))
         raw, zipped = raw + len(content), zipped + sent
         at_load += 0 if path.name in later else sent
-    return EditionSize(raw, zipped, at_load, BUDGET_BYTES[dataset])
+        fallback += sent if path.name == NO_SIMD_WASM else 0
+    return EditionSize(raw, zipped, at_load, zipped - fallback, BUDGET_BYTES[dataset])
 
 
 def edition_zip(model_name: str, lang: str, models_path: str | None = None) -> bytes:

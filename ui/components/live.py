@@ -302,21 +302,24 @@ def live_sliders(
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def map_arrays(key: ModelKey, projection: str) -> tuple[Path, Path] | None:
-    """Float32 files the browser fetches once for hover decoding on a map: the test points' map
-    coordinates (N, 2) and their codes (N, D), beside the model's decoder; named by the atlas
-    file's hash, so a rebuilt atlas is never read stale from the browser's cache."""
+    """Files the browser fetches once for hover decoding on a map: the test points' map coordinates
+    (N, 2) as float32 (a raw map's: the codes' file) and their codes (N, D) as float16, the atlas's own
+    precision (half the bytes, the same values), beside the model's decoder; named by the atlas file's hash, so a rebuilt atlas
+    is never read stale from the browser's cache."""
     decoder = decoder_file(key)
     if decoder is None:
         return None
     atlas = ready_of(key).atlas
     stamp = _atlas_stamp(key)
-    coords_file = decoder.parent / f"atlas-{stamp}-{projection}.f32"
-    codes_file = decoder.parent / f"atlas-{stamp}-codes.f32"
+    codes_file = decoder.parent / f"atlas-{stamp}-codes.f16"
+    # a raw map's coordinates are the codes of a two-dimensional latent space: the same file, fetched once
+    coords_file = codes_file if projection == "raw" else decoder.parent / f"atlas-{stamp}-{projection}.f32"
+    files = {codes_file: (atlas.mean, "<f2")} | ({} if coords_file == codes_file else {coords_file: (atlas.coords(projection), "<f4")})
     try:
-        for path, values in ((coords_file, atlas.coords(projection)), (codes_file, atlas.mean)):
+        for path, (values, dtype) in files.items():
             if not path.exists():
                 tmp = path.with_suffix(".tmp")
-                tmp.write_bytes(np.ascontiguousarray(values, dtype="<f4").tobytes())
+                tmp.write_bytes(np.ascontiguousarray(values, dtype=dtype).tobytes())
                 tmp.replace(path)
     except OSError as err:  # a read-only install: the server path alone
         logging.getLogger(__name__).warning("no live map for %s: %s", key.name, err)

@@ -11,6 +11,12 @@ The decoder maps a code (D,) to pixel means (C, H, W) in [0, 1]: the sigmoid of 
 what `VAE.decode` and the ONNX export's decoder give. The encoder maps pixels (C, H, W) in [0, 1] to
 the posterior mean μ (D,). sha12 is the start of the weights' sha256, and the spec carries the whole
 hash: `read_net` refuses a file made from other weights (a retrained model).
+
+A decoder whose code has two dimensions and whose first layers are linear → activation → linear (mnist-z2:
+2 → 512 → 2048, a million weights) is sent factorised: the activations of a plane's codes span few
+directions, so the second linear becomes two of rank k (512 → k → 2048), k the smallest whose pictures stay
+within FACTOR_TOLERANCE of the model's over the plane's box and the test codes (`_factorise`). The spec
+records it ("factorised": rank, box, the largest difference measured); the encoder is always sent whole.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from vae.artifacts.atlas import load_atlas
 from vae.core.architectures.conv import ResBlock, ToFeatureMap
 from vae.core.checkpoint import CheckpointError, load_model
 from vae.core.derived import weights_sha256
@@ -32,6 +39,9 @@ from vae.core.model import VAE
 FORMAT = "vae-browser-net"
 VERSION = 1
 Part = Literal["decoder", "encoder"]
+FACTOR_RANKS = (16, 24, 32, 48, 64, 96, 128)  # tried in order, the first that keeps the pictures is sent
+FACTOR_TOLERANCE = 1 / 255  # the factorised decoder's pictures against the model's: half the browser's 2/255
+FACTOR_BOX = 8.0  # the codes checked span ±8 prior standard deviations (the sliders reach ±3), wider if a test code lies beyond
 REBUILD = "write it again with vae.artifacts.browser_net.write_net (the dashboard does it when it starts)"
 
 
@@ -135,6 +145,62 @@ def _reshape(module: nn.Module, shape: list[int]) -> tuple[list[dict[str, Any]],
     return [{"op": "reshape", "shape": new}], new
 
 
+def _plane_codes(model_dir: Path) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """Codes of the plane for _factorise: (fit, check, box): a grid over ±box and the test codes (when the
+    model has an atlas) to fit the directions, another grid, random codes and the test codes to check."""
+    codes = torch.zeros(0, 2)
+    try:
+        codes = torch.from_numpy(load_atlas(model_dir).mean.astype(np.float32))
+    except CheckpointError:
+        pass  # no atlas yet (a model being trained): the box alone
+    box = max(FACTOR_BOX, 1.1 * float(codes.abs().max()) if len(codes) else 0.0)
+    axis = torch.linspace(-box, box, 121)
+    fit = torch.cat([torch.cartesian_prod(axis, axis), codes[::2]])
+    half = (axis[:-1] + axis[1:]) / 2  # the fit grid's cell centres
+    random = (torch.rand(4000, 2, generator=torch.Generator().manual_seed(0)) * 2 - 1) * box
+    return fit, torch.cat([torch.cartesian_prod(half[::2], half[::2]), random, codes[1::2]]), box
+
+
+@torch.inference_mode()
+def _factorise(model: VAE, model_dir: Path) -> tuple[nn.Module, dict[str, Any]] | None:
+    """`from_latent` with its second linear as two of low rank, when the code has two dimensions and that
+    keeps every checked picture within FACTOR_TOLERANCE while sending at most half its weights → (module,
+    record); else None (the decoder is sent whole)."""
+    layers = list(model.from_latent) if isinstance(model.from_latent, nn.Sequential) else []
+    if model.config.latent_dim != 2 or len(layers) != 3 or not isinstance(layers[2], nn.Linear):
+        return None
+    first, act, second = layers[0], layers[1], layers[2]
+    fit, check, box = _plane_codes(model_dir)
+    _, _, vt = torch.linalg.svd(act(first(fit)).double(), full_matrices=False)  # uncentred: the bias stays exact
+    reference = model.decode(check)
+    n_in, n_out = second.in_features, second.out_features
+
+    def largest_difference(factored: nn.Module, rows: slice) -> float:
+        pixels = torch.sigmoid(model.decoder(model.to_feature_map(factored(check[rows]))))
+        return float((pixels - reference[rows]).abs().max())
+
+    for rank in (r for r in FACTOR_RANKS if r * (n_in + n_out) * 2 <= n_in * n_out):
+        basis = vt[:rank].T  # (n_in, rank)
+        down, up = nn.Linear(n_in, rank), nn.Linear(rank, n_out)
+        down.weight.copy_(basis.T.half().float())
+        down.bias.zero_()
+        up.weight.copy_((second.weight.double() @ basis).half().float())
+        up.bias.copy_(second.bias)
+        factored = nn.Sequential(first, act, down, up)
+        if largest_difference(factored, slice(None, None, 16)) > FACTOR_TOLERANCE:
+            continue  # a sixteenth of the codes already tells: the next rank
+        largest = largest_difference(factored, slice(None))
+        if largest <= FACTOR_TOLERANCE:
+            record = {
+                "rank": rank,
+                "box": round(box, 3),
+                "codes_checked": len(check),
+                "max_pixel_difference_255ths": round(largest * 255, 3),
+            }
+            return factored, record
+    return None
+
+
 def net_spec(model_dir: Path, part: Part, model: VAE | None = None, sha: str | None = None) -> tuple[dict[str, Any], bytes]:
     """The spec and the .bin's bytes of one part of the model in `model_dir`; or of `model` (the same
     architecture with other weights: its adversarial decoder), stamped with `sha` (their file's hash)."""
@@ -143,8 +209,9 @@ def net_spec(model_dir: Path, part: Part, model: VAE | None = None, sha: str | N
     model = load_model(model_dir) if model is None else model
     config, weights = model.config, _Weights()
     d = config.latent_dim
+    factorised = _factorise(model, Path(model_dir)) if part == "decoder" else None
     if part == "decoder":
-        first, rest = _layers(model.from_latent, [d], weights)
+        first, rest = _layers(model.from_latent if factorised is None else factorised[0], [d], weights)
         second, rest = _layers(nn.Sequential(model.to_feature_map, model.decoder), rest, weights)
         layers, input_shape = [*first, *second, {"op": "sigmoid"}], [d]
     else:
@@ -169,6 +236,8 @@ def net_spec(model_dir: Path, part: Part, model: VAE | None = None, sha: str | N
         "bin_bytes": weights.size_bytes,
         "layers": layers,
     }
+    if factorised is not None:  # other bytes than the whole net's: another .bin name, never mixed up in a cache
+        spec |= {"factorised": factorised[1], "bin": f"{part}-{sha[:12]}-rank{factorised[1]['rank']}.bin"}
     return spec, b"".join(weights.chunks)
 
 

@@ -93,6 +93,17 @@ export function halfToFloat(h) {
   return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
 }
 
+/**
+ * A file of float16 values (their bits, little-endian) as float32, exactly: the map's codes (.f16).
+ * @param {ArrayBuffer} buffer
+ */
+export function fromHalves(buffer) {
+  const view = new DataView(buffer);
+  const out = new Float32Array(buffer.byteLength >> 1);
+  for (let i = 0; i < out.length; i++) out[i] = halfToFloat(view.getUint16(2 * i, true));
+  return out;
+}
+
 /** @typedef {(ref: TensorRef, what: string) => Float32Array} Weights a weight's float32 values, by its place in the .bin */
 
 /**
