@@ -132,6 +132,13 @@ def experiments(kind: str, base: WitnessSettings) -> list[WitnessSettings]:
             replace(base, search="breed", rejects_only=True),
             replace(base, search="cma", rejects_only=True),
         ]
+    if kind == "rating":  # rating faces rather than only picking them: "not this" beside the picks, and picks in order
+        return [
+            replace(base, search="cma"),
+            replace(base, search="cma", rejects=4),
+            replace(base, search="cma", ranked=True),
+            replace(base, search="cma", ranked=True, rejects=4),
+        ]
     raise ValueError(kind)
 
 
@@ -140,7 +147,9 @@ def main() -> None:
     p.add_argument("--models", nargs="+", default=list(MODELS))
     p.add_argument("--models-dir", type=Path, default=REPO / "models", help="where the models are (a candidate decoder's copy, say)")
     p.add_argument("--decoders", nargs="+", default=["plain", "adversarial"])
-    p.add_argument("--only", choices=["models", "factors", "search"], nargs="+", default=["models", "factors", "search"])
+    p.add_argument(
+        "--only", choices=["models", "factors", "search", "rating"], nargs="+", default=["models", "factors", "search", "rating"]
+    )
     p.add_argument("--model", default="celeba-z64", help="the model (and --decoder) the factors and searches run on")
     p.add_argument("--decoder", default="best", help="plain, adversarial, or best: the one the model's record (witness.json) picks")
     p.add_argument("--targets", type=int, default=100)
@@ -190,7 +199,7 @@ def main() -> None:
         if args.save:
             for name, decoders in records.items():
                 emit(f"wrote {save_record(args.models_dir / name, decoders)}")
-    for kind in [k for k in ("factors", "search") if k in args.only]:
+    for kind in [k for k in ("factors", "search", "rating") if k in args.only]:
         folder = args.models_dir / args.model
         decoder = default_decoder(folder, load_record(folder)) if args.decoder == "best" else args.decoder
         subject = next(subjects([args.model], views, [decoder], args.models_dir))

@@ -83,6 +83,58 @@ CLIPPED_JS = """() => {
 }"""
 
 
+# Any shown text, whatever element holds it (a toggle's label, text in a flex row, a caption): each text
+# node's laid-out boxes (a Range) against every ancestor that cuts its overflow sideways (hidden, clip,
+# auto, scroll) and against the window's right edge. What CLIPPED_JS's list of elements misses: text
+# that overflows a box without that box being the one that cuts it (a flex item that does not shrink
+# inside a column that hides its overflow). SVG (Plotly draws and clips its own text), MathML and
+# collapsed sidebars are left out; a cutting box of at most 2 px is screen-reader text.
+TEXT_CUT_JS = r"""() => {
+  // Every piece of shown text, as laid out (a Range over each text node), against every box around it
+  // that cuts what overflows it (overflow hidden, clip, auto or scroll) and against the window's right edge.
+  const root = document.querySelector('[data-testid="stApp"]') || document.body;
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  const out = [];
+  const seen = new Set();
+  const cutters = new Map();
+  const cutBoxes = (el) => {
+    if (cutters.has(el)) return cutters.get(el);
+    const boxes = [];
+    for (let a = el; a && a !== document.documentElement; a = a.parentElement) {
+      const s = getComputedStyle(a);
+      if (['hidden', 'clip', 'auto', 'scroll'].includes(s.overflowX)) boxes.push(a);
+    }
+    cutters.set(el, boxes);
+    return boxes;
+  };
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node.textContent.trim();
+    const el = node.parentElement;
+    if (!text || !el || seen.has(el)) continue;
+    if (el.closest('svg, .katex-mathml, script, style, [data-testid="stSidebar"][aria-expanded="false"], [aria-hidden="true"]')) continue;
+    if (!el.checkVisibility({ visibilityProperty: true, opacityProperty: true })) continue;
+    const side = el.closest('[data-testid="stSidebar"]');
+    if (side && side.getBoundingClientRect().right <= 1) continue;  // a sidebar slid out of the screen
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    let right = -Infinity, left = Infinity;
+    for (const r of range.getClientRects()) if (r.width > 0 && r.height > 0) { right = Math.max(right, r.right); left = Math.min(left, r.left); }
+    if (right === -Infinity) continue;
+    let limit = window.innerWidth, by = 'window';
+    for (const box of cutBoxes(el)) {
+      const b = box.getBoundingClientRect();
+      if (b.width <= 2 || b.height <= 2) { limit = -Infinity; break; }  // screen-reader text
+      const edge = b.left + box.clientLeft + box.clientWidth;
+      if (edge < limit) { limit = edge; by = box.getAttribute('data-testid') || box.tagName.toLowerCase(); }
+    }
+    if (limit === -Infinity || right <= limit + 1) continue;
+    seen.add(el);
+    out.push({ what: `text cut by ${by}`, text: text.replace(/\s+/g, ' ').slice(0, 80), scroll_px: Math.round(right - left), client_px: Math.round(limit - left) });
+  }
+  return out;
+}"""
+
+
 # The bottom of the page's content in px from the top of the page (the main block's last element):
 # what must stay within the screen's height for a projector screen to need no scrolling.
 CONTENT_BOTTOM_JS = """() => {
@@ -123,7 +175,10 @@ def settle(page) -> None:
 
 
 def clipped_on(page) -> list[dict]:
-    return page.evaluate(CLIPPED_JS)
+    """Clipped text by both probes (CLIPPED_JS's elements, TEXT_CUT_JS's text nodes), each text once."""
+    hits = page.evaluate(CLIPPED_JS)
+    texts = {h["text"] for h in hits}
+    return hits + [h for h in page.evaluate(TEXT_CUT_JS) if not any(h["text"] in t or t in h["text"] for t in texts)]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -67,15 +67,15 @@ APP_CSS = """
     white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
   }
   button [data-testid="stMarkdownContainer"] p { overflow-wrap: break-word; }
-  [data-testid="stWidgetLabel"] [data-testid="stMarkdownContainer"] {
+  [data-testid="stWidgetLabel"] [data-testid="stMarkdownContainer"],
+  [data-testid="stWidgetLabel"] [data-testid="stMarkdownContainer"] p {  /* a toggle's label: p is nowrap there */
     white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
   }
   .katex-display > .katex { padding: 0 0.2em; }  /* sub-pixel glyph overhang stays inside the box */
   .st-key-vae_resume_session, .st-key-vae_resume_reload { display: none; }  /* ui.components.reconnect: no HTML, and no gap */
-  /* A phone: a segmented control's options wrap onto a second row instead of scrolling sideways out of sight. */
-  @media (max-width: 640px) {
-    [data-testid="stButtonGroup"] > div { flex-wrap: wrap; overflow-x: visible; }
-  }
+  /* A segmented control's options wrap onto a second row instead of scrolling sideways out of sight (a
+     phone, a column on a projector). */
+  [data-testid="stButtonGroup"] > div { flex-wrap: wrap; overflow-x: visible; }
 </style>
 """
 

@@ -217,5 +217,13 @@ def density_figure(mu: float, sigma: float, prior: bool) -> go.Figure:
     line, fill = dict(color="#d62728", width=3), "rgba(214,39,40,0.25)"
     name = t("lesson.q_curve", mu=mu, sigma=sigma)
     fig.add_scatter(x=Z_AXIS, y=normal_pdf(Z_AXIS, mu, sigma), name=name, fill="tozeroy", line=line, fillcolor=fill)
-    fig.update_layout(**PLOT, xaxis_title="z", yaxis_title=t("lesson.density"), legend=dict(orientation="h", y=1.1))
+    fig.update_layout(**PLOT, xaxis_title="z", yaxis_title=t("lesson.density"))
+    # the legend in a top margin of its own: at y = 1.1 with a 30-px margin it came down over the plot and
+    # hid the curve's peak on a projector
+    fig.update_layout(legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"), margin=dict(l=10, r=10, t=64, b=10))
+    # Ranges set here, not left to the browser: every value of the sliders keeps the whole curve, its peak
+    # included (σ = 0.6 peaks at 0.665), inside the axes; the x axis stays put so that the curve moves.
+    peak = max(float(np.max(trace.y)) for trace in fig.data)
+    fig.update_xaxes(range=[float(Z_AXIS[0]), float(Z_AXIS[-1])])
+    fig.update_yaxes(range=[0.0, 1.08 * peak])
     return fig

@@ -28,6 +28,7 @@ from vae.core.latent import decode
 TITLE = "lesson.step.5"
 PARTS = 3  # the closed form with sliders, reading it, a real image's KL per dimension
 MU_DEFAULT, SIGMA_DEFAULT = 1.5, 0.6  # the step opens on a q that differs from the prior
+MU_RANGE, SIGMA_RANGE = (-3.0, 3.0), (0.05, 3.0)  # the sliders' ends
 ELBO_FORMULA = (
     r"\log p(x) \;\ge\; \mathrm{ELBO}(x) = \mathbb{E}_{q(z\mid x)}\big[\log p(x\mid z)\big]"
     r" - \mathrm{KL}\big(q(z\mid x)\,\|\,p(z)\big)"
@@ -42,8 +43,8 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
         st.markdown(t("lesson.s5.intro"))
         st.latex(KL_FORMULA)
         c1, c2 = st.columns([1, 2], gap="large")
-        mu = slider("ls_mu", "μ", -3.0, 3.0, MU_DEFAULT, where=c1)
-        sigma = slider("ls_sigma", "σ", 0.05, 3.0, SIGMA_DEFAULT, where=c1)
+        mu = slider("ls_mu", "μ", *MU_RANGE, MU_DEFAULT, where=c1)
+        sigma = slider("ls_sigma", "σ", *SIGMA_RANGE, SIGMA_DEFAULT, where=c1)
         kl = float(kl_posterior_prior(mu, sigma))
         c1.metric(t("lesson.s5.kl_metric"), f"{number(kl, '.3f')} nats")
         c2.plotly_chart(widgets.presented(density_figure(mu, sigma, prior=True)), key="ls5_densities", width="stretch")

@@ -21,6 +21,7 @@ DENSITY_ND = (
     r"\\ &= \prod_{i=1}^{n}\mathcal{N}(z_i;\mu_i,\sigma_i^2)\end{aligned}"
 )
 RADII = (1, 2, 3)
+MU_RANGE, SIGMA_RANGE = (-3.0, 3.0), (0.1, 3.0)  # the 1-D sliders' ends
 
 
 def contour_2d(mu: tuple[float, float], sigma: tuple[float, float]) -> go.Figure:
@@ -51,8 +52,8 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
         st.subheader(t("lesson.s4.one_d"))
         st.latex(DENSITY_1D)  # full width: the formula is wider than the sliders' column at 1280 px
         c1, c2 = st.columns([1, 2], gap="large")
-        mu = slider("ls_mu1", "μ", -3.0, 3.0, 0.0, where=c1)
-        sigma = slider("ls_sigma1", "σ", 0.1, 3.0, 1.0, where=c1)
+        mu = slider("ls_mu1", "μ", *MU_RANGE, 0.0, where=c1)
+        sigma = slider("ls_sigma1", "σ", *SIGMA_RANGE, 1.0, where=c1)
         c1.caption(t("lesson.s4.one_d_caption"))
         c2.plotly_chart(widgets.presented(density_figure(mu, sigma, prior=True)), key="ls4_1d", width="stretch")
 

@@ -73,6 +73,7 @@ class Generation:
     constraints: dict[str, float] = field(default_factory=dict)
     rejected: tuple[int, ...] = ()
     cma: CmaState | None = None
+    ranked: bool = False  # the picks in the witness's order, most alike first
 
 
 class Composer:
@@ -164,10 +165,12 @@ class Composer:
         constraints: dict[str, float] | None = None,
         directions: Directions | None = None,
         rejected: list[int] | tuple[int, ...] = (),
+        ranked: bool = False,
     ) -> np.ndarray:
         """Breed the next generation from the picked indices of `current` (and, where the witness said
-        "not this", the rejected ones); returns its codes (P, D)."""
-        picked = sorted({int(i) for i in selected})
+        "not this", the rejected ones); returns its codes (P, D). `ranked`: the picks come most alike
+        first, and the "cma" search weighs them so (CMA-ES's log weights), else they count alike."""
+        picked = list(dict.fromkeys(int(i) for i in selected)) if ranked else sorted({int(i) for i in selected})
         refused = sorted({int(i) for i in rejected} - set(picked))
         if not picked:
             raise ValueError("pick at least one face to breed from")
@@ -176,13 +179,14 @@ class Composer:
         levels = _levels(constraints, directions)
         parents = self.current[picked].astype(np.float64)  # (k, D)
         rng = self._rng(self.generation + 1)
-        state = self._cma(parents) if self.search == "cma" else None
+        weights = rank_weights(len(parents)) if ranked and self.search == "cma" else None  # None: alike
+        state = self._cma(parents, weights) if self.search == "cma" else None
         children = self._children(parents, rng, state)
         children = self._away_from_rejected(children, parents, rng, state, self._rejected_codes(refused))
-        codes = np.concatenate([parents.mean(0, keepdims=True), children])
+        codes = np.concatenate([parents.mean(0, keepdims=True) if weights is None else (weights @ parents)[None], children])
         if levels:
             codes = directions.constrain(codes.astype(np.float32), levels)  # type: ignore[union-attr]
-        self.history.append(Generation(_frozen(codes), tuple(picked), levels, tuple(refused), state))
+        self.history.append(Generation(_frozen(codes), tuple(picked), levels, tuple(refused), state, ranked))
         return self.current
 
     def _children(self, parents: np.ndarray, rng: np.random.Generator, state: CmaState | None) -> np.ndarray:
@@ -214,7 +218,7 @@ class Composer:
             children[near_rejected] = self._children(parents, rng, state)[near_rejected]
         return children
 
-    def _cma(self, parents: np.ndarray) -> CmaState:
+    def _cma(self, parents: np.ndarray, weights: np.ndarray | None) -> CmaState:
         """CMA-ES's update for this breed's picks, from the last breed's state (or the population on show)."""
         previous = self.history[-1].cma
         if previous is None:
@@ -227,7 +231,7 @@ class Composer:
                 np.zeros(self.latent_dim),
                 0,
             )
-        return _cma_update(previous, parents)
+        return _cma_update(previous, parents, weights)
 
     def undo(self) -> bool:
         """Back to the previous generation, exactly; False when already at the first one."""
@@ -249,7 +253,12 @@ class Composer:
             "first_constraints": dict(self.history[0].constraints),
             "start": None if self.start is None else [float(v) for v in self.start],
             "breeds": [
-                {"picks": list(g.parents), "constraints": dict(g.constraints), **({"rejected": list(g.rejected)} if g.rejected else {})}
+                {
+                    "picks": list(g.parents),
+                    "constraints": dict(g.constraints),
+                    **({"rejected": list(g.rejected)} if g.rejected else {}),
+                    **({"ranked": True} if g.ranked else {}),
+                }
                 for g in self.history[1:]
             ],
         }
@@ -274,7 +283,7 @@ class Composer:
         if log.get("first_constraints"):
             composer.restart(constraints=log["first_constraints"], directions=directions)
         for step in log["breeds"]:
-            composer.breed(step["picks"], step.get("constraints") or None, directions, step.get("rejected", ()))
+            composer.breed(step["picks"], step.get("constraints") or None, directions, step.get("rejected", ()), step.get("ranked", False))
         return composer
 
 
@@ -305,10 +314,17 @@ def _nearest_distance(points: np.ndarray, others: np.ndarray) -> np.ndarray:
     return np.sqrt(np.maximum(d2, 0).min(1))
 
 
-def _cma_update(state: CmaState, parents: np.ndarray) -> CmaState:
+def rank_weights(k: int) -> np.ndarray:
+    """CMA-ES's recombination weights for k parents ranked best first: ∝ ln(k + ½) − ln(i), summing to 1."""
+    w = np.log(k + 0.5) - np.log(np.arange(1, k + 1))
+    return w / w.sum()
+
+
+def _cma_update(state: CmaState, parents: np.ndarray, weights: np.ndarray | None = None) -> CmaState:
     """One CMA-ES update (Hansen, "The CMA Evolution Strategy: A Tutorial", default constants) with the
-    picks as the μ selected parents, equally weighted."""
-    dim, mu = parents.shape[1], len(parents)
+    picks as the μ selected parents, weighted by `weights` (summing to 1; μ_eff = 1 / Σ w²), else alike."""
+    dim = parents.shape[1]
+    mu = len(parents) if weights is None else 1 / float((weights**2).sum())
     cs = (mu + 2) / (dim + mu + 5)
     ds = 1 + 2 * max(0.0, np.sqrt((mu - 1) / (dim + 1)) - 1) + cs
     cc = (4 + mu / dim) / (dim + 4 + 2 * mu / dim)
@@ -316,7 +332,7 @@ def _cma_update(state: CmaState, parents: np.ndarray) -> CmaState:
     cmu = min(1 - c1, 2 * (mu - 2 + 1 / mu) / ((dim + 2) ** 2 + mu))
     chi = np.sqrt(dim) * (1 - 1 / (4 * dim) + 1 / (21 * dim**2))
     y = (parents - state.mean) / state.sigma
-    step = y.mean(0)
+    step = y.mean(0) if weights is None else weights @ y
     values, vectors = np.linalg.eigh(state.cov)
     inv_sqrt = vectors @ np.diag(1 / np.sqrt(np.maximum(values, 1e-12))) @ vectors.T
     path_sigma = (1 - cs) * state.path_sigma + np.sqrt(cs * (2 - cs) * mu) * inv_sqrt @ step
@@ -325,10 +341,12 @@ def _cma_update(state: CmaState, parents: np.ndarray) -> CmaState:
     h_sigma = float(norm < (1.4 + 2 / (dim + 1)) * chi)
     path_cov = (1 - cc) * state.path_cov + h_sigma * np.sqrt(cc * (2 - cc) * mu) * step
     cov = (
-        (1 - c1 - cmu) * state.cov + c1 * (np.outer(path_cov, path_cov) + (1 - h_sigma) * cc * (2 - cc) * state.cov) + cmu * (y.T @ y) / mu
+        (1 - c1 - cmu) * state.cov
+        + c1 * (np.outer(path_cov, path_cov) + (1 - h_sigma) * cc * (2 - cc) * state.cov)
+        + cmu * ((y.T @ y) / mu if weights is None else (y * weights[:, None]).T @ y)
     )
     sigma = max(MIN_STEP, state.sigma * float(np.exp((cs / ds) * (np.linalg.norm(path_sigma) / chi - 1))))
-    return CmaState(parents.mean(0), sigma, (cov + cov.T) / 2, path_sigma, path_cov, breeds)
+    return CmaState(parents.mean(0) if weights is None else weights @ parents, sigma, (cov + cov.T) / 2, path_sigma, path_cov, breeds)
 
 
 def _cma_sample(state: CmaState, rng: np.random.Generator, n: int) -> np.ndarray:

@@ -68,6 +68,8 @@ class WitnessSettings:
     picks: int = 4  # faces picked per generation (or rejected, by a witness who only rejects)
     population: int = 16
     rejects_only: bool = False
+    rejects: int = 0  # faces also rejected per generation ("not this"), the farthest, beside the picks
+    ranked: bool = False  # the picks given in order, most alike first (the composer weighs them so)
     generations: int = 20
     search: str = "breed"  # the composer's search (vae.analysis.composer.SEARCHES)
     constraints: int = 0  # attributes the witness states from the first generation (its most certain ones)
@@ -246,7 +248,8 @@ class Witnesses:
             kept = [int(i) for i in ordered if int(i) not in rejected]
             composer.breed(kept, stated, directions, rejected)
         else:
-            composer.breed([int(i) for i in ordered[: settings.picks]], stated, directions)
+            rejected = [int(i) for i in ordered[len(ordered) - settings.rejects :]] if settings.rejects else []
+            composer.breed([int(i) for i in ordered[: settings.picks]], stated, directions, rejected, settings.ranked)
 
 
 def _stated(memory: np.ndarray, count: int, views: Views) -> dict[str, float]:
