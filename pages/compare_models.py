@@ -128,7 +128,9 @@ def _row(name: str, entry, images, scale: int) -> None:
         st.warning(t("compare.unavailable_row", name=name, error=images or "?"), icon=":material/error:")
         return
     c = entry.config
-    st.image(widgets.inline(widgets.tile(images, COMPARE_IMAGES, scale=scale)), caption=f"{name} · z = {c.latent_dim} · β = {c.beta:g}")
+    st.image(
+        widgets.inline(widgets.tile(images, COMPARE_IMAGES, scale=scale)), caption=f"{name} · z = {c.latent_dim} · β = {number(c.beta)}"
+    )
 
 
 images()

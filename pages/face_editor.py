@@ -57,7 +57,7 @@ def editor(base, photo) -> None:  # code (D,), the real photo or None
         for attribute in chosen:
             st.session_state.setdefault(fe.amount_key(attribute), 0.0)
             s, note = st.columns([3, 2], vertical_alignment="center")
-            s.slider(faces.attr_label(attribute), -LIMIT, LIMIT, step=0.1, key=fe.amount_key(attribute), format="%+.1f")
+            widgets.float_slider(s, faces.attr_label(attribute), -LIMIT, LIMIT, step=0.1, spec="+.1f", key=fe.amount_key(attribute))
             note.caption(faces.bias_note(dirs, attribute))
         st.button(t("fe.reset"), key="fe_reset", on_click=fe.reset_amounts, args=(dirs,), icon=":material/restart_alt:")
     amounts = {a: float(st.session_state[fe.amount_key(a)]) for a in chosen if st.session_state[fe.amount_key(a)]}

@@ -39,11 +39,13 @@ def samples() -> None:
     n = c1.number_input(t("gen.n"), 1, 64, **state.bound("gen_n", 16, state.parse_int(1, 64)))
     seed = c2.number_input(t("gen.seed"), 0, SEED_MAX, **state.bound("gen_seed", 0, state.parse_int(0, SEED_MAX)))
     c3.button(t("gen.next_seed"), key="gen_next", on_click=next_seed, icon=":material/casino:", help=t("gen.next_seed_help"))
-    temperature = c4.slider(
+    temperature = widgets.float_slider(
+        c4,
         t("gen.temperature"),
         0.1,
         2.0,
         step=0.05,
+        spec=".2f",
         help=t("gen.temperature_help"),
         **state.bound("gen_temp", 1.0, state.parse_float(0.1, 2.0)),
     )

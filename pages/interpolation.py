@@ -119,8 +119,15 @@ def scrub(a_code, b_code, method: str) -> None:
     """The scrub slider and its picture: releasing the slider reruns only this (the strips, the GIFs
     and the chart above stay as they are); while dragging, the picture follows in the browser."""
     scrub_col, picture_col = st.columns([3, 2], vertical_alignment="center")
-    where = scrub_col.slider(
-        t("interp.scrub_t"), 0.0, 1.0, step=0.01, help=t("interp.scrub_help"), **state.bound("ip_t", 0.5, state.parse_float(0.0, 1.0))
+    where = widgets.float_slider(
+        scrub_col,
+        t("interp.scrub_t"),
+        0.0,
+        1.0,
+        step=0.01,
+        spec=".2f",
+        help=t("interp.scrub_help"),
+        **state.bound("ip_t", 0.5, state.parse_float(0.0, 1.0)),
     )
     with picture_col.container(key="ip_scrubbed"):
         st.image(

@@ -92,7 +92,9 @@ if model.config.latent_dim == 2:
         st.caption(t("map.manifold_help"))
         m1, m2 = st.columns(2)
         n = m1.slider(t("map.manifold_n"), 5, 30, **state.bound("manifold_n", 15, state.parse_int(5, 30)))
-        r = m2.slider(t("map.manifold_range"), 0.5, 6.0, step=0.5, **state.bound("manifold_r", 3.0, state.parse_float(0.5, 6.0)))
+        r = widgets.float_slider(
+            m2, t("map.manifold_range"), 0.5, 6.0, step=0.5, spec=".1f", **state.bound("manifold_r", 3.0, state.parse_float(0.5, 6.0))
+        )
         images = decode(model, manifold_grid((-r, r), (-r, r), n))
         st.image(
             widgets.inline(widgets.png_of(widgets.tile(images, n, pad=0))), width=min(720, 48 * n), caption=t("map.manifold_caption", r=r)

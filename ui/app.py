@@ -71,6 +71,10 @@ APP_CSS = """
   [data-testid="stWidgetLabel"] [data-testid="stMarkdownContainer"] p {  /* a toggle's label: p is nowrap there */
     white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
   }
+  /* widgets.float_slider outside English: the value is in the label, written the language's way; Streamlit's
+     own value and ends (printf, a decimal point) are hidden */
+  [class*="st-key-localslider_"] [data-testid="stSliderThumbValue"],
+  [class*="st-key-localslider_"] [data-testid="stSliderTickBar"] { display: none; }
   .katex-display > .katex { padding: 0 0.2em; }  /* sub-pixel glyph overhang stays inside the box */
   .st-key-vae_resume_session, .st-key-vae_resume_reload { display: none; }  /* ui.components.reconnect: no HTML, and no gap */
   /* A segmented control's options wrap onto a second row instead of scrolling sideways out of sight (a

@@ -56,6 +56,7 @@
  * @property {string} zoom_in
  * @property {string} zoom_out
  * @property {string} reset
+ * @property {string} decimal the language's decimal mark ("." or ","), for the numbers the map writes
  */
 
 /**

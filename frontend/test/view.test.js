@@ -1,7 +1,7 @@
 // The map's camera: pixels and map coordinates round-trip, zoom keeps the point under the pointer.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { fitView, fromPixel, niceTicks, panned, pinched, plotArea, toPixel, zoomed } from "../src/map/view.js";
+import { fitView, fromPixel, niceTicks, panned, pinched, plotArea, toPixel, written, zoomed } from "../src/map/view.js";
 
 /** The map's data extent, [[x0, x1], [y0, y1]], written on one line.
  * @param {number} x0 @param {number} x1 @param {number} y0 @param {number} y1 @returns {[number, number][]} */
@@ -48,6 +48,11 @@ test("ticks are round numbers inside the range", () => {
     niceTicks(0, 0.5, 5).map(([, label]) => label),
     ["0.0", "0.1", "0.2", "0.3", "0.4", "0.5"],
   );
+  assert.deepEqual(
+    niceTicks(-0.2, 0.2, 4, ",").map(([, label]) => label),
+    ["−0,2", "−0,1", "0,0", "0,1", "0,2"],
+  );
+  assert.equal(written(-1.234, 2, ","), "−1,23");
 });
 
 test("a pinch keeps the map point under the fingers' midpoint and scales with their distance", () => {

@@ -3,7 +3,9 @@ sub-step), in French and in English, in presenter mode and normally, and in Fren
 1920×1080 too, shows every button, label, select value, tab, table header and cell, metric, maths block
 and code line whole (harness/clipping.py: no ellipsis, no hidden or scrolled overflow), and any other
 shown text (a toggle's label, a segmented control's option) inside every box that cuts it and the
-window; it raises no exception; in presenter mode every lesson sub-step fits the screen's height.
+window; it raises no exception; in presenter mode every lesson sub-step fits the screen's height. On the
+French screens, no number is written the English way (harness/numbers.py: figures' ticks, slider values,
+metrics, captions).
 
 (AppTest has no layout: only a browser can tell whether a text fits its box.)
 """
@@ -20,6 +22,7 @@ require_browser()
 
 from harness.browser import new_page, wait_for_app  # noqa: E402
 from harness.clipping import clipped_on, content_bottom, settle, url_of, views  # noqa: E402
+from harness.numbers import english_numbers_on  # noqa: E402
 
 for _name in ("mnist-z16", "mnist-z2", "celeba-z64"):
     if not (REPO / "models" / _name / "atlas.safetensors").exists():
@@ -43,6 +46,8 @@ def test_no_text_is_clipped_on_a_projector(chromium, server, lang, presenter, wi
         settle(page)  # fonts, KaTeX and images
         assert page.locator(EXCEPTION).count() == 0, (where, page.locator(EXCEPTION).first.inner_text())
         hits = clipped_on(page)
+        if lang == "fr":  # every number a French screen shows is written the French way (harness/numbers.py)
+            hits += [{"what": "English number", "text": text, "scroll_px": 0, "client_px": 0} for text in english_numbers_on(page)]
         if presenter and where.startswith("/lesson") and content_bottom(page) > height:  # a sub-step is one screen
             hits.append({"what": "screen", "text": f"{content_bottom(page):.0f} px tall", "scroll_px": 0, "client_px": height})
         if hits:

@@ -1,11 +1,14 @@
-"""The course notebook, notebooks/vae_mnist.ipynb: executed headless (nbclient, this venv's python as the
-kernel) on real MNIST with a short training, then its printed losses and figures are checked. Also: it is
-self-contained (never imports the project's packages), stored without outputs, and finds its data root
-the documented way."""
+"""The course notebooks, notebooks/vae_mnist.ipynb and its French edition vae_mnist.fr.ipynb: each executed
+headless (nbclient, this venv's python as the kernel) on real MNIST with a short training, then its printed
+losses and figures are checked. Also: they are self-contained (never import the project's packages), stored
+without outputs, and find their data root the documented way; the French one is generated from the English
+one (notebooks/translate.py: the same code cells, French prose) and is up to date."""
 
 from __future__ import annotations
 
 import ast
+import importlib.util
+import json
 import math
 import os
 import re
@@ -19,6 +22,7 @@ from nbclient import NotebookClient
 from tests.conftest import REPO
 
 NOTEBOOK = REPO / "notebooks" / "vae_mnist.ipynb"
+FRENCH = REPO / "notebooks" / "vae_mnist.fr.ipynb"
 PROJECT_PACKAGES = {"vae", "ui", "harness", "tests"}
 MNIST_NAMES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 UNTRAINED = re.compile(r"^untrained\s+test loss (\S+) nats/image", re.M)
@@ -38,11 +42,11 @@ def stdout(cell: nbformat.NotebookNode) -> str:
     return "".join(o.text for o in cell.get("outputs", []) if o.output_type == "stream" and o.name == "stdout")
 
 
-@pytest.fixture(scope="module")
-def executed(real_root: Path) -> nbformat.NotebookNode:
-    """The notebook after a headless run: 1 epoch on TRAIN_LIMIT images, data from the tests' data root.
+@pytest.fixture(scope="module", params=[NOTEBOOK, FRENCH], ids=["en", "fr"])
+def executed(request: pytest.FixtureRequest, real_root: Path) -> nbformat.NotebookNode:
+    """A notebook after a headless run: 1 epoch on TRAIN_LIMIT images, data from the tests' data root.
     A last cell, added to this in-memory copy only, prints the kernel's interpreter."""
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb = nbformat.read(request.param, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell("import sys\nprint(sys.executable)"))
     with pytest.MonkeyPatch.context() as env:  # the kernel inherits this process's environment
         env.setenv("VAE_DATA_DIR", str(real_root.resolve()))
@@ -80,8 +84,9 @@ def test_figure_cells_draw_images(executed: nbformat.NotebookNode, tag: str) -> 
     assert len(images[0]) > 5_000  # base64 PNG of a real figure, not an empty canvas
 
 
-def test_self_contained_and_stored_clean() -> None:
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+@pytest.mark.parametrize("path", [NOTEBOOK, FRENCH], ids=["en", "fr"])
+def test_self_contained_and_stored_clean(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     imported = set()
     for cell in nb.cells:
@@ -140,3 +145,33 @@ def test_missing_data_names_every_place_looked(tmp_path: Path, monkeypatch: pyte
         find_mnist(cwd, monkeypatch)
     assert str(tmp_path / "elsewhere" / "mnist") in str(missing.value)
     assert str(cwd / "data") not in str(missing.value)  # a set VAE_DATA_DIR is the only place looked
+
+
+def load_translate():
+    spec = importlib.util.spec_from_file_location("translate", REPO / "notebooks" / "translate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_french_notebook_is_the_english_code_with_french_prose_and_up_to_date() -> None:
+    translate = load_translate()
+    assert translate.main(["--check"]) == 0  # what notebooks/translate.py writes, byte for byte
+    en, fr = nbformat.read(NOTEBOOK, as_version=4), nbformat.read(FRENCH, as_version=4)
+    assert [c.cell_type for c in en.cells] == [c.cell_type for c in fr.cells]
+    assert [c.source for c in en.cells if c.cell_type == "code"] == [c.source for c in fr.cells if c.cell_type == "code"]
+    prose = [(e.source, f.source) for e, f in zip(en.cells, fr.cells) if e.cell_type == "markdown"]
+    assert all(e != f for e, f in prose)  # every markdown cell translated
+    assert "Un autoencodeur variationnel" in prose[0][1] and "553,05" in prose[-1][1]
+
+
+def test_a_changed_english_cell_makes_its_translation_stale() -> None:
+    translate = load_translate()
+    english = json.loads(NOTEBOOK.read_text())
+    prose = translate.read_prose(translate.PROSE.read_text())
+    english["cells"][2]["source"] = ["## 1. Load the data, differently\n"]
+    with pytest.raises(translate.StaleTranslation, match="cell 2 changed since its translation"):
+        translate.translated(english, prose)
+    english["cells"].append({"cell_type": "markdown", "id": "new", "metadata": {}, "source": ["More."]})
+    with pytest.raises(translate.StaleTranslation, match=f"cell {len(english['cells']) - 1} has no French prose"):
+        translate.translated(english, prose)

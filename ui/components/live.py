@@ -37,7 +37,7 @@ import streamlit as st
 from PIL import Image
 
 from ui.components.figures import OPACITY, PIN_PX, POINT_PX, VIRIDIS, map_colouring, map_extent, sample_overlays, viridis
-from ui.shell.i18n import current_language, number, say
+from ui.shell.i18n import DECIMAL_MARKS, current_language, number, say
 from ui.shell.resources import ModelKey, Ready, adversarial_of, model_key, ready_of, test_set
 from vae.analysis.placement import TSNE_NEIGHBOURS
 from vae.artifacts.atlas import FAR_SPACINGS, Atlas
@@ -120,6 +120,7 @@ class MapTexts(TypedDict):
     zoom_in: str
     zoom_out: str
     reset: str
+    decimal: str  # the language's decimal mark, for the numbers the map writes itself (ticks, the hover's)
 
 
 class Faces(TypedDict):
@@ -459,6 +460,7 @@ def map_texts(lang: str | None = None) -> MapTexts:
         zoom_in=say(lang, "map.zoom_in"),
         zoom_out=say(lang, "map.zoom_out"),
         reset=say(lang, "map.reset_view"),
+        decimal=DECIMAL_MARKS[lang],
     )
 
 

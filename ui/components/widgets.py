@@ -17,7 +17,7 @@ from PIL import Image
 from streamlit.delta_generator import DeltaGenerator
 
 from ui.components.figures import map_figure
-from ui.shell.i18n import t
+from ui.shell.i18n import DEFAULT_LANGUAGE, current_language, number, t
 from ui.shell.resources import ModelKey, TestSet, card_of, model_key, ready_of, test_set
 from vae.analysis.explore_ops import UnitUsage, unit_usage
 from vae.artifacts.atlas import FAR_SPACINGS, MapLocation
@@ -30,6 +30,7 @@ INLINE_MAX_BYTES = 4 << 20  # pictures up to this size travel inside the page's 
 # Presenter mode: plot text at the size of the page's body text on a projector (plotly's default is
 # 12 px; the page's is 21 px there). Legends, ticks, axis titles, hover labels, annotations and
 # trace labels scale by the same factor.
+PLOT_SEPARATORS = {"fr": ",\u202f"}  # Plotly's layout.separators: the decimal mark, then thousands (a narrow space)
 PRESENTER_PLOT_FONT_PX = 20
 PLOTLY_DEFAULT_FONT_PX = 12
 PRESENTER_PLOT_MAX_PX = 320  # a plot plus the step's heading and controls fit a 720-px projector
@@ -50,12 +51,17 @@ def intro(text: str, key: str = "intro", label: str | None = None) -> None:
 
 
 def presented(fig: go.Figure) -> go.Figure:
-    """The figure as the current mode shows it: unchanged normally; in presenter mode a copy (figures
-    may be cached and shared by sessions) with every font scaled to PRESENTER_PLOT_FONT_PX and the
-    height at most PRESENTER_PLOT_MAX_PX."""
-    if not presenting():
+    """The figure as the current language and mode show it: its numbers (ticks, hover, labels) written
+    with the language's decimal and thousands separators (PLOT_SEPARATORS: "0,5" in French); in presenter
+    mode every font scaled to PRESENTER_PLOT_FONT_PX and the height at most PRESENTER_PLOT_MAX_PX. A copy
+    whenever it changes anything (figures may be cached and shared by sessions)."""
+    separators = PLOT_SEPARATORS.get(current_language())
+    if not presenting() and fig.layout.separators == separators:
         return fig
     fig = go.Figure(fig)
+    fig.update_layout(separators=separators)
+    if not presenting():
+        return fig
     factor = PRESENTER_PLOT_FONT_PX / PLOTLY_DEFAULT_FONT_PX
     layout = fig.layout
     fig.update_layout(font_size=round((layout.font.size or PLOTLY_DEFAULT_FONT_PX) * factor), hoverlabel_font_size=PRESENTER_PLOT_FONT_PX)
@@ -73,6 +79,22 @@ def presented(fig: go.Figure) -> go.Figure:
         if "textfont" in trace and trace.textfont.size:
             trace.textfont.size = round(trace.textfont.size * factor)
     return fig
+
+
+def float_slider(where: DeltaGenerator | None, label: str, lo: float, hi: float, *, step: float, spec: str, **kwargs: Any) -> float:
+    """st.slider for a float, its value written as the language writes numbers (`spec`: ".2f", "+.1f").
+    Streamlit draws a slider's value and ends with a printf format, which knows only the decimal point: in
+    English that format; in another language the value goes into the label ("μ : 1,50", rewritten at each
+    release) and the point-written thumb value and ends are hidden (APP_CSS: .st-key-localslider_*).
+    `kwargs` are st.slider's (key, value, bind, help, ...); the key is the widget's identity, so the label
+    may change without resetting it."""
+    where = where or st.container()
+    if current_language() == DEFAULT_LANGUAGE:
+        return float(where.slider(label, lo, hi, step=step, format=f"%{spec}", **kwargs))
+    key = kwargs["key"]
+    value = st.session_state.get(key, kwargs.get("value", lo))
+    shown = f"{label} : {number(float(value), spec)}"
+    return float(where.container(key=f"localslider_{key}").slider(shown, lo, hi, step=step, format=f"%{spec}", **kwargs))
 
 
 def data_table(data: pd.DataFrame | Styler, where: DeltaGenerator | None = None, **dataframe_kwargs: Any) -> None:

@@ -127,7 +127,7 @@ def image_and_seed(lesson: Lesson) -> tuple[int, int]:
 
 def slider(key: str, label: str, lo: float, hi: float, default: float, *, where: DeltaGenerator | None = None, step: float = 0.01) -> float:
     """A float slider whose value lives in the URL under `key`."""
-    return float((where or st).slider(label, lo, hi, step=step, **state.bound(key, default, state.parse_float(lo, hi))))
+    return widgets.float_slider(where, label, lo, hi, step=step, spec=".2f", **state.bound(key, default, state.parse_float(lo, hi)))
 
 
 # ---- look-ups ------------------------------------------------------------------------------

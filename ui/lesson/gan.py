@@ -69,7 +69,14 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
         table = pd.DataFrame(rows)
         styled = table.style.format({c: (lambda v: number(v, ".1f")) for c in table.columns[1:]})
         widgets.data_table(styled.hide(axis="index"), hide_index=True, width="stretch", key="ls_gan_table")
-        st.caption(t("lesson.s9.measure", minutes=report.get("minutes", "?"), weight=report.get("weight", "?")))
+        minutes, weight = report.get("minutes"), report.get("weight")
+        st.caption(
+            t(
+                "lesson.s9.measure",
+                minutes="?" if minutes is None else number(float(minutes), ".0f"),
+                weight="?" if weight is None else number(float(weight)),
+            )
+        )
     if part(3):
         st.markdown(t("lesson.s9.roles"))
     if part(4):

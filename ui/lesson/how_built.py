@@ -27,13 +27,13 @@ TITLE = "lesson.step.8"
 # data, preprocessing, encoder, its code, decoder, the VAE, training, its code, curves, samples, the map
 PARTS = 11
 LOAD_DATA = "from vae.data.datasets import load_mnist\nimages, labels = load_mnist('train')  # uint8 (60000, 28, 28), digits 0-9"
-# (label key under lesson.s8.m., key of the card's test section, format)
+# (label key under lesson.s8.m., key of the card's test section, number format, unit)
 TEST_METRICS = (
-    ("recon", "recon_nats", "{:.1f} nats"),
-    ("kl", "kl_nats", "{:.1f} nats"),
-    ("elbo", "neg_elbo_nats", "{:.1f} nats"),
-    ("iw", "iw_bound_nats", "{:.1f} nats"),
-    ("psnr", "psnr_db", "{:.2f} dB"),
+    ("recon", "recon_nats", ".1f", "nats"),
+    ("kl", "kl_nats", ".1f", "nats"),
+    ("elbo", "neg_elbo_nats", ".1f", "nats"),
+    ("iw", "iw_bound_nats", ".1f", "nats"),
+    ("psnr", "psnr_db", ".2f", "dB"),
 )
 
 
@@ -65,10 +65,10 @@ def curves(history: list[dict]) -> go.Figure | None:
 
 def show_test_metrics(card: ModelCard | None) -> None:
     """The card's test metrics and training time, three per row."""
-    metrics = [getattr(card.test, key) if card else None for _, key, _ in TEST_METRICS]
-    values = [("—" if value is None else fmt.format(value)) for value, (_, _, fmt) in zip(metrics, TEST_METRICS)]
+    metrics = [getattr(card.test, key) if card else None for _, key, _, _ in TEST_METRICS]
+    values = [("—" if value is None else f"{number(value, spec)} {unit}") for value, (_, _, spec, unit) in zip(metrics, TEST_METRICS)]
     values.append(f"{number(card.training_seconds / 60, '.0f')} min" if card else "—")
-    labels = [t(f"lesson.s8.m.{label}") for label, _, _ in TEST_METRICS] + [t("lesson.s8.m.time")]
+    labels = [t(f"lesson.s8.m.{label}") for label, _, _, _ in TEST_METRICS] + [t("lesson.s8.m.time")]
     for start in (0, 3):
         for col, label, value in zip(st.columns(3), labels[start : start + 3], values[start : start + 3]):
             col.metric(label, value)
@@ -174,7 +174,7 @@ def _training(target: Lesson) -> None:
     card = target.card
     st.subheader(t("lesson.s8.training"))
     epochs, batch, lr = (card.epochs, card.batch_size, card.lr) if card else ("?", "?", "?")
-    st.markdown(t("lesson.s8.training_text", epochs=epochs, batch=batch, lr=lr))
+    st.markdown(t("lesson.s8.training_text", epochs=epochs, batch=batch, lr=number(lr) if isinstance(lr, float) else lr))
     st.code(training_command(target.model.config, card, target.name), language="bash", wrap_lines=True)
 
 

@@ -95,6 +95,7 @@ def number(value: float, spec: str = "g", lang: str | None = None) -> str:
 
 # Between numbers in a list: French writes a decimal comma, so its lists of numbers use a semicolon.
 LIST_SEPARATORS = {"en": ", ", "fr": " ; "}
+DECIMAL_MARKS = {"en": ".", "fr": ","}  # for what the browser writes itself (the live map's ticks and hover)
 
 
 def numbers_listed(values: Iterable[SupportsFloat], spec: str = "g", lang: str | None = None) -> str:

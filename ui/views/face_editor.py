@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from ui.components import faces
+from ui.components import faces, widgets
 from ui.shell import handoff, state
 from ui.shell.i18n import number, t
 from ui.shell.resources import Ready, TestSet, test_set_error
@@ -81,8 +81,16 @@ def face_to_edit(sel: Ready, data: TestSet | None) -> tuple[np.ndarray | None, n
             t("fe.seed"), 0, SEED_MAX, persist_state="session", **state.bound("fe_seed", 0, state.parse_int(0, SEED_MAX))
         )
         temperature_param = state.bound("fe_temp", 0.8, state.parse_float(0.1, 1.5))
-        temperature = c2.slider(
-            t("fe.temperature"), 0.1, 1.5, step=0.05, help=t("fe.temperature_help"), persist_state="session", **temperature_param
+        temperature = widgets.float_slider(
+            c2,
+            t("fe.temperature"),
+            0.1,
+            1.5,
+            step=0.05,
+            spec=".2f",
+            help=t("fe.temperature_help"),
+            persist_state="session",
+            **temperature_param,
         )
         base = prior_samples(latent_dim, 1, seed, temperature)[0]
     elif source == "upload":

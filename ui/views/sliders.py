@@ -144,13 +144,14 @@ def slider_columns(name: str, dims: np.ndarray, usage: UnitUsage, kl: np.ndarray
     cols = st.columns(2)
     half = (len(dims) + 1) // 2
     for i, d in enumerate(int(d) for d in dims):
-        cols[i // half].slider(
+        widgets.float_slider(
+            cols[i // half],
             dim_label(usage, kl, d),
             -SLIDER_LIMIT,
             SLIDER_LIMIT,
             step=0.01,
+            spec=".2f",
             key=slider_key(name, d),
-            format="%.2f",
             help=dim_help(usage, d),
         )
 

@@ -22,7 +22,7 @@ import { buildMap } from "./dom.js";
 import { drawBackdrop, drawFaces, drawPin, drawSamples } from "./overlay.js";
 import { buildGrid, pick } from "./picking.js";
 import { draw2d, drawGl, upload, visibleAlpha } from "./renderer.js";
-import { fitView, fromPixel, MARGIN, panned, pinched, plotArea, toPixel, zoomed } from "./view.js";
+import { fitView, fromPixel, MARGIN, panned, pinched, plotArea, toPixel, written, zoomed } from "./view.js";
 
 /** @typedef {import("../types.js").LatentMapPayload} LatentMapPayload */
 /** @typedef {import("./view.js").View} View */
@@ -145,7 +145,7 @@ export function latentMap(component) {
     Object.assign(tools.style, { left: `${a.left + 6}px`, top: `${a.top + 6}px` });
     /** @type {import("./overlay.js").Frame} */
     const f = { ctx: ctx2d(), a, px };
-    drawBackdrop(f, dpr, view(), m.axes, St.root, m.circles);
+    drawBackdrop(f, dpr, view(), m.axes, St.root, m.circles, m.texts.decimal);
     drawPoints(dpr, a, coords, rgba);
     MAP.facesDrawn = drawFaces(f, coords, rgba, St.sprite, m.faces, St.zoom);
     LIVE.facesDrawn = MAP.facesDrawn;
@@ -232,10 +232,11 @@ export function latentMap(component) {
     const mapSpacings = mapDistance / m.map_spacing;
     const latentSpacings = latent === null ? null : latent / m.latent_spacing;
     const far = mapSpacings > m.far || (latentSpacings || 0) > m.far;
+    const dec = m.texts.decimal;
     const html =
-      `<b>(${xy[0].toFixed(2)}, ${xy[1].toFixed(2)})</b><br>` +
-      `${m.texts.map}: ${mapSpacings.toFixed(1)}` +
-      (latentSpacings === null ? "" : `<br>${m.texts.latent}: ${latentSpacings.toFixed(1)}`) +
+      `<b>(${written(xy[0], 2, dec)}${dec === "," ? " ;" : ","} ${written(xy[1], 2, dec)})</b><br>` +
+      `${m.texts.map}: ${written(mapSpacings, 1, dec)}` +
+      (latentSpacings === null ? "" : `<br>${m.texts.latent}: ${written(latentSpacings, 1, dec)}`) +
       `<br><span style="color:#b45309;visibility:${far ? "visible" : "hidden"}">⚠ ${m.texts.far_short}</span>`;
     if (text.innerHTML !== html) text.innerHTML = html;
     box.dataset.far = far ? "1" : "0";

@@ -21,12 +21,13 @@ const FACE_PX = 20; // a face's side at zoom 1, CSS px
  * @param {string[]} axes the axes' titles
  * @param {HTMLElement} root whose font and colour the labels take
  * @param {boolean} circles
+ * @param {string} decimal the tick labels' decimal mark
  */
-export function drawBackdrop(f, dpr, v, axes, root, circles) {
+export function drawBackdrop(f, dpr, v, axes, root, circles, decimal) {
   const { ctx, a, px } = f;
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, ctx.canvas.width, ctx.canvas.height);
-  drawAxes(f, v, axes, root);
+  drawAxes(f, v, axes, root, decimal);
   ctx.save();
   ctx.beginPath();
   ctx.rect(a.left, a.top, a.width, a.height);
@@ -56,8 +57,9 @@ export function drawBackdrop(f, dpr, v, axes, root, circles) {
  * @param {View} v
  * @param {string[]} axes
  * @param {HTMLElement} root
+ * @param {string} decimal
  */
-function drawAxes(f, v, axes, root) {
+function drawAxes(f, v, axes, root, decimal) {
   const { ctx, a, px } = f;
   const style = getComputedStyle(root);
   const font = parseFloat(style.fontSize) || 16;
@@ -68,23 +70,23 @@ function drawAxes(f, v, axes, root) {
   ctx.lineWidth = 1;
   ctx.textAlign = "center";
   ctx.textBaseline = "top";
-  for (const [x, label] of niceTicks(v.x0, v.x1, Math.max(3, Math.floor(a.width / 90)))) {
+  for (const [x, label] of niceTicks(v.x0, v.x1, Math.max(3, Math.floor(a.width / 90)), decimal)) {
     const p = a.left + px(x, 0)[0];
     ctx.beginPath();
     ctx.moveTo(p, a.top);
     ctx.lineTo(p, a.top + a.height);
     ctx.stroke();
-    ctx.fillText(label.replace("-", "−"), p, a.top + a.height + 4);
+    ctx.fillText(label, p, a.top + a.height + 4);
   }
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
-  for (const [y, label] of niceTicks(v.y0, v.y1, Math.max(3, Math.floor(a.height / 70)))) {
+  for (const [y, label] of niceTicks(v.y0, v.y1, Math.max(3, Math.floor(a.height / 70)), decimal)) {
     const p = a.top + px(0, y)[1];
     ctx.beginPath();
     ctx.moveTo(a.left, p);
     ctx.lineTo(a.left + a.width, p);
     ctx.stroke();
-    ctx.fillText(label.replace("-", "−"), a.left - 5, p);
+    ctx.fillText(label, a.left - 5, p);
   }
   ctx.strokeStyle = "rgba(0,0,0,0.35)";
   ctx.strokeRect(a.left + 0.5, a.top + 0.5, a.width - 1, a.height - 1);

@@ -115,14 +115,25 @@ export function pinched(v, a, from, to) {
  * @param {number} lo
  * @param {number} hi
  * @param {number} target
+ * @param {string} [decimal] the labels' decimal mark ("," in French)
  * @returns {[number, string][]}
  */
-export function niceTicks(lo, hi, target) {
+export function niceTicks(lo, hi, target, decimal = ".") {
   const raw = (hi - lo) / Math.max(1, target);
   const p = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((f) => f * p).find((s) => s >= raw) || 10 * p;
   const out = [];
   for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9 * step; v += step) out.push(Math.abs(v) < 1e-12 * step ? 0 : v);
   const digits = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
-  return out.map((v) => [v, v.toFixed(digits)]);
+  return out.map((v) => [v, written(v, digits, decimal)]);
+}
+
+/**
+ * A number with `digits` decimals, written with the language's decimal mark and a true minus sign.
+ * @param {number} v
+ * @param {number} digits
+ * @param {string} [decimal]
+ */
+export function written(v, digits, decimal = ".") {
+  return v.toFixed(digits).replace(".", decimal).replace("-", "−");
 }
