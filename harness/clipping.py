@@ -181,6 +181,47 @@ def clipped_on(page) -> list[dict]:
     return hits + [h for h in page.evaluate(TEXT_CUT_JS) if not any(h["text"] in t or t in h["text"] for t in texts)]
 
 
+def sweep(page, server: str, lang: str, presenter: bool, height: int) -> dict[str, list]:
+    """What a lecture would see cut, per view: every lesson step (in presenter mode every sub-step, walked
+    with the Next button as a presenter does: a rerun, not a page load), then every page by its link.
+    Per view: clipped texts (clipped_on), an exception, a presenter sub-step taller than `height`, and on
+    French screens the numbers written the English way (harness/numbers.py). {view: [findings]}."""
+    from harness.browser import EXCEPTION, wait_for_app
+    from harness.numbers import english_numbers_on
+
+    found: dict[str, list] = {}
+    heading = page.locator('[data-testid="stMain"] h2').first
+
+    def check(where: str) -> None:
+        settle(page)  # fonts, KaTeX and images
+        hits = clipped_on(page)
+        if page.locator(EXCEPTION).count():
+            hits.append({"what": "exception", "text": page.locator(EXCEPTION).first.inner_text()[:200], "scroll_px": 0, "client_px": 0})
+        if lang == "fr":  # every number a French screen shows is written the French way
+            hits += [{"what": "English number", "text": text, "scroll_px": 0, "client_px": 0} for text in english_numbers_on(page)]
+        if presenter and where.startswith("/lesson") and content_bottom(page) > height:  # a sub-step is one screen
+            hits.append({"what": "screen", "text": f"{content_bottom(page):.0f} px tall", "scroll_px": 0, "client_px": height})
+        if hits:
+            found[where] = hits
+
+    lesson = [query for path, query in views(presenter) if path == "lesson"]
+    page.goto(url_of(server, "lesson", lesson[0], lang, presenter))
+    wait_for_app(page)
+    for k, query in enumerate(lesson):
+        if k:
+            before = heading.inner_text()
+            page.locator(".st-key-lesson_next button").first.click()
+            page.wait_for_function("([el, text]) => el.innerText !== text", arg=[heading.element_handle(), before])
+            wait_for_app(page)
+        check(f"/lesson?{query}")
+    for path, query in views(presenter):
+        if path != "lesson":
+            page.goto(url_of(server, path, query, lang, presenter))
+            wait_for_app(page)
+            check(f"/{path}?{query}")
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     from playwright.sync_api import sync_playwright
 
