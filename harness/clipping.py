@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from typing import Any
 
 # Each view: (URL path, query). The face pages need a CelebA model; the lesson is swept step by step,
 # and in presenter mode sub-step by sub-step (each is one projector screen).
@@ -181,13 +183,13 @@ def clipped_on(page) -> list[dict]:
     return hits + [h for h in page.evaluate(TEXT_CUT_JS) if not any(h["text"] in t or t in h["text"] for t in texts)]
 
 
-def sweep(page, server: str, lang: str, presenter: bool, height: int) -> dict[str, list]:
+def sweep(page, server: str, lang: str, presenter: bool, height: int, more: Callable[[Any], list[dict]] | None = None) -> dict[str, list]:
     """What a lecture would see cut, per view: every lesson step (in presenter mode every sub-step, walked
     with the Next button as a presenter does: a rerun, not a page load), then every page by its link.
-    Per view: clipped texts (clipped_on), an exception, a presenter sub-step taller than `height`, and on
-    French screens the numbers written the English way (harness/numbers.py). {view: [findings]}."""
+    Per view: clipped texts (clipped_on), an exception, a presenter sub-step taller than `height`, and
+    what `more(page)` finds (the French sweeps: numbers written the English way, harness/numbers.py).
+    {view: [findings]}."""
     from harness.browser import EXCEPTION, wait_for_app
-    from harness.numbers import english_numbers_on
 
     found: dict[str, list] = {}
     heading = page.locator('[data-testid="stMain"] h2').first
@@ -197,8 +199,8 @@ def sweep(page, server: str, lang: str, presenter: bool, height: int) -> dict[st
         hits = clipped_on(page)
         if page.locator(EXCEPTION).count():
             hits.append({"what": "exception", "text": page.locator(EXCEPTION).first.inner_text()[:200], "scroll_px": 0, "client_px": 0})
-        if lang == "fr":  # every number a French screen shows is written the French way
-            hits += [{"what": "English number", "text": text, "scroll_px": 0, "client_px": 0} for text in english_numbers_on(page)]
+        if more is not None:
+            hits += more(page)
         if presenter and where.startswith("/lesson") and content_bottom(page) > height:  # a sub-step is one screen
             hits.append({"what": "screen", "text": f"{content_bottom(page):.0f} px tall", "scroll_px": 0, "client_px": height})
         if hits:

@@ -56,6 +56,11 @@ def english_numbers_on(page) -> list[str]:
     return english_numbers(page.evaluate(SHOWN_TEXTS_JS))
 
 
+def english_number_findings(page) -> list[dict]:
+    """english_numbers_on as harness.clipping.sweep's findings (its `more`)."""
+    return [{"what": "English number", "text": text, "scroll_px": 0, "client_px": 0} for text in english_numbers_on(page)]
+
+
 def main(argv: list[str] | None = None) -> int:
     from playwright.sync_api import sync_playwright
 

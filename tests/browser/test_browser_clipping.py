@@ -25,6 +25,7 @@ require_browser()
 
 from harness.browser import new_page  # noqa: E402
 from harness.clipping import clipped_on, sweep  # noqa: E402
+from harness.numbers import english_number_findings  # noqa: E402
 
 for _name in ("mnist-z16", "mnist-z2", "celeba-z64"):
     if not (REPO / "models" / _name / "atlas.safetensors").exists():
@@ -41,7 +42,7 @@ def test_nothing_is_cut_on_a_french_projector(chromium, server, presenter, width
     page = new_page(chromium, width, height)
     page.set_default_timeout(60_000)
     try:
-        found = sweep(page, server, "fr", presenter, height)
+        found = sweep(page, server, "fr", presenter, height, more=english_number_findings)  # and no English number
     finally:
         page.context.close()
     assert not found, found
