@@ -67,9 +67,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start(env: dict | None, warm_up: bool) -> tuple[str, subprocess.Popen]:
+def _start(env: dict | None, warm_up: bool, script: Path | None = None) -> tuple[str, subprocess.Popen]:
+    """A server on a free loopback port: the dashboard (warmed up by ui.serve.launcher, or plain), or `script` alone."""
     port = free_port()
-    entry = ["-m", "ui.serve.launcher"] if warm_up else ["-m", "streamlit", "run", str(REPO / "dashboard.py")]
+    entry = ["-m", "ui.serve.launcher"] if warm_up and script is None else ["-m", "streamlit", "run", str(script or REPO / "dashboard.py")]
     cmd = [sys.executable, *entry, "--server.port", str(port), "--server.address", "127.0.0.1",
            "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

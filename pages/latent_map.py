@@ -78,7 +78,7 @@ def map_and_details() -> None:
             click = map_view.read_click(event, sel, projection, trace_rows)
         else:
             click = map_view.read_browser_click(browser_map.click, sel, projection)
-    with right:
+    with right, st.container(key="map_details"):  # what the click decodes to (benchmarks/map_click.py times its arrival)
         if click is None:
             st.info(t("map.click_hint"))
         else:

@@ -80,6 +80,11 @@ APP_CSS = """
   /* A segmented control's options wrap onto a second row instead of scrolling sideways out of sight (a
      phone, a column on a projector). */
   [data-testid="stButtonGroup"] > div { flex-wrap: wrap; overflow-x: visible; }
+  /* widgets.image_row: small pictures side by side with their captions, as st.image draws a caption */
+  .vae-image-row { display: flex; flex-wrap: wrap; gap: 0.5rem 1rem; }
+  .vae-image-row figure { margin: 0; flex: 1 1 0; min-width: 3.5rem; max-width: 8rem; text-align: center; }
+  .vae-image-row img { display: block; width: 100%; image-rendering: pixelated; }
+  .vae-image-row figcaption { font-size: 0.875rem; opacity: 0.6; padding-top: 0.25rem; overflow-wrap: anywhere; }
 </style>
 """
 

@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 from tests.apptest_media import arr, chart, download_bytes, image_with_caption, media_bytes, open_page, pixels, record_media  # noqa: F401
 from tests.conftest import MODELS_DIR, needs
 from ui.components.input_widgets import CANVAS_HOOK
+from ui.components.widgets import image_row_captions
 from ui.shell.handoff import LatentCode
 from vae import load_model
 from vae.analysis.placement import encode_image, neg_elbo_percentile, place, refine_tsne
@@ -234,7 +235,7 @@ def test_a_drawing_lands_on_the_map(mnist):
     xy, _ = star(at, MNIST, "pca")
     np.testing.assert_allclose(xy, place(atlas, user.mean, "pca"), rtol=1e-6)
     assert np.allclose(at.session_state["handoff_last_code"].code, user.mean)
-    neighbours = [c for element in at.get("image") for c in element.captions if " · " in c]
+    neighbours = [c for element in at.get("html") for c in image_row_captions(element.proto.body)]
     assert len(neighbours) == 8 and sum(c.startswith("1 · ") for c in neighbours) >= 6  # a bar reads as a 1
 
     at.session_state["lang"] = "fr"

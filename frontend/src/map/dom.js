@@ -27,6 +27,7 @@ import { createGl } from "./renderer.js";
  * @property {HTMLElement} plot
  * @property {HTMLCanvasElement} glCanvas
  * @property {HTMLCanvasElement} overlay
+ * @property {HTMLCanvasElement} pinCanvas the pin, drawn once and moved (map.js placePin)
  * @property {HTMLElement} events
  * @property {import("./renderer.js").GlPoints | null} gl
  * @property {Handlers | null} on this run's handlers
@@ -41,6 +42,7 @@ import { createGl } from "./renderer.js";
  * @property {Set<number>} hidden
  * @property {string} [serverPin]
  * @property {[number, number, number | null] | null} pin
+ * @property {string} [look] the last run's data but its pin: a rerun whose data differs only in the pin draws nothing new
  * @property {import("./picking.js").Grid | null} grid the picking index of `coords`
  * @property {Float32Array | null} gridOf the coords it was built from
  * @property {HTMLImageElement | null} sprite
@@ -64,6 +66,7 @@ export function buildMap(parentElement, tallest) {
     <div class="vae-map-plot" style="position:relative;width:100%;height:var(--vae-map-height, ${height}px);touch-action:none;user-select:none">
       <canvas class="vae-map-gl" style="position:absolute;left:0;top:0;width:100%;height:100%"></canvas>
       <canvas class="vae-map-overlay" style="position:absolute;left:0;top:0;width:100%;height:100%;pointer-events:none"></canvas>
+      <canvas class="vae-map-pin" style="position:absolute;left:0;top:0;display:none;pointer-events:none"></canvas>
       <div class="vae-map-events" style="position:absolute;cursor:crosshair;touch-action:none"></div>
       <div class="vae-map-tools" style="position:absolute;display:flex;gap:4px"></div>
       <div class="vae-live-hover" style="position:absolute;display:none;gap:10px;align-items:center;padding:6px 8px;background:rgba(255,255,255,0.93);border:1px solid #ccc;border-radius:6px;font-size:0.8em;line-height:1.3;max-width:300px;pointer-events:none;box-shadow:0 1px 4px rgba(0,0,0,0.15)">
@@ -82,6 +85,7 @@ export function buildMap(parentElement, tallest) {
     plot: q(".vae-map-plot"),
     glCanvas,
     overlay: /** @type {HTMLCanvasElement} */ (q(".vae-map-overlay")),
+    pinCanvas: /** @type {HTMLCanvasElement} */ (q(".vae-map-pin")),
     events: q(".vae-map-events"),
     gl: createGl(glCanvas, (e) => {
       LIVE.error = e;

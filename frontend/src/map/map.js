@@ -57,7 +57,7 @@ export function latentMap(component) {
     /** @type {HTMLElement & {__state?: MapState}} */ (S.root).__state = S;
   }
   const St = S;
-  const { plot, glCanvas, overlay, events } = St;
+  const { plot, glCanvas, overlay, pinCanvas, events } = St;
   /** @param {string} s */
   const q = (s) => /** @type {HTMLElement} */ (St.root.querySelector(s));
   const legend = q(".vae-map-legend");
@@ -82,6 +82,7 @@ export function latentMap(component) {
   // The server's current click ([x, y, index] or null). A click pins at once here and reruns the
   // page, whose data still carries the previous click: only a change from the server moves the pin.
   const serverPin = JSON.stringify(m.pin);
+  const look = JSON.stringify([data.model, { ...m, pin: null }]); // what the layers show, drawn by render()
   if (St.serverPin !== serverPin) {
     St.serverPin = serverPin;
     St.pin = m.pin;
@@ -150,11 +151,34 @@ export function latentMap(component) {
     MAP.facesDrawn = drawFaces(f, coords, rgba, St.sprite, m.faces, St.zoom);
     LIVE.facesDrawn = MAP.facesDrawn;
     drawSamples(f, m.overlays || []);
-    drawPin(f, St.pin, PIN_PX);
+    placePin();
+    St.look = look;
     MAP.renders += 1;
     if (MAP.firstDrawnAt === null) MAP.firstDrawnAt = performance.now();
   }
   const redraw = frames(render);
+
+  /** The pin's canvas moved onto St.pin (hidden with no pin, or off the plot); the pin is drawn on it once per pixel ratio. */
+  function placePin() {
+    const pin = St.pin;
+    const a = area();
+    const at = pin && St.view ? px(pin[0], pin[1]) : null;
+    if (!at || at[0] < 0 || at[1] < 0 || at[0] > a.width || at[1] > a.height) {
+      pinCanvas.style.display = "none";
+      return;
+    }
+    const dpr = window.devicePixelRatio || 1;
+    const side = 2 * PIN_PX + 8;
+    if (pinCanvas.width !== Math.round(side * dpr)) {
+      pinCanvas.width = pinCanvas.height = Math.round(side * dpr);
+      pinCanvas.style.width = pinCanvas.style.height = `${side}px`;
+      const ctx = /** @type {CanvasRenderingContext2D} */ (pinCanvas.getContext("2d"));
+      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      drawPin(ctx, side / 2, side / 2, PIN_PX);
+    }
+    pinCanvas.style.transform = `translate(${a.left + at[0] - side / 2}px, ${a.top + at[1] - side / 2}px)`;
+    pinCanvas.style.display = "block";
+  }
 
   // ---- legend and tools (controls.js) ---------------------------------------------------------
   /** @param {number} factor @param {number} x @param {number} y pixels */
@@ -292,7 +316,7 @@ export function latentMap(component) {
     const coords = /** @type {Float32Array} */ (St.coords);
     const [cx, cy] = index === null ? fromPx(x, y) : [coords[2 * index], coords[2 * index + 1]];
     St.pin = [cx, cy, index];
-    redraw.next();
+    placePin(); // the pin alone moves: the points' layers stay as they are (a click answers at once)
     MAP.clicks += 1;
     MAP.lastClick = { x: cx, y: cy, index, at: performance.now() };
     setTriggerValue("click", { x: cx, y: cy, index, model: data.model, projection: m.projection });
@@ -492,6 +516,7 @@ export function latentMap(component) {
       St.colours = colours;
       St.coloursUrl = m.colours;
       if (fresh || !St.rgba) uploadPoints();
+
       if (m.faces && (!St.sprite || St.spriteUrl !== m.faces.url)) {
         const sprite = new Image();
         St.sprite = sprite;
@@ -500,7 +525,9 @@ export function latentMap(component) {
         sprite.src = absolute(m.faces.url);
       }
       if (!m.faces) St.sprite = null;
-      redraw.next();
+      // a rerun for a click: only the pin may move (the server's answer)
+      if (!fresh && St.look === look && St.view) placePin();
+      else redraw.next();
     })
     .catch((e) => {
       LIVE.error = String(e);

@@ -189,18 +189,15 @@ function drawStars(f, o) {
 }
 
 /**
- * The pin: a ringed cross at the clicked spot.
- * @param {Frame} f
- * @param {[number, number, number | null] | null} pin
- * @param {number} size CSS px
+ * The pin: a ringed cross centred on (x, y) of `ctx` (CSS px), `size` CSS px from centre to arm's end.
+ * Drawn once on the pin's own small canvas (map.js moves that canvas): a click then changes a few
+ * hundred pixels, not the whole map's layers.
+ * @param {CanvasRenderingContext2D} ctx
+ * @param {number} x
+ * @param {number} y
+ * @param {number} size
  */
-export function drawPin(f, pin, size) {
-  if (!pin) return;
-  const { ctx, a, px } = f;
-  const [x0, y0] = px(pin[0], pin[1]);
-  if (x0 < 0 || y0 < 0 || x0 > a.width || y0 > a.height) return;
-  const x = a.left + x0;
-  const y = a.top + y0;
+export function drawPin(ctx, x, y, size) {
   ctx.lineWidth = 2.5;
   ctx.strokeStyle = "#fff";
   ctx.beginPath();
