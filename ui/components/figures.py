@@ -182,7 +182,7 @@ def _map_layout(fig: go.Figure, coords: np.ndarray, axis_titles: tuple[str, ...]
         margin=dict(l=10, r=10, t=10, b=10),
         xaxis=dict(title=x_label, range=[x0, x1], zeroline=False),
         yaxis=dict(title=y_label, range=[y0, y1], zeroline=False, scaleanchor="x" if square else None),
-        legend=dict(itemsizing="constant", orientation="h", y=1.02, x=0),
+        legend=dict(itemsizing="constant", orientation="h", y=1.02, x=0, yanchor="bottom"),
         hovermode="closest",
         dragmode="pan",
         clickmode="event+select",
@@ -237,6 +237,6 @@ def holes_figure(key: ModelKey, projection: str, labels: tuple[str, ...]) -> go.
         margin=dict(l=10, r=10, t=30, b=10),
         xaxis=dict(title=x_label, zeroline=False),
         yaxis=dict(title=y_label, zeroline=False, scaleanchor="x" if projection == "raw" else None),
-        legend=dict(orientation="h", y=1.08, x=0, itemsizing="constant"),
+        legend=dict(orientation="h", y=1.02, x=0, yanchor="bottom", itemsizing="constant"),
     )
     return fig

@@ -160,7 +160,7 @@ def _base_map(key: tuple, _atlas: Atlas, projection: str, labels: tuple[str, str
         margin=dict(l=10, r=10, t=10, b=10),
         xaxis=dict(title=f"{axis} 1", range=[x0, x1], zeroline=False),
         yaxis=dict(title=f"{axis} 2", range=[y0, y1], zeroline=False, scaleanchor="x" if projection == "raw" else None),
-        legend=dict(itemsizing="constant", orientation="h", y=1.02, x=0),
+        legend=dict(itemsizing="constant", orientation="h", y=1.02, x=0, yanchor="bottom"),
         dragmode="pan",
         uirevision=f"{models_path}-{name}-{projection}",
     )

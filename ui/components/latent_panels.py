@@ -77,7 +77,9 @@ def panels_figure(
     fig.update_layout(
         height=70 + 360 * rows,
         margin=dict(l=10, r=10, t=60, b=10),
-        legend=dict(orientation="h", y=1 + 45 / (70 + 360 * rows), yanchor="bottom", x=0, itemsizing="constant"),
+        # beside the maps, not above them: a legend above took a height in px that its font decides, and at a
+        # projector's font size it came down over the maps' titles
+        legend=dict(orientation="v", x=1.02, xanchor="left", y=1, yanchor="top", itemsizing="constant"),
     )
     return fig
 

@@ -36,6 +36,9 @@ PLOT_SEPARATORS = {"fr": ",\u202f"}  # Plotly's layout.separators: the decimal m
 PRESENTER_PLOT_FONT_PX = 20
 PLOTLY_DEFAULT_FONT_PX = 12
 PRESENTER_PLOT_MAX_PX = 320  # a plot plus the step's heading and controls fit a 720-px projector
+# A figure with equal axes (a map, a density's contours) is as wide as it is tall: on a projector it
+# takes half the screen's width beside its text, at this height (harness/figure_size.py: >= 60 % of its column).
+PRESENTER_MAP_PX = 480
 
 
 def presenting() -> bool:
@@ -55,7 +58,8 @@ def intro(text: str, key: str = "intro", label: str | None = None) -> None:
 def presented(fig: go.Figure) -> go.Figure:
     """The figure as the current language and mode show it: its numbers (ticks, hover, labels) written
     with the language's decimal and thousands separators (PLOT_SEPARATORS: "0,5" in French); in presenter
-    mode every font scaled to PRESENTER_PLOT_FONT_PX and the height at most PRESENTER_PLOT_MAX_PX. A copy
+    mode every font scaled to PRESENTER_PLOT_FONT_PX and the height at most PRESENTER_PLOT_MAX_PX (PRESENTER_MAP_PX
+    with equal axes). A copy
     whenever it changes anything (figures may be cached and shared by sessions)."""
     separators = PLOT_SEPARATORS.get(current_language())
     if not presenting() and fig.layout.separators == separators:
@@ -68,9 +72,11 @@ def presented(fig: go.Figure) -> go.Figure:
     layout = fig.layout
     fig.update_layout(font_size=round((layout.font.size or PLOTLY_DEFAULT_FONT_PX) * factor), hoverlabel_font_size=PRESENTER_PLOT_FONT_PX)
     fig.update_layout(legend_font_size=round((layout.legend.font.size or PLOTLY_DEFAULT_FONT_PX) * factor))
-    if (layout.height or 450) > PRESENTER_PLOT_MAX_PX:  # plotly's default height is 450 px
-        fig.update_layout(height=PRESENTER_PLOT_MAX_PX)
-        if layout.yaxis.scaleanchor or layout.xaxis.scaleanchor:  # equal axes (a map): narrower, not wider ranges
+    equal = bool(layout.yaxis.scaleanchor or layout.xaxis.scaleanchor) and "xaxis2" not in layout  # one map
+    highest = PRESENTER_MAP_PX if equal else PRESENTER_PLOT_MAX_PX
+    if (layout.height or 450) > highest:  # plotly's default height is 450 px
+        fig.update_layout(height=highest)
+        if equal:  # narrower, not wider ranges
             fig.update_xaxes(constrain="domain")
             fig.update_yaxes(constrain="domain")
     if layout.title.text:

@@ -121,6 +121,9 @@ def rate_distortion_figure(zoo: ZooKey, dataset: str, current: str | None, label
         fig.add_trace(_ring(chosen, current_label))
     _layout(fig, 520, x_title, y_title)
     fig.update_layout(xaxis=dict(range=list(xlim)), yaxis=dict(range=list(ylim)), clickmode="event+select", dragmode="pan")
+    # the legend (a trace per β and per autoencoder, long names) beside the plot: above it, at a projector's font
+    # size, it wrapped into a scrolled column that covered the points
+    fig.update_layout(legend=dict(orientation="v", x=1.02, xanchor="left", y=1, yanchor="top"))
     return fig
 
 

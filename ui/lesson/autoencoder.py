@@ -61,7 +61,7 @@ def posterior_bars(mu: np.ndarray, sigma: np.ndarray, samples: np.ndarray) -> go
         fig.add_scatter(x=names, y=z, mode="markers", marker=cross, name=t("lesson.s1.sample_points"), showlegend=k == 0)
     error = dict(type="data", array=sigma, thickness=2, width=6)
     fig.add_scatter(x=names, y=mu, mode="markers", marker=dict(size=10, color="#d62728"), name="μ ± σ", error_y=error)
-    fig.update_layout(**PLOT, yaxis_title=t("lesson.s1.value"), legend=dict(orientation="h", y=1.12))
+    fig.update_layout(**PLOT, yaxis_title=t("lesson.s1.value"), legend=dict(orientation="h", y=1.02, yanchor="bottom"))
     return fig
 
 
@@ -75,7 +75,9 @@ def posterior_plane(mu: np.ndarray, sigma: np.ndarray, samples: np.ndarray) -> g
     cross = dict(size=9, color="#555", symbol="x")
     fig.add_scatter(x=samples[:, 0], y=samples[:, 1], mode="markers", marker=cross, name=t("lesson.s1.sample_points"))
     fig.add_scatter(x=[mu[0]], y=[mu[1]], mode="markers", marker=dict(size=12, color="#d62728"), name="μ")
-    fig.update_layout(**PLOT, xaxis_title="z1", yaxis=dict(title="z2", scaleanchor="x"), legend=dict(orientation="h", y=1.12))
+    fig.update_layout(
+        **PLOT, xaxis_title="z1", yaxis=dict(title="z2", scaleanchor="x"), legend=dict(orientation="h", y=1.02, yanchor="bottom")
+    )
     return fig
 
 

@@ -159,6 +159,28 @@ def strip(images: np.ndarray, ncols: int | None = None, target: int = 84) -> byt
     return widgets.png_of(grid(images, ncols), display_scale(images.shape[1], ncols, target=target, max_width=900))
 
 
+def halves(wide: list[int] | None = None) -> tuple[DeltaGenerator, DeltaGenerator]:
+    """Two places for a sub-step with a figure of equal axes or a fixed shape, and its text: on a projector the two
+    halves of the screen side by side (a 720-px screen has room in width, not in height, so the figure can span
+    its column: harness/figure_size.py); on a screen columns of the relative widths `wide`, or with None one
+    under the other."""
+    if widgets.presenting():
+        first, second = st.columns(2, gap="large")
+        return first, second
+    if wide is None:
+        return st.container(), st.container()
+    first, second = st.columns(wide, gap="large")
+    return first, second
+
+
+def samples_grid(n: int) -> tuple[int, int]:
+    """(columns, target px per picture) of a grid of n decoded samples: square on a screen; on a projector
+    twice as wide as tall, and larger, so that it spans the screen's width."""
+    if widgets.presenting():
+        return min(n, int(np.ceil(np.sqrt(4 * n)))), 140
+    return int(np.ceil(np.sqrt(n))), 60
+
+
 def no_data_note(lesson: Lesson) -> None:
     if lesson.data is None:
         st.caption(t("lesson.no_data"))
@@ -198,7 +220,9 @@ def _cached_map(key: ModelKey, lang: str, has_data: bool) -> go.Figure:
         traces.append(go.Scattergl(x=coords[:, 0], y=coords[:, 1], mode="markers", name=name, hoverinfo="skip", marker=marker))
     axis = t("lesson.map.axis_raw" if raw else "lesson.map.axis_pca")
     fig = go.Figure(traces)
-    fig.update_layout(height=520, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=1.02, itemsizing="constant"))
+    fig.update_layout(
+        height=520, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=1.02, yanchor="bottom", itemsizing="constant")
+    )
     fig.update_layout(xaxis=dict(title=f"{axis}1", zeroline=False), yaxis=dict(title=f"{axis}2", zeroline=False, scaleanchor="x"))
     return fig
 

@@ -52,9 +52,9 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
         images = data.images[:SHOWN]
         mu = encode(plain, images)[0]  # the same encoder: the same codes for both decoders
         st.markdown(t("lesson.s9.reconstructions"))
-        st.image(widgets.inline(strip(images, SHOWN, target=84)), caption=t("lesson.s9.originals"))
-        for name, model in (("plain", plain), ("adversarial", adversarial)):
-            st.image(widgets.inline(strip(decode(model, mu), SHOWN, target=84)), caption=t(f"lesson.s9.{name}"))
+        shown = (("originals", images), *((name, decode(model, mu)) for name, model in (("plain", plain), ("adversarial", adversarial))))
+        for column, (name, faces) in zip(st.columns(3), shown):  # side by side: the same face in the same place of each
+            column.image(widgets.inline(strip(faces, SHOWN // 2, target=128)), caption=t(f"lesson.s9.{name}"))
     if "plain" in report and "adversarial" in report and part(3):  # measured
         rows = [
             {

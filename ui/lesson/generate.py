@@ -3,12 +3,11 @@ then why some of them are blotches (the prior's holes) and the learned density t
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 from ui.components import widgets
 from ui.components.figures import holes_figure
-from ui.lesson.common import SEED_MAX, Lesson, current_index, part, seed_input, strip
+from ui.lesson.common import SEED_MAX, Lesson, current_index, halves, part, samples_grid, seed_input, strip
 from ui.shell import state
 from ui.shell.i18n import t
 from ui.shell.resources import density_of, model_key
@@ -35,16 +34,16 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
         c3.button(t("lesson.s7.new_draw"), key="ls_next_seed", on_click=_next_seed, icon=":material/casino:")
     else:  # the inputs are on the first sub-step
         n, seed = current_index("ls_n", 65) or 16, current_index("ls_seed", SEED_MAX + 1)
-    ncols = int(np.ceil(np.sqrt(n)))
+    ncols, side = samples_grid(n)
     if part(1):
         codes = prior_samples(lesson.latent_dim, n, seed)
-        st.image(widgets.inline(strip(decode(lesson.model, codes), ncols, target=60)), caption=t("lesson.s7.caption", n=n, seed=seed))
+        st.image(widgets.inline(strip(decode(lesson.model, codes), ncols, target=side)), caption=t("lesson.s7.caption", n=n, seed=seed))
     if part(2):
         st.code(CODE, language="python", wrap_lines=True)
     if part(3):
         _holes(lesson)
     if part(4):
-        _learned(lesson, seed, n, ncols)
+        _learned(lesson, seed, n, ncols, side)
 
 
 def _holes(lesson: Lesson) -> None:
@@ -52,13 +51,14 @@ def _holes(lesson: Lesson) -> None:
     the test codes with prior and learned-density samples over it."""
     key = model_key(lesson.name)
     projection = "raw" if lesson.latent_dim == 2 else "pca"
-    st.markdown(t("lesson.s7.holes"))
+    text, figure = halves()
+    text.markdown(t("lesson.s7.holes"))
     axis = t(f"map.axis.{projection}")
     labels = (f"{axis} 1", f"{axis} 2", t("map.legend.points"), t("map.samples.prior"), t("map.samples.learned"))
-    st.plotly_chart(widgets.presented(holes_figure(key, projection, labels)), key="ls_holes", width="stretch")
+    figure.plotly_chart(widgets.presented(holes_figure(key, projection, labels)), key="ls_holes", width="stretch")
 
 
-def _learned(lesson: Lesson, seed: int, n: int, ncols: int) -> None:
+def _learned(lesson: Lesson, seed: int, n: int, ncols: int, side: int) -> None:
     """The learned density's draw with the same seed: no blotches where the prior's holes were."""
     density = density_of(model_key(lesson.name))
     if density is None:
@@ -66,6 +66,6 @@ def _learned(lesson: Lesson, seed: int, n: int, ncols: int) -> None:
         return
     st.markdown(t("lesson.s7.learned"))
     st.image(
-        widgets.inline(strip(decode(lesson.model, density.sample(n, seed)), ncols, target=60)),
+        widgets.inline(strip(decode(lesson.model, density.sample(n, seed)), ncols, target=side)),
         caption=t("lesson.s7.learned_caption", n=n, seed=seed),
     )

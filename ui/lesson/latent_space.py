@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ui.components import widgets
-from ui.lesson.common import Lesson, current_index, index_input, map_of, map_with, no_data_note, part, posterior_of, who
+from ui.lesson.common import Lesson, current_index, halves, index_input, map_of, map_with, no_data_note, part, posterior_of, who
 from ui.shell.i18n import latex_numbers, numbers_listed, t
 from vae.core.latent import decode
 
@@ -22,12 +22,13 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
     raw = lesson.latent_dim == 2
     if part(1):  # an image becomes a vector
         st.markdown(t("lesson.s3.intro_raw" if raw else "lesson.s3.intro_pca", d=lesson.latent_dim))
-        left, right = st.columns([2, 3], gap="large")
-        with left:
-            row = index_input(lesson)
-            mu = posterior_of(lesson, row).mean[0].numpy()
-            decoded = widgets.inline(widgets.enlarge(decode(lesson.model, mu)[0], 200))
-            st.image(decoded, width=200, caption=t("lesson.s3.decoded", who=who(lesson, row)))
+        presenting = widgets.presenting()  # on a projector the picture is larger, the input beside it
+        side = 264 if presenting else 200
+        left, right = st.columns([1, 2] if presenting else [2, 3], gap="large")
+        row = index_input(lesson, right if presenting else left)
+        mu = posterior_of(lesson, row).mean[0].numpy()
+        decoded = widgets.inline(widgets.enlarge(decode(lesson.model, mu)[0], side))
+        left.image(decoded, width=side, caption=t("lesson.s3.decoded", who=who(lesson, row)))
         with right:
             st.markdown(t("lesson.s3.vector", d=lesson.latent_dim))
             if lesson.latent_dim <= 8:
@@ -39,6 +40,8 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
         mu = posterior_of(lesson, row).mean[0].numpy()
         xy = mu if raw else lesson.atlas.pca.transform(mu[None].astype(np.float64))[0]
         marker = go.Scattergl(x=[xy[0]], y=[xy[1]], mode="markers", name=t("lesson.s3.highlight"), marker=RING)
-        st.plotly_chart(widgets.presented(map_with(map_of(lesson), [marker])), key="ls3_map", width="stretch")
-        st.caption(t("lesson.s3.map_caption_raw" if raw else "lesson.s3.map_caption_pca"))
-        no_data_note(lesson)
+        figure, text = halves()
+        figure.plotly_chart(widgets.presented(map_with(map_of(lesson), [marker])), key="ls3_map", width="stretch")
+        with text:
+            st.caption(t("lesson.s3.map_caption_raw" if raw else "lesson.s3.map_caption_pca"))
+            no_data_note(lesson)

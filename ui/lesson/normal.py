@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ui.components import widgets
-from ui.lesson.common import PLOT, Lesson, density_figure, map_of, map_with, part, slider
+from ui.lesson.common import PLOT, Lesson, density_figure, halves, map_of, map_with, part, slider
 from ui.shell.i18n import number, t
 from vae.analysis.lesson import fraction_within, mass_within_radius, normal2d_pdf
 
@@ -59,7 +59,7 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
 
     if part(2):  # n dimensions
         st.subheader(t("lesson.s4.two_d"))
-        c1, c2 = st.columns([2, 3], gap="large")
+        c1, c2 = halves([2, 3])
         c1.latex(DENSITY_ND)  # beside the plot: a projector screen has room in width, not in height
         left, right = c1.columns(2)  # μ beside σ for each axis: the four sliders take two rows
         mux, sx = slider("ls_mu2x", "μ₁", -3.0, 3.0, 0.0, where=left), slider("ls_sigma2x", "σ₁", 0.2, 3.0, 1.0, where=right)
@@ -70,10 +70,12 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
     if part(3):  # the prior over the codes of real images
         st.subheader(t("lesson.s4.prior"))
         target = z2 or lesson
-        st.markdown(t("lesson.s4.prior_intro", name=target.name))
-        if z2 is None:
-            st.info(t("lesson.s4.no_z2", name=lesson.name))
-        left, right = st.columns([3, 2], gap="large")
+        intro = st.container()  # above the map on a screen, beside it on a projector
+        left, right = halves([3, 2])
+        with right if widgets.presenting() else intro:
+            st.markdown(t("lesson.s4.prior_intro", name=target.name))
+            if z2 is None:
+                st.info(t("lesson.s4.no_z2", name=lesson.name))
         left.plotly_chart(widgets.presented(map_with(map_of(target), prior_rings())), key="ls4_prior", width="stretch")
         codes = target.atlas.mean if target.latent_dim == 2 else target.atlas.coords("pca")
         table = pd.DataFrame(
