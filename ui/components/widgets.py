@@ -73,12 +73,12 @@ def presented(fig: go.Figure) -> go.Figure:
     fig.update_layout(font_size=round((layout.font.size or PLOTLY_DEFAULT_FONT_PX) * factor), hoverlabel_font_size=PRESENTER_PLOT_FONT_PX)
     fig.update_layout(legend_font_size=round((layout.legend.font.size or PLOTLY_DEFAULT_FONT_PX) * factor))
     equal = bool(layout.yaxis.scaleanchor or layout.xaxis.scaleanchor) and "xaxis2" not in layout  # one map
-    highest = PRESENTER_MAP_PX if equal else PRESENTER_PLOT_MAX_PX
-    if (layout.height or 450) > highest:  # plotly's default height is 450 px
-        fig.update_layout(height=highest)
-        if equal:  # narrower, not wider ranges
-            fig.update_xaxes(constrain="domain")
-            fig.update_yaxes(constrain="domain")
+    if equal:  # a map: this height, and narrower axes rather than wider ranges (its drawn width is its data's)
+        fig.update_layout(height=PRESENTER_MAP_PX)
+        fig.update_xaxes(constrain="domain")
+        fig.update_yaxes(constrain="domain")
+    elif (layout.height or 450) > PRESENTER_PLOT_MAX_PX:  # plotly's default height is 450 px
+        fig.update_layout(height=PRESENTER_PLOT_MAX_PX)
     if layout.title.text:
         fig.update_layout(title_font_size=round((layout.title.font.size or 17) * factor))
     for annotation in layout.annotations:

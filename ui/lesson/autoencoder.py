@@ -28,6 +28,7 @@ from ui.lesson.common import (
     Lesson,
     current_index,
     dims,
+    halves,
     image_and_seed,
     no_data_note,
     original,
@@ -78,6 +79,11 @@ def posterior_plane(mu: np.ndarray, sigma: np.ndarray, samples: np.ndarray) -> g
     fig.update_layout(
         **PLOT, xaxis_title="z1", yaxis=dict(title="z2", scaleanchor="x"), legend=dict(orientation="h", y=1.02, yanchor="bottom")
     )
+    # a square view around μ holding the 2σ ellipse and every sample: a tall or flat ellipse keeps its shape
+    # and the plot its width
+    half = 1.1 * max(2 * float(np.max(sigma)), float(np.max(np.abs(samples - mu))))
+    fig.update_xaxes(range=[float(mu[0]) - half, float(mu[0]) + half])
+    fig.update_yaxes(range=[float(mu[1]) - half, float(mu[1]) + half])
     return fig
 
 
@@ -110,12 +116,18 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
             st.caption(t("lesson.s1.vae_caption"))
         no_data_note(lesson)
     if part(3):
-        text, numbers = st.columns([3, 2], gap="large")
-        text.markdown(t("lesson.s1.numbers_plane" if lesson.latent_dim == 2 else "lesson.s1.numbers"))
+        plane = lesson.latent_dim == 2  # equal axes: on a projector beside the numbers (halves)
+        if plane and widgets.presenting():
+            figure, text = halves()
+            numbers = text
+        else:  # the numbers above the figure
+            text, numbers = st.columns([3, 2], gap="large")
+            figure = st.container()
+        text.markdown(t("lesson.s1.numbers_plane" if plane else "lesson.s1.numbers"))
         table = pd.DataFrame({"μ": mu, "σ": sigma}, index=dims(lesson.latent_dim)).T
         widgets.data_table(table.style.format(lambda v: number(v, ".3f")), numbers, width="stretch")
-        fig = posterior_plane(mu, sigma, samples) if lesson.latent_dim == 2 else posterior_bars(mu, sigma, samples)
-        st.plotly_chart(widgets.presented(fig), key="ls1_bars", width="stretch")
+        fig = posterior_plane(mu, sigma, samples) if plane else posterior_bars(mu, sigma, samples)
+        figure.plotly_chart(widgets.presented(fig), key="ls1_bars", width="stretch")
     if part(4) or part(5):
         ae_vs_vae(intro=part(4), maps=part(5))
     if part(6) or part(7):
