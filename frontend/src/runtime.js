@@ -38,7 +38,8 @@ import { fromHalves, loadNet } from "./engine/net.js";
  */
 
 const SHARED = Symbol.for("vae-live-shared-net");
-const w = /** @type {Window & {__vaeTelemetry?: boolean, __vaeLive?: Probe, [SHARED]?: Shared}} */ (window);
+// globalThis: the page's window, or a worker's scope (the student edition's nets, engine/worker.js), where nothing of this is used
+const w = /** @type {Window & {__vaeTelemetry?: boolean, __vaeLive?: Probe, [SHARED]?: Shared}} */ (/** @type {unknown} */ (globalThis));
 
 /** Whether the page asked for telemetry on window. */
 export const TELEMETRY = w.__vaeTelemetry === true;
@@ -70,11 +71,80 @@ export const absolute = (path) => new URL(path, document.baseURI).href;
 export function net(runtime, url) {
   let n = STATE.nets.get(url);
   if (!n) {
-    n = loadNet(absolute(url), { backend: "auto", runtime: absolute(runtime) });
+    n = worker ? workerNet(worker, absolute(runtime), absolute(url)) : loadNet(absolute(url), { backend: "auto", runtime: absolute(runtime) });
     STATE.nets.set(url, n);
     n.catch(() => STATE.nets.delete(url)); // a later run may try again
   }
   return n;
+}
+
+/** @type {Worker | null} the worker that runs the nets (useWorker), or null: they run on the page's thread */
+let worker = null;
+let requests = 0;
+/** @type {Map<number, {resolve: (answer: any) => void, reject: (e: Error) => void}>} */
+const waiting = new Map();
+
+/**
+ * From now on the nets run in a Web Worker started from `source`, engine/worker_main.js bundled (build.mjs):
+ * decoding no longer holds the page's thread, which then takes the pointer's events and draws. The same
+ * nets, the same outputs. The worker reads its files through the page (what index.html preloaded).
+ * @param {string} source
+ */
+export function useWorker(source) {
+  const started = new Worker(URL.createObjectURL(new Blob([source], { type: "text/javascript" })), { type: "module" });
+  worker = started;
+  started.onmessage = (e) => {
+    if ("fetch" in e.data) {
+      const { fetch: url, fetched } = e.data;
+      fetch(url)
+        .then(async (r) => {
+          const body = await r.arrayBuffer();
+          started.postMessage({ fetched, ok: r.ok, status: r.status, body }, [body]);
+        })
+        .catch(() => started.postMessage({ fetched, ok: false, status: 0 }));
+      return;
+    }
+    const { id, error } = e.data;
+    const waiter = waiting.get(id);
+    waiting.delete(id);
+    if (error) waiter?.reject(new Error(error));
+    else waiter?.resolve(e.data);
+  };
+  started.onerror = (e) => {
+    for (const waiter of waiting.values()) waiter.reject(new Error(`the nets' worker: ${e.message}`));
+    waiting.clear();
+  };
+}
+
+/** Whether the nets run in a worker (useWorker). */
+export const offThread = () => worker !== null;
+
+/** ms of one animation frame at 60 Hz */
+export const FRAME_MS = 1000 / 60;
+
+/**
+ * A net loaded and run by the worker, with the interface of a net run here.
+ * @param {Worker} to
+ * @param {string} runtime absolute URL
+ * @param {string} url absolute URL
+ * @returns {Promise<Net>}
+ */
+async function workerNet(to, runtime, url) {
+  /** @param {object} message @returns {Promise<any>} */
+  const ask = (message) =>
+    new Promise((resolve, reject) => {
+      const id = ++requests;
+      waiting.set(id, { resolve, reject });
+      to.postMessage({ id, url, runtime, ...message });
+    });
+  const loaded = await ask({ op: "load" });
+  return {
+    spec: loaded.spec,
+    inputSize: loaded.inputSize,
+    outputShape: loaded.outputShape,
+    backend: `${loaded.backend} in a worker`,
+    run: async (input) => (await ask({ op: "run", input: Float32Array.from(input) })).output,
+  };
 }
 
 /**

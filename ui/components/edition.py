@@ -234,9 +234,9 @@ def _first_picture_preloads(out_dir: Path, scene: dict[str, Any]) -> str:
     convolutions = any(layer["op"] in ("conv", "conv_transpose") for layer in spec["layers"])
     if convolutions:  # the nets the engine runs on tfjs's WebAssembly (a dense one runs on plain JavaScript)
         fetches.append(scene["runtime"] + "tfjs-backend-wasm-simd.wasm")
+    if convolutions:  # read by the page for the nets' worker, which imports it from a blob: URL (frontend/src/engine/worker.js)
+        fetches.append(scene["runtime"] + "tfjs.mjs")
     tags = [f'<link rel="preload" href="{url}" as="fetch" crossorigin="anonymous">' for url in fetches]
-    if convolutions:
-        tags.append(f'<link rel="modulepreload" href="{scene["runtime"]}tfjs.mjs">')
     return "\n".join(tags)
 
 

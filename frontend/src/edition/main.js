@@ -5,7 +5,7 @@
 // With window.__vaeTelemetry = true set before it loads, the dashboard's probe window.__vaeLive
 // (runtime.js) is kept, with firstPictureMs and status "ready", and window.__vaeEdition.
 
-import { floats, LIVE, TELEMETRY } from "../runtime.js";
+import { floats, LIVE, TELEMETRY, useWorker } from "../runtime.js";
 import { openNet } from "./decoder.js";
 import { drawing } from "./draw.js";
 import { latentSliders } from "./latent.js";
@@ -97,9 +97,16 @@ async function start() {
     });
 }
 
-start().catch((e) => {
+// The nets run in a worker where the browser has one (engine/worker_main.js, bundled into this string by build.mjs)
+// @ts-expect-error: esbuild's define
+const NET_WORKER = /** @type {string} */ (__VAE_NET_WORKER__);
+if (typeof Worker === "function" && NET_WORKER) useWorker(NET_WORKER);
+start().catch(failed);
+
+/** @param {unknown} e */
+function failed(e) {
   LIVE.error = String(e);
   LIVE.status = "server";
   document.body.insertAdjacentHTML("beforeend", `<p role="alert" style="color:#b91c1c;padding:12px"></p>`);
   /** @type {HTMLElement} */ (document.body.lastElementChild).textContent = `The scene could not start: ${e}`;
-});
+}

@@ -64,6 +64,7 @@ export const WASM_ABOVE_MULTIPLY_ADDS = 1_000_000;
 /**
  * @typedef {object} NetOptions
  * @property {(url: string) => Promise<Response>} [fetch] how files are read (default: globalThis.fetch)
+ * @property {(url: string) => Promise<any>} [importModule] how tfjs.mjs is imported (default: import())
  * @property {string} [weightsSha256] refuse a net made from other weights than these
  * @property {"js" | "wasm" | "auto"} [backend] which kernels run it: plain JavaScript (the default), tfjs's
  *   WebAssembly, or "auto": WebAssembly for nets of more than WASM_ABOVE_MULTIPLY_ADDS when a runtime is given
@@ -164,7 +165,7 @@ export async function loadNet(url, options = {}) {
   /** @type {Weights} */
   const weights = (ref, what) => tensor(bin, ref, what);
   if (chooseBackend(spec, options) === "js") return plainNet(spec, weights, url);
-  const tf = await (options.tfjs ? options.tfjs() : loadTfjs(/** @type {string} */ (options.runtime)));
+  const tf = await (options.tfjs ? options.tfjs() : loadTfjs(/** @type {string} */ (options.runtime), options.importModule));
   const run = tfjsRun(tf, spec, weights);
   const outputSize = size(spec.output_shape);
   return {

@@ -22,16 +22,18 @@ const RUNTIMES = new Map();
  * tfjs-core with its WebAssembly backend ready, from a folder that holds install_runtime.sh's
  * tfjs.mjs and tfjs-backend-wasm*.wasm; loaded once per folder.
  * @param {string} folder its URL
+ * @param {(url: string) => Promise<any>} [importModule] how tfjs.mjs is imported (a worker that reads files
+ * through its page imports it from a blob: URL, engine/worker.js)
  * @returns {Promise<Tf>}
  */
-export function loadTfjs(folder) {
+export function loadTfjs(folder, importModule = (/** @type {string} */ url) => import(url)) {
   const base = new URL(folder.endsWith("/") ? folder : `${folder}/`, typeof document === "object" ? document.baseURI : undefined).href;
   let runtime = RUNTIMES.get(base);
   if (!runtime) {
     runtime = (async () => {
       if (typeof WebAssembly !== "object") throw new Error("WebAssembly is not available");
       /** @type {{tf: Tf, setWasmPaths: (prefix: string, usePlatformFetch: boolean) => void}} */
-      const module = await import(`${base}tfjs.mjs`);
+      const module = await importModule(`${base}tfjs.mjs`);
       module.setWasmPaths(base, true); // fetched and instantiated from bytes: a server may send .wasm as text/plain (Streamlit does)
       return ready(module.tf);
     })();

@@ -69,7 +69,7 @@ export function buildMap(parentElement, tallest) {
       <canvas class="vae-map-pin" style="position:absolute;left:0;top:0;display:none;pointer-events:none"></canvas>
       <div class="vae-map-events" style="position:absolute;cursor:crosshair;touch-action:none"></div>
       <div class="vae-map-tools" style="position:absolute;display:flex;gap:4px"></div>
-      <div class="vae-live-hover" style="position:absolute;display:none;gap:10px;align-items:center;padding:6px 8px;background:rgba(255,255,255,0.93);border:1px solid #ccc;border-radius:6px;font-size:0.8em;line-height:1.3;max-width:300px;pointer-events:none;box-shadow:0 1px 4px rgba(0,0,0,0.15)">
+      <div class="vae-live-hover" style="position:absolute;display:none;gap:10px;align-items:center;padding:6px 8px;background:rgba(255,255,255,0.93);border:1px solid #ccc;border-radius:6px;font-size:0.8em;line-height:1.3;max-width:300px;pointer-events:none;contain:layout style paint;box-shadow:0 1px 4px rgba(0,0,0,0.15)">
         <canvas style="width:96px;height:96px;flex:none;image-rendering:pixelated;background:#f4f4f4"></canvas>
         <div class="vae-hover-text"></div>
       </div>

@@ -16,7 +16,7 @@
 // legend and buttons, overlay.js the axes, faces, samples and pin), the hover and the pointer events.
 
 import { blendNearest, nearest, pcaInverse } from "../maths.js";
-import { absolute, afterFrames, bytes, floats, frames, LIVE, net, only, record, TELEMETRY, toImageData } from "../runtime.js";
+import { absolute, afterFrames, bytes, FRAME_MS, floats, frames, LIVE, net, offThread, only, record, TELEMETRY, toImageData } from "../runtime.js";
 import { buildLegend, buildTools } from "./controls.js";
 import { buildMap } from "./dom.js";
 import { drawBackdrop, drawFaces, drawPin, drawSamples } from "./overlay.js";
@@ -233,8 +233,41 @@ export function latentMap(component) {
   function placeBox(x, y) {
     const a = area();
     const right = x > a.width * 0.55 && y < a.height * 0.5; // keep the inset away from the pointer
-    Object.assign(box.style, { top: `${a.top + 6}px`, left: right ? `${a.left + 6}px` : "", right: right ? "" : `${MARGIN.right + 6}px` });
-    if (right) box.style.left = `${a.left + 6 + 90}px`; // beside the zoom buttons
+    const place = right ? [`${a.top + 6}px`, `${a.left + 6 + 90}px`, ""] : [`${a.top + 6}px`, "", `${MARGIN.right + 6}px`]; // beside the zoom buttons
+    if (box.dataset.place === place.join()) return; // unchanged: no style written, no layout
+    box.dataset.place = place.join();
+    Object.assign(box.style, { top: place[0], left: place[1], right: place[2] });
+  }
+
+  // The inset's text, written once per animation frame just before it renders (requestAnimationFrame): written
+  // right after a decode, it left the layout dirty, and the next pointer event's position read forced a
+  // layout of the page (3 ms a move on a phone). Its lines are kept and only their text changes.
+  /** @type {[string, string, string | null, boolean] | null} */
+  let pendingText = null;
+  let textFrame = 0;
+  /** @param {[string, string, string | null, boolean]} lines */
+  function writeText(lines) {
+    pendingText = lines;
+    textFrame ||= requestAnimationFrame(() => {
+      textFrame = 0;
+      if (!pendingText || stopped) return;
+      if (!text.querySelector(".vae-hover-xy")) {
+        text.innerHTML = `<div><b class="vae-hover-xy"></b></div><div class="vae-hover-map"></div><div class="vae-hover-latent"></div><div class="vae-hover-far" style="color:#b45309"></div>`;
+      }
+      const [xy, map, latent, far] = pendingText;
+      /** @param {string} c @param {string} v */
+      const set = (c, v) => {
+        const e = /** @type {HTMLElement} */ (text.querySelector(c));
+        if (e.textContent !== v) e.textContent = v;
+      };
+      set(".vae-hover-xy", xy);
+      set(".vae-hover-map", map);
+      set(".vae-hover-latent", latent ?? "");
+      set(".vae-hover-far", `⚠ ${m.texts.far_short}`);
+      /** @type {HTMLElement} */ (text.querySelector(".vae-hover-latent")).style.display = latent === null ? "none" : "";
+      /** @type {HTMLElement} */ (text.querySelector(".vae-hover-far")).style.visibility = far ? "visible" : "hidden";
+      pendingText = null;
+    });
   }
 
   /**
@@ -257,15 +290,15 @@ export function latentMap(component) {
     const latentSpacings = latent === null ? null : latent / m.latent_spacing;
     const far = mapSpacings > m.far || (latentSpacings || 0) > m.far;
     const dec = m.texts.decimal;
-    const html =
-      `<b>(${written(xy[0], 2, dec)}${dec === "," ? " ;" : ","} ${written(xy[1], 2, dec)})</b><br>` +
-      `${m.texts.map}: ${written(mapSpacings, 1, dec)}` +
-      (latentSpacings === null ? "" : `<br>${m.texts.latent}: ${written(latentSpacings, 1, dec)}`) +
-      `<br><span style="color:#b45309;visibility:${far ? "visible" : "hidden"}">⚠ ${m.texts.far_short}</span>`;
-    if (text.innerHTML !== html) text.innerHTML = html;
+    writeText([
+      `(${written(xy[0], 2, dec)}${dec === "," ? " ;" : ","} ${written(xy[1], 2, dec)})`,
+      `${m.texts.map}: ${written(mapSpacings, 1, dec)}`,
+      latentSpacings === null ? null : `${m.texts.latent}: ${written(latentSpacings, 1, dec)}`,
+      far,
+    ]);
     box.dataset.far = far ? "1" : "0";
     placeBox(p[3], p[4]);
-    box.style.display = "flex";
+    if (box.style.display !== "flex") box.style.display = "flex";
     record(t0, code, image);
     const drawnAt = performance.now();
     LIVE.lastHover = { x: xy[0], y: xy[1], mapSpacings, latentSpacings, far, drawnAt };
@@ -275,20 +308,27 @@ export function latentMap(component) {
     busy = false;
   }
 
-  const hoverLoop = afterFrames(() => {
+  // One decode at a time, started after an animation frame. When the nets run in a worker (the student
+  // edition) and a decode took a frame or more (a phone), the next one starts as soon as it is back, the
+  // page's thread being free meanwhile: still at most about one picture per frame, and none lost waiting.
+  const hoverStep = () => {
     const coords = St.coords;
     if (stopped || !pointer || pointer === drawnFor || !decoder || !codes || !coords) return;
     if (busy) return hoverLoop.next();
     drawnFor = pointer;
+    const t0 = performance.now();
     drawHover(pointer, decoder, coords, codes)
       .catch((e) => {
         LIVE.error = String(e);
         busy = false;
       })
       .finally(() => {
-        if (pointer !== drawnFor) hoverLoop.next();
+        if (pointer === drawnFor) return;
+        if (offThread() && performance.now() - t0 >= FRAME_MS) hoverStep();
+        else hoverLoop.next();
       });
-  });
+  };
+  const hoverLoop = afterFrames(hoverStep);
 
   // ---- pointer: pan, click, hover --------------------------------------------------------------
   /** @type {{px: number, py: number, view: View, moved: boolean, id: number} | null} */
@@ -549,6 +589,7 @@ export function latentMap(component) {
   // One run at a time draws and answers (only(), runtime.js).
   return only("map", () => {
     stopped = true;
+    if (textFrame) cancelAnimationFrame(textFrame);
     redraw.cancel();
     hoverLoop.cancel();
   });
