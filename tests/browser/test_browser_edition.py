@@ -165,6 +165,7 @@ def test_hover_slide_pin_scrub_draw_switch_language_then_offline(chromium, mnist
     last = page.evaluate("() => window.__vaeLive.lastCode")
     assert last[dim] == pytest.approx(value, abs=1e-6) and sum(abs(v) for i, v in enumerate(last) if i != dim) == 0
     assert page.locator(".ed-sliders .ed-slider-name").first.inner_text().startswith(f"z{dim + 1} · ")
+    assert page.locator(".ed-sliders .ed-slider-value").first.inner_text() == f"{value:.2f}".replace(".", ",")  # French
 
     # draw a one: it lands on the map as a star, where vae.analysis.placement puts its μ
     page.evaluate("() => window.__vaeEdition.show('draw')")
@@ -192,6 +193,7 @@ def test_hover_slide_pin_scrub_draw_switch_language_then_offline(chromium, mnist
     # FR → EN: every text switches, the map's too
     page.locator(".ed-lang").click()
     assert page.locator('[data-tab="map"]').inner_text() == "Map" and page.locator(".ed-lang").inner_text() == "Français"
+    assert page.locator(".ed-sliders .ed-slider-value").first.inner_text() == f"{value:.2f}"  # rewritten in English
     assert page.evaluate("() => document.documentElement.lang") == "en"
     assert "Your digit lands at (" in page.locator(".ed-landed").inner_text()
     assert page.locator(".vae-map-hint").inner_text() == say("en", "edition.map_help") != say("fr", "edition.map_help")

@@ -7,6 +7,7 @@
 
 import { normalSample, snapCode } from "./codes.js";
 import { decodeInto, latestOnly } from "./decoder.js";
+import { formatNumber } from "./texts.js";
 
 /** @typedef {import("./scene.js").Scene} Scene */
 /** @typedef {import("./decoder.js").Run} Run */
@@ -16,8 +17,9 @@ import { decodeInto, latestOnly } from "./decoder.js";
  * @param {Scene} scene
  * @param {Promise<Run>} decoder
  * @param {() => Float32Array | null} pinned the code of the last pinned spot, or null
+ * @param {() => string} lang the page's language now (values written its way: "0,50" in French)
  */
-export function latentSliders(panel, scene, decoder, pinned) {
+export function latentSliders(panel, scene, decoder, pinned, lang) {
   const { order, limit, top, active } = scene.sliders;
   const code = new Float32Array(order.length);
   const canvas = /** @type {HTMLCanvasElement} */ (panel.querySelector(".ed-picture"));
@@ -36,7 +38,7 @@ export function latentSliders(panel, scene, decoder, pinned) {
     input.dataset.dim = String(d);
     input.addEventListener("input", () => {
       code[d] = Number(input.value);
-      shownValue.textContent = code[d].toFixed(2);
+      shownValue.textContent = formatNumber(code[d], 2, lang());
       markDirty();
     });
     inputs[d] = input;
@@ -52,10 +54,17 @@ export function latentSliders(panel, scene, decoder, pinned) {
     code.set(snapCode(values, limit));
     code.forEach((v, d) => {
       inputs[d].value = String(v);
-      /** @type {HTMLElement} */ (inputs[d].parentElement?.querySelector(".ed-slider-value")).textContent = v.toFixed(2);
     });
+    written();
     markDirty();
   }
+  /** Every slider's value written in the page's language. */
+  function written() {
+    code.forEach((v, d) => {
+      /** @type {HTMLElement} */ (inputs[d].parentElement?.querySelector(".ed-slider-value")).textContent = formatNumber(v, 2, lang());
+    });
+  }
+  written();
   /** @param {string} name @param {() => void} act */
   const button = (name, act) => {
     const b = /** @type {HTMLButtonElement} */ (panel.querySelector(`[data-start="${name}"]`));
@@ -74,5 +83,6 @@ export function latentSliders(panel, scene, decoder, pinned) {
     pinsChanged: (has) => {
       fromPin.disabled = !has;
     },
+    languageChanged: written,
   };
 }

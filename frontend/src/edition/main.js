@@ -27,7 +27,13 @@ async function start() {
   const panel = (name) => /** @type {HTMLElement} */ (root.querySelector(`[data-panel="${name}"]`));
 
   const decoder = openNet(scene.runtime, scene.decoder);
-  const sliders = latentSliders(panel("sliders"), scene, decoder, () => map.pins().at(-1)?.code ?? null);
+  const sliders = latentSliders(
+    panel("sliders"),
+    scene,
+    decoder,
+    () => map.pins().at(-1)?.code ?? null,
+    () => lang,
+  );
   const path = scrubber(panel("path"), scene, decoder);
   const onPins = (/** @type {Pin[]} */ pins) => {
     sliders.pinsChanged(pins.length > 0);
@@ -81,6 +87,7 @@ async function start() {
   /** @type {HTMLButtonElement} */ (root.querySelector(".ed-lang")).onclick = () => {
     lang = otherLanguage(lang);
     applyTexts(root, scene, lang);
+    sliders.languageChanged();
     const star = map.star();
     if (star) map.setStar(star.xy, say(scene.texts, lang, "edition.your_digit"));
     map.setLanguage(lang);
