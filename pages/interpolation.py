@@ -1,5 +1,6 @@
 """Interpolation: walk between two latent codes (lerp or slerp), decode the path, and set it beside
-a plain pixel cross-fade between the same two endpoints."""
+a plain pixel cross-fade between the same two endpoints; then palettes (the grid between 3 or 4 test
+images) and analogies (A is to B as C is to ?)."""
 
 import streamlit as st
 
@@ -9,6 +10,7 @@ from ui.shell import state
 from ui.shell.i18n import t
 from ui.shell.resources import test_set, test_set_error
 from ui.views import interpolation as interp
+from ui.views import palettes
 from vae.analysis.explore_ops import as_hwc, crossfade, display_scale
 from vae.core.latent import decode, lerp, path_at, slerp
 from vae.data.images import grid, png_bytes
@@ -138,4 +140,13 @@ def scrub(a_code, b_code, method: str) -> None:
     live.live_sliders(sel, a_code, [], "ip_scrubbed", path=("ip_t", a_code, b_code, method))  # the picture follows the drag
 
 
+@st.fragment
+def palettes_and_analogies() -> None:
+    """Latent arithmetic between test images (ui/views/palettes.py); a change reruns only this."""
+    st.divider()
+    palettes.palette_section(sel, data)
+    palettes.analogy_section(sel, data)
+
+
 interpolation()
+palettes_and_analogies()

@@ -48,7 +48,7 @@ def test_widgets_and_strip_endpoints_are_the_endpoint_decodes():
     assert np.array_equal(frames[0], decode(model, z_a)[0])
     assert np.array_equal(frames[-1], decode(model, z_b)[0])
     assert np.array_equal(frames, decode(model, slerp(z_a, z_b, 6)))
-    assert {d.key for d in at.get("download_button")} == {"ip_gif", "ip_png"}
+    assert {d.key for d in at.get("download_button")} == {"ip_gif", "ip_png", "pal_png", "pal_analogy_png"}
     gifs = [u for e in at.get("image") for u in e.value if u.startswith("data:image/gif")]
     assert len(gifs) == 2  # latent path and pixel cross-fade
     assert Image.open(io.BytesIO(media_bytes(gifs[0]))).n_frames == 2 * 6 - 2  # forward then back
@@ -185,3 +185,55 @@ def test_the_scrubber_shows_the_point_that_far_along_the_path():
     at.slider(key="ip_t").set_value(1.0).run()
     assert np.array_equal(scrubbed(), decode(model, atlas.mean[5])[0][..., 0])  # t = 1 is endpoint B
     np.testing.assert_allclose(path_at(atlas.mean[2], atlas.mean[5], [0.0, 1.0], "slerp"), atlas.mean[[2, 5]], atol=1e-6)
+
+
+def caption_url(at, start: str) -> tuple[str, str]:
+    """(url, caption) of the page's one image whose caption starts with `start`."""
+    found = [(u, c) for e in at.get("image") for u, c in zip(e.value, e.captions) if c.startswith(start)]
+    assert len(found) == 1, [c for e in at.get("image") for c in e.captions]
+    return found[0]
+
+
+@needs(NAME)
+def test_a_palette_decodes_the_grid_between_its_corners_and_three_corners_make_the_analogy():
+    from vae.analysis.analogy import analogy, palette
+
+    model, atlas = load_model(MODELS_DIR / NAME), load_atlas(MODELS_DIR / NAME)
+    at = open_page("interpolation.py", NAME)
+    for key, row in (("pal_tl", 7), ("pal_tr", 21), ("pal_bl", 42), ("pal_br", 99)):
+        at.number_input(key=key).set_value(row)
+    at.slider(key="pal_size").set_value(4).run()
+    assert not at.exception
+    url, caption = caption_url(at, "4 × 4 decoded codes")
+    scale = display_scale(28, 4, target=96, max_width=720)
+    cells = grid_cells(pixels(url), 16, 4, 28, scale)
+    expected = decode(model, palette(atlas.mean[[7, 21, 42, 99]], 4))[..., 0]
+    assert np.abs(cells.astype(int) - expected.astype(int)).max() <= 1  # every cell, corners included
+    assert f"#{atlas.test_index[7]}" in caption and f"#{atlas.test_index[99]}" in caption
+    assert [d.label for d in at.get("download_button")][-2:] == ["Download the palette (PNG)", "Download the analogy (PNG)"]
+
+    at.segmented_control(key="pal_corners").set_value("3").run()  # the J-diagram: the fourth corner is the analogy
+    assert not at.exception and "pal_br" not in [n.key for n in at.number_input]  # three corners picked
+    url, caption = caption_url(at, "4 × 4 decoded codes")
+    assert "analogy" in caption
+    corner = grid_cells(pixels(url), 16, 4, 28, scale)[15]
+    answer = decode(model, analogy(atlas.mean[7], atlas.mean[21], atlas.mean[42]))[0, ..., 0]
+    assert np.abs(corner.astype(int) - answer.astype(int)).max() <= 1
+
+
+@needs(NAME)
+def test_an_analogy_shows_its_decoded_answer_and_the_nearest_real_test_image_in_french():
+    from vae.analysis.analogy import analogy, nearest_other
+
+    model, atlas = load_model(MODELS_DIR / NAME), load_atlas(MODELS_DIR / NAME)
+    at = open_page("interpolation.py", NAME, query={"lang": "fr", "pal_a": "3", "pal_b": "8", "pal_c": "15"})
+    assert not at.exception
+    assert at.number_input(key="pal_a").value == 3  # the scene from the URL
+    answer = analogy(atlas.mean[3], atlas.mean[8], atlas.mean[15])
+    near, distance = nearest_other(atlas.mean, answer, exclude=(3, 8, 15))
+    url, caption = caption_url(at, "A #")
+    assert f"plus proche de D, #{atlas.test_index[near]}" in caption and f"{distance:.2f}".replace(".", ",") in caption
+    side, scale = 28, display_scale(28, 5, target=112, max_width=720)
+    cells = grid_cells(pixels(url), 5, 5, side, scale, pad=6)
+    assert np.abs(cells[3].astype(int) - decode(model, answer)[0, ..., 0].astype(int)).max() <= 1  # D, decoded
+    assert at.get("subheader")[-1].value == "Analogie : A est à B ce que C est à ?"

@@ -82,7 +82,7 @@ def test_a_digit_drawn_with_the_mouse_lands_on_the_map(server, tab):
     expect(caption.locator('[role="img"][aria-label="star icon"]')).to_have_css("font-family", '"Material Symbols Rounded"')
     wait_for_app(tab)
     assert tab.locator(EXCEPTION).count() == 0
-    neighbours = [c for c in tab.locator('[data-testid="stImageCaption"]').all_inner_texts() if " · " in c]
+    neighbours = tab.locator(".vae-image-row figcaption").all_inner_texts()  # widgets.image_row
     assert len(neighbours) == 8
     if all(c[0].isdigit() for c in neighbours):  # labelled (the data directory is there): among other 7s
         assert sum(c.startswith("7 · ") for c in neighbours) >= 5, neighbours
