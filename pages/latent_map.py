@@ -11,7 +11,9 @@ from ui.components.latent_panels import autoencoder_note
 from ui.shell import state
 from ui.shell.i18n import t
 from ui.shell.resources import model_key, test_set, test_set_error
+from ui.views import axes as axes_view
 from ui.views import map_view
+from vae.analysis import placement
 from vae.core.latent import decode, manifold_grid
 
 ensure_entry()
@@ -24,8 +26,8 @@ st.title(t("map.title"))
 widgets.intro(t("map.intro"))
 autoencoder_note(model.config)  # β = 0: no prior to sample from
 
-projections = (["raw"] if model.config.latent_dim == 2 else []) + ["pca", "tsne"]
-state.from_query("projection", projections[0], state.parse_choice(["raw", "pca", "tsne"]))
+projections = [*placement.projections(model.config.latent_dim), "axes"]  # axes: the two directions you choose (ui.views.axes)
+state.from_query("projection", projections[0], state.parse_choice([*placement.ALL_PROJECTIONS, "axes"]))
 if st.session_state["projection"] not in projections:
     st.session_state["projection"] = projections[0]
 colour_options = ["none", "kl", "recon"]
@@ -40,7 +42,7 @@ c1.segmented_control(t("map.projection"), projections, format_func=lambda p: t(f
 c2.selectbox(
     t("map.colour"), colour_options, format_func=lambda c: t(f"map.colour.{c}") if ":" not in c else c[5:].replace("_", " "), key="colour"
 )
-if st.session_state["projection"] == "tsne":
+if st.session_state["projection"] in ("tsne", "umap"):  # the maps decoded by a blend of the nearest codes (UMAP: in the browser)
     c3.number_input(t("map.tsne_k"), 1, 20, help=t("map.tsne_k_help"), **state.bound("tsne_k", 1, state.parse_int(1, 20)))
 toggles = st.container(key="map_toggles_phonerow").columns(2)
 if st.session_state["projection"] in ("raw", "pca"):  # where new samples land over the encoded test set
@@ -50,13 +52,21 @@ if dataset == "celeba" and live.enabled():  # faces mode: the points drawn as th
 if data is None:
     st.info(t("common.no_data", error=test_set_error(dataset) or ""))
 state.to_query("projection", "colour")
+chosen = axes_view.chosen_axes(sel, data) if st.session_state["projection"] == "axes" else None
 
 
 @st.fragment
 def map_and_details() -> None:
     projection, colour, tsne_k = st.session_state["projection"], st.session_state["colour"], st.session_state.get("tsne_k", 1)
+    if projection == "axes" and chosen is None:
+        return  # the pickers said why there is no plane
+    labels = chosen.labels if chosen is not None else map_labels(projection)
+    offset = chosen.offset if chosen is not None else None
+    projection = chosen.projection if chosen is not None else projection
     samples = (
-        tuple((s, t(f"map.samples.{s}")) for s in ("prior", "learned")) if st.session_state.get("samples") and projection != "tsne" else ()
+        tuple((s, t(f"map.samples.{s}")) for s in ("prior", "learned"))
+        if st.session_state.get("samples") and projection in ("raw", "pca")
+        else ()
     )
     left, right = st.columns([3, 2], gap="medium")
     with left, st.container(key="map_picture"):  # drawn in the browser (hover decodes there); the plotly map where that cannot run
@@ -64,10 +74,10 @@ def map_and_details() -> None:
         pin = None if pin is None else (pin.x, pin.y, pin.index)
         faces = bool(st.session_state.get("faces"))
         browser_map = live.latent_map(
-            sel, projection, colour, labels=map_labels(projection), tsne_k=tsne_k, faces=faces, pin=pin, samples=samples
+            sel, projection, colour, labels=labels, tsne_k=tsne_k, faces=faces, pin=pin, samples=samples, offset=offset
         )
         if browser_map is None:
-            fig, trace_rows = map_figure(model_key(name), projection, colour, map_labels(projection), samples)
+            fig, trace_rows = map_figure(model_key(name), projection, colour, labels, samples)
             event = st.plotly_chart(
                 widgets.presented(fig),
                 on_select="rerun",
@@ -82,10 +92,12 @@ def map_and_details() -> None:
         if click is None:
             st.info(t("map.click_hint"))
         else:
-            map_view.show_click(click, sel, data, tsne_k)
+            map_view.show_click(click, sel, data, tsne_k, offset)
 
 
 map_and_details()
+if chosen is not None:
+    axes_view.attribute_cleanliness(sel, chosen)
 
 if model.config.latent_dim == 2:
     with st.expander(t("map.manifold"), expanded=False):
@@ -116,5 +128,7 @@ html = functools.partial(
     map_labels(st.session_state["projection"]),
 )
 widgets.download(t("map.download_html"), html, f"{name}-latent-map-{st.session_state['projection']}.html", key="map_html", where=html_col)
+if chosen is None and st.session_state["projection"] != "axes":
+    map_view.projection_parameters(atlas, st.session_state["projection"])
 edition.share_button(name)  # the student edition of this model, as a .zip
 st.caption(t("map.png_hint"))

@@ -13,7 +13,7 @@ from ui.shell.i18n import number, t
 from ui.shell.resources import test_set
 from ui.views import your_input
 from vae.analysis.anomaly import read_upload
-from vae.analysis.placement import encode_image, projections
+from vae.analysis.placement import ALL_PROJECTIONS, encode_image, projections
 
 ensure_entry()
 
@@ -31,7 +31,7 @@ if st.session_state["yi_source"] not in sources:
     st.session_state["yi_source"] = sources[0]
 state.from_query("yi_invert", "auto", state.parse_choice(list(input_widgets.INVERT)))
 maps = projections(model.config.latent_dim)
-state.from_query("yi_proj", maps[0], state.parse_choice(["raw", "pca", "tsne"]))
+state.from_query("yi_proj", maps[0], state.parse_choice(list(ALL_PROJECTIONS)))
 if st.session_state["yi_proj"] not in maps:
     st.session_state["yi_proj"] = maps[0]
 

@@ -113,7 +113,7 @@ export function liveDrawing(data) {
         LIVE.error = String(e);
       }),
     );
-  const tsne = d.projection === "tsne" && d.coords && d.codes ? [d.coords, d.codes] : null;
+  const tsne = (d.projection === "tsne" || d.projection === "umap") && d.coords && d.codes ? [d.coords, d.codes] : null;
   Promise.all([net(data.runtime, d.encoder), tsne && floats(tsne[0]), tsne && floats(tsne[1])])
     .then((loaded) => {
       [encoder, coords, codes] = loaded;

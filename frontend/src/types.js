@@ -52,6 +52,7 @@
  * @property {string} map
  * @property {string} latent
  * @property {string} far_short
+ * @property {string} blend what a map with no inverse decodes ("{k}": the blend's k)
  * @property {string} legend
  * @property {string} zoom_in
  * @property {string} zoom_out
@@ -62,7 +63,7 @@
 /**
  * The latent map.
  * @typedef {object} MapPayload
- * @property {string} projection "raw" | "pca" | "tsne"
+ * @property {string} projection "raw" | "pca" | "tsne" | "umap" | "axes:<x axis>|<y axis>"
  * @property {string} coords URL of the (N, 2) float32 map coordinates
  * @property {string} codes URL of the (N, D) float32 codes
  * @property {string} colours URL of the (N, 4) bytes: R, G, B, group

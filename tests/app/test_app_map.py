@@ -54,6 +54,47 @@ def neighbours(at) -> list[str]:
 
 
 @needs("mnist-z16")
+def test_a_click_on_the_umap_map_decodes_by_umaps_inverse_with_the_browsers_blend_beside():
+    """Empty space on the UMAP map: the big picture is the decode of umap-learn's inverse_transform
+    (with the honesty cue's latent distance), the small one the browser's blend there; the
+    expander gives the map's parameters as the atlas records them."""
+    import numpy as np
+
+    from tests.apptest_media import image_urls, pixels
+    from vae.artifacts.atlas import code_at, load_atlas
+    from vae.core.checkpoint import load_model
+    from vae.core.latent import decode
+
+    atlas, net = load_atlas(MODELS_DIR / "mnist-z16"), load_model(MODELS_DIR / "mnist-z16")
+    x, y = (float(v) for v in atlas.umap_coords[40] + np.float32(0.35))
+    at = app("latent_map.py", {"projection": "umap", "tsne_k": "3"}, dataset="mnist", model="mnist-z16")
+    assert at.segmented_control(key="projection").value == "umap" and at.number_input(key="tsne_k").value == 3
+    at.session_state["map_click"] = MapClick("mnist-z16", "umap", x, y, None)
+    at.run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "inverse_transform" in text and "n_neighbors = 15" in text and "min_dist = 0.1" in text
+    inverse, blend = code_at(atlas, "umap", (x, y)), code_at(atlas, "umap", (x, y), 3, blend=True)
+    assert inverse.method == "umap_inverse" and inverse.latent_distance is not None and blend.method == "umap_blend"
+    assert not np.allclose(inverse.code, blend.code, atol=1e-3)  # two methods, two pictures
+    shown = [pixels(url) for url in image_urls(at)]
+    for location in (inverse, blend):
+        expected = decode(net, location.code)[0]
+        assert any(_same_picture(s, expected) for s in shown), location.method
+    assert any("3 nearest test points on the UMAP map" in c.value for c in at.caption)
+
+
+def _same_picture(shown, decoded) -> bool:
+    """An enlarged picture on the page (nearest-neighbour upscaling) is the decoder's output."""
+    import numpy as np
+    from PIL import Image
+
+    small = np.asarray(Image.fromarray(shown).resize(decoded.shape[1::-1], Image.NEAREST))
+    small = small[..., :1] if small.ndim == 3 and decoded.shape[-1] == 1 else small
+    return np.abs(small.astype(int).reshape(decoded.shape) - decoded.astype(int)).max() <= 1
+
+
+@needs("mnist-z16")
 def test_map_page_point_click_shows_original_details_and_neighbours():
     at = app("latent_map.py", dataset="mnist", model="mnist-z16")
     at.session_state["map_click"] = MapClick("mnist-z16", "pca", 0.0, 0.0, 7)
@@ -169,7 +210,7 @@ def test_map_exports_csv_and_interactive_html():
     assert html.lower().startswith("<!doctype html>") and "Plotly.newPlot" in html and "PC 1" in html
     assert "<script src=" not in html and len(html) > 3_000_000  # plotly.js inlined: opens offline
     csv = widgets.atlas_csv(model_key("mnist-z16", str(MODELS_DIR))).decode().splitlines()
-    assert csv[0].startswith("test_index,label,recon_nats,kl_nats,neg_elbo_nats,pca_1,pca_2,tsne_1,tsne_2,mu_0")
+    assert csv[0].startswith("test_index,label,recon_nats,kl_nats,neg_elbo_nats,pca_1,pca_2,tsne_1,tsne_2,umap_1,umap_2,mu_0")
     assert len(csv) == 10_001
 
 

@@ -48,13 +48,13 @@ def test_pca_and_raw_cue_measures_map_and_latent_distance():
 
 def test_spacings_are_median_nearest_neighbour_distances():
     rng = np.random.default_rng(0)
-    from vae.artifacts.atlas import Atlas
+    from vae.artifacts.atlas import UMAP_PARAMS, Atlas
     from vae.artifacts.projection import LatentPCA
 
     codes = rng.normal(size=(300, 3)).astype(np.float32)
     coords = np.arange(300, dtype=np.float32)[:, None] * np.array([[2.0, 0.0]], np.float32)  # on a line, 2 apart
     z = np.zeros(300, np.float32)
-    atlas = Atlas(np.arange(300), codes, codes * 0, z, z, coords, coords, LatentPCA(2).fit(codes), "")
+    atlas = Atlas(np.arange(300), codes, codes * 0, z, z, coords, coords, LatentPCA(2).fit(codes), "", coords, UMAP_PARAMS)
     assert atlas.map_spacing("tsne") == pytest.approx(2.0)
     d = np.linalg.norm(codes[:, None] - codes[None], axis=2)
     np.fill_diagonal(d, np.inf)

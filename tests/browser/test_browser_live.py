@@ -22,6 +22,8 @@ pytestmark = pytest.mark.browser
 require_browser(live_runtime=True)
 
 
+from playwright.sync_api import expect  # noqa: E402
+
 from harness.browser import (  # noqa: E402
     IMAGE,
     arm_new_image,
@@ -211,10 +213,15 @@ def test_the_interpolation_scrubber_follows_the_drag_in_the_browser(chromium, se
     page.context.close()
 
 
-@pytest.mark.parametrize(("model", "projection"), [("mnist-z2", "raw"), ("mnist-z16", "pca"), ("mnist-z16", "tsne")])
+@pytest.mark.parametrize(
+    ("model", "projection"),
+    [("mnist-z2", "raw"), ("mnist-z16", "pca"), ("mnist-z16", "tsne"), ("mnist-z16", "umap"), ("mnist-z16", "axes")],
+)
 def test_hovering_the_map_decodes_under_the_pointer(chromium, server, model, projection):
     """The preview equals the server's decode of the same location (raw: z; PCA: the exact inverse;
-    t-SNE: the nearest code), and the honesty cue is the server's; hovering sends nothing.
+    t-SNE and UMAP: the nearest code, the server's blend, which the inset names; chosen axes, here the
+    digits' first two LDA axes with the slider 1.5 along z2: the plane's code), and the honesty cue is
+    the server's; hovering sends nothing.
 
     The spots are chosen in map units, the same on every machine, and none lies within 5 % (or two
     pixels) of the "far from the data" threshold, where a pixel's difference would flip the cue."""
@@ -224,15 +231,25 @@ def test_hovering_the_map_decodes_under_the_pointer(chromium, server, model, pro
     page.set_default_timeout(TIMEOUT_MS)
     sent = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda f: sent.append(f)))
-    page.goto(f"{server}/latent_map?dataset=mnist&model={model}&projection={projection}")
+    extra = "&ax_w=z2&ax_s=1.5" if projection == "axes" else ""
+    page.goto(f"{server}/latent_map?dataset=mnist&model={model}&projection={projection}{extra}")
     wait_for_app(page, TIMEOUT_MS)
     map_box(page)
     page.wait_for_function("() => window.__vaeLive && window.__vaeLive.status === 'ready'", timeout=TIMEOUT_MS)
     net, atlas = load_model(REPO / "models" / model), load_atlas(REPO / "models" / model)
+    offset = None
+    if projection == "axes":  # the same plane, made here from the model, its atlas and the test labels
+        from vae.analysis.axes import direction, lda_directions, plane_map
+        from vae.data.datasets import load_split
+
+        lda = lda_directions(atlas.mean, load_split("mnist", "test")[1][atlas.test_index])
+        plane = plane_map(atlas.mean, ("lda1", "lda2"), direction("lda1", 16, lda=lda), direction("lda2", 16, lda=lda))
+        atlas.add_plane(plane)
+        projection, offset = plane.projection, 1.5 * direction("z2", 16)
     pixel = map_units_per_px(page)
 
     def clear_of_the_threshold(x: float, y: float) -> bool:
-        spot = code_at(atlas, projection, (x, y), 1)
+        spot = code_at(atlas, projection, (x, y), 1, blend=True, offset=offset)
         for spacings, spacing in ((spot.map_spacings, spot.map_spacing), (spot.latent_spacings, spot.latent_spacing)):
             # a pixel moves a distance by at most a pixel (raw, PCA: the code moves with the point)
             if spacings is not None and abs(spacings - FAR_SPACINGS) < max(0.05 * FAR_SPACINGS, 2 * pixel / spacing):
@@ -250,8 +267,10 @@ def test_hovering_the_map_decodes_under_the_pointer(chromium, server, model, pro
         page.wait_for_function("n => window.__vaeLive.frames > n", arg=before)
         hover = page.evaluate("() => window.__vaeLive.lastHover")
         assert abs(hover["x"] - x) <= 1.01 * pixel and abs(hover["y"] - y) <= 1.01 * pixel, (hover, (x, y), pixel)
-        location = code_at(atlas, projection, (hover["x"], hover["y"]), 1)
+        location = code_at(atlas, projection, (hover["x"], hover["y"]), 1, blend=True, offset=offset)
         np.testing.assert_allclose(page.evaluate("() => window.__vaeLive.lastCode"), location.code, atol=2e-3)
+        if projection in ("tsne", "umap"):  # the inset says the picture is the blend, not an inverse
+            expect(page.locator(".vae-hover-latent").first).to_have_text("blend of the 1 nearest test codes")
         rgba = np.asarray(page.evaluate("() => Array.from(window.__vaeLive.lastPixels)"), np.int16).reshape(28, 28, 4)
         assert np.abs(rgba[..., 0] - decode(net, location.code)[0][..., 0].astype(np.int16)).max() <= 2
         assert hover["mapSpacings"] == pytest.approx(location.map_spacings, rel=1e-3)

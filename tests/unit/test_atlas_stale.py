@@ -62,7 +62,7 @@ def test_atlas_scored_under_another_likelihood_convention_is_refused(tmp_path):
 
 @needs("celeba-z64", "mnist-z16")
 @pytest.mark.parametrize("name", ["celeba-z64", "mnist-z16"])
-@pytest.mark.parametrize("key", ["recon_convention", "weights_sha256"])
+@pytest.mark.parametrize("key", ["recon_convention", "weights_sha256", "umap"])
 def test_atlas_without_its_convention_or_weights_hash_is_refused(tmp_path, name, key):
     folder = _copy(name, tmp_path)
     _resave_atlas(folder, **{key: None})

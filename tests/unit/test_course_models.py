@@ -195,13 +195,25 @@ def test_aggregate_moments_of_a_mixture():
 
 
 def synthetic_atlas(codes: np.ndarray):
-    from vae.artifacts.atlas import Atlas
+    from vae.artifacts.atlas import UMAP_PARAMS, Atlas
     from vae.artifacts.projection import LatentPCA
 
     codes = codes.astype(np.float32)
     zeros = np.zeros(len(codes), np.float32)
     pca = LatentPCA(2).fit(codes)
-    return Atlas(np.arange(len(codes)), codes, codes * 0 - 4.0, zeros, zeros, pca.transform(codes).astype(np.float32), codes, pca, "")
+    return Atlas(
+        np.arange(len(codes)),
+        codes,
+        codes * 0 - 4.0,
+        zeros,
+        zeros,
+        pca.transform(codes).astype(np.float32),
+        codes,
+        pca,
+        "",
+        codes,
+        UMAP_PARAMS,
+    )
 
 
 def test_holes_are_calibrated_on_codes_spread_like_the_prior():

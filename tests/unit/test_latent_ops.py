@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import MODELS_DIR, needs
-from vae.artifacts.atlas import Atlas, code_at
+from vae.artifacts.atlas import UMAP_PARAMS, Atlas, code_at
 from vae.artifacts.projection import LatentPCA, TSNEMap
 from vae.core.latent import blend_nearest, decode, lerp, manifold_grid, nearest_codes, prior_samples, slerp, traversal_codes
 from vae.data.images import gif_bytes, grid, png_bytes
@@ -120,7 +120,7 @@ def _atlas(codes, coords):
     pca = LatentPCA(2).fit(codes)
     n = len(codes)
     z = np.zeros(n, np.float32)
-    return Atlas(np.arange(n), codes, codes * 0, z, z, pca.transform(codes).astype(np.float32), coords, pca, "")
+    return Atlas(np.arange(n), codes, codes * 0, z, z, pca.transform(codes).astype(np.float32), coords, pca, "", coords, UMAP_PARAMS)
 
 
 def test_code_at_each_projection():

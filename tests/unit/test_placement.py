@@ -11,7 +11,7 @@ from tests.conftest import MODELS_DIR
 from vae import load_model
 from vae.analysis.anomaly import image_scores
 from vae.analysis.placement import code_json, encode_image, neg_elbo_percentile, place, projections, refine_tsne
-from vae.artifacts.atlas import Atlas, load_atlas
+from vae.artifacts.atlas import UMAP_PARAMS, Atlas, load_atlas
 from vae.artifacts.projection import LatentPCA
 from vae.core.latent import decode
 
@@ -33,13 +33,15 @@ def synthetic_atlas(n: int = 400, dim: int = 6, seed: int = 0) -> Atlas:
         tsne_coords=rng.uniform(-40, 40, (n, 2)).astype(np.float32),  # any fixed map: placement only reads it
         pca=pca,
         weights_sha256="",
+        umap_coords=rng.uniform(-10, 10, (n, 2)).astype(np.float32),
+        umap_params=UMAP_PARAMS,
     )
 
 
-@pytest.mark.parametrize(("projection", "atol"), [("pca", 1e-5), ("tsne", 1e-3)])
+@pytest.mark.parametrize(("projection", "atol"), [("pca", 1e-5), ("tsne", 1e-3), ("umap", 1e-3)])
 def test_placing_an_atlas_code_lands_on_its_own_stored_point(projection, atol):
     atlas = synthetic_atlas()
-    stored = atlas.pca_coords if projection == "pca" else atlas.tsne_coords
+    stored = atlas.coords(projection)
     for i in range(0, 400, 37):
         np.testing.assert_allclose(place(atlas, atlas.mean[i], projection), stored[i], atol=atol)
 
@@ -57,13 +59,13 @@ def test_raw_placement_is_the_code_itself_and_needs_two_dimensions():
     atlas2 = synthetic_atlas(dim=2)
     code = np.array([0.25, -1.5], np.float32)
     np.testing.assert_array_equal(place(atlas2, code, "raw"), code)
-    assert projections(2) == ["raw", "pca", "tsne"] and projections(16) == ["pca", "tsne"]
+    assert projections(2) == ["raw", "pca", "tsne", "umap"] and projections(16) == ["pca", "tsne", "umap"]
     with pytest.raises(ValueError, match="latent_dim = 2"):
         place(synthetic_atlas(dim=6), np.zeros(6), "raw")
     with pytest.raises(ValueError, match="dimensions"):
         place(atlas2, np.zeros(3), "pca")
     with pytest.raises(ValueError, match="unknown projection"):
-        place(atlas2, code, "umap")
+        place(atlas2, code, "isomap")
 
 
 def test_tsne_placement_of_a_new_code_is_inside_its_neighbours_hull():

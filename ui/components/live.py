@@ -24,6 +24,7 @@ a net needs WebAssembly and the browser has none, the page is the server path.
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import os
 import re
@@ -39,6 +40,7 @@ from PIL import Image
 from ui.components.figures import OPACITY, PIN_PX, POINT_PX, VIRIDIS, map_colouring, map_extent, sample_overlays, viridis
 from ui.shell.i18n import DECIMAL_MARKS, current_language, number, say
 from ui.shell.resources import ModelKey, Ready, adversarial_of, model_key, ready_of, test_set
+from vae.analysis.axes import PlaneMap
 from vae.analysis.placement import TSNE_NEIGHBOURS
 from vae.artifacts.atlas import FAR_SPACINGS, Atlas
 from vae.artifacts.browser_net import DEFAULT_ROOT, write_net, write_nets
@@ -116,6 +118,7 @@ class MapTexts(TypedDict):
     map: str
     latent: str
     far_short: str
+    blend: str  # what a map with no inverse (t-SNE, UMAP) decodes under the pointer; "{k}" is the blend's k
     legend: str
     zoom_in: str
     zoom_out: str
@@ -256,6 +259,11 @@ class Pca(TypedDict):
     pca_components: list[list[float]]
 
 
+def _plane_as_pca(plane: PlaneMap, offset: np.ndarray | None) -> Pca:
+    base = plane.base if offset is None else plane.base + offset
+    return Pca(pca_mean=[float(v) for v in base], pca_components=[[float(v) for v in r] for r in plane.directions])
+
+
 def _pca(atlas: Atlas) -> Pca:
     """The map's PCA for the browser: z = mean + coords · components, coords = (z − mean) · componentsᵀ."""
     return Pca(pca_mean=[float(v) for v in atlas.pca.mean_], pca_components=[[float(v) for v in r] for r in atlas.pca.components_])
@@ -314,7 +322,9 @@ def map_arrays(key: ModelKey, projection: str) -> tuple[Path, Path] | None:
     stamp = _atlas_stamp(key)
     codes_file = decoder.parent / f"atlas-{stamp}-codes.f16"
     # a raw map's coordinates are the codes of a two-dimensional latent space: the same file, fetched once
-    coords_file = codes_file if projection == "raw" else decoder.parent / f"atlas-{stamp}-{projection}.f32"
+    # a chosen-axes map's name ("axes:attr:Smiling|attr:Male") is not a file name: its hash is
+    safe = projection if projection.isalnum() else "axes-" + hashlib.sha1(projection.encode()).hexdigest()[:12]
+    coords_file = codes_file if projection == "raw" else decoder.parent / f"atlas-{stamp}-{safe}.f32"
     files = {codes_file: (atlas.mean, "<f2")} | ({} if coords_file == codes_file else {coords_file: (atlas.coords(projection), "<f4")})
     try:
         for path, (values, dtype) in files.items():
@@ -413,14 +423,17 @@ def map_payload(
     pin: tuple[float, float, int | None] | None,
     overlays: list[Overlay],
     url: Callable[[Path], str] = static_url,
+    offset: np.ndarray | None = None,
 ) -> MapPayload:
     """What frontend/src/map/ needs of one model's map: the files of its points, codes and colours, the
     view's extent, the maths of the hover (PCA, k, the honesty cue's spacings), the faces, the axes,
     the pin, the sample overlays, its texts and its points' style. `url` gives a file's URL (Streamlit's
-    static serving; the student edition's assets/ in ui.serve.share)."""
+    static serving; the student edition's assets/ in ui.serve.share). A chosen-axes plane
+    (vae.analysis.axes) is decoded as PCA is, z = mean + coords · components, with its base (+ `offset`)
+    as the mean and its two directions as the components."""
     atlas = sel.atlas
     legend = colours[1]
-    pca = _pca(atlas)
+    pca = _pca(atlas) if not projection.startswith("axes:") else _plane_as_pca(atlas.plane(projection), offset)
     return MapPayload(
         projection=projection,
         coords=url(arrays[0]),
@@ -456,6 +469,7 @@ def map_texts(lang: str | None = None) -> MapTexts:
         map=say(lang, "map.hover.map_distance"),
         latent=say(lang, "map.hover.latent_distance"),
         far_short=say(lang, "map.hover.far_short"),
+        blend=say(lang, "map.hover.blend"),
         legend=say(lang, "map.legend.toggle"),
         zoom_in=say(lang, "map.zoom_in"),
         zoom_out=say(lang, "map.zoom_out"),
@@ -481,6 +495,7 @@ def latent_map(
     faces: bool,
     pin: tuple[float, float, int | None] | None,
     samples: tuple[tuple[str, str], ...] = (),
+    offset: np.ndarray | None = None,
 ) -> BrowserMap | None:
     """The latent map drawn in the browser (frontend/src/map/): the test points with WebGL,
     coloured as the plotly map (map_colours), pan and zoom there; hovering decodes the location under
@@ -506,7 +521,16 @@ def latent_map(
     ]
     pinned = None if pin is None else (float(pin[0]), float(pin[1]), pin[2])
     view = map_payload(
-        sel, projection, arrays, colours, tsne_k=tsne_k, sprites=sprites, axes=list(labels[:2]), pin=pinned, overlays=overlays
+        sel,
+        projection,
+        arrays,
+        colours,
+        tsne_k=tsne_k,
+        sprites=sprites,
+        axes=list(labels[:2]),
+        pin=pinned,
+        overlays=overlays,
+        offset=offset,
     )
     payload = LatentMapPayload(**_common(sel, decoder), map=view)
     result = _send(f"live_map_{sel.name}", payload, on_click_change=lambda: None)
@@ -525,7 +549,7 @@ def live_drawing(sel: Ready, projection: str, canvas_key: str, map_key: str) -> 
     decoder = decoder_file(key)
     if decoder is None:
         return
-    arrays = map_arrays(key, "tsne") if projection == "tsne" else None
+    arrays = map_arrays(key, projection) if projection in ("tsne", "umap") else None
     draw = DrawPayload(
         canvas=key_class(canvas_key),
         map=key_class(map_key),

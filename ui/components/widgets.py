@@ -276,6 +276,9 @@ def atlas_csv(key: ModelKey) -> bytes:
     frame["neg_elbo_nats"] = atlas.recon_nats + atlas.kl_nats
     frame[["pca_1", "pca_2"]] = atlas.pca_coords
     frame[["tsne_1", "tsne_2"]] = atlas.tsne_coords
+    frame[["umap_1", "umap_2"]] = atlas.umap_coords
+    if atlas.mean.shape[1] == 2:
+        frame[["raw_1", "raw_2"]] = atlas.mean
     for d in range(atlas.mean.shape[1]):
         frame[f"mu_{d}"] = atlas.mean[:, d]
     return frame.to_csv(index=False, float_format="%.5g").encode()

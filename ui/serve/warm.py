@@ -46,6 +46,7 @@ def _warm_up() -> None:
     # here, in the warm-up thread: these load torch and every page's helpers (start_once imports the big packages first)
     from ui.components import figures, live
     from ui.shell import resources
+    from vae.analysis.placement import projections
     from vae.analysis.zoo import DEFAULT_MODEL
 
     entries = [e for e in resources.zoo() if e.available]
@@ -65,6 +66,8 @@ def _warm_up() -> None:
                 figures.map_figure(key, projection, colour, labels)
                 ready.atlas.map_spacing(projection)
                 ready.atlas.latent_spacing()
+                if dataset == "mnist":  # umap-learn's import and the inverse's compiled step: seconds the first UMAP click would wait
+                    ready.atlas.umap().inverse_transform(ready.atlas.umap_coords[:1])
         resources.test_set(dataset)
         if dataset == "mnist":
             _freeze()  # at once: a page opened meanwhile must not pay a full collection of all this per run
@@ -75,7 +78,7 @@ def _warm_up() -> None:
         atlas = resources.loaded(e.name).atlas
         if atlas is not None:  # the map's honesty cue: neighbour spacings, computed once per model
             atlas.latent_spacing()
-            for projection in ("pca", "tsne") if atlas.mean.shape[1] != 2 else ("raw", "pca", "tsne"):
+            for projection in projections(atlas.mean.shape[1]):
                 atlas.map_spacing(projection)
     _freeze()
     print(

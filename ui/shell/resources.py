@@ -215,6 +215,7 @@ def load(models_path: str, name: str, signature: tuple = ()) -> Loaded:
         atlas.kl_nats,
         atlas.pca_coords,
         atlas.tsne_coords,
+        atlas.umap_coords,
         *pca_arrays,
     ):
         arr.setflags(write=False)  # shared across sessions: read-only

@@ -18,6 +18,7 @@ from ui.components import input_widgets, widgets
 from ui.shell import state
 from ui.shell.i18n import error_text, number, t
 from ui.shell.resources import ModelKey, Ready, TestSet, model_key, ready_of, test_set
+from vae.analysis import placement
 from vae.analysis.anomaly import (
     error_map,
     ink_correlation,
@@ -222,8 +223,8 @@ class AnomalyView:
         m[4].metric(t("an.metric.kl"), nats(atlas.kl_nats[row]))
 
     def outlier_map(self, top: np.ndarray) -> None:
-        projections = (["raw"] if self.model.config.latent_dim == 2 else []) + ["pca", "tsne"]
-        state.from_query("an_proj", projections[0], state.parse_choice(["raw", "pca", "tsne"]))
+        projections = placement.projections(self.model.config.latent_dim)
+        state.from_query("an_proj", projections[0], state.parse_choice(list(placement.ALL_PROJECTIONS)))
         if st.session_state["an_proj"] not in projections:
             st.session_state["an_proj"] = projections[0]
         st.segmented_control(t("an.projection"), projections, format_func=lambda p: t(f"map.proj.{p}"), key="an_proj", required=True)

@@ -17,7 +17,7 @@ from ui.components.figures import grid_spacing
 from ui.shell import handoff, state
 from ui.shell.i18n import number, t
 from ui.shell.resources import Ready, TestSet
-from vae.artifacts.atlas import code_at
+from vae.artifacts.atlas import Atlas, code_at
 from vae.core.latent import decode, nearest_codes
 
 CLICK = "map_click"
@@ -113,16 +113,21 @@ def _click_from_query(sel: Ready, projection: str) -> None:
         st.session_state.setdefault(state.NOTICES, []).append("x, y, point")
 
 
-def show_click(click: MapClick, sel: Ready, data: TestSet | None, tsne_k: int) -> None:
+def show_click(click: MapClick, sel: Ready, data: TestSet | None, tsne_k: int, offset: np.ndarray | None = None) -> None:
     """What the click decodes to: a location with its honesty cue, or a test point with its original,
     reconstruction, scores and nearest neighbours. Leaves the code for the Interpolation page."""
     atlas, model = sel.atlas, sel.model
     if click.index is None:
-        location = code_at(atlas, click.projection, (click.x, click.y), tsne_k)
+        location = code_at(atlas, click.projection, (click.x, click.y), tsne_k, offset=offset)
         image = decode(model, location.code)[0]
         st.image(widgets.inline(widgets.enlarge(image)), caption=t("map.decoded_at", x=click.x, y=click.y), width=widgets.BIG)
         st.markdown(t(f"map.method.{location.method}", k=tsne_k))
         widgets.distance_cue(location)
+        if click.projection == "umap":  # what the hover showed there: the browser's blend, beside UMAP's inverse
+            blend = code_at(atlas, "umap", (click.x, click.y), tsne_k, blend=True)
+            pictures = st.columns([1, 3], vertical_alignment="center")
+            pictures[0].image(widgets.inline(widgets.enlarge(decode(model, blend.code)[0], 112)), width="stretch")
+            pictures[1].caption(t("map.umap_hover", method=t(f"map.method.{blend.method}", k=tsne_k)))
         handoff.leave_code(sel.name, location.code)
         return
     index = click.index
@@ -150,3 +155,12 @@ def show_click(click: MapClick, sel: Ready, data: TestSet | None, tsne_k: int) -
         [data.images[atlas.test_index[i]] if data is not None else decode(model, atlas.mean[i])[0] for i in idx],
         [f"{widgets.label_of(data, atlas.test_index[i])} · {number(d, '.2f')}" for i, d in zip(idx, dist)],
     )
+
+
+def projection_parameters(atlas: Atlas, projection: str) -> None:
+    """What the shown map was made with (the Embedding Projector's "projection parameters"), folded;
+    every map's coordinates are in the page's CSV download."""
+    params = atlas.projection_parameters()
+    with st.expander(t("map.params.title", projection=t(f"map.proj.{projection}"))):
+        st.markdown(t(f"map.params.{projection}", **params[projection]))
+        st.caption(t("map.params.csv"))

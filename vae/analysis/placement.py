@@ -1,8 +1,8 @@
 """A new image among the test set: its code (μ, σ), reconstruction and −ELBO, where it lands on the
-raw, PCA and t-SNE maps of an atlas, and how atypical its score is against the test set.
+raw, PCA, t-SNE and UMAP maps of an atlas, and how atypical its score is against the test set.
 
-Raw and PCA placements are exact (the code itself; the fitted PCA's transform). t-SNE has no
-closed-form out-of-sample map: `place` puts the code among its nearest test codes in latent space
+Raw and PCA placements are exact (the code itself; the fitted PCA's transform). t-SNE and UMAP have
+no closed-form out-of-sample map: `place` puts the code among its nearest test codes in latent space
 (inverse-distance weighted, milliseconds); `refine_tsne` runs openTSNE's optimisation from there.
 """
 
@@ -15,7 +15,7 @@ import numpy as np
 
 from vae.analysis.anomaly import percentile
 from vae.artifacts.atlas import Atlas
-from vae.artifacts.projection import TSNEMap
+from vae.artifacts.projection import TSNEMap, place_among_neighbours
 from vae.core.evaluate import per_sample_terms
 from vae.core.latent import decode
 from vae.core.model import VAE
@@ -60,14 +60,17 @@ def encode_image(model: VAE, image: np.ndarray) -> UserCode:
 
 
 def projections(latent_dim: int) -> list[str]:
-    """The maps a model has: raw (z₁, z₂) only for 2-D latents, then PCA and t-SNE."""
-    return (["raw"] if latent_dim == 2 else []) + ["pca", "tsne"]
+    """The maps a model has: raw (z₁, z₂) only for 2-D latents, then PCA, t-SNE and UMAP."""
+    return (["raw"] if latent_dim == 2 else []) + ["pca", "tsne", "umap"]
+
+
+ALL_PROJECTIONS = ("raw", "pca", "tsne", "umap")  # every map's name, as the URL may carry it
 
 
 def place(atlas: Atlas, code: np.ndarray, projection: str, tsne_map: TSNEMap | None = None, k: int = TSNE_NEIGHBOURS) -> np.ndarray:
     """(D,) code → (2,) position on the atlas's map. raw: μ itself; pca: the atlas's PCA transform
     (exact, the same as its stored pca_coords); tsne: among its k nearest test codes (`tsne_map`,
-    default atlas.tsne(), whose nearest-neighbour placement is fast)."""
+    default atlas.tsne(), whose nearest-neighbour placement is fast); umap: the same way, on the UMAP map."""
     code = np.asarray(code, dtype=np.float64).reshape(1, -1)  # (1, D)
     if code.shape[1] != atlas.mean.shape[1]:
         raise ValueError(f"code has {code.shape[1]} dimensions, the atlas {atlas.mean.shape[1]}")
@@ -79,6 +82,8 @@ def place(atlas: Atlas, code: np.ndarray, projection: str, tsne_map: TSNEMap | N
         return atlas.pca.transform(code)[0]
     if projection == "tsne":
         return (tsne_map or atlas.tsne()).place(code, k)[0]
+    if projection == "umap":
+        return place_among_neighbours(atlas.mean, atlas.umap_coords, code, k)[0]
     raise ValueError(f"unknown projection {projection!r}")
 
 

@@ -3,20 +3,23 @@
     vae-explorer atlas models/mnist-z16
 
 Holds model outputs only — test indices, μ, log σ², per-image recon and KL (nats), the fitted 2-D
-PCA, 2-D t-SNE coordinates — never pixels or labels; the dashboard joins those from the data
+PCA, 2-D t-SNE and UMAP coordinates — never pixels or labels; the dashboard joins those from the data
 directory at run time.
 
 Stored compactly (the zoo's 44 MB budget), without losing what the pages use (LAYOUT): the PCA
 coordinates are not stored but recomputed on loading from the stored μ (exactly what building
 them did: the fitted PCA's transform of the float16 μ); test indices are stored only when they are
 not every test image in order; t-SNE coordinates are float16 (at most 0.03 map units of rounding on
-maps ±100 wide, a tenth of the typical spacing between neighbours). A file with other tensors,
+maps ±100 wide, a tenth of the typical spacing between neighbours), and so are UMAP's (at most 0.008
+on maps ±20 wide). The UMAP parameters are in the metadata ("umap", JSON), and a map is rebuilt
+from them, the stored μ and the stored map (UMAPMap.from_arrays) for its inverse_transform. A file with other tensors,
 other dtypes or without its metadata tags (REQUIRED_METADATA) is refused with the command that
 rebuilds it.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -24,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -31,7 +35,7 @@ from safetensors.torch import save_file
 from scipy.spatial import cKDTree
 from tqdm import tqdm
 
-from vae.artifacts.projection import LatentPCA, TSNEMap
+from vae.artifacts.projection import LatentPCA, TSNEMap, UMAPMap
 from vae.core.checkpoint import CONFIG_FILE, WEIGHTS_FILE, CheckpointError, load_model
 from vae.core.config import ConfigError, VAEConfig
 from vae.core.derived import file_sha256, read_derived, refuse_other_weights
@@ -57,10 +61,12 @@ LAYOUT = {
     "pca_mean": np.float64,
     "pca_explained_variance_ratio": np.float64,
     "tsne_coords": np.float16,
+    "umap_coords": np.float16,
 }
 OPTIONAL_LAYOUT = {"test_index": np.int32}
 # Metadata a loaded atlas is checked by: the weights it was made from, the −log p(x|z) of its scores.
-REQUIRED_METADATA = ("weights_sha256", "recon_convention")
+REQUIRED_METADATA = ("weights_sha256", "recon_convention", "umap")
+UMAP_PARAMS = UMAPMap().params  # n_neighbors 15, min_dist 0.1 (umap-learn's defaults), Euclidean, seed 0
 
 
 @dataclass
@@ -76,6 +82,8 @@ class Atlas:
     tsne_coords: np.ndarray  # (N, 2)
     pca: LatentPCA
     weights_sha256: str
+    umap_coords: np.ndarray  # (N, 2)
+    umap_params: dict[str, Any]  # what the UMAP map was made with (UMAPMap.params)
     _derived: dict = field(default_factory=dict, repr=False, compare=False)  # lazily built search trees and spacings
 
     @property
@@ -113,8 +121,36 @@ class Atlas:
     def tsne(self) -> TSNEMap:
         return TSNEMap.from_arrays(self.mean, self.tsne_coords, TSNE_PERPLEXITY, TSNE_SEED)
 
+    def umap(self) -> UMAPMap:
+        """The UMAP map, rebuilt once from the stored μ and map (umap-learn's import: seconds, the first time)."""
+        if "umap" not in self._derived:
+            p = self.umap_params
+            self._derived["umap"] = UMAPMap.from_arrays(self.mean, self.umap_coords, p["n_neighbors"], p["min_dist"], p["random_state"])
+        return self._derived["umap"]
+
+    def projection_parameters(self) -> dict[str, dict[str, object]]:
+        """What each map of this atlas was made with (the map page shows them)."""
+        ratio = [float(v) for v in self.pca.explained_variance_ratio_] + [0.0, 0.0]
+        params: dict[str, dict[str, object]] = {
+            "pca": {"pc1": ratio[0], "pc2": ratio[1]},
+            "tsne": {"perplexity": TSNE_PERPLEXITY, "random_state": TSNE_SEED},
+            "umap": dict(self.umap_params),
+        }
+        return {"raw": {}, **params} if self.mean.shape[1] == 2 else params
+
+    def add_plane(self, plane: Any) -> None:
+        """Register a map of chosen axes (vae.analysis.axes.PlaneMap: .projection, .coords, .code) so
+        that its projection name works like the stored maps' (coords, trees, spacings, code_at)."""
+        self._derived[("plane", plane.projection)] = plane
+
+    def plane(self, projection: str) -> Any:
+        try:
+            return self._derived[("plane", projection)]
+        except KeyError:
+            raise ValueError(f"unknown projection {projection!r}") from None
+
     def coords(self, projection: str) -> np.ndarray:
-        """(N, 2) map coordinates for 'raw' (latent_dim = 2 only), 'pca' or 'tsne'."""
+        """(N, 2) map coordinates for 'raw' (latent_dim = 2 only), 'pca', 'tsne', 'umap' or a registered plane (add_plane)."""
         if projection == "raw":
             if self.mean.shape[1] != 2:
                 raise ValueError("the raw projection needs latent_dim = 2")
@@ -123,6 +159,10 @@ class Atlas:
             return self.pca_coords
         if projection == "tsne":
             return self.tsne_coords
+        if projection == "umap":
+            return self.umap_coords
+        if ("plane", projection) in self._derived:
+            return self._derived[("plane", projection)].coords
         raise ValueError(f"unknown projection {projection!r}")
 
 
@@ -136,12 +176,12 @@ class MapLocation:
     """What a click on a 2-D map decodes to, and how far it is from the data (the honesty cue)."""
 
     code: np.ndarray  # (D,) latent code to decode
-    method: str  # "exact" (raw), "pca_inverse", "tsne_nearest", "tsne_blend"
+    method: str  # "exact" (raw), "pca_inverse", "umap_inverse", "tsne_nearest", "tsne_blend", "umap_nearest", "umap_blend"
     neighbours: np.ndarray  # indices of the test points used or nearest to `code`, nearest first
     map_distance: float  # map units from the clicked location to the nearest test point on this map
     map_spacing: float  # typical neighbour spacing on this map (Atlas.map_spacing)
-    # Latent distance from `code` to the nearest test code, for the codes a map makes up (raw, PCA);
-    # None for t-SNE, whose codes are test codes or blends of them (their distance says nothing).
+    # Latent distance from `code` to the nearest test code, for the codes a map makes up (raw, PCA, UMAP's
+    # inverse); None for the blends (t-SNE), whose codes are test codes or blends of them (their distance says nothing).
     latent_distance: float | None
     latent_spacing: float  # typical neighbour spacing in latent space (Atlas.latent_spacing)
 
@@ -164,10 +204,14 @@ class MapLocation:
         return self.map_spacings > FAR_SPACINGS or (self.latent_spacings or 0.0) > FAR_SPACINGS
 
 
-def code_at(atlas: Atlas, projection: str, xy: tuple[float, float], tsne_k: int = 1) -> MapLocation:
+def code_at(
+    atlas: Atlas, projection: str, xy: tuple[float, float], tsne_k: int = 1, blend: bool = False, offset: np.ndarray | None = None
+) -> MapLocation:
     """Latent code for a map location. Raw: the point itself; PCA: the exact inverse transform;
-    t-SNE (no inverse): the nearest test point's code (tsne_k = 1) or an inverse-distance blend of
-    the tsne_k nearest on the map. Also how far the location is from the data (MapLocation)."""
+    UMAP: umap-learn's inverse_transform (a code made up by UMAP's optimisation), or with `blend` the
+    browser's way, as t-SNE; t-SNE (no inverse): the nearest test point's code (tsne_k = 1) or an
+    inverse-distance blend of the tsne_k nearest on the map. Also how far the location is from the
+    data (MapLocation). A plane of chosen axes (Atlas.add_plane): base + x·u + y·v + offset, exact."""
     point = np.asarray(xy, dtype=np.float64).reshape(2)
     map_distance = float(atlas.map_tree(projection).query(point)[0])
     spacings = {"map_spacing": atlas.map_spacing(projection), "latent_spacing": atlas.latent_spacing()}
@@ -177,9 +221,13 @@ def code_at(atlas: Atlas, projection: str, xy: tuple[float, float], tsne_k: int 
         code, method = point.astype(np.float32), "exact"
     elif projection == "pca":
         code, method = atlas.pca.inverse_transform(point[None])[0].astype(np.float32), "pca_inverse"
-    else:  # t-SNE (coords() has refused unknown projections)
-        code, idx, _ = blend_nearest(atlas.mean, atlas.tsne_coords, point, max(1, tsne_k))
-        method = "tsne_nearest" if tsne_k <= 1 else "tsne_blend"
+    elif ("plane", projection) in atlas._derived:
+        code, method = atlas.plane(projection).code(point, offset), "axes_plane"
+    elif projection == "umap" and not blend:
+        code, method = atlas.umap().inverse_transform(point[None])[0].astype(np.float32), "umap_inverse"
+    else:  # t-SNE, or UMAP the browser's way (coords() has refused unknown projections)
+        code, idx, _ = blend_nearest(atlas.mean, atlas.coords(projection), point, max(1, tsne_k))
+        method = f"{projection}_nearest" if tsne_k <= 1 else f"{projection}_blend"
         return MapLocation(code, method, idx, map_distance, latent_distance=None, **spacings)
     idx, dist = nearest_codes(atlas.mean, code, 8)
     return MapLocation(code, method, idx, map_distance, latent_distance=float(dist[0]), **spacings)
@@ -219,6 +267,10 @@ def build_atlas(model_dir: str | Path, tsne_jobs: int = 2, verbose: bool = True)
     t1 = time.time()
     tsne_coords = TSNEMap(TSNE_PERPLEXITY, TSNE_SEED, tsne_jobs, progress=verbose).fit_transform(mean)
     t2 = time.time()
+    if verbose:
+        print(f"UMAP of {len(mean)} codes ({UMAP_PARAMS})…", file=sys.stderr, flush=True)
+    umap_coords = UMAPMap().fit_transform(mean)  # UMAP_PARAMS
+    t3 = time.time()
     atlas = Atlas(
         test_index=np.arange(len(images)),
         mean=mean.astype(np.float32),  # float16 values: stored exactly
@@ -229,16 +281,21 @@ def build_atlas(model_dir: str | Path, tsne_jobs: int = 2, verbose: bool = True)
         tsne_coords=np.asarray(tsne_coords, np.float32),
         pca=pca,
         weights_sha256=file_sha256(model_dir / WEIGHTS_FILE),
+        umap_coords=np.asarray(umap_coords, np.float32),
+        umap_params=dict(UMAP_PARAMS),
     )
     metadata = {
         "weights_sha256": atlas.weights_sha256,
         "recon_convention": RECON_CONVENTIONS[model.config.likelihood],
         "tsne": f"openTSNE perplexity={TSNE_PERPLEXITY} random_state={TSNE_SEED}",
+        "umap": json.dumps(atlas.umap_params),
         "split": "test",
     }
     out = save_atlas(atlas, model_dir, metadata)
     if verbose:
-        print(f"{model_dir.name}: {len(images)} test images encoded in {t1 - t0:.1f} s (PCA incl.), t-SNE {t2 - t1:.1f} s → {out}")
+        print(
+            f"{model_dir.name}: {len(images)} test images encoded in {t1 - t0:.1f} s (PCA incl.), t-SNE {t2 - t1:.1f} s, UMAP {t3 - t2:.1f} s → {out}"
+        )
     return out
 
 
@@ -255,6 +312,7 @@ def save_atlas(atlas: Atlas, model_dir: Path, metadata: dict[str, str]) -> Path:
         "pca_mean": atlas.pca.mean_,
         "pca_explained_variance_ratio": atlas.pca.explained_variance_ratio_,
         "tsne_coords": atlas.tsne_coords,
+        "umap_coords": atlas.umap_coords,
     }
     if not np.array_equal(atlas.test_index, np.arange(len(atlas.mean))):
         arrays["test_index"] = atlas.test_index
@@ -321,7 +379,22 @@ def load_atlas(model_dir: str | Path) -> Atlas:
         tsne_coords=a["tsne_coords"].astype(np.float32),
         pca=pca,
         weights_sha256=meta["weights_sha256"],
+        umap_coords=a["umap_coords"].astype(np.float32),
+        umap_params=_umap_params(path, meta["umap"], rebuild),
     )
+
+
+def _umap_params(path: Path, tag: str, rebuild: str) -> dict[str, Any]:
+    """The atlas's "umap" metadata tag (JSON: UMAPMap.params), checked."""
+    try:
+        params = json.loads(tag)
+        params = {"n_neighbors": int(params["n_neighbors"]), "min_dist": float(params["min_dist"]),
+                  "metric": str(params["metric"]), "random_state": int(params["random_state"])}  # fmt: skip
+    except (ValueError, KeyError, TypeError) as err:
+        raise CheckpointError(f"{path}: its UMAP parameters {tag!r} cannot be read ({err}); {rebuild}") from None
+    if params["metric"] != "euclidean":
+        raise CheckpointError(f"{path}: a UMAP map made with the {params['metric']!r} metric; this code reads Euclidean maps; {rebuild}")
+    return params
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -66,7 +66,7 @@ async function start() {
     });
     const landed = /** @type {HTMLElement} */ (root.querySelector(".ed-landed"));
     drawing(panel("draw"), scene.inputs, encoder, async (mu) => {
-      const needs = scene.map.projection === "tsne";
+      const needs = scene.map.projection === "tsne" || scene.map.projection === "umap";
       const [coords, codes] = needs ? await mapArrays() : [null, null];
       const xy = placeCode(scene.map, coords, codes, mu, scene.place_k);
       map.setStar(xy, say(scene.texts, lang, "edition.your_digit"));

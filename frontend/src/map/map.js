@@ -221,7 +221,8 @@ export function latentMap(component) {
       code = new Float32Array(dim);
       code[0] = x;
       code[1] = y;
-    } else if (m.projection === "pca") {
+    } else if (m.projection === "pca" || m.projection.startsWith("axes:")) {
+      // a plane of chosen axes is decoded as PCA is: its base (+ the slider's offset) and its two directions
       code = pcaInverse(m.pca_mean, m.pca_components, x, y);
     } else {
       return { code: blendNearest(coords, 2, allCodes, dim, [x, y], m.k, new Float32Array(dim)), latent: null };
@@ -262,9 +263,9 @@ export function latentMap(component) {
       };
       set(".vae-hover-xy", xy);
       set(".vae-hover-map", map);
-      set(".vae-hover-latent", latent ?? "");
+      // a map with no inverse (t-SNE, UMAP): which method the picture comes from, where raw and PCA give the code's distance
+      set(".vae-hover-latent", latent ?? m.texts.blend.replace("{k}", String(m.k)));
       set(".vae-hover-far", `⚠ ${m.texts.far_short}`);
-      /** @type {HTMLElement} */ (text.querySelector(".vae-hover-latent")).style.display = latent === null ? "none" : "";
       /** @type {HTMLElement} */ (text.querySelector(".vae-hover-far")).style.visibility = far ? "visible" : "hidden";
       pendingText = null;
     });
