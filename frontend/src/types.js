@@ -53,6 +53,8 @@
  * @property {string} latent
  * @property {string} far_short
  * @property {string} blend what a map with no inverse decodes ("{k}": the blend's k)
+ * @property {string} [box] the box brush's button (a map that brushes)
+ * @property {string} [lasso] the lasso brush's button
  * @property {string} legend
  * @property {string} zoom_in
  * @property {string} zoom_out
@@ -83,9 +85,13 @@
  * @property {{url: string, side: number, source: string} | null} faces
  * @property {string[]} axes
  * @property {[number, number, number | null] | null} pin
- * @property {{name: string, colour: string, points: number[], marker?: "star"}[]} overlays sample overlays (✕), or a drawn digit's place (marker "star")
+ * @property {{name: string, colour: string, points: number[], marker?: string}[]} overlays sample overlays (✕), a drawn digit's place (marker "star"), brushed test images (marker "ring")
  * @property {MapTexts} texts
  * @property {MapStyle} style
+ * @property {string} [slot] which map of the page this is (two linked maps: "a", "b"); default "map"
+ * @property {boolean} [brush] the box and lasso brushes are offered (a drag draws a region, sent as "brush")
+ * @property {number[][] | null} [brushed] the region brushed on this map (map units), outlined
+ * @property {string} [decode] "affine": decode z = pca_mean + xy · pca_components whatever the projection (an aligned map)
  */
 /** @typedef {Common & {map: MapPayload}} LatentMapPayload */
 

@@ -62,7 +62,7 @@ def test_declarations_carry_type_range_and_default():
     assert (seed.kind, seed.lo, seed.default) == ("int", 0, 0) and seed.hi == 2**31 - 1
     assert declared["sl_z"].kind == "text"
     declared = declared_parameters("latent_map.py")
-    assert declared["projection"].choices == ("raw", "pca", "tsne", "umap") and declared["tsne_k"].hi == 20
+    assert declared["projection"].choices == ("raw", "pca", "tsne", "umap", "axes") and declared["tsne_k"].hi == 20
     assert {"x", "y", "point"} <= set(declared)
 
 

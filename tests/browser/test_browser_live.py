@@ -510,3 +510,90 @@ def test_telemetry_stays_off_window_unless_the_page_asks(chromium, server):
         assert page.locator(EXCEPTION).count() == 0
     finally:
         context.close()
+
+
+def test_brushing_one_linked_map_rings_the_same_test_images_on_the_other_and_hover_decodes_each(chromium, server):
+    """Compare models → Two maps, linked (mnist-z32, and mnist-z8 aligned onto it, PCA): a box dragged
+    with the box brush on the left map rings, on the right map, the same test images at their aligned
+    places; a lasso on the right map rings them on the left; hovering the right map decodes under
+    mnist-z8 exactly as the server decodes that spot of the aligned map."""
+    from vae.analysis.linked import aligned_map, inside
+    from vae.artifacts.atlas import code_at, load_atlas
+
+    page = new_page(chromium, 1400, 1100)
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(f"{server}/compare_models?dataset=mnist&cmp_part=linked&cmp_a=mnist-z32&cmp_b=mnist-z8&cmp_proj=pca")
+    wait_for_app(page, TIMEOUT_MS)
+    ready = "s => window.__vaeMaps && window.__vaeMaps[s] && window.__vaeMaps[s].ready()"
+    for slot in ("a", "b"):
+        page.wait_for_function(ready, arg=slot, timeout=TIMEOUT_MS)
+    a, b = load_atlas(REPO / "models" / "mnist-z32"), load_atlas(REPO / "models" / "mnist-z8")
+    fit = aligned_map("pca", "mnist-z32", a.pca_coords, b.pca_coords, b.pca.mean_, b.pca.components_)
+    coords = {"a": a.pca_coords, "b": fit.coords}
+
+    def page_px(slot: str, x: float, y: float) -> tuple[float, float]:
+        box = page.locator(f".st-key-linked_map_{slot} .vae-map-events").bounding_box()
+        px, py = page.evaluate("([s, x, y]) => window.__vaeMaps[s].toPixel(x, y)", [slot, x, y])
+        return box["x"] + px, box["y"] + py
+
+    def rings(slot: str) -> np.ndarray:
+        points = page.evaluate("s => window.__vaeMaps[s].overlayPoints()", slot)
+        return np.asarray(points[-1], np.float64).reshape(-1, 2) if points else np.zeros((0, 2))
+
+    def rows_of(slot: str, points: np.ndarray) -> np.ndarray:
+        """The test images at these map positions (rounded to 1e-4 in the page)."""
+        tree = __import__("scipy.spatial", fromlist=["cKDTree"]).cKDTree(coords[slot])
+        dist, rows = tree.query(points)
+        assert dist.max() < 2e-4
+        return rows
+
+    # a box on the left map
+    page.locator(".st-key-linked_map_a button[data-brush=box]").click()
+    corner0, corner1 = page_px("a", -1.0, 2.0), page_px("a", 1.0, 0.5)
+    page.mouse.move(*corner0)
+    page.mouse.down()
+    page.mouse.move(*corner1, steps=6)
+    page.mouse.up()
+    page.wait_for_function("() => window.__vaeMaps.b.overlays().some(o => o[0].startsWith('brushed'))", timeout=TIMEOUT_MS)
+    wait_for_app(page)
+    left, right = rows_of("a", rings("a")), rows_of("b", rings("b"))
+    assert len(left) > 50
+    np.testing.assert_array_equal(np.sort(left), np.sort(right))  # the same test images on both maps
+    inside_box = (
+        (a.pca_coords[left, 0] > -1.05) & (a.pca_coords[left, 0] < 1.05) & (a.pca_coords[left, 1] > 0.45) & (a.pca_coords[left, 1] < 2.05)
+    )
+    assert inside_box.all()
+    assert "cmp_brush=a" in page.url.replace("%7C", "|")
+
+    # a lasso on the right map: a triangle around its centre
+    page.locator(".st-key-linked_map_b button[data-brush=lasso]").click()
+    centre = fit.coords.mean(0)
+    path = [centre + np.array(d) for d in ([-0.6, -0.4], [0.6, -0.4], [0.0, 0.6], [-0.6, -0.4])]
+    page.mouse.move(*page_px("b", *path[0]))
+    page.mouse.down()
+    for corner in path[1:]:
+        page.mouse.move(*page_px("b", *corner), steps=5)
+    page.mouse.up()
+    page.wait_for_function("() => (new URL(location.href)).searchParams.get('cmp_brush')?.startsWith('b|')", timeout=TIMEOUT_MS)
+    wait_for_app(page)
+    polygon = [
+        [float(v) for v in p.split(",")] for p in page.evaluate("() => new URL(location.href).searchParams.get('cmp_brush')")[2:].split(";")
+    ]
+    left, right = rows_of("a", rings("a")), rows_of("b", rings("b"))
+    np.testing.assert_array_equal(np.sort(left), np.sort(right))
+    assert set(right) <= set(inside(np.asarray(polygon), fit.coords)) | set(inside(np.asarray(polygon) * 1.001, fit.coords))
+
+    # hover on the right map: mnist-z8's decoder at the aligned map's exact inverse
+    b.add_plane(fit)
+    net = load_model(REPO / "models" / "mnist-z8")
+    spot = fit.coords.mean(0) + np.array([0.9, 0.9])
+    before = page.evaluate("() => window.__vaeLive.frames")
+    page.mouse.move(*page_px("b", *spot))
+    page.wait_for_function("n => window.__vaeLive.frames > n", arg=before)
+    hover = page.evaluate("() => window.__vaeLive.lastHover")
+    location = code_at(b, fit.projection, (hover["x"], hover["y"]))
+    np.testing.assert_allclose(page.evaluate("() => window.__vaeLive.lastCode"), location.code, atol=2e-3)
+    rgba = np.asarray(page.evaluate("() => Array.from(window.__vaeLive.lastPixels)"), np.int16).reshape(28, 28, 4)
+    assert np.abs(rgba[..., 0] - decode(net, location.code)[0][..., 0].astype(np.int16)).max() <= 2
+    assert page.locator(EXCEPTION).count() == 0
+    page.context.close()

@@ -38,9 +38,10 @@ import streamlit as st
 from PIL import Image
 
 from ui.components.figures import OPACITY, PIN_PX, POINT_PX, VIRIDIS, map_colouring, map_extent, sample_overlays, viridis
-from ui.shell.i18n import DECIMAL_MARKS, current_language, number, say
+from ui.shell.i18n import DECIMAL_MARKS, current_language, number, say, t
 from ui.shell.resources import ModelKey, Ready, adversarial_of, model_key, ready_of, test_set
 from vae.analysis.axes import PlaneMap
+from vae.analysis.linked import AlignedMap
 from vae.analysis.placement import TSNE_NEIGHBOURS
 from vae.artifacts.atlas import FAR_SPACINGS, Atlas
 from vae.artifacts.browser_net import DEFAULT_ROOT, write_net, write_nets
@@ -118,7 +119,9 @@ class MapTexts(TypedDict):
     map: str
     latent: str
     far_short: str
-    blend: str  # what a map with no inverse (t-SNE, UMAP) decodes under the pointer; "{k}" is the blend's k
+    blend: str
+    box: NotRequired[str]  # the brushes' buttons, on maps that brush
+    lasso: NotRequired[str]  # what a map with no inverse (t-SNE, UMAP) decodes under the pointer; "{k}" is the blend's k
     legend: str
     zoom_in: str
     zoom_out: str
@@ -163,6 +166,10 @@ class MapPayload(TypedDict):
     overlays: list[Overlay]
     texts: MapTexts
     style: MapStyle
+    slot: NotRequired[str]  # which of a page's maps (two linked maps: "a", "b"); the component's own instance
+    brush: NotRequired[bool]  # the box and lasso brushes are offered
+    brushed: NotRequired[list[list[float]] | None]  # the region brushed on this map, outlined
+    decode: NotRequired[str]  # "affine": z = pca_mean + xy · pca_components (a plane of chosen axes, an aligned map)
 
 
 class LatentMapPayload(Common):
@@ -259,9 +266,10 @@ class Pca(TypedDict):
     pca_components: list[list[float]]
 
 
-def _plane_as_pca(plane: PlaneMap, offset: np.ndarray | None) -> Pca:
-    base = plane.base if offset is None else plane.base + offset
-    return Pca(pca_mean=[float(v) for v in base], pca_components=[[float(v) for v in r] for r in plane.directions])
+def _plane_as_pca(plane: PlaneMap | AlignedMap, offset: np.ndarray | None) -> Pca:
+    """A registered plane (chosen axes, an aligned map) decodes as z = mean + xy · components."""
+    base, directions = plane.affine(offset)
+    return Pca(pca_mean=[float(v) for v in base], pca_components=[[float(v) for v in r] for r in directions])
 
 
 def _pca(atlas: Atlas) -> Pca:
@@ -433,7 +441,8 @@ def map_payload(
     as the mean and its two directions as the components."""
     atlas = sel.atlas
     legend = colours[1]
-    pca = _pca(atlas) if not projection.startswith("axes:") else _plane_as_pca(atlas.plane(projection), offset)
+    plane = atlas.plane(projection) if projection not in ("raw", "pca", "tsne", "umap") else None
+    pca = _pca(atlas) if plane is None else _plane_as_pca(plane, offset)
     return MapPayload(
         projection=projection,
         coords=url(arrays[0]),
@@ -480,9 +489,21 @@ def map_texts(lang: str | None = None) -> MapTexts:
 
 @dataclass(frozen=True)
 class BrowserMap:
-    """The browser-drawn latent map of this run: the click it sent in this run ({"x", "y", "index"}), or None."""
+    """The browser-drawn latent map of this run: the click it sent in this run ({"x", "y", "index"}), or
+    None; on a map that brushes, the region brushed in this run ({"polygon", "kind", ...}), or None."""
 
     click: dict | None
+    brush: dict | None = None
+
+
+@dataclass(frozen=True)
+class Linked:
+    """What a map linked to another one adds (ui.views.linked_maps): its slot on the page, the brushes,
+    the region brushed on it and the brushed test images drawn as rings."""
+
+    slot: str
+    brushed: list[list[float]] | None
+    rings: Overlay | None
 
 
 def latent_map(
@@ -496,6 +517,7 @@ def latent_map(
     pin: tuple[float, float, int | None] | None,
     samples: tuple[tuple[str, str], ...] = (),
     offset: np.ndarray | None = None,
+    linked: Linked | None = None,
 ) -> BrowserMap | None:
     """The latent map drawn in the browser (frontend/src/map/): the test points with WebGL,
     coloured as the plotly map (map_colours), pan and zoom there; hovering decodes the location under
@@ -532,10 +554,19 @@ def latent_map(
         overlays=overlays,
         offset=offset,
     )
-    payload = LatentMapPayload(**_common(sel, decoder), map=view)
-    result = _send(f"live_map_{sel.name}", payload, on_click_change=lambda: None)
-    click = getattr(result, "click", None)
-    return BrowserMap(click if isinstance(click, dict) else None)
+    if projection not in ("raw", "pca", "tsne", "umap"):
+        view["decode"] = "affine"
+    if linked is not None:
+        view["slot"], view["brush"], view["brushed"] = linked.slot, True, linked.brushed
+        view["overlays"] = [*view["overlays"], *([linked.rings] if linked.rings else [])]
+        view["texts"] = {**view["texts"], "box": t("map.brush.box"), "lasso": t("map.brush.lasso")}
+        payload = LatentMapPayload(**_common(sel, decoder), map=view)
+        result = _send(f"live_map_{linked.slot}_{sel.name}", payload, on_click_change=lambda: None, on_brush_change=lambda: None)
+    else:
+        payload = LatentMapPayload(**_common(sel, decoder), map=view)
+        result = _send(f"live_map_{sel.name}", payload, on_click_change=lambda: None)
+    click, brush = getattr(result, "click", None), getattr(result, "brush", None)
+    return BrowserMap(click if isinstance(click, dict) else None, brush if isinstance(brush, dict) else None)
 
 
 def live_drawing(sel: Ready, projection: str, canvas_key: str, map_key: str) -> None:

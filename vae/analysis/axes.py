@@ -45,11 +45,17 @@ class PlaneMap:
     def projection(self) -> str:
         return projection_name(*self.axes)
 
+    method = "axes_plane"  # how code_at names its decode
+
     def code(self, xy: Sequence[float], offset: np.ndarray | None = None) -> np.ndarray:
         """(D,) float32 code at map position (x, y): base + x·u + y·v (+ offset)."""
         point = np.asarray(xy, np.float64).reshape(2)
         code = self.base + point @ self.directions
         return (code if offset is None else code + offset).astype(np.float32)
+
+    def affine(self, offset: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, components): code = mean + xy · components, as the browser decodes it."""
+        return (self.base if offset is None else self.base + offset), self.directions
 
 
 def projection_name(x_axis: str, y_axis: str) -> str:

@@ -222,7 +222,8 @@ def code_at(
     elif projection == "pca":
         code, method = atlas.pca.inverse_transform(point[None])[0].astype(np.float32), "pca_inverse"
     elif ("plane", projection) in atlas._derived:
-        code, method = atlas.plane(projection).code(point, offset), "axes_plane"
+        plane = atlas.plane(projection)
+        code, method = plane.code(point, offset), plane.method
     elif projection == "umap" and not blend:
         code, method = atlas.umap().inverse_transform(point[None])[0].astype(np.float32), "umap_inverse"
     else:  # t-SNE, or UMAP the browser's way (coords() has refused unknown projections)

@@ -17,7 +17,8 @@ export function buildLegend(legend, m, hidden, changed) {
     const item = document.createElement("span");
     item.className = "vae-map-overlay-key";
     item.style.cssText = "display:inline-flex;align-items:center;gap:5px";
-    item.innerHTML = `<span style="color:${o.colour};font-weight:700">${o.marker === "star" ? "★" : "✕"}</span><span></span>`;
+    const key = o.marker === "star" ? "★" : o.marker === "ring" ? "○" : "✕";
+    item.innerHTML = `<span style="color:${o.colour};font-weight:700">${key}</span><span></span>`;
     /** @type {Node} */ (item.lastChild).textContent = o.name;
     legend.appendChild(item);
   }
@@ -51,29 +52,60 @@ export function buildLegend(legend, m, hidden, changed) {
   });
 }
 
+const ICON = 'width="14" height="14" viewBox="0 0 14 14" fill="none" stroke="#333" stroke-width="1.4" style="vertical-align:middle"';
+const BOX_ICON = `<svg ${ICON}><rect x="2" y="3" width="10" height="8" stroke-dasharray="2 1.5"/></svg>`;
+const LASSO_ICON = `<svg ${ICON}><path d="M4 10 C0 8 1 2 7 2 C13 2 13 8 8 9 C6 9.5 5 10 5.5 12.5" stroke-dasharray="2 1.5"/></svg>`;
+
 /**
- * The +, − and ⟲ buttons, rebuilt.
+ * The +, − and ⟲ buttons, rebuilt; where the map brushes, the box and lasso buttons too (pressed: a
+ * drag draws that region instead of panning; pressed again: panning again).
  * @param {HTMLElement} tools
  * @param {import("../types.js").MapTexts} texts
  * @param {{zoomIn: () => void, zoomOut: () => void, reset: () => void}} act
+ * @param {{mode: () => string | null, set: (mode: string | null) => void} | null} [brush]
  */
-export function buildTools(tools, texts, act) {
+export function buildTools(tools, texts, act, brush = null) {
   tools.textContent = "";
-  /** @type {[string, string, () => void][]} */
+  /** @type {[string, string, () => void, string][]} */
   const buttons = [
-    ["+", texts.zoom_in, act.zoomIn],
-    ["−", texts.zoom_out, act.zoomOut],
-    ["⟲", texts.reset, act.reset],
+    ["+", texts.zoom_in, act.zoomIn, ""],
+    ["−", texts.zoom_out, act.zoomOut, ""],
+    ["⟲", texts.reset, act.reset, ""],
   ];
-  for (const [label, title, onclick] of buttons) {
+  if (brush) {
+    /** @type {[string, string, string][]} */
+    const brushes = [
+      ["box", BOX_ICON, texts.box ?? "box"],
+      ["lasso", LASSO_ICON, texts.lasso ?? "lasso"],
+    ];
+    for (const [mode, label, title] of brushes) {
+      buttons.push([label, title, () => brush.set(brush.mode() === mode ? null : mode), mode]);
+    }
+  }
+  for (const [label, title, onclick, mode] of buttons) {
     const b = document.createElement("button");
     b.type = "button";
-    b.textContent = label;
+    if (mode)
+      b.innerHTML = label; // an icon of ours (no font has both glyphs)
+    else b.textContent = label;
     b.title = title;
     b.setAttribute("aria-label", title);
     b.style.cssText =
       "width:1.8em;height:1.8em;border:1px solid #bbb;border-radius:4px;background:rgba(255,255,255,0.9);cursor:pointer;font-size:0.95em;line-height:1;padding:0;color:#333";
-    b.onclick = onclick;
+    if (mode) {
+      b.dataset.brush = mode;
+      b.setAttribute("aria-pressed", String(brush?.mode() === mode));
+      if (brush?.mode() === mode) b.style.background = "#fde68a";
+    }
+    b.onclick = () => {
+      onclick();
+      if (brush)
+        for (const other of tools.querySelectorAll("button[data-brush]")) {
+          const on = brush.mode() === /** @type {HTMLElement} */ (other).dataset.brush;
+          other.setAttribute("aria-pressed", String(on));
+          /** @type {HTMLElement} */ (other).style.background = on ? "#fde68a" : "rgba(255,255,255,0.9)";
+        }
+    };
     tools.appendChild(b);
   }
 }

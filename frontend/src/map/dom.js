@@ -47,6 +47,7 @@ import { createGl } from "./renderer.js";
  * @property {Float32Array | null} gridOf the coords it was built from
  * @property {HTMLImageElement | null} sprite
  * @property {string} [spriteUrl]
+ * @property {string | null} [brushMode] "box" or "lasso" while that brush button is pressed (a map that brushes)
  */
 
 /**

@@ -19,7 +19,7 @@ import { blendNearest, nearest, pcaInverse } from "../maths.js";
 import { absolute, afterFrames, bytes, FRAME_MS, floats, frames, LIVE, net, offThread, only, record, TELEMETRY, toImageData } from "../runtime.js";
 import { buildLegend, buildTools } from "./controls.js";
 import { buildMap } from "./dom.js";
-import { drawBackdrop, drawFaces, drawPin, drawSamples } from "./overlay.js";
+import { drawBackdrop, drawFaces, drawPin, drawRegion, drawSamples } from "./overlay.js";
 import { buildGrid, pick } from "./picking.js";
 import { draw2d, drawGl, upload, visibleAlpha } from "./renderer.js";
 import { fitView, fromPixel, MARGIN, panned, pinched, plotArea, toPixel, written, zoomed } from "./view.js";
@@ -151,6 +151,8 @@ export function latentMap(component) {
     MAP.facesDrawn = drawFaces(f, coords, rgba, St.sprite, m.faces, St.zoom);
     LIVE.facesDrawn = MAP.facesDrawn;
     drawSamples(f, m.overlays || []);
+    if (m.brushed) drawRegion(f, m.brushed);
+    if (press?.brush) drawBrushing(press.brush, press.kind || "box");
     placePin();
     St.look = look;
     MAP.renders += 1;
@@ -217,11 +219,11 @@ export function latentMap(component) {
    */
   function codeAt([x, y], coords, allCodes) {
     let code;
-    if (m.projection === "raw") {
+    if (m.projection === "raw" && m.decode !== "affine") {
       code = new Float32Array(dim);
       code[0] = x;
       code[1] = y;
-    } else if (m.projection === "pca" || m.projection.startsWith("axes:")) {
+    } else if (m.projection === "pca" || m.projection.startsWith("axes:") || m.decode === "affine") {
       // a plane of chosen axes is decoded as PCA is: its base (+ the slider's offset) and its two directions
       code = pcaInverse(m.pca_mean, m.pca_components, x, y);
     } else {
@@ -332,7 +334,7 @@ export function latentMap(component) {
   const hoverLoop = afterFrames(hoverStep);
 
   // ---- pointer: pan, click, hover --------------------------------------------------------------
-  /** @type {{px: number, py: number, view: View, moved: boolean, id: number} | null} */
+  /** @type {{px: number, py: number, view: View, moved: boolean, id: number, brush?: number[][], kind?: string} | null} */
   let press = null;
   /** @param {MouseEvent} e @returns {[number, number]} */
   const local = (e) => {
@@ -436,12 +438,61 @@ export function latentMap(component) {
     if (!fingers.size) gesture = null;
   }
 
+  // ---- brushing: with the box or lasso button pressed, a drag draws a region; its release sends it -
+  /**
+   * The region being drawn, in plotting-area pixels: a box from its two corners, a lasso as drawn.
+   * @param {number[][]} path @param {string} kind
+   * @returns {number[][]}
+   */
+  const corners = (path, kind) => {
+    if (kind !== "box") return path;
+    const [[x0, y0], [x1, y1]] = [path[0], path[path.length - 1]];
+    return [
+      [x0, y0],
+      [x1, y0],
+      [x1, y1],
+      [x0, y1],
+    ];
+  };
+  /** @param {number[][]} path @param {string} kind */
+  function drawBrushing(path, kind) {
+    const ctx = ctx2d();
+    const a = area();
+    const dpr = window.devicePixelRatio || 1;
+    ctx.save();
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.setLineDash([5, 4]);
+    ctx.lineWidth = 1.5;
+    ctx.strokeStyle = "#b45309";
+    ctx.beginPath();
+    corners(path, kind).forEach(([x, y], i) => {
+      if (i) ctx.lineTo(a.left + x, a.top + y);
+      else ctx.moveTo(a.left + x, a.top + y);
+    });
+    ctx.closePath();
+    ctx.stroke();
+    ctx.restore();
+  }
+  /** @param {number[][]} path @param {string} kind */
+  function sendBrush(path, kind) {
+    const shape = corners(path, kind);
+    const xs = shape.map((p) => p[0]);
+    const ys = shape.map((p) => p[1]);
+    if (Math.max(...xs) - Math.min(...xs) < 3 || Math.max(...ys) - Math.min(...ys) < 3) return false; // a click, not a region
+    const polygon = shape.map(([x, y]) => fromPx(x, y).map((v) => Math.round(v * 1e4) / 1e4));
+    MAP.brushes = /** @type {number} */ (MAP.brushes || 0) + 1;
+    MAP.lastBrush = polygon;
+    setTriggerValue("brush", { polygon, kind, model: data.model, projection: m.projection });
+    return true;
+  }
+
   /** @param {PointerEvent} e */
   function onDown(e) {
     if (e.pointerType === "touch") return onTouchDown(e);
     if (e.button !== 0 || !St.view) return;
     const [x, y] = local(e);
     press = { px: x, py: y, view: { ...St.view }, moved: false, id: e.pointerId };
+    if (m.brush && St.brushMode) Object.assign(press, { brush: [[x, y]], kind: St.brushMode });
     events.setPointerCapture(e.pointerId);
   }
   /** @param {PointerEvent} e */
@@ -449,6 +500,15 @@ export function latentMap(component) {
     if (e.pointerType === "touch") return onTouchMove(e);
     if (!St.view) return;
     const [x, y] = local(e);
+    if (press?.brush) {
+      const last = press.brush[press.brush.length - 1];
+      if (Math.hypot(x - last[0], y - last[1]) < 2) return;
+      if (press.kind === "box") press.brush = [press.brush[0], [x, y]];
+      else press.brush.push([x, y]);
+      press.moved = true;
+      redraw.next(); // the layers, then the region so far over them
+      return;
+    }
     if (press) {
       if (!press.moved && Math.hypot(x - press.px, y - press.py) < CLICK_SLOP_PX) return;
       press.moved = true;
@@ -465,7 +525,8 @@ export function latentMap(component) {
   function onUp(e) {
     if (e.pointerType === "touch") return onTouchUp(e);
     if (!press) return;
-    const wasClick = !press.moved;
+    const brushed = press.brush && press.moved ? sendBrush(press.brush, press.kind || "box") : false;
+    const wasClick = !press.moved && !brushed;
     press = null;
     if (events.hasPointerCapture(e.pointerId)) events.releasePointerCapture(e.pointerId);
     if (wasClick) {
@@ -500,7 +561,12 @@ export function latentMap(component) {
   /** @type {MapProbe} */
   const own = { renders: 0, clicks: 0, firstDrawnAt: null, facesDrawn: 0 };
   if (TELEMETRY) w.__vaeMap ??= own;
-  const MAP = w.__vaeMap ?? own;
+  const MAP = m.slot ? own : (w.__vaeMap ?? own); // a page's linked maps each have their own (window.__vaeMaps[slot])
+  if (TELEMETRY && m.slot) {
+    const maps = /** @type {Window & {__vaeMaps?: Record<string, MapProbe>}} */ (window);
+    maps.__vaeMaps ??= {};
+    maps.__vaeMaps[m.slot] = own;
+  }
   Object.assign(MAP, {
     plot: events,
     model: data.model,
@@ -516,6 +582,9 @@ export function latentMap(component) {
       [view().y0, view().y1],
     ],
     overlays: () => (m.overlays || []).map((o) => [o.name, o.points.length / 2]), // sample overlays drawn
+    overlayPoints: () => (m.overlays || []).map((o) => o.points), // their map positions
+    /** @param {string | null} mode */
+    setBrush: (mode) => brushing?.set(mode),
     pixels: () => {
       // visible test points in plotting-area pixels, with their group's name
       /** @type {[number, number, string, number][]} */
@@ -542,7 +611,17 @@ export function latentMap(component) {
     if (St.colours) uploadPoints();
     redraw.next();
   });
-  buildTools(tools, m.texts, { zoomIn: () => zoomCentre(1.5), zoomOut: () => zoomCentre(1 / 1.5), reset });
+  const brushing = m.brush
+    ? {
+        mode: () => St.brushMode ?? null,
+        /** @param {string | null} mode */
+        set: (mode) => {
+          St.brushMode = mode;
+          events.style.cursor = mode ? "cell" : "crosshair";
+        },
+      }
+    : null;
+  buildTools(tools, m.texts, { zoomIn: () => zoomCentre(1.5), zoomOut: () => zoomCentre(1 / 1.5), reset }, brushing);
   /** @type {[Float32Array | Promise<Float32Array>, Uint8Array | Promise<Uint8Array>]} */
   const wanted = [
     St.coords && St.coordsUrl === m.coords ? St.coords : floats(m.coords),
@@ -588,7 +667,7 @@ export function latentMap(component) {
     });
 
   // One run at a time draws and answers (only(), runtime.js).
-  return only("map", () => {
+  return only(m.slot ? `map:${m.slot}` : "map", () => {
     stopped = true;
     if (textFrame) cancelAnimationFrame(textFrame);
     redraw.cancel();

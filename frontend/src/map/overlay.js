@@ -138,7 +138,7 @@ export function drawFaces(f, coords, rgba, sprite, faces, zoom) {
 /**
  * Samples drawn over the test points (ui.components.figures.sample_overlays): small crosses.
  * @param {Frame} f
- * @param {{colour: string, points: number[], marker?: "star"}[]} overlays
+ * @param {{colour: string, points: number[], marker?: string}[]} overlays
  */
 export function drawSamples(f, overlays) {
   const { ctx, a, px } = f;
@@ -150,6 +150,10 @@ export function drawSamples(f, overlays) {
   for (const o of overlays) {
     if (o.marker === "star") {
       drawStars(f, o);
+      continue;
+    }
+    if (o.marker === "ring") {
+      drawRings(f, o);
       continue;
     }
     ctx.strokeStyle = o.colour;
@@ -165,6 +169,55 @@ export function drawSamples(f, overlays) {
     }
     ctx.stroke();
   }
+  ctx.restore();
+}
+
+/**
+ * An overlay drawn as rings (the test images brushed on a linked map), white-rimmed over the points.
+ * @param {Frame} f
+ * @param {{colour: string, points: number[]}} o
+ */
+function drawRings(f, o) {
+  const { ctx, a, px } = f;
+  for (const [width, colour] of /** @type {[number, string][]} */ ([
+    [3.2, "#fff"],
+    [1.6, o.colour],
+  ])) {
+    ctx.lineWidth = width;
+    ctx.strokeStyle = colour;
+    ctx.beginPath();
+    for (let i = 0; i < o.points.length; i += 2) {
+      const [x0, y0] = px(o.points[i], o.points[i + 1]);
+      ctx.moveTo(a.left + x0 + 4, a.top + y0);
+      ctx.arc(a.left + x0, a.top + y0, 4, 0, 2 * Math.PI);
+    }
+    ctx.stroke();
+  }
+}
+
+/**
+ * A brushed region's outline (a polygon in map units), dashed.
+ * @param {Frame} f
+ * @param {number[][]} corners
+ */
+export function drawRegion(f, corners) {
+  const { ctx, a, px } = f;
+  if (corners.length < 2) return;
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(a.left, a.top, a.width, a.height);
+  ctx.clip();
+  ctx.setLineDash([5, 4]);
+  ctx.lineWidth = 1.5;
+  ctx.strokeStyle = "#111";
+  ctx.beginPath();
+  corners.forEach(([x, y], i) => {
+    const [x0, y0] = px(x, y);
+    if (i === 0) ctx.moveTo(a.left + x0, a.top + y0);
+    else ctx.lineTo(a.left + x0, a.top + y0);
+  });
+  ctx.closePath();
+  ctx.stroke();
   ctx.restore();
 }
 
