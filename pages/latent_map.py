@@ -96,6 +96,7 @@ def map_and_details() -> None:
 
 
 map_and_details()
+map_view.replay_section(sel)  # how this map formed, epoch by epoch (models that ship a training replay)
 if chosen is not None:
     axes_view.attribute_cleanliness(sel, chosen)
 

@@ -7,6 +7,7 @@
 
 import { liveDrawing } from "./drawing.js";
 import { latentMap } from "./map/map.js";
+import { replayPlayer } from "./replay.js";
 import { liveSliders } from "./sliders.js";
 
 /** @typedef {import("./types.js").LivePayload} LivePayload */
@@ -17,6 +18,7 @@ import { liveSliders } from "./sliders.js";
  */
 export default function (component) {
   const { data } = component;
+  if (data && "replay" in data) return replayPlayer({ ...component, data }); // no decoder: frames and curves only
   if (!data?.decoder) return;
   if ("map" in data) return latentMap({ ...component, data });
   if ("draw" in data) return liveDrawing(data);

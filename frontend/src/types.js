@@ -95,6 +95,22 @@
  */
 /** @typedef {Common & {map: MapPayload}} LatentMapPayload */
 
-/** @typedef {SlidersPayload | DrawingPayload | LatentMapPayload} LivePayload */
+/**
+ * A training replay (vae/training/replay.py): the test map after every epoch, and the card's curves.
+ * @typedef {object} ReplayFields
+ * @property {string} frames URL of the (E, P, 2) float16 frames
+ * @property {number} epochs E
+ * @property {number} points P
+ * @property {number} start the epoch shown first (1-based)
+ * @property {number[]} group_of each point's group
+ * @property {[string, string][]} groups [name, colour]
+ * @property {[[number, number], [number, number]]} extent the map's fixed extent over every frame
+ * @property {{train_recon: number[], test_recon: number[], train_kl: number[], test_kl: number[]}} curves per epoch, nats per image
+ * @property {number} height the map's side, CSS px
+ * @property {{play: string, pause: string, back: string, forward: string, scrub: string, epoch: string, recon: string, kl: string, unit: string, train: string, test: string, axes: string, decimal: string}} texts
+ */
+/** @typedef {{model: string, replay: ReplayFields}} ReplayPayload */
+
+/** @typedef {SlidersPayload | DrawingPayload | LatentMapPayload | ReplayPayload} LivePayload */
 
 export {};

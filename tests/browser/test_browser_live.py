@@ -41,6 +41,8 @@ from harness.browser import (  # noqa: E402
     wait_new_image,
 )
 from vae.core.checkpoint import load_model  # noqa: E402
+
+REPLAY_MODEL_DIR = REPO / "models" / "mnist-dense-z2"
 from vae.core.latent import decode  # noqa: E402
 
 TIMEOUT_MS = 60_000
@@ -595,5 +597,52 @@ def test_brushing_one_linked_map_rings_the_same_test_images_on_the_other_and_hov
     np.testing.assert_allclose(page.evaluate("() => window.__vaeLive.lastCode"), location.code, atol=2e-3)
     rgba = np.asarray(page.evaluate("() => Array.from(window.__vaeLive.lastPixels)"), np.int16).reshape(28, 28, 4)
     assert np.abs(rgba[..., 0] - decode(net, location.code)[0][..., 0].astype(np.int16)).max() <= 2
+    assert page.locator(EXCEPTION).count() == 0
+    page.context.close()
+
+
+def test_the_training_replay_plays_steps_and_scrubs_in_the_browser_sending_nothing(chromium, server):
+    """The course model's replay on the latent map page ("Watch it learn"): the frame drawn is the
+    replay file's frame of the epoch shown; stepping, scrubbing with the keyboard and playing move it
+    without a websocket frame sent."""
+    from vae.training.replay import load_replay
+
+    replay = load_replay(REPLAY_MODEL_DIR)
+    page = new_page(chromium)
+    page.set_default_timeout(TIMEOUT_MS)
+    sent = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda f: sent.append(f)))
+    page.goto(f"{server}/latent_map?dataset=mnist&model=mnist-dense-z2")
+    wait_for_app(page, TIMEOUT_MS)
+    page.get_by_text("Watch it learn").click()
+    page.wait_for_function("() => window.__vaeReplay && window.__vaeReplay.drawn > 0")
+
+    def shown() -> tuple[int, np.ndarray]:
+        probe = page.evaluate("() => ({epoch: window.__vaeReplay.epoch, points: window.__vaeReplay.points})")
+        return probe["epoch"], np.asarray(probe["points"], np.float32).reshape(-1, 2)
+
+    epoch, points = shown()
+    assert epoch == 1
+    np.testing.assert_array_equal(points, replay.frames[0])
+    sent.clear()
+    page.locator(".vae-replay-forward").click()
+    assert shown()[0] == 2
+    page.locator(".vae-replay-scrub").focus()
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+    epoch, points = shown()
+    assert epoch == 12
+    np.testing.assert_array_equal(points, replay.frames[11])
+    page.keyboard.press("End")
+    assert shown()[0] == replay.epochs
+    page.locator(".vae-replay-back").click()
+    page.locator(".vae-replay-back").click()
+    assert shown()[0] == replay.epochs - 2
+    page.locator(".vae-replay-play").click()  # from the end: starts over
+    page.wait_for_function("() => window.__vaeReplay.playing && window.__vaeReplay.epoch >= 4")
+    page.locator(".vae-replay-play").click()
+    epoch, points = shown()
+    np.testing.assert_array_equal(points, replay.frames[epoch - 1])
+    assert not sent, f"{len(sent)} websocket frames sent while the replay played"
     assert page.locator(EXCEPTION).count() == 0
     page.context.close()

@@ -19,7 +19,22 @@ from ui import cli
 from vae.core.checkpoint import save_model
 
 SCRIPT = Path(sys.executable).parent / "vae-explorer"  # what `pip install -e .` (scripts/setup.sh) writes
-EXPECTED = ["serve", "train", "evaluate", "atlas", "density", "attributes", "quality", "export", "gan", "zoo", "slides", "data", "share"]
+EXPECTED = [
+    "serve",
+    "train",
+    "evaluate",
+    "atlas",
+    "replay",
+    "density",
+    "attributes",
+    "quality",
+    "export",
+    "gan",
+    "zoo",
+    "slides",
+    "data",
+    "share",
+]
 
 
 def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:

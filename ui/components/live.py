@@ -37,7 +37,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from ui.components.figures import OPACITY, PIN_PX, POINT_PX, VIRIDIS, map_colouring, map_extent, sample_overlays, viridis
+from ui.components.figures import DIGIT_COLOURS, OPACITY, PIN_PX, POINT_PX, VIRIDIS, map_colouring, map_extent, sample_overlays, viridis
 from ui.shell.i18n import DECIMAL_MARKS, current_language, number, say, t
 from ui.shell.resources import ModelKey, Ready, adversarial_of, model_key, ready_of, test_set
 from vae.analysis.axes import PlaneMap
@@ -49,6 +49,7 @@ from vae.core.checkpoint import ADVERSARIAL_FILE, CheckpointError
 from vae.core.derived import file_sha256
 from vae.core.latent import decode
 from vae.data import inputs
+from vae.training.replay import REPLAY_FILE, Replay, load_replay
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "static"
@@ -593,3 +594,113 @@ def live_drawing(sel: Ready, projection: str, canvas_key: str, map_key: str) -> 
         inputs=DIGIT_CONSTANTS,
     )
     _send("live_drawing", DrawingPayload(**_common(sel, decoder), draw=draw))
+
+
+# ---- training replays (vae.training.replay) -------------------------------------------------------
+
+
+class ReplayTexts(TypedDict):
+    play: str
+    pause: str
+    back: str
+    forward: str
+    scrub: str
+    epoch: str  # "{e}" of "{n}"
+    recon: str
+    kl: str
+    unit: str
+    train: str
+    test: str
+    axes: str
+    decimal: str
+
+
+class ReplayFields(TypedDict):
+    frames: str
+    epochs: int
+    points: int
+    start: int
+    group_of: list[int]
+    groups: list[tuple[str, str]]
+    extent: list[list[float]]
+    curves: dict[str, list[float]]
+    height: int
+    texts: ReplayTexts
+
+
+class ReplayPayload(TypedDict):
+    model: str
+    replay: ReplayFields
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def replay_of(key: ModelKey) -> Replay | str:
+    """The model's training replay, or why it has none."""
+    try:
+        return load_replay(Path(key.models_path) / key.name)
+    except CheckpointError as err:
+        return str(err)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def replay_frames_file(key: ModelKey) -> Path | None:
+    """The replay's frames as one float16 file beside the model's browser nets, named by the replay
+    file's hash; None when it cannot be written (the page shows the curves alone)."""
+    replay, decoder = replay_of(key), decoder_file(key)
+    if isinstance(replay, str) or decoder is None:
+        return None
+    path = decoder.parent / f"replay-{file_sha256(Path(key.models_path) / key.name / REPLAY_FILE)[:12]}.f16"
+    try:
+        if not path.exists():
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(np.ascontiguousarray(replay.frames, "<f2").tobytes())
+            tmp.replace(path)
+    except OSError as err:
+        logging.getLogger(__name__).warning("no replay for %s: %s", key.name, err)
+        return None
+    return path
+
+
+def replay_player(name: str, history: list[dict], *, start: int | None = None, height: int = 420, key: str = "replay") -> bool:
+    """The model's training replay played in the browser (frontend/src/replay.js): the test map after each
+    epoch, coloured by digit where the labels are present, beside the card's reconstruction and KL curves;
+    play, pause, step and scrub there, nothing sent. `history`: the card's, one row per epoch. False (nothing
+    drawn) where the model has no replay or the browser runtime cannot run."""
+    mkey = model_key(name)
+    replay = replay_of(mkey)
+    if isinstance(replay, str) or not enabled() or len(history) != replay.epochs:
+        return False
+    frames = replay_frames_file(mkey)
+    if frames is None:
+        return False
+    data = test_set(ready_of(mkey).model.config.dataset)
+    if data is not None and data.labels is not None:
+        digits = data.labels[replay.test_index].astype(int)
+        groups, group_of = [(str(d), DIGIT_COLOURS[d]) for d in range(10)], [int(d) for d in digits]
+    else:
+        groups, group_of = [(t("replay.points"), "#6b7280")], [0] * len(replay.test_index)
+    lo = np.percentile(replay.frames.reshape(-1, 2), 0.1, axis=0)  # every epoch's map on one scale
+    hi = np.percentile(replay.frames.reshape(-1, 2), 99.9, axis=0)
+    lang = current_language()
+    texts = ReplayTexts(
+        play=t("replay.play"), pause=t("replay.pause"), back=t("replay.back"), forward=t("replay.forward"), scrub=t("replay.scrub"),
+        epoch=t("replay.epoch"), recon=t("replay.recon"), kl=t("replay.kl"), unit=t("replay.unit"), train=t("replay.train"),
+        test=t("replay.test"), axes=t(f"replay.axes.{replay.map_kind}"), decimal=DECIMAL_MARKS[lang],
+    )  # fmt: skip
+    fields = ReplayFields(
+        frames=static_url(frames),
+        epochs=replay.epochs,
+        points=len(replay.test_index),
+        start=replay.epochs if start is None else max(1, min(start, replay.epochs)),
+        group_of=group_of,
+        groups=groups,
+        extent=[[float(lo[0]), float(hi[0])], [float(lo[1]), float(hi[1])]],
+        curves={
+            k: [float(row[f"{k.split('_')[0]}_{k.split('_')[1]}_nats"]) for row in history]
+            for k in ("train_recon", "test_recon", "train_kl", "test_kl")
+        },
+        height=height,
+        texts=texts,
+    )
+    _send(f"live_{key}_{name}", ReplayPayload(model=name, replay=fields))  # type: ignore[arg-type]
+    return True

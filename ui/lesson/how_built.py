@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from ui.components import widgets
+from ui.components import live, widgets
 from ui.lesson.common import PLOT, Lesson, count, map_of, part, strip
 from ui.shell.i18n import number, t
 from ui.shell.resources import ModelKey, model_key, model_of
@@ -95,7 +95,7 @@ def render(lesson: Lesson, z2: Lesson | None) -> None:
     if part(8):
         st.code(_source(VAE.forward), language="python", wrap_lines=True)
     if part(9):
-        _curves_and_metrics(target.card)
+        _curves_and_metrics(target.name, target.card)
     if part(10):
         st.subheader(t("lesson.s8.generation"))
         samples = decode(model, prior_samples(model.config.latent_dim, 10, 0))
@@ -178,9 +178,19 @@ def _training(target: Lesson) -> None:
     st.code(training_command(target.model.config, card, target.name), language="bash", wrap_lines=True)
 
 
-def _curves_and_metrics(card: ModelCard | None) -> None:
-    """Part 9: the training curves (a note without a history) and the test metrics."""
-    fig = curves([dataclasses.asdict(row) for row in card.history] if card else [])
+def _curves_and_metrics(name: str, card: ModelCard | None) -> None:
+    """Part 9: the model's training replay, its map forming epoch by epoch beside the curves (where it ships
+    one and the browser can play it), else the training curves (a note without a history); the test metrics."""
+    history = [dataclasses.asdict(row) for row in card.history] if card else []
+    replay = live.replay_of(model_key(name))
+    if history and not isinstance(replay, str):
+        title = st.empty()
+        if live.replay_player(name, history, start=1, height=380, key="ls8_replay"):
+            title.subheader(t("replay.title"))
+            st.caption(t("replay.caption", points=len(replay.test_index), epochs=replay.epochs))
+            show_test_metrics(card)
+            return
+    fig = curves(history)
     if fig is None:
         st.info(t("lesson.s8.no_history"))
     else:

@@ -5,6 +5,7 @@ these out."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -164,3 +165,17 @@ def projection_parameters(atlas: Atlas, projection: str) -> None:
     with st.expander(t("map.params.title", projection=t(f"map.proj.{projection}"))):
         st.markdown(t(f"map.params.{projection}", **params[projection]))
         st.caption(t("map.params.csv"))
+
+
+def replay_section(sel: Ready) -> None:
+    """A model that ships a training replay: "Watch it learn", folded, under the map."""
+    from ui.components import live
+    from ui.shell.resources import card_of, model_key
+
+    key = model_key(sel.name)
+    replay, card = live.replay_of(key), card_of(key)
+    if isinstance(replay, str) or card is None or not live.enabled():
+        return
+    with st.expander(t("replay.title"), expanded=st.session_state.get("replay_open", False)):
+        if live.replay_player(sel.name, [dataclasses.asdict(row) for row in card.history], start=1, height=380, key="map_replay"):
+            st.caption(t("replay.caption", points=len(replay.test_index), epochs=replay.epochs))

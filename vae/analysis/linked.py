@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vae.core.latent import kl_nats_per_dim
+
 KNN_K = 10
 
 
@@ -179,6 +181,4 @@ def knn_overlap(a: np.ndarray, b: np.ndarray, rows: np.ndarray | None = None) ->
 
 def kl_per_dimension(mean: np.ndarray, logvar: np.ndarray) -> np.ndarray:
     """(D,) nats: KL(N(μ_d, σ_d²) ‖ N(0, 1)) per latent dimension, averaged over the codes."""
-    mean = np.asarray(mean, np.float64)
-    logvar = np.asarray(logvar, np.float64)
-    return (0.5 * (mean**2 + np.exp(logvar) - 1.0 - logvar)).mean(0)
+    return kl_nats_per_dim(mean, logvar).mean(0)

@@ -2,13 +2,14 @@
 
     vae-explorer atlas models/mnist-z16
 
-Holds model outputs only — test indices, μ, log σ², per-image recon and KL (nats), the fitted 2-D
+Holds model outputs only — test indices, μ, log σ², per-image recon (nats), the fitted 2-D
 PCA, 2-D t-SNE and UMAP coordinates — never pixels or labels; the dashboard joins those from the data
 directory at run time.
 
 Stored compactly (the zoo's 44 MB budget), without losing what the pages use (LAYOUT): the PCA
 coordinates are not stored but recomputed on loading from the stored μ (exactly what building
-them did: the fitted PCA's transform of the float16 μ); test indices are stored only when they are
+them did: the fitted PCA's transform of the float16 μ), nor is the per-image KL (its closed form of
+the stored float16 μ and log σ², what building computes too); test indices are stored only when they are
 not every test image in order; t-SNE coordinates are float16 (at most 0.03 map units of rounding on
 maps ±100 wide, a tenth of the typical spacing between neighbours), and so are UMAP's (at most 0.008
 on maps ±20 wide). The UMAP parameters are in the metadata ("umap", JSON), and a map is rebuilt
@@ -40,7 +41,7 @@ from vae.core.checkpoint import CONFIG_FILE, WEIGHTS_FILE, CheckpointError, load
 from vae.core.config import ConfigError, VAEConfig
 from vae.core.derived import file_sha256, read_derived, refuse_other_weights
 from vae.core.evaluate import per_sample_terms
-from vae.core.latent import blend_nearest, nearest_codes
+from vae.core.latent import blend_nearest, kl_nats_per_dim, nearest_codes
 from vae.core.model import RECON_CONVENTIONS, VAE
 from vae.data.command_line import command_parser
 from vae.data.datasets import load_split, to_tensor
@@ -56,7 +57,6 @@ LAYOUT = {
     "mean": np.float16,
     "logvar": np.float16,
     "recon_nats": np.float32,
-    "kl_nats": np.float32,
     "pca_components": np.float64,
     "pca_mean": np.float64,
     "pca_explained_variance_ratio": np.float64,
@@ -277,7 +277,8 @@ def build_atlas(model_dir: str | Path, tsne_jobs: int = 2, verbose: bool = True)
         mean=mean.astype(np.float32),  # float16 values: stored exactly
         logvar=terms["logvar"].astype(np.float16).astype(np.float32),
         recon_nats=terms["recon_nats"].astype(np.float32),
-        kl_nats=terms["kl_nats"].astype(np.float32),
+        # the closed form of the stored (float16) μ and log σ², as loading recomputes it
+        kl_nats=kl_nats_per_dim(mean, terms["logvar"].astype(np.float16)).sum(1).astype(np.float32),
         pca_coords=pca.transform(mean).astype(np.float32),
         tsne_coords=np.asarray(tsne_coords, np.float32),
         pca=pca,
@@ -308,7 +309,6 @@ def save_atlas(atlas: Atlas, model_dir: Path, metadata: dict[str, str]) -> Path:
         "mean": atlas.mean,
         "logvar": atlas.logvar,
         "recon_nats": atlas.recon_nats,
-        "kl_nats": atlas.kl_nats,
         "pca_components": atlas.pca.components_,
         "pca_mean": atlas.pca.mean_,
         "pca_explained_variance_ratio": atlas.pca.explained_variance_ratio_,
@@ -374,7 +374,8 @@ def load_atlas(model_dir: str | Path) -> Atlas:
         mean=mean,
         logvar=a["logvar"].astype(np.float32),
         recon_nats=a["recon_nats"].astype(np.float32),
-        kl_nats=a["kl_nats"].astype(np.float32),
+        # not stored: the closed form of the stored μ and log σ² (build_atlas's own values)
+        kl_nats=kl_nats_per_dim(a["mean"], a["logvar"]).sum(1).astype(np.float32),
         # not stored: the transform of the stored μ, exactly as build_atlas computes it
         pca_coords=pca.transform(a["mean"].astype(np.float64)).astype(np.float32),
         tsne_coords=a["tsne_coords"].astype(np.float32),

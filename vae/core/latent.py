@@ -135,6 +135,14 @@ EFFECT_GREY_LEVELS = 10  # a pixel "moves" when it changes by more than this man
 EFFECT_SPAN = 3.0  # how far a dimension is swept to measure its effect: ±3 prior standard deviations, the sliders' range
 
 
+def kl_nats_per_dim(mean: np.ndarray, logvar: np.ndarray) -> np.ndarray:
+    """(N, D) float64: KL(N(μ_d, σ_d²) ‖ N(0, 1)) of each code's each dimension, nats (the closed form
+    of DiagonalGaussian.kl_per_dim, in numpy)."""
+    mean = np.asarray(mean, np.float64)
+    logvar = np.asarray(logvar, np.float64)
+    return 0.5 * (mean**2 + np.exp(logvar) - 1.0 - logvar)
+
+
 def unit_activity(mean: np.ndarray) -> np.ndarray:
     """Cov_x(E_q[z_d]) per dimension from posterior means μ (N, D) of a data set; (D,) float64."""
     return np.asarray(mean, dtype=np.float64).var(0)

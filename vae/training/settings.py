@@ -34,6 +34,7 @@ class TrainSettings:
     iw_images: int
     train_limit: int  # 0: every training image
     test_limit: int  # 0: every test image
+    replay: bool = False  # record the test map after every epoch (vae.training.replay)
 
 
 def config_of(settings: TrainSettings) -> VAEConfig:

@@ -203,6 +203,8 @@ def restore(settings: TrainSettings, run: Run, status: TrainingStatus) -> LoopSt
     if not settings.resume:
         if rdir.exists() and run.ranks.main:
             shutil.rmtree(rdir)
+        if run.ranks.main:
+            replay_frames_path(settings.out).unlink(missing_ok=True)
         return state
     if not (rdir / "state.json").exists():
         raise TrainingError(f"--resume: no resume state at {rdir}; start without --resume")
@@ -218,7 +220,28 @@ def restore(settings: TrainSettings, run: Run, status: TrainingStatus) -> LoopSt
     return state
 
 
-def train_epochs(settings: TrainSettings, run: Run, state: LoopState, status: TrainingStatus) -> None:
+def replay_frames_path(out: Path) -> Path:
+    """Where a run that records its replay keeps the frames so far: beside its resume state."""
+    folder = resume_dir(out)
+    return folder.with_name(folder.name + "-replay.npy")
+
+
+def record_frame(run: Run, out: Path, epoch: int) -> None:
+    """The replay's frame after `epoch` (vae.training.replay), added to the frames of epochs 1 … epoch − 1
+    kept beside the resume state (a resumed run goes on from the saved ones)."""
+    from vae.training.replay import frame, replay_rows
+
+    path = replay_frames_path(out)
+    new = frame(run.model, run.x_test[replay_rows(len(run.x_test))])[None]
+    frames = np.concatenate([np.load(path)[: epoch - 1], new]) if path.exists() and epoch > 1 else new
+    tmp = path.with_name(path.name + ".tmp.npy")
+    np.save(tmp, frames)
+    tmp.replace(path)
+
+
+def train_epochs(
+    settings: TrainSettings, run: Run, state: LoopState, status: TrainingStatus, on_epoch: Callable[[Run, LoopState], None] | None = None
+) -> None:
     """The epochs after the restored state. After each, the first process evaluates on the test images and
     saves the resume state; the others go on with the next epoch."""
     steps_per_epoch = len(run.x_train) // settings.batch_size
@@ -252,8 +275,12 @@ def train_epochs(settings: TrainSettings, run: Run, state: LoopState, status: Tr
             state["epoch"] = epoch + 1
             if run.ranks.main:
                 record_epoch(run, state, {"epoch": epoch + 1, **means}, bar=bar, started=t0, epochs=settings.epochs)
+                if settings.replay:
+                    record_frame(run, settings.out, epoch + 1)
                 save_resume_state(resume_dir(settings.out), run.model, run.optimizer, state)
                 status.saved_epoch = state["epoch"]
+                if on_epoch is not None:
+                    on_epoch(run, state)
 
 
 def run_epoch(
@@ -359,7 +386,14 @@ def write(settings: TrainSettings, run: Run, state: LoopState, status: TrainingS
     iw = settings.iw_samples if settings.dataset == "mnist" else 0
     metrics = evaluate(model, run.x_test, iw_samples=iw, iw_images=settings.iw_images, progress=True)
     card = model_card(settings, run, state, metrics)
+    replay = replay_frames_path(settings.out)
+    frames = np.load(replay) if settings.replay and replay.exists() else None
     save_model(model, settings.out, card)
+    if frames is not None:
+        from vae.training.replay import replay_rows, save_replay
+
+        save_replay(settings.out, frames, replay_rows(len(run.x_test)))
+        replay.unlink()
     status.stage = "saved"
     shutil.rmtree(resume_dir(settings.out), ignore_errors=True)
     print(json.dumps({"out": str(settings.out), **card.test.to_dict()}, indent=None))
@@ -444,6 +478,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--iw-images", type=int, default=1000, help="test images for the IW bound")
     p.add_argument("--train-limit", type=int, default=0, help="use only the first N training images (smoke tests)")
     p.add_argument("--test-limit", type=int, default=0, help="use only the first N test images (smoke tests)")
+    p.add_argument("--replay", action="store_true", help="record the test map after every epoch (replay.safetensors, vae.training.replay)")
     return p
 
 
