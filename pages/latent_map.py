@@ -37,18 +37,20 @@ state.from_query("colour", colour_options[0], str)
 if st.session_state["colour"] not in colour_options:
     st.session_state["colour"] = colour_options[0]
 
-c1, c2, c3 = st.container(key="map_view_phonegrid").columns([2, 2, 1])  # two by two on a phone (PHONE_CSS)
+# on a phone (PHONE_CSS): the projections across the screen, then the colour and k (or the samples) side by side
+c1, c2, c3 = st.container(key="map_view_phonegridwide").columns([3, 2, 1], vertical_alignment="bottom")
 c1.segmented_control(t("map.projection"), projections, format_func=lambda p: t(f"map.proj.{p}"), key="projection", required=True)
 c2.selectbox(
     t("map.colour"), colour_options, format_func=lambda c: t(f"map.colour.{c}") if ":" not in c else c[5:].replace("_", " "), key="colour"
 )
 if st.session_state["projection"] in ("tsne", "umap"):  # the maps decoded by a blend of the nearest codes (UMAP: in the browser)
     c3.number_input(t("map.tsne_k"), 1, 20, help=t("map.tsne_k_help"), **state.bound("tsne_k", 1, state.parse_int(1, 20)))
-toggles = st.container(key="map_toggles_phonerow").columns(2)
 if st.session_state["projection"] in ("raw", "pca"):  # where new samples land over the encoded test set
-    toggles[0].toggle(t("map.samples"), help=t("map.samples_help"), **state.bound("samples", False, state.parse_bool))
+    c3.toggle(t("map.samples"), help=t("map.samples_help"), **state.bound("samples", False, state.parse_bool))
 if dataset == "celeba" and live.enabled():  # faces mode: the points drawn as their faces, in the browser
-    toggles[1].toggle(t("map.faces"), help=t("map.faces_help"), **state.bound("faces", False, state.parse_bool))
+    st.container(key="map_toggles_phonerow").toggle(
+        t("map.faces"), help=t("map.faces_help"), **state.bound("faces", False, state.parse_bool)
+    )
 if data is None:
     st.info(t("common.no_data", error=test_set_error(dataset) or ""))
 state.to_query("projection", "colour")

@@ -95,7 +95,8 @@ APP_CSS = """
 #   phonefirst  the container comes first among its siblings;  phonelast  after them;
 #   phoneflat   its columns dissolve into one column, so that the blocks of all of them follow one order
 #               (with phonefirst inside: the picture of a right-hand column above the sliders of the left);
-#   phonerow    its columns stay side by side;  phonegrid  its columns go two by two.
+#   phonerow    its columns stay side by side;  phonegrid  its columns go two by two;
+#   phonegridwide  the same, its first column across the screen.
 # The latent map's plot takes its height from --vae-map-height there (frontend/src/map/dom.js).
 PHONE_CSS = """
 <style>
@@ -122,6 +123,9 @@ PHONE_CSS = """
     [class*="phonegrid"] > [data-testid="stLayoutWrapper"] > [data-testid="stHorizontalBlock"] { gap: 0.5rem; }
     [class*="phonegrid"] > [data-testid="stLayoutWrapper"] > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
       min-width: calc(50% - 0.25rem) !important; width: calc(50% - 0.25rem) !important; flex: 1 1 calc(50% - 0.25rem) !important;
+    }
+    [class*="phonegridwide"] > [data-testid="stLayoutWrapper"] > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:first-child {
+      min-width: 100% !important; width: 100% !important; flex: 1 1 100% !important;
     }
     [class*="st-key-live_map_"] { --vae-map-height: min(46vh, 400px); }
     [data-testid="stMain"] [data-testid="stImageContainer"] { max-width: 100%; }  /* a picture wider than the screen shrinks */

@@ -557,17 +557,19 @@ def latent_map(
     )
     if projection not in ("raw", "pca", "tsne", "umap"):
         view["decode"] = "affine"
-    if linked is not None:
-        view["slot"], view["brush"], view["brushed"] = linked.slot, True, linked.brushed
-        view["overlays"] = [*view["overlays"], *([linked.rings] if linked.rings else [])]
-        view["texts"] = {**view["texts"], "box": t("map.brush.box"), "lasso": t("map.brush.lasso")}
-        payload = LatentMapPayload(**_common(sel, decoder), map=view)
-        result = _send(f"live_map_{linked.slot}_{sel.name}", payload, on_click_change=lambda: None, on_brush_change=lambda: None)
-    else:
-        payload = LatentMapPayload(**_common(sel, decoder), map=view)
-        result = _send(f"live_map_{sel.name}", payload, on_click_change=lambda: None)
+    payload = LatentMapPayload(**_common(sel, decoder), map=view if linked is None else _linked_view(view, linked))
+    triggers = {"on_click_change": lambda: None} | ({} if linked is None else {"on_brush_change": lambda: None})
+    result = _send(f"live_map_{sel.name}" if linked is None else f"live_map_{linked.slot}_{sel.name}", payload, **triggers)
     click, brush = getattr(result, "click", None), getattr(result, "brush", None)
     return BrowserMap(click if isinstance(click, dict) else None, brush if isinstance(brush, dict) else None)
+
+
+def _linked_view(view: MapPayload, linked: Linked) -> MapPayload:
+    """A map linked to another (ui.views.linked_maps): its slot, the brushes, its region, the rings."""
+    view["slot"], view["brush"], view["brushed"] = linked.slot, True, linked.brushed
+    view["overlays"] = [*view["overlays"], *([linked.rings] if linked.rings else [])]
+    view["texts"] = {**view["texts"], "box": t("map.brush.box"), "lasso": t("map.brush.lasso")}
+    return view
 
 
 def live_drawing(sel: Ready, projection: str, canvas_key: str, map_key: str) -> None:

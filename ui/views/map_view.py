@@ -177,5 +177,5 @@ def replay_section(sel: Ready) -> None:
     if isinstance(replay, str) or card is None or not live.enabled():
         return
     with st.expander(t("replay.title"), expanded=st.session_state.get("replay_open", False)):
-        if live.replay_player(sel.name, [dataclasses.asdict(row) for row in card.history], start=1, height=380, key="map_replay"):
+        if live.replay_player(sel.name, [dataclasses.asdict(row) for row in card.history], start=1, height=380, key="replay_map"):
             st.caption(t("replay.caption", points=len(replay.test_index), epochs=replay.epochs))
